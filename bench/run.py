@@ -1,0 +1,191 @@
+"""seqrun's benchmarks: one table of figures, seqrun against plain Keras or another reference.
+
+    python bench/run.py                 # every benchmark
+    python bench/run.py --only cli      # one group (see --list)
+    python bench/run.py --quick         # smaller data, for a smoke run of the script itself
+
+Each benchmark returns rows (figure, seqrun value, reference value, ratio, note). Results are
+also written to bench/out/results.json. Targets live here, not in the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHES: dict[str, Callable[[argparse.Namespace], list[dict]]] = {}
+
+
+def bench(name: str):
+    def register(fn):
+        BENCHES[name] = fn
+        return fn
+
+    return register
+
+
+def sh(cmd: list[str], env: dict | None = None, check: bool = True) -> tuple[float, str]:
+    """Run a command from the repository root; (wall seconds, stdout)."""
+    t0 = time.perf_counter()
+    p = subprocess.run(
+        cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
+    wall = time.perf_counter() - t0
+    if check and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
+    return wall, p.stdout
+
+
+def seqrun(*args: str) -> list[str]:
+    return [sys.executable, "-m", "seqrun", *args]
+
+
+def row(figure: str, ours, ref=None, ratio=None, note: str = "") -> dict:
+    return {"figure": figure, "seqrun": ours, "reference": ref, "ratio": ratio, "note": note}
+
+
+@bench("cli")
+def bench_cli(args: argparse.Namespace) -> list[dict]:
+    """Start-up time of commands that must not import TensorFlow."""
+    rows = []
+    for label, cmd in (
+        ("seqrun --help (s)", seqrun("--help")),
+        (
+            "seqrun config validate ladybug-gru (s)",
+            seqrun("config", "validate", "configs/ladybug-gru.yaml"),
+        ),
+        ("seqrun list (s)", seqrun("list")),
+    ):
+        times = [sh(cmd)[0] for _ in range(5)]
+        best, med = min(times), statistics.median(times)
+        rows.append(
+            row(
+                label,
+                round(med, 3),
+                0.5,
+                round(med / 0.5, 2),
+                f"median of 5, min {best:.3f}; target < 0.5 s",
+            )
+        )
+    t_tf = [sh([sys.executable, "-c", "import tensorflow"])[0] for _ in range(2)]
+    rows.append(
+        row("python -c 'import tensorflow' (s)", None, round(min(t_tf), 2), None, "for scale")
+    )
+    return rows
+
+
+@bench("ladybug")
+def bench_ladybug(args: argparse.Namespace) -> list[dict]:
+    """configs/ladybug-gru.yaml against bench/ladybug_plain.py (same data, model, epochs)."""
+    scale = "0.1" if args.quick else "1.0"
+    epochs = "1" if args.quick else "5"
+    runs = tempfile.mkdtemp(prefix="seqrun-bench-")
+    wall_plain, out = sh(
+        [sys.executable, "bench/ladybug_plain.py", "--scale", scale, "--epochs", epochs]
+    )
+    plain = json.loads(out.strip().splitlines()[-1])
+    wall_ours, out = sh(
+        seqrun(
+            "train",
+            "configs/ladybug-gru.yaml",
+            "--set",
+            f"data.scale={scale}",
+            "--set",
+            f"train.epochs={epochs}",
+            "--runs-dir",
+            runs,
+            "--json",
+        )
+    )
+    res = json.loads(out)
+    dev = res["metrics"]
+    _, out = sh(seqrun("evaluate", res["run_dir"], "--json"))
+    test = json.loads(out)["metrics"]
+    return [
+        row(
+            "ladybug-gru train wall time (s)",
+            round(wall_ours, 1),
+            round(wall_plain, 1),
+            round(wall_ours / wall_plain, 3),
+            f"{epochs} epochs, scale {scale}; target ratio <= 1.10",
+        ),
+        row(
+            "ladybug-gru dev MAE (normalised)",
+            round(dev["mae_norm"], 4),
+            round(plain["dev_mae_norm"], 4),
+            round(dev["mae_norm"] / plain["dev_mae_norm"], 2),
+            "reference: plain Keras, same split",
+        ),
+        row(
+            "ladybug-gru test MAE (normalised)",
+            round(test["mae_norm"], 4),
+            0.02,
+            round(test["mae_norm"] / 0.02, 2),
+            "target <= 0.02",
+        ),
+        row(
+            "ladybug-gru test MAE / persistence MAE",
+            round(test["mae"] / test["persistence_mae"], 4),
+            0.1,
+            round(test["mae"] / test["persistence_mae"] / 0.1, 2),
+            "target <= 0.1",
+        ),
+        row(
+            "ladybug-gru test recursive MAE per step (normalised)",
+            " ".join(f"{v:.3f}" for v in test.get("recursive_mae_norm_per_step", [])),
+            None,
+            None,
+            "5 steps fed back",
+        ),
+    ]
+
+
+def render(rows: list[dict]) -> str:
+    cols = ["figure", "seqrun", "reference", "ratio", "note"]
+    cells = [[("" if r[c] is None else str(r[c])) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(x.ljust(w) for x, w in zip(cell, widths)) for cell in cells]
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--only", action="append", help="run only this benchmark (repeatable)")
+    ap.add_argument("--list", action="store_true", help="list the benchmarks")
+    ap.add_argument(
+        "--quick", action="store_true", help="small sizes: check the script, not the figures"
+    )
+    args = ap.parse_args()
+    if args.list:
+        for name, fn in BENCHES.items():
+            print(f"{name:12s} {(fn.__doc__ or '').strip().splitlines()[0]}")
+        return
+    names = args.only or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHES)}")
+    rows = []
+    for name in names:
+        print(f"# {name} ...", file=sys.stderr, flush=True)
+        rows.extend(BENCHES[name](args))
+    print(render(rows))
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "results.json").write_text(json.dumps({"quick": args.quick, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from seqrun.cli import main
+
+main()

@@ -1,0 +1,326 @@
+"""seqrun's command line. Heavy modules (TensorFlow, pandas, matplotlib) load inside commands."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seqrun.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, SeqrunError, UserError
+
+app = typer.Typer(
+    name="seqrun",
+    help="Run, compare and reproduce recurrent-network experiments from YAML files.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+config_app = typer.Typer(help="Validate, show and document experiment files.", no_args_is_help=True)
+runs_app = typer.Typer(help="List and inspect run directories.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(runs_app, name="runs")
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override a config key: --set model.units=64 (repeatable; VALUE is YAML).",
+    ),
+]
+RunsDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir", help="Root of the run directories (default: $SEQRUN_RUNS_DIR or ./runs)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def _err(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+def handle_errors(fn):
+    """Report SeqrunErrors in one line (per problem) with their exit code, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SeqrunError as e:
+            _err(str(e))
+            raise typer.Exit(e.exit_code) from None
+        except OSError as e:
+            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+            _err(f"{where}{e.strerror or e}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _runs_dir(value: Path | None) -> Path:
+    from seqrun.runs import default_runs_dir
+
+    return value or default_runs_dir()
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, default=str))
+
+
+def _metrics_table(title: str, metrics: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in metrics.items():
+        if isinstance(v, float):
+            table.add_row(k, f"{v:.5g}")
+        elif isinstance(v, int | str) and k not in ("split", "checkpoint"):
+            table.add_row(k, str(v))
+        elif isinstance(v, list) and v and all(isinstance(x, float) for x in v):
+            table.add_row(k, " ".join(f"{x:.4g}" for x in v))
+    Console(stderr=True).print(table)
+
+
+# ----------------------------------------------------------------------------- train / evaluate
+
+
+@app.command()
+@handle_errors
+def train(
+    config: Annotated[Path | None, typer.Argument(help="Experiment YAML file.")] = None,
+    set_: SetOpt = None,
+    runs_dir: RunsDirOpt = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option("--resume", help="Continue an interrupted or failed run from its last epoch."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train an experiment; select on the dev split; write runs/<name>/<run-id>/."""
+    from seqrun.config import load_config
+
+    if config is None and resume is None:
+        raise UserError("give an experiment file, or --resume RUN_DIR")
+    run = None
+    if resume is not None:
+        from seqrun.runs import resolve_run
+
+        run = resolve_run(resume, runs_dir)
+        saved = _saved_config(run)
+        cfg = load_config(config, set_) if config is not None else saved
+        if config is None and set_:
+            from seqrun.config import apply_overrides, read_yaml, resolve
+
+            source = read_yaml(run.config_path)
+            apply_overrides(source, set_)
+            cfg = resolve(source)
+        _check_resumable(run, saved, cfg)
+    else:
+        cfg = load_config(config, set_)
+
+    from seqrun import training
+
+    log = None if (quiet or as_json) else (lambda m: typer.echo(m, err=True))
+    try:
+        result = training.train(
+            cfg, _runs_dir(runs_dir), quiet=quiet or as_json, argv=sys.argv, resume=run, log=log
+        )
+    except training.Interrupted as e:
+        if as_json:
+            _print_json({"run_dir": str(e), "status": "interrupted", "metrics": None})
+        else:
+            _err(f"interrupted; resume with: seqrun train --resume {e}")
+            typer.echo(str(e))
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if as_json:
+        _print_json(result)
+        return
+    if not quiet:
+        _metrics_table(f"dev metrics (best epoch {result['best_epoch']})", result["metrics"])
+    typer.echo(result["run_dir"])
+
+
+def _saved_config(run: Any) -> Any:
+    from seqrun.config import read_yaml, resolve
+
+    if not run.config_path.is_file():
+        raise UserError("the run has no config.yaml to resume from", str(run.path))
+    return resolve(read_yaml(run.config_path))
+
+
+def _check_resumable(run: Any, saved: Any, cfg: Any) -> None:
+    from seqrun.config import config_difference
+
+    diff = config_difference(saved, cfg)
+    if diff:
+        raise UserError(
+            "the config differs from the run's, refusing to resume: " + "; ".join(diff),
+            str(run.path),
+        )
+    status = run.status()
+    if status == "completed":
+        raise UserError("the run is already completed; nothing to resume", str(run.path))
+    if status == "running":
+        raise UserError(
+            "the run is still running (its process is alive); stop it first", str(run.path)
+        )
+    if not run.checkpoint("last").is_file():
+        raise UserError(
+            "the run has no last checkpoint (it stopped before finishing an epoch); "
+            "start it again with seqrun train CONFIG",
+            str(run.path),
+        )
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (or name/id under --runs-dir).")],
+    split: Annotated[str, typer.Option("--split", help="test or dev.")] = "test",
+    checkpoint: Annotated[str, typer.Option("--checkpoint", help="best or last.")] = "best",
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score a saved run's checkpoint on a split rebuilt from the run's own config."""
+    from seqrun.runs import resolve_run
+
+    if split not in ("test", "dev", "train"):
+        raise UserError(f"unknown split '{split}'; use test or dev", where="--split")
+    if checkpoint not in ("best", "last"):
+        raise UserError(
+            f"unknown checkpoint '{checkpoint}'; use best or last", where="--checkpoint"
+        )
+    run = resolve_run(run_dir, runs_dir)
+    from seqrun import training
+
+    metrics = training.evaluate(run, split, checkpoint)
+    if as_json:
+        _print_json({"run_dir": str(run.path), "status": "completed", "metrics": metrics})
+        return
+    _metrics_table(f"{split} metrics ({checkpoint} checkpoint)", metrics)
+    typer.echo(str(run.metrics_path(split if checkpoint == "best" else f"{split}-{checkpoint}")))
+
+
+# ----------------------------------------------------------------------------- config
+
+
+@config_app.command("validate")
+@handle_errors
+def config_validate(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    set_: SetOpt = None,
+) -> None:
+    """Check an experiment file (and overrides) without importing TensorFlow."""
+    from seqrun.config import load_config
+
+    cfg = load_config(config, set_)
+    typer.echo(
+        f"ok: {config} (name {cfg.name}, adapter {cfg.data.adapter}, "
+        f"encoder {cfg.encoder.type}, arch {cfg.model.arch}, metrics {cfg.metrics})"
+    )
+
+
+@config_app.command("show")
+@handle_errors
+def config_show(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    set_: SetOpt = None,
+) -> None:
+    """Print the resolved config (defaults filled in, overrides applied) as YAML."""
+    from seqrun.config import load_config
+
+    typer.echo(load_config(config, set_).to_yaml(), nl=False)
+
+
+@config_app.command("schema")
+@handle_errors
+def config_schema(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the config reference table instead.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of experiment files (for the YAML language server)."""
+    from seqrun import config
+
+    if markdown:
+        typer.echo(config.reference_markdown(), nl=False)
+    else:
+        typer.echo(json.dumps(config.json_schema(), indent=2))
+
+
+# ----------------------------------------------------------------------------- list
+
+
+@app.command("list")
+@handle_errors
+def list_components() -> None:
+    """List registered dataset adapters, encoders, architectures and metric sets."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from seqrun.registry import KINDS, registry
+
+    table = Table(show_header=True, box=None)
+    for col in ("kind", "name", "description", "source"):
+        table.add_column(col)
+    for kind in KINDS:
+        for e in registry.entries(kind):
+            table.add_row(kind, e.name, e.describe(), e.source)
+    Console(width=160).print(table)
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+@runs_app.command("list")
+@handle_errors
+def runs_list(
+    runs_dir: RunsDirOpt = None,
+    name: Annotated[str | None, typer.Option("--name", help="Only runs of this name.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only runs with this status.")
+    ] = None,
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+) -> None:
+    """One line per run: name, id, status, dev and test headline metrics, duration."""
+    from seqrun.listing import list_runs, render_runs
+
+    rows = list_runs(_runs_dir(runs_dir), name=name, status=status)
+    render_runs(rows, "json" if as_json else "csv" if as_csv else "table")
+
+
+@runs_app.command("show")
+@handle_errors
+def runs_show(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (or name/id).")],
+    runs_dir: RunsDirOpt = None,
+) -> None:
+    """Config, meta, metrics, model summary and files of one run."""
+    from seqrun.listing import show_run
+    from seqrun.runs import resolve_run
+
+    show_run(resolve_run(run_dir, runs_dir))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(EXIT_INTERRUPTED)
+
+
+__all__ = ["app", "main", "EXIT_USER_ERROR"]

@@ -1,0 +1,462 @@
+"""Experiment configuration: YAML -> pydantic models, ``--set`` overrides, precise errors.
+
+An experiment file has the sections ``name``, ``seed``, ``data``, ``encoder``, ``model``,
+``train`` and ``metrics``. ``data``, ``encoder`` and ``model`` are validated by the config
+model of the component they name (``data.adapter``, ``encoder.type``, ``model.arch``).
+
+Example:
+    >>> cfg = load_config("configs/ladybug-gru.yaml", ["model.units=64"])
+    >>> cfg.model.units
+    64
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, create_model
+
+from seqrun.errors import UserError, did_you_mean
+from seqrun.registry import registry
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class DataConfig(Section):
+    """Base of dataset-adapter configs."""
+
+    adapter: str = Field(description="Dataset adapter name (see `seqrun list`).")
+
+
+class EncoderConfig(Section):
+    """Base of encoder configs."""
+
+    type: str = Field(description="Encoder name (see `seqrun list`).")
+
+
+class ModelConfig(Section):
+    """Base of architecture configs."""
+
+    arch: str = Field(description="Architecture name (see `seqrun list`).")
+
+
+class EarlyStopping(Section):
+    """Stop when the monitored dev metric stops improving."""
+
+    patience: int | None = Field(
+        None, ge=1, description="Epochs without improvement before stopping; null disables."
+    )
+    min_delta: float = Field(0.0, ge=0, description="Smallest change that counts as improvement.")
+    restore_best: bool = Field(
+        True, description="Evaluate/keep the best checkpoint (always saved as best.keras)."
+    )
+
+
+class TrainConfig(Section):
+    """How the model is fitted; the dev split is always the validation data."""
+
+    epochs: int = Field(5, ge=1, description="Maximum number of passes over the training split.")
+    batch_size: int = Field(32, ge=1, description="Examples per gradient step.")
+    optimizer: Literal["adam", "adamw", "rmsprop", "sgd", "nadam", "adagrad"] = Field(
+        "adam", description="Keras optimizer name."
+    )
+    learning_rate: float | None = Field(
+        None, gt=0, description="Learning rate; null keeps the optimizer's Keras default."
+    )
+    lr_schedule: Literal["constant", "cosine"] = Field(
+        "constant",
+        description="'cosine' decays the learning rate to 0 over all training steps "
+        "(steadier dev scores at the end of short runs).",
+    )
+    clipnorm: float | None = Field(None, gt=0, description="Clip each gradient to this norm.")
+    loss: str | None = Field(
+        None, description="Keras loss name; null picks the task's default (mse, crossentropy)."
+    )
+    monitor: str = Field(
+        "loss",
+        description="Dev metric that selects the best checkpoint and drives early stopping "
+        "(a compiled metric name such as 'loss' or 'mae', measured on dev).",
+    )
+    early_stopping: EarlyStopping = Field(
+        default_factory=EarlyStopping, description="Early stopping on the monitored dev metric."
+    )
+    shuffle: bool = Field(True, description="Shuffle training examples each epoch (seeded).")
+    deterministic: bool = Field(
+        True, description="Enable TensorFlow op determinism (same seed -> same metrics on CPU)."
+    )
+
+
+TOP_KEYS = ("name", "seed", "data", "encoder", "model", "train", "metrics")
+
+
+class ExperimentConfig(Section):
+    """A whole experiment, as resolved from YAML and overrides."""
+
+    name: str = Field(
+        description="Experiment name: runs go to runs/<name>/. Defaults to the file's stem.",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    )
+    seed: int = Field(
+        0, description="Global seed: weight initialisation, dropout, shuffling, data splits."
+    )
+    data: SerializeAsAny[DataConfig] = Field(description="Dataset adapter and its options.")
+    encoder: SerializeAsAny[EncoderConfig] = Field(
+        description="Preprocessing fitted on train only; defaults to the adapter's choice."
+    )
+    model: SerializeAsAny[ModelConfig] = Field(description="Architecture and its options.")
+    train: TrainConfig = Field(default_factory=TrainConfig, description="Training options.")
+    metrics: str = Field(description="Metric-set name; defaults to the adapter's choice.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved config as plain data (what `config show` prints)."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        """The resolved config as YAML, keys in section order."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+
+# ----------------------------------------------------------------------------- YAML with lines
+
+
+def _line_map(node: yaml.Node | None, prefix: str = "", out: dict | None = None) -> dict:
+    """Map each dotted key of a composed YAML document to its 1-based line."""
+    out = {} if out is None else out
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            out[key] = key_node.start_mark.line + 1
+            _line_map(value_node, key, out)
+    return out
+
+
+class Source:
+    """The raw mapping of an experiment file plus where each key came from."""
+
+    def __init__(self, path: str | Path, raw: dict[str, Any], lines: dict[str, int]):
+        self.path = str(path)
+        self.raw = raw
+        self.lines = lines
+        self.overridden: dict[str, str] = {}
+
+    def where(self, dotted: str) -> str:
+        """``file:line key`` for a dotted key, walking up to the nearest known parent."""
+        if dotted in self.overridden:
+            return f"--set {self.overridden[dotted]}"
+        probe = dotted
+        while probe:
+            if probe in self.lines:
+                return f"{self.path}:{self.lines[probe]} {dotted}"
+            probe = probe.rpartition(".")[0]
+        return f"{self.path} {dotted}" if dotted else self.path
+
+
+def read_yaml(path: str | Path) -> Source:
+    """Parse an experiment file; a UserError with the line for bad YAML or a missing file."""
+    p = Path(path)
+    if not p.is_file():
+        hint = " (it is a directory)" if p.is_dir() else ""
+        raise UserError(f"config file not found{hint}; check the path", where=str(path))
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise UserError(f"not UTF-8 text ({e.reason} at byte {e.start})", where=str(path)) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise UserError(f"invalid YAML: {problem}", where=f"{path}{line}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise UserError(
+            f"expected a mapping of sections ({', '.join(TOP_KEYS)}), got {type(raw).__name__}",
+            where=str(path),
+        )
+    return Source(path, raw, _line_map(node))
+
+
+# ----------------------------------------------------------------------------- overrides
+
+
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``a.b=VALUE`` at the first ``=``; VALUE is a YAML scalar, else the raw string."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise UserError(
+            "expected KEY=VALUE with a dotted key, e.g. --set model.units=64", where=f"--set {text}"
+        )
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else value
+    except yaml.YAMLError:
+        parsed = value
+    if isinstance(parsed, dict | list) and not value.strip().startswith(("[", "{")):
+        parsed = value  # "a: b" parses as a mapping; a user typing it meant text
+    if isinstance(parsed, str) and _FLOAT.fullmatch(parsed.strip()):
+        parsed = float(parsed)  # YAML 1.1 reads 1e-3 as text
+    return key, parsed
+
+
+def apply_overrides(source: Source, overrides: list[str]) -> None:
+    """Apply ``--set`` overrides in order to the raw mapping."""
+    for text in overrides or []:
+        key, value = parse_override(text)
+        parts = key.split(".")
+        node = source.raw
+        for i, part in enumerate(parts[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            elif not isinstance(child, dict):
+                parent = ".".join(parts[: i + 1])
+                raise UserError(
+                    f"'{parent}' is a value, not a section: cannot set '{key}'",
+                    where=f"--set {text}",
+                )
+            node = child
+        node[parts[-1]] = value
+        source.overridden[key] = text
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _describe_value(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _raise_validation(err: ValidationError, source: Source, prefix: str, model: type) -> None:
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = [str(p) for p in e["loc"]]
+        dotted = ".".join([prefix, *loc] if prefix else loc)
+        if e["type"] == "extra_forbidden":
+            fields = _fields_at(model, loc[:-1])
+            hint = did_you_mean(loc[-1], fields)
+            valid = f"; valid keys: {', '.join(fields)}" if fields and not hint else ""
+            msg = f"unknown key '{dotted}'{hint}{valid}"
+        elif e["type"] == "missing":
+            msg = f"missing required key '{dotted}'"
+        else:
+            msg = f"{e['msg'].lower()} at '{dotted}', got {_describe_value(e.get('input'))}"
+        lines.append((source.where(dotted), msg))
+    (where, first), *rest = lines
+    raise UserError("\n".join([first, *(f"{w}: {m}" for w, m in rest)]), where=where)
+
+
+def _fields_at(model: type, path: list[str]) -> list[str]:
+    """Names of the fields of a (nested) pydantic model at ``path``."""
+    for part in path:
+        field = getattr(model, "model_fields", {}).get(part)
+        ann = getattr(field, "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    return list(getattr(model, "model_fields", {}))
+
+
+def _validate_section(model: type[BaseModel], data: Any, source: Source, key: str) -> BaseModel:
+    if not isinstance(data, dict):
+        raise UserError(
+            f"expected a mapping for '{key}', got {_describe_value(data)}", where=source.where(key)
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        _raise_validation(err, source, key, model)
+        raise  # unreachable
+
+
+def _component_section(source: Source, kind: str, key: str, tag: str, default: Any) -> BaseModel:
+    data = source.raw.get(key, default)
+    if data is None:
+        raise UserError(
+            f"missing section '{key}' (it needs at least '{key}.{tag}')", where=source.path
+        )
+    if isinstance(data, str):  # shorthand: "encoder: embedding"
+        data = {tag: data}
+    if not isinstance(data, dict):
+        raise UserError(
+            f"expected a mapping for '{key}', got {_describe_value(data)}", where=source.where(key)
+        )
+    if tag not in data:
+        names = ", ".join(registry.names(kind))
+        raise UserError(
+            f"missing required key '{key}.{tag}' (one of: {names})", where=source.where(key)
+        )
+    try:
+        entry = registry.entry(kind, data[tag])
+    except UserError as e:
+        raise UserError(e.message, where=source.where(f"{key}.{tag}")) from None
+    return _validate_section(entry.load().Config, data, source, key)
+
+
+def resolve(source: Source) -> ExperimentConfig:
+    """Validate a raw mapping (overrides applied) into an ExperimentConfig."""
+    raw = source.raw
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise UserError(
+                f"unknown section '{key}'{did_you_mean(str(key), TOP_KEYS)}; "
+                f"valid sections: {', '.join(TOP_KEYS)}",
+                where=source.where(str(key)),
+            )
+    data = _component_section(source, "adapter", "data", "adapter", None)
+    adapter_cls = registry.get("adapter", data.adapter)
+    encoder = _component_section(
+        source, "encoder", "encoder", "type", getattr(adapter_cls, "default_encoder", None)
+    )
+    model = _component_section(source, "arch", "model", "arch", None)
+    train = _validate_section(TrainConfig, raw.get("train") or {}, source, "train")
+    metrics = raw.get("metrics", getattr(adapter_cls, "default_metrics", None))
+    if metrics is None:
+        raise UserError("missing key 'metrics' (a metric-set name)", where=source.path)
+    if not isinstance(metrics, str):
+        raise UserError(
+            f"expected a metric-set name at 'metrics', got {_describe_value(metrics)}",
+            where=source.where("metrics"),
+        )
+    try:
+        registry.entry("metrics", metrics)
+    except UserError as e:
+        raise UserError(e.message, where=source.where("metrics")) from None
+    name = raw.get("name") or Path(source.path).stem
+    top = {
+        "name": name,
+        "data": data,
+        "encoder": encoder,
+        "model": model,
+        "train": train,
+        "metrics": metrics,
+    }
+    if "seed" in raw:
+        top["seed"] = raw["seed"]
+    try:
+        cfg = ExperimentConfig.model_validate(top)
+    except ValidationError as err:
+        _raise_validation(err, source, "", ExperimentConfig)
+        raise
+    check = getattr(adapter_cls, "check_config", None)
+    if check is not None:
+        problem = check(cfg)
+        if problem:
+            key, message = problem
+            raise UserError(message, where=source.where(key))
+    return cfg
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Read, override and validate an experiment file."""
+    source = read_yaml(path)
+    apply_overrides(source, overrides or [])
+    return resolve(source)
+
+
+def config_from_dict(raw: dict[str, Any], origin: str = "<config>") -> ExperimentConfig:
+    """Validate an already-parsed mapping (a run's saved config, a sweep trial)."""
+    return resolve(Source(origin, json.loads(json.dumps(raw)), {}))
+
+
+def config_difference(a: ExperimentConfig, b: ExperimentConfig) -> list[str]:
+    """Dotted keys whose values differ, as ``key: a -> b`` lines."""
+
+    def flat(d: Any, prefix: str = "") -> dict[str, Any]:
+        if isinstance(d, dict):
+            out: dict[str, Any] = {}
+            for k, v in d.items():
+                out.update(flat(v, f"{prefix}.{k}" if prefix else k))
+            return out
+        return {prefix: d}
+
+    fa, fb = flat(a.to_dict()), flat(b.to_dict())
+    return [
+        f"{k}: {json.dumps(fa.get(k))} -> {json.dumps(fb.get(k))}"
+        for k in sorted(set(fa) | set(fb))
+        if fa.get(k) != fb.get(k)
+    ]
+
+
+# ----------------------------------------------------------------------------- schema & docs
+
+
+def _union(kind: str, tag: str) -> Any:
+    models = [registry.get(kind, n).Config for n in registry.names(kind)]
+    return models[0] if len(models) == 1 else Annotated[Union[tuple(models)], Field()]  # noqa: UP007
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of an experiment file, for editors (yaml-language-server)."""
+    full = create_model(
+        "Experiment",
+        __base__=Section,
+        name=(str | None, ExperimentConfig.model_fields["name"]),
+        seed=(int, ExperimentConfig.model_fields["seed"]),
+        data=(_union("adapter", "adapter"), ExperimentConfig.model_fields["data"]),
+        encoder=(_union("encoder", "type") | None, Field(None, description="Encoder.")),
+        model=(_union("arch", "arch"), ExperimentConfig.model_fields["model"]),
+        train=(TrainConfig, ExperimentConfig.model_fields["train"]),
+        metrics=(
+            Literal[tuple(registry.names("metrics"))] | None,  # type: ignore[misc]
+            Field(None, description=ExperimentConfig.model_fields["metrics"].description),
+        ),
+    )
+    schema = full.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "seqrun experiment"
+    return schema
+
+
+def _model_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}.{name}" if prefix else name
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            rows.extend(_model_rows(ann, key))
+            continue
+        typ = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+        if field.is_required():
+            default = "required"
+        else:
+            value = field.get_default(call_default_factory=True)
+            default = "`" + json.dumps(value, default=str) + "`"
+        rows.append((key, typ, default, field.description or ""))
+    return rows
+
+
+def reference_markdown() -> str:
+    """The config reference (every field and its description), generated from the models."""
+    out = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
+
+    def emit(rows: list[tuple[str, str, str, str]]) -> None:
+        for key, typ, default, desc in rows:
+            typ = typ.replace("|", "\\|")
+            out.append(f"| `{key}` | {typ} | {default} | {desc} |")
+
+    emit([r for r in _model_rows(ExperimentConfig, "") if r[0] in ("name", "seed", "metrics")])
+    emit(_model_rows(TrainConfig, "train"))
+    for kind, key in (("adapter", "data"), ("encoder", "encoder"), ("arch", "model")):
+        for name in registry.names(kind):
+            cls = registry.get(kind, name)
+            out.append(f"| **{key}: {name}** | | | {registry.entry(kind, name).describe()} |")
+            emit([r for r in _model_rows(cls.Config, key) if r[0] != f"{key}.{KIND_TAG[kind]}"])
+    return "\n".join(out) + "\n"
+
+
+KIND_TAG = {"adapter": "adapter", "encoder": "type", "arch": "arch"}

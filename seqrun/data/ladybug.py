@@ -1,0 +1,116 @@
+"""The course's ladybug trajectory (LADYB1): a 2D path built from a seeded sum of sinusoids."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from seqrun.config import DataConfig
+from seqrun.data.base import SplitFractions, fingerprint
+from seqrun.data.series import SeriesData, SeriesSplit, window_starts
+
+
+class LadybugConfig(DataConfig):
+    """Options of the ladybug trajectory."""
+
+    adapter: Literal["ladybug"] = Field("ladybug", description="The ladybug trajectory.")
+    trajectory_seed: int = Field(
+        16, description="Seed of the trajectory's random parameters (`random.seed`)."
+    )
+    max_t: float = Field(1000.0, gt=0, description="End of the time axis.")
+    delta_t: float = Field(0.02, gt=0, description="Time step between two points.")
+    scale: float = Field(
+        1.0, gt=0, le=1, description="Keep this first fraction of the points (small = fast)."
+    )
+    sequence_len: int = Field(20, ge=1, description="Past points in each input window.")
+    predict_len: int = Field(
+        5, ge=0, description="Steps of the recursive multi-step evaluation (0 disables it)."
+    )
+    split: SplitFractions = Field(
+        default_factory=SplitFractions, description="Chronological split fractions."
+    )
+
+
+def ladybug_params(seed: int) -> tuple[list[float], list[float]]:
+    """The 8 x and 8 y parameters ``[a1..a4, k1..k4]``, drawn as the course does."""
+    rng = random.Random(seed)
+    px = [rng.gauss(0.0, 1.0) for _ in range(8)]
+    py = [rng.gauss(0.0, 1.0) for _ in range(8)]
+    return px, py
+
+
+def ladybug_trajectory(seed: int = 16, max_t: float = 1000.0, delta_t: float = 0.02) -> np.ndarray:
+    """The (T, 2) trajectory: x is sin/cos/sin/cos, y cos/sin/cos/sin of ``t (k + 20|10|5|5)``."""
+    (ax1, ax2, ax3, ax4, kx1, kx2, kx3, kx4), (ay1, ay2, ay3, ay4, ky1, ky2, ky3, ky4) = (
+        ladybug_params(seed)
+    )
+    t = np.arange(0, max_t, delta_t)
+    x = (
+        ax1 * np.sin(t * (kx1 + 20))
+        + ax2 * np.cos(t * (kx2 + 10))
+        + ax3 * np.sin(t * (kx3 + 5))
+        + ax4 * np.cos(t * (kx4 + 5))
+    )
+    y = (
+        ay1 * np.cos(t * (ky1 + 20))
+        + ay2 * np.sin(t * (ky2 + 10))
+        + ay3 * np.cos(t * (ky3 + 5))
+        + ay4 * np.sin(t * (ky4 + 5))
+    )
+    return np.stack([x, y], axis=1)
+
+
+class LadybugAdapter:
+    """The course's 2D ladybug trajectory (LADYB1), generated from a seed."""
+
+    Config = LadybugConfig
+    default_encoder = {"type": "standardize", "mode": "scalar"}
+    default_metrics = "regression"
+
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.data_cfg: LadybugConfig = cfg.data
+
+    def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SeriesData:
+        """Generate the trajectory and cut the requested chronological splits."""
+        d = self.data_cfg
+        full = ladybug_trajectory(d.trajectory_seed, d.max_t, d.delta_t)
+        n = int(len(full) * d.scale)
+        points = full[:n].astype(np.float32)
+        n_train = math.floor(n * d.split.train)
+        n_dev = math.floor(n * d.split.dev)
+        bounds = {
+            "train": (0, n_train),
+            "dev": (n_train, n_train + n_dev),
+            "test": (n_train + n_dev, n),
+        }
+        seq2seq = bool(getattr(self.cfg.model, "return_sequences", False))
+        out = {}
+        for name in splits:
+            lo, hi = bounds[name]
+            values = points[lo:hi]
+            starts = window_starts(len(values), d.sequence_len, 1, 1, seq2seq)
+            if len(starts) == 0:
+                from seqrun.errors import UserError
+
+                raise UserError(
+                    f"the {name} split has {len(values)} points, too few for one window of "
+                    f"{d.sequence_len} + 1; raise data.scale or lower data.sequence_len",
+                    where="data.scale",
+                )
+            out[name] = SeriesSplit(values, starts, info={"points": int(hi - lo), "from": lo})
+        return SeriesData(
+            out,
+            feature_names=["x", "y"],
+            target_names=["x", "y"],
+            sequence_len=d.sequence_len,
+            horizon=1,
+            seq2seq=seq2seq,
+            recursive_steps=d.predict_len,
+            units=["", ""],
+            fingerprint=fingerprint(points),
+        )

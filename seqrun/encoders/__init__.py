@@ -1,0 +1,1 @@
+"""Encoders: preprocessing fitted on the training split only and saved with the run."""

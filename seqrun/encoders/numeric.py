@@ -1,0 +1,103 @@
+"""Numeric encoders for time series: standardisation and identity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from seqrun.config import EncoderConfig
+
+STATE_FILE = "encoder.json"
+
+
+class StandardizeConfig(EncoderConfig):
+    """Options of mean/std scaling."""
+
+    type: Literal["standardize"] = Field("standardize", description="Mean/std scaling.")
+    mode: Literal["scalar", "per_column"] = Field(
+        "per_column",
+        description="'scalar': one mean/std over every value (the ladybug course); "
+        "'per_column': one per feature (mixed units, e.g. weather).",
+    )
+
+
+class IdentityConfig(EncoderConfig):
+    """Options of the identity encoder (none)."""
+
+    type: Literal["identity"] = Field("identity", description="No scaling.")
+
+
+class _Numeric:
+    """Shared state handling: ``mean`` and ``std`` per column, saved as JSON."""
+
+    def __init__(self, cfg: Any = None) -> None:
+        self.cfg = cfg
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+        self.columns: list[str] = []
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """Scale a (T, F) array."""
+        return ((values - self.mean) / self.std).astype(np.float32)
+
+    def inverse_transform(self, values: np.ndarray, cols: list[int]) -> np.ndarray:
+        """Back to original units for the given columns (last axis of ``values``)."""
+        return values * self.std[cols] + self.mean[cols]
+
+    def target_scale(self, cols: list[int]) -> np.ndarray:
+        """The std of the given columns (to report normalised errors)."""
+        return self.std[cols]
+
+    def state(self) -> dict[str, Any]:
+        """JSON-serialisable fitted state."""
+        return {
+            "type": type(self).__name__,
+            "columns": self.columns,
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+        }
+
+    def save(self, folder: Path) -> None:
+        """Write the fitted state into ``folder``."""
+        from seqrun.runs import atomic_write_text
+
+        atomic_write_text(Path(folder) / STATE_FILE, json.dumps(self.state(), indent=2))
+
+    def load(self, folder: Path) -> None:
+        """Restore the fitted state written by :meth:`save`."""
+        state = json.loads((Path(folder) / STATE_FILE).read_text())
+        self.columns = state["columns"]
+        self.mean = np.asarray(state["mean"], dtype=np.float64)
+        self.std = np.asarray(state["std"], dtype=np.float64)
+
+
+class Standardize(_Numeric):
+    """Mean/std scaling fitted on train (one scalar, or one per column)."""
+
+    Config = StandardizeConfig
+
+    def fit(self, values: np.ndarray, columns: list[str]) -> None:
+        """Compute mean and std on the training values."""
+        v = np.asarray(values, dtype=np.float64)
+        f = v.shape[1]
+        if self.cfg is not None and self.cfg.mode == "scalar":
+            mean, std = np.full(f, v.mean()), np.full(f, v.std())
+        else:
+            mean, std = np.nanmean(v, axis=0), np.nanstd(v, axis=0)
+        std = np.where(std > 0, std, 1.0)
+        self.mean, self.std, self.columns = mean, std, list(columns)
+
+
+class Identity(_Numeric):
+    """Feeds numeric series to the model unchanged."""
+
+    Config = IdentityConfig
+
+    def fit(self, values: np.ndarray, columns: list[str]) -> None:
+        """Record the columns; scaling is the identity."""
+        f = np.asarray(values).shape[1]
+        self.mean, self.std, self.columns = np.zeros(f), np.ones(f), list(columns)

@@ -1,0 +1,45 @@
+"""Error types that map to seqrun's exit codes."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class SeqrunError(Exception):
+    """Base class of the errors seqrun reports in one line, without a traceback."""
+
+    exit_code = EXIT_FAILURE
+
+
+class UserError(SeqrunError):
+    """Bad input from the user (config, file, argument): exit code 2.
+
+    Args:
+        message: what is wrong and, where it helps, how to fix it.
+        where: the place of the problem, e.g. ``configs/a.yaml:12 model.units``.
+    """
+
+    exit_code = EXIT_USER_ERROR
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        self.message = message
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class RunFailure(SeqrunError):
+    """A runtime failure (disk full, training diverged, ...): exit code 1."""
+
+    exit_code = EXIT_FAILURE
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,1 @@
+"""Architectures: each turns its config and the task into a keras.Model."""

@@ -1,0 +1,48 @@
+"""A baseline without recurrence: the flattened input window through an MLP."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from seqrun.config import ModelConfig
+from seqrun.models.recurrent import Activation, output_layer
+
+
+class DenseConfig(ModelConfig):
+    """Options of the dense baseline."""
+
+    arch: Literal["dense"] = Field("dense", description="Flatten -> Dense stack.")
+    units: int = Field(64, ge=1, description="Units per hidden Dense layer.")
+    layers: int = Field(2, ge=0, description="Hidden Dense layers.")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout after each hidden layer.")
+    activation: Activation = Field("relu", description="Activation of the hidden layers.")
+
+
+class DenseArch:
+    """Baseline without recurrence: flattened input window -> MLP."""
+
+    Config = DenseConfig
+
+    def __init__(self, cfg: DenseConfig) -> None:
+        self.cfg = cfg
+
+    def build(self, task: Any, inputs: Any = None, features: Any = None):
+        """A keras.Model for ``task``."""
+        import keras
+
+        c = self.cfg
+        if inputs is None:
+            inputs = keras.Input(shape=task.input_shape, name="inputs", dtype=task.input_dtype)
+            features = inputs
+        x = (
+            keras.layers.Flatten(name="flatten")(features)
+            if len(task.input_shape) > 1
+            else features
+        )
+        for i in range(c.layers):
+            x = keras.layers.Dense(c.units, activation=c.activation, name=f"dense_{i + 1}")(x)
+            if c.dropout:
+                x = keras.layers.Dropout(c.dropout, name=f"dropout_{i + 1}")(x)
+        return keras.Model(inputs, output_layer(task)(x), name="dense")

@@ -1,0 +1,259 @@
+"""Run directories: creation, atomic writes, metadata, listing. Imports no TensorFlow.
+
+Layout of one run::
+
+    runs/<name>/<YYYYmmdd-HHMMSS>-<id>/
+        config.yaml        resolved config (overrides applied)
+        meta.json          status, versions, command, git commit, seed, host, times, data
+        history.csv        one row per epoch
+        metrics/dev.json   metrics/test.json (written by `seqrun evaluate`)
+        checkpoints/best.keras  checkpoints/last.keras  checkpoints/state.json
+        preprocessing/     fitted encoder state
+        plots/             learning curves and task plots
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from seqrun.errors import RunFailure, UserError
+
+STATUSES = ("running", "completed", "failed", "interrupted", "dead")
+
+
+def default_runs_dir() -> Path:
+    """``$SEQRUN_RUNS_DIR`` or ``./runs``."""
+    return Path(os.environ.get("SEQRUN_RUNS_DIR") or "runs")
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically (sorted by insertion, indented)."""
+    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file; None when absent."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    """The HEAD commit of the git checkout around ``cwd`` (with ``+dirty``), or None."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
+        )
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class Run:
+    """One run directory and its metadata."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # -- paths
+    @property
+    def meta_path(self) -> Path:
+        return self.path / "meta.json"
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.yaml"
+
+    def checkpoint(self, which: str = "best") -> Path:
+        """Path of ``checkpoints/<which>.keras``."""
+        return self.path / "checkpoints" / f"{which}.keras"
+
+    @property
+    def preprocessing(self) -> Path:
+        return self.path / "preprocessing"
+
+    @property
+    def plots(self) -> Path:
+        return self.path / "plots"
+
+    def metrics_path(self, split: str) -> Path:
+        return self.path / "metrics" / f"{split}.json"
+
+    # -- metadata
+    def meta(self) -> dict[str, Any]:
+        """meta.json (empty dict when unreadable)."""
+        try:
+            return read_json(self.meta_path) or {}
+        except (OSError, ValueError):
+            return {}
+
+    def update_meta(self, **fields: Any) -> dict[str, Any]:
+        """Merge ``fields`` into meta.json atomically."""
+        meta = self.meta()
+        meta.update(fields)
+        write_json(self.meta_path, meta)
+        return meta
+
+    def metrics(self, split: str) -> dict[str, Any] | None:
+        """metrics/<split>.json, or None."""
+        try:
+            return read_json(self.metrics_path(split))
+        except (OSError, ValueError):
+            return None
+
+    def status(self) -> str:
+        """The recorded status, or ``dead`` for a 'running' run whose process is gone."""
+        meta = self.meta()
+        status = meta.get("status", "unknown")
+        if status == "running" and meta.get("host") == socket.gethostname():
+            pid = meta.get("pid")
+            if pid and not _pid_alive(int(pid)):
+                return "dead"
+        return status
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie still answers kill(0); read its state where /proc exists
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def create_run(runs_dir: Path, name: str) -> Run:
+    """Create ``runs_dir/name/<timestamp>-<id>/``, unique even under concurrent starts."""
+    parent = Path(runs_dir) / name
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunFailure(f"cannot create the runs directory {parent}: {e.strerror}") from None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for _ in range(100):
+        path = parent / f"{stamp}-{secrets.token_hex(3)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise RunFailure(f"cannot create a run directory in {parent}: {e.strerror}") from None
+        return Run(path)
+    raise RunFailure(f"could not find a free run directory name in {parent}")
+
+
+def base_meta(seed: int, argv: list[str] | None = None) -> dict[str, Any]:
+    """Metadata known before training starts (no TensorFlow versions yet)."""
+    from seqrun import __version__
+
+    return {
+        "status": "running",
+        "seqrun_version": __version__,
+        "python_version": platform.python_version(),
+        "command": argv if argv is not None else sys.argv,
+        "cwd": os.getcwd(),
+        "git_commit": git_commit(),
+        "seed": seed,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started_at": now_iso(),
+        "started_ts": time.time(),
+    }
+
+
+def resolve_run(ref: str | Path, runs_dir: Path | None = None) -> Run:
+    """A run from a path, or from ``name/id`` or ``id`` under the runs directory."""
+    p = Path(ref)
+    if (p / "meta.json").is_file() or (p / "config.yaml").is_file():
+        return Run(p)
+    root = runs_dir or default_runs_dir()
+    if (root / p / "meta.json").is_file():
+        return Run(root / p)
+    matches = [m.parent for m in root.glob(f"*/{ref}*/meta.json")] if root.is_dir() else []
+    if len(matches) == 1:
+        return Run(matches[0])
+    if len(matches) > 1:
+        names = ", ".join(str(m) for m in matches[:5])
+        raise UserError(f"'{ref}' matches {len(matches)} runs ({names}); give more of the id")
+    raise UserError(
+        "not a run directory (no meta.json); give runs/<name>/<run-id> or see `seqrun runs list`",
+        where=str(ref),
+    )
+
+
+def iter_runs(runs_dir: Path) -> list[Run]:
+    """Every run under ``runs_dir`` (two levels: name/run-id), newest first."""
+    root = Path(runs_dir)
+    if not root.is_dir():
+        return []
+    found = []
+    with os.scandir(root) as names:
+        for name in names:
+            if not name.is_dir() or name.name.startswith("."):
+                continue
+            with os.scandir(name.path) as ids:
+                for rid in ids:
+                    if rid.is_dir() and os.path.exists(os.path.join(rid.path, "meta.json")):
+                        found.append(Run(Path(rid.path)))
+    found.sort(key=lambda r: r.path.name, reverse=True)
+    return found

@@ -1,0 +1,458 @@
+"""Training and evaluation of one experiment: data -> encoder -> model -> fit -> metrics -> run.
+
+Imports TensorFlow; the CLI only imports this module for commands that train or score.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def import_tensorflow() -> None:
+    """Import TensorFlow and Keras with the C++ start-up chatter (CUDA probes, oneDNN notes)
+    sent to /dev/null; set SEQRUN_TF_LOGS=1 to see it."""
+    if "keras" in sys.modules or os.environ.get("SEQRUN_TF_LOGS"):
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # device probing logs here, too
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+import_tensorflow()
+
+from seqrun.config import ExperimentConfig, config_from_dict, read_yaml, resolve  # noqa: E402
+from seqrun.errors import RunFailure, UserError  # noqa: E402
+from seqrun.registry import registry  # noqa: E402
+from seqrun.runs import (  # noqa: E402
+    Run,
+    atomic_write_text,
+    base_meta,
+    create_run,
+    now_iso,
+    read_json,
+    write_json,
+)
+
+_OPTIMIZERS = {
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "rmsprop": "RMSprop",
+    "sgd": "SGD",
+    "nadam": "Nadam",
+    "adagrad": "Adagrad",
+}
+_MAXIMISE = ("acc", "auc", "precision", "recall", "f1", "skill")
+
+
+class Interrupted(Exception):
+    """Training stopped by Ctrl-C or SIGTERM; the run is marked ``interrupted``."""
+
+
+def setup_tf(cfg: ExperimentConfig) -> None:
+    """Seed every RNG and, if asked, make TensorFlow ops deterministic."""
+    import keras
+    import tensorflow as tf
+
+    threads = os.environ.get("SEQRUN_THREADS")
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(max(1, int(threads) // 2))
+        except RuntimeError:
+            pass  # already initialised in this process
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.train.deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def load_data(cfg: ExperimentConfig, splits: tuple[str, ...]) -> Any:
+    """Run the dataset adapter for the given splits."""
+    adapter = registry.get("adapter", cfg.data.adapter)(cfg)
+    return adapter.load(splits)
+
+
+def make_encoder(cfg: ExperimentConfig) -> Any:
+    """A fresh (unfitted) encoder for the config."""
+    return registry.get("encoder", cfg.encoder.type)(cfg.encoder)
+
+
+def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
+    """Build and compile the model for the data's task."""
+    import keras
+
+    task = data.task
+    arch = registry.get("arch", cfg.model.arch)(cfg.model)
+    front = getattr(encoder, "model_front", None)
+    if front is not None:
+        inputs, features = front(task)
+        model = arch.build(task, inputs=inputs, features=features)
+    else:
+        model = arch.build(task)
+    t = cfg.train
+    kwargs: dict[str, Any] = {}
+    if t.learning_rate is not None:
+        kwargs["learning_rate"] = t.learning_rate
+    if t.lr_schedule == "cosine":
+        initial = (
+            kwargs.get("learning_rate")
+            or getattr(keras.optimizers, _OPTIMIZERS[t.optimizer])().learning_rate
+        )
+        total = t.epochs * data.batches("train").steps(t.batch_size)
+        kwargs["learning_rate"] = keras.optimizers.schedules.CosineDecay(
+            float(np.asarray(initial)), decay_steps=total
+        )
+    if t.clipnorm is not None:
+        kwargs["clipnorm"] = t.clipnorm
+    optimizer = getattr(keras.optimizers, _OPTIMIZERS[t.optimizer])(**kwargs)
+    if task.kind == "regression":
+        loss = t.loss or "mse"
+        metrics: list[Any] = ["mae"]
+    else:
+        binary = task.output_dim == 1
+        loss = t.loss or ("binary_crossentropy" if binary else "sparse_categorical_crossentropy")
+        metrics = ["accuracy"] + ([keras.metrics.AUC(name="auc")] if binary else [])
+    try:
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    except ValueError as e:
+        raise UserError(f"cannot compile the model: {e}", where="train.loss") from None
+    return model
+
+
+def monitor_key(cfg: ExperimentConfig) -> tuple[str, str]:
+    """The Keras log key of the monitored dev metric and its direction ('min'/'max')."""
+    name = cfg.train.monitor.removeprefix("dev_").removeprefix("val_")
+    mode = "max" if any(k in name for k in _MAXIMISE) else "min"
+    return f"val_{name}", mode
+
+
+def seed_states(model: Any) -> dict[str, list[int]]:
+    """Current values of the model's random seed generators (dropout masks)."""
+    return {
+        v.path: np.asarray(v.numpy()).tolist()
+        for v in model.variables
+        if "seed_generator" in v.path
+    }
+
+
+def restore_seed_states(model: Any, states: dict[str, list[int]]) -> None:
+    """Assign seed-generator values saved by :func:`seed_states`."""
+    for v in model.variables:
+        if v.path in states:
+            v.assign(np.asarray(states[v.path], dtype=v.dtype))
+
+
+def _history_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    fields: list[str] = []
+    for r in rows:
+        fields.extend(k for k in r if k not in fields)
+    w = csv.DictWriter(buf, fieldnames=fields)
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _checkpointer(run: Run, cfg: ExperimentConfig, state: dict[str, Any]):
+    """Keras callback: history.csv, best/last checkpoints, early stopping, resumable state."""
+    import keras
+
+    key, mode = monitor_key(cfg)
+    es = cfg.train.early_stopping
+
+    class Checkpointer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            if key not in logs:
+                known = ", ".join(k.removeprefix("val_") for k in logs if k.startswith("val_"))
+                raise UserError(
+                    f"train.monitor '{cfg.train.monitor}' is not a dev metric of this model; "
+                    f"choose one of: {known}",
+                    where="train.monitor",
+                )
+            row: dict[str, Any] = {"epoch": epoch + 1}
+            for k, v in logs.items():
+                row[k.replace("val_", "dev_") if k.startswith("val_") else k] = float(v)
+            lr = getattr(self.model.optimizer, "learning_rate", None)
+            if lr is not None:
+                row["lr"] = float(np.asarray(lr))
+            row["seconds"] = round(time.time() - self.t0, 3)
+            state["history"].append(row)
+            value = float(logs[key])
+            best = state["best"]
+            improved = best is None or (
+                value < best - es.min_delta if mode == "min" else value > best + es.min_delta
+            )
+            if not math.isfinite(value):
+                improved = False
+            if improved:
+                state.update(best=value, best_epoch=epoch + 1, wait=0)
+                _save_model(self.model, run.checkpoint("best"))
+            else:
+                state["wait"] += 1
+            state["epoch"] = epoch + 1
+            state["seed_states"] = seed_states(self.model)
+            _save_model(self.model, run.checkpoint("last"))
+            write_json(run.path / "checkpoints" / "state.json", state)
+            atomic_write_text(run.path / "history.csv", _history_csv(state["history"]))
+            run.update_meta(epochs_completed=epoch + 1, best_epoch=state["best_epoch"])
+            if es.patience is not None and state["wait"] >= es.patience:
+                state["stopped_early"] = True
+                self.model.stop_training = True
+
+    return Checkpointer()
+
+
+def _save_model(model: Any, path: Path) -> None:
+    """Save a .keras file atomically (temporary name, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise RunFailure(f"cannot write checkpoint {path}: {e.strerror or e}") from None
+
+
+def model_summary(model: Any) -> str:
+    """The Keras model summary (layers, output shapes, parameters) as plain text."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *a, **k: lines.append(line), line_length=100)
+    return "\n".join(lines) + "\n"
+
+
+def _versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {"tensorflow_version": tf.__version__, "keras_version": keras.__version__}
+
+
+class _SignalGuard:
+    """Turn SIGTERM into KeyboardInterrupt while training, so the run is marked interrupted."""
+
+    def __enter__(self):
+        try:
+            self.old = signal.signal(signal.SIGTERM, self._raise)
+        except ValueError:  # not in the main thread
+            self.old = None
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+        return False
+
+
+def train(
+    cfg: ExperimentConfig,
+    runs_dir: Path,
+    *,
+    quiet: bool = False,
+    argv: list[str] | None = None,
+    resume: Run | None = None,
+    log: Any = None,
+) -> dict[str, Any]:
+    """Train one experiment into a new run directory (or continue ``resume``).
+
+    Returns a dict with ``run_dir``, ``status``, ``metrics`` (dev), ``best_epoch`` and
+    ``epochs_completed``. Raises Interrupted (run marked interrupted) on Ctrl-C.
+    """
+    import keras
+
+    say = log or (lambda msg: None)
+    setup_tf(cfg)
+    data = load_data(cfg, ("train", "dev"))
+    if resume is None:
+        encoder = make_encoder(cfg)
+        data.fit_encoder(encoder)
+        model = build_model(cfg, data, encoder)
+        run = create_run(runs_dir, cfg.name)
+        state: dict[str, Any] = {
+            "epoch": 0,
+            "best": None,
+            "best_epoch": None,
+            "wait": 0,
+            "history": [],
+            "monitor": monitor_key(cfg)[0],
+        }
+        meta = base_meta(cfg.seed, argv)
+        meta.update(_versions())
+        meta["data"] = {"fingerprint": data.fingerprint, "sizes": data.sizes()}
+        meta["epochs_completed"] = 0
+        write_json(run.meta_path, meta)
+        atomic_write_text(run.config_path, cfg.to_yaml())
+        encoder.save(run.preprocessing)
+        atomic_write_text(run.path / "model.txt", model_summary(model))
+    else:
+        run = resume
+        encoder = make_encoder(cfg)
+        encoder.load(run.preprocessing)
+        data.set_encoder(encoder)
+        state = read_json(run.path / "checkpoints" / "state.json")
+        model = keras.saving.load_model(run.checkpoint("last"), compile=True)
+        restore_seed_states(model, state.get("seed_states", {}))
+        resumes = run.meta().get("resumes", [])
+        run.update_meta(
+            status="running",
+            pid=os.getpid(),
+            resumes=[*resumes, {"at": now_iso(), "from_epoch": state["epoch"]}],
+            ended_at=None,
+            error=None,
+        )
+    say(f"run directory: {run.path}")
+    try:
+        with _SignalGuard():
+            result = _fit_and_score(cfg, data, model, run, state, quiet)
+    except KeyboardInterrupt:
+        _finish(run, "interrupted", error="interrupted by the user (Ctrl-C / SIGTERM)")
+        raise Interrupted(str(run.path)) from None
+    except UserError as e:
+        _finish(run, "failed", error=str(e))
+        raise
+    except Exception as e:
+        _finish(run, "failed", error=f"{type(e).__name__}: {e}")
+        raise
+    _finish(run, "completed")
+    return result
+
+
+def _finish(run: Run, status: str, error: str | None = None) -> None:
+    meta = run.meta()
+    ended = time.time()
+    started = meta.get("started_ts", ended)
+    run.update_meta(
+        status=status,
+        ended_at=now_iso(),
+        duration_s=round(ended - started, 3),
+        error=error,
+    )
+
+
+def _fit_and_score(
+    cfg: ExperimentConfig, data: Any, model: Any, run: Run, state: dict[str, Any], quiet: bool
+) -> dict[str, Any]:
+    from seqrun.progress import make_progress_callback
+
+    t = cfg.train
+    train_w = data.batches("train")
+    dev_w = data.batches("dev")
+    steps = train_w.steps(t.batch_size)
+    first = state["epoch"]
+    progress = make_progress_callback(t.epochs, steps, first_epoch=first, quiet=quiet)
+    if first < t.epochs and not state.get("stopped_early"):
+        train_ds = train_w.training_dataset(t.batch_size, cfg.seed, first, t.epochs, t.shuffle)
+        try:
+            model.fit(
+                train_ds,
+                steps_per_epoch=steps,
+                epochs=t.epochs,
+                initial_epoch=first,
+                validation_data=dev_w.dataset(t.batch_size),
+                callbacks=[_checkpointer(run, cfg, state), progress],
+                verbose=0,
+                shuffle=False,
+            )
+        finally:
+            progress.close()
+    if state["best_epoch"] is None:
+        raise RunFailure(
+            f"no epoch gave a finite dev {cfg.train.monitor}; the training diverged "
+            "(lower train.learning_rate or set train.clipnorm)"
+        )
+    dev = score(run, cfg, data, "dev", "best")
+    _plot_history(run, state["history"])
+    return {
+        "run_dir": str(run.path),
+        "status": "completed",
+        "metrics": dev,
+        "best_epoch": state["best_epoch"],
+        "epochs_completed": state["epoch"],
+        "stopped_early": bool(state.get("stopped_early")),
+    }
+
+
+def score(run: Run, cfg: ExperimentConfig, data: Any, split: str, checkpoint: str) -> dict:
+    """Score a saved checkpoint on one split; writes metrics/<split>.json and plots."""
+    import keras
+
+    path = run.checkpoint(checkpoint)
+    if not path.is_file():
+        raise UserError(
+            f"the run has no {checkpoint} checkpoint (status: {run.status()})", where=str(path)
+        )
+    model = keras.saving.load_model(path, compile=False)
+    preds = data.predictions(model, split)
+    metric_set = registry.get("metrics", cfg.metrics)()
+    metrics = metric_set.compute(preds)
+    metrics = {"split": split, "checkpoint": checkpoint, **metrics}
+    name = split if checkpoint == "best" else f"{split}-{checkpoint}"
+    write_json(run.metrics_path(name), metrics)
+    plot = getattr(data, "plot", None)
+    if plot is not None:
+        try:
+            plot(preds, run.plots / f"{name}.png", title=f"{cfg.name} - {split}")
+        except Exception as e:  # a plot never fails a run
+            run.update_meta(plot_error=f"{type(e).__name__}: {e}")
+    return metrics
+
+
+def _plot_history(run: Run, history: list[dict[str, Any]]) -> None:
+    from seqrun.plots import learning_curves
+
+    try:
+        learning_curves(history, run.plots / "learning_curves.png")
+    except Exception as e:
+        run.update_meta(plot_error=f"{type(e).__name__}: {e}")
+
+
+def load_run_config(run: Run) -> ExperimentConfig:
+    """The resolved config saved in a run directory."""
+    if not run.config_path.is_file():
+        raise UserError("the run has no config.yaml", where=str(run.path))
+    source = read_yaml(run.config_path)
+    return resolve(source)
+
+
+def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
+    """Rebuild ``split`` from the run's own config and score a checkpoint on it."""
+    cfg = load_run_config(run)
+    setup_tf(cfg)
+    data = load_data(cfg, (split,))
+    encoder = make_encoder(cfg)
+    encoder.load(run.preprocessing)
+    data.set_encoder(encoder)
+    return score(run, cfg, data, split, checkpoint)
+
+
+__all__ = ["Interrupted", "config_from_dict", "evaluate", "train"]

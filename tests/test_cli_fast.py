@@ -1,0 +1,86 @@
+"""Commands that do not train: fast, no TensorFlow import, clear errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+from tests.conftest import ROOT, TINY_LADYBUG, write_config
+
+
+def _modules_after(args: list[str]) -> set[str]:
+    code = (
+        "import sys\nfrom seqrun.cli import app\n"
+        f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
+        "print('\\n'.join(sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return set(out.stdout.split())
+
+
+def test_fast_commands_do_not_import_tensorflow(tmp_path):
+    for args in (
+        ["--help"],
+        ["config", "validate", "configs/ladybug-gru.yaml"],
+        ["config", "show", "configs/ladybug-gru.yaml"],
+        ["config", "schema"],
+        ["list"],
+        ["runs", "list", "--runs-dir", str(tmp_path)],
+    ):
+        mods = _modules_after(args)
+        assert "tensorflow" not in mods and "keras" not in mods, args
+        assert "pandas" not in mods and "matplotlib" not in mods, args
+
+
+def test_validate_ok_and_show_resolved(cli, tiny_config):
+    r = cli("config", "validate", tiny_config)
+    assert r.exit_code == 0 and "ok:" in r.stdout
+    r = cli("config", "show", tiny_config, "--set", "model.units=7")
+    shown = yaml.safe_load(r.stdout)
+    assert shown["model"]["units"] == 7 and shown["train"]["shuffle"] is True
+
+
+def test_user_errors_exit_2_one_line_no_traceback(cli, tmp_path):
+    bad = write_config(tmp_path, dict(TINY_LADYBUG, model={"arch": "gru", "unitz": 3}))
+    for args in (
+        ("config", "validate", bad),
+        ("config", "validate", tmp_path / "missing.yaml"),
+        ("train", bad),
+        ("train", tmp_path / "missing.yaml"),
+        ("evaluate", tmp_path),
+    ):
+        r = cli(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "Traceback" not in r.output
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+
+
+def test_list_shows_every_kind(cli):
+    r = cli("list")
+    assert r.exit_code == 0
+    for name in ("ladybug", "standardize", "simple_rnn", "lstm", "gru", "dense", "regression"):
+        assert name in r.stdout
+
+
+def test_schema_is_json(cli):
+    r = cli("config", "schema")
+    schema = json.loads(r.stdout)
+    assert schema["title"] == "seqrun experiment"
+
+
+def test_plugin_registration_via_registry(cli, tmp_path, monkeypatch):
+    # a third-party architecture registered at run time shows up and validates
+    from seqrun.registry import registry
+
+    registry.register("arch", "my_dense", "seqrun.models.dense:DenseArch", "plugin test")
+    try:
+        r = cli("list")
+        assert "my_dense" in r.stdout
+    finally:
+        registry._entries["arch"].pop("my_dense")

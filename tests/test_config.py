@@ -1,0 +1,137 @@
+"""Config loading: validation, overrides, errors with file/line/key, schema and reference."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from seqrun.config import (
+    config_from_dict,
+    json_schema,
+    load_config,
+    parse_override,
+    reference_markdown,
+)
+from seqrun.errors import UserError
+from tests.conftest import ROOT, TINY_LADYBUG, write_config
+
+
+def test_shipped_configs_validate():
+    for path in sorted((ROOT / "configs").glob("*.yaml")):
+        cfg = load_config(path)
+        assert cfg.name == path.stem, path
+
+
+def test_course_gru_config_matches_the_course():
+    cfg = load_config(ROOT / "configs" / "ladybug-gru.yaml")
+    assert (cfg.model.arch, cfg.model.units, cfg.model.activation) == ("gru", 200, "relu")
+    assert (cfg.train.optimizer, cfg.train.loss, cfg.train.batch_size) == ("rmsprop", "mse", 32)
+    assert (cfg.train.epochs, cfg.data.sequence_len) == (5, 20)
+
+
+def test_defaults_fill_encoder_and_metrics(tmp_path):
+    raw = {"data": {"adapter": "ladybug"}, "model": {"arch": "lstm"}}
+    cfg = load_config(write_config(tmp_path, raw, "x.yaml"))
+    assert cfg.name == "x"
+    assert cfg.encoder.type == "standardize" and cfg.encoder.mode == "scalar"
+    assert cfg.metrics == "regression"
+    assert cfg.data.split.train == 0.7 and cfg.data.split.test == 0.2
+
+
+def test_unknown_key_suggests_closest_with_line(tmp_path):
+    raw = dict(TINY_LADYBUG, model={"arch": "gru", "unitz": 3})
+    path = write_config(tmp_path, raw)
+    with pytest.raises(UserError) as e:
+        load_config(path)
+    text = str(e.value)
+    assert "model.unitz" in text and "did you mean 'units'" in text
+    line = next(i for i, s in enumerate(path.read_text().splitlines(), 1) if "unitz" in s)
+    assert f"{path}:{line}" in text
+
+
+def test_wrong_type_names_key_expected_and_given(tmp_path):
+    path = write_config(tmp_path, dict(TINY_LADYBUG, train={"epochs": "many"}))
+    with pytest.raises(UserError) as e:
+        load_config(path)
+    assert "train.epochs" in str(e.value) and "'many'" in str(e.value)
+    assert "integer" in str(e.value)
+
+
+def test_unknown_section_and_adapter(tmp_path):
+    with pytest.raises(UserError, match="did you mean 'model'"):
+        load_config(write_config(tmp_path, dict(TINY_LADYBUG, modle={})))
+    raw = dict(TINY_LADYBUG, data={"adapter": "ladybg"})
+    with pytest.raises(UserError, match="unknown adapter 'ladybg' \\(did you mean 'ladybug'\\?\\)"):
+        load_config(write_config(tmp_path, raw))
+
+
+def test_bad_yaml_reports_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ndata:\n  adapter: ladybug\n  scale: [0.1\nmodel: {arch: gru}\n")
+    with pytest.raises(UserError) as e:
+        load_config(path)
+    assert str(e.value).startswith(f"{path}:") and "invalid YAML" in str(e.value)
+
+
+def test_missing_file():
+    with pytest.raises(UserError, match="config file not found"):
+        load_config("no/such/file.yaml")
+
+
+def test_split_fractions_must_sum_to_one(tmp_path):
+    raw = dict(TINY_LADYBUG)
+    raw["data"] = dict(raw["data"], split={"train": 0.5, "dev": 0.1, "test": 0.1})
+    with pytest.raises(UserError, match="add up to 1"):
+        load_config(write_config(tmp_path, raw))
+
+
+@pytest.mark.parametrize(
+    "text,key,value",
+    [
+        ("model.units=64", "model.units", 64),
+        ("train.learning_rate=1e-3", "train.learning_rate", 1e-3),
+        ("name=a=b", "name", "a=b"),
+        ("data.path=/tmp/x y/z.csv", "data.path", "/tmp/x y/z.csv"),
+        ("name=50%", "name", "50%"),
+        ("name=@home", "name", "@home"),
+        ("name=%x", "name", "%x"),
+        ("name='quoted: yes'", "name", "quoted: yes"),
+        ("name=a: b", "name", "a: b"),
+        ("model.bidirectional=true", "model.bidirectional", True),
+        ("train.learning_rate=null", "train.learning_rate", None),
+    ],
+)
+def test_parse_override(text, key, value):
+    assert parse_override(text) == (key, value)
+
+
+def test_override_applies_and_errors_point_at_set(tiny_config):
+    cfg = load_config(tiny_config, ["model.units=5", "model.arch=lstm", "train.epochs=1"])
+    assert (cfg.model.units, cfg.model.arch, cfg.train.epochs) == (5, "lstm", 1)
+    with pytest.raises(UserError) as e:
+        load_config(tiny_config, ["model.unitz=5"])
+    assert "--set model.unitz=5" in str(e.value) and "did you mean 'units'" in str(e.value)
+    with pytest.raises(UserError, match="KEY=VALUE"):
+        load_config(tiny_config, ["model.units"])
+
+
+def test_resolved_config_round_trips(tiny_config):
+    cfg = load_config(tiny_config, ["model.bidirectional=true"])
+    again = config_from_dict(yaml.safe_load(cfg.to_yaml()))
+    assert again == cfg
+
+
+def test_json_schema_covers_components():
+    schema = json_schema()
+    text = str(schema)
+    for word in ("ladybug", "simple_rnn", "standardize", "sequence_len", "epochs"):
+        assert word in text
+    assert schema["additionalProperties"] is False
+
+
+def test_readme_reference_is_generated_from_models():
+    from seqrun.docs import readme_with_reference
+
+    readme = (ROOT / "README.md").read_text()
+    assert reference_markdown() in readme
+    assert readme_with_reference(readme) == readme, "regenerate with: python -m seqrun.docs"

@@ -1,0 +1,104 @@
+"""The ladybug adapter reproduces the course's trajectory; windows are right."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqrun.config import config_from_dict
+from seqrun.data.ladybug import LadybugAdapter, ladybug_params, ladybug_trajectory
+from seqrun.encoders.numeric import Standardize
+from tests.conftest import TINY_LADYBUG
+
+
+def test_params_match_the_course_seed_16():
+    px, py = ladybug_params(16)
+    assert [round(v, 3) for v in px[:4]] == [-0.738, 0.875, -0.943, 0.542]
+    assert len(py) == 8
+
+
+def test_trajectory_formula_and_length():
+    traj = ladybug_trajectory(16)
+    assert traj.shape == (50_000, 2)
+    (ax1, ax2, ax3, ax4, kx1, kx2, kx3, kx4), (ay1, ay2, ay3, ay4, ky1, ky2, ky3, ky4) = (
+        ladybug_params(16)
+    )
+    t = 0.02 * 123
+    x = (
+        ax1 * np.sin(t * (kx1 + 20)) + ax2 * np.cos(t * (kx2 + 10))
+        + ax3 * np.sin(t * (kx3 + 5)) + ax4 * np.cos(t * (kx4 + 5))
+    )
+    y = (
+        ay1 * np.cos(t * (ky1 + 20)) + ay2 * np.sin(t * (ky2 + 10))
+        + ay3 * np.cos(t * (ky3 + 5)) + ay4 * np.sin(t * (ky4 + 5))
+    )
+    assert traj[123] == pytest.approx([x, y])
+
+
+def _data(**overrides):
+    raw = {**TINY_LADYBUG, "data": {**TINY_LADYBUG["data"], **overrides.pop("data", {})}}
+    raw["model"] = {**raw["model"], **overrides.pop("model", {})}
+    cfg = config_from_dict(raw)
+    return cfg, LadybugAdapter(cfg)
+
+
+def test_chronological_split_and_scalar_normalisation():
+    cfg, adapter = _data(data={"scale": 0.1})
+    data = adapter.load(("train", "dev", "test"))
+    full = ladybug_trajectory(16)[:5000].astype(np.float32)
+    train, dev, test = (data.splits[s].values for s in ("train", "dev", "test"))
+    assert (len(train), len(dev), len(test)) == (3500, 500, 1000)
+    np.testing.assert_array_equal(np.concatenate([train, dev, test]), full)
+    enc = Standardize(cfg.encoder)
+    data.fit_encoder(enc)
+    assert enc.mean[0] == enc.mean[1] == pytest.approx(train.mean(), rel=1e-5)
+    assert enc.std[0] == pytest.approx(train.std(), rel=1e-5)
+
+
+def test_train_only_loads_what_it_asks_for():
+    _, adapter = _data()
+    assert set(adapter.load(("train", "dev")).splits) == {"train", "dev"}
+
+
+@pytest.mark.parametrize("seq2seq", [False, True])
+def test_tf_windows_equal_numpy_windows(seq2seq):
+    cfg, adapter = _data(model={"return_sequences": seq2seq})
+    data = adapter.load(("train", "dev"))
+    data.fit_encoder(Standardize(cfg.encoder))
+    w = data.batches("dev")
+    v = w.values
+    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in w.dataset(16)], strict=True)
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    n, L = len(v) - 8, 8
+    assert x.shape == (n, L, 2)
+    np.testing.assert_array_equal(x[5], v[5:13])
+    if seq2seq:
+        assert y.shape == (n, L, 2)
+        np.testing.assert_array_equal(y[5], v[6:14])
+    else:
+        np.testing.assert_array_equal(y[5], v[13])
+    np.testing.assert_array_equal(w.targets(), v[8:])
+
+
+def test_training_order_depends_on_seed_and_epoch_only():
+    cfg, adapter = _data()
+    data = adapter.load(("train", "dev"))
+    data.fit_encoder(Standardize(cfg.encoder))
+    w = data.batches("train")
+
+    def firsts(first, last):
+        return [y.numpy()[0].tolist() for _, y in w.training_dataset(64, 7, first, last)]
+
+    steps = w.steps(64)
+    both = firsts(0, 2)
+    assert firsts(1, 2) == both[steps:]  # epoch 1 alone = epoch 1 after epoch 0
+    assert both[:steps] != both[steps:]  # epochs differ
+    assert len(both) == 2 * steps
+
+
+def test_too_small_split_is_a_user_error():
+    from seqrun.errors import UserError
+
+    _, adapter = _data(data={"scale": 0.001, "sequence_len": 30})
+    with pytest.raises(UserError, match="too few"):
+        adapter.load(("train", "dev"))
