@@ -153,9 +153,9 @@ def render(rows: list[dict]) -> str:
     cols = ["figure", "seqrun", "reference", "ratio", "note"]
     cells = [[("" if r[c] is None else str(r[c])) for c in cols] for r in rows]
     widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
-    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths))
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(x.ljust(w) for x, w in zip(cell, widths)) for cell in cells]
+    out += ["  ".join(x.ljust(w) for x, w in zip(cell, widths, strict=True)) for cell in cells]
     return "\n".join(out)
 
 

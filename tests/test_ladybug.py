@@ -25,12 +25,16 @@ def test_trajectory_formula_and_length():
     )
     t = 0.02 * 123
     x = (
-        ax1 * np.sin(t * (kx1 + 20)) + ax2 * np.cos(t * (kx2 + 10))
-        + ax3 * np.sin(t * (kx3 + 5)) + ax4 * np.cos(t * (kx4 + 5))
+        ax1 * np.sin(t * (kx1 + 20))
+        + ax2 * np.cos(t * (kx2 + 10))
+        + ax3 * np.sin(t * (kx3 + 5))
+        + ax4 * np.cos(t * (kx4 + 5))
     )
     y = (
-        ay1 * np.cos(t * (ky1 + 20)) + ay2 * np.sin(t * (ky2 + 10))
-        + ay3 * np.cos(t * (ky3 + 5)) + ay4 * np.sin(t * (ky4 + 5))
+        ay1 * np.cos(t * (ky1 + 20))
+        + ay2 * np.sin(t * (ky2 + 10))
+        + ay3 * np.cos(t * (ky3 + 5))
+        + ay4 * np.sin(t * (ky4 + 5))
     )
     assert traj[123] == pytest.approx([x, y])
 

@@ -19,8 +19,9 @@ from tests.conftest import ROOT, TINY_LADYBUG, last_json, write_config
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One tiny run shared by the read-only tests of this module."""
-    from seqrun.cli import app
     from typer.testing import CliRunner
+
+    from seqrun.cli import app
 
     folder = tmp_path_factory.mktemp("trained")
     cfg = write_config(folder, TINY_LADYBUG)
@@ -185,7 +186,10 @@ def test_runs_dir_from_environment(tmp_path, tiny_config):
     env = {**os.environ, "SEQRUN_RUNS_DIR": str(tmp_path / "envruns")}
     p = subprocess.run(
         [sys.executable, "-m", "seqrun", "train", str(tiny_config), "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert p.returncode == 0, p.stderr
     assert last_json(p.stdout)["run_dir"].startswith(str(tmp_path / "envruns"))
