@@ -424,6 +424,9 @@ def score(run: Run, cfg: ExperimentConfig, data: Any, split: str, checkpoint: st
             plot(preds, run.plots / f"{name}.png", title=f"{cfg.name} - {split}")
         except Exception as e:  # a plot never fails a run
             run.update_meta(plot_error=f"{type(e).__name__}: {e}")
+    artifacts = getattr(data, "write_artifacts", None)
+    if artifacts is not None:  # e.g. errors.jsonl of the most confident mistakes
+        artifacts(preds, run, name)
     return metrics
 
 
