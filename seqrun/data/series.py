@@ -230,6 +230,8 @@ class SeriesData:
         Returns ``y_true`` and ``y_pred`` of shape (N, steps, F) in original units, and the
         window ``starts`` used.
         """
+        import tensorflow as tf
+
         s = self.splits[split]
         values = self.encoder.transform(s.values).astype(np.float32)
         ok = s.starts[s.starts + self.sequence_len - 1 + steps < len(values)]
@@ -239,7 +241,8 @@ class SeriesData:
         x = values[idx]
         preds = []
         for _ in range(steps):
-            p = model.predict(x, batch_size=batch_size, verbose=0)
+            # a tf.data input: Keras' numpy adapter adds a parallel map that logs a TF warning
+            p = model.predict(tf.data.Dataset.from_tensor_slices(x).batch(batch_size), verbose=0)
             if self.seq2seq:
                 p = p[:, -1, :]
             preds.append(p)
