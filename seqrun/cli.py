@@ -134,7 +134,13 @@ def train(
     log = None if (quiet or as_json) else (lambda m: typer.echo(m, err=True))
     try:
         result = training.train(
-            cfg, _runs_dir(runs_dir), quiet=quiet or as_json, argv=sys.argv, resume=run, log=log
+            cfg,
+            _runs_dir(runs_dir),
+            quiet=quiet or as_json,
+            argv=sys.argv,
+            resume=run,
+            log=log,
+            overrides=set_,
         )
     except training.Interrupted as e:
         if as_json:
@@ -210,6 +216,126 @@ def evaluate(
         return
     _metrics_table(f"{split} metrics ({checkpoint} checkpoint)", metrics)
     typer.echo(str(run.metrics_path(split if checkpoint == "best" else f"{split}-{checkpoint}")))
+
+
+# ----------------------------------------------------------------------------- sweep
+
+
+@app.command()
+@handle_errors
+def sweep(
+    sweep_file: Annotated[
+        Path, typer.Argument(help="Sweep YAML file (base:, grid:, random:, seeds:).")
+    ],
+    set_: SetOpt = None,
+    runs_dir: RunsDirOpt = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Parallel trials.")] = 1,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Stop everything at the first failed trial.")
+    ] = False,
+    list_: Annotated[
+        bool, typer.Option("--list", help="Print one `seqrun train ...` command per trial.")
+    ] = False,
+    index: Annotated[
+        int | None,
+        typer.Option("--index", help="Run trial I alone (e.g. $SLURM_ARRAY_TASK_ID)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run every trial of a sweep; completed trials are skipped when the sweep is rerun."""
+    import shlex
+
+    from seqrun.sweep import Sweep, run_local
+
+    sw = Sweep(sweep_file, _runs_dir(runs_dir), set_)
+    if list_:
+        for t in sw.trials:
+            typer.echo(shlex.join(sw.command(t, runs_dir_flag=runs_dir is not None)))
+        return
+    total = len(sw.trials)
+    if index is not None:
+        if not 0 <= index < total:
+            raise UserError(
+                f"--index {index} is out of range: the sweep has {total} trials (0..{total - 1})"
+            )
+        trials = [_run_index(sw, index, quiet=as_json)]
+    else:
+
+        def event(kind: str, t: Any) -> None:
+            if as_json:
+                return
+            head = f"[{t.index + 1}/{total}] {' '.join(t.overrides) or '(base)'}"
+            if kind == "skip":
+                typer.echo(f"{head}: skipped, already completed in {t.run_dir}", err=True)
+            elif kind == "start":
+                typer.echo(f"{head}: started", err=True)
+            elif t.status == "completed":
+                m = " ".join(f"{k}={v:.4g}" for k, v in t.metrics.items())
+                typer.echo(f"{head}: completed in {t.duration_s:.0f}s  {m}  {t.run_dir}", err=True)
+            else:
+                typer.echo(f"{head}: {t.status.upper()}: {t.error}", err=True)
+
+        try:
+            trials = run_local(sw, workers=workers, fail_fast=fail_fast, on_event=event)
+        except KeyboardInterrupt:
+            _err(f"sweep interrupted; rerun the same command to continue ({sw.state_path})")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    counts: dict[str, int] = {}
+    for t in trials:
+        counts[t.status] = counts.get(t.status, 0) + 1
+    failed = [t for t in trials if t.status not in ("completed", "skipped")]
+    if as_json:
+        _print_json(
+            {
+                "sweep_dir": str(sw.dir),
+                "status": "failed" if failed else "completed",
+                "counts": counts,
+                "trials": [t.__dict__ for t in trials],
+            }
+        )
+    else:
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        typer.echo(f"sweep {sw.name}: {summary}", err=True)
+        typer.echo(str(sw.state_path))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _run_index(sw: Any, index: int, quiet: bool) -> Any:
+    """Run one trial in this process (for job arrays), recording it in sweep.json."""
+    import time
+
+    from seqrun import training
+    from seqrun.config import load_config
+
+    t = sw.trials[index]
+    sw.find_completed()
+    if t.status == "skipped":
+        sw.record(t)
+        if not quiet:
+            typer.echo(f"trial {index}: already completed in {t.run_dir}", err=True)
+        return t
+    cfg = load_config(sw.base, [*sw.common, *t.overrides])
+    t.status = "running"
+    sw.record(t)
+    t0 = time.time()
+    try:
+        result = training.train(
+            cfg, sw.runs_dir, quiet=True, argv=sys.argv, overrides=[*sw.common, *t.overrides]
+        )
+        t.status, t.run_dir = "completed", result["run_dir"]
+        from seqrun.sweep import _headline
+
+        t.metrics = _headline(result["metrics"])
+    except training.Interrupted as e:
+        t.status, t.run_dir, t.error = "interrupted", str(e), "interrupted"
+    except SeqrunError as e:
+        t.status, t.error = "failed", str(e)
+    t.duration_s = round(time.time() - t0, 2)
+    sw.record(t)
+    if t.status != "completed" and not quiet:
+        _err(f"trial {index}: {t.status}: {t.error}")
+    return t
 
 
 # ----------------------------------------------------------------------------- config
@@ -312,6 +438,32 @@ def runs_show(
     from seqrun.runs import resolve_run
 
     show_run(resolve_run(run_dir, runs_dir))
+
+
+@runs_app.command("compare")
+@handle_errors
+def runs_compare(
+    runs: Annotated[list[Path] | None, typer.Argument(help="Run directories (or name/id).")] = None,
+    sweep_dir: Annotated[
+        Path | None, typer.Option("--sweep", help="Compare the runs of a sweep directory.")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="Metrics of dev or test.")] = "dev",
+    sort: Annotated[
+        str | None, typer.Option("--sort", help="Sort by a metric; prefix '-' for descending.")
+    ] = None,
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Config keys that differ between runs and their metrics; mean +- std over seeds."""
+    from seqrun.listing import compare_runs, render_compare, sweep_runs
+    from seqrun.runs import resolve_run
+
+    chosen = [resolve_run(r, runs_dir) for r in runs or []]
+    if sweep_dir is not None:
+        chosen += sweep_runs(sweep_dir)
+    if len(chosen) < 2:
+        raise UserError("give at least two runs, or --sweep DIR", where="runs compare")
+    render_compare(compare_runs(chosen, split), sort, "json" if as_json else "table")
 
 
 def main() -> None:

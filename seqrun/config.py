@@ -207,7 +207,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         parsed = value
     if isinstance(parsed, dict | list) and not value.strip().startswith(("[", "{")):
         parsed = value  # "a: b" parses as a mapping; a user typing it meant text
-    if isinstance(parsed, str) and _FLOAT.fullmatch(parsed.strip()):
+    if isinstance(parsed, str) and _FLOAT.fullmatch(value.strip()):
         parsed = float(parsed)  # YAML 1.1 reads 1e-3 as text
     return key, parsed
 
@@ -390,6 +390,14 @@ def config_difference(a: ExperimentConfig, b: ExperimentConfig) -> list[str]:
         for k in sorted(set(fa) | set(fb))
         if fa.get(k) != fb.get(k)
     ]
+
+
+def config_key(cfg: ExperimentConfig) -> str:
+    """A short hash of the resolved config: equal keys mean the same experiment."""
+    import hashlib
+
+    text = json.dumps(cfg.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------- schema & docs

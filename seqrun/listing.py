@@ -126,3 +126,120 @@ def show_run(run: Run) -> None:
     for p in sorted(run.path.rglob("*")):
         if p.is_file() and not p.name.startswith("."):
             console.print(f"  {p.relative_to(run.path)}  ({p.stat().st_size:,} bytes)")
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: d}
+
+
+def sweep_runs(sweep_dir: Path) -> list[Run]:
+    """The runs recorded in a sweep directory's sweep.json."""
+    from seqrun.errors import UserError
+    from seqrun.runs import read_json
+
+    path = Path(sweep_dir)
+    state = read_json(path / "sweep.json") if path.is_dir() else read_json(path)
+    if not state:
+        raise UserError("no sweep.json here; give runs/_sweeps/<name>", where=str(sweep_dir))
+    runs = []
+    for _, t in sorted(state.get("trials", {}).items(), key=lambda kv: int(kv[0])):
+        if t.get("run_dir") and (Path(t["run_dir"]) / "meta.json").is_file():
+            runs.append(Run(Path(t["run_dir"])))
+    return runs
+
+
+def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
+    """Config keys that differ between runs, their metrics, and mean/std over seeds.
+
+    Returns ``{"keys": [...], "rows": [...], "groups": [...]}``: one row per run (its values of
+    the differing keys and its headline metrics), and one group per configuration that differs
+    only by ``seed`` (mean and std of each metric over its runs).
+    """
+    import statistics
+
+    flat = {}
+    for run in runs:
+        try:
+            flat[run] = _flatten(yaml.safe_load(run.config_path.read_text()) or {})
+        except OSError:
+            flat[run] = {}
+    all_keys = sorted({k for f in flat.values() for k in f})
+    differing = [k for k in all_keys if len({json.dumps(f.get(k)) for f in flat.values()}) > 1]
+    rows = []
+    for run in runs:
+        rows.append(
+            {
+                "run": str(run.path),
+                "status": run.status(),
+                "config": {k: flat[run].get(k) for k in differing},
+                "metrics": _headline(run.metrics(split)),
+            }
+        )
+    group_keys = [k for k in differing if k != "seed"]
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        label = json.dumps({k: r["config"][k] for k in group_keys})
+        groups.setdefault(label, []).append(r)
+    summary = []
+    for label, members in groups.items():
+        metrics = {}
+        for m in HEADLINE:
+            values = [r["metrics"][m] for r in members if m in r["metrics"]]
+            if values:
+                metrics[m] = {
+                    "mean": statistics.fmean(values),
+                    "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                    "n": len(values),
+                }
+        summary.append({"config": json.loads(label), "runs": len(members), "metrics": metrics})
+    return {"split": split, "keys": differing, "rows": rows, "groups": summary}
+
+
+def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "table") -> None:
+    """Print a comparison as tables (per run, then mean +- std per configuration) or JSON."""
+    from seqrun.errors import UserError
+
+    rows, groups = result["rows"], result["groups"]
+    if sort:
+        desc = sort.startswith("-")
+        key = sort.lstrip("-")
+        if not any(key in r["metrics"] for r in rows):
+            known = sorted({m for r in rows for m in r["metrics"]})
+            raise UserError(f"no metric '{key}' to sort by; known: {', '.join(known)}", "--sort")
+        missing = float("inf")
+        rows.sort(key=lambda r: r["metrics"].get(key, missing), reverse=desc)
+        groups.sort(key=lambda g: g["metrics"].get(key, {}).get("mean", missing), reverse=desc)
+    if fmt == "json":
+        print(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=200)
+    metrics = [m for m in HEADLINE if any(m in r["metrics"] for r in rows)]
+    table = Table(title=f"{result['split']} metrics", box=None)
+    for col in ["run", "status", *result["keys"], *metrics]:
+        table.add_column(col)
+    for r in rows:
+        cells = [Path(r["run"]).name, r["status"]]
+        cells += [json.dumps(r["config"][k]) for k in result["keys"]]
+        cells += [f"{r['metrics'][m]:.4g}" if m in r["metrics"] else "" for m in metrics]
+        table.add_row(*cells)
+    console.print(table)
+    if any(g["runs"] > 1 for g in groups):
+        gkeys = [k for k in result["keys"] if k != "seed"]
+        gt = Table(title="mean +- std over seeds", box=None)
+        for col in [*gkeys, "runs", *metrics]:
+            gt.add_column(col)
+        for g in groups:
+            cells = [json.dumps(g["config"][k]) for k in gkeys] + [str(g["runs"])]
+            for m in metrics:
+                s = g["metrics"].get(m)
+                cells.append(f"{s['mean']:.4g} +- {s['std']:.2g}" if s else "")
+            gt.add_row(*cells)
+        console.print(gt)

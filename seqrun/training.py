@@ -43,7 +43,7 @@ def import_tensorflow() -> None:
 
 import_tensorflow()
 
-from seqrun.config import ExperimentConfig, config_from_dict, read_yaml, resolve  # noqa: E402
+from seqrun.config import ExperimentConfig, config_from_dict, config_key, read_yaml, resolve  # noqa: E402
 from seqrun.errors import RunFailure, UserError  # noqa: E402
 from seqrun.registry import registry  # noqa: E402
 from seqrun.runs import (  # noqa: E402
@@ -217,8 +217,7 @@ def _checkpointer(run: Run, cfg: ExperimentConfig, state: dict[str, Any]):
                 state["wait"] += 1
             state["epoch"] = epoch + 1
             state["seed_states"] = seed_states(self.model)
-            _save_model(self.model, run.checkpoint("last"))
-            write_json(run.path / "checkpoints" / "state.json", state)
+            _save_epoch_checkpoint(self.model, run, state)
             atomic_write_text(run.path / "history.csv", _history_csv(state["history"]))
             run.update_meta(epochs_completed=epoch + 1, best_epoch=state["best_epoch"])
             if es.patience is not None and state["wait"] >= es.patience:
@@ -226,6 +225,32 @@ def _checkpointer(run: Run, cfg: ExperimentConfig, state: dict[str, Any]):
                 self.model.stop_training = True
 
     return Checkpointer()
+
+
+def _save_epoch_checkpoint(model: Any, run: Run, state: dict[str, Any]) -> None:
+    """Save the end-of-epoch model so that a kill at any instant leaves a consistent pair.
+
+    The model goes to ``epoch-NNNN.keras``; then ``state.json`` (atomic) names that file;
+    then ``last.keras`` becomes a hard link to it and older epoch files are removed. A resume
+    loads the file that ``state.json`` names, never a model newer or older than the state.
+    """
+    folder = run.path / "checkpoints"
+    current = folder / f"epoch-{state['epoch']:04d}.keras"
+    _save_model(model, current)
+    state["checkpoint"] = current.name
+    write_json(folder / "state.json", state)
+    tmp = folder / f".last.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(current, tmp)
+    except OSError:  # file systems without hard links
+        import shutil
+
+        shutil.copyfile(current, tmp)
+    os.replace(tmp, run.checkpoint("last"))
+    for old in folder.glob("epoch-*.keras"):
+        if old.name != current.name:
+            old.unlink(missing_ok=True)
 
 
 def _save_model(model: Any, path: Path) -> None:
@@ -282,6 +307,7 @@ def train(
     argv: list[str] | None = None,
     resume: Run | None = None,
     log: Any = None,
+    overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """Train one experiment into a new run directory (or continue ``resume``).
 
@@ -307,6 +333,8 @@ def train(
             "monitor": monitor_key(cfg)[0],
         }
         meta = base_meta(cfg.seed, argv)
+        meta["config_key"] = config_key(cfg)
+        meta["overrides"] = list(overrides or [])
         meta.update(_versions())
         meta["data"] = {"fingerprint": data.fingerprint, "sizes": data.sizes()}
         meta["epochs_completed"] = 0
@@ -320,7 +348,8 @@ def train(
         encoder.load(run.preprocessing)
         data.set_encoder(encoder)
         state = read_json(run.path / "checkpoints" / "state.json")
-        model = keras.saving.load_model(run.checkpoint("last"), compile=True)
+        ckpt = run.path / "checkpoints" / state.get("checkpoint", "last.keras")
+        model = keras.saving.load_model(ckpt, compile=True)
         restore_seed_states(model, state.get("seed_states", {}))
         resumes = run.meta().get("resumes", [])
         run.update_meta(

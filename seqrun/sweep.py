@@ -1,0 +1,338 @@
+"""Sweeps: expand a sweep file into trials and run them (locally, in parallel, or one by index).
+
+A sweep file::
+
+    base: ladybug-gru.yaml          # experiment file, relative to the sweep file
+    name: lr-units                  # optional; default: the sweep file's stem
+    grid:                           # every combination
+      model.units: [32, 64]
+      train.learning_rate: [0.001, 0.003]
+    random:                         # `trials` draws, seeded by `sweep_seed`
+      model.dropout: {uniform: [0.0, 0.3]}
+      train.batch_size: {choice: [32, 64]}
+    trials: 4
+    seeds: [0, 1, 2]                # each configuration once per seed
+    set: ["train.epochs=3"]         # applied to every trial
+
+Each trial is a normal run directory; ``<runs>/_sweeps/<name>/sweep.json`` records the trials,
+their overrides, config keys, statuses and run directories. Imports no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+
+from seqrun.config import Section, config_key, load_config, parse_override
+from seqrun.errors import UserError
+from seqrun.runs import iter_runs, now_iso, read_json, write_json
+
+DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
+
+
+class SweepSpec(Section):
+    """A sweep file."""
+
+    base: str = Field(description="Experiment file, relative to the sweep file.")
+    name: str | None = Field(None, description="Sweep name; default: the sweep file's stem.")
+    grid: dict[str, list[Any]] = Field(
+        default_factory=dict, description="Dotted key -> list of values; every combination."
+    )
+    random: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Dotted key -> {uniform: [a, b]} | {loguniform: [a, b]} | {int: [a, b]} "
+        "| {choice: [...]}, drawn `trials` times.",
+    )
+    trials: int = Field(1, ge=1, description="Random draws (with `random:`).")
+    seeds: list[int] | None = Field(None, description="Run each configuration once per seed.")
+    sweep_seed: int = Field(0, description="Seed of the random draws.")
+    set: list[str] = Field(default_factory=list, description="Overrides for every trial.")
+
+    @field_validator("grid")
+    @classmethod
+    def _non_empty(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in v.items():
+            if not values:
+                raise ValueError(f"grid '{key}' has no values")
+        return v
+
+    @field_validator("random")
+    @classmethod
+    def _distributions(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for key, dist in v.items():
+            if len(dist) != 1 or next(iter(dist)) not in DISTRIBUTIONS:
+                raise ValueError(
+                    f"random '{key}' must be one of {{{'|'.join(DISTRIBUTIONS)}: ...}}, got {dist}"
+                )
+            kind, arg = next(iter(dist.items()))
+            if kind != "choice" and not (isinstance(arg, list) and len(arg) == 2):
+                raise ValueError(f"random '{key}': {kind} takes [low, high], got {arg}")
+            if kind == "loguniform" and min(arg) <= 0:
+                raise ValueError(f"random '{key}': loguniform bounds must be > 0")
+            if kind == "choice" and not (isinstance(arg, list) and arg):
+                raise ValueError(f"random '{key}': choice takes a non-empty list")
+        return v
+
+
+def format_value(value: Any) -> str:
+    """A value as the VALUE of ``--set KEY=VALUE`` that parses back to itself."""
+    if isinstance(value, str) and parse_override(f"k={value}")[1] == value:
+        return value
+    return json.dumps(value)
+
+
+def _draw(rng: random.Random, dist: dict[str, Any]) -> Any:
+    kind, arg = next(iter(dist.items()))
+    if kind == "uniform":
+        return rng.uniform(*arg)
+    if kind == "loguniform":
+        return math.exp(rng.uniform(math.log(arg[0]), math.log(arg[1])))
+    if kind == "int":
+        return rng.randint(int(arg[0]), int(arg[1]))
+    return rng.choice(arg)
+
+
+def expand(spec: SweepSpec) -> list[list[str]]:
+    """The overrides of every trial: grid x random draws x seeds (seeds innermost)."""
+    keys = list(spec.grid)
+    grid = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*spec.grid.values())]
+    rng = random.Random(spec.sweep_seed)
+    draws = (
+        [{k: _draw(rng, d) for k, d in spec.random.items()} for _ in range(spec.trials)]
+        if spec.random
+        else [{}]
+    )
+    seeds = spec.seeds if spec.seeds is not None else [None]
+    trials = []
+    for point, draw, seed in itertools.product(grid, draws, seeds):
+        values = {**point, **draw}
+        overrides = [f"{k}={format_value(v)}" for k, v in values.items()]
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        trials.append(overrides)
+    return trials
+
+
+@dataclass
+class Trial:
+    """One trial: its overrides and what is known of its run."""
+
+    index: int
+    overrides: list[str]
+    key: str
+    name: str
+    status: str = "pending"
+    run_dir: str | None = None
+    error: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    duration_s: float | None = None
+
+
+class Sweep:
+    """A sweep file resolved into trials, with its state directory."""
+
+    def __init__(self, path: str | Path, runs_dir: Path, extra_set: list[str] | None = None):
+        import yaml
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise UserError("sweep file not found; check the path", where=str(path))
+        try:
+            raw = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark else ""
+            raise UserError(f"invalid YAML: {getattr(e, 'problem', e)}", f"{path}{line}") from None
+        try:
+            self.spec = SweepSpec.model_validate(raw)
+        except ValidationError as err:
+            e = err.errors(include_url=False)[0]
+            key = ".".join(str(p) for p in e["loc"])
+            raise UserError(f"{e['msg'].lower()} at '{key}'", where=str(path)) from None
+        self.base = (self.path.parent / self.spec.base).resolve()
+        self.runs_dir = Path(runs_dir)
+        self.name = self.spec.name or self.path.stem
+        self.dir = self.runs_dir / "_sweeps" / self.name
+        self.common = [*self.spec.set, *(extra_set or [])]
+        self.trials: list[Trial] = []
+        for i, overrides in enumerate(expand(self.spec)):
+            all_overrides = [*self.common, *overrides]
+            try:
+                cfg = load_config(self.base, all_overrides)
+            except UserError as e:
+                raise UserError(f"trial {i} ({' '.join(overrides)}): {e}") from None
+            self.trials.append(Trial(i, overrides, config_key(cfg), cfg.name))
+
+    # -- state
+    @property
+    def state_path(self) -> Path:
+        return self.dir / "sweep.json"
+
+    @contextmanager
+    def _locked(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def record(self, trial: Trial) -> None:
+        """Merge one trial's status into sweep.json (safe across processes)."""
+        with self._locked():
+            state = read_json(self.state_path) or {}
+            state.update(
+                name=self.name,
+                sweep_file=str(self.path.resolve()),
+                base=str(self.base),
+                common_overrides=self.common,
+                updated_at=now_iso(),
+            )
+            trials = state.setdefault("trials", {})
+            for t in self.trials:  # list every trial, keep known statuses
+                trials.setdefault(str(t.index), {"overrides": t.overrides, "status": "pending"})
+            trials[str(trial.index)] = {
+                "overrides": trial.overrides,
+                "config_key": trial.key,
+                "status": trial.status,
+                "run_dir": trial.run_dir,
+                "error": trial.error,
+                "metrics": trial.metrics,
+                "duration_s": trial.duration_s,
+            }
+            write_json(self.state_path, state)
+
+    def find_completed(self) -> None:
+        """Mark trials whose exact config already has a completed run (skipped on rerun)."""
+        done: dict[str, str] = {}
+        for run in iter_runs(self.runs_dir):
+            meta = run.meta()
+            if meta.get("config_key") and run.status() == "completed":
+                done.setdefault(meta["config_key"], str(run.path))
+        for t in self.trials:
+            if t.key in done:
+                t.status, t.run_dir = "skipped", done[t.key]
+                t.metrics = _headline(read_json(Path(done[t.key]) / "metrics" / "dev.json"))
+
+    # -- commands
+    def command(self, trial: Trial, runs_dir_flag: bool = False) -> list[str]:
+        """The `seqrun train ...` command line of one trial."""
+        cmd = ["seqrun", "train", str(self.base)]
+        for o in [*self.common, *trial.overrides]:
+            cmd += ["--set", o]
+        if runs_dir_flag:
+            cmd += ["--runs-dir", str(self.runs_dir)]
+        return cmd
+
+
+def _headline(metrics: dict[str, Any] | None) -> dict[str, Any]:
+    from seqrun.listing import HEADLINE
+
+    return {k: metrics[k] for k in HEADLINE if metrics and isinstance(metrics.get(k), int | float)}
+
+
+def run_trial_subprocess(
+    sweep: Sweep, trial: Trial, threads: int | None, procs: dict[int, subprocess.Popen]
+) -> Trial:
+    """Run one trial as a `seqrun train` child process and fill in its outcome."""
+    cmd = [sys.executable, "-m", "seqrun", *sweep.command(trial, runs_dir_flag=True)[1:]]
+    cmd += ["--json", "--quiet"]
+    env = dict(os.environ)
+    if threads:
+        env["SEQRUN_THREADS"] = str(threads)
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    procs[trial.index] = proc
+    out, err = proc.communicate()
+    procs.pop(trial.index, None)
+    trial.duration_s = round(time.time() - t0, 2)
+    result: dict[str, Any] = {}
+    if out.strip():
+        try:
+            result = json.loads(out.strip().splitlines()[-1])
+        except ValueError:
+            result = {}
+    trial.run_dir = result.get("run_dir")
+    if proc.returncode == 0:
+        trial.status = "completed"
+        trial.metrics = _headline(result.get("metrics"))
+    else:
+        trial.status = "interrupted" if proc.returncode in (130, -2, -15) else "failed"
+        lines = [line for line in err.strip().splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("error:")]
+        trial.error = (errors or lines or [f"exit code {proc.returncode}"])[-1]
+    return trial
+
+
+def run_local(
+    sweep: Sweep,
+    workers: int = 1,
+    fail_fast: bool = False,
+    on_event: Any = None,
+) -> list[Trial]:
+    """Run the sweep's pending trials with ``workers`` parallel processes.
+
+    ``on_event(kind, trial)`` is called with kind 'skip', 'start' or 'end' as things happen.
+    """
+    say = on_event or (lambda kind, trial: None)
+    sweep.find_completed()
+    for t in sweep.trials:
+        if t.status == "skipped":
+            sweep.record(t)
+            say("skip", t)
+    pending = [t for t in sweep.trials if t.status != "skipped"]
+    cores = os.cpu_count() or 1
+    threads = max(1, cores // workers) if workers > 1 else None
+    procs: dict[int, subprocess.Popen] = {}
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures: dict[Future, Trial] = {}
+        queue = list(pending)
+
+        def launch() -> None:
+            while queue and len(futures) < workers and not stop.is_set():
+                t = queue.pop(0)
+                t.status = "running"
+                sweep.record(t)
+                say("start", t)
+                futures[pool.submit(run_trial_subprocess, sweep, t, threads, procs)] = t
+
+        try:
+            launch()
+            while futures:
+                done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+                for f in done:
+                    t = futures.pop(f)
+                    f.result()
+                    sweep.record(t)
+                    say("end", t)
+                    if t.status == "failed" and fail_fast:
+                        stop.set()
+                        for p in list(procs.values()):
+                            p.terminate()
+                launch()
+        except KeyboardInterrupt:
+            stop.set()
+            for p in list(procs.values()):
+                p.terminate()
+            raise
+    for t in queue:  # not started because of --fail-fast
+        t.status = "cancelled"
+        sweep.record(t)
+    return sweep.trials

@@ -1,0 +1,140 @@
+"""Run directories: unique under concurrency, atomic writes, listing many runs, dead runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from multiprocessing import get_context
+from pathlib import Path
+
+import pytest
+
+from seqrun.runs import Run, atomic_write_text, create_run, iter_runs, write_json
+from tests.conftest import ROOT, TINY_LADYBUG, write_config
+
+
+def _make(args):
+    root, _ = args
+    return str(create_run(Path(root), "same").path)
+
+
+def test_eight_processes_same_second_get_distinct_dirs(tmp_path):
+    with get_context("spawn").Pool(8) as pool:
+        paths = pool.map(_make, [(str(tmp_path), i) for i in range(8)])
+    assert len(set(paths)) == 8
+    assert all(Path(p).is_dir() for p in paths)
+
+
+def test_atomic_write_never_leaves_partial_file(tmp_path):
+    target = tmp_path / "meta.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(TypeError):
+        write_json(target, {"a": object()})  # fails while serialising
+    assert json.loads(target.read_text()) == {"a": 1}
+    atomic_write_text(target, "x" * 10)
+    assert target.read_text() == "x" * 10
+    assert [p.name for p in tmp_path.iterdir()] == ["meta.json"]  # no temp files left
+
+
+def _fake_run(root: Path, name: str, i: int, status: str = "completed", pid: int | None = None):
+    run = Run(root / name / f"20260101-0000{i:02d}-{i:06x}")
+    meta = {"status": status, "overrides": [f"seed={i}"], "duration_s": 1.5}
+    if pid is not None:
+        import socket
+
+        meta.update(pid=pid, host=socket.gethostname())
+    write_json(run.meta_path, meta)
+    write_json(run.metrics_path("dev"), {"mae": 0.1 + i / 1000, "skill": 0.5})
+    return run
+
+
+def test_runs_list_many_filters_and_formats(cli, tmp_path):
+    for i in range(60):
+        _fake_run(tmp_path, "a" if i % 2 else "b", i, "failed" if i % 3 == 0 else "completed")
+    assert len(iter_runs(tmp_path)) == 60
+    r = cli("runs", "list", "--runs-dir", tmp_path, "--json")
+    rows = json.loads(r.stdout)
+    assert len(rows) == 60 and rows[0]["dev"]["mae"] > 0
+    r = cli("runs", "list", "--runs-dir", tmp_path, "--json", "--name", "a", "--status", "failed")
+    rows = json.loads(r.stdout)
+    assert rows and all(x["name"] == "a" and x["status"] == "failed" for x in rows)
+    assert len(rows) == len([i for i in range(60) if i % 2 and i % 3 == 0])
+    r = cli("runs", "list", "--runs-dir", tmp_path, "--csv")
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("name,id,status") and len(lines) == 61
+
+
+def test_dead_process_is_not_running_forever(cli, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    _fake_run(tmp_path, "x", 1, status="running", pid=proc.pid)
+    _fake_run(tmp_path, "x", 2, status="running", pid=os.getpid())
+    rows = json.loads(cli("runs", "list", "--runs-dir", tmp_path, "--json").stdout)
+    assert sorted(r["status"] for r in rows) == ["dead", "running"]
+
+
+def _train_cmd(cfg: Path, runs: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "seqrun", "train", str(cfg), "--runs-dir", str(runs), *extra]
+
+
+def test_resume_after_sigkill_equals_uninterrupted(tmp_path):
+    raw = dict(
+        TINY_LADYBUG,
+        data=dict(TINY_LADYBUG["data"], scale=0.08),
+        model={"arch": "gru", "units": 8, "dropout": 0.2, "recurrent_dropout": 0.1},
+        train=dict(TINY_LADYBUG["train"], epochs=5, lr_schedule="cosine"),
+    )
+    cfg = write_config(tmp_path, raw)
+    full = subprocess.run(
+        _train_cmd(cfg, tmp_path / "a", "--json"), cwd=ROOT, capture_output=True, text=True
+    )
+    assert full.returncode == 0, full.stderr
+    expected = json.loads(full.stdout)["metrics"]
+
+    runs = tmp_path / "b"
+    proc = subprocess.Popen(
+        _train_cmd(cfg, runs), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 120
+    for line in proc.stderr:
+        if line.startswith("epoch 2/") or time.time() > deadline:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    (run_dir,) = runs.glob("*/*")
+    assert Run(run_dir).status() == "dead"
+    state = json.loads((run_dir / "checkpoints" / "state.json").read_text())
+    assert 2 <= state["epoch"] < 5
+    # a different config is refused, showing the difference
+    other = subprocess.run(
+        [*_train_cmd(cfg, runs, "--resume", str(run_dir)), "--set", "model.units=9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert other.returncode == 2 and "model.units: 8 -> 9" in other.stderr
+    resumed = subprocess.run(
+        [sys.executable, "-m", "seqrun", "train", "--resume", str(run_dir), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    got = json.loads(resumed.stdout)["metrics"]
+    for key in ("mae", "rmse", "skill"):
+        assert got[key] == pytest.approx(expected[key], rel=1e-5)
+    meta = Run(run_dir).meta()
+    assert meta["status"] == "completed" and meta["resumes"][0]["from_epoch"] == state["epoch"]
+    history = (run_dir / "history.csv").read_text().strip().splitlines()
+    assert len(history) == 6  # header + 5 epochs, none repeated
+    again = subprocess.run(
+        [sys.executable, "-m", "seqrun", "train", "--resume", str(run_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 2 and "already completed" in again.stderr
