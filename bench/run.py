@@ -149,6 +149,68 @@ def bench_ladybug(args: argparse.Namespace) -> list[dict]:
     ]
 
 
+@bench("runs")
+def bench_runs(args: argparse.Namespace) -> list[dict]:
+    """`seqrun runs list` over 1,000 run directories (no TensorFlow import)."""
+    from seqrun.runs import Run, write_json
+
+    root = Path(tempfile.mkdtemp(prefix="seqrun-bench-runs-"))
+    n = 200 if args.quick else 1000
+    for i in range(n):
+        run = Run(root / f"exp{i % 10}" / f"20260101-000000-{i:06x}")
+        write_json(
+            run.meta_path,
+            {
+                "status": "completed",
+                "overrides": [f"seed={i}"],
+                "duration_s": 12.5,
+                "started_at": "2026-01-01T00:00:00",
+            },
+        )
+        write_json(run.metrics_path("dev"), {"mae": 0.1, "rmse": 0.2, "skill": 0.5})
+        write_json(run.metrics_path("test"), {"mae": 0.1, "rmse": 0.2, "skill": 0.5})
+    rows = []
+    for fmt in ([], ["--json"]):
+        times = [sh(seqrun("runs", "list", "--runs-dir", str(root), *fmt))[0] for _ in range(3)]
+        rows.append(
+            row(
+                f"seqrun runs list {' '.join(fmt)} over {n} runs (s)".replace("  ", " "),
+                round(statistics.median(times), 3),
+                1.0,
+                round(statistics.median(times) / 1.0, 2),
+                "median of 3; target < 1 s",
+            )
+        )
+    return rows
+
+
+@bench("sweep")
+def bench_sweep(args: argparse.Namespace) -> list[dict]:
+    """A 4-trial ladybug sweep with --workers 2 against the same 4 trials one after another."""
+    import yaml
+
+    folder = Path(tempfile.mkdtemp(prefix="seqrun-bench-sweep-"))
+    spec = {
+        "base": str(ROOT / "configs" / "ladybug-gru.yaml"),
+        "grid": {"model.units": [16, 32]},
+        "seeds": [0, 1],
+        "set": [f"data.scale={0.02 if args.quick else 0.2}", "train.epochs=3"],
+    }
+    path = folder / "sweep.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    seq, _ = sh(seqrun("sweep", str(path), "--runs-dir", str(folder / "seq"), "--workers", "1"))
+    par, _ = sh(seqrun("sweep", str(path), "--runs-dir", str(folder / "par"), "--workers", "2"))
+    return [
+        row(
+            "4-trial sweep wall time, --workers 2 vs 1 (s)",
+            round(par, 1),
+            round(seq, 1),
+            round(par / seq, 3),
+            "ladybug GRU(16|32) x 2 seeds, 3 epochs; expect < 0.8 on 2 cores",
+        )
+    ]
+
+
 def render(rows: list[dict]) -> str:
     cols = ["figure", "seqrun", "reference", "ratio", "note"]
     cells = [[("" if r[c] is None else str(r[c])) for c in cols] for r in rows]

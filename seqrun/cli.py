@@ -56,6 +56,11 @@ def handle_errors(fn):
         except SeqrunError as e:
             _err(str(e))
             raise typer.Exit(e.exit_code) from None
+        except BrokenPipeError:  # `seqrun ... | head`: the reader left, nothing is wrong
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except OSError as e:
             where = f"{e.filename}: " if getattr(e, "filename", None) else ""
             _err(f"{where}{e.strerror or e}")

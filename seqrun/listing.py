@@ -78,27 +78,29 @@ def render_runs(rows: list[dict[str, Any]], fmt: str = "table") -> None:
                 ]
             )
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_header=True, box=None)
-    for col in ("name", "id", "status", "overrides", "dev", "test", "duration"):
-        table.add_column(col)
-    for r in rows:
-        dur = f"{r['duration_s']:.0f}s" if isinstance(r["duration_s"], int | float) else ""
-        table.add_row(
+    cols = ("name", "id", "status", "overrides", "dev", "test", "duration")
+    cells = [
+        (
             r["name"],
             r["id"],
             r["status"],
             " ".join(r["overrides"]),
             _fmt_metrics(r["dev"]),
             _fmt_metrics(r["test"]),
-            dur,
+            f"{r['duration_s']:.0f}s" if isinstance(r["duration_s"], int | float) else "",
         )
-    console = Console(width=200)
-    console.print(table)
-    if not rows:
-        console.print("no runs found")
+        for r in rows
+    ]
+    print(plain_table(cols, cells) if rows else "no runs found")
+
+
+def plain_table(cols: tuple[str, ...], cells: list[tuple[str, ...]]) -> str:
+    """Fixed-width columns (fast for thousands of rows, unlike a rich Table)."""
+    widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
+    for row in cells:
+        lines.append("  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
 
 
 def show_run(run: Run) -> None:

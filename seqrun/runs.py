@@ -30,6 +30,8 @@ from typing import Any
 from seqrun.errors import RunFailure, UserError
 
 STATUSES = ("running", "completed", "failed", "interrupted", "dead")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def default_runs_dir() -> Path:
@@ -48,6 +50,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp creates 0600; keep the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

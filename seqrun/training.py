@@ -263,6 +263,9 @@ def _save_model(model: Any, path: Path) -> None:
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise RunFailure(f"cannot write checkpoint {path}: {e.strerror or e}") from None
+    except ValueError as e:  # Keras wraps some write errors
+        tmp.unlink(missing_ok=True)
+        raise RunFailure(f"cannot write checkpoint {path}: {e}") from None
 
 
 def model_summary(model: Any) -> str:
@@ -363,6 +366,10 @@ def train(
     try:
         with _SignalGuard():
             result = _fit_and_score(cfg, data, model, run, state, quiet)
+    except OSError as e:  # disk full, permissions: fail the run with the real cause
+        what = f"{e.filename}: " if e.filename else ""
+        _finish(run, "failed", error=f"{what}{e.strerror or e}")
+        raise RunFailure(f"{what}{e.strerror or e}") from None
     except KeyboardInterrupt:
         _finish(run, "interrupted", error="interrupted by the user (Ctrl-C / SIGTERM)")
         raise Interrupted(str(run.path)) from None
@@ -377,15 +384,20 @@ def train(
 
 
 def _finish(run: Run, status: str, error: str | None = None) -> None:
+    """Record how a run ended (status, end time, duration, error)."""
     meta = run.meta()
     ended = time.time()
     started = meta.get("started_ts", ended)
-    run.update_meta(
-        status=status,
-        ended_at=now_iso(),
-        duration_s=round(ended - started, 3),
-        error=error,
-    )
+    try:
+        run.update_meta(
+            status=status,
+            ended_at=now_iso(),
+            duration_s=round(ended - started, 3),
+            error=error,
+        )
+    except OSError:  # the disk itself may be the problem: marking is best effort
+        if status == "completed":
+            raise
 
 
 def _fit_and_score(

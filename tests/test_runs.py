@@ -138,3 +138,41 @@ def test_resume_after_sigkill_equals_uninterrupted(tmp_path):
         text=True,
     )
     assert again.returncode == 2 and "already completed" in again.stderr
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 300 KiB tmpfs (needs root and mount rights; skipped elsewhere)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    p = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)], capture_output=True
+    )
+    if p.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_full_disk_fails_cleanly_and_marks_the_run(tiny_disk, tmp_path):
+    raw = dict(TINY_LADYBUG, model={"arch": "gru", "units": 64})
+    cfg = write_config(tmp_path, raw)
+    p = subprocess.run(
+        _train_cmd(cfg, tiny_disk / "runs"), cwd=ROOT, capture_output=True, text=True
+    )
+    assert p.returncode == 1, p.stderr
+    assert "No space left on device" in p.stderr and "Traceback" not in p.stderr
+    (meta,) = (tiny_disk / "runs").glob("*/*/meta.json")
+    meta = json.loads(meta.read_text())
+    assert meta["status"] == "failed" and "No space left" in meta["error"]
+
+
+def test_written_files_keep_usual_permissions(tmp_path):
+    write_json(tmp_path / "m.json", {})
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
