@@ -65,6 +65,15 @@ def handle_errors(fn):
             where = f"{e.filename}: " if getattr(e, "filename", None) else ""
             _err(f"{where}{e.strerror or e}")
             raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug or a library failure: one line, traceback on request
+            import os
+
+            if os.environ.get("SEQRUN_DEBUG"):
+                raise
+            _err(f"{type(e).__name__}: {e} (set SEQRUN_DEBUG=1 to see the traceback)")
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -223,6 +232,58 @@ def evaluate(
     typer.echo(str(run.metrics_path(split if checkpoint == "best" else f"{split}-{checkpoint}")))
 
 
+@app.command()
+@handle_errors
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="A text-classification run directory.")],
+    texts: Annotated[
+        list[str] | None, typer.Argument(help="Texts to label (quote each one).")
+    ] = None,
+    input_: Annotated[
+        Path | None,
+        typer.Option("--input", "-i", help="File: one text per line, or a CSV/TSV/JSONL table."),
+    ] = None,
+    column: Annotated[
+        str | None,
+        typer.Option("--column", help="Text column of a table (default: the run's text column)."),
+    ] = None,
+    checkpoint: Annotated[str, typer.Option("--checkpoint", help="best or last.")] = "best",
+    runs_dir: RunsDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Label texts with a trained run: one line per text (label, probability, text)."""
+    from seqrun.runs import resolve_run
+
+    if checkpoint not in ("best", "last"):
+        raise UserError(
+            f"unknown checkpoint '{checkpoint}'; use best or last", where="--checkpoint"
+        )
+    if not texts and input_ is None:
+        raise UserError('give texts to label ("a review" ...) or --input FILE')
+    run = resolve_run(run_dir, runs_dir)
+    items = list(texts or [])
+    if input_ is not None:
+        from seqrun.predict import read_inputs
+
+        default = "text"
+        if (run.path / "config.yaml").is_file():
+            import yaml
+
+            saved = yaml.safe_load((run.path / "config.yaml").read_text(encoding="utf-8")) or {}
+            default = (saved.get("data") or {}).get("text_column") or "text"
+        items += read_inputs(input_, column, default)
+    from seqrun.predict import predict_texts
+
+    results = predict_texts(run, items, checkpoint)
+    if as_json:
+        _print_json({"run_dir": str(run.path), "predictions": results})
+        return
+    for r in results:
+        text = " ".join(r["text"].split())
+        text = text if len(text) <= 100 else text[:97] + "..."
+        typer.echo(f"{r['label']}\t{r['probability']:.4f}\t{text}")
+
+
 # ----------------------------------------------------------------------------- sweep
 
 
@@ -245,12 +306,26 @@ def sweep(
         int | None,
         typer.Option("--index", help="Run trial I alone (e.g. $SLURM_ARRAY_TASK_ID)."),
     ] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="local (processes) or ray (extra 'ray').")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Ray cluster: auto or ray://host:port (default: local)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run every trial of a sweep; completed trials are skipped when the sweep is rerun."""
     import shlex
 
-    from seqrun.sweep import Sweep, run_local
+    from seqrun.sweep import Sweep, run_local, run_ray
+
+    if executor not in ("local", "ray"):
+        raise UserError(f"unknown executor '{executor}'; use local or ray", where="--executor")
+    if executor == "ray":
+        from seqrun.tracking import require
+
+        require("ray", "ray", "--executor ray")
 
     sw = Sweep(sweep_file, _runs_dir(runs_dir), set_)
     if list_:
@@ -272,8 +347,8 @@ def sweep(
             head = f"[{t.index + 1}/{total}] {' '.join(t.overrides) or '(base)'}"
             if kind == "skip":
                 typer.echo(f"{head}: skipped, already completed in {t.run_dir}", err=True)
-            elif kind == "start":
-                typer.echo(f"{head}: started", err=True)
+            elif kind in ("start", "queue"):
+                typer.echo(f"{head}: {'started' if kind == 'start' else 'queued'}", err=True)
             elif t.status == "completed":
                 m = " ".join(f"{k}={v:.4g}" for k, v in t.metrics.items())
                 typer.echo(f"{head}: completed in {t.duration_s:.0f}s  {m}  {t.run_dir}", err=True)
@@ -281,7 +356,10 @@ def sweep(
                 typer.echo(f"{head}: {t.status.upper()}: {t.error}", err=True)
 
         try:
-            trials = run_local(sw, workers=workers, fail_fast=fail_fast, on_event=event)
+            if executor == "ray":
+                trials = run_ray(sw, workers, fail_fast, event, address)
+            else:
+                trials = run_local(sw, workers=workers, fail_fast=fail_fast, on_event=event)
         except KeyboardInterrupt:
             _err(f"sweep interrupted; rerun the same command to continue ({sw.state_path})")
             raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -452,10 +530,21 @@ def runs_compare(
     sweep_dir: Annotated[
         Path | None, typer.Option("--sweep", help="Compare the runs of a sweep directory.")
     ] = None,
-    split: Annotated[str, typer.Option("--split", help="Metrics of dev or test.")] = "dev",
+    split: Annotated[
+        str | None,
+        typer.Option("--split", help="dev or test (default: dev; test with --test)."),
+    ] = None,
     sort: Annotated[
         str | None, typer.Option("--sort", help="Sort by a metric; prefix '-' for descending.")
     ] = None,
+    test: Annotated[
+        bool,
+        typer.Option(
+            "--test",
+            help="Significance: McNemar (classifiers) or Diebold-Mariano (forecasts) for two "
+            "runs on the same items; a paired t-test for two configurations over seeds.",
+        ),
+    ] = False,
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -468,7 +557,58 @@ def runs_compare(
         chosen += sweep_runs(sweep_dir)
     if len(chosen) < 2:
         raise UserError("give at least two runs, or --sweep DIR", where="runs compare")
-    render_compare(compare_runs(chosen, split), sort, "json" if as_json else "table")
+    split = split or ("test" if test else "dev")
+    comparison = compare_runs(chosen, split)
+    if not test:
+        render_compare(comparison, sort, "json" if as_json else "table")
+        return
+    from seqrun import stats
+
+    if len(chosen) == 2:
+        result = stats.compare_two(chosen[0], chosen[1], split)
+    else:
+        result = stats.compare_seed_groups(comparison, sort.lstrip("-") if sort else None)
+    if as_json:
+        _print_json(result)
+        return
+    shown = {k: v for k, v in result.items() if k != "verdict"}
+    for k, v in shown.items():
+        typer.echo(f"{k:>16}: {v}")
+    typer.echo(result["verdict"])
+
+
+@app.command("report")
+@handle_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (or name/id).")],
+    open_: Annotated[bool, typer.Option("--open", help="Open it in a web browser.")] = False,
+    runs_dir: RunsDirOpt = None,
+) -> None:
+    """Write one self-contained report.html into the run (config, data, curves, metrics)."""
+    from seqrun.report import write_report
+    from seqrun.runs import resolve_run
+
+    path = write_report(resolve_run(run_dir, runs_dir))
+    if open_:
+        import webbrowser
+
+        webbrowser.open(path.resolve().as_uri())
+    typer.echo(str(path))
+
+
+@app.command("env")
+@handle_errors
+def env_info(as_json: JsonOpt = False) -> None:
+    """What a bug report needs: versions, devices, strategies, threads (imports TensorFlow)."""
+    from seqrun.envinfo import collect
+
+    info = collect()
+    if as_json:
+        _print_json(info)
+        return
+    import yaml
+
+    typer.echo(yaml.safe_dump(info, sort_keys=False, allow_unicode=True), nl=False)
 
 
 def main() -> None:

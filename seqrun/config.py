@@ -92,9 +92,34 @@ class TrainConfig(Section):
     deterministic: bool = Field(
         True, description="Enable TensorFlow op determinism (same seed -> same metrics on CPU)."
     )
+    strategy: Literal["default", "mirrored", "multi_worker"] = Field(
+        "default",
+        description="tf.distribute strategy: 'mirrored' replicates over the visible GPUs (or "
+        "the logical CPUs), 'multi_worker' over the workers of TF_CONFIG. batch_size is global.",
+    )
+    tensorboard: bool = Field(
+        False, description="Write TensorBoard logs (per-epoch scalars) under <run>/tensorboard."
+    )
 
 
-TOP_KEYS = ("name", "seed", "data", "encoder", "model", "train", "metrics")
+class MlflowConfig(Section):
+    """Where MLflow tracking sends a run."""
+
+    uri: str | None = Field(
+        None, description="Tracking URI; null: a local file store at <runs-dir>/mlruns."
+    )
+    experiment: str | None = Field(None, description="MLflow experiment; null: the run's name.")
+
+
+class TrackingConfig(Section):
+    """External experiment trackers (optional extras)."""
+
+    mlflow: MlflowConfig | None = Field(
+        None, description="Log params, per-epoch metrics, dev/test metrics and artifacts to MLflow."
+    )
+
+
+TOP_KEYS = ("name", "seed", "data", "encoder", "model", "train", "metrics", "tracking")
 
 
 class ExperimentConfig(Section):
@@ -114,6 +139,9 @@ class ExperimentConfig(Section):
     model: SerializeAsAny[ModelConfig] = Field(description="Architecture and its options.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="Training options.")
     metrics: str = Field(description="Metric-set name; defaults to the adapter's choice.")
+    tracking: TrackingConfig = Field(
+        default_factory=TrackingConfig, description="External experiment trackers."
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain data (what `config show` prints)."""
@@ -347,6 +375,8 @@ def resolve(source: Source) -> ExperimentConfig:
     }
     if "seed" in raw:
         top["seed"] = raw["seed"]
+    if raw.get("tracking") is not None:
+        top["tracking"] = _validate_section(TrackingConfig, raw["tracking"], source, "tracking")
     try:
         cfg = ExperimentConfig.model_validate(top)
     except ValidationError as err:
@@ -419,6 +449,7 @@ def json_schema() -> dict[str, Any]:
         encoder=(_union("encoder", "type") | None, Field(None, description="Encoder.")),
         model=(_union("arch", "arch"), ExperimentConfig.model_fields["model"]),
         train=(TrainConfig, ExperimentConfig.model_fields["train"]),
+        tracking=(TrackingConfig, ExperimentConfig.model_fields["tracking"]),
         metrics=(
             Literal[tuple(registry.names("metrics"))] | None,  # type: ignore[misc]
             Field(None, description=ExperimentConfig.model_fields["metrics"].description),
@@ -459,6 +490,7 @@ def reference_markdown() -> str:
 
     emit([r for r in _model_rows(ExperimentConfig, "") if r[0] in ("name", "seed", "metrics")])
     emit(_model_rows(TrainConfig, "train"))
+    emit(_model_rows(MlflowConfig, "tracking.mlflow"))
     for kind, key in (("adapter", "data"), ("encoder", "encoder"), ("arch", "model")):
         for name in registry.names(kind):
             cls = registry.get(kind, name)

@@ -35,8 +35,40 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
             "seqrun.data.ladybug:LadybugAdapter",
             "The course's 2D ladybug trajectory (LADYB1), generated from a seed.",
         ),
+        "synop": (
+            "seqrun.data.synop:SynopAdapter",
+            "Météo-France SYNOP export (';' CSV, labels or codes, one station, Pa/K converted).",
+        ),
+        "timeseries_csv": (
+            "seqrun.data.timeseries_csv:TimeseriesCsvAdapter",
+            "Any CSV time series (time, features, targets, group filter) or a bundled sample.",
+        ),
+        "imdb": (
+            "seqrun.data.imdb:ImdbAdapter",
+            "IMDB film reviews, keras.datasets.imdb semantics (imdb.npz, aclImdb/ or download).",
+        ),
+        "text_table": (
+            "seqrun.data.text_table:TextTableAdapter",
+            "Texts and labels (names or thresholded scores) from a CSV/TSV/JSONL table.",
+        ),
     },
     "encoder": {
+        "multi_hot": (
+            "seqrun.encoders.text:MultiHot",
+            "Bag-of-words vector per text (binary, counts or TF-IDF; optional bigrams).",
+        ),
+        "one_hot": (
+            "seqrun.encoders.text:OneHot",
+            "One-hot vector per token, computed inside the model batch by batch.",
+        ),
+        "embedding": (
+            "seqrun.encoders.text:Embedding",
+            "Trainable word vectors (dim), padding masked.",
+        ),
+        "pretrained_embedding": (
+            "seqrun.encoders.text:PretrainedEmbedding",
+            "GloVe/word2vec text-file vectors, frozen or fine-tuned; reports vocabulary coverage.",
+        ),
         "standardize": (
             "seqrun.encoders.numeric:Standardize",
             "Mean/std scaling fitted on train (one scalar, or one per column).",
@@ -63,11 +95,23 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
             "seqrun.models.dense:DenseArch",
             "Baseline without recurrence: flattened input window -> MLP.",
         ),
+        "pooling": (
+            "seqrun.models.pooling:PoolingArch",
+            "Word vectors averaged (or max-pooled) over the text -> Dense head (course IMDB2).",
+        ),
     },
     "metrics": {
         "regression": (
             "seqrun.metrics:RegressionMetrics",
             "MAE/RMSE (original and normalised units), persistence baseline, skill.",
+        ),
+        "forecast": (
+            "seqrun.metrics:ForecastMetrics",
+            "Per-target MAE/RMSE in original units vs persistence and daily persistence.",
+        ),
+        "classification": (
+            "seqrun.metrics:ClassificationMetrics",
+            "Accuracy, precision, recall, F1, ROC AUC, log loss, confusion matrix, majority class.",
         ),
     },
 }

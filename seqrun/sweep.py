@@ -45,6 +45,15 @@ from seqrun.runs import iter_runs, now_iso, read_json, write_json
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
 
 
+class TrialResources(Section):
+    """Resources one trial requests from the Ray executor."""
+
+    cpus: float | None = Field(
+        None, gt=0, description="CPUs per trial; null: the cluster's CPUs / --workers."
+    )
+    gpus: float = Field(0, ge=0, description="GPUs per trial (fractions share a GPU).")
+
+
 class SweepSpec(Section):
     """A sweep file."""
 
@@ -60,6 +69,10 @@ class SweepSpec(Section):
     )
     trials: int = Field(1, ge=1, description="Random draws (with `random:`).")
     seeds: list[int] | None = Field(None, description="Run each configuration once per seed.")
+    resources: TrialResources = Field(
+        default_factory=lambda: TrialResources(),
+        description="What each trial asks of a Ray cluster (`--executor ray`).",
+    )
     sweep_seed: int = Field(0, description="Seed of the random draws.")
     set: list[str] = Field(default_factory=list, description="Overrides for every trial.")
 
@@ -335,4 +348,80 @@ def run_local(
     for t in queue:  # not started because of --fail-fast
         t.status = "cancelled"
         sweep.record(t)
+    return sweep.trials
+
+
+def _ray_trial(sweep: Sweep, trial: Trial, threads: int | None) -> Trial:
+    """Body of one Ray task: the trial as a `seqrun train` child process of the Ray worker."""
+    return run_trial_subprocess(sweep, trial, threads, {})
+
+
+def run_ray(
+    sweep: Sweep,
+    workers: int = 1,
+    fail_fast: bool = False,
+    on_event: Any = None,
+    address: str | None = None,
+) -> list[Trial]:
+    """Run the sweep's pending trials as Ray tasks (a local Ray instance without ``address``).
+
+    Each trial requests ``resources.cpus`` (default: the cluster's CPUs / ``workers``) and
+    ``resources.gpus``; the runs directory must be shared by every node that runs trials.
+    """
+    import ray
+
+    say = on_event or (lambda kind, trial: None)
+    sweep.find_completed()
+    for t in sweep.trials:
+        if t.status == "skipped":
+            sweep.record(t)
+            say("skip", t)
+    pending = [t for t in sweep.trials if t.status != "skipped"]
+    started_here = not ray.is_initialized()
+    if started_here:
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if address:
+            kwargs["address"] = address
+        else:
+            kwargs["num_cpus"] = os.cpu_count() or 1
+        ray.init(**kwargs)
+    try:
+        total_cpus = float(ray.cluster_resources().get("CPU", 1))
+        cpus = sweep.spec.resources.cpus or max(1.0, total_cpus // workers)
+        threads = max(1, int(cpus))
+        task = ray.remote(num_cpus=cpus, num_gpus=sweep.spec.resources.gpus, max_retries=0)(
+            _ray_trial
+        )
+        refs = {}
+        for t in pending:
+            t.status = "queued"
+            sweep.record(t)
+            say("queue", t)
+            refs[task.remote(sweep, t, threads)] = t
+        while refs:
+            done, _ = ray.wait(list(refs), num_returns=1)
+            for ref in done:
+                t = refs.pop(ref)
+                try:
+                    result = ray.get(ref)
+                    t.status, t.run_dir, t.error = result.status, result.run_dir, result.error
+                    t.metrics, t.duration_s = result.metrics, result.duration_s
+                except Exception as e:  # the task itself died (node lost, OOM)
+                    t.status, t.error = "failed", f"ray task failed: {type(e).__name__}: {e}"
+                sweep.record(t)
+                say("end", t)
+                if t.status == "failed" and fail_fast:
+                    for r, other in refs.items():
+                        ray.cancel(r, force=True)
+                        other.status = "cancelled"
+                        sweep.record(other)
+                    refs.clear()
+                    break
+    except KeyboardInterrupt:
+        for r in list(refs):
+            ray.cancel(r, force=True)
+        raise
+    finally:
+        if started_here:
+            ray.shutdown()
     return sweep.trials

@@ -33,7 +33,12 @@ def import_tensorflow() -> None:
         import keras  # noqa: F401
         import tensorflow as tf
 
-        tf.config.list_physical_devices()  # device probing logs here, too
+        cpus = tf.config.list_physical_devices("CPU")  # device probing logs here, too
+        split = int(os.environ.get("SEQRUN_CPU_DEVICES") or 0)
+        if split > 1:  # logical CPUs, to exercise tf.distribute without GPUs
+            tf.config.set_logical_device_configuration(
+                cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(split)]
+            )
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)
@@ -71,11 +76,25 @@ class Interrupted(Exception):
     """Training stopped by Ctrl-C or SIGTERM; the run is marked ``interrupted``."""
 
 
-def setup_tf(cfg: ExperimentConfig) -> None:
-    """Seed every RNG and, if asked, make TensorFlow ops deterministic."""
+def make_strategy(name: str) -> Any:
+    """The tf.distribute strategy for ``train.strategy`` (None for the default)."""
+    import tensorflow as tf
+
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return None
+
+
+def setup_tf(cfg: ExperimentConfig) -> Any:
+    """Seed every RNG, make ops deterministic if asked; return the distribution strategy."""
     import keras
     import tensorflow as tf
 
+    strategy = make_strategy(cfg.train.strategy)  # multi-worker must come before other ops
     threads = os.environ.get("SEQRUN_THREADS")
     if threads:
         try:
@@ -86,6 +105,7 @@ def setup_tf(cfg: ExperimentConfig) -> None:
     keras.utils.set_random_seed(cfg.seed)
     if cfg.train.deterministic:
         tf.config.experimental.enable_op_determinism()
+    return strategy
 
 
 def load_data(cfg: ExperimentConfig, splits: tuple[str, ...]) -> Any:
@@ -317,15 +337,23 @@ def train(
     Returns a dict with ``run_dir``, ``status``, ``metrics`` (dev), ``best_epoch`` and
     ``epochs_completed``. Raises Interrupted (run marked interrupted) on Ctrl-C.
     """
+    import contextlib
+
     import keras
 
+    from seqrun import tracking
+
+    if cfg.tracking.mlflow is not None:
+        tracking.require("mlflow", "mlflow", "tracking.mlflow")
     say = log or (lambda msg: None)
-    setup_tf(cfg)
+    strategy = setup_tf(cfg)
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     data = load_data(cfg, ("train", "dev"))
     if resume is None:
         encoder = make_encoder(cfg)
         data.fit_encoder(encoder)
-        model = build_model(cfg, data, encoder)
+        with scope:
+            model = build_model(cfg, data, encoder)
         run = create_run(runs_dir, cfg.name)
         state: dict[str, Any] = {
             "epoch": 0,
@@ -340,6 +368,8 @@ def train(
         meta["overrides"] = list(overrides or [])
         meta.update(_versions())
         meta["data"] = {"fingerprint": data.fingerprint, "sizes": data.sizes()}
+        if hasattr(data, "report"):  # what the adapter did: values filled, rows dropped...
+            meta["data"].update(data.report())
         meta["epochs_completed"] = 0
         write_json(run.meta_path, meta)
         atomic_write_text(run.config_path, cfg.to_yaml())
@@ -352,7 +382,8 @@ def train(
         data.set_encoder(encoder)
         state = read_json(run.path / "checkpoints" / "state.json")
         ckpt = run.path / "checkpoints" / state.get("checkpoint", "last.keras")
-        model = keras.saving.load_model(ckpt, compile=True)
+        with scope:
+            model = keras.saving.load_model(ckpt, compile=True)
         restore_seed_states(model, state.get("seed_states", {}))
         resumes = run.meta().get("resumes", [])
         run.update_meta(
@@ -363,14 +394,25 @@ def train(
             error=None,
         )
     say(f"run directory: {run.path}")
+    tracker = None
+    status = "failed"
     try:
+        if cfg.tracking.mlflow is not None:
+            tracker = tracking.MlflowTracker(cfg, run, runs_dir)
+            tracker.start()
+        extra = [tracker.callback()] if tracker else []
+        if cfg.train.tensorboard:
+            extra.append(tracking.tensorboard_callback(run))
         with _SignalGuard():
-            result = _fit_and_score(cfg, data, model, run, state, quiet)
+            result = _fit_and_score(cfg, data, model, run, state, quiet, extra)
+        status = "completed"
+        _finish(run, "completed")
     except OSError as e:  # disk full, permissions: fail the run with the real cause
         what = f"{e.filename}: " if e.filename else ""
         _finish(run, "failed", error=f"{what}{e.strerror or e}")
         raise RunFailure(f"{what}{e.strerror or e}") from None
     except KeyboardInterrupt:
+        status = "interrupted"
         _finish(run, "interrupted", error="interrupted by the user (Ctrl-C / SIGTERM)")
         raise Interrupted(str(run.path)) from None
     except UserError as e:
@@ -379,7 +421,10 @@ def train(
     except Exception as e:
         _finish(run, "failed", error=f"{type(e).__name__}: {e}")
         raise
-    _finish(run, "completed")
+    finally:
+        if tracker is not None:
+            with contextlib.suppress(Exception):  # a tracker never changes a run's outcome
+                tracker.finish(status, result["metrics"] if status == "completed" else None)
     return result
 
 
@@ -401,7 +446,13 @@ def _finish(run: Run, status: str, error: str | None = None) -> None:
 
 
 def _fit_and_score(
-    cfg: ExperimentConfig, data: Any, model: Any, run: Run, state: dict[str, Any], quiet: bool
+    cfg: ExperimentConfig,
+    data: Any,
+    model: Any,
+    run: Run,
+    state: dict[str, Any],
+    quiet: bool,
+    callbacks: list[Any] | None = None,
 ) -> dict[str, Any]:
     from seqrun.progress import make_progress_callback
 
@@ -420,7 +471,7 @@ def _fit_and_score(
                 epochs=t.epochs,
                 initial_epoch=first,
                 validation_data=dev_w.dataset(t.batch_size),
-                callbacks=[_checkpointer(run, cfg, state), progress],
+                callbacks=[_checkpointer(run, cfg, state), *(callbacks or []), progress],
                 verbose=0,
                 shuffle=False,
             )
@@ -465,10 +516,22 @@ def score(run: Run, cfg: ExperimentConfig, data: Any, split: str, checkpoint: st
             plot(preds, run.plots / f"{name}.png", title=f"{cfg.name} - {split}")
         except Exception as e:  # a plot never fails a run
             run.update_meta(plot_error=f"{type(e).__name__}: {e}")
+    _save_predictions(run, name, preds)
     artifacts = getattr(data, "write_artifacts", None)
     if artifacts is not None:  # e.g. errors.jsonl of the most confident mistakes
         artifacts(preds, run, name)
     return metrics
+
+
+def _save_predictions(run: Run, name: str, preds: dict[str, Any]) -> None:
+    """Per-item predictions of a split (``predictions/<name>.npz``), for significance tests."""
+    from seqrun.runs import atomic_write_bytes
+
+    arrays = {k: v for k, v in preds.items() if isinstance(v, np.ndarray)}
+    if arrays:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(run.path / "predictions" / f"{name}.npz", buf.getvalue())
 
 
 def _plot_history(run: Run, history: list[dict[str, Any]]) -> None:
@@ -496,7 +559,14 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     encoder = make_encoder(cfg)
     encoder.load(run.preprocessing)
     data.set_encoder(encoder)
-    return score(run, cfg, data, split, checkpoint)
+    metrics = score(run, cfg, data, split, checkpoint)
+    if cfg.tracking.mlflow is not None and run.meta().get("mlflow_run_id"):
+        from seqrun import tracking
+
+        tracking.require("mlflow", "mlflow", "tracking.mlflow")
+        name = split if checkpoint == "best" else f"{split}-{checkpoint}"
+        tracking.MlflowTracker(cfg, run, run.path.parent.parent).log_split(name, metrics)
+    return metrics
 
 
 __all__ = ["Interrupted", "config_from_dict", "evaluate", "train"]

@@ -2,7 +2,9 @@
 
 A split is a float array ``values`` of shape (T, F) plus the valid window starts. Windows are
 gathered batch by batch inside tf.data from those starts, so no (windows x length x features)
-array is ever materialised.
+array is ever materialised. A split may hold several gap-free *segments* one after another
+(``SeriesSplit.segments``); window starts are chosen so that no window crosses from one
+segment into the next.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+_ALIGN = 64  # TensorFlow's CPU allocator alignment: aligned buffers can be shared, not copied
+_CHUNK_ROWS = 65536  # rows encoded at a time (bounds the encoder's temporaries)
 
 
 @dataclass
@@ -21,6 +26,19 @@ class SeriesSplit:
     starts: np.ndarray  # int64 window starts; a window spans [s, s + sequence_len)
     times: np.ndarray | None = None  # optional timestamps, length T
     info: dict[str, Any] = field(default_factory=dict)
+    segments: np.ndarray | None = None  # (K, 2) [lo, hi) bounds of gap-free stretches
+
+    def bounds(self) -> np.ndarray:
+        """The segment bounds; one segment spanning everything when none were given."""
+        if self.segments is None or len(self.segments) == 0:
+            return np.array([[0, len(self.values)]], dtype=np.int64)
+        return np.asarray(self.segments, dtype=np.int64)
+
+    def segment_lo_hi(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """First and past-the-end row of the segment holding each row index in ``idx``."""
+        b = self.bounds()
+        k = np.searchsorted(b[:, 0], idx, side="right") - 1
+        return b[k, 0], b[k, 1]
 
 
 def window_starts(
@@ -32,16 +50,82 @@ def window_starts(
     return np.arange(0, max(n, 0), stride, dtype=np.int64)
 
 
+def segment_window_starts(
+    bounds: np.ndarray, sequence_len: int, horizon: int, stride: int = 1
+) -> np.ndarray:
+    """Window starts inside each ``[lo, hi)`` segment, none crossing a segment boundary."""
+    parts = [
+        lo + window_starts(int(hi - lo), sequence_len, horizon, stride)
+        for lo, hi in np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+    """An uninitialised C-contiguous array whose data starts on a 64-byte boundary."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buf = np.empty(nbytes + _ALIGN, dtype=np.uint8)
+    offset = (-buf.ctypes.data) % _ALIGN
+    return buf[offset : offset + nbytes].view(dtype).reshape(shape)
+
+
+def encode_rows(encoder: Any, values: np.ndarray) -> np.ndarray:
+    """``encoder.transform(values)`` into one aligned float32 array, a chunk of rows at a time.
+
+    Gives the same numbers as a single call for row-wise encoders (every numeric encoder), but
+    never holds more than a chunk of the encoder's temporaries (e.g. float64) at once.
+    """
+    out = aligned_empty(values.shape, np.float32)
+    for lo in range(0, len(values), _CHUNK_ROWS):
+        out[lo : lo + _CHUNK_ROWS] = encoder.transform(values[lo : lo + _CHUNK_ROWS])
+    return out
+
+
+def _shared_tensor(values: np.ndarray):
+    """A TensorFlow tensor over ``values``: shares its memory when it can, else a copy."""
+    import tensorflow as tf
+
+    if (
+        values.dtype == np.float32
+        and values.flags.c_contiguous
+        and values.ctypes.data % _ALIGN == 0
+        and values.size > 0
+    ):
+        try:
+            return tf.experimental.dlpack.from_dlpack(values.__dlpack__())
+        except Exception:  # an older TensorFlow without DLPack import: copy instead
+            pass
+    return tf.constant(values)
+
+
+def _no_graph_rewrite(ds):
+    """Switch off tf.data's static graph rewrites for ``ds``.
+
+    Those rewrites serialise the pipeline's graph, and with it every tensor its functions
+    capture: the whole series would be copied once more. The map below is parallelised
+    explicitly instead.
+    """
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    return ds.with_options(options)
+
+
 class SeriesWindows:
     """tf.data pipelines over one encoded split.
 
     Args:
-        values: encoded (normalised) series, shape (T, F).
+        values: encoded (normalised) series, shape (T, F). Shared with TensorFlow without a copy
+            when it is float32, C-contiguous and 64-byte aligned (see :func:`encode_rows`).
         starts: window starts.
         sequence_len: input steps per window.
         horizon: how many steps after the window's last input the target lies.
         target_idx: columns predicted.
         seq2seq: targets at every step (shifted by ``horizon``) instead of the last one.
+        residual: the targets are the change since the input step they are predicted from
+            (``y - x`` on the target columns) rather than the values themselves.
     """
 
     def __init__(
@@ -52,6 +136,7 @@ class SeriesWindows:
         horizon: int,
         target_idx: list[int],
         seq2seq: bool = False,
+        residual: bool = False,
     ) -> None:
         self.values = np.ascontiguousarray(values, dtype=np.float32)
         self.starts = np.asarray(starts, dtype=np.int64)
@@ -59,6 +144,10 @@ class SeriesWindows:
         self.horizon = horizon
         self.target_idx = list(target_idx)
         self.seq2seq = seq2seq
+        self.residual = residual
+        self._tensor: Any = None
+        # int32 window starts inside TensorFlow while they fit: half the memory of int64
+        self._idx = np.int32 if len(self.values) < 2**31 - 1 else np.int64
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -66,17 +155,26 @@ class SeriesWindows:
     def _gather_fn(self):
         import tensorflow as tf
 
-        values = tf.constant(self.values)
-        targets = tf.gather(values, self.target_idx, axis=1)
-        steps = tf.range(self.sequence_len, dtype=tf.int64)
+        if self._tensor is None:
+            self._tensor = _shared_tensor(self.values)
+        values = self._tensor
+        every_column = self.target_idx == list(range(self.values.shape[1]))
+        cols = tf.constant(self.target_idx, dtype=tf.int32)
+        steps = tf.range(self.sequence_len, dtype=tf.as_dtype(self._idx))
         last = self.sequence_len - 1 + self.horizon
 
         def gather(idx):
             x = tf.gather(values, idx[:, None] + steps[None, :])
             if self.seq2seq:
-                y = tf.gather(targets, idx[:, None] + steps[None, :] + self.horizon)
+                y = tf.gather(values, idx[:, None] + steps[None, :] + self.horizon)
+                if self.residual:
+                    y = y - x
             else:
-                y = tf.gather(targets, idx + last)
+                y = tf.gather(values, idx + last)
+                if self.residual:
+                    y = y - x[:, -1, :]
+            if not every_column:  # select target columns per batch: no (T, targets) copy
+                y = tf.gather(y, cols, axis=-1)
             return x, y
 
         return gather
@@ -85,8 +183,10 @@ class SeriesWindows:
         """Windows in order, batched (for evaluation and prediction)."""
         import tensorflow as tf
 
-        ds = tf.data.Dataset.from_tensor_slices(self.starts).batch(batch_size)
-        return ds.map(self._gather_fn()).prefetch(2)
+        starts = self.starts.astype(self._idx)
+        ds = tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
+        ds = ds.map(self._gather_fn(), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return _no_graph_rewrite(ds.prefetch(2))
 
     def training_dataset(
         self, batch_size: int, seed: int, first_epoch: int, last_epoch: int, shuffle: bool = True
@@ -98,7 +198,7 @@ class SeriesWindows:
         """
         import tensorflow as tf
 
-        starts = tf.constant(self.starts)
+        starts = tf.constant(self.starts.astype(self._idx))
 
         def epoch_batches(epoch):
             order = starts
@@ -108,7 +208,8 @@ class SeriesWindows:
             return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
         ds = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(epoch_batches)
-        return ds.map(self._gather_fn()).prefetch(2)
+        ds = ds.map(self._gather_fn(), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return _no_graph_rewrite(ds.prefetch(2))
 
     def steps(self, batch_size: int) -> int:
         """Batches per epoch."""
@@ -118,10 +219,13 @@ class SeriesWindows:
         """The last input step of each window (for the persistence baseline), (N, F)."""
         return self.values[self.starts + self.sequence_len - 1]
 
+    def target_rows(self) -> np.ndarray:
+        """Row index of the (last-step) target of each window."""
+        return self.starts + self.sequence_len - 1 + self.horizon
+
     def targets(self) -> np.ndarray:
         """The (last-step) target of each window, (N, n_targets), in encoded units."""
-        idx = self.starts + self.sequence_len - 1 + self.horizon
-        return self.values[idx][:, self.target_idx]
+        return self.values[self.target_rows()][:, self.target_idx]
 
 
 class SeriesData:
@@ -136,6 +240,14 @@ class SeriesData:
         seq2seq: predict at every step of the window (``return_sequences``).
         recursive_steps: steps of the recursive multi-step evaluation (0 disables it).
         units: the unit of each target column, for reports.
+        known_names: columns known in advance (e.g. hour-of-day features): never targets; the
+            recursive evaluation reads them from the data instead of predicting them.
+        period: steps in one day, for the daily-persistence baseline (0: no such baseline).
+        step: the grid step as text (e.g. ``"3h"``), for reports and plots.
+        report: what the adapter did to the data (rows dropped, values filled...), recorded
+            in the run's meta.json.
+        residual: the model predicts the change of the targets since the window's last
+            input; predictions are added back to that input before scoring.
     """
 
     def __init__(
@@ -149,6 +261,11 @@ class SeriesData:
         recursive_steps: int = 0,
         units: list[str] | None = None,
         fingerprint: str = "",
+        known_names: list[str] | None = None,
+        period: int = 0,
+        step: str = "",
+        report: dict[str, Any] | None = None,
+        residual: bool = False,
     ) -> None:
         from seqrun.data.base import Task
 
@@ -156,12 +273,17 @@ class SeriesData:
         self.feature_names = feature_names
         self.target_names = target_names
         self.target_idx = [feature_names.index(t) for t in target_names]
+        self.known_idx = [feature_names.index(k) for k in known_names or []]
         self.sequence_len = sequence_len
         self.horizon = horizon
         self.seq2seq = seq2seq
         self.recursive_steps = recursive_steps
         self.units = units or [""] * len(target_names)
         self.fingerprint = fingerprint
+        self.period = period
+        self.step = step
+        self._report = report or {}
+        self.residual = residual
         self.encoder: Any = None
         self.task = Task(
             kind="regression",
@@ -186,17 +308,27 @@ class SeriesData:
         """Encoded windows of one split."""
         s = self.splits[split]
         return SeriesWindows(
-            self.encoder.transform(s.values),
+            encode_rows(self.encoder, s.values),
             s.starts,
             self.sequence_len,
             self.horizon,
             self.target_idx,
             self.seq2seq,
+            self.residual,
         )
 
     def sizes(self) -> dict[str, int]:
         """Number of windows per loaded split."""
         return {name: len(s.starts) for name, s in self.splits.items()}
+
+    def report(self) -> dict[str, Any]:
+        """What the adapter did to the data (stored under ``data`` in the run's meta.json)."""
+        return dict(self._report)
+
+    def can_recurse(self) -> bool:
+        """Whether predictions can be fed back: one step ahead, every unknown column predicted."""
+        covered = set(self.target_idx) | set(self.known_idx)
+        return self.horizon == 1 and covered == set(range(len(self.feature_names)))
 
     # -- evaluation
     def predictions(self, model: Any, split: str, batch_size: int = 256) -> dict[str, Any]:
@@ -205,6 +337,8 @@ class SeriesData:
         pred = model.predict(w.dataset(batch_size), verbose=0)
         if self.seq2seq:
             pred = pred[:, -1, :]
+        if self.residual:
+            pred = pred + w.last_inputs()[:, self.target_idx]
         inv = self.encoder.inverse_transform
         out: dict[str, Any] = {
             "y_true": inv(w.targets(), self.target_idx),
@@ -213,47 +347,68 @@ class SeriesData:
             "scale": self.encoder.target_scale(self.target_idx),
             "target_names": self.target_names,
             "units": self.units,
+            "horizon": self.horizon,
+            "step": self.step,
         }
-        if (
-            self.recursive_steps
-            and self.horizon == 1
-            and len(self.target_idx) == len(self.feature_names)
-        ):
+        s = self.splits[split]
+        rows = w.target_rows()
+        if s.times is not None:
+            out["target_times"] = s.times[rows]
+        if self.period:
+            # same hour the previous day: only where that row lies in the window's segment
+            seg_lo, _ = s.segment_lo_hi(w.starts)
+            src = rows - self.period
+            ok = src >= seg_lo
+            daily = np.full(out["y_true"].shape, np.nan)
+            daily[ok] = s.values[src[ok]][:, self.target_idx]
+            out["daily_persistence"] = daily
+            out["period"] = self.period
+        if self.recursive_steps and self.can_recurse():
             out["recursive"] = self.recursive(model, split, self.recursive_steps, batch_size)
         return out
 
     def recursive(
         self, model: Any, split: str, steps: int, batch_size: int = 256, max_windows: int = 20000
     ) -> dict[str, np.ndarray]:
-        """Predict ``steps`` points by feeding predictions back (targets must be all features).
+        """Predict ``steps`` points by feeding predictions back (see :meth:`can_recurse`).
 
-        Returns ``y_true`` and ``y_pred`` of shape (N, steps, F) in original units, and the
+        Each new input row holds the predicted target columns and the known columns (time
+        features) of that row. Returns ``y_true`` and ``y_pred`` of shape (N, steps, targets)
+        in original units, ``persistence`` (the last observed values, (N, targets)) and the
         window ``starts`` used.
         """
-        import tensorflow as tf
-
         s = self.splits[split]
-        values = self.encoder.transform(s.values).astype(np.float32)
-        ok = s.starts[s.starts + self.sequence_len - 1 + steps < len(values)]
+        values = encode_rows(self.encoder, s.values)
+        _, seg_hi = s.segment_lo_hi(s.starts)
+        ok = s.starts[s.starts + self.sequence_len - 1 + steps < seg_hi]
         if len(ok) > max_windows:
             ok = ok[np.linspace(0, len(ok) - 1, max_windows).astype(np.int64)]
         idx = ok[:, None] + np.arange(self.sequence_len)[None, :]
         x = values[idx]
+        tgt = self.target_idx
         preds = []
-        for _ in range(steps):
+        import tensorflow as tf
+
+        for k in range(steps):
             # a tf.data input: Keras' numpy adapter adds a parallel map that logs a TF warning
-            p = model.predict(tf.data.Dataset.from_tensor_slices(x).batch(batch_size), verbose=0)
+            batches = tf.data.Dataset.from_tensor_slices(x).batch(batch_size)
+            p = model.predict(batches, verbose=0)
             if self.seq2seq:
                 p = p[:, -1, :]
+            if self.residual:
+                p = p + x[:, -1, tgt]
             preds.append(p)
-            x = np.concatenate([x[:, 1:, :], p[:, None, :]], axis=1)
+            row = values[ok + self.sequence_len + k].copy()  # known columns of the next step
+            row[:, tgt] = p
+            x = np.concatenate([x[:, 1:, :], row[:, None, :]], axis=1)
         pred = np.stack(preds, axis=1)
-        true = values[ok[:, None] + self.sequence_len + np.arange(steps)[None, :]]
+        true = values[ok[:, None] + self.sequence_len + np.arange(steps)[None, :]][..., tgt]
         inv = self.encoder.inverse_transform
-        cols = list(range(len(self.feature_names)))
+        n_t = len(tgt)
         return {
-            "y_true": inv(true.reshape(-1, true.shape[-1]), cols).reshape(true.shape),
-            "y_pred": inv(pred.reshape(-1, pred.shape[-1]), cols).reshape(pred.shape),
+            "y_true": inv(true.reshape(-1, n_t), tgt).reshape(true.shape),
+            "y_pred": inv(pred.reshape(-1, n_t), tgt).reshape(pred.shape),
+            "persistence": s.values[ok + self.sequence_len - 1][:, tgt].astype(np.float64),
             "starts": ok,
         }
 
@@ -265,5 +420,7 @@ class SeriesData:
 
         if self.feature_names == ["x", "y"] and self.target_names == ["x", "y"]:
             plots.trajectory(preds, path, title)
+        elif preds.get("target_times") is not None and self.period:
+            plots.forecast_week(preds, path, title, steps_per_week=7 * self.period)
         else:
             plots.forecast(preds, path, title)

@@ -81,15 +81,37 @@ class Standardize(_Numeric):
     Config = StandardizeConfig
 
     def fit(self, values: np.ndarray, columns: list[str]) -> None:
-        """Compute mean and std on the training values."""
-        v = np.asarray(values, dtype=np.float64)
-        f = v.shape[1]
+        """Compute mean and std on the training values (NaN ignored per column)."""
+        f = np.shape(values)[1]
         if self.cfg is not None and self.cfg.mode == "scalar":
-            mean, std = np.full(f, v.mean()), np.full(f, v.std())
+            m, s = _moments(np.asarray(values).reshape(-1, 1))
+            mean, std = np.full(f, m[0]), np.full(f, s[0])
         else:
-            mean, std = np.nanmean(v, axis=0), np.nanstd(v, axis=0)
+            mean, std = _moments(np.asarray(values))
         std = np.where(std > 0, std, 1.0)
         self.mean, self.std, self.columns = mean, std, list(columns)
+
+
+def _moments(v: np.ndarray, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column mean and (population) std in float64, NaN ignored, a chunk of rows at a time.
+
+    Two passes over the rows, so a long float32 series is never copied whole to float64.
+    """
+    f = v.shape[1]
+    n, total = np.zeros(f), np.zeros(f)
+    for lo in range(0, len(v), chunk):
+        c = v[lo : lo + chunk].astype(np.float64)
+        ok = ~np.isnan(c)
+        n += ok.sum(axis=0)
+        total += np.where(ok, c, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / n
+    sq = np.zeros(f)
+    for lo in range(0, len(v), chunk):
+        c = v[lo : lo + chunk].astype(np.float64) - mean
+        sq += np.where(np.isnan(c), 0.0, c * c).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return mean, np.sqrt(sq / n)
 
 
 class Identity(_Numeric):

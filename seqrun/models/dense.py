@@ -38,7 +38,7 @@ class DenseArch:
             features = inputs
         x = (
             keras.layers.Flatten(name="flatten")(features)
-            if len(task.input_shape) > 1
+            if len(features.shape) > 2  # (batch, steps, features), e.g. word vectors
             else features
         )
         for i in range(c.layers):

@@ -1,0 +1,512 @@
+"""The weather adapters' shared pipeline: config fields, cleaning onto a regular grid, splits.
+
+Both front ends (``synop`` for Météo-France SYNOP exports, ``timeseries_csv`` for any CSV) read
+their file into a table of numeric columns indexed by UTC time, then hand it to
+:class:`ForecastAdapter`, which does the rest the same way for both:
+
+1. sort by time, drop duplicate timestamps and rows off the regular grid;
+2. put the rows on a regular grid (``freq``; inferred from the data when not given);
+3. fill each column's gaps of at most ``interpolate.max_gap`` by interpolation
+   (``interpolate.method``); longer gaps (and missing values at the ends) drop their rows and
+   split the series into gap-free segments;
+4. add optional hour-of-day / day-of-year sine and cosine features;
+5. cut chronological train/dev/test splits of the kept rows and choose window starts so that
+   no window crosses a segment or split boundary.
+
+Every count (values filled per column, rows dropped and why) goes into the run's meta.json.
+Pandas is imported inside functions only: validating a config never imports it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from seqrun.config import DataConfig, Section
+from seqrun.data.base import SplitFractions
+from seqrun.errors import UserError, did_you_mean
+
+_UNITS_S = {
+    "s": 1,
+    "sec": 1,
+    "min": 60,
+    "m": 60,
+    "t": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+}
+_DURATION = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
+
+TIME_FEATURES = {
+    "hour": ("hour_sin", "hour_cos"),
+    "day_of_year": ("doy_sin", "doy_cos"),
+}
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration such as ``"3h"``, ``"30min"``, ``"1d"``; ValueError otherwise."""
+    m = _DURATION.match(str(text))
+    unit = m.group(2).lower() if m else ""
+    if not m or unit not in _UNITS_S or int(m.group(1)) <= 0:
+        raise ValueError(f"expected a duration such as '1h', '3h', '30min' or '1d', got {text!r}")
+    return int(m.group(1)) * _UNITS_S[unit]
+
+
+def format_duration(seconds: int) -> str:
+    """``10800`` -> ``"3h"`` (the largest whole unit)."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+class Interpolation(Section):
+    """How gaps in a column are filled before windowing."""
+
+    method: Literal["linear", "time", "nearest", "ffill", "pchip", "akima"] = Field(
+        "linear",
+        description="pandas interpolation method for gaps of at most `max_gap` "
+        "('nearest', 'pchip' and 'akima' need scipy; 'ffill' repeats the last value).",
+    )
+    max_gap: int | str = Field(
+        "6h",
+        description="Longest gap filled, in grid steps (an integer) or as a duration ('6h'); "
+        "0 fills nothing. Longer gaps drop their rows and split the series there, so that no "
+        "window spans them.",
+    )
+
+    @field_validator("max_gap")
+    @classmethod
+    def _check_gap(cls, v: int | str) -> int | str:
+        if isinstance(v, int):
+            if v < 0:
+                raise ValueError("max_gap must be >= 0 steps")
+            return v
+        duration_seconds(v)
+        return v
+
+
+def _default_split() -> SplitFractions:
+    return SplitFractions(train=0.7, dev=0.15, test=0.15)
+
+
+class ForecastConfig(DataConfig):
+    """Options shared by the weather adapters (windows, targets, gaps, splits)."""
+
+    features: list[str] | None = Field(
+        None, description="Input columns; null takes the adapter's default list."
+    )
+    targets: str | list[str] = Field(
+        "all",
+        description="Predicted column(s): one name, a list, or 'all' (every feature; needed by "
+        "`recursive_steps`). Targets missing from `features` are added to them.",
+    )
+    freq: str | None = Field(
+        None,
+        description="Grid step, e.g. '1h' or '3h'; null infers the most common spacing of "
+        "the timestamps.",
+    )
+    interpolate: Interpolation = Field(
+        default_factory=Interpolation, description="Gap filling before windowing."
+    )
+    sequence_len: int = Field(24, ge=1, description="Past grid steps in each input window.")
+    horizon: int = Field(
+        1, ge=1, description="The target lies this many steps after the window's last input."
+    )
+    stride: int = Field(1, ge=1, description="Steps between the starts of successive windows.")
+    time_features: list[Literal["hour", "day_of_year"]] = Field(
+        default_factory=list,
+        description="Add sine/cosine of the hour of day (UTC) and/or the day of year as "
+        "inputs (known in advance, never targets).",
+    )
+    target_mode: Literal["value", "change"] = Field(
+        "value",
+        description="'change': the model learns each target's change since the window's last "
+        "input (added back before scoring: residual forecasting, robust when the test period's "
+        "level lies outside the training range); 'value': the target itself.",
+    )
+    recursive_steps: int = Field(
+        0,
+        ge=0,
+        description="Also score by chaining this many one-step predictions, each fed back as "
+        "input (needs horizon 1 and targets 'all'); 0 disables it.",
+    )
+    split: SplitFractions = Field(
+        default_factory=_default_split,
+        description="Chronological split fractions of the cleaned rows.",
+    )
+
+    @field_validator("freq")
+    @classmethod
+    def _check_freq(cls, v: str | None) -> str | None:
+        if v is not None:
+            duration_seconds(v)
+        return v
+
+    @field_validator("targets")
+    @classmethod
+    def _check_targets(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list) and not v:
+            raise ValueError("targets must name at least one column (or be 'all')")
+        return v
+
+
+# ----------------------------------------------------------------------------- cleaning
+
+
+@dataclass
+class Cleaned:
+    """A series on a regular grid, gaps filled or dropped, as gap-free segments."""
+
+    values: np.ndarray  # (R, F) float32, kept rows of every segment, one after another
+    times: np.ndarray  # (R,) datetime64[ns], UTC
+    segments: np.ndarray  # (K, 2) [lo, hi) row bounds
+    step_s: int
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def nan_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends (exclusive) of the runs of True in a boolean vector."""
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def _infer_step_ns(ns: np.ndarray) -> int:
+    diffs = np.diff(ns)
+    diffs = diffs[diffs > 0]
+    if len(diffs) == 0:
+        raise UserError(
+            "cannot infer the time step from fewer than two distinct timestamps; set data.freq",
+            where="data.freq",
+        )
+    values, counts = np.unique(diffs, return_counts=True)
+    return int(values[np.argmax(counts)])
+
+
+def _fill_column(col: Any, method: str, max_gap: int) -> tuple[np.ndarray, int]:
+    """Fill the interior NaN runs of at most ``max_gap`` rows; (values, number filled)."""
+    raw = col.to_numpy(dtype=np.float64)
+    miss = np.isnan(raw)
+    if not miss.any() or max_gap <= 0:
+        return raw, 0
+    lo, hi = nan_runs(miss)
+    fill = np.zeros(len(raw), dtype=bool)
+    for a, b in zip(lo, hi, strict=True):
+        if a > 0 and b < len(raw) and b - a <= max_gap:
+            fill[a:b] = True
+    if not fill.any():
+        return raw, 0
+    try:
+        if method == "ffill":
+            filled = col.ffill().to_numpy(dtype=np.float64)
+        else:
+            filled = col.interpolate(method=method, limit_area="inside").to_numpy(dtype=np.float64)
+    except ImportError as e:
+        raise UserError(
+            f"interpolation method '{method}' needs scipy ({e}); pip install scipy, or use "
+            "'linear' or 'time'",
+            where="data.interpolate.method",
+        ) from None
+    except ValueError as e:
+        raise UserError(
+            f"interpolation method '{method}' failed on column '{col.name}': {e}",
+            where="data.interpolate.method",
+        ) from None
+    out = raw.copy()
+    out[fill] = filled[fill]
+    return out, int(np.count_nonzero(fill & ~np.isnan(filled)))
+
+
+def clean(
+    times: Any,
+    table: Any,
+    freq: str | None,
+    method: str,
+    max_gap: int | str,
+) -> Cleaned:
+    """Regular grid, gap filling and segments for a table of numeric columns.
+
+    Args:
+        times: UTC timestamps (pandas datetime64[ns, UTC] Series), one per row of ``table``.
+        table: pandas DataFrame of float columns (the features), rows in any order.
+        freq: grid step ('3h'), or None to infer the most common spacing.
+        method: pandas interpolation method.
+        max_gap: longest gap filled, in steps (int) or as a duration (str).
+    """
+    import pandas as pd
+
+    report: dict[str, Any] = {"rows_read": len(table)}
+    df = table.reset_index(drop=True)
+    ns = times.reset_index(drop=True).astype("datetime64[ns, UTC]").array.asi8
+    order = np.argsort(ns, kind="stable")
+    ns, df = ns[order], df.iloc[order].reset_index(drop=True)
+    dup = np.zeros(len(ns), dtype=bool)
+    dup[1:] = ns[1:] == ns[:-1]
+    ns, df = ns[~dup], df.loc[~dup].reset_index(drop=True)
+    step_ns = duration_seconds(freq) * 10**9 if freq else _infer_step_ns(ns)
+    if step_ns % 10**9:
+        raise UserError("the time step must be a whole number of seconds", where="data.freq")
+    phases, counts = np.unique(ns % step_ns, return_counts=True)
+    phase = phases[np.argmax(counts)]  # the grid passes through most timestamps
+    on_grid = (ns % step_ns) == phase
+    off_grid = int(np.count_nonzero(~on_grid))
+    ns, df = ns[on_grid], df.loc[on_grid].reset_index(drop=True)
+    if len(ns) == 0:
+        raise UserError("no rows left to put on the time grid", where="data")
+    slot = (ns - ns[0]) // step_ns
+    n_grid = int(slot[-1]) + 1
+    if n_grid > 20 * len(ns) + 1000:
+        raise UserError(
+            f"a grid step of {format_duration(step_ns // 10**9)} puts {len(ns)} observations "
+            f"on {n_grid} grid rows (mostly empty); is data.freq right?",
+            where="data.freq",
+        )
+    grid_ns = ns[0] + np.arange(n_grid, dtype=np.int64) * step_ns
+    observed = np.zeros(n_grid, dtype=bool)
+    observed[slot] = True
+    index = pd.DatetimeIndex(grid_ns.astype("datetime64[ns]")).tz_localize("UTC")
+    grid = pd.DataFrame(np.nan, index=index, columns=df.columns, dtype=np.float64)
+    grid.iloc[slot] = df.to_numpy(dtype=np.float64)
+    gap_steps = (
+        max_gap if isinstance(max_gap, int) else duration_seconds(max_gap) * 10**9 // step_ns
+    )
+    filled: dict[str, int] = {}
+    out = np.empty((n_grid, len(df.columns)), dtype=np.float64)
+    for j, name in enumerate(df.columns):
+        out[:, j], filled[name] = _fill_column(grid[name], method, int(gap_steps))
+    keep = ~np.isnan(out).any(axis=1)
+    lo, hi = nan_runs(keep)
+    seg_len = hi - lo
+    new_lo = np.concatenate([[0], np.cumsum(seg_len)[:-1]]) if len(lo) else lo
+    segments = np.stack([new_lo, new_lo + seg_len], axis=1).astype(np.int64)
+    missing_per_column = {
+        name: int(np.count_nonzero(np.isnan(out[:, j]))) for j, name in enumerate(df.columns)
+    }
+    report.update(
+        {
+            "freq": format_duration(step_ns // 10**9),
+            "first_time": str(index[0]),
+            "last_time": str(index[-1]),
+            "grid_rows": n_grid,
+            "missing_timestamps": int(n_grid - np.count_nonzero(observed)),
+            "interpolation": {"method": method, "max_gap_steps": int(gap_steps)},
+            "values_filled": filled,
+            "values_still_missing": {k: v for k, v in missing_per_column.items() if v},
+            "rows_dropped": {
+                "duplicate_time": int(np.count_nonzero(dup)),
+                "off_grid": off_grid,
+                "unfilled_gap": int(np.count_nonzero(observed & ~keep)),
+            },
+            "grid_rows_dropped": int(np.count_nonzero(~keep)),
+            "rows_kept": int(np.count_nonzero(keep)),
+            "segments": len(segments),
+            "longest_segment": int(seg_len.max()) if len(seg_len) else 0,
+        }
+    )
+    report["rows_dropped_total"] = sum(report["rows_dropped"].values())
+    return Cleaned(
+        values=out[keep].astype(np.float32),
+        times=grid_ns[keep].astype("datetime64[ns]"),
+        segments=segments,
+        step_s=int(step_ns // 10**9),
+        report=report,
+    )
+
+
+def time_feature_columns(times: np.ndarray, kinds: list[str]) -> tuple[list[str], np.ndarray]:
+    """Sine/cosine of the hour of day and/or day of year (UTC) for datetime64 ``times``."""
+    secs = times.astype("datetime64[s]").astype(np.int64)
+    names, cols = [], []
+    for kind in kinds:
+        if kind == "hour":
+            angle = 2 * np.pi * (secs % 86400) / 86400
+        else:
+            year_start = times.astype("datetime64[Y]").astype("datetime64[s]").astype(np.int64)
+            angle = 2 * np.pi * ((secs - year_start) / 86400) / 365.2425
+        names.extend(TIME_FEATURES[kind])
+        cols.extend([np.sin(angle), np.cos(angle)])
+    if not cols:
+        return [], np.zeros((len(times), 0), dtype=np.float32)
+    return names, np.stack(cols, axis=1).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- adapter base
+
+
+@dataclass
+class RawSeries:
+    """What a front end read: UTC times, candidate numeric columns, units, and notes."""
+
+    times: Any  # pandas Series, datetime64[ns, UTC]
+    columns: Any  # pandas DataFrame of float columns (every usable column of the file)
+    units: dict[str, str]
+    default_features: list[str]
+    report: dict[str, Any] = field(default_factory=dict)
+    all_columns: list[str] = field(default_factory=list)  # for "did you mean" in errors
+    non_numeric: dict[str, str] = field(default_factory=dict)  # column -> an offending value
+
+
+class ForecastAdapter:
+    """Base of the weather adapters: subclasses implement :meth:`read`."""
+
+    Config = ForecastConfig
+    default_encoder = {"type": "standardize", "mode": "per_column"}
+    default_metrics = "forecast"
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self.data_cfg = cfg.data
+
+    @classmethod
+    def check_config(cls, cfg: Any) -> tuple[str, str] | None:
+        """Cross-field checks done by `seqrun config validate` (no file is read)."""
+        d = cfg.data
+        if d.recursive_steps:
+            if d.horizon != 1:
+                return (
+                    "data.recursive_steps",
+                    f"recursive_steps chains one-step predictions: it needs data.horizon 1, "
+                    f"not {d.horizon} (or set recursive_steps: 0 for a direct model)",
+                )
+            if d.targets != "all":
+                return (
+                    "data.recursive_steps",
+                    "recursive_steps feeds predictions back as inputs: it needs "
+                    "data.targets 'all' (every input column predicted)",
+                )
+        return None
+
+    def read(self) -> RawSeries:  # pragma: no cover - implemented by subclasses
+        raise NotImplementedError
+
+    def _features_and_targets(self, raw: RawSeries) -> tuple[list[str], list[str]]:
+        d = self.data_cfg
+        available = list(raw.columns.columns)
+        names = raw.all_columns or available
+        features = list(d.features) if d.features is not None else list(raw.default_features)
+        targets = list(features) if d.targets == "all" else _as_list(d.targets)
+        for key, wanted in (("data.targets", targets), ("data.features", features)):
+            for name in wanted:
+                if name in available:
+                    continue
+                kind = "target" if key == "data.targets" else "feature"
+                if name in raw.non_numeric:
+                    why = f"is not numeric (e.g. {raw.non_numeric[name]})"
+                else:
+                    why = "is not numeric" if name in names else "is absent"
+                hint = "" if name in names else did_you_mean(name, names)
+                shown = ", ".join(available[:40]) + (" ..." if len(available) > 40 else "")
+                raise UserError(
+                    f"{kind} column '{name}' {why}{hint}; numeric columns of "
+                    f"{raw.report.get('source', 'the file')}: {shown}",
+                    where=key,
+                )
+        features += [t for t in targets if t not in features]
+        if len(set(features)) != len(features):
+            dup = sorted({f for f in features if features.count(f) > 1})
+            raise UserError(f"features listed twice: {', '.join(dup)}", where="data.features")
+        return features, targets
+
+    def load(self, splits: tuple[str, ...] = ("train", "dev")) -> Any:
+        """Read, clean and cut the requested chronological splits."""
+        from seqrun.data.base import fingerprint
+        from seqrun.data.series import SeriesData, SeriesSplit, segment_window_starts
+
+        d = self.data_cfg
+        raw = self.read()
+        features, targets = self._features_and_targets(raw)
+        for name in features:
+            if raw.columns[name].notna().sum() == 0:
+                raise UserError(
+                    f"column '{name}' has no values in {raw.report.get('source', 'the file')}; "
+                    "drop it from data.features",
+                    where="data.features",
+                )
+        cleaned = clean(
+            raw.times, raw.columns[features], d.freq, d.interpolate.method, d.interpolate.max_gap
+        )
+        known, extra = time_feature_columns(cleaned.times, list(d.time_features))
+        values = np.concatenate([cleaned.values, extra], axis=1) if known else cleaned.values
+        names = features + known
+        n = len(values)
+        n_train = math.floor(n * d.split.train)
+        n_dev = math.floor(n * d.split.dev)
+        cuts = {
+            "train": (0, n_train),
+            "dev": (n_train, n_train + n_dev),
+            "test": (n_train + n_dev, n),
+        }
+        report = {**raw.report, **cleaned.report}
+        report["features"] = names
+        report["targets"] = targets
+        report["units"] = {c: raw.units.get(c, "") for c in features}
+        report["split_rows"] = {k: hi - lo for k, (lo, hi) in cuts.items()}
+        out: dict[str, SeriesSplit] = {}
+        for name in splits:
+            lo, hi = cuts[name]
+            seg = cleaned.segments
+            sub = np.stack(
+                [np.clip(seg[:, 0], lo, hi) - lo, np.clip(seg[:, 1], lo, hi) - lo], axis=1
+            )
+            sub = sub[sub[:, 1] > sub[:, 0]]
+            starts = segment_window_starts(sub, d.sequence_len, d.horizon, d.stride)
+            if len(starts) == 0:
+                raise UserError(
+                    self._no_window_message(name, hi - lo, sub, cleaned),
+                    where="data.interpolate.max_gap",
+                )
+            out[name] = SeriesSplit(
+                values[lo:hi],
+                starts,
+                times=cleaned.times[lo:hi],
+                info={"rows": int(hi - lo), "segments": len(sub)},
+                segments=sub,
+            )
+        period = 86400 // cleaned.step_s if 86400 % cleaned.step_s == 0 else 0
+        seq2seq = bool(getattr(self.cfg.model, "return_sequences", False))
+        return SeriesData(
+            out,
+            feature_names=names,
+            target_names=targets,
+            sequence_len=d.sequence_len,
+            horizon=d.horizon,
+            seq2seq=seq2seq,
+            recursive_steps=d.recursive_steps,
+            units=[raw.units.get(t, "") for t in targets],
+            fingerprint=fingerprint(values, cleaned.times.astype(np.int64)),
+            known_names=known,
+            period=period,
+            step=cleaned.report["freq"],
+            report=report,
+            residual=d.target_mode == "change",
+        )
+
+    def _no_window_message(self, split: str, rows: int, sub: np.ndarray, c: Cleaned) -> str:
+        d = self.data_cfg
+        need = d.sequence_len + d.horizon
+        longest = int((sub[:, 1] - sub[:, 0]).max()) if len(sub) else 0
+        worst = sorted(
+            c.report["values_still_missing"].items(), key=lambda kv: kv[1], reverse=True
+        )[:3]
+        cols = ", ".join(f"{k} ({v} of {c.report['grid_rows']} steps)" for k, v in worst)
+        gappy = f"; columns with unfilled gaps: {cols}" if cols else ""
+        return (
+            f"no window of {d.sequence_len} + {d.horizon} steps fits in the {split} split: "
+            f"after gap filling it has {rows} rows in {len(sub)} gap-free segments, the longest "
+            f"{longest} < {need} steps{gappy}; raise data.interpolate.max_gap "
+            f"(now {d.interpolate.max_gap!r}), drop the gappiest features, or shorten "
+            "data.sequence_len / data.horizon"
+        )
+
+
+def _as_list(v: str | list[str]) -> list[str]:
+    return [v] if isinstance(v, str) else list(v)

@@ -1,0 +1,423 @@
+"""The IMDB film-review dataset with the semantics of ``keras.datasets.imdb``.
+
+Sources, by ``data.path``:
+
+* null: ``keras.datasets.imdb.load_data`` and ``get_word_index`` (downloads once into
+  ``~/.keras/datasets``; needs the network);
+* a file ``imdb.npz`` (or a folder holding it) with ``imdb_word_index.json`` beside it: the
+  files Keras downloads, read here with the same shuffle (``RandomState(seed)``), start/OOV ids,
+  ``index_from``, ``num_words`` and ``skip_top`` rules;
+* an ``aclImdb/`` folder (``train|test/pos|neg/*.txt``, Stanford's raw release): reviews are
+  tokenised by the encoder's tokenizer and given Keras-style ids by a word index counted on the
+  training reviews only.
+
+The dev split is carved out of IMDB's train half (stratified, seeded, ``dev_fraction``); the
+25,000 test reviews are read only when the test split is asked for (``seqrun evaluate``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from seqrun.config import DataConfig
+from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
+from seqrun.errors import UserError
+from seqrun.text import Vocabulary, decode_bytes, warn
+
+CLASS_NAMES = ["negative", "positive"]
+
+
+class ImdbConfig(DataConfig):
+    """Options of the IMDB adapter (names and defaults of keras.datasets.imdb.load_data)."""
+
+    adapter: Literal["imdb"] = Field("imdb", description="IMDB film reviews, positive/negative.")
+    path: str | None = Field(
+        None,
+        description="imdb.npz (imdb_word_index.json beside it), a folder holding them, or a "
+        "raw aclImdb/ folder; null downloads like keras.datasets.imdb (needs the network).",
+    )
+    num_words: int | None = Field(
+        10000,
+        ge=3,
+        description="Keep the words whose id is below this (ids by training frequency, offset by "
+        "index_from); others become oov_char. null keeps every word.",
+    )
+    skip_top: int = Field(
+        0,
+        ge=0,
+        description="Ids below this become oov_char (hides the most frequent words; the course's "
+        "hide_most_frequently). As in Keras it applies to the start id too.",
+    )
+    maxlen: int | None = Field(
+        None,
+        ge=1,
+        description="Review length in tokens for sequence encoders: longer reviews are truncated, "
+        "shorter padded. null: the encoder's sequence_len (default: 95 % of reviews fit).",
+    )
+    padding: Literal["pre", "post"] = Field(
+        "pre", description="Pad short reviews at the start ('pre', Keras' default) or the end."
+    )
+    truncating: Literal["pre", "post"] = Field(
+        "pre", description="Cut long reviews at the start ('pre', Keras' default) or the end."
+    )
+    index_from: int = Field(3, ge=0, description="Word of frequency rank r gets id r + index_from.")
+    start_char: int | None = Field(1, ge=0, description="Id opening every review (null: none).")
+    oov_char: int | None = Field(
+        2, ge=0, description="Id of out-of-vocabulary words (null: drop them)."
+    )
+    seed: int = Field(113, description="Seed of Keras' shuffle of each half (RandomState).")
+    dev_fraction: float = Field(
+        0.2, gt=0, lt=1, description="Share of IMDB's train half held out as the dev split."
+    )
+    split_seed: int = Field(0, description="Seed of the stratified dev split.")
+    max_reviews: int | None = Field(
+        None,
+        ge=2,
+        description="Keep only the first N reviews of each half after the shuffle (quick runs).",
+    )
+    encoding: str = Field("utf-8", description="Text encoding of aclImdb review files.")
+    report_errors: int = Field(
+        20, ge=0, description="Most confident mistakes written to errors.jsonl per scored split."
+    )
+
+
+# ----------------------------------------------------------------------------- npz reading
+
+_ALLOWED = frozenset(
+    {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+)
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles numpy arrays and nothing else (a tampered file cannot run code)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
+
+
+def read_npz_member(path: Path, name: str) -> np.ndarray:
+    """One array of an .npz archive; object arrays (IMDB's ragged lists) via a safe unpickler."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            member = f"{name}.npy"
+            if member not in z.namelist():
+                have = ", ".join(n.removesuffix(".npy") for n in z.namelist())
+                raise UserError(f"no array '{name}' in the archive (it has: {have})", str(path))
+            data = z.read(member)
+    except zipfile.BadZipFile:
+        raise UserError("not an .npz archive", where=str(path)) from None
+    fp = io.BytesIO(data)
+    try:
+        return np.lib.format.read_array(fp, allow_pickle=False)
+    except ValueError:
+        fp.seek(0)
+        version = np.lib.format.read_magic(fp)
+        if version[0] == 1:
+            np.lib.format.read_array_header_1_0(fp)
+        else:
+            np.lib.format.read_array_header_2_0(fp)
+        try:
+            return _NumpyOnlyUnpickler(fp).load()
+        except pickle.UnpicklingError as e:
+            raise UserError(f"unsafe or corrupt array '{name}': {e}", where=str(path)) from None
+
+
+def keras_shuffle(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The permutations ``keras.datasets.imdb.load_data`` applies to the train then test half."""
+    rng = np.random.RandomState(seed)
+    a = np.arange(n_train)
+    rng.shuffle(a)
+    b = np.arange(n_test)
+    rng.shuffle(b)
+    return a, b
+
+
+def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Boolean mask of a seeded, per-class ``fraction`` of the rows."""
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(len(labels), dtype=bool)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        k = int(round(len(idx) * fraction))
+        mask[rng.choice(idx, size=k, replace=False)] = True
+    return mask
+
+
+class ImdbAdapter:
+    """IMDB film reviews (keras.datasets.imdb semantics; local imdb.npz or aclImdb/ folder)."""
+
+    Config = ImdbConfig
+    default_encoder = {"type": "multi_hot"}
+    default_metrics = "classification"
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self.data_cfg: ImdbConfig = cfg.data
+
+    @staticmethod
+    def check_config(cfg: Any) -> tuple[str, str] | None:
+        """Encoder/architecture compatibility, and IMDB options against encoder options."""
+        problem = check_text_config(cfg)
+        if problem:
+            return problem
+        d, e = cfg.data, cfg.encoder
+        if e.vocab_size is not None and e.vocab_size != d.num_words:
+            return (
+                "encoder.vocab_size",
+                f"for imdb the vocabulary is data.num_words ({d.num_words}); leave "
+                "encoder.vocab_size null or set it to the same value",
+            )
+        for key, mine in (("sequence_len", d.maxlen),):
+            theirs = getattr(e, key, None)
+            if theirs is not None and mine is not None and theirs != mine:
+                return (
+                    f"encoder.{key}",
+                    f"encoder.{key} ({theirs}) differs from data.maxlen ({mine}); set one of them",
+                )
+        reserved = [x for x in (d.start_char, d.oov_char) if x is not None]
+        if any(x >= d.index_from for x in reserved) and d.index_from:
+            return (
+                "data.index_from",
+                f"data.index_from ({d.index_from}) must be above start_char and oov_char "
+                f"({', '.join(map(str, reserved))}), or words would share their ids",
+            )
+        if d.num_words is not None and d.num_words <= d.index_from + 1:
+            return (
+                "data.num_words",
+                f"data.num_words ({d.num_words}) leaves no word above data.index_from "
+                f"({d.index_from}); every word would be out of vocabulary",
+            )
+        return None
+
+    # -- loading
+    def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
+        """The requested splits; test reviews are read only when ``test`` is requested."""
+        import seqrun.models.layers  # noqa: F401  (custom layers of saved models)
+
+        d = self.data_cfg
+        hints = {"length": d.maxlen, "padding": d.padding, "truncating": d.truncating}
+        spec = {
+            "layout": "keras",
+            "num_words": d.num_words,
+            "start_id": d.start_char,
+            "oov_id": d.oov_char,
+            "index_from": d.index_from,
+            "skip_below": d.skip_top,
+        }
+        if d.path is None:
+            halves, vocab, source = self._download(splits)
+        else:
+            p = Path(d.path).expanduser()
+            npz = p if p.suffix == ".npz" else p / "imdb.npz"
+            raw = next(
+                (q for q in (p, p / "aclImdb") if (q / "train" / "pos").is_dir()),
+                None,
+            )
+            if p.suffix == ".npz" or npz.is_file():
+                halves, vocab = self._npz(npz, splits)
+                source = str(npz)
+            elif raw is not None:
+                halves, vocab = self._acl(raw, splits), None
+                source = str(raw)
+            elif not p.exists():
+                raise missing_path_error(d.path, "file or folder")
+            else:
+                raise UserError(
+                    "no imdb.npz (with imdb_word_index.json) and no aclImdb folder "
+                    "(train/pos, train/neg, test/pos, test/neg) here",
+                    where=f"data.path {d.path}",
+                )
+        out = self._split(halves, splits)
+        return TextData(
+            out,
+            CLASS_NAMES,
+            vocab_spec={**spec, "num_words": d.num_words or 10**9},
+            vocabulary=vocab,
+            sequence_hints=hints,
+            report_errors=d.report_errors,
+            source=source,
+        )
+
+    def _split(self, halves: dict[str, TextSplit], splits: tuple[str, ...]) -> dict:
+        """Carve dev out of the train half (stratified, seeded)."""
+        d = self.data_cfg
+        out = {}
+        if "train" in splits or "dev" in splits:
+            tr = halves["train"]
+            dev = stratified_holdout(tr.labels, d.dev_fraction, d.split_seed)
+            for name, mask in (("train", ~dev), ("dev", dev)):
+                if name not in splits:
+                    continue
+                idx = np.flatnonzero(mask)
+                if not len(idx):
+                    raise UserError(
+                        f"the {name} split is empty; raise data.max_reviews or change "
+                        "data.dev_fraction",
+                        where="data.dev_fraction",
+                    )
+                out[name] = TextSplit(
+                    labels=tr.labels[idx],
+                    texts=[tr.texts[i] for i in idx] if tr.texts is not None else None,
+                    ids=[tr.ids[i] for i in idx] if tr.ids is not None else None,
+                    row_ids=[tr.row_ids[i] for i in idx] if tr.row_ids is not None else None,
+                )
+        if "test" in splits:
+            out["test"] = halves["test"]
+        for name, s in out.items():
+            present = np.unique(s.labels)
+            if name == "train" and len(present) < 2:
+                raise UserError(
+                    f"the train split has one class ({CLASS_NAMES[int(present[0])]}); "
+                    "a classifier needs both",
+                    where="data.path",
+                )
+        return {k: out[k] for k in splits}
+
+    def _keras_ids(self, seqs: Any) -> list[list[int]]:
+        """``[start] + [w + index_from ...]``, as load_data does before filtering."""
+        d = self.data_cfg
+        head = [d.start_char] if d.start_char is not None else []
+        off = d.index_from
+        return [head + [int(w) + off for w in s] for s in seqs]
+
+    def _npz(self, npz: Path, splits: tuple[str, ...]) -> tuple[dict, Vocabulary]:
+        d = self.data_cfg
+        if not npz.is_file():
+            raise missing_path_error(str(npz), "file")
+        index_path = npz.with_name("imdb_word_index.json")
+        if not index_path.is_file():
+            raise UserError(
+                f"imdb_word_index.json not found beside {npz.name} (it maps words to ids, for "
+                "decoding reviews and for predict)",
+                where=f"data.path {d.path}",
+            )
+        word_index = self._word_index(index_path)
+        y_train = np.asarray(read_npz_member(npz, "y_train"), dtype=np.int64)
+        want_train = "train" in splits or "dev" in splits
+        n_test = len(read_npz_member(npz, "y_test")) if "test" in splits else 0
+        perm_train, perm_test = keras_shuffle(len(y_train), n_test, d.seed)
+        num_words = d.num_words or (max(word_index.values(), default=0) + d.index_from + 1)
+        vocab = Vocabulary.from_word_index(
+            word_index, num_words, d.start_char, d.oov_char, d.index_from, d.skip_top
+        )
+        halves: dict[str, TextSplit] = {}
+        for half, wanted, perm in (("train", want_train, perm_train), ("test", n_test, perm_test)):
+            if not wanted:
+                continue
+            x = read_npz_member(npz, f"x_{half}")
+            y = np.asarray(read_npz_member(npz, f"y_{half}"), dtype=np.int64)
+            if len(x) != len(y):
+                raise UserError(f"x_{half} has {len(x)} reviews, y_{half} {len(y)}", str(npz))
+            if d.max_reviews:
+                perm = perm[: d.max_reviews]
+            ids = [vocab.filter_ids(s) for s in self._keras_ids(x[i] for i in perm)]
+            halves[half] = TextSplit(labels=y[perm], ids=ids, row_ids=[int(i) for i in perm])
+        return halves, vocab
+
+    def _word_index(self, path: Path) -> dict[str, int]:
+        text, bad = decode_bytes(path.read_bytes())
+        try:
+            index = json.loads(text)
+        except ValueError as e:
+            raise UserError(f"not JSON ({e})", where=str(path)) from None
+        if not isinstance(index, dict):
+            raise UserError("expected a JSON object {word: rank}", where=str(path))
+        return {str(k): int(v) for k, v in index.items()}
+
+    def _acl(self, root: Path, splits: tuple[str, ...]) -> dict[str, TextSplit]:
+        d = self.data_cfg
+        want = {"train"} if ("train" in splits or "dev" in splits) else set()
+        if "test" in splits:
+            want.add("test")
+        files: dict[str, list[tuple[Path, int]]] = {}
+        for half in ("train", "test"):
+            items = []
+            for label, folder in ((0, "neg"), (1, "pos")):
+                sub = root / half / folder
+                if not sub.is_dir():
+                    if half in want:
+                        raise missing_path_error(str(sub), "folder")
+                    continue
+                items.extend((f, label) for f in sorted(sub.glob("*.txt")))
+            files[half] = items
+        perm_train, perm_test = keras_shuffle(len(files["train"]), len(files["test"]), d.seed)
+        halves = {}
+        bad_total, bad_files = 0, 0
+        for half, perm in (("train", perm_train), ("test", perm_test)):
+            if half not in want:
+                continue
+            if d.max_reviews:
+                perm = perm[: d.max_reviews]
+            texts, labels, names = [], [], []
+            for i in perm:
+                f, label = files[half][i]
+                text, bad = decode_bytes(f.read_bytes(), d.encoding)
+                if bad:
+                    bad_total += bad
+                    bad_files += 1
+                texts.append(text)
+                labels.append(label)
+                names.append(f"{half}/{f.parent.name}/{f.name}")
+            empty = sum(1 for t in texts if not t.strip())
+            if empty:
+                warn(f"{root}: {empty} empty review file(s) in {half}/ (kept as empty texts)")
+            halves[half] = TextSplit(
+                labels=np.asarray(labels, dtype=np.int64), texts=texts, row_ids=names
+            )
+        if bad_total:
+            warn(
+                f"{root}: {bad_total} undecodable byte(s) (not {d.encoding}) in {bad_files} "
+                "review file(s) replaced by U+FFFD"
+            )
+        return halves
+
+    def _download(self, splits: tuple[str, ...]) -> tuple[dict, Vocabulary, str]:
+        """keras.datasets.imdb (network on first use), with our dev split and vocabulary."""
+        import keras
+
+        d = self.data_cfg
+        try:
+            (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
+                num_words=d.num_words,
+                skip_top=d.skip_top,
+                maxlen=None,
+                seed=d.seed,
+                start_char=d.start_char,
+                oov_char=d.oov_char,
+                index_from=d.index_from,
+            )
+            word_index = keras.datasets.imdb.get_word_index()
+        except Exception as e:  # no network, proxy, corrupt cache ...
+            raise UserError(
+                f"cannot load keras.datasets.imdb ({type(e).__name__}: {e}); set data.path to a "
+                "local imdb.npz or aclImdb folder",
+                where="data.path",
+            ) from None
+        num_words = d.num_words or max(max(s) for s in list(x_train) + list(x_test) if len(s)) + 1
+        vocab = Vocabulary.from_word_index(
+            word_index, num_words, d.start_char, d.oov_char, d.index_from, d.skip_top
+        )
+        halves = {}
+        for half, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+            n = d.max_reviews or len(y)
+            halves[half] = TextSplit(
+                labels=np.asarray(y[:n], dtype=np.int64),
+                ids=[list(map(int, s)) for s in x[:n]],
+                row_ids=list(range(n)),
+            )
+        return halves, vocab, "keras.datasets.imdb"

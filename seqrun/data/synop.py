@@ -1,0 +1,352 @@
+"""Météo-France SYNOP exports (opendatasoft "données SYNOP essentielles OMM"), as the course uses.
+
+Reads the real export format (see ``../shared/data/SYNOP_FORMAT.md``): ``;`` separator, a
+header of column codes or of French labels, ISO dates with a UTC offset (parsed to UTC, then
+sorted: the export is not in time order, and sorting the strings misorders rows around
+daylight-saving changes), duplicates, several stations (``station:``), empty fields for missing
+values (``mq`` too, as in the monthly archives), ``-0.1`` for trace precipitation, pressures in
+Pa and temperatures in kelvin (converted to hPa and °C; the original units are recorded).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
+from seqrun.errors import UserError
+
+# (code, French label) in file order, as in a real export
+SYNOP_COLUMNS: list[tuple[str, str]] = [
+    ("numer_sta", "ID OMM station"),
+    ("date", "Date"),
+    ("pmer", "Pression au niveau mer"),
+    ("tend", "Variation de pression en 3 heures"),
+    ("cod_tend", "Type de tendance barométrique"),
+    ("dd", "Direction du vent moyen 10 mn"),
+    ("ff", "Vitesse du vent moyen 10 mn"),
+    ("t", "Température"),
+    ("td", "Point de rosée"),
+    ("u", "Humidité"),
+    ("vv", "Visibilité horizontale"),
+    ("ww", "Temps présent"),
+    ("w1", "Temps passé 1"),
+    ("w2", "Temps passé 2"),
+    ("n", "Nebulosité totale"),
+    ("nbas", "Nébulosité  des nuages de l' étage inférieur"),
+    ("hbas", "Hauteur de la base des nuages de l'étage inférieur"),
+    ("cl", "Type des nuages de l'étage inférieur"),
+    ("cm", "Type des nuages de l'étage moyen"),
+    ("ch", "Type des nuages de l'étage supérieur"),
+    ("pres", "Pression station"),
+    ("niv_bar", "Niveau barométrique"),
+    ("geop", "Géopotentiel"),
+    ("tend24", "Variation de pression en 24 heures"),
+    ("tn12", "Température minimale sur 12 heures"),
+    ("tn24", "Température minimale sur 24 heures"),
+    ("tx12", "Température maximale sur 12 heures"),
+    ("tx24", "Température maximale sur 24 heures"),
+    ("tminsol", "Température minimale du sol sur 12 heures"),
+    ("sw", "Méthode de mesure Température du thermomètre mouillé"),
+    ("tw", "Température du thermomètre mouillé"),
+    ("raf10", "Rafale sur les 10 dernières minutes"),
+    ("rafper", "Rafales sur une période"),
+    ("per", "Periode de mesure de la rafale"),
+    ("etat_sol", "Etat du sol"),
+    ("ht_neige", "Hauteur totale de la couche de neige, glace, autre au sol"),
+    ("ssfrai", "Hauteur de la neige fraîche"),
+    ("perssfrai", "Periode de mesure de la neige fraiche"),
+    ("rr1", "Précipitations dans la dernière heure"),
+    ("rr3", "Précipitations dans les 3 dernières heures"),
+    ("rr6", "Précipitations dans les 6 dernières heures"),
+    ("rr12", "Précipitations dans les 12 dernières heures"),
+    ("rr24", "Précipitations dans les 24 dernières heures"),
+    ("phenspe1", "Phénomène spécial 1"),
+    ("phenspe2", "Phénomène spécial 2"),
+    ("phenspe3", "Phénomène spécial 3"),
+    ("phenspe4", "Phénomène spécial 4"),
+    ("nnuage1", "Nébulosité couche nuageuse 1"),
+    ("ctype1", "Type nuage 1"),
+    ("hnuage1", "Hauteur de base 1"),
+    ("nnuage2", "Nébulosité couche nuageuse 2"),
+    ("ctype2", "Type nuage 2"),
+    ("hnuage2", "Hauteur de base 2"),
+    ("nnuage3", "Nébulosité couche nuageuse 3"),
+    ("ctype3", "Type nuage 3"),
+    ("hnuage3", "Hauteur de base 3"),
+    ("nnuage4", "Nébulosité couche nuageuse 4"),
+    ("ctype4", "Type nuage 4"),
+    ("hnuage4", "Hauteur de base 4"),
+    ("coordonnees", "Coordonnees"),
+    ("nom", "Nom"),
+    ("type_de_tendance_barometrique", "Type de tendance barométrique.1"),
+    ("temps_passe_1", "Temps passé 1.1"),
+    ("temps_present", "Temps présent.1"),
+    ("tc", "Température (°C)"),
+    ("tn12c", "Température minimale sur 12 heures (°C)"),
+    ("tn24c", "Température minimale sur 24 heures (°C)"),
+    ("tx12c", "Température maximale sur 12 heures (°C)"),
+    ("tx24c", "Température maximale sur 24 heures (°C)"),
+    ("tminsolc", "Température minimale du sol sur 12 heures (en °C)"),
+    ("altitude", "Altitude"),
+    ("longitude", "Longitude"),
+    ("latitude", "Latitude"),
+    ("libgeo", "communes (name)"),
+    ("codegeo", "communes (code)"),
+    ("nom_epci", "EPCI (name)"),
+    ("code_epci", "EPCI (code)"),
+    ("nom_dept", "department (name)"),
+    ("code_dep", "department (code)"),
+    ("nom_reg", "region (name)"),
+    ("code_reg", "region (code)"),
+]
+CODES = [c for c, _ in SYNOP_COLUMNS]
+
+# the course's features (SYNOP1/SYNOP2), after dropping the constant ``per``
+COURSE_FEATURES = [
+    "pmer", "tend", "cod_tend", "dd", "ff", "td", "u", "ww", "pres", "rafper", "rr1", "rr3", "tc"
+]  # fmt: skip
+
+PASCAL = ("pmer", "pres", "tend", "tend24", "niv_bar")  # Pa in the export, hPa here
+KELVIN = ("t", "td", "tn12", "tn24", "tx12", "tx24", "tminsol", "tw")  # K in the export, °C here
+PRECIPITATION = ("rr1", "rr3", "rr6", "rr12", "rr24")  # -0.1 = trace
+TEXT = ("numer_sta", "date", "coordonnees", "nom", "type_de_tendance_barometrique",
+        "temps_passe_1", "temps_present", "libgeo", "codegeo", "nom_epci", "code_epci",
+        "nom_dept", "code_dep", "nom_reg", "code_reg")  # fmt: skip
+UNITS: dict[str, str] = {
+    **{c: "hPa" for c in PASCAL},
+    **{c: "°C" for c in KELVIN},
+    **{c: "°C" for c in ("tc", "tn12c", "tn24c", "tx12c", "tx24c", "tminsolc")},
+    **{c: "mm" for c in PRECIPITATION},
+    **{c: "m/s" for c in ("ff", "raf10", "rafper")},
+    **{c: "%" for c in ("u", "n")},
+    **{c: "m" for c in ("vv", "hbas", "hnuage1", "hnuage2", "hnuage3", "hnuage4", "ht_neige",
+                        "ssfrai", "altitude")},
+    **{c: "octa" for c in ("nbas", "nnuage1", "nnuage2", "nnuage3", "nnuage4")},
+    **{c: "code" for c in ("cod_tend", "ww", "w1", "w2", "cl", "cm", "ch", "sw", "etat_sol",
+                           "phenspe1", "phenspe2", "phenspe3", "phenspe4", "ctype1", "ctype2",
+                           "ctype3", "ctype4", "perssfrai")},
+    "dd": "°",
+    "per": "min",
+    "geop": "m2/s2",
+    "latitude": "°",
+    "longitude": "°",
+}  # fmt: skip
+
+
+def _norm(label: str) -> str:
+    """Label key: no accents, lower case, single spaces (exports vary in both)."""
+    text = unicodedata.normalize("NFKD", str(label))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.casefold().split())
+
+
+_BY_LABEL = {_norm(label): code for code, label in SYNOP_COLUMNS}
+_BY_CODE = {code: code for code in CODES}
+
+
+def header_codes(header: list[str]) -> list[str]:
+    """Column codes for a header of codes or of French labels.
+
+    A label that occurs twice in the real export ("Temps présent") names two columns: the
+    first occurrence is the code column, the second (renamed "X.1" by pandas) the text one.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        key = _norm(name)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        if n and f"{key}.{n}" in _BY_LABEL:  # the header itself repeats the label
+            key = f"{key}.{n}"
+        out.append(_BY_CODE.get(str(name).strip()) or _BY_LABEL.get(key) or str(name).strip())
+    return out
+
+
+def _station_key(value: object) -> str:
+    text = str(value).strip()
+    if text.isdigit():
+        return text.lstrip("0") or "0"
+    return text.casefold()
+
+
+class SynopConfig(ForecastConfig):
+    """Options of the SYNOP export adapter."""
+
+    adapter: Literal["synop"] = Field("synop", description="A Météo-France SYNOP export.")
+    path: str = Field(
+        description="The export (a ';'-separated CSV, optionally .gz), relative to the "
+        "working directory."
+    )
+    station: int | str | None = Field(
+        None,
+        description="Station to keep: its WMO number (numer_sta, e.g. '07481': quote it, "
+        "YAML reads a leading 0 as octal) or its name (nom); null if the export has one.",
+    )
+    trace_precipitation: float = Field(
+        0.0, description="Value given to -0.1 (trace) in the rr1..rr24 precipitation columns."
+    )
+    sequence_len: int = Field(16, ge=1, description="Past grid steps in each input window.")
+
+
+class SynopAdapter(ForecastAdapter):
+    """Météo-France SYNOP export (opendatasoft): ';' CSV, labels or codes, Pa/K converted."""
+
+    Config = SynopConfig
+
+    def read(self) -> RawSeries:
+        """Read the export, keep one station, convert units, parse dates to UTC."""
+        import pandas as pd
+
+        d = self.data_cfg
+        path = Path(d.path)
+        if not path.is_file():
+            raise UserError(f"SYNOP export not found: {path}", where="data.path")
+        try:
+            df = pd.read_csv(
+                path,
+                sep=";",
+                dtype=str,
+                keep_default_na=False,
+                na_values=["", "mq"],
+                encoding="utf-8-sig",  # exports saved by spreadsheets start with a BOM
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise UserError(f"not a SYNOP export ({msg})", where=str(path)) from None
+        df.columns = header_codes(list(df.columns))
+        if "date" not in df.columns:
+            head = ", ".join(map(str, list(df.columns)[:4]))
+            raise UserError(
+                "not a SYNOP export: no 'date' (or 'Date') column in the header "
+                f"(starts with: {head}); expected a ';'-separated Météo-France SYNOP export "
+                "whose header is 'numer_sta;date;pmer;...' or the French labels",
+                where=str(path),
+            )
+        rows_in_file = len(df)
+        report: dict = {"source": str(path), "format": "synop", "rows_in_file": rows_in_file}
+        df = self._one_station(df, path, report)
+        times = pd.to_datetime(df["date"], utc=True, format="ISO8601", errors="coerce")
+        bad = times.isna()
+        if bad.any():
+            i = int(bad.to_numpy().argmax())
+            raise UserError(
+                f"cannot read the date {df['date'].iloc[i]!r} on line {df.index[i] + 2} "
+                "(expected ISO 8601 with an offset, e.g. 2015-06-12T17:00:00+02:00)",
+                where=str(path),
+            )
+        numeric = {}
+        non_numeric: dict[str, str] = {}
+        source_units: dict[str, str] = {}
+        traces = 0
+        for code in df.columns:
+            if code in TEXT or code in numeric:
+                continue
+            col = pd.to_numeric(df[code], errors="coerce")
+            bad = (col.isna() & df[code].notna()).to_numpy()
+            if bad.any():  # a text column (names, labels): not a candidate feature
+                i = int(bad.argmax())
+                non_numeric[code] = f"{df[code].iloc[i]!r} on line {df.index[i] + 2}"
+                continue
+            numeric[code] = col.astype("float64")
+        for code in PRECIPITATION:
+            if code in numeric:
+                trace = numeric[code] == -0.1
+                traces += int(trace.sum())
+                numeric[code] = numeric[code].mask(trace, d.trace_precipitation)
+        pressure_pa = _looks_like_pascal(numeric)
+        for code in PASCAL:
+            if code in numeric:
+                source_units[code] = "Pa" if pressure_pa else "hPa"
+                if pressure_pa:
+                    numeric[code] = numeric[code] / 100.0
+        for code in KELVIN:
+            if code in numeric:
+                med = numeric[code].median()
+                kelvin = bool(med == med and med > 150)
+                source_units[code] = "K" if kelvin else "°C"
+                if kelvin:
+                    numeric[code] = numeric[code] - 273.15
+        table = pd.DataFrame(numeric, index=df.index)
+        report["trace_precipitation_values"] = traces
+        report["converted_units"] = {
+            c: {"from": source_units[c], "to": UNITS[c]}
+            for c in source_units
+            if source_units[c] != UNITS[c]
+        }
+        units = {c: UNITS.get(c, "") for c in table.columns}
+        return RawSeries(
+            times=times,
+            columns=table,
+            units=units,
+            default_features=list(COURSE_FEATURES),
+            report=report,
+            all_columns=list(df.columns),
+            non_numeric=non_numeric,
+        )
+
+    def _one_station(self, df, path: Path, report: dict):
+        d = self.data_cfg
+        if "numer_sta" not in df.columns:
+            if d.station is not None:
+                raise UserError(
+                    "the export has no station column (numer_sta / 'ID OMM station') to "
+                    "filter on; remove data.station",
+                    where="data.station",
+                )
+            return df
+        ids = df["numer_sta"].fillna("").astype(str).str.strip()
+        names = df["nom"].fillna("").astype(str) if "nom" in df.columns else None
+        present = ids.unique().tolist()
+        if d.station is None:
+            if len(present) > 1:
+                raise UserError(
+                    f"the export holds {len(present)} stations, choose one with data.station; "
+                    f"stations present: {_describe_stations(ids, names)}",
+                    where="data.station",
+                )
+            report["station"] = present[0] if present else None
+            return df
+        keys = ids.map(_station_key)
+        keep = keys == _station_key(d.station)
+        if isinstance(d.station, int) and not keep.any():
+            # YAML reads an unquoted 07401 as the octal number 3841: try its octal digits
+            keep = keys == _station_key(format(d.station, "o"))
+        if names is not None and not keep.any():
+            keep = names.map(lambda s: s.strip().casefold()) == str(d.station).strip().casefold()
+        if not keep.any():
+            raise UserError(
+                f"station {d.station!r} is not in {path.name}; stations present: "
+                f"{_describe_stations(ids, names)}",
+                where="data.station",
+            )
+        report["station"] = ids[keep].iloc[0]
+        if names is not None:
+            report["station_name"] = names[keep].iloc[0].strip()
+        report["rows_other_stations"] = int((~keep).sum())
+        return df.loc[keep]
+
+
+def _looks_like_pascal(numeric: dict) -> bool:
+    """Pressures in Pa (the export's unit) unless pmer/pres already read like hPa."""
+    for code in ("pmer", "pres"):
+        if code in numeric:
+            med = numeric[code].median()
+            if med == med:
+                return bool(med > 2000)
+    return True
+
+
+def _describe_stations(ids, names) -> str:
+    counts = ids.value_counts(sort=False)
+    parts = []
+    for sid, n in counts.items():
+        label = ""
+        if names is not None:
+            first = names[ids == sid]
+            label = f" {first.iloc[0].strip()}" if len(first) and first.iloc[0].strip() else ""
+        parts.append(f"{sid}{label} ({n} rows)")
+    return ", ".join(parts)

@@ -1,0 +1,352 @@
+"""Text classification data: the data module shared by the ``imdb`` and ``text_table`` adapters.
+
+A split holds labels plus either raw texts (tokenised by the encoder's tokenizer and vocabulary)
+or ready-made token ids (IMDB's ``imdb.npz``). The encoder turns ids into model inputs: a padded
+(N, length) id matrix for sequence encoders, or a sparse bag of words that tf.data densifies batch
+by batch for ``multi_hot`` (no samples x vocabulary array in memory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqrun.errors import UserError
+
+
+@dataclass
+class TextSplit:
+    """One split: integer labels and texts or token ids; ``row_ids`` name the source rows."""
+
+    labels: np.ndarray
+    texts: list[str] | None = None
+    ids: list[list[int]] | None = None
+    row_ids: list[Any] | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def text_fingerprint(splits: dict[str, TextSplit]) -> str:
+    """A short content hash of the loaded splits (texts or ids, and labels)."""
+    h = hashlib.sha256()
+    for name in sorted(splits):
+        s = splits[name]
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(s.labels, dtype=np.int64).tobytes())
+        if s.texts is not None:
+            for t in s.texts:
+                h.update(t.encode("utf-8", "replace"))
+                h.update(b"\0")
+        else:
+            for ids in s.ids or []:
+                h.update(np.asarray(ids, dtype=np.int64).tobytes())
+                h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def check_text_config(cfg: Any) -> tuple[str, str] | None:
+    """Cross-section checks of a text experiment: encoder and architecture must fit together."""
+    from seqrun.encoders.text import encoder_kind
+
+    kind = encoder_kind(cfg.encoder)
+    if not kind:
+        return (
+            "encoder.type",
+            f"encoder '{cfg.encoder.type}' is not a text encoder; use multi_hot, one_hot, "
+            "embedding or pretrained_embedding",
+        )
+    arch = cfg.model.arch
+    if kind == "bag" and arch != "dense":
+        return (
+            "model.arch",
+            f"encoder multi_hot gives one vector per text, which model.arch '{arch}' cannot read; "
+            "use model.arch dense, or a sequence encoder (embedding, one_hot, "
+            "pretrained_embedding)",
+        )
+    if getattr(cfg.model, "return_sequences", False):
+        return ("model.return_sequences", "text classification needs one output per text")
+    return None
+
+
+class TextBatches:
+    """tf.data pipelines over one encoded split (same contract as ``SeriesWindows``)."""
+
+    def __init__(self, inputs: Any, labels: np.ndarray, binary: bool) -> None:
+        self.inputs = inputs
+        self.labels = labels
+        self.binary = binary
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def steps(self, batch_size: int) -> int:
+        """Batches per epoch."""
+        return -(-len(self.labels) // batch_size)
+
+    def _gather_fn(self):
+        import tensorflow as tf
+
+        from seqrun.encoders.text import SparseRows
+
+        if self.binary:
+            y_all = tf.constant(self.labels.astype(np.float32).reshape(-1, 1))
+        else:
+            y_all = tf.constant(self.labels.astype(np.int32))
+        x = self.inputs
+        if isinstance(x, SparseRows):
+            splits = tf.constant(x.splits)
+            cols = tf.RaggedTensor.from_row_splits(tf.constant(x.cols.astype(np.int64)), splits)
+            vals = tf.RaggedTensor.from_row_splits(tf.constant(x.vals), splits)
+            width = tf.constant(x.width, tf.int64)
+
+            def gather(idx):
+                c = tf.gather(cols, idx)
+                v = tf.gather(vals, idx)
+                where = tf.stack([c.value_rowids(), c.flat_values], axis=1)
+                shape = tf.stack([tf.shape(idx, out_type=tf.int64)[0], width])
+                return tf.scatter_nd(where, v.flat_values, shape), tf.gather(y_all, idx)
+
+            return gather
+        x_all = tf.constant(np.asarray(x))
+
+        def gather(idx):
+            return tf.gather(x_all, idx), tf.gather(y_all, idx)
+
+        return gather
+
+    def dataset(self, batch_size: int):
+        """Examples in order, batched (evaluation, prediction)."""
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.range(len(self.labels)).batch(batch_size)
+        return ds.map(self._gather_fn()).prefetch(2)
+
+    def training_dataset(
+        self, batch_size: int, seed: int, first_epoch: int, last_epoch: int, shuffle: bool = True
+    ):
+        """Batches of epochs ``first_epoch``..``last_epoch - 1``; each order from (seed, epoch)."""
+        import tensorflow as tf
+
+        index = tf.range(len(self.labels), dtype=tf.int64)
+
+        def epoch_batches(epoch):
+            order = index
+            if shuffle:
+                key = tf.stack([tf.constant(seed, tf.int64), epoch])
+                order = tf.random.experimental.stateless_shuffle(index, seed=key)
+            return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+        ds = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(epoch_batches)
+        return ds.map(self._gather_fn()).prefetch(2)
+
+
+class TextData:
+    """A text-classification dataset: splits, classes, encoder, batches, evaluation outputs.
+
+    Args:
+        splits: the loaded splits by name (``train`` never loads ``test``).
+        class_names: label names by class id (binary: negative first).
+        vocab_spec: how a vocabulary is built from texts (``layout`` plain or keras, and for
+            keras ``num_words``, ``start_id``, ``oov_id``, ``index_from``, ``skip_below``).
+        vocabulary: a fixed vocabulary given by the dataset (IMDB's word index), or None.
+        sequence_hints: default ``length``/``padding``/``truncating`` for sequence encoders.
+        report_errors: how many confident mistakes go to ``errors.jsonl``.
+        source: where the data came from (for messages).
+    """
+
+    def __init__(
+        self,
+        splits: dict[str, TextSplit],
+        class_names: list[str],
+        vocab_spec: dict[str, Any] | None = None,
+        vocabulary: Any = None,
+        sequence_hints: dict[str, Any] | None = None,
+        report_errors: int = 20,
+        source: str = "",
+    ) -> None:
+        self.splits = splits
+        self.class_names = list(class_names)
+        self.vocab_spec = vocab_spec or {"layout": "plain"}
+        self.vocabulary = vocabulary
+        self.sequence_hints = sequence_hints or {}
+        self.report_errors = report_errors
+        self.source = source
+        self.fingerprint = text_fingerprint(splits)
+        self.encoder: Any = None
+
+    # -- task
+    @property
+    def binary(self) -> bool:
+        return len(self.class_names) == 2
+
+    @property
+    def task(self):
+        from seqrun.data.base import Task
+
+        shape, dtype = self.encoder.input_spec() if self.encoder is not None else ((1,), "int32")
+        return Task(
+            kind="classification",
+            input_shape=shape,
+            output_dim=1 if self.binary else len(self.class_names),
+            target_names=self.class_names,
+            input_dtype=dtype,
+            extra={"text": True},
+        )
+
+    def sizes(self) -> dict[str, int]:
+        """Examples per loaded split."""
+        return {name: len(s) for name, s in self.splits.items()}
+
+    def report(self) -> dict[str, Any]:
+        """What meta.json records about the data: class counts per split, encoder facts."""
+        out: dict[str, Any] = {
+            "source": self.source,
+            "classes": {
+                name: dict(
+                    zip(
+                        self.class_names,
+                        np.bincount(s.labels, minlength=len(self.class_names)).tolist(),
+                        strict=True,
+                    )
+                )
+                for name, s in self.splits.items()
+            },
+        }
+        if self.encoder is not None:
+            out["encoder"] = dict(self.encoder.info)
+        return out
+
+    # -- encoder
+    def fit_encoder(self, encoder: Any) -> None:
+        """Fit the encoder (vocabulary, sequence length, TF-IDF, ...) on the training split."""
+        self.encoder = encoder
+        encoder.fit(self)
+
+    def set_encoder(self, encoder: Any) -> None:
+        """Use an encoder restored from a run."""
+        self.encoder = encoder
+
+    def split_tokens(self, name: str) -> list[list[str]]:
+        """Tokens of a split's texts (cached)."""
+        s = self.splits[name]
+        if "tokens" not in s.cache:
+            tok = self.encoder.tokenize
+            s.cache["tokens"] = [tok(t) for t in s.texts]
+        return s.cache["tokens"]
+
+    def split_ids(self, name: str) -> list[list[int]]:
+        """Token ids of a split under the encoder's vocabulary (cached)."""
+        s = self.splits[name]
+        if s.ids is not None:
+            return s.ids
+        if "ids" not in s.cache:
+            encode = self.encoder.vocab.encode
+            s.cache["ids"] = [encode(t) for t in self.split_tokens(name)]
+            s.cache.pop("tokens", None)
+        return s.cache["ids"]
+
+    def batches(self, name: str) -> TextBatches:
+        """A split encoded and ready to batch."""
+        s = self.splits[name]
+        if "batches" not in s.cache:
+            x = self.encoder.encode(self.split_ids(name))
+            s.cache["batches"] = TextBatches(x, s.labels, self.binary)
+        return s.cache["batches"]
+
+    # -- evaluation
+    def decode(self, name: str, i: int) -> str:
+        """The text of example ``i`` of a split (decoded from ids when there is no raw text)."""
+        s = self.splits[name]
+        if s.texts is not None:
+            return s.texts[i]
+        return self.encoder.vocab.decode(s.ids[i])
+
+    def predictions(self, model: Any, split: str, batch_size: int = 256) -> dict[str, Any]:
+        """Probabilities and everything the classification metric set and reports need."""
+        b = self.batches(split)
+        p = model.predict(b.dataset(batch_size), verbose=0)
+        proba = p.reshape(-1) if self.binary else p
+        counts = np.asarray(self.encoder.class_counts or [], dtype=np.int64)
+        ids = self.split_ids(split)
+        oov = self.encoder.vocab.oov_id
+        n_tok = sum(len(s) for s in ids)
+        n_oov = sum(s.count(oov) for s in ids) if oov is not None else 0
+        info: dict[str, Any] = {
+            "size": self.encoder.vocab.size,
+            "oov_rate": round(n_oov / n_tok, 4) if n_tok else 0.0,
+        }
+        for k in ("coverage", "sequence_len", "truncated_train_texts", "features"):
+            if k in self.encoder.info:
+                info[k] = self.encoder.info[k]
+        if "sequence_len" in info:
+            info["truncated"] = int(sum(1 for s in ids if len(s) > info["sequence_len"]))
+        return {
+            "y_true": self.splits[split].labels.astype(np.int64),
+            "proba": np.asarray(proba, dtype=np.float64),
+            "class_names": self.class_names,
+            "train_class_counts": counts.tolist(),
+            "vocabulary": info,
+            "split": split,
+        }
+
+    def write_artifacts(self, preds: dict[str, Any], run: Any, name: str) -> None:
+        """``errors.jsonl``: the most confident mistakes of the split, with decoded text.
+
+        One file per run; records carry ``split`` and scoring a split again replaces its
+        records.
+        """
+        from seqrun.metrics import predicted_labels
+        from seqrun.runs import atomic_write_text
+
+        y = preds["y_true"]
+        proba = preds["proba"]
+        pred, conf = predicted_labels(proba)
+        wrong = np.flatnonzero(pred != y)
+        order = wrong[np.argsort(-conf[wrong], kind="stable")][: self.report_errors]
+        split = preds.get("split", name)
+        row_ids = self.splits[split].row_ids
+        records = []
+        for rank, i in enumerate(order, start=1):
+            rec: dict[str, Any] = {
+                "split": name,
+                "rank": rank,
+                "index": int(i),
+                "id": row_ids[i] if row_ids is not None else int(i),
+                "label": self.class_names[int(y[i])],
+                "predicted": self.class_names[int(pred[i])],
+                "probability": round(float(conf[i]), 6),
+            }
+            if self.binary:
+                rec["p_" + self.class_names[1]] = round(float(proba[i]), 6)
+            rec["text"] = self.decode(split, int(i))
+            records.append(rec)
+        path = Path(run.path) / "errors.jsonl"
+        kept = []
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    old = json.loads(line)
+                except ValueError:
+                    continue
+                if old.get("split") != name:
+                    kept.append(line)
+        lines = kept + [json.dumps(r, ensure_ascii=False) for r in records]
+        atomic_write_text(path, "".join(line + "\n" for line in lines))
+
+    def plot(self, preds: dict[str, Any], path: Any, title: str = "") -> None:
+        """Confusion matrix (and, for two classes, the predicted-probability histogram)."""
+        from seqrun import plots
+
+        plots.confusion(preds, path, title)
+
+
+def missing_path_error(path: str | Path, what: str, key: str = "data.path") -> UserError:
+    """The one-line error for a missing data file or folder."""
+    return UserError(f"{what} not found: {path}", where=key)

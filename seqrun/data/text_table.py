@@ -1,0 +1,368 @@
+"""Text classification from a table: CSV, TSV or JSON Lines with a text and a label column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from seqrun.config import DataConfig
+from seqrun.data.base import SplitFractions
+from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
+from seqrun.errors import UserError, did_you_mean
+from seqrun.text import decode_bytes, warn
+
+_DEV_NAMES = {"dev": "dev", "validation": "dev", "valid": "dev", "val": "dev"}
+
+
+class TextSplitConfig(SplitFractions):
+    """How rows are split into train, dev and test."""
+
+    method: Literal["stratified", "random", "column"] = Field(
+        "stratified",
+        description="'stratified': seeded shuffle within each class (same class shares in every "
+        "split); 'random': rows in the order of numpy default_rng(seed).permutation, cut at the "
+        "fractions; 'column': the split named in data.split.column.",
+    )
+    train: float = Field(0.8, gt=0, lt=1, description="Fraction of the rows used for training.")
+    dev: float = Field(0.1, gt=0, lt=1, description="Fraction held out for model selection.")
+    test: float = Field(0.1, ge=0, lt=1, description="Fraction held out for `seqrun evaluate`.")
+    seed: int = Field(0, description="Seed of the split (independent of the experiment seed).")
+    column: str = Field(
+        "split",
+        description="With method 'column': the column whose values are train, dev (or "
+        "validation/valid/val) and test.",
+    )
+
+
+class TextTableConfig(DataConfig):
+    """Options of the text-table adapter."""
+
+    adapter: Literal["text_table"] = Field(
+        "text_table", description="Texts and labels from a CSV/TSV/JSONL file."
+    )
+    path: str = Field(
+        description="The table (relative paths start from the working directory), e.g. "
+        "../shared/data/mr_snippets.tsv."
+    )
+    format: Literal["auto", "csv", "tsv", "jsonl"] = Field(
+        "auto", description="File format; 'auto' goes by the extension (.csv, .tsv/.tab, .jsonl)."
+    )
+    encoding: str = Field(
+        "utf-8", description="Text encoding; undecodable bytes are replaced, counted and warned."
+    )
+    text_column: str = Field("text", description="Column holding the texts.")
+    label_column: str = Field("label", description="Column holding the labels (names or scores).")
+    id_column: str | None = Field(
+        None, description="Column naming each row in errors.jsonl; null: the file's line number."
+    )
+    label_type: Literal["auto", "names", "score"] = Field(
+        "auto",
+        description="'names': each distinct value is a class; 'score': numbers split at "
+        "data.threshold into negative/positive; 'auto': score if every label is a number other "
+        "than just 0/1, else names.",
+    )
+    classes: list[str] | None = Field(
+        None,
+        description="Class names in class-id order (binary: negative first). names: the accepted "
+        "labels (null: sorted distinct values); score: the two names (null: negative, positive).",
+    )
+    threshold: float = Field(0.0, description="With scores: above is positive, below negative.")
+    ties: Literal["drop", "negative", "positive"] = Field(
+        "drop",
+        description="With scores: rows equal to the threshold are dropped or kept as a class.",
+    )
+    max_rows: int | None = Field(
+        None, ge=1, description="Read only the first N data rows (quick experiments, tests)."
+    )
+    split: TextSplitConfig = Field(
+        default_factory=TextSplitConfig, description="Train/dev/test split."
+    )
+    report_errors: int = Field(
+        20, ge=0, description="Most confident mistakes written to errors.jsonl per scored split."
+    )
+
+
+def read_table(
+    path: str, fmt: str = "auto", encoding: str = "utf-8", max_rows: int | None = None
+) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    """Columns, rows (dicts) and the line number of each row of a CSV/TSV/JSONL file.
+
+    Undecodable bytes are replaced by U+FFFD, counted and reported in one warning line.
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise missing_path_error(path, "directory, not a file" if p.is_dir() else "file")
+    if fmt == "auto":
+        ext = p.suffix.lower()
+        fmt = {".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(ext, "csv")
+    text, bad = decode_bytes(p.read_bytes(), encoding)
+    if bad:
+        line = text.count("\n", 0, text.find("\ufffd")) + 1
+        warn(
+            f"{path}: {bad} undecodable byte(s) (not {encoding}) replaced by U+FFFD, "
+            f"the first on line {line}"
+        )
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    if fmt == "jsonl":
+        columns: list[str] = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as e:
+                raise UserError(f"not a JSON object ({e.msg})", where=f"{path}:{n}") from None
+            if not isinstance(obj, dict):
+                raise UserError("each line must be a JSON object", where=f"{path}:{n}")
+            columns.extend(k for k in obj if k not in columns)
+            rows.append(obj)
+            lines.append(n)
+            if max_rows and len(rows) >= max_rows:
+                break
+        return columns, rows, lines
+    if fmt == "tsv":
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UserError("the file is empty (no header row)", where=str(path)) from None
+    except csv.Error as e:
+        raise UserError(f"unreadable {fmt.upper()}: {e}", where=f"{path}:1") from None
+    columns = [h.strip() for h in header]
+    try:
+        for values in reader:
+            if not values:
+                continue
+            if len(values) > len(columns):
+                raise UserError(
+                    f"{len(values)} fields, the header has {len(columns)}",
+                    where=f"{path}:{reader.line_num}",
+                )
+            rows.append(dict(zip(columns, values, strict=False)))
+            lines.append(reader.line_num)
+            if max_rows and len(rows) >= max_rows:
+                break
+    except csv.Error as e:
+        raise UserError(
+            f"unreadable {fmt.upper()}: {e}", where=f"{path}:{reader.line_num}"
+        ) from None
+    return columns, rows, lines
+
+
+def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
+    """Unknown column: name the available ones."""
+    return UserError(
+        f"no column '{name}' in {path}{did_you_mean(name, columns)}; "
+        f"available columns: {', '.join(columns) or '(none)'}",
+        where=key,
+    )
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def split_indices(
+    labels: np.ndarray, method: str, fractions: tuple[float, float], seed: int
+) -> dict[str, np.ndarray]:
+    """Row indices of train/dev/test, sorted; 'random' or 'stratified' (per class)."""
+    n = len(labels)
+    rng = np.random.default_rng(seed)
+    f_train, f_dev = fractions
+    if method == "random":
+        perm = rng.permutation(n)
+        a, b = int(n * f_train), int(n * (f_train + f_dev))
+        parts = {"train": perm[:a], "dev": perm[a:b], "test": perm[b:]}
+    else:
+        parts = {"train": [], "dev": [], "test": []}
+        for c in np.unique(labels):
+            idx = np.flatnonzero(labels == c)
+            idx = idx[rng.permutation(len(idx))]
+            a = int(round(len(idx) * f_train))
+            b = int(round(len(idx) * (f_train + f_dev)))
+            parts["train"].append(idx[:a])
+            parts["dev"].append(idx[a:b])
+            parts["test"].append(idx[b:])
+        parts = {k: np.concatenate(v) for k, v in parts.items()}
+    return {k: np.sort(np.asarray(v, dtype=np.int64)) for k, v in parts.items()}
+
+
+class TextTableAdapter:
+    """Texts and labels from a CSV / TSV / JSONL table (names or thresholded scores)."""
+
+    Config = TextTableConfig
+    default_encoder = {"type": "multi_hot"}
+    default_metrics = "classification"
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self.data_cfg: TextTableConfig = cfg.data
+
+    @staticmethod
+    def check_config(cfg: Any) -> tuple[str, str] | None:
+        """Encoder/architecture compatibility."""
+        return check_text_config(cfg)
+
+    def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
+        """Read the table, turn labels into classes, split; keep only the requested splits."""
+        import seqrun.models.layers  # noqa: F401  (custom layers of saved models)
+
+        d = self.data_cfg
+        columns, rows, lines = read_table(d.path, d.format, d.encoding, d.max_rows)
+        for key, name in (
+            ("data.text_column", d.text_column),
+            ("data.label_column", d.label_column),
+            ("data.id_column", d.id_column),
+        ):
+            if name is not None and name not in columns:
+                raise column_error(d.path, key, name, columns)
+        if d.split.method == "column" and d.split.column not in columns:
+            raise column_error(d.path, "data.split.column", d.split.column, columns)
+
+        texts: list[str] = []
+        raw_labels: list[Any] = []
+        keep_lines: list[int] = []
+        row_ids: list[Any] = []
+        split_values: list[str] = []
+        empty, unlabelled = [], []
+        for row, n in zip(rows, lines, strict=True):
+            text = row.get(d.text_column)
+            text = "" if text is None else str(text)
+            if not text.strip():
+                empty.append(n)
+                continue
+            label = row.get(d.label_column)
+            if label is None or (isinstance(label, str) and not label.strip()):
+                unlabelled.append(n)
+                continue
+            texts.append(text)
+            raw_labels.append(label)
+            keep_lines.append(n)
+            row_ids.append(row.get(d.id_column) if d.id_column else n)
+            if d.split.method == "column":
+                split_values.append(str(row.get(d.split.column, "")).strip().lower())
+        for what, found in (("empty text", empty), ("no label", unlabelled)):
+            if found:
+                shown = ", ".join(map(str, found[:5])) + (", ..." if len(found) > 5 else "")
+                warn(f"{d.path}: dropped {len(found)} row(s) with {what} (lines {shown})")
+        if not texts:
+            raise UserError(
+                f"no row with a non-empty '{d.text_column}' and '{d.label_column}'",
+                where=f"data.path {d.path}",
+            )
+
+        labels, class_names, keep = self._classes(raw_labels, keep_lines)
+        if keep is not None:
+            texts = [t for t, k in zip(texts, keep, strict=True) if k]
+            row_ids = [r for r, k in zip(row_ids, keep, strict=True) if k]
+            if split_values:
+                split_values = [s for s, k in zip(split_values, keep, strict=True) if k]
+        present = np.unique(labels)
+        if len(present) < 2:
+            only = class_names[int(present[0])] if len(present) else "none"
+            raise UserError(
+                f"the label column '{d.label_column}' has one class ({only!r}) in {len(labels)} "
+                "rows; a classifier needs at least two",
+                where="data.label_column",
+            )
+
+        if d.split.method == "column":
+            parts = self._column_split(split_values)
+        else:
+            parts = split_indices(
+                labels, d.split.method, (d.split.train, d.split.dev), d.split.seed
+            )
+        out = {}
+        for name in splits:
+            idx = parts[name]
+            if len(idx) == 0:
+                raise UserError(
+                    f"the {name} split is empty ({len(labels)} rows); adjust data.split",
+                    where="data.split",
+                )
+            out[name] = TextSplit(
+                labels=labels[idx],
+                texts=[texts[i] for i in idx],
+                row_ids=[row_ids[i] for i in idx],
+            )
+        return TextData(out, class_names, report_errors=d.report_errors, source=d.path)
+
+    def _classes(
+        self, raw: list[Any], lines: list[int]
+    ) -> tuple[np.ndarray, list[str], list[bool] | None]:
+        d = self.data_cfg
+        numbers = [_number(v) for v in raw]
+        kind = d.label_type
+        if kind == "auto":
+            numeric = all(x is not None for x in numbers)
+            kind = "score" if numeric and not set(numbers) <= {0.0, 1.0} else "names"
+        if kind == "score":
+            for x, v, n in zip(numbers, raw, lines, strict=True):
+                if x is None:
+                    raise UserError(
+                        f"label {v!r} is not a number (data.label_type is score)",
+                        where=f"{d.path}:{n}",
+                    )
+            names = list(d.classes) if d.classes else ["negative", "positive"]
+            if len(names) != 2:
+                raise UserError(
+                    "with scores, data.classes names exactly two classes", where="data.classes"
+                )
+            x = np.asarray(numbers, dtype=np.float64)
+            labels = (x > d.threshold).astype(np.int64)
+            tie = x == d.threshold
+            keep = None
+            if tie.any():
+                if d.ties == "drop":
+                    keep = (~tie).tolist()
+                    labels = labels[~tie]
+                else:
+                    labels[tie] = 1 if d.ties == "positive" else 0
+            return labels, names, keep
+        values = [
+            str(v).strip() if not isinstance(v, float) or not v.is_integer() else str(int(v))
+            for v in raw
+        ]
+        if d.classes:
+            names = list(d.classes)
+            index = {c: i for i, c in enumerate(names)}
+            for v, n in zip(values, lines, strict=True):
+                if v not in index:
+                    raise UserError(
+                        f"label {v!r} is not one of data.classes ({', '.join(names)})",
+                        where=f"{d.path}:{n}",
+                    )
+        else:
+            names = sorted(set(values))
+            index = {c: i for i, c in enumerate(names)}
+        return np.asarray([index[v] for v in values], dtype=np.int64), names, None
+
+    def _column_split(self, values: list[str]) -> dict[str, np.ndarray]:
+        d = self.data_cfg
+        parts: dict[str, list[int]] = {"train": [], "dev": [], "test": []}
+        for i, v in enumerate(values):
+            name = "train" if v == "train" else "test" if v == "test" else _DEV_NAMES.get(v)
+            if name is None:
+                raise UserError(
+                    f"split value {v!r} in column '{d.split.column}' is not train, dev "
+                    "(validation, valid, val) or test",
+                    where="data.split.column",
+                )
+            parts[name].append(i)
+        return {k: np.asarray(v, dtype=np.int64) for k, v in parts.items()}

@@ -1,0 +1,63 @@
+"""Word vectors averaged (or max-pooled) over the text, then a small Dense head (course IMDB2)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from seqrun.config import ModelConfig
+from seqrun.errors import UserError
+from seqrun.models.recurrent import Activation, output_layer
+
+
+class PoolingConfig(ModelConfig):
+    """Options of the pooling architecture."""
+
+    arch: Literal["pooling"] = Field(
+        "pooling", description="Global pooling over the sequence -> Dense stack."
+    )
+    pool: Literal["average", "max"] = Field(
+        "average", description="GlobalAveragePooling1D (padding masked) or GlobalMaxPooling1D."
+    )
+    units: int = Field(32, ge=1, description="Units per hidden Dense layer.")
+    layers: int = Field(1, ge=0, description="Hidden Dense layers after the pooling.")
+    activation: Activation = Field("relu", description="Activation of the hidden layers.")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout after the pooling and each layer.")
+
+
+class PoolingArch:
+    """Embedding + global average pooling + Dense head (needs a sequence encoder)."""
+
+    Config = PoolingConfig
+
+    def __init__(self, cfg: PoolingConfig) -> None:
+        self.cfg = cfg
+
+    def build(self, task: Any, inputs: Any = None, features: Any = None):
+        """A keras.Model for ``task`` on the (batch, length, dim) features of the encoder."""
+        import keras
+
+        c = self.cfg
+        if inputs is None:
+            inputs = keras.Input(shape=task.input_shape, name="inputs", dtype=task.input_dtype)
+            features = inputs
+        if len(features.shape) != 3:
+            raise UserError(
+                "model.arch 'pooling' pools over a sequence of vectors; use a sequence encoder "
+                "(embedding, one_hot, pretrained_embedding)",
+                where="model.arch",
+            )
+        pool = (
+            keras.layers.GlobalAveragePooling1D(name="average_pool")
+            if c.pool == "average"
+            else keras.layers.GlobalMaxPooling1D(name="max_pool")
+        )
+        x = pool(features)
+        if c.dropout:
+            x = keras.layers.Dropout(c.dropout, name="pool_dropout")(x)
+        for i in range(c.layers):
+            x = keras.layers.Dense(c.units, activation=c.activation, name=f"dense_{i + 1}")(x)
+            if c.dropout:
+                x = keras.layers.Dropout(c.dropout, name=f"dropout_{i + 1}")(x)
+        return keras.Model(inputs, output_layer(task)(x), name="pooling")

@@ -1,0 +1,262 @@
+"""Significance tests for comparing runs honestly (numpy and math only, no TensorFlow).
+
+- McNemar's test: two classifiers on the same test items (exact binomial for few discordant
+  pairs, chi-square with continuity correction otherwise).
+- Diebold-Mariano test: two forecasts of the same targets (squared or absolute loss, HAC
+  variance with the Harvey-Leybourne-Newbold small-sample correction).
+- Paired t-test: per-seed scores of two configurations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+
+def normal_sf(z: float) -> float:
+    """P(Z > z) for a standard normal."""
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (Lentz's method)."""
+    tiny, qab, qap, qam = 1e-300, a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-14:
+            break
+    return h
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """The regularised incomplete beta function I_x(a, b)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    lbeta = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    front = math.exp(lbeta + a * math.log(x) + b * math.log(1 - x))
+    if x < (a + 1) / (a + b + 2):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1 - x) / b
+
+
+def t_sf2(t: float, df: float) -> float:
+    """Two-sided p-value P(|T| > |t|) of Student's t with ``df`` degrees of freedom."""
+    if not math.isfinite(t):
+        return 0.0
+    return betainc(df / 2.0, 0.5, df / (df + t * t))
+
+
+def chi2_sf1(x: float) -> float:
+    """P(X > x) for a chi-square with one degree of freedom."""
+    return math.erfc(math.sqrt(max(x, 0.0) / 2.0))
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, Any]:
+    """McNemar's test on paired correctness of two classifiers on the same items."""
+    a, b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+    if a.shape != b.shape:
+        raise ValueError(f"the runs scored different items ({a.shape} vs {b.shape})")
+    n01 = int(np.sum(a & ~b))  # A right, B wrong
+    n10 = int(np.sum(~a & b))
+    n = n01 + n10
+    if n == 0:
+        p, method, stat = 1.0, "exact", 0.0
+    elif n < 25:
+        k = min(n01, n10)
+        p = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+        method, stat = "exact binomial", float(k)
+    else:
+        stat = (abs(n01 - n10) - 1) ** 2 / n
+        p, method = chi2_sf1(stat), "chi-square, continuity corrected"
+    return {
+        "test": "mcnemar",
+        "method": method,
+        "statistic": float(stat),
+        "p_value": float(p),
+        "a_only_correct": n01,
+        "b_only_correct": n10,
+        "n": int(a.size),
+        "accuracy_a": float(a.mean()),
+        "accuracy_b": float(b.mean()),
+    }
+
+
+def diebold_mariano(
+    err_a: np.ndarray, err_b: np.ndarray, horizon: int = 1, loss: str = "squared"
+) -> dict[str, Any]:
+    """Diebold-Mariano test of equal accuracy of two forecasts of the same targets."""
+    ea, eb = np.asarray(err_a, float).ravel(), np.asarray(err_b, float).ravel()
+    if ea.shape != eb.shape:
+        raise ValueError(f"the runs forecast different targets ({ea.shape} vs {eb.shape})")
+    la, lb = (ea**2, eb**2) if loss == "squared" else (np.abs(ea), np.abs(eb))
+    d = la - lb
+    n = d.size
+    mean = d.mean()
+    h = max(1, int(horizon))
+    gamma = [np.mean((d[k:] - mean) * (d[: n - k] - mean)) for k in range(h)]
+    var = (gamma[0] + 2 * sum(gamma[1:])) / n
+    if var <= 0:
+        return {
+            "test": "diebold_mariano",
+            "statistic": 0.0,
+            "p_value": 1.0,
+            "n": n,
+            "mean_loss_a": float(la.mean()),
+            "mean_loss_b": float(lb.mean()),
+            "loss": loss,
+        }
+    dm = mean / math.sqrt(var)
+    correction = math.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    stat = dm * correction
+    return {
+        "test": "diebold_mariano",
+        "loss": loss,
+        "horizon": h,
+        "statistic": float(stat),
+        "p_value": float(t_sf2(stat, n - 1)),
+        "n": n,
+        "mean_loss_a": float(la.mean()),
+        "mean_loss_b": float(lb.mean()),
+    }
+
+
+def paired_t(a: list[float], b: list[float]) -> dict[str, Any]:
+    """Paired t-test of per-seed scores of two configurations."""
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    if x.shape != y.shape or x.size < 2:
+        raise ValueError("a paired test needs the same seeds, at least two, on both sides")
+    d = x - y
+    sd = d.std(ddof=1)
+    stat = (
+        math.inf
+        if sd == 0 and d.mean() != 0
+        else (0.0 if sd == 0 else d.mean() / (sd / math.sqrt(d.size)))
+    )
+    return {
+        "test": "paired_t",
+        "statistic": float(stat),
+        "p_value": float(t_sf2(stat, d.size - 1)) if math.isfinite(stat) else 0.0,
+        "n": int(d.size),
+        "mean_a": float(x.mean()),
+        "mean_b": float(y.mean()),
+    }
+
+
+def verdict(p_value: float, alpha: float = 0.05) -> str:
+    """The result in words."""
+    if p_value < alpha:
+        return (
+            f"p = {p_value:.3g} < {alpha}: the difference is unlikely to be noise "
+            "(distinguishable at this level)"
+        )
+    return (
+        f"p = {p_value:.3g} >= {alpha}: the difference is not distinguishable from noise "
+        "on this data"
+    )
+
+
+def _load_predictions(run: Any, split: str) -> dict[str, np.ndarray]:
+    from seqrun.errors import UserError
+
+    path = run.path / "predictions" / f"{split}.npz"
+    if not path.is_file():
+        raise UserError(
+            f"no per-item predictions for {split}; "
+            f"run `seqrun evaluate {run.path} --split {split}`",
+            where=str(run.path),
+        )
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _horizon(run: Any) -> int:
+    import yaml
+
+    try:
+        cfg = yaml.safe_load(run.config_path.read_text()) or {}
+    except OSError:
+        return 1
+    return int((cfg.get("data") or {}).get("horizon") or 1)
+
+
+def compare_two(run_a: Any, run_b: Any, split: str = "test") -> dict[str, Any]:
+    """McNemar (classifiers) or Diebold-Mariano (forecasts) on the same items of ``split``."""
+    from seqrun.errors import UserError
+
+    a, b = _load_predictions(run_a, split), _load_predictions(run_b, split)
+    if a["y_true"].shape != b["y_true"].shape or not np.array_equal(a["y_true"], b["y_true"]):
+        raise UserError(
+            f"the two runs were scored on different {split} items (other data, split or "
+            "config); a paired test needs the same items",
+            where=f"{run_a.path} vs {run_b.path}",
+        )
+    if "proba" in a and "proba" in b:
+        from seqrun.metrics import predicted_labels
+
+        result = mcnemar(
+            predicted_labels(a["proba"])[0] == a["y_true"],
+            predicted_labels(b["proba"])[0] == b["y_true"],
+        )
+    elif "y_pred" in a and "y_pred" in b:
+        err_a = (a["y_pred"] - a["y_true"]).reshape(len(a["y_true"]), -1)
+        err_b = (b["y_pred"] - b["y_true"]).reshape(len(b["y_true"]), -1)
+        # one loss per item: mean squared error over the targets, in original units
+        result = diebold_mariano(
+            np.sqrt(np.mean(err_a**2, axis=1)),
+            np.sqrt(np.mean(err_b**2, axis=1)),
+            horizon=_horizon(run_a),
+        )
+    else:
+        raise UserError("the runs' predictions are of different kinds; nothing to test")
+    result.update(split=split, a=str(run_a.path), b=str(run_b.path))
+    result["verdict"] = verdict(result["p_value"])
+    return result
+
+
+def compare_seed_groups(comparison: dict[str, Any], metric: str | None = None) -> dict[str, Any]:
+    """Paired t-test between two configurations run with the same seeds.
+
+    ``comparison`` is the output of ``seqrun.listing.compare_runs``.
+    """
+    from seqrun.errors import UserError
+
+    keys = [k for k in comparison["keys"] if k != "seed"]
+    groups: dict[str, dict[Any, dict[str, float]]] = {}
+    for row in comparison["rows"]:
+        label = json.dumps({k: row["config"].get(k) for k in keys})
+        groups.setdefault(label, {})[row["config"].get("seed")] = row["metrics"]
+    if len(groups) != 2:
+        raise UserError(
+            f"a seed-group test needs exactly two configurations, found {len(groups)} "
+            f"(differing keys besides seed: {', '.join(keys) or 'none'})"
+        )
+    (la, ga), (lb, gb) = groups.items()
+    seeds = sorted(set(ga) & set(gb), key=str)
+    if len(seeds) < 2:
+        raise UserError("the two configurations share fewer than two seeds; nothing to pair")
+    metric = metric or next(m for m in ("accuracy", "mae") if m in ga[seeds[0]])
+    result = paired_t([ga[s][metric] for s in seeds], [gb[s][metric] for s in seeds])
+    result.update(metric=metric, a=json.loads(la), b=json.loads(lb), seeds=seeds)
+    result["verdict"] = verdict(result["p_value"])
+    return result

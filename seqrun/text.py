@@ -1,0 +1,240 @@
+"""Text basics shared by the text adapters and encoders: tokenising, vocabularies, decoding.
+
+Pure Python and numpy (no TensorFlow), so that it is cheap to import and easy to test.
+
+Example:
+    >>> tokenize("It's a GREAT film!", lowercase=True, punctuation="strip")
+    ['its', 'a', 'great', 'film']
+    >>> vocab = Vocabulary.build([["a", "b", "a"]], size=4)
+    >>> vocab.encode(["a", "b", "zzz"])
+    [2, 3, 1]
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from seqrun.errors import UserError
+
+Punctuation = Literal["strip", "split", "keep"]
+
+# the characters keras.layers.TextVectorization removes by default (lower_and_strip_punctuation)
+_STRIP = re.compile(r"[!\"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']")
+_SPLIT = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
+
+
+def tokenize(text: str, lowercase: bool = True, punctuation: Punctuation = "strip") -> list[str]:
+    """Split a text into tokens.
+
+    Args:
+        text: the text.
+        lowercase: lowercase it first.
+        punctuation: ``strip`` removes punctuation characters (as Keras' TextVectorization does:
+            "don't" -> "dont"), ``split`` makes each punctuation mark a token of its own (and keeps
+            apostrophes inside words), ``keep`` splits on whitespace only.
+    """
+    if lowercase:
+        text = text.lower()
+    if punctuation == "strip":
+        return _STRIP.sub("", text).split()
+    if punctuation == "split":
+        return _SPLIT.findall(text)
+    return text.split()
+
+
+def decode_bytes(data: bytes, encoding: str = "utf-8") -> tuple[str, int]:
+    """Decode ``data``, replacing undecodable bytes with U+FFFD; (text, bytes replaced)."""
+    bad = 0
+
+    def count(err: UnicodeDecodeError) -> tuple[str, int]:
+        nonlocal bad
+        bad += err.end - err.start
+        return "\ufffd", err.end
+
+    name = f"seqrun-count-{id(count)}"
+    codecs.register_error(name, count)
+    try:
+        text = data.decode(encoding, errors=name)
+    except LookupError:
+        raise UserError(f"unknown text encoding '{encoding}'", where="data.encoding") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, bad
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr (stdout stays clean for --json)."""
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Vocabulary:
+    """Token <-> id mapping with reserved ids.
+
+    Two layouts are used:
+
+    * ``plain`` (text tables): 0 = padding, 1 = out-of-vocabulary (OOV), words from 2 by
+      decreasing training frequency; ``size`` counts the two reserved ids (like the
+      ``max_tokens`` of Keras' TextVectorization).
+    * ``keras`` (IMDB): the conventions of ``keras.datasets.imdb``: 0 = padding,
+      ``start_id`` (1) opens every review, ``oov_id`` (2) replaces dropped words, the word of
+      frequency rank r (1 = most frequent) has id ``r + index_from``; ids ``>= size``
+      (``num_words``) and ids ``< skip_below`` (``skip_top``) become ``oov_id`` (or are
+      dropped when ``oov_id`` is None), exactly as Keras applies them.
+
+    Args:
+        tokens: ``tokens[i]`` is the token of id ``i`` for every id below ``size``.
+        oov_id: id of unknown words (None: drop them).
+        start_id: id put first in every sequence (None: none).
+        skip_below: ids below this (padding excepted) are treated as OOV.
+        layout: ``plain`` or ``keras``.
+    """
+
+    tokens: list[str]
+    oov_id: int | None = 1
+    start_id: int | None = None
+    skip_below: int = 0
+    layout: str = "plain"
+    index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.index:
+            first = 2 if self.layout == "plain" else 0
+            reserved = {0, self.oov_id, self.start_id}
+            self.index = {
+                t: i
+                for i, t in enumerate(self.tokens)
+                if i >= first and i not in reserved and not t.startswith("[UNUSED")
+            }
+
+    @property
+    def size(self) -> int:
+        """Number of ids (reserved ones included): the input dimension of a model."""
+        return len(self.tokens)
+
+    @classmethod
+    def build(
+        cls,
+        token_lists: Iterable[Sequence[str]],
+        size: int,
+        layout: str = "plain",
+        start_id: int | None = None,
+        oov_id: int | None = 1,
+        index_from: int = 2,
+        skip_below: int = 0,
+    ) -> Vocabulary:
+        """Count tokens (training texts only) and keep the most frequent that fit in ``size``.
+
+        Ties in frequency are broken alphabetically, so the vocabulary is deterministic.
+        """
+        counts: Counter[str] = Counter()
+        for toks in token_lists:
+            counts.update(toks)
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if layout == "keras":
+            size = min(size, index_from + 1 + len(ranked))  # no unused ids past the last word
+            room = max(size - index_from - 1, 0)  # rank r (from 1) -> id r + index_from
+            word_index = {t: r for r, (t, _) in enumerate(ranked[:room], start=1)}
+            return cls.from_word_index(word_index, size, start_id, oov_id, index_from, skip_below)
+        tokens = ["", "[UNK]"] + [t for t, _ in ranked[: max(size - 2, 0)]]
+        return cls(tokens, 1, None, 0, "plain")
+
+    @classmethod
+    def from_word_index(
+        cls,
+        word_index: dict[str, int],
+        num_words: int,
+        start_id: int | None,
+        oov_id: int | None,
+        index_from: int,
+        skip_below: int,
+    ) -> Vocabulary:
+        """The vocabulary of a Keras-style word index (word -> frequency rank from 1)."""
+        tokens: list[Any] = [f"[UNUSED{i}]" for i in range(num_words)]
+        if num_words:
+            tokens[0] = "[PAD]"
+        if start_id is not None and start_id < num_words:
+            tokens[start_id] = "[START]"
+        if oov_id is not None and oov_id < num_words:
+            tokens[oov_id] = "[OOV]"
+        for word, rank in word_index.items():
+            i = int(rank) + index_from
+            if index_from <= i < num_words:
+                tokens[i] = word
+        return cls(tokens, oov_id, start_id, skip_below, "keras")
+
+    def filter_ids(self, ids: Sequence[int]) -> list[int]:
+        """Apply Keras' ``num_words`` / ``skip_top`` rule to a sequence of ids."""
+        lo, hi, oov = self.skip_below, self.size, self.oov_id
+        if oov is None:
+            return [w for w in ids if lo <= w < hi]
+        return [w if lo <= w < hi else oov for w in ids]
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        """Ids of ``tokens`` (unknown ones -> OOV), with the start id first if there is one."""
+        get, oov = self.index.get, self.oov_id
+        ids = [get(t, oov) for t in tokens]
+        if oov is None:
+            ids = [w for w in ids if w is not None]
+        if self.start_id is not None:
+            ids.insert(0, self.start_id)
+        if self.layout == "keras":
+            return self.filter_ids(ids)
+        return ids
+
+    def decode(self, ids: Iterable[int], skip_padding: bool = True) -> str:
+        """Words of a sequence of ids, joined by spaces (padding left out)."""
+        n = self.size
+        words = []
+        for w in ids:
+            w = int(w)
+            if w == 0 and skip_padding:
+                continue
+            words.append(self.tokens[w] if 0 <= w < n else "[OOV]")
+        return " ".join(words)
+
+    def state(self) -> dict[str, Any]:
+        """JSON-serialisable state."""
+        return {
+            "layout": self.layout,
+            "oov_id": self.oov_id,
+            "start_id": self.start_id,
+            "skip_below": self.skip_below,
+            "tokens": self.tokens,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Vocabulary:
+        """Inverse of :meth:`state`."""
+        return cls(
+            list(state["tokens"]),
+            state["oov_id"],
+            state["start_id"],
+            int(state["skip_below"]),
+            state["layout"],
+        )
+
+
+def pad_sequences(
+    seqs: Sequence[Sequence[int]], length: int, padding: str = "post", truncating: str = "post"
+) -> np.ndarray:
+    """An (N, length) int32 matrix, like ``keras.utils.pad_sequences`` with value 0."""
+    out = np.zeros((len(seqs), length), dtype=np.int32)
+    for i, s in enumerate(seqs):
+        if not len(s):
+            continue
+        s = s[-length:] if truncating == "pre" else s[:length]
+        if padding == "post":
+            out[i, : len(s)] = s
+        else:
+            out[i, length - len(s) :] = s
+    return out

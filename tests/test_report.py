@@ -1,0 +1,96 @@
+"""The run report: self-contained HTML, checked by rendering it in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run installs Debian's chromium package")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return path
+
+
+def test_report_renders_in_chromium(cli, tiny_config, tmp_path):
+    r = cli("train", tiny_config, "--runs-dir", tmp_path / "runs", "--json")
+    run = json.loads(r.stdout)["run_dir"]
+    assert cli("evaluate", run).exit_code == 0
+    r = cli("report", run)
+    assert r.exit_code == 0, r.output
+    report = Path(r.stdout.strip().splitlines()[-1])
+    assert report == Path(run) / "report.html"
+    text = report.read_text()
+    assert "http://" not in text and "https://" not in text  # nothing to fetch
+    browser = _chromium()
+    dom = subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    body = re.search(r"<body[^>]*>", dom).group(0)
+    images = int(re.search(r'data-images="(\d+)"', body).group(1))
+    loaded = int(re.search(r'data-images-loaded="(\d+)"', body).group(1))
+    assert images >= 3 and loaded == images  # learning curves, dev and test plots all decode
+    for heading in ("Metrics against baselines", "Learning curves", "Config", "Data"):
+        assert f"<h2>{heading}</h2>" in dom
+    assert "persistence_mae" in dom and "tiny-ladybug" in dom
+    shot = tmp_path / "page.png"
+    subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile2'}",
+            "--window-size=1200,1600",
+            f"--screenshot={shot}",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.stat().st_size > 20_000  # a real page, not a blank one
+
+
+def test_report_does_not_import_tensorflow(tmp_path):
+    import sys
+
+    from seqrun.runs import Run, write_json
+
+    run = Run(tmp_path / "x" / "20260101-000000-abcdef")
+    write_json(run.meta_path, {"status": "failed", "error": "boom"})
+    code = (
+        "import sys\nfrom seqrun.cli import app\n"
+        f"try:\n    app(['report', {str(run.path)!r}])\nexcept SystemExit:\n    pass\n"
+        "print('tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert "error: boom" in (run.path / "report.html").read_text()

@@ -1,0 +1,657 @@
+"""Text classification: tokenizer, vocabularies, IMDB semantics, text tables, encoders,
+classification metrics, train/evaluate/predict end to end (tiny real models, real files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.conftest import write_config
+from tests.text_fixtures import (
+    MR_PATH,
+    POSITIVE,
+    write_acl_imdb,
+    write_glove,
+    write_imdb_npz,
+    write_mr_slice,
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _mr_slice(tmp_path_factory):
+    """900 real rows of mr_snippets.tsv, both classes, for the tiny runs of this module."""
+    MR["data"]["path"] = str(write_mr_slice(tmp_path_factory.mktemp("mr") / "mr_slice.tsv"))
+
+
+MR = {
+    "name": "tiny-mr",
+    "seed": 1,
+    "data": {
+        "adapter": "text_table",
+        "path": None,  # set by _mr_slice
+        "label_column": "score",
+        "label_type": "score",
+        "id_column": "id",
+        "report_errors": 5,
+    },
+    "encoder": {"type": "multi_hot", "vocab_size": 500},
+    "model": {"arch": "dense", "units": 8, "layers": 1},
+    "train": {"epochs": 2, "batch_size": 64, "learning_rate": 0.01},
+    "metrics": "classification",
+}
+
+
+def mr(**sections) -> dict:
+    out = json.loads(json.dumps(MR))
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key].update(value)
+        else:
+            out[key] = value
+    return out
+
+
+def train_json(cli, tmp_path, raw, name="exp.yaml"):
+    r = cli("train", write_config(tmp_path, raw, name), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+# ----------------------------------------------------------------------------- pure units
+
+
+def test_tokenizer_modes():
+    from seqrun.text import tokenize
+
+    text = "Don't miss it: a well-made, GREAT film!"
+    assert tokenize(text) == ["dont", "miss", "it", "a", "wellmade", "great", "film"]
+    assert tokenize(text, punctuation="split")[:4] == ["don't", "miss", "it", ":"]
+    assert tokenize(text, lowercase=False, punctuation="keep")[-1] == "film!"
+
+
+def test_keras_vocabulary_semantics():
+    from seqrun.text import Vocabulary
+
+    index = {"the": 1, "film": 2, "great": 3, "awful": 4}
+    v = Vocabulary.from_word_index(
+        index, num_words=7, start_id=1, oov_id=2, index_from=3, skip_below=0
+    )
+    # rank r -> r + 3; ids >= num_words (awful = 7) -> OOV; unknown words -> OOV
+    assert v.encode(["the", "great", "awful", "zzz"]) == [1, 4, 6, 2, 2]
+    assert v.decode([1, 4, 6, 2]) == "[START] the great [OOV]"
+    # skip_top applies to every id below it, the start id included, as in Keras
+    v2 = Vocabulary.from_word_index(index, 7, 1, 2, 3, skip_below=5)
+    assert v2.encode(["the", "film", "great"]) == [2, 2, 5, 6]
+
+
+def test_classification_metrics_by_hand():
+    from seqrun.metrics import ClassificationMetrics, roc_auc
+
+    y = np.array([0, 0, 0, 1, 1, 1, 1, 0])
+    p = np.array([0.1, 0.6, 0.3, 0.8, 0.4, 0.9, 0.7, 0.2])
+    m = ClassificationMetrics().compute(
+        {"y_true": y, "proba": p, "class_names": ["neg", "pos"], "train_class_counts": [10, 3]}
+    )
+    assert m["confusion_matrix"] == [[3, 1], [1, 3]]
+    assert m["accuracy"] == pytest.approx(0.75)
+    assert m["precision"] == pytest.approx(0.75) and m["recall"] == pytest.approx(0.75)
+    assert m["f1"] == pytest.approx(0.75)
+    pos, neg = p[y == 1], p[y == 0]
+    brute = np.mean([(a > b) + 0.5 * (a == b) for a in pos for b in neg])
+    assert m["auc"] == pytest.approx(brute) == pytest.approx(roc_auc(y, p))
+    expected_ll = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert m["log_loss"] == pytest.approx(expected_ll)
+    # majority class comes from the training counts (neg), scored on this split
+    assert m["majority_class"] == "neg" and m["majority_accuracy"] == pytest.approx(0.5)
+
+
+def test_multiclass_metrics():
+    from seqrun.metrics import ClassificationMetrics
+
+    y = np.array([0, 1, 2, 2])
+    p = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.5, 0.3, 0.2]])
+    m = ClassificationMetrics().compute({"y_true": y, "proba": p, "class_names": ["a", "b", "c"]})
+    assert m["accuracy"] == pytest.approx(0.75)
+    assert m["confusion_matrix"][2] == [1, 0, 1]
+    assert m["majority_class"] == "c"
+
+
+# ----------------------------------------------------------------------------- IMDB files
+
+
+def _imdb_cfg(path, **data):
+    from seqrun.config import config_from_dict
+
+    raw = {
+        "name": "imdb-test",
+        "data": {"adapter": "imdb", "path": None if path is None else str(path), **data},
+        "model": {"arch": "dense", "units": 4},
+    }
+    return config_from_dict(raw)
+
+
+def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
+    """Our reading of imdb.npz equals keras.datasets.imdb.load_data on the same file."""
+    import keras
+    import keras.src.datasets.imdb as kimdb
+
+    from seqrun.data.imdb import ImdbAdapter
+
+    npz = write_imdb_npz(tmp_path / "imdb")
+    opts = {"num_words": 12, "skip_top": 4, "index_from": 3, "seed": 7}
+    cfg = _imdb_cfg(tmp_path / "imdb", **opts)
+    halves, vocab = ImdbAdapter(cfg)._npz(npz, ("train", "test"))
+
+    monkeypatch.setattr(
+        kimdb,
+        "get_file",
+        lambda fname, **kw: (
+            str(npz) if "npz" in fname else str(npz.with_name("imdb_word_index.json"))
+        ),
+    )
+    (x_tr, y_tr), (x_te, y_te) = keras.datasets.imdb.load_data(**opts)
+    assert [list(s) for s in x_tr] == halves["train"].ids
+    assert [list(s) for s in x_te] == halves["test"].ids
+    assert y_tr.tolist() == halves["train"].labels.tolist()
+    # decoding through the word index gives back the words (OOV for filtered ids)
+    first = ImdbAdapter(cfg)._npz(npz, ("train",))[0]["train"]
+    assert first.ids[0][0] == 2  # start id 1 < skip_top 4 -> OOV, as in Keras
+    assert set(vocab.decode(first.ids[0]).split()) <= set(vocab.tokens)
+    # the download code path (keras.datasets.imdb) gives the same splits
+    data_dl = ImdbAdapter(_imdb_cfg(None, **opts)).load(("train", "dev"))
+    data_np = ImdbAdapter(cfg).load(("train", "dev"))
+    assert data_dl.splits["dev"].ids == data_np.splits["dev"].ids
+
+
+def test_imdb_train_reads_no_test_and_dev_is_stratified(tmp_path):
+    from seqrun.data.imdb import ImdbAdapter
+
+    write_imdb_npz(tmp_path / "imdb", n_train=100)
+    data = ImdbAdapter(_imdb_cfg(tmp_path / "imdb")).load(("train", "dev"))
+    assert set(data.splits) == {"train", "dev"}
+    assert data.sizes() == {"train": 80, "dev": 20}
+    assert np.bincount(data.splits["dev"].labels).tolist() == [10, 10]
+
+
+def test_imdb_acl_folder_tokenised_with_train_vocabulary(tmp_path, capsys):
+    from seqrun.config import config_from_dict
+    from seqrun.data.imdb import ImdbAdapter
+    from seqrun.training import make_encoder
+
+    root = write_acl_imdb(tmp_path)
+    bad = root / "train" / "pos" / "1_8.txt"
+    bad.write_bytes(bad.read_bytes() + b" caf\xe9 \xff")
+    raw = {
+        "name": "acl",
+        "data": {"adapter": "imdb", "path": str(tmp_path), "num_words": 30},
+        "encoder": {"type": "embedding", "dim": 4, "sequence_len": 12},
+        "model": {"arch": "pooling"},
+    }
+    cfg = config_from_dict(raw)
+    data = ImdbAdapter(cfg).load(("train", "dev"))
+    assert "2 undecodable byte(s)" in capsys.readouterr().err
+    enc = make_encoder(cfg)
+    data.fit_encoder(enc)
+    assert enc.vocab.layout == "keras" and enc.vocab.size == 30
+    assert enc.vocab.tokens[:3] == ["[PAD]", "[START]", "[OOV]"]
+    assert "br" in enc.vocab.tokens  # '<br />' -> 'br', as the Keras word index has it
+    ids = data.split_ids("train")
+    assert all(s[0] == 1 for s in ids)  # the start id opens every review
+    x = data.batches("train").inputs
+    assert x.shape == (len(data.splits["train"]), 12) and x.dtype == np.int32
+
+
+# ----------------------------------------------------------------------------- text tables
+
+
+def test_mr_snippets_split_matches_the_readme():
+    """The real file: 37 ties dropped, default_rng(0).permutation, 80/10/10."""
+    from seqrun.config import config_from_dict
+    from seqrun.data.text_table import TextTableAdapter
+
+    raw = mr(
+        data={
+            "path": str(MR_PATH),
+            "split": {"method": "random", "train": 0.8, "dev": 0.1, "test": 0.1, "seed": 0},
+        }
+    )
+    cfg = config_from_dict(raw)
+    data = TextTableAdapter(cfg).load(("train", "dev", "test"))
+    assert data.sizes() == {"train": 8454, "dev": 1057, "test": 1057}
+    assert sum(int(s.labels.sum()) for s in data.splits.values()) == 5242
+    lines = MR_PATH.read_text(encoding="utf-8").splitlines()[1:]
+    rows = [r.split("\t") for r in lines if float(r.split("\t")[1]) != 0]
+    perm = np.random.default_rng(0).permutation(len(rows))
+    assert data.splits["dev"].texts == [rows[i][2] for i in sorted(perm[8454:9511])]
+    assert data.class_names == ["negative", "positive"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_table_formats_names_and_split_column(tmp_path, fmt):
+    from seqrun.config import config_from_dict
+    from seqrun.data.text_table import TextTableAdapter
+
+    rows = [
+        {
+            "review": f"text number {i}",
+            "sentiment": "pos" if i % 3 else "neg",
+            "part": ["train", "train", "validation", "test"][i % 4],
+        }
+        for i in range(24)
+    ]
+    path = tmp_path / f"t.{fmt}"
+    if fmt == "csv":
+        lines = ["review,sentiment,part"] + [
+            f'"{r["review"]}, quoted",{r["sentiment"]},{r["part"]}' for r in rows
+        ]
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cfg = config_from_dict(
+        mr(
+            data={
+                "path": str(path),
+                "text_column": "review",
+                "label_column": "sentiment",
+                "label_type": "auto",
+                "id_column": None,
+                "split": {"method": "column", "column": "part"},
+            }
+        )
+    )
+    data = TextTableAdapter(cfg).load(("train", "dev", "test"))
+    assert data.class_names == ["neg", "pos"]
+    assert data.sizes() == {"train": 12, "dev": 6, "test": 6}
+    if fmt == "csv":
+        assert data.splits["train"].texts[0] == "text number 0, quoted"
+
+
+def test_stratified_split_and_ties_kept(tmp_path):
+    from seqrun.config import config_from_dict
+    from seqrun.data.text_table import TextTableAdapter
+
+    path = tmp_path / "s.tsv"
+    path.write_text("text\tscore\n" + "".join(f"t{i}\t{(i % 5) - 2}\n" for i in range(100)))
+    base = {"path": str(path), "id_column": None}
+    drop = TextTableAdapter(config_from_dict(mr(data=base))).load(("train", "dev", "test"))
+    assert sum(drop.sizes().values()) == 80  # score 0 dropped
+    keep = TextTableAdapter(config_from_dict(mr(data={**base, "ties": "negative"}))).load(
+        ("train", "dev", "test")
+    )
+    assert sum(keep.sizes().values()) == 100
+    # stratified: the positive share (40 %) is the same in every split
+    for s in keep.splits.values():
+        assert s.labels.mean() == pytest.approx(0.4)
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def mr_run(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from seqrun.cli import app
+
+    folder = tmp_path_factory.mktemp("mr")
+    raw = mr(encoder={"type": "multi_hot", "vocab_size": 500, "ngrams": 2, "weighting": "tfidf"})
+    cfg = write_config(folder, raw)
+    r = CliRunner().invoke(
+        app,
+        ["train", str(cfg), "--runs-dir", str(folder / "runs"), "--json"],
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout), folder
+
+
+def test_multi_hot_run_contents_and_metrics(mr_run):
+    result, _ = mr_run
+    run = Path(result["run_dir"])
+    m = result["metrics"]
+    for key in ("accuracy", "f1", "auc", "majority_accuracy", "precision", "recall", "log_loss"):
+        assert isinstance(m[key], float), key
+    assert m["n"] == result["sizes"]["dev"] if "sizes" in result else m["n"] > 80
+    assert sum(map(sum, m["confusion_matrix"])) == m["n"]
+    assert m["accuracy"] > m["majority_accuracy"]  # the model learnt something
+    assert (run / "plots" / "dev.png").stat().st_size > 1000
+    errors = [json.loads(x) for x in (run / "errors.jsonl").read_text().splitlines()]
+    assert 0 < len(errors) <= 5 and errors[0]["split"] == "dev"
+    probs = [e["probability"] for e in errors]
+    assert probs == sorted(probs, reverse=True) and all(p >= 0.5 for p in probs)
+    assert all(e["label"] != e["predicted"] and e["text"] for e in errors)
+    state = json.loads((run / "preprocessing" / "encoder.json").read_text())
+    assert state["vocabulary"]["tokens"][:2] == ["", "[UNK]"] and len(state["idf"]) > 500
+    assert state["bigrams"]  # bigram features were added
+    meta = json.loads((run / "meta.json").read_text())
+    sizes = meta["data"]["sizes"]
+    assert meta["status"] == "completed" and set(sizes) == {"train", "dev"}  # test never read
+    assert sizes["dev"] == m["n"] and 700 < sizes["train"] < 730
+
+
+def test_evaluate_test_and_errors_by_split(mr_run, cli):
+    result, _ = mr_run
+    r = cli("evaluate", result["run_dir"], "--json")
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.stdout)["metrics"]
+    assert m["split"] == "test" and 80 < m["n"] < 95
+    splits = {
+        json.loads(x)["split"]
+        for x in (Path(result["run_dir"]) / "errors.jsonl").read_text().splitlines()
+    }
+    assert splits == {"dev", "test"}
+    r = cli("evaluate", result["run_dir"], "--split", "dev", "--json")
+    again = json.loads(r.stdout)["metrics"]
+    assert again["accuracy"] == pytest.approx(result["metrics"]["accuracy"])
+
+
+def test_predict_texts_file_and_json(mr_run, cli, tmp_path):
+    result, _ = mr_run
+    run = result["run_dir"]
+    r = cli(
+        "predict", run, "A gorgeous, funny and moving film.", "Dull, tedious and stupid.", "--json"
+    )
+    assert r.exit_code == 0, r.output
+    preds = json.loads(r.stdout)["predictions"]
+    assert [p["label"] for p in preds] == ["positive", "negative"]
+    for p in preds:
+        assert p["probability"] == pytest.approx(p["probabilities"][p["label"]])
+        assert sum(p["probabilities"].values()) == pytest.approx(1.0)
+    lines = tmp_path / "in.txt"
+    lines.write_text("A gorgeous, funny and moving film.\n\nDull, tedious and stupid.\n")
+    r = cli("predict", run, "--input", lines)
+    out = r.stdout.strip().splitlines()
+    assert r.exit_code == 0 and len(out) == 2 and out[0].startswith("positive\t")
+    table = tmp_path / "in.jsonl"
+    table.write_text(json.dumps({"text": "Dull, tedious and stupid."}) + "\n")
+    r = cli("predict", run, "--input", table, "--json")
+    assert json.loads(r.stdout)["predictions"][0]["label"] == "negative"
+    r = cli("predict", run, "--input", table, "--column", "body")
+    assert r.exit_code == 2 and "available columns: text" in r.stderr
+    r = cli("predict", run, "   ")
+    assert r.exit_code == 2 and "empty" in r.stderr
+
+
+def test_sequence_encoders_and_architectures(cli, tmp_path):
+    """embedding+pooling, one_hot+GRU, embedding+BiLSTM: each trains, evaluates, predicts."""
+    import keras
+
+    seq = {"vocab_size": 300, "sequence_len": 20}
+    cases = [
+        ({"type": "embedding", "dim": 8, **seq}, {"arch": "pooling", "units": 4}),
+        ({"type": "one_hot", **seq}, {"arch": "gru", "units": 4}),
+        (
+            {"type": "embedding", "dim": 8, "padding": "pre", **seq},
+            {"arch": "lstm", "units": 4, "bidirectional": True, "layers": 2},
+        ),
+    ]
+    for i, (encoder, model) in enumerate(cases):
+        raw = mr(encoder=encoder, model=model, train={"epochs": 1, "batch_size": 64})
+        out = train_json(cli, tmp_path, raw, f"seq{i}.yaml")
+        assert 0 <= out["metrics"]["accuracy"] <= 1 and out["metrics"]["auc"] is not None
+        run = Path(out["run_dir"])
+        import seqrun.models.layers  # noqa: F401
+
+        saved = keras.saving.load_model(run / "checkpoints" / "best.keras", compile=False)
+        assert saved.inputs[0].shape[1:] == (20,)  # ids go in: no length x vocab array
+        if encoder["type"] == "one_hot":
+            assert saved.get_layer("one_hot").compute_output_shape((None, 20)) == (None, 20, 300)
+        r = cli("predict", run, "a great film", "--json")
+        assert r.exit_code == 0, r.output
+
+
+def test_pretrained_embedding_coverage(cli, tmp_path):
+    glove = write_glove(tmp_path / "vectors.txt", ["the", "a", "film", "good", "bad"] + POSITIVE)
+    enc = {
+        "type": "pretrained_embedding",
+        "path": str(glove),
+        "vocab_size": 200,
+        "sequence_len": 16,
+        "trainable": False,
+    }
+    raw = mr(encoder=enc, model={"arch": "pooling", "units": 4}, train={"epochs": 1})
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    assert "vocabulary words" in r.stderr and "have a vector in vectors.txt" in r.stderr
+    run = Path(json.loads(r.stdout)["run_dir"])
+    info = json.loads((run / "preprocessing" / "encoder.json").read_text())["info"]
+    assert info["dim"] == 8 and 0 < info["coverage"] < 1 and info["vectors_found"] >= 3
+    import keras
+
+    model = keras.saving.load_model(run / "checkpoints" / "best.keras", compile=False)
+    layer = model.get_layer("pretrained_embedding")
+    assert not layer.trainable
+    vocab = json.loads((run / "preprocessing" / "encoder.json").read_text())["vocabulary"]
+    row = layer.get_weights()[0][vocab["tokens"].index("the")]
+    first = glove.read_text().splitlines()[0].split()
+    assert np.allclose(row, np.array(first[1:], dtype=np.float32), atol=1e-4)
+
+
+def test_imdb_npz_train_evaluate_predict(cli, tmp_path):
+    write_imdb_npz(tmp_path / "imdb", n_train=120, n_test=40)
+    raw = {
+        "name": "tiny-imdb",
+        "data": {
+            "adapter": "imdb",
+            "path": str(tmp_path / "imdb"),
+            "num_words": 40,
+            "maxlen": 16,
+            "padding": "post",
+        },
+        "encoder": {"type": "embedding", "dim": 8},
+        "model": {"arch": "lstm", "units": 8},
+        "train": {"epochs": 3, "batch_size": 16, "learning_rate": 0.02},
+        "metrics": "classification",
+    }
+    out = train_json(cli, tmp_path, raw)
+    run = Path(out["run_dir"])
+    assert json.loads((run / "meta.json").read_text())["data"]["sizes"] == {"train": 96, "dev": 24}
+    errors = (run / "errors.jsonl").read_text().splitlines()
+    for e in map(json.loads, errors):
+        assert e["text"].startswith("[START] ")  # decoded through the word index
+    r = cli("evaluate", run, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["metrics"]["n"] == 40
+    r = cli("predict", run, "superb brilliant film", "awful boring mess", "--json")
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)["predictions"]) == 2
+
+
+def test_three_classes_from_names(cli, tmp_path):
+    """Softmax output, macro metrics, class names from the label column."""
+    rng = np.random.default_rng(0)
+    words = {"pos": POSITIVE, "neg": ["awful", "dull", "boring"], "mixed": ["fine", "ok", "so"]}
+    rows = []
+    for i in range(150):
+        label = ["pos", "neg", "mixed"][i % 3]
+        rows.append({"body": " ".join(rng.choice(words[label], 4)) + " film", "label": label})
+    path = tmp_path / "three.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    raw = mr(
+        data={
+            "path": str(path),
+            "text_column": "body",
+            "label_column": "label",
+            "label_type": "names",
+            "id_column": None,
+        },
+        encoder={"type": "multi_hot", "vocab_size": 50},
+        train={"epochs": 3, "batch_size": 16, "learning_rate": 0.02},
+    )
+    out = train_json(cli, tmp_path, raw)
+    m = out["metrics"]
+    assert m["class_names"] == ["mixed", "neg", "pos"] and len(m["confusion_matrix"]) == 3
+    assert m["accuracy"] > 0.6 and m["auc"] > 0.7
+    r = cli("predict", out["run_dir"], "awful dull film", "--json")
+    pred = json.loads(r.stdout)["predictions"][0]
+    assert set(pred["probabilities"]) == {"mixed", "neg", "pos"} and pred["label"] == "neg"
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _assert_one_line_error(r, *needles):
+    assert r.exit_code == 2, r.output
+    lines = [x for x in r.stderr.splitlines() if x.strip() and not x.startswith("warning:")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("change", "needles"),
+    [
+        ({"data": {"path": "no/such/file.tsv"}}, ["data.path", "file not found"]),
+        (
+            {"data": {"text_column": "body"}},
+            ["no column 'body'", "available columns: id, score, text"],
+        ),
+        ({"data": {"label_type": "score", "threshold": 100.0}}, ["one class", "at least two"]),
+        (
+            {"encoder": {"type": "multi_hot", "vocab_size": 2}},
+            ["encoder.vocab_size", "greater than or equal to 3"],
+        ),
+        ({"model": {"arch": "gru"}}, ["model.arch", "multi_hot"]),
+    ],
+)
+def test_bad_table_input(cli, tmp_path, change, needles):
+    runs = tmp_path / "runs"
+    r = cli("train", write_config(tmp_path, mr(**change)), "--runs-dir", runs)
+    _assert_one_line_error(r, *needles)
+    assert not list(runs.glob("*/*/meta.json"))  # no run left (let alone one marked running)
+
+
+def test_empty_texts_and_bad_bytes_warn_then_errors(cli, tmp_path):
+    path = tmp_path / "t.tsv"
+    body = "".join(f"good film {i}\t{1 if i % 2 else -1}\n" for i in range(40))
+    path.write_bytes(b"text\tscore\n\t1\n   \t-1\nbad \xff\xfe bytes\t1\n" + body.encode())
+    raw = mr(data={"path": str(path), "id_column": None}, train={"epochs": 1})
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    assert "2 undecodable byte(s)" in r.stderr and "line 4" in r.stderr
+    assert "dropped 2 row(s) with empty text (lines 2, 3)" in r.stderr
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("text\tscore\n\t1\n \t-1\n")
+    r = cli(
+        "train",
+        write_config(tmp_path, mr(data={"path": str(empty), "id_column": None})),
+        "--runs-dir",
+        tmp_path / "runs2",
+    )
+    _assert_one_line_error(r, "no row with a non-empty 'text'")
+
+
+def test_tiny_vocabulary_from_data_is_an_error(cli, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("text,label\n" + "".join(f"!!!,{i % 2}\n" for i in range(30)))
+    raw = mr(
+        data={"path": str(path), "label_column": "label", "id_column": None, "label_type": "names"}
+    )
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    _assert_one_line_error(r, "vocabulary", "at least 3")
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").glob("*/*"))
+
+
+def test_bad_imdb_paths(cli, tmp_path):
+    base = {
+        "name": "i",
+        "data": {"adapter": "imdb"},
+        "model": {"arch": "dense"},
+        "train": {"epochs": 1},
+    }
+    r = cli(
+        "train",
+        write_config(
+            tmp_path, {**base, "data": {"adapter": "imdb", "path": str(tmp_path / "missing")}}
+        ),
+        "--runs-dir",
+        tmp_path / "runs",
+    )
+    _assert_one_line_error(r, "not found", "missing")
+    (tmp_path / "emptydir").mkdir()
+    r = cli(
+        "train",
+        write_config(
+            tmp_path, {**base, "data": {"adapter": "imdb", "path": str(tmp_path / "emptydir")}}
+        ),
+        "--runs-dir",
+        tmp_path / "runs",
+    )
+    _assert_one_line_error(r, "no imdb.npz", "aclImdb")
+    npz = write_imdb_npz(tmp_path / "noindex")
+    npz.with_name("imdb_word_index.json").unlink()
+    r = cli(
+        "train",
+        write_config(tmp_path, {**base, "data": {"adapter": "imdb", "path": str(npz)}}),
+        "--runs-dir",
+        tmp_path / "runs",
+    )
+    _assert_one_line_error(r, "imdb_word_index.json")
+    r = cli(
+        "config",
+        "validate",
+        write_config(
+            tmp_path,
+            {
+                **base,
+                "data": {"adapter": "imdb", "num_words": 100},
+                "encoder": {"type": "multi_hot", "vocab_size": 50},
+            },
+        ),
+    )
+    _assert_one_line_error(r, "encoder.vocab_size", "data.num_words")
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").glob("*/*/meta.json"))
+
+
+# ----------------------------------------------------------------------------- configs
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "configs/imdb-onehot.yaml",
+        "configs/imdb-embedding.yaml",
+        "configs/imdb-lstm.yaml",
+        "configs/imdb-gru.yaml",
+        "bench/configs/mr-multihot.yaml",
+        "bench/configs/mr-pooling.yaml",
+        "bench/configs/mr-lstm.yaml",
+        "bench/configs/mr-gru.yaml",
+        "bench/configs/mr-bigru.yaml",
+        "bench/configs/mr-best.yaml",
+    ],
+)
+def test_shipped_text_configs_validate(cli, path):
+    from tests.conftest import ROOT
+
+    r = cli("config", "validate", ROOT / path)
+    assert r.exit_code == 0, r.output
+    cfg = yaml.safe_load((ROOT / path).read_text())
+    if path.startswith("bench/"):
+        assert cfg["data"]["path"] == "../shared/data/mr_snippets.tsv"
+
+
+def test_text_config_validate_imports_no_tensorflow():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys\nfrom seqrun.cli import app\n"
+        "for args in (['config', 'validate', 'configs/imdb-lstm.yaml'],\n"
+        "             ['config', 'validate', 'bench/configs/mr-best.yaml']):\n"
+        "    try:\n        app(args)\n    except SystemExit as e:\n        assert not e.code\n"
+        "print(' '.join(m for m in ('tensorflow', 'keras', 'pandas', 'matplotlib')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("ok: configs/imdb-lstm.yaml") and lines[1].startswith("ok: bench/")
+    assert lines[-1].strip() == ""  # none of the heavy modules was imported

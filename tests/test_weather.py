@@ -1,0 +1,411 @@
+"""Weather forecasting: SYNOP exports, CSV time series, the bundled sample, cleaning, metrics."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqrun.config import config_from_dict
+from seqrun.data.forecast import clean, time_feature_columns
+from seqrun.data.synop import COURSE_FEATURES, SynopAdapter
+from seqrun.errors import UserError
+from tests.conftest import SHARED_DATA, last_json, write_config
+from tests.synop_export import local_iso, make_export
+
+TINY_MODEL = {"arch": "lstm", "units": 8}
+TINY_TRAIN = {"epochs": 1, "batch_size": 64, "learning_rate": 0.01}
+
+
+def synop_cfg(path: Path, **data) -> dict:
+    return {
+        "name": "tiny-synop",
+        "seed": 1,
+        "data": {"adapter": "synop", "path": str(path), "station": "07481", **data},
+        "model": TINY_MODEL,
+        "train": TINY_TRAIN,
+    }
+
+
+def nyc_cfg(**data) -> dict:
+    return {
+        "name": "tiny-nyc",
+        "seed": 2,
+        "data": {
+            "adapter": "timeseries_csv",
+            "sample": "nyc-weather-2013",
+            "group": {"origin": "EWR"},
+            "targets": "temp",
+            "sequence_len": 12,
+            "horizon": 3,
+            "interpolate": {"method": "time", "max_gap": "12h"},
+            **data,
+        },
+        "model": {"arch": "gru", "units": 8},
+        "train": {"epochs": 1, "batch_size": 128, "learning_rate": 0.01},
+    }
+
+
+def expected_value(code: str, text: str) -> float:
+    """What the adapter must make of one field of the export."""
+    if text == "":
+        return math.nan
+    v = float(text)
+    if code in ("pmer", "pres", "tend"):
+        return v / 100.0  # Pa -> hPa
+    if code in ("t", "td"):
+        return v - 273.15  # K -> °C
+    if code in ("rr1", "rr3") and v == -0.1:
+        return 0.0  # trace
+    return v
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    return make_export(tmp_path_factory.mktemp("synop") / "synop-labels.csv")
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def test_the_fixture_has_the_real_layout(export):
+    head = export.path.read_text(encoding="utf-8").splitlines()[0].split(";")
+    assert len(head) == 81 and head[:3] == ["ID OMM station", "Date", "Pression au niveau mer"]
+    assert head.count("Temps présent") == 2  # a label written twice, as in the real export
+    dates = [line.split(";")[1] for line in export.path.read_text().splitlines()[1:]]
+    assert any("+01:00" in d for d in dates) and any("+02:00" in d for d in dates)
+    assert dates != sorted(dates)  # shuffled
+
+
+def test_synop_export_parsed_field_by_field(export):
+    cfg = config_from_dict(synop_cfg(export.path))
+    raw = SynopAdapter(cfg).read()
+    times = raw.times.dt.tz_convert("UTC").dt.to_pydatetime()
+    present = [t for t in export.times if t not in export.absent]
+    assert sorted(set(times)) == present  # every row of 07481, parsed to UTC
+    assert len(times) == len(present) + 1  # and its duplicate (dropped by the cleaning)
+    checked = 0
+    for r, t in enumerate(times):
+        row = export.truth[("07481", t)]
+        for code in [*COURSE_FEATURES, "t", "vv", "per"]:
+            want = expected_value(code, row[code])
+            got = raw.columns[code].iloc[r]
+            if math.isnan(want):
+                assert math.isnan(got), (t, code)
+            else:
+                assert got == pytest.approx(want, abs=1e-9), (t, code, row[code])
+            checked += 1
+    assert checked == len(times) * 16
+    assert "nom" not in raw.columns and "coordonnees" not in raw.columns  # text columns
+    assert raw.units["pmer"] == "hPa" and raw.units["td"] == "°C" and raw.units["tc"] == "°C"
+    conv = raw.report["converted_units"]
+    assert conv["pmer"] == {"from": "Pa", "to": "hPa"} and conv["td"] == {"from": "K", "to": "°C"}
+    assert "tc" not in conv  # already in °C
+    assert raw.report["station"] == "07481" and raw.report["station_name"] == "LYON-ST EXUPERY"
+    assert raw.report["rows_other_stations"] == len(export.times)
+    assert raw.report["trace_precipitation_values"] == len(export.traces)
+
+
+def test_codes_header_reads_like_labels_header(export, tmp_path):
+    codes = make_export(tmp_path / "synop-codes.csv", labels=False)
+    assert codes.path.read_text().startswith("numer_sta;date;pmer;tend;cod_tend;")
+    a = SynopAdapter(config_from_dict(synop_cfg(export.path))).read()
+    b = SynopAdapter(config_from_dict(synop_cfg(codes.path))).read()
+    pd.testing.assert_frame_equal(a.columns, b.columns)
+    assert (a.times.to_numpy() == b.times.to_numpy()).all()
+
+
+def test_dates_sorted_after_parsing_not_as_strings(tmp_path):
+    # hourly rows across the October change: 02:00+02:00 is *before* 02:00+01:00
+    exp = make_export(
+        tmp_path / "dst.csv",
+        start=datetime(2015, 10, 24, 20, tzinfo=UTC),
+        days=1,
+        step_hours=1,
+        quirks=False,
+    )
+    strings = [local_iso(t) for t in exp.times]
+    assert sorted(strings) != strings  # sorting the strings would misorder these rows
+    raw = SynopAdapter(config_from_dict(synop_cfg(exp.path))).read()
+    c = clean(raw.times, raw.columns[["tc"]], None, "linear", 0)
+    got = [pd.Timestamp(t).tz_localize("UTC").to_pydatetime() for t in c.times]
+    kept = [t for t in exp.times if t not in exp.absent]
+    assert got == kept and c.report["freq"] == "1h"
+    want = [float(exp.truth[("07481", t)]["tc"]) for t in kept]
+    np.testing.assert_allclose(c.values[:, 0], want, atol=1e-6)
+
+
+def test_cleaning_of_the_export(export):
+    cfg = config_from_dict(synop_cfg(export.path, interpolate={"max_gap": "12h"}))
+    data = SynopAdapter(cfg).load(("train", "dev", "test"))
+    rep = data.report()
+    assert rep["freq"] == "3h" and rep["grid_rows"] == len(export.times)
+    assert rep["missing_timestamps"] == len(export.absent)  # 13 rows absent from the file
+    assert rep["rows_dropped"] == {"duplicate_time": 1, "off_grid": 0, "unfilled_gap": 1}
+    # 3 absent rows in short gaps are filled in every column, plus each column's own blanks;
+    # ff's blank on the first row cannot be interpolated: that row is dropped instead
+    assert rep["values_filled"]["pmer"] == 3 + 2
+    assert rep["values_filled"]["td"] == 3 + 1
+    assert rep["values_filled"]["tc"] == 3 + 3
+    assert rep["values_filled"]["ff"] == 3
+    assert rep["grid_rows_dropped"] == 1 + 10 and rep["segments"] == 2
+    assert rep["rows_kept"] == len(export.times) - 11
+    values = np.concatenate([data.splits[s].values for s in ("train", "dev", "test")])
+    times = np.concatenate([data.splits[s].times for s in ("train", "dev", "test")])
+    assert len(values) == rep["rows_kept"] and (np.diff(times) > np.timedelta64(0)).all()
+
+    def at(t: datetime, code: str) -> float:
+        i = int(np.flatnonzero(times == np.datetime64(t.replace(tzinfo=None), "ns"))[0])
+        return float(values[i, data.feature_names.index(code)])
+
+    lys = export.times
+    truth = export.truth
+
+    def true_value(k: int, code: str) -> float:
+        return expected_value(code, truth[("07481", lys[k])][code])
+
+    assert at(lys[20], "pmer") == pytest.approx(
+        (true_value(19, "pmer") + true_value(21, "pmer")) / 2
+    )
+    for j, k in enumerate((80, 81, 82)):  # a 3-step gap, linear between rows 79 and 83
+        a, b = true_value(79, "tc"), true_value(83, "tc")
+        assert at(lys[k], "tc") == pytest.approx(a + (b - a) * (j + 1) / 4, abs=1e-5)
+    assert at(lys[40], "u") == pytest.approx((true_value(39, "u") + true_value(41, "u")) / 2)
+    # no window spans the 30 h outage or a split boundary
+    span = np.timedelta64(3 * (data.sequence_len - 1 + data.horizon), "h")
+    for name, s in data.splits.items():
+        assert len(s.starts) > 0, name
+        last = s.starts + data.sequence_len - 1 + data.horizon
+        assert (last < len(s.values)).all()
+        assert (s.times[last] - s.times[s.starts] == span).all(), name
+
+
+def test_station_filter(export):
+    orly = SynopAdapter(config_from_dict(synop_cfg(export.path, station="07149"))).read()
+    t0 = export.times[0]
+    first = orly.columns["pmer"][orly.times == pd.Timestamp(t0)].iloc[0]
+    assert first == pytest.approx(float(export.truth[("07149", t0)]["pmer"]) / 100)
+    for station in (7481, "lyon-st exupery", "7481"):
+        raw = SynopAdapter(config_from_dict(synop_cfg(export.path, station=station))).read()
+        assert raw.report["station"] == "07481", station
+    with pytest.raises(UserError) as e:
+        SynopAdapter(config_from_dict(synop_cfg(export.path, station="07999"))).read()
+    msg = e.value.message
+    assert "07999" in msg and "07481 LYON-ST EXUPERY" in msg and "07149 ORLY" in msg
+    with pytest.raises(UserError, match="holds 2 stations, choose one"):
+        SynopAdapter(config_from_dict(synop_cfg(export.path, station=None))).read()
+
+
+# ----------------------------------------------------------------------------- cleaning
+
+
+def test_clean_fills_short_gaps_and_splits_at_long_ones():
+    t = pd.date_range("2020-01-01", periods=30, freq="1h", tz="UTC")
+    x = np.arange(30, dtype=float) * 2.0
+    x[5:7] = np.nan  # 2-step gap: filled
+    x[15:20] = np.nan  # 5-step gap: too long
+    frame = pd.DataFrame({"x": x})
+    times = pd.Series(t)
+    # a duplicate, an off-grid row and a missing timestamp (row 25)
+    frame = pd.concat([frame, pd.DataFrame({"x": [6.0, 98.0]})], ignore_index=True)
+    times = pd.concat([times, pd.Series([t[3], t[8] + pd.Timedelta("20min")])], ignore_index=True)
+    frame, times = frame.drop(index=25).sample(frac=1, random_state=0), times.drop(index=25)
+    times = times.loc[frame.index]
+    c = clean(times, frame, None, "linear", 3)
+    assert c.step_s == 3600
+    r = c.report
+    assert r["rows_dropped"] == {"duplicate_time": 1, "off_grid": 1, "unfilled_gap": 5}
+    assert r["missing_timestamps"] == 1 and r["values_filled"] == {"x": 3}
+    assert r["grid_rows_dropped"] == 5 and r["segments"] == 2
+    np.testing.assert_allclose(c.values[:, 0], np.delete(np.arange(30) * 2.0, range(15, 20)))
+    assert c.segments.tolist() == [[0, 15], [15, 25]]
+    assert clean(times, frame, "1h", "linear", "2h").report["values_filled"] == {"x": 3}
+    assert clean(times, frame, None, "linear", 0).report["segments"] == 4
+
+
+def test_time_features():
+    times = np.array(["2013-01-01T06:00", "2013-07-02T18:00"], dtype="datetime64[ns]")
+    names, cols = time_feature_columns(times, ["hour", "day_of_year"])
+    assert names == ["hour_sin", "hour_cos", "doy_sin", "doy_cos"]
+    np.testing.assert_allclose(cols[:, 0], [1.0, -1.0], atol=1e-6)  # 6 h and 18 h
+    np.testing.assert_allclose(cols[:, 1], [0.0, 0.0], atol=1e-6)
+    assert cols[0, 3] == pytest.approx(math.cos(2 * math.pi * 0.25 / 365.2425), abs=1e-6)
+    assert cols[1, 2] == pytest.approx(math.sin(2 * math.pi * 182.75 / 365.2425), abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- windows
+
+
+def test_windows_respect_segments_and_residual_targets():
+    from seqrun.data.series import SeriesData, SeriesSplit, segment_window_starts
+    from seqrun.encoders.numeric import Identity
+
+    values = np.arange(40, dtype=np.float32).reshape(20, 2)
+    values[:, 1] *= -1
+    segs = np.array([[0, 8], [8, 20]])
+    starts = segment_window_starts(segs, 4, 2, 1)
+    assert starts.tolist() == [0, 1, 2, 8, 9, 10, 11, 12, 13, 14]  # none crosses row 8
+    split = SeriesSplit(values, starts, segments=segs)
+    data = SeriesData({"train": split}, ["a", "b"], ["b"], sequence_len=4, horizon=2, residual=True)
+    data.fit_encoder(Identity())
+    w = data.batches("train")
+    batches = [(a.numpy(), b.numpy()) for a, b in w.dataset(3)]
+    x, y = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
+    np.testing.assert_array_equal(x[3], values[8:12])
+    np.testing.assert_array_equal(y[:, 0], values[starts + 5, 1] - values[starts + 3, 1])
+    np.testing.assert_array_equal(w.targets()[:, 0], values[starts + 5, 1])
+
+
+def test_windows_share_memory_with_tensorflow():
+    from seqrun.data.series import _shared_tensor, aligned_empty
+
+    a = aligned_empty((1000, 3))
+    a[:] = 1.0
+    t = _shared_tensor(a)
+    a[10, 1] = 7.0
+    assert float(t[10, 1]) == 7.0  # the tensor is the array: no copy
+
+
+def test_forecast_metrics_against_both_baselines():
+    from seqrun.metrics import ForecastMetrics
+
+    y = np.array([[1.0], [2.0], [3.0], [5.0]])
+    m = ForecastMetrics().compute(
+        {
+            "y_true": y,
+            "y_pred": y + 0.5,
+            "persistence": y - 1.0,
+            "daily_persistence": np.array([[np.nan], [0.0], [1.0], [1.0]]),
+            "scale": np.array([2.0]),
+            "target_names": ["tc"],
+            "units": ["°C"],
+            "horizon": 4,
+            "step": "3h",
+        }
+    )
+    t = m["per_target"]["tc"]
+    assert t["mae"] == 0.5 and t["persistence_mae"] == 1.0 and t["skill"] == 0.5
+    assert t["daily_persistence_mae"] == pytest.approx((2 + 2 + 4) / 3) and t["daily_n"] == 3
+    assert t["daily_skill"] == pytest.approx(1 - 0.5 / (8 / 3))
+    assert m["horizon"] == "12h" and m["skill"] == 0.5 and m["mae_norm"] == 0.25
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def test_bundled_sample_end_to_end(cli, tmp_path):
+    cfg = write_config(tmp_path, nyc_cfg(time_features=["hour"]))
+    runs = tmp_path / "runs"
+    r = cli("train", cfg, "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    run = Path(last_json(r.stdout)["run_dir"])
+    r = cli("evaluate", run, "--json")
+    assert r.exit_code == 0, r.output
+    test = json.loads((run / "metrics" / "test.json").read_text())
+    temp = test["per_target"]["temp"]
+    assert temp["unit"] == "°F" and test["horizon"] == "3h"
+    for key in ("mae", "rmse", "persistence_mae", "skill", "daily_persistence_mae", "daily_skill"):
+        assert isinstance(temp[key], float), key
+    assert temp["skill"] == pytest.approx(1 - temp["mae"] / temp["persistence_mae"])
+    assert 2.5 < temp["persistence_mae"] < 3.5  # EWR, 3 h ahead, last 15 % of 2013 (2.92 °F)
+    meta = json.loads((run / "meta.json").read_text())["data"]
+    assert meta["values_filled"]["pressure"] == 962 and meta["missing_timestamps"] == 27
+    assert meta["rows_dropped_total"] == 0 and meta["group"] == {"origin": "EWR"}
+    assert meta["features"][-2:] == ["hour_sin", "hour_cos"]
+    enc = json.loads((run / "preprocessing" / "encoder.json").read_text())
+    assert len(enc["mean"]) == 10 and len(set(enc["std"])) == 10  # one mean/std per column
+    assert (run / "plots" / "test.png").stat().st_size > 10_000
+
+
+def test_synop_recursive_end_to_end(cli, export, tmp_path):
+    raw = synop_cfg(
+        export.path,
+        interpolate={"max_gap": "12h"},
+        sequence_len=8,
+        recursive_steps=4,
+        time_features=["hour"],
+    )
+    cfg = write_config(tmp_path, raw)
+    r = cli("train", cfg, "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    res = last_json(r.stdout)
+    dev = res["metrics"]
+    assert set(dev["per_target"]) == set(COURSE_FEATURES)
+    assert dev["per_target"]["pmer"]["unit"] == "hPa"
+    rec = dev["recursive"]
+    assert (
+        rec["lead"] == ["3h", "6h", "9h", "12h"]
+        and len(rec["per_target"]["tc"]["mae_per_step"]) == 4
+    )
+    assert len(dev["recursive_mae_norm_per_step"]) == 4
+    r = cli("evaluate", res["run_dir"], "--split", "dev", "--json")
+    again = json.loads(r.stdout)["metrics"]
+    assert again["per_target"]["tc"]["mae"] == pytest.approx(dev["per_target"]["tc"]["mae"])
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _one_line_error(r) -> str:
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    return lines[0]
+
+
+def test_bad_input_one_line_exit_2(cli, export, tmp_path):
+    not_synop = tmp_path / "weather.csv"
+    not_synop.write_text("origin,time_hour,temp\nEWR,2013-01-01T06:00:00Z,39.02\n")
+    cases = {
+        "not a SYNOP export": synop_cfg(not_synop),
+        "'07000' is not in synop-labels.csv; stations present:": synop_cfg(
+            export.path, station="07000"
+        ),
+        "target column 'tmp' is absent (did you mean 'temp'?)": nyc_cfg(targets="tmp"),
+        "no window of 12 + 3 steps fits": nyc_cfg(
+            features=["temp", "wind_gust"], interpolate={"max_gap": 0}
+        ),
+        "no row has origin = 'XYZ'; values present: ": nyc_cfg(group={"origin": "XYZ"}),
+    }
+    for i, (expected, raw) in enumerate(cases.items()):
+        cfg = write_config(tmp_path, raw, name=f"bad{i}.yaml")
+        line = _one_line_error(cli("train", cfg, "--runs-dir", tmp_path / "runs"))
+        assert expected in line, line
+        if "stations present" in expected:
+            assert "07481 LYON-ST EXUPERY (" in line and "07149 ORLY (" in line
+        if "no window" in expected:
+            assert "wind_gust" in line  # names the column that causes the gaps
+    assert not (tmp_path / "runs").exists()  # no run directory for bad input
+
+
+def test_config_errors_before_reading(cli, tmp_path):
+    raw = nyc_cfg(recursive_steps=4)  # horizon 3: cannot chain
+    line = _one_line_error(cli("config", "validate", write_config(tmp_path, raw)))
+    assert "data.recursive_steps" in line and "horizon 1" in line
+    raw = nyc_cfg(freq="3 fortnights")
+    line = _one_line_error(cli("config", "validate", write_config(tmp_path, raw, "f.yaml")))
+    assert "data.freq" in line
+    raw = nyc_cfg(path="x.csv")
+    line = _one_line_error(cli("config", "validate", write_config(tmp_path, raw, "p.yaml")))
+    assert "exactly one of data.path and data.sample" in line
+
+
+def test_weather_configs_validate_without_heavy_imports():
+    from tests.test_cli_fast import _modules_after
+
+    for name in ("weather-nyc-3h", "weather-nyc-24h", "weather-synop-3h", "weather-synop-12h"):
+        mods = _modules_after(["config", "validate", f"configs/{name}.yaml"])
+        assert not {"pandas", "tensorflow", "keras", "matplotlib"} & mods, name
+
+
+def test_sample_is_the_shared_file():
+    from seqrun.data.timeseries_csv import sample_path
+
+    shipped = sample_path("nyc-weather-2013")
+    assert shipped.read_bytes() == (SHARED_DATA / "nyc_weather_2013.csv.gz").read_bytes()
