@@ -34,6 +34,13 @@ class DataConfig(Section):
     """Base of dataset-adapter configs."""
 
     adapter: str = Field(description="Dataset adapter name (see `seqrun list`).")
+    leakage: Literal["warn", "error", "off"] = Field(
+        "warn",
+        description="Leakage checks at every `train` and in `seqrun data describe` (texts found "
+        "in train and dev/test after normalising case and whitespace; time-series windows whose "
+        "targets fall in another split; a dev/test period before the end of the training data): "
+        "'warn' prints counts and examples, 'error' stops with exit code 2, 'off' skips them.",
+    )
 
 
 class EncoderConfig(Section):
@@ -403,18 +410,19 @@ def config_from_dict(raw: dict[str, Any], origin: str = "<config>") -> Experimen
     return resolve(Source(origin, json.loads(json.dumps(raw)), {}))
 
 
+def flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one mapping of dotted keys (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``)."""
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: d}
+
+
 def config_difference(a: ExperimentConfig, b: ExperimentConfig) -> list[str]:
     """Dotted keys whose values differ, as ``key: a -> b`` lines."""
-
-    def flat(d: Any, prefix: str = "") -> dict[str, Any]:
-        if isinstance(d, dict):
-            out: dict[str, Any] = {}
-            for k, v in d.items():
-                out.update(flat(v, f"{prefix}.{k}" if prefix else k))
-            return out
-        return {prefix: d}
-
-    fa, fb = flat(a.to_dict()), flat(b.to_dict())
+    fa, fb = flatten(a.to_dict()), flatten(b.to_dict())
     return [
         f"{k}: {json.dumps(fa.get(k))} -> {json.dumps(fb.get(k))}"
         for k in sorted(set(fa) | set(fb))

@@ -36,6 +36,8 @@ def run_row(run: Run) -> dict[str, Any]:
         "test": _headline(run.metrics("test")),
         "path": str(run.path),
     }
+    if meta.get("kind") == "cv":  # a cross-validation parent: metrics are means over folds
+        row["folds"] = meta.get("folds")
     return row
 
 
@@ -79,14 +81,18 @@ def render_runs(rows: list[dict[str, Any]], fmt: str = "table") -> None:
             )
         return
     cols = ("name", "id", "status", "overrides", "dev", "test", "duration")
+
+    def fold_note(r: dict[str, Any], m: dict[str, float]) -> str:
+        return f" (mean of {r['folds']} folds)" if r.get("folds") and m else ""
+
     cells = [
         (
             r["name"],
             r["id"],
             r["status"],
             " ".join(r["overrides"]),
-            _fmt_metrics(r["dev"]),
-            _fmt_metrics(r["test"]),
+            _fmt_metrics(r["dev"]) + fold_note(r, r["dev"]),
+            _fmt_metrics(r["test"]) + fold_note(r, r["test"]),
             f"{r['duration_s']:.0f}s" if isinstance(r["duration_s"], int | float) else "",
         )
         for r in rows
@@ -130,15 +136,6 @@ def show_run(run: Run) -> None:
             console.print(f"  {p.relative_to(run.path)}  ({p.stat().st_size:,} bytes)")
 
 
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(d, dict):
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix: d}
-
-
 def sweep_runs(sweep_dir: Path) -> list[Run]:
     """The runs recorded in a sweep directory's sweep.json."""
     from seqrun.errors import UserError
@@ -164,10 +161,12 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
     """
     import statistics
 
+    from seqrun.config import flatten
+
     flat = {}
     for run in runs:
         try:
-            flat[run] = _flatten(yaml.safe_load(run.config_path.read_text()) or {})
+            flat[run] = flatten(yaml.safe_load(run.config_path.read_text()) or {})
         except OSError:
             flat[run] = {}
     all_keys = sorted({k for f in flat.values() for k in f})

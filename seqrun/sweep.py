@@ -260,6 +260,16 @@ def _headline(metrics: dict[str, Any] | None) -> dict[str, Any]:
     return {k: metrics[k] for k in HEADLINE if metrics and isinstance(metrics.get(k), int | float)}
 
 
+def _pending(sweep: Sweep, say: Any) -> list[Trial]:
+    """Record the trials already completed elsewhere as skipped; return the others."""
+    sweep.find_completed()
+    for t in sweep.trials:
+        if t.status == "skipped":
+            sweep.record(t)
+            say("skip", t)
+    return [t for t in sweep.trials if t.status != "skipped"]
+
+
 def run_trial_subprocess(
     sweep: Sweep, trial: Trial, threads: int | None, procs: dict[int, subprocess.Popen]
 ) -> Trial:
@@ -304,12 +314,7 @@ def run_local(
     ``on_event(kind, trial)`` is called with kind 'skip', 'start' or 'end' as things happen.
     """
     say = on_event or (lambda kind, trial: None)
-    sweep.find_completed()
-    for t in sweep.trials:
-        if t.status == "skipped":
-            sweep.record(t)
-            say("skip", t)
-    pending = [t for t in sweep.trials if t.status != "skipped"]
+    pending = _pending(sweep, say)
     cores = os.cpu_count() or 1
     threads = max(1, cores // workers) if workers > 1 else None
     procs: dict[int, subprocess.Popen] = {}
@@ -371,12 +376,7 @@ def run_ray(
     import ray
 
     say = on_event or (lambda kind, trial: None)
-    sweep.find_completed()
-    for t in sweep.trials:
-        if t.status == "skipped":
-            sweep.record(t)
-            say("skip", t)
-    pending = [t for t in sweep.trials if t.status != "skipped"]
+    pending = _pending(sweep, say)
     started_here = not ray.is_initialized()
     if started_here:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}

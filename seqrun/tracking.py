@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from seqrun.config import flatten
 from seqrun.errors import RunFailure, UserError
 from seqrun.runs import Run
 
@@ -18,19 +19,10 @@ def require(module: str, extra: str, key: str) -> None:
         )
 
 
-def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(d, dict):
-        out: dict[str, Any] = {}
-        for k, v in d.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    return {prefix: d}
-
-
 def _numbers(metrics: dict[str, Any], prefix: str) -> dict[str, float]:
     """The scalar entries of a metrics dict, as MLflow metric names."""
     out = {}
-    for k, v in _flatten(metrics).items():
+    for k, v in flatten(metrics).items():
         if isinstance(v, bool) or not isinstance(v, int | float):
             continue
         out[f"{prefix}{k}".replace("/", "_")] = float(v)
@@ -72,7 +64,7 @@ class MlflowTracker:
             return
         active = mlflow.start_run(run_name=f"{self.cfg.name}/{self.run.path.name}")
         self.run_id = active.info.run_id
-        params = {k: str(v)[:500] for k, v in _flatten(self.cfg.to_dict()).items()}
+        params = {k: str(v)[:500] for k, v in flatten(self.cfg.to_dict()).items()}
         mlflow.log_params(params)
         mlflow.set_tags({"seqrun.run_dir": str(self.run.path.resolve())})
         self.run.update_meta(mlflow_run_id=self.run_id, mlflow_uri=self.uri)

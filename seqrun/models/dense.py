@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from seqrun.config import ModelConfig
-from seqrun.models.recurrent import Activation, output_layer
+from seqrun.models.base import Activation, Architecture
 
 
 class DenseConfig(ModelConfig):
@@ -20,22 +20,16 @@ class DenseConfig(ModelConfig):
     activation: Activation = Field("relu", description="Activation of the hidden layers.")
 
 
-class DenseArch:
+class DenseArch(Architecture):
     """Baseline without recurrence: flattened input window -> MLP."""
 
     Config = DenseConfig
 
-    def __init__(self, cfg: DenseConfig) -> None:
-        self.cfg = cfg
-
-    def build(self, task: Any, inputs: Any = None, features: Any = None):
-        """A keras.Model for ``task``."""
+    def body(self, task: Any, features: Any) -> Any:
+        """Flatten (for windows and embeddings), then the hidden Dense layers."""
         import keras
 
         c = self.cfg
-        if inputs is None:
-            inputs = keras.Input(shape=task.input_shape, name="inputs", dtype=task.input_dtype)
-            features = inputs
         x = (
             keras.layers.Flatten(name="flatten")(features)
             if len(features.shape) > 2  # (batch, steps, features), e.g. word vectors
@@ -45,4 +39,4 @@ class DenseArch:
             x = keras.layers.Dense(c.units, activation=c.activation, name=f"dense_{i + 1}")(x)
             if c.dropout:
                 x = keras.layers.Dropout(c.dropout, name=f"dropout_{i + 1}")(x)
-        return keras.Model(inputs, output_layer(task)(x), name="dense")
+        return x

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from seqrun.config import ModelConfig
 from seqrun.errors import UserError
-from seqrun.models.recurrent import Activation, output_layer
+from seqrun.models.base import Activation, Architecture
 
 
 class PoolingConfig(ModelConfig):
@@ -26,22 +26,16 @@ class PoolingConfig(ModelConfig):
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout after the pooling and each layer.")
 
 
-class PoolingArch:
+class PoolingArch(Architecture):
     """Embedding + global average pooling + Dense head (needs a sequence encoder)."""
 
     Config = PoolingConfig
 
-    def __init__(self, cfg: PoolingConfig) -> None:
-        self.cfg = cfg
-
-    def build(self, task: Any, inputs: Any = None, features: Any = None):
-        """A keras.Model for ``task`` on the (batch, length, dim) features of the encoder."""
+    def body(self, task: Any, features: Any) -> Any:
+        """Global pooling over the (batch, length, dim) features, then the Dense layers."""
         import keras
 
         c = self.cfg
-        if inputs is None:
-            inputs = keras.Input(shape=task.input_shape, name="inputs", dtype=task.input_dtype)
-            features = inputs
         if len(features.shape) != 3:
             raise UserError(
                 "model.arch 'pooling' pools over a sequence of vectors; use a sequence encoder "
@@ -60,4 +54,4 @@ class PoolingArch:
             x = keras.layers.Dense(c.units, activation=c.activation, name=f"dense_{i + 1}")(x)
             if c.dropout:
                 x = keras.layers.Dropout(c.dropout, name=f"dropout_{i + 1}")(x)
-        return keras.Model(inputs, output_layer(task)(x), name="pooling")
+        return x

@@ -7,8 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from seqrun.config import ModelConfig
-
-Activation = Literal["tanh", "relu", "sigmoid", "linear", "elu", "gelu", "selu", "swish"]
+from seqrun.models.base import Activation, Architecture
 
 
 class RecurrentConfig(ModelConfig):
@@ -36,33 +35,16 @@ class RecurrentConfig(ModelConfig):
 _LAYER = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 
 
-def output_layer(task: Any, name: str = "output"):
-    """The Dense layer that maps features to the task's targets."""
-    import keras
-
-    if task.kind == "classification":
-        act = "sigmoid" if task.output_dim == 1 else "softmax"
-    else:
-        act = "linear"
-    return keras.layers.Dense(task.output_dim, activation=act, name=name)
-
-
-class RecurrentArch:
+class RecurrentArch(Architecture):
     """Stacked (optionally bidirectional) recurrent layers and a Dense head."""
 
     Config = RecurrentConfig
 
-    def __init__(self, cfg: RecurrentConfig) -> None:
-        self.cfg = cfg
-
-    def build(self, task: Any, inputs: Any = None, features: Any = None):
-        """A keras.Model for ``task``; ``inputs``/``features`` let an encoder supply the front."""
+    def body(self, task: Any, features: Any) -> Any:
+        """Recurrent stack, then the optional hidden Dense layers."""
         import keras
 
         c = self.cfg
-        if inputs is None:
-            inputs = keras.Input(shape=task.input_shape, name="inputs", dtype=task.input_dtype)
-            features = inputs
         x = features
         layer_cls = getattr(keras.layers, _LAYER[c.arch])
         for i in range(c.layers):
@@ -82,8 +64,7 @@ class RecurrentArch:
             x = keras.layers.Dense(units, activation="relu", name=f"head_{j + 1}")(x)
         if c.head_dropout:
             x = keras.layers.Dropout(c.head_dropout, name="head_dropout")(x)
-        outputs = output_layer(task)(x)
-        return keras.Model(inputs, outputs, name=c.arch)
+        return x
 
 
 class SimpleRNNArch(RecurrentArch):

@@ -1,0 +1,50 @@
+"""What every architecture shares: the model inputs, the output layer, the keras.Model."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+Activation = Literal["tanh", "relu", "sigmoid", "linear", "elu", "gelu", "selu", "swish"]
+
+
+def output_layer(task: Any, name: str = "output"):
+    """The Dense layer that maps features to the task's targets."""
+    import keras
+
+    if task.kind == "classification":
+        act = "sigmoid" if task.output_dim == 1 else "softmax"
+    else:
+        act = "linear"
+    return keras.layers.Dense(task.output_dim, activation=act, name=name)
+
+
+class Architecture:
+    """Base class: subclasses set ``Config`` and implement :meth:`body`.
+
+    ``build`` makes the model input (or takes the encoder's, e.g. an Embedding front), runs
+    ``body`` on the features and ends with :func:`output_layer`.
+    """
+
+    Config: Any
+    name = "model"
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+
+    def body(self, task: Any, features: Any) -> Any:
+        """The layers between the features and the output layer."""
+        raise NotImplementedError
+
+    def build(self, task: Any, inputs: Any = None, features: Any = None):
+        """A keras.Model for ``task``; ``inputs``/``features`` let an encoder supply the front."""
+        import keras
+
+        if inputs is None:
+            inputs = keras.Input(shape=task.input_shape, name="inputs", dtype=task.input_dtype)
+            features = inputs
+        x = self.body(task, features)
+        return keras.Model(inputs, output_layer(task)(x), name=self.model_name())
+
+    def model_name(self) -> str:
+        """The keras.Model's name."""
+        return getattr(self.cfg, "arch", self.name)
