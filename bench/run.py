@@ -296,6 +296,77 @@ def bench_text(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+# published 10-fold CV accuracies on the sentence-polarity corpus (../shared/data/README.md)
+PUBLISHED_MR = {"CNN-rand": 0.761, "NBSVM-bi": 0.794, "CNN non-static (word2vec)": 0.815}
+
+
+@bench("cv")
+def bench_cv(args: argparse.Namespace) -> list[dict]:
+    """10-fold CV of bench/configs/mr-best.yaml on all of mr_snippets.tsv: mean +- std."""
+    if not (ROOT.parent / "shared" / "data" / "mr_snippets.tsv").is_file():
+        return [row("cv benchmark", None, None, None, "skipped: no mr_snippets.tsv")]
+    runs = tempfile.mkdtemp(prefix="seqrun-bench-cv-")
+    folds = "2" if args.quick else "10"
+    extra = ["--set", "train.epochs=1"] if args.quick else []
+    # test: 0 folds every row (the literature's protocol): each held-out fold is the evaluation
+    wall, out = sh(
+        seqrun(
+            "train", "bench/configs/mr-best.yaml", "--folds", folds, "--set", "data.split.test=0",
+            "--runs-dir", runs, "--json", "--quiet", *extra,
+        )
+    )  # fmt: skip
+    res = json.loads(out)
+    acc = res["cv"]["accuracy"]
+    # the best epoch is chosen on the held-out fold itself; the last epoch involves no choice
+    _, out = sh(
+        seqrun("evaluate", res["run_dir"], "--split", "dev", "--checkpoint", "last", "--json")
+    )
+    last = json.loads(out)["metrics"]
+    ref = PUBLISHED_MR["NBSVM-bi"]
+    published = ", ".join(f"{k} {v:.3f}" for k, v in PUBLISHED_MR.items())
+    return [
+        row(
+            f"mr-best {folds}-fold CV accuracy, best epoch (mean +- std)",
+            f"{acc['mean']:.4f} +- {acc['std']:.4f}",
+            ref,
+            round(acc["mean"] / ref, 3),
+            f"reference NBSVM-bi (published 10-fold: {published}); best epoch selected on the "
+            f"held-out fold; folds min {acc['min']:.4f} max {acc['max']:.4f}; {wall:.0f} s",
+        ),
+        row(
+            f"mr-best {folds}-fold CV accuracy, last epoch (mean +- std)",
+            f"{last['accuracy']:.4f} +- {last['std']['accuracy']:.4f}",
+            ref,
+            round(last["accuracy"] / ref, 3),
+            "every fold's final epoch: no choice made on the held-out fold",
+        ),
+    ]
+
+
+@bench("describe")
+def bench_describe(args: argparse.Namespace) -> list[dict]:
+    """Wall time of `seqrun data describe` (no TensorFlow) on the MR and NYC configs."""
+    rows = []
+    for label, config in (
+        ("mr-best (mr_snippets.tsv)", "bench/configs/mr-best.yaml"),
+        ("weather-nyc-3h (NYC sample)", "configs/weather-nyc-3h.yaml"),
+    ):
+        if "mr_snippets" in label and not (ROOT.parent / "shared/data/mr_snippets.tsv").is_file():
+            continue
+        times = [sh(seqrun("data", "describe", config, "--json"))[0] for _ in range(5)]
+        med = statistics.median(times)
+        rows.append(
+            row(
+                f"seqrun data describe {label} (s)",
+                round(med, 3),
+                3.0,
+                round(med / 3.0, 3),
+                f"median of 5, min {min(times):.3f}; target < 3 s; whole process",
+            )
+        )
+    return rows
+
+
 @bench("weather")
 def bench_weather(args: argparse.Namespace) -> list[dict]:
     """NYC sample, EWR temperature 3 h and 24 h ahead: seqrun configs vs plain Keras GRU(64)."""

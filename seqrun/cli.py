@@ -22,8 +22,10 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Validate, show and document experiment files.", no_args_is_help=True)
 runs_app = typer.Typer(help="List and inspect run directories.", no_args_is_help=True)
+data_app = typer.Typer(help="Look at an experiment's data (no training).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(runs_app, name="runs")
+app.add_typer(data_app, name="data")
 
 SetOpt = Annotated[
     list[str] | None,
@@ -119,6 +121,15 @@ def train(
         typer.Option("--resume", help="Continue an interrupted or failed run from its last epoch."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+    folds: Annotated[
+        int | None,
+        typer.Option(
+            "--folds",
+            min=2,
+            help="K-fold cross-validation (same as --set data.split.kfold=K): K runs under "
+            "one parent, dev = the held-out fold, metrics as mean +- std.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train an experiment; select on the dev split; write runs/<name>/<run-id>/."""
@@ -126,6 +137,18 @@ def train(
 
     if config is None and resume is None:
         raise UserError("give an experiment file, or --resume RUN_DIR")
+    if folds is not None:
+        if resume is not None:
+            raise UserError("--folds starts a new cross-validation; leave it out with --resume")
+        from seqrun.config import apply_overrides, read_yaml
+        from seqrun.cv import supports_kfold
+
+        source = read_yaml(config)
+        apply_overrides(source, set_ or [])
+        data = source.raw.get("data")
+        if isinstance(data, dict) and isinstance(data.get("adapter"), str):
+            supports_kfold(data["adapter"], where="--folds")  # else load_config says what's wrong
+        set_ = [*(set_ or []), f"data.split.kfold={folds}"]
     run = None
     if resume is not None:
         from seqrun.runs import resolve_run
@@ -166,9 +189,35 @@ def train(
     if as_json:
         _print_json(result)
         return
-    if not quiet:
+    if not quiet and "folds" in result:
+        _cv_table(result)
+    elif not quiet:
         _metrics_table(f"dev metrics (best epoch {result['best_epoch']})", result["metrics"])
     typer.echo(result["run_dir"])
+
+
+def _cv_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from seqrun.listing import HEADLINE
+
+    table = Table(
+        title=f"dev = held-out fold, {result['folds']} {result['scheme']} folds", show_header=True
+    )
+    table.add_column("metric")
+    table.add_column("mean +- std", justify="right")
+    table.add_column("per fold", justify="left")
+    stats = result["cv"]
+    keys = [k for k in HEADLINE if k in stats] + [
+        k for k in stats if k not in HEADLINE and "." not in k and k != "n"
+    ]
+    for k in keys:
+        s = stats[k]
+        table.add_row(
+            k, f"{s['mean']:.4g} +- {s['std']:.2g}", " ".join(f"{v:.3g}" for v in s["values"])
+        )
+    Console(stderr=True).print(table)
 
 
 def _saved_config(run: Any) -> Any:
@@ -189,6 +238,10 @@ def _check_resumable(run: Any, saved: Any, cfg: Any) -> None:
             str(run.path),
         )
     status = run.status()
+    if run.meta().get("kind") == "cv":  # a cross-validation: its unfinished folds continue
+        if status in ("completed", "running"):
+            raise UserError(f"the cross-validation is {status}; nothing to resume", str(run.path))
+        return
     if status == "completed":
         raise UserError("the run is already completed; nothing to resume", str(run.path))
     if status == "running":
@@ -228,7 +281,8 @@ def evaluate(
     if as_json:
         _print_json({"run_dir": str(run.path), "status": "completed", "metrics": metrics})
         return
-    _metrics_table(f"{split} metrics ({checkpoint} checkpoint)", metrics)
+    folds = f", mean of {metrics['folds']} folds" if "folds" in metrics else ""
+    _metrics_table(f"{split} metrics ({checkpoint} checkpoint{folds})", metrics)
     typer.echo(str(run.metrics_path(split if checkpoint == "best" else f"{split}-{checkpoint}")))
 
 
@@ -261,6 +315,12 @@ def predict(
     if not texts and input_ is None:
         raise UserError('give texts to label ("a review" ...) or --input FILE')
     run = resolve_run(run_dir, runs_dir)
+    if run.meta().get("kind") == "cv":
+        raise UserError(
+            "a cross-validation has one model per fold, not one model; predict with a fold's "
+            f"run, e.g. {run.path / 'fold-0'}",
+            where=str(run.path),
+        )
     items = list(texts or [])
     if input_ is not None:
         from seqrun.predict import read_inputs
@@ -419,6 +479,29 @@ def _run_index(sw: Any, index: int, quiet: bool) -> Any:
     if t.status != "completed" and not quiet:
         _err(f"trial {index}: {t.status}: {t.error}")
     return t
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@data_app.command("describe")
+@handle_errors
+def data_describe(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Split sizes, classes or target statistics, lengths, vocabulary, gaps, time spans and
+    leakage checks of an experiment's data; reads every split, test included (no training,
+    no TensorFlow)."""
+    from seqrun.config import load_config
+    from seqrun.describe import describe, render
+
+    info = describe(load_config(config, set_))
+    if as_json:
+        _print_json(info)
+        return
+    typer.echo(render(info), nl=False)
 
 
 # ----------------------------------------------------------------------------- config
@@ -588,12 +671,28 @@ def report(
     from seqrun.report import write_report
     from seqrun.runs import resolve_run
 
-    path = write_report(resolve_run(run_dir, runs_dir))
+    run = resolve_run(run_dir, runs_dir)
+    path = write_report(run, _describe_brief(run))
     if open_:
         import webbrowser
 
         webbrowser.open(path.resolve().as_uri())
     typer.echo(str(path))
+
+
+def _describe_brief(run: Any) -> dict[str, Any] | None:
+    """`data describe` of a run's config for its report; None when the data is not at hand."""
+    import contextlib
+    import io
+
+    try:
+        from seqrun.config import read_yaml, resolve
+        from seqrun.describe import brief, describe
+
+        with contextlib.redirect_stderr(io.StringIO()):  # adapter warnings were shown at train
+            return brief(describe(resolve(read_yaml(run.config_path))))
+    except Exception:  # moved data, another machine: the report goes on without it
+        return None
 
 
 @app.command("env")

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from seqrun.errors import UserError, did_you_mean
 from seqrun.registry import registry
@@ -41,6 +49,16 @@ class DataConfig(Section):
         "targets fall in another split; a dev/test period before the end of the training data): "
         "'warn' prints counts and examples, 'error' stops with exit code 2, 'off' skips them.",
     )
+
+    @field_validator("leakage", mode="before")
+    @classmethod
+    def _yaml_off(cls, v: Any) -> Any:
+        # YAML 1.1 reads an unquoted off/no as false (and on/yes as true)
+        if v is False:
+            return "off"
+        if v is True:
+            return "warn"
+        return v
 
 
 class EncoderConfig(Section):

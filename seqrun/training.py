@@ -48,6 +48,7 @@ def import_tensorflow() -> None:
 
 import_tensorflow()
 
+import seqrun.models.layers  # noqa: E402, F401  (custom layers: saved models load without them)
 from seqrun.config import ExperimentConfig, config_from_dict, config_key, read_yaml, resolve  # noqa: E402
 from seqrun.errors import RunFailure, UserError  # noqa: E402
 from seqrun.registry import registry  # noqa: E402
@@ -331,30 +332,44 @@ def train(
     resume: Run | None = None,
     log: Any = None,
     overrides: list[str] | None = None,
+    make_run: Any = None,
 ) -> dict[str, Any]:
     """Train one experiment into a new run directory (or continue ``resume``).
 
     Returns a dict with ``run_dir``, ``status``, ``metrics`` (dev), ``best_epoch`` and
-    ``epochs_completed``. Raises Interrupted (run marked interrupted) on Ctrl-C.
+    ``epochs_completed``. Raises Interrupted (run marked interrupted) on Ctrl-C. A k-fold
+    config (``data.split.kfold`` without ``fold``) trains every fold (:mod:`seqrun.cv`).
+    The data leakage checks run first; with ``data.leakage: error`` a finding stops here,
+    before any run directory exists. ``make_run`` (no arguments -> Run) replaces the default
+    ``runs_dir/<name>/<run-id>/`` directory (the folds of a cross-validation).
     """
     import contextlib
 
     import keras
 
-    from seqrun import tracking
+    from seqrun import leakage, tracking
+    from seqrun.data.base import kfold_of
 
+    if kfold_of(cfg) and cfg.data.split.fold is None:
+        from seqrun import cv
+
+        return cv.train_folds(
+            cfg, runs_dir, quiet=quiet, argv=argv, resume=resume, log=log, overrides=overrides
+        )
     if cfg.tracking.mlflow is not None:
         tracking.require("mlflow", "mlflow", "tracking.mlflow")
     say = log or (lambda msg: None)
     strategy = setup_tf(cfg)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     data = load_data(cfg, ("train", "dev"))
+    leak = leakage.check(data, cfg.data.leakage)
+    leakage.enforce(leak)
     if resume is None:
         encoder = make_encoder(cfg)
         data.fit_encoder(encoder)
         with scope:
             model = build_model(cfg, data, encoder)
-        run = create_run(runs_dir, cfg.name)
+        run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
         state: dict[str, Any] = {
             "epoch": 0,
             "best": None,
@@ -370,6 +385,7 @@ def train(
         meta["data"] = {"fingerprint": data.fingerprint, "sizes": data.sizes()}
         if hasattr(data, "report"):  # what the adapter did: values filled, rows dropped...
             meta["data"].update(data.report())
+        meta["leakage"] = leak
         meta["epochs_completed"] = 0
         write_json(run.meta_path, meta)
         atomic_write_text(run.config_path, cfg.to_yaml())
@@ -392,6 +408,7 @@ def train(
             resumes=[*resumes, {"at": now_iso(), "from_epoch": state["epoch"]}],
             ended_at=None,
             error=None,
+            leakage=leak,
         )
     say(f"run directory: {run.path}")
     tracker = None
@@ -552,7 +569,14 @@ def load_run_config(run: Run) -> ExperimentConfig:
 
 
 def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
-    """Rebuild ``split`` from the run's own config and score a checkpoint on it."""
+    """Rebuild ``split`` from the run's own config and score a checkpoint on it.
+
+    A cross-validation parent scores every fold's checkpoint (:func:`seqrun.cv.evaluate_folds`).
+    """
+    from seqrun import cv
+
+    if cv.is_cv_run(run):
+        return cv.evaluate_folds(run, split, checkpoint)
     cfg = load_run_config(run)
     setup_tf(cfg)
     data = load_data(cfg, (split,))

@@ -19,7 +19,6 @@ Pandas is imported inside functions only: validating a config never imports it.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -418,7 +417,7 @@ class ForecastAdapter:
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> Any:
         """Read, clean and cut the requested chronological splits."""
-        from seqrun.data.base import fingerprint
+        from seqrun.data.base import fingerprint, series_cuts
         from seqrun.data.series import SeriesData, SeriesSplit, segment_window_starts
 
         d = self.data_cfg
@@ -438,13 +437,7 @@ class ForecastAdapter:
         values = np.concatenate([cleaned.values, extra], axis=1) if known else cleaned.values
         names = features + known
         n = len(values)
-        n_train = math.floor(n * d.split.train)
-        n_dev = math.floor(n * d.split.dev)
-        cuts = {
-            "train": (0, n_train),
-            "dev": (n_train, n_train + n_dev),
-            "test": (n_train + n_dev, n),
-        }
+        cuts = series_cuts(n, d.split)
         report = {**raw.report, **cleaned.report}
         report["features"] = names
         report["targets"] = targets
@@ -468,7 +461,7 @@ class ForecastAdapter:
                 values[lo:hi],
                 starts,
                 times=cleaned.times[lo:hi],
-                info={"rows": int(hi - lo), "segments": len(sub)},
+                info={"rows": int(hi - lo), "segments": len(sub), "from": int(lo)},
                 segments=sub,
             )
         period = 86400 // cleaned.step_s if 86400 % cleaned.step_s == 0 else 0
@@ -488,6 +481,14 @@ class ForecastAdapter:
             step=cleaned.report["freq"],
             report=report,
             residual=d.target_mode == "change",
+            bounds={
+                name: {
+                    "rows": [lo, hi],
+                    "first_time": _iso(cleaned.times[lo]) if hi > lo else None,
+                    "last_time": _iso(cleaned.times[hi - 1]) if hi > lo else None,
+                }
+                for name, (lo, hi) in cuts.items()
+            },
         )
 
     def _no_window_message(self, split: str, rows: int, sub: np.ndarray, c: Cleaned) -> str:
@@ -506,6 +507,11 @@ class ForecastAdapter:
             f"(now {d.interpolate.max_gap!r}), drop the gappiest features, or shorten "
             "data.sequence_len / data.horizon"
         )
+
+
+def _iso(t: np.datetime64) -> str:
+    """A UTC timestamp as ISO 8601 text with seconds (``2013-01-01T05:00:00Z``)."""
+    return str(np.datetime_as_string(t, unit="s")) + "Z"
 
 
 def _as_list(v: str | list[str]) -> list[str]:

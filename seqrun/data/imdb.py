@@ -207,8 +207,6 @@ class ImdbAdapter:
     # -- loading
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """The requested splits; test reviews are read only when ``test`` is requested."""
-        import seqrun.models.layers  # noqa: F401  (custom layers of saved models)
-
         d = self.data_cfg
         hints = {"length": d.maxlen, "padding": d.padding, "truncating": d.truncating}
         spec = {
@@ -243,7 +241,7 @@ class ImdbAdapter:
                     where=f"data.path {d.path}",
                 )
         out = self._split(halves, splits)
-        return TextData(
+        data = TextData(
             out,
             CLASS_NAMES,
             vocab_spec={**spec, "num_words": d.num_words or 10**9},
@@ -252,6 +250,12 @@ class ImdbAdapter:
             report_errors=d.report_errors,
             source=source,
         )
+        if "test" not in splits:
+            data.leakage_notes.append(
+                "train/test duplicates not checked at train time: imdb's test half (25,000 "
+                "reviews) is not read by train; `seqrun data describe` checks it"
+            )
+        return data
 
     def _split(self, halves: dict[str, TextSplit], splits: tuple[str, ...]) -> dict:
         """Carve dev out of the train half (stratified, seeded)."""

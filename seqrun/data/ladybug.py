@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from typing import Literal
 
@@ -10,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.config import DataConfig
-from seqrun.data.base import SplitFractions, fingerprint
+from seqrun.data.base import SplitFractions, fingerprint, series_cuts
 from seqrun.data.series import SeriesData, SeriesSplit, window_starts
 
 
@@ -81,13 +80,7 @@ class LadybugAdapter:
         full = ladybug_trajectory(d.trajectory_seed, d.max_t, d.delta_t)
         n = int(len(full) * d.scale)
         points = full[:n].astype(np.float32)
-        n_train = math.floor(n * d.split.train)
-        n_dev = math.floor(n * d.split.dev)
-        bounds = {
-            "train": (0, n_train),
-            "dev": (n_train, n_train + n_dev),
-            "test": (n_train + n_dev, n),
-        }
+        bounds = series_cuts(n, d.split)
         seq2seq = bool(getattr(self.cfg.model, "return_sequences", False))
         out = {}
         for name in splits:
@@ -113,4 +106,13 @@ class LadybugAdapter:
             recursive_steps=d.predict_len,
             units=["", ""],
             fingerprint=fingerprint(points),
+            bounds={
+                name: {
+                    "rows": [lo, hi],
+                    "t": [round(lo * d.delta_t, 6), round(hi * d.delta_t, 6)],
+                    "first_time": None,
+                    "last_time": None,
+                }
+                for name, (lo, hi) in bounds.items()
+            },
         )

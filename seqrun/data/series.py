@@ -248,6 +248,9 @@ class SeriesData:
             in the run's meta.json.
         residual: the model predicts the change of the targets since the window's last
             input; predictions are added back to that input before scoring.
+        bounds: where every split lies in the whole series, loaded or not: ``{name: {"rows":
+            [lo, hi], "first_time": ..., "last_time": ...}}`` (rows of the cleaned series;
+            times as ISO text, or None). Used by the leakage checks and ``data describe``.
     """
 
     def __init__(
@@ -266,6 +269,7 @@ class SeriesData:
         step: str = "",
         report: dict[str, Any] | None = None,
         residual: bool = False,
+        bounds: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         from seqrun.data.base import Task
 
@@ -284,6 +288,7 @@ class SeriesData:
         self.step = step
         self._report = report or {}
         self.residual = residual
+        self.bounds = bounds or {}
         self.encoder: Any = None
         self.task = Task(
             kind="regression",

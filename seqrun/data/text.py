@@ -180,6 +180,10 @@ class TextData:
         self.source = source
         self.fingerprint = text_fingerprint(splits)
         self.encoder: Any = None
+        # leakage check inputs for splits that were not loaded: normalised-text digests (cheap
+        # to get when the adapter reads the whole file anyway) and notes on what was skipped
+        self.other_digests: dict[str, list[bytes]] = {}
+        self.leakage_notes: list[str] = []
 
     # -- task
     @property

@@ -221,8 +221,6 @@ class TextTableAdapter:
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """Read the table, turn labels into classes, split; keep only the requested splits."""
-        import seqrun.models.layers  # noqa: F401  (custom layers of saved models)
-
         d = self.data_cfg
         columns, rows, lines = read_table(d.path, d.format, d.encoding, d.max_rows)
         for key, name in (
@@ -282,18 +280,19 @@ class TextTableAdapter:
                 where="data.label_column",
             )
 
-        if d.split.method == "column":
-            parts = self._column_split(split_values)
-        else:
-            parts = split_indices(
-                labels, d.split.method, (d.split.train, d.split.dev), d.split.seed
-            )
+        parts = self._parts(labels, split_values)
         out = {}
         for name in splits:
             idx = parts[name]
             if len(idx) == 0:
+                why = ""
+                if name == "test" and d.split.kfold:
+                    why = (
+                        " (data.split.test is 0: the k folds cover every row and each "
+                        "held-out fold, the dev split, is the evaluation set)"
+                    )
                 raise UserError(
-                    f"the {name} split is empty ({len(labels)} rows); adjust data.split",
+                    f"the {name} split is empty ({len(labels)} rows){why}; adjust data.split",
                     where="data.split",
                 )
             out[name] = TextSplit(
@@ -301,7 +300,33 @@ class TextTableAdapter:
                 texts=[texts[i] for i in idx],
                 row_ids=[row_ids[i] for i in idx],
             )
-        return TextData(out, class_names, report_errors=d.report_errors, source=d.path)
+        data = TextData(out, class_names, report_errors=d.report_errors, source=d.path)
+        # the leakage check compares loaded splits with the others by hash only: the table is
+        # read whole anyway, so hashing the rows of an unloaded split (test, at train time)
+        # costs milliseconds and never scores them
+        from seqrun.leakage import text_digest
+
+        for name, idx in parts.items():
+            if name not in out and len(idx):
+                data.other_digests[name] = [text_digest(texts[i]) for i in idx]
+        return data
+
+    def _parts(self, labels: np.ndarray, split_values: list[str]) -> dict[str, np.ndarray]:
+        """Row indices of each split (fixed fractions, the split column, or one k-fold fold)."""
+        from seqrun.data.base import fold_parts
+
+        s = self.data_cfg.split
+        if s.method == "column":
+            parts = self._column_split(split_values)
+        elif s.kfold:
+            whole = s.train + s.dev if abs(s.train + s.dev + s.test - 1) <= 1e-6 else 1 - s.test
+            parts = split_indices(labels, s.method, (whole, 0.0), s.seed)
+        else:
+            return split_indices(labels, s.method, (s.train, s.dev), s.seed)
+        if s.kfold:
+            pool = np.concatenate([parts["train"], parts["dev"]])
+            return fold_parts(labels, pool, parts["test"], s)
+        return parts
 
     def _classes(
         self, raw: list[Any], lines: list[int]

@@ -342,10 +342,7 @@ class _SequenceEncoder(TextEncoder):
     def _fit(self, ids: list[list[int]], labels: np.ndarray, data: Any) -> None:
         hints = getattr(data, "sequence_hints", {}) or {}
         c = self.cfg
-        length = c.sequence_len or hints.get("length")
-        if not length:
-            lengths = np.fromiter((len(s) for s in ids), dtype=np.int64, count=len(ids))
-            length = max(int(np.ceil(np.percentile(lengths, 95))), 1) if len(lengths) else 1
+        length = sequence_length(c, hints, ids)
         self.info["sequence_len"] = int(length)
         self.info["padding"] = c.padding or hints.get("padding") or "post"
         self.info["truncating"] = c.truncating or hints.get("truncating") or "post"
@@ -503,6 +500,16 @@ def read_vectors(path: str, vocab: Vocabulary, missing: str = "random", seed: in
     return matrix, len(rows), p.name
 
 
+def sequence_length(cfg: Any, hints: dict[str, Any], train_ids: list[list[int]]) -> int:
+    """Tokens per text of a sequence encoder: ``encoder.sequence_len``, else the adapter's
+    (imdb: ``data.maxlen``), else the length that covers 95 % of the training texts."""
+    length = getattr(cfg, "sequence_len", None) or (hints or {}).get("length")
+    if not length:
+        lengths = np.fromiter((len(s) for s in train_ids), dtype=np.int64, count=len(train_ids))
+        length = max(int(np.ceil(np.percentile(lengths, 95))), 1) if len(lengths) else 1
+    return int(length)
+
+
 def encoder_kind(enc_cfg: Any) -> str:
     """'bag' for multi_hot, 'sequence' for the others, '' for non-text encoders."""
     t = getattr(enc_cfg, "type", "")
@@ -520,4 +527,5 @@ __all__ = [
     "PretrainedEmbedding",
     "SparseRows",
     "encoder_kind",
+    "sequence_length",
 ]
