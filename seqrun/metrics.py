@@ -15,6 +15,20 @@ def _rmse(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
     return np.sqrt(np.mean((a - b) ** 2, axis=axis))
 
 
+def _summary(
+    mae_t: np.ndarray, rmse_t: np.ndarray, pmae_t: np.ndarray, scale: np.ndarray
+) -> dict[str, float]:
+    """Averages over targets of per-target errors, in original and in training-std units."""
+    return {
+        "mae": float(np.mean(mae_t)),
+        "rmse": float(np.sqrt(np.mean(rmse_t**2))),
+        "mae_norm": float(np.mean(mae_t / scale)),
+        "rmse_norm": float(np.sqrt(np.mean((rmse_t / scale) ** 2))),
+        "persistence_mae": float(np.mean(pmae_t)),
+        "persistence_mae_norm": float(np.mean(pmae_t / scale)),
+    }
+
+
 class RegressionMetrics:
     """MAE/RMSE (original and normalised units), persistence baseline, skill.
 
@@ -31,15 +45,7 @@ class RegressionMetrics:
         y, yhat, pers, scale = p["y_true"], p["y_pred"], p["persistence"], p["scale"]
         mae_t, rmse_t = _mae(y, yhat, 0), _rmse(y, yhat, 0)
         pmae_t = _mae(y, pers, 0)
-        out: dict[str, Any] = {
-            "n": int(len(y)),
-            "mae": float(np.mean(mae_t)),
-            "rmse": float(np.sqrt(np.mean(rmse_t**2))),
-            "mae_norm": float(np.mean(mae_t / scale)),
-            "rmse_norm": float(np.sqrt(np.mean((rmse_t / scale) ** 2))),
-            "persistence_mae": float(np.mean(pmae_t)),
-            "persistence_mae_norm": float(np.mean(pmae_t / scale)),
-        }
+        out: dict[str, Any] = {"n": int(len(y)), **_summary(mae_t, rmse_t, pmae_t, scale)}
         out["skill"] = 1.0 - out["mae"] / out["persistence_mae"] if out["persistence_mae"] else None
         out["per_target"] = {
             name: {
@@ -209,16 +215,7 @@ class ForecastMetrics:
         lead = _lead(p.get("step", ""), horizon)
         if lead:
             out["horizon"] = lead
-        out.update(
-            {
-                "mae": float(np.mean(mae_t)),
-                "rmse": float(np.sqrt(np.mean(rmse_t**2))),
-                "mae_norm": float(np.mean(mae_t / scale)),
-                "rmse_norm": float(np.sqrt(np.mean((rmse_t / scale) ** 2))),
-                "persistence_mae": float(np.mean(pmae_t)),
-                "persistence_mae_norm": float(np.mean(pmae_t / scale)),
-            }
-        )
+        out.update(_summary(mae_t, rmse_t, pmae_t, scale))
         out["skill"] = _skill(out["mae_norm"], out["persistence_mae_norm"])
         per: dict[str, dict[str, Any]] = {}
         for i, (name, unit) in enumerate(zip(names, units, strict=True)):
