@@ -155,3 +155,23 @@ def fingerprint(*arrays: np.ndarray) -> str:
         h.update(str(a.shape).encode())
         h.update(a.tobytes())
     return h.hexdigest()[:16]
+
+
+def epoch_batches(
+    index: Any, batch_size: int, seed: int, first_epoch: int, last_epoch: int, shuffle: bool
+):
+    """tf.data batches of ``index`` (a 1-D tensor) for epochs ``first_epoch``..``last_epoch - 1``.
+
+    Each epoch's order comes from ``stateless_shuffle`` keyed by (seed, epoch) alone, so a
+    resumed run sees the same batches as an uninterrupted one, whatever the global RNG state.
+    """
+    import tensorflow as tf
+
+    def one_epoch(epoch):
+        order = index
+        if shuffle:
+            key = tf.stack([tf.constant(seed, tf.int64), epoch])
+            order = tf.random.experimental.stateless_shuffle(index, seed=key)
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    return tf.data.Dataset.range(first_epoch, last_epoch).flat_map(one_epoch)

@@ -198,16 +198,10 @@ class SeriesWindows:
         """
         import tensorflow as tf
 
+        from seqrun.data.base import epoch_batches
+
         starts = tf.constant(self.starts.astype(self._idx))
-
-        def epoch_batches(epoch):
-            order = starts
-            if shuffle:
-                key = tf.stack([tf.constant(seed, tf.int64), epoch])
-                order = tf.random.experimental.stateless_shuffle(starts, seed=key)
-            return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-
-        ds = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(epoch_batches)
+        ds = epoch_batches(starts, batch_size, seed, first_epoch, last_epoch, shuffle)
         ds = ds.map(self._gather_fn(), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return _no_graph_rewrite(ds.prefetch(2))
 

@@ -134,16 +134,10 @@ class TextBatches:
         """Batches of epochs ``first_epoch``..``last_epoch - 1``; each order from (seed, epoch)."""
         import tensorflow as tf
 
+        from seqrun.data.base import epoch_batches
+
         index = tf.range(len(self.labels), dtype=tf.int64)
-
-        def epoch_batches(epoch):
-            order = index
-            if shuffle:
-                key = tf.stack([tf.constant(seed, tf.int64), epoch])
-                order = tf.random.experimental.stateless_shuffle(index, seed=key)
-            return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-
-        ds = tf.data.Dataset.range(first_epoch, last_epoch).flat_map(epoch_batches)
+        ds = epoch_batches(index, batch_size, seed, first_epoch, last_epoch, shuffle)
         return ds.map(self._gather_fn()).prefetch(2)
 
 
