@@ -84,3 +84,30 @@ def test_plugin_registration_via_registry(cli, tmp_path, monkeypatch):
         assert "my_dense" in r.stdout
     finally:
         registry._entries["arch"].pop("my_dense")
+
+
+def test_entry_point_plugin_is_discovered(tmp_path, monkeypatch):
+    """A third-party package registers an architecture through the entry-point group."""
+    import importlib
+
+    dist = tmp_path / "myplugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: myplugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[seqrun.architectures]\nmy_mlp = myplugin_arch:MyMLP\n")
+    (tmp_path / "myplugin_arch.py").write_text(
+        "from typing import Literal\n"
+        "from seqrun.models.dense import DenseArch, DenseConfig\n\n"
+        "class MyConfig(DenseConfig):\n"
+        "    arch: Literal['my_mlp'] = 'my_mlp'\n\n"
+        "class MyMLP(DenseArch):\n"
+        '    """A plugin MLP."""\n\n'
+        "    Config = MyConfig\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    from seqrun.registry import Registry
+
+    fresh = Registry()
+    entry = fresh.entry("arch", "my_mlp")
+    assert entry.source == "myplugin" and entry.describe() == "A plugin MLP."
+    assert entry.load().Config(arch="my_mlp").units == 64
