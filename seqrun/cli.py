@@ -712,11 +712,24 @@ def env_info(as_json: JsonOpt = False) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    import os
+
     try:
         app()
     except KeyboardInterrupt:
         _err("interrupted")
-        sys.exit(EXIT_INTERRUPTED)
+        code = EXIT_INTERRUPTED
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    else:
+        code = 0
+    if code == EXIT_INTERRUPTED and "tensorflow" in sys.modules:
+        # leave at once: TensorFlow's worker threads may still be running, and tearing the
+        # interpreter down under them can crash; every file is already written and flushed
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 __all__ = ["app", "main", "EXIT_USER_ERROR"]

@@ -196,7 +196,7 @@ def _history_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _checkpointer(run: Run, cfg: ExperimentConfig, state: dict[str, Any]):
+def _checkpointer(run: Run, cfg: ExperimentConfig, state: dict[str, Any], guard: Any = None):
     """Keras callback: history.csv, best/last checkpoints, early stopping, resumable state."""
     import keras
 
@@ -208,6 +208,8 @@ def _checkpointer(run: Run, cfg: ExperimentConfig, state: dict[str, Any]):
             self.t0 = time.time()
 
         def on_epoch_end(self, epoch, logs=None):
+            if guard is not None and guard.requested:
+                raise KeyboardInterrupt  # a partial epoch is never checkpointed
             logs = logs or {}
             if key not in logs:
                 known = ", ".join(k.removeprefix("val_") for k in logs if k.startswith("val_"))
@@ -304,22 +306,37 @@ def _versions() -> dict[str, str]:
 
 
 class _SignalGuard:
-    """Turn SIGTERM into KeyboardInterrupt while training, so the run is marked interrupted."""
+    """Ctrl-C / SIGTERM while training: stop after the current batch, then interrupt.
+
+    The first signal sets ``model.stop_training`` (Keras checks it after every batch) and
+    the checkpointer raises KeyboardInterrupt at that epoch's end *before* saving, so the
+    partial epoch never becomes a checkpoint and TensorFlow is left between steps, not torn
+    mid-op. A second signal interrupts at once.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.requested = False
+        self.old: dict[int, Any] = {}
 
     def __enter__(self):
-        try:
-            self.old = signal.signal(signal.SIGTERM, self._raise)
-        except ValueError:  # not in the main thread
-            self.old = None
+        import contextlib
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError):  # not in the main thread: leave them alone
+                self.old[sig] = signal.signal(sig, self._handle)
         return self
 
-    @staticmethod
-    def _raise(signum, frame):
-        raise KeyboardInterrupt
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        self.model.stop_training = True
+        sys.stderr.write("\nstopping after this batch (press Ctrl-C again to stop now)\n")
 
     def __exit__(self, *exc):
-        if self.old is not None:
-            signal.signal(signal.SIGTERM, self.old)
+        for sig, old in self.old.items():
+            signal.signal(sig, old)
         return False
 
 
@@ -420,8 +437,8 @@ def train(
         extra = [tracker.callback()] if tracker else []
         if cfg.train.tensorboard:
             extra.append(tracking.tensorboard_callback(run))
-        with _SignalGuard():
-            result = _fit_and_score(cfg, data, model, run, state, quiet, extra)
+        with _SignalGuard(model) as guard:
+            result = _fit_and_score(cfg, data, model, run, state, quiet, extra, guard)
         status = "completed"
         _finish(run, "completed")
     except OSError as e:  # disk full, permissions: fail the run with the real cause
@@ -470,6 +487,7 @@ def _fit_and_score(
     state: dict[str, Any],
     quiet: bool,
     callbacks: list[Any] | None = None,
+    guard: _SignalGuard | None = None,
 ) -> dict[str, Any]:
     from seqrun.progress import make_progress_callback
 
@@ -488,12 +506,14 @@ def _fit_and_score(
                 epochs=t.epochs,
                 initial_epoch=first,
                 validation_data=dev_w.dataset(t.batch_size),
-                callbacks=[_checkpointer(run, cfg, state), *(callbacks or []), progress],
+                callbacks=[_checkpointer(run, cfg, state, guard), *(callbacks or []), progress],
                 verbose=0,
                 shuffle=False,
             )
         finally:
             progress.close()
+    if guard is not None and guard.requested:  # the signal came after the last batch
+        raise KeyboardInterrupt
     if state["best_epoch"] is None:
         raise RunFailure(
             f"no epoch gave a finite dev {cfg.train.monitor}; the training diverged "
