@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 config_app = typer.Typer(help="Validate, show and document experiment files.", no_args_is_help=True)
 runs_app = typer.Typer(help="List and inspect run directories.", no_args_is_help=True)
@@ -42,6 +43,30 @@ RunsDirOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from seqrun import __version__
+
+        typer.echo(f"seqrun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Print seqrun's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Run, compare and reproduce recurrent-network experiments from YAML files."""
 
 
 def _err(message: str) -> None:

@@ -1,7 +1,7 @@
 """A Météo-France SYNOP export generated in the real layout, with its ground truth.
 
 Layout of the opendatasoft "données SYNOP essentielles OMM" export (see
-../shared/data/SYNOP_FORMAT.md): every column in file order, ';' separator, French labels (or
+docs/synop-format.md): every column in file order, ';' separator, French labels (or
 codes) as header, with the labels that occur twice written twice; dates in local time with the
 UTC offset (+01:00 in winter, +02:00 in summer); rows shuffled; missing values as empty fields;
 pressures in Pa, temperatures in kelvin except the ``*c`` columns; -0.1 for trace rain; two

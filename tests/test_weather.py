@@ -15,7 +15,7 @@ from seqrun.config import config_from_dict
 from seqrun.data.forecast import clean, time_feature_columns
 from seqrun.data.synop import COURSE_FEATURES, SynopAdapter
 from seqrun.errors import UserError
-from tests.conftest import SHARED_DATA, last_json, write_config
+from tests.conftest import last_json, write_config
 from tests.synop_export import local_iso, make_export
 
 TINY_MODEL = {"arch": "lstm", "units": 8}
@@ -402,10 +402,3 @@ def test_weather_configs_validate_without_heavy_imports():
     for name in ("weather-nyc-3h", "weather-nyc-24h", "weather-synop-3h", "weather-synop-12h"):
         mods = _modules_after(["config", "validate", f"configs/{name}.yaml"])
         assert not {"pandas", "tensorflow", "keras", "matplotlib"} & mods, name
-
-
-def test_sample_is_the_shared_file():
-    from seqrun.data.timeseries_csv import sample_path
-
-    shipped = sample_path("nyc-weather-2013")
-    assert shipped.read_bytes() == (SHARED_DATA / "nyc_weather_2013.csv.gz").read_bytes()

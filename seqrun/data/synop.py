@@ -1,6 +1,6 @@
 """Météo-France SYNOP exports (opendatasoft "données SYNOP essentielles OMM"), as the course uses.
 
-Reads the real export format (see ``../shared/data/SYNOP_FORMAT.md``): ``;`` separator, a
+Reads the real export format (see ``docs/synop-format.md``): ``;`` separator, a
 header of column codes or of French labels, ISO dates with a UTC offset (parsed to UTC, then
 sorted: the export is not in time order, and sorting the strings misorders rows around
 daylight-saving changes), duplicates, several stations (``station:``), empty fields for missing
