@@ -544,7 +544,7 @@ def _fit_and_score(
             "(lower train.learning_rate or set train.clipnorm)"
         )
     dev = score(run, cfg, data, "dev", "best")
-    _plot_history(run, state["history"])
+    _plot_history(run, state["history"], state["best_epoch"], state.get("monitor", ""))
     return {
         "run_dir": str(run.path),
         "status": "completed",
@@ -595,11 +595,13 @@ def _save_predictions(run: Run, name: str, preds: dict[str, Any]) -> None:
         atomic_write_bytes(run.path / "predictions" / f"{name}.npz", buf.getvalue())
 
 
-def _plot_history(run: Run, history: list[dict[str, Any]]) -> None:
+def _plot_history(
+    run: Run, history: list[dict[str, Any]], best_epoch: int | None = None, monitor: str = ""
+) -> None:
     from seqrun.plots import learning_curves
 
     try:
-        learning_curves(history, run.plots / "learning_curves.png")
+        learning_curves(history, run.plots / "learning_curves.png", best_epoch, monitor)
     except Exception as e:
         run.update_meta(plot_error=f"{type(e).__name__}: {e}")
 
