@@ -169,12 +169,13 @@ def train(
 
     from seqrun import training
 
-    log = None if (quiet or as_json) else (lambda m: typer.echo(m, err=True))
+    # --json: stdout is one JSON object; progress still goes to stderr (unless --quiet)
+    log = None if quiet else (lambda m: typer.echo(m, err=True))
     try:
         result = training.train(
             cfg,
             _runs_dir(runs_dir),
-            quiet=quiet or as_json,
+            quiet=quiet,
             argv=sys.argv,
             resume=run,
             log=log,
@@ -410,9 +411,7 @@ def sweep(
         trials = [_run_index(sw, index, quiet=as_json)]
     else:
 
-        def event(kind: str, t: Any) -> None:
-            if as_json:
-                return
+        def event(kind: str, t: Any) -> None:  # on stderr: --json keeps stdout for its object
             head = f"[{t.index + 1}/{total}] {' '.join(t.overrides) or '(base)'}"
             if kind == "skip":
                 typer.echo(f"{head}: skipped, already completed in {t.run_dir}", err=True)

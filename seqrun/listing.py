@@ -188,6 +188,11 @@ def _abbrev(text: str, width: int) -> str:
     return head.rstrip() + "…"
 
 
+def _abbrev_left(text: str, width: int) -> str:
+    """``text`` cut to its last ``width`` characters, starting with "…" (run ids end paths)."""
+    return text if len(text) <= width else "…" + text[len(text) - width + 1 :]
+
+
 def terminal_width(default: int | None = 100) -> int | None:
     """Columns of the terminal: the COLUMNS variable, else the size of the terminal on stdout,
     else ``default`` (None: no limit, e.g. for lines piped into another program)."""
@@ -498,7 +503,7 @@ def _blocks(
         lines = [
             "  ".join(
                 [_abbrev(head, first_w).ljust(first_w)]
-                + [_abbrev(columns[i][0], col_w[i]).ljust(col_w[i]) for i in block]
+                + [_abbrev_left(columns[i][0], col_w[i]).ljust(col_w[i]) for i in block]
             ).rstrip()
         ]
         for j, title in enumerate(first):

@@ -56,6 +56,13 @@ def learning_curves(
     The selected epoch (``best_epoch``, chosen on dev ``monitor``) is marked in every panel;
     a panel whose values span a decade or more has a log y axis.
     """
+    _save(learning_curves_figure(history, best_epoch, monitor), path)
+
+
+def learning_curves_figure(
+    history: list[dict[str, Any]], best_epoch: int | None = None, monitor: str | None = None
+) -> Any:
+    """The matplotlib figure of :func:`learning_curves`."""
     plt = _pyplot()
     names = [
         k for k in history[0] if k not in ("epoch", "lr", "seconds") and not k.startswith("dev_")
@@ -94,7 +101,7 @@ def learning_curves(
         ax.set_title(name)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
-    _save(fig, path)
+    return fig
 
 
 def cv_summary(
@@ -171,6 +178,11 @@ def trajectory(preds: dict[str, Any], path: Path, title: str = "", n_points: int
     """A 2D trajectory: true points vs one-step predictions (left), and a few recursive
     multi-step predictions, each in its own zoomed panel starting from its last observed
     point (right); the same numbers mark where they lie on the trajectory."""
+    _save(trajectory_figure(preds, title, n_points), path)
+
+
+def trajectory_figure(preds: dict[str, Any], title: str = "", n_points: int = 300) -> Any:
+    """The matplotlib figure of :func:`trajectory`."""
     plt = _pyplot()
     y, yhat = preds["y_true"][:n_points], preds["y_pred"][:n_points]
     rec = preds.get("recursive")
@@ -214,7 +226,7 @@ def trajectory(preds: dict[str, Any], path: Path, title: str = "", n_points: int
                 sub.legend(fontsize=7, loc="best")
         ax.plot([], [], "o", mfc="white", mec="tab:red", label="recursive examples (right)")
     ax.legend(loc="best", fontsize=8)
-    _save(fig, path)
+    return fig
 
 
 def forecast(preds: dict[str, Any], path: Path, title: str = "", n_points: int = 168) -> None:
