@@ -161,7 +161,12 @@ def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
     first = ImdbAdapter(cfg)._npz(npz, ("train",))[0]["train"]
     assert first.ids[0][0] == 2  # start id 1 < skip_top 4 -> OOV, as in Keras
     assert set(vocab.decode(first.ids[0]).split()) <= set(vocab.tokens)
-    # the download code path (keras.datasets.imdb) gives the same splits
+    # the download code path (Keras' dataset cache) gives the same splits
+    cache = tmp_path / "keras_home" / "datasets"
+    cache.mkdir(parents=True)
+    for f in ("imdb.npz", "imdb_word_index.json"):
+        (cache / f).write_bytes((npz.parent / f).read_bytes())
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     data_dl = ImdbAdapter(_imdb_cfg(None, **opts)).load(("train", "dev"))
     data_np = ImdbAdapter(cfg).load(("train", "dev"))
     assert data_dl.splits["dev"].ids == data_np.splits["dev"].ids
