@@ -347,14 +347,11 @@ class SeriesData:
             col = self.target_idx[j]
             lower[j] = float((0.0 - encoder.mean[col]) / encoder.std[col])
         self.task.extra["lower_bounds"] = lower
-        train = self.splits.get("train")
         for name, (sin, cos) in self.scored.circular.items():
-            if train is None:
-                self._circular_scale[name] = 90.0
-                continue
-            a = train.values[:, self.feature_names.index(sin)]
-            b = train.values[:, self.feature_names.index(cos)]
-            r = float(np.hypot(np.mean(a), np.mean(b)))  # circular std, in degrees
+            # circular std (degrees) from the mean sine and cosine the encoder saw in train
+            a = encoder.mean[self.feature_names.index(sin)]
+            b = encoder.mean[self.feature_names.index(cos)]
+            r = float(np.hypot(a, b))
             self._circular_scale[name] = float(np.degrees(np.sqrt(-2 * np.log(max(r, 1e-6)))))
 
     def collapse(self, arr: np.ndarray) -> np.ndarray:

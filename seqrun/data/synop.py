@@ -488,7 +488,7 @@ class SynopAdapter(ForecastAdapter):
             keep = names.map(lambda s: s.strip().casefold()) == str(d.station).strip().casefold()
         if not keep.any():
             raise UserError(
-                f"station {d.station!r} is not in {report['source']}; stations present: "
+                f"station {d.station!r} is not in {Path(report['source']).name}; stations present: "
                 f"{_describe_stations(ids, names)}",
                 where="data.station",
             )
