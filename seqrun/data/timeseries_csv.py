@@ -28,6 +28,9 @@ SAMPLES: dict[str, dict] = {
             "temp": "°F", "dewp": "°F", "humid": "%", "wind_dir": "°", "wind_speed": "mph",
             "wind_gust": "mph", "precip": "in", "pressure": "hPa", "visib": "mi",
         },
+        "circular": ["wind_dir"],
+        "nonnegative": ["wind_speed", "wind_gust", "precip", "humid", "visib"],
+        "precipitation": {"precip": 0.1 / 25.4},  # 0.1 mm in inches
     },
 }  # fmt: skip
 
@@ -159,6 +162,9 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             report=report,
             all_columns=columns,
             non_numeric=non_numeric,
+            circular=list(sample.get("circular", [])),
+            nonnegative=list(sample.get("nonnegative", [])),
+            precipitation=dict(sample.get("precipitation", {})),
         )
 
     def _check_not_several_series(self, times, df, columns: list[str], time_col: str) -> None:

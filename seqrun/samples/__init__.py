@@ -45,6 +45,12 @@ SAMPLES: dict[str, Sample] = {
             "Rotten Tomatoes snippets of Pang & Lee's sentence-polarity corpus with VADER's mean "
             "human ratings (Hutto & Gilbert 2014), MIT",
         ),
+        Sample(
+            "synop-orly-2023",
+            "synop_orly_2023.csv.gz",
+            "3cc0882e8886a3de8da9c3a813a0fd346c1862379f56d2906ae37d1b7116d93b",
+            "Météo-France SYNOP export for ORLY (07149), 2023 (Licence Ouverte / Etalab 2.0)",
+        ),
     )
 }
 
