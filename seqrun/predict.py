@@ -66,11 +66,7 @@ def predict_texts(run: Any, texts: list[str], checkpoint: str = "best") -> list[
         raise UserError(
             f"the run has no {checkpoint} checkpoint (status: {run.status()})", where=str(path)
         )
-    import keras
-
-    import seqrun.models.layers  # noqa: F401  (custom layers)
-
-    model = keras.saving.load_model(path, compile=False)
+    model = training.load_checkpoint(path, compile=False)
     x = encoder.model_inputs(texts)
     proba = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
     names = encoder.class_names
