@@ -196,6 +196,16 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
             f"'{cfg.data.adapter}' gives a {data_kind} task; use metrics: "
             f"{getattr(registry.get('adapter', cfg.data.adapter), 'default_metrics', '')}"
         )
+    encoding = getattr(cfg.data, "encoding", None)
+    if isinstance(encoding, str):
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            return "data.encoding", (
+                f"unknown text encoding '{encoding}' (e.g. utf-8, cp1252, mac_roman, utf-16)"
+            )
     kind = data_kind or metrics_kind
     t = cfg.train
     if t.loss is not None:
