@@ -35,6 +35,14 @@ CLASSIFICATION_LOSSES = (
     "squared_hinge",
 )
 LOSSES = {"regression": REGRESSION_LOSSES, "classification": CLASSIFICATION_LOSSES}
+_LOSS_NOTES = {
+    "categorical_crossentropy": "seqrun's labels are class ids, not one-hot vectors: use "
+    "sparse_categorical_crossentropy (or binary_crossentropy for two classes)",
+    "categorical_focal_crossentropy": "seqrun's labels are class ids, not one-hot vectors: use "
+    "binary_focal_crossentropy for two classes or sparse_categorical_crossentropy",
+    "categorical_hinge": "seqrun's labels are class ids, not one-hot vectors: use hinge for two "
+    "classes",
+}
 
 COMPILED_METRICS = {"regression": ("loss", "mae"), "classification": ("loss", "accuracy", "auc")}
 """Dev metrics the trainer compiles per task (``auc`` for two classes only)."""
@@ -139,9 +147,10 @@ def _sizes(cfg: Any) -> list[tuple[str, float, str]]:
         params = first * units + max(0, layers - 1) * units * units if layers else first
         key = "model.units" if units >= first or width_key is None else width_key
         out.append((key, 4.0 * 3 * params, f"{params:.3g} dense weights"))
+    prev = units or 1
     for i, h in enumerate(getattr(m, "head_units", None) or []):
-        prev = units or 1
         out.append((f"model.head_units[{i}]", 4.0 * 3 * prev * h, f"{prev * h:.3g} head weights"))
+        prev = h
     # input tensors of one batch
     if seq:
         per_batch = t.batch_size * seq * (width if enc != "embedding" else 1)
@@ -209,7 +218,7 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
     kind = data_kind or metrics_kind
     t = cfg.train
     if t.loss is not None:
-        known = (*REGRESSION_LOSSES, *CLASSIFICATION_LOSSES)
+        known = (*REGRESSION_LOSSES, *CLASSIFICATION_LOSSES, *_LOSS_NOTES)
         if t.loss not in known:
             from seqrun.errors import did_you_mean
 
@@ -218,6 +227,8 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
                 f"unknown loss '{t.loss}'{did_you_mean(t.loss, known)}; "
                 f"use one of: {', '.join(choices)} (or null for the task's default)"
             )
+        if t.loss in _LOSS_NOTES and kind in (None, "classification"):
+            return "train.loss", f"loss '{t.loss}': {_LOSS_NOTES[t.loss]}"
         if kind in LOSSES and t.loss not in LOSSES[kind]:
             return "train.loss", (
                 f"loss '{t.loss}' is not a {kind} loss; use one of: {', '.join(LOSSES[kind])} "

@@ -39,6 +39,16 @@ class Section(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=(), allow_inf_nan=False)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, v: Any, info: Any) -> Any:
+        # pydantic would read true/false as 1/0 for a number
+        if isinstance(v, bool) and info.field_name in cls.model_fields:
+            ann = cls.model_fields[info.field_name].annotation
+            if ann in (int, float, int | None, float | None):
+                raise ValueError("expected a number, not a boolean")
+        return v
+
 
 class DataConfig(Section):
     """Base of dataset-adapter configs."""

@@ -53,14 +53,14 @@ def predict_texts(run: Any, texts: list[str], checkpoint: str = "best") -> list[
         if not t.strip():
             raise UserError(f"text {i} is empty; give non-empty texts", where="predict")
     cfg = training.load_run_config(run)
-    encoder = training.make_encoder(cfg)
+    encoder = training.make_encoder(cfg)  # kind check first; load_encoder reads its files
     if not hasattr(encoder, "model_inputs"):
         raise UserError(
             f"seqrun predict labels texts; this run's encoder is '{cfg.encoder.type}', "
             "not a text encoder",
             where=str(run.path),
         )
-    encoder.load(run.preprocessing)
+    encoder = training.load_encoder(cfg, run)
     path = run.checkpoint(checkpoint)
     if not path.is_file():
         raise UserError(

@@ -233,6 +233,12 @@ def _pid_alive(pid: int) -> bool:
 def create_run(runs_dir: Path, name: str) -> Run:
     """Create ``runs_dir/name/<timestamp>-<id>/``, unique even under concurrent starts."""
     parent = inside(runs_dir, Path(runs_dir) / check_path_name(name))
+    for folder in (Path(runs_dir), parent):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(
+                "this is a file, not a directory: choose another --runs-dir (or experiment name)",
+                where=str(folder),
+            )
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -299,9 +305,12 @@ def iter_runs(runs_dir: Path) -> list[Run]:
         for name in names:
             if not name.is_dir() or name.name.startswith("."):
                 continue
-            with os.scandir(name.path) as ids:
-                for rid in ids:
-                    if rid.is_dir() and os.path.exists(os.path.join(rid.path, "meta.json")):
-                        found.append(Run(Path(rid.path)))
+            try:
+                with os.scandir(name.path) as ids:
+                    for rid in ids:
+                        if rid.is_dir() and os.path.exists(os.path.join(rid.path, "meta.json")):
+                            found.append(Run(Path(rid.path)))
+            except OSError as e:  # an unreadable folder hides its runs, not the others
+                print(f"warning: {name.path}: unreadable ({e.strerror or e})", file=sys.stderr)
     found.sort(key=lambda r: r.path.name, reverse=True)
     return found

@@ -64,6 +64,16 @@ _COMMON = set(
 _UPPER = set("ÀÂÄÁÃÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÖÕØÙÚÛÜŒŠŽ")
 
 
+_BINARY = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument .ods file?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (OLE) file"),
+    (b"\x1f\x8b", "a gzip file that was not decompressed"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89HDF", "an HDF5 file"),
+    (b"\x93NUMPY", "a NumPy .npy file"),
+)
+
+
 def bom_encoding(data: bytes) -> str | None:
     """The encoding a byte-order mark at the start of ``data`` selects (None without one)."""
     for bom, name in _BOMS:
@@ -132,6 +142,25 @@ def decode_text(data: bytes, encoding: str, source: str, key: str = "data.encodi
     ``key``.
     """
     bom = bom_encoding(data)
+    for magic, what in _BINARY:
+        if data.startswith(magic):
+            raise UserError(f"this is {what}, not a text file: export the data as CSV", source)
+    try:
+        wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        wide = False
+    if not bom and not wide and b"\x00" in data[:65536]:
+        guess = guess_encoding(data) or ""
+        if guess.startswith("utf-16"):
+            raise UserError(
+                f"the file looks like {guess} text without a byte-order mark: set {key}: {guess}",
+                where=source,
+            )
+        raise UserError(
+            "this looks like a binary file (NUL bytes), not text: export the data as CSV, or set "
+            f"{key} if it is UTF-16/UTF-32 without a BOM",
+            where=source,
+        )
     try:
         codecs.lookup(encoding)
     except LookupError:
@@ -144,9 +173,14 @@ def decode_text(data: bytes, encoding: str, source: str, key: str = "data.encodi
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         guess = guess_encoding(data)
-        if guess and codecs.lookup(guess).name not in (
-            codecs.lookup(encoding).name,
-            codecs.lookup(bom or encoding).name,
+        if (
+            guess
+            and not bom
+            and codecs.lookup(guess).name
+            not in (
+                codecs.lookup(encoding).name,
+                codecs.lookup(bom or encoding).name,
+            )
         ):
             raise UserError(
                 f"byte 0x{data[e.start]:02x} is not valid {bom or encoding} text; the file looks "

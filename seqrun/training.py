@@ -120,6 +120,21 @@ def make_encoder(cfg: ExperimentConfig) -> Any:
     return registry.get("encoder", cfg.encoder.type)(cfg.encoder)
 
 
+def load_encoder(cfg: ExperimentConfig, run: Run) -> Any:
+    """The encoder fitted by a run, from its ``preprocessing/`` folder; a one-line UserError
+    naming the folder when its files are missing or corrupt."""
+    encoder = make_encoder(cfg)
+    try:
+        encoder.load(run.preprocessing)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        why = f"{type(e).__name__}: {str(e)[:200]}"
+        raise UserError(
+            f"the run's fitted preprocessing is missing or corrupt ({why})",
+            where=str(run.preprocessing),
+        ) from None
+    return encoder
+
+
 def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
     """Build and compile the model for the data's task."""
     import keras
@@ -462,8 +477,7 @@ def train(
         atomic_write_text(run.path / "model.txt", model_summary(model))
     else:
         run = resume
-        encoder = make_encoder(cfg)
-        encoder.load(run.preprocessing)
+        encoder = load_encoder(cfg, run)
         data.set_encoder(encoder)
         state_path = run.path / "checkpoints" / "state.json"
         try:
@@ -665,8 +679,7 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     cfg = load_run_config(run)
     setup_tf(cfg)
     data = load_data(cfg, (split,))
-    encoder = make_encoder(cfg)
-    encoder.load(run.preprocessing)
+    encoder = load_encoder(cfg, run)
     data.set_encoder(encoder)
     metrics = score(run, cfg, data, split, checkpoint)
     if cfg.tracking.mlflow is not None and run.meta().get("mlflow_run_id"):

@@ -77,6 +77,13 @@ def check_everywhere(cli, tmp_path: Path, config: Path, sets: list[str], *needle
         (["name=a\x00b"], ["name", "not a valid name"]),
         (["name=" + "x" * 300], ["name", "300 characters"]),
         (["name=''"], ["name", "is empty"]),
+        (["seed=true"], ["seed", "not a boolean"]),
+        (["model.units=false"], ["model.units", "not a boolean"]),
+        (["model.head_units=[1000000,1000000]"], ["model.head_units[1]", "memory"]),
+        (["train.loss=categorical_crossentropy"], ["train.loss", "regression loss"]),
+        (["train.loss=crossentropy"], ["train.loss", "unknown loss"]),
+        (["train.monitor=val_accuracy"], ["train.monitor", "regression model"]),
+        (["metrics=nope"], ["metrics", "unknown metrics 'nope'"]),
     ],
 )
 def test_bad_values_fail_before_any_run(cli, tmp_path, sets, needles):
@@ -503,3 +510,44 @@ def test_runs_list_skips_unreadable_meta_with_a_warning(cli, trained, tmp_path):
     assert len(warnings) == 4 and all("meta.json" in w for w in warnings), r.stderr
     r = cli("runs", "list", "--runs-dir", runs, "--json")
     assert {row["id"] for row in json.loads(r.stdout)} == {good.name, odd.name}
+
+
+def test_runs_dir_that_is_a_file(cli, tmp_path):
+    config = write_config(tmp_path, TINY_LADYBUG)
+    blocker = tmp_path / "runs"
+    blocker.write_text("not a folder")
+    one_line_error(cli("train", config, "--runs-dir", blocker), "--runs-dir", str(blocker))
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("payload", "needles"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40, ["zip archive", ".xlsx"]),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, [".xls"]),
+        (b"text\tscore\nabc\x00\x01\x02\x03\x00\t1\n", ["binary file"]),
+        ("text\tscore\nnice film\t1\n".encode("utf-16-le"), ["set data.encoding: utf-16-le"]),
+    ],
+)
+def test_binary_and_bomless_utf16_tables(cli, tmp_path, payload, needles):
+    path = tmp_path / "t.tsv"
+    path.write_bytes(payload)
+    r = cli("train", write_config(tmp_path, table_cfg(path)), "--runs-dir", tmp_path / "runs")
+    one_line_error(r, str(path), *needles)
+    no_run_left(tmp_path / "runs")
+
+
+def test_classes_listed_twice(cli, tmp_path):
+    path = write_table(tmp_path / "t.tsv", "utf-8")
+    raw = table_cfg(path, label_type="names", classes=["a", "a"])
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    one_line_error(r, "data.classes", "twice")
+
+
+def test_corrupt_preprocessing_one_line(cli, trained, tmp_path):
+    run = _copy_run(trained, tmp_path)
+    for f in (run / "preprocessing").iterdir():
+        f.write_text("{broken")
+    meta_before = (run / "meta.json").read_text()
+    one_line_error(cli("evaluate", run, "--split", "dev"), "preprocessing", "corrupt")
+    assert (run / "meta.json").read_text() == meta_before

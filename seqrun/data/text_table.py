@@ -402,6 +402,8 @@ class TextTableAdapter:
         ]
         if d.classes:
             names = list(d.classes)
+            if len(set(names)) != len(names):
+                raise UserError(f"data.classes names a class twice: {names}", where="data.classes")
             index = {c: i for i, c in enumerate(names)}
             for v, n in zip(values, lines, strict=True):
                 if v not in index:
