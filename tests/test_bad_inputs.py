@@ -551,3 +551,9 @@ def test_corrupt_preprocessing_one_line(cli, trained, tmp_path):
     meta_before = (run / "meta.json").read_text()
     one_line_error(cli("evaluate", run, "--split", "dev"), "preprocessing", "corrupt")
     assert (run / "meta.json").read_text() == meta_before
+
+
+def test_several_problems_still_one_line(cli, tmp_path):
+    raw = dict(TINY_LADYBUG, model={"arch": "gru", "unitz": 3, "layerz": 2, "units": -1})
+    line = one_line_error(cli("config", "validate", write_config(tmp_path, raw)), "also")
+    assert "model.unitz" in line and "model.layerz" in line and "model.units" in line
