@@ -100,6 +100,8 @@ def _sizes(cfg: Any) -> list[tuple[str, float, str]]:
     # inputs per step and their key
     enc = getattr(e, "type", "")
     vocab = _given(e, "vocab_size") or (_given(d, "num_words") if d.adapter == "imdb" else None)
+    if vocab:  # the vocabulary keeps at most the distinct training tokens: count 20,000 at most
+        vocab = min(vocab, 20_000)
     vocab_key = "encoder.vocab_size" if _given(e, "vocab_size") else "data.num_words"
     width, width_key = 1, None
     if enc == "embedding" and _given(e, "dim"):
@@ -167,18 +169,27 @@ def _sizes(cfg: Any) -> list[tuple[str, float, str]]:
     return out
 
 
+def _value_at(data: Any, dotted: str) -> Any:
+    for part in dotted.replace("[", ".").replace("]", "").split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
 def check_sizes(cfg: Any) -> tuple[str, str] | None:
     """A size the machine cannot hold (or a tensor dimension past 2**31-1), if any."""
     for key, value in (
         ("train.batch_size", cfg.train.batch_size),
         ("model.units", _given(cfg.model, "units")),
         ("model.layers", _given(cfg.model, "layers")),
-        ("encoder.vocab_size", _given(cfg.encoder, "vocab_size")),
         ("encoder.dim", _given(cfg.encoder, "dim")),
         ("encoder.sequence_len", _given(cfg.encoder, "sequence_len")),
         ("data.sequence_len", _given(cfg.data, "sequence_len")),
         ("data.maxlen", _given(cfg.data, "maxlen")),
-        ("data.num_words", _given(cfg.data, "num_words")),
         ("data.horizon", _given(cfg.data, "horizon")),
     ):
         if value is not None and value > MAX_TENSOR_DIM:
@@ -189,9 +200,16 @@ def check_sizes(cfg: Any) -> tuple[str, str] | None:
     limit = memory_bytes()
     for key, nbytes, what in _sizes(cfg):
         if nbytes > limit:
+            value = _value_at(cfg.to_dict(), key)
+            shown = f"{key} = {value:,}" if isinstance(value, int) else f"{key} = {value}"
             return key, (
-                f"{key} gives {what}, about {_gib(nbytes)} of memory, more than this machine "
-                f"has ({_gib(limit)}); lower {key}"
+                f"{shown} gives {what}, about {_gib(nbytes)} of memory, more than this machine "
+                f"has ({_gib(limit)}); "
+                + (
+                    "raise data.delta_t or lower data.max_t"
+                    if key.startswith("data.delta_t")
+                    else f"lower {key}"
+                )
             )
     return None
 

@@ -557,3 +557,11 @@ def test_several_problems_still_one_line(cli, tmp_path):
     raw = dict(TINY_LADYBUG, model={"arch": "gru", "unitz": 3, "layerz": 2, "units": -1})
     line = one_line_error(cli("config", "validate", write_config(tmp_path, raw)), "also")
     assert "model.unitz" in line and "model.layerz" in line and "model.units" in line
+
+
+def test_size_checks_are_not_too_strict(cli):
+    # the vocabulary keeps at most the distinct training words: a large cap is harmless
+    r = cli("config", "validate", "configs/imdb-gru.yaml", "--set", "data.num_words=1000000000")
+    assert r.exit_code == 0, r.output
+    r = cli("config", "validate", "configs/ladybug-gru.yaml", "--set", "data.delta_t=1e-12")
+    one_line_error(r, "data.delta_t = 1e-12", "raise data.delta_t")
