@@ -16,7 +16,7 @@ HEADLINE = ("accuracy", "f1", "auc", "mae", "rmse", "skill")
 
 
 def _headline(metrics: dict[str, Any] | None) -> dict[str, float]:
-    if not metrics:
+    if not metrics or not isinstance(metrics, dict):
         return {}
     return {k: metrics[k] for k in HEADLINE if isinstance(metrics.get(k), int | float)}
 
@@ -29,7 +29,9 @@ def run_row(run: Run) -> dict[str, Any]:
         "name": run.path.parent.name,
         "id": run.path.name,
         "status": run.status(),
-        "overrides": meta.get("overrides") or [],
+        "overrides": [str(o) for o in meta.get("overrides") or []]
+        if isinstance(meta.get("overrides"), list)
+        else [],
         "started_at": meta.get("started_at"),
         "duration_s": meta.get("duration_s"),
         "epochs": meta.get("epochs_completed"),
@@ -43,11 +45,33 @@ def run_row(run: Run) -> dict[str, Any]:
     return row
 
 
+def meta_problem(run: Run) -> str | None:
+    """Why a run's meta.json cannot be read (None when it reads as a JSON object)."""
+    try:
+        meta = json.loads(run.meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return f"{type(e).__name__}: {e}"
+    if not isinstance(meta, dict):
+        return f"expected a JSON object, found {type(meta).__name__}"
+    return None
+
+
 def list_runs(runs_dir: Path, name: str | None = None, status: str | None = None) -> list[dict]:
-    """Rows for every run under ``runs_dir``, newest first, filtered."""
+    """Rows for every readable run under ``runs_dir``, newest first, filtered.
+
+    A run whose meta.json is unreadable (truncated, corrupt, not an object) is reported in one
+    warning line on stderr and left out.
+    """
     rows = []
     for run in iter_runs(runs_dir):
         if name and run.path.parent.name != name:
+            continue
+        problem = meta_problem(run)
+        if problem:
+            print(
+                f"warning: {run.meta_path}: unreadable meta.json ({problem[:200]}); run skipped",
+                file=sys.stderr,
+            )
             continue
         row = run_row(run)
         if status and row["status"] != status:

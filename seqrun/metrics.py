@@ -39,6 +39,7 @@ class RegressionMetrics:
     """
 
     headline = ("mae", "skill")
+    task_kind = "regression"
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by the data module's ``predictions``."""
@@ -114,6 +115,7 @@ class ClassificationMetrics:
     """
 
     headline = ("accuracy", "f1", "auc")
+    task_kind = "classification"
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by a text data module's ``predictions``."""
@@ -234,6 +236,7 @@ class ForecastMetrics:
     """
 
     headline = ("mae", "skill")
+    task_kind = "regression"
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by the data module's ``predictions``."""

@@ -133,6 +133,21 @@ def make_encoder(cfg: ExperimentConfig) -> Any:
     return registry.get("encoder", cfg.encoder.type)(cfg.encoder)
 
 
+def load_encoder(cfg: ExperimentConfig, run: Run) -> Any:
+    """The encoder fitted by a run, from its ``preprocessing/`` folder; a one-line UserError
+    naming the folder when its files are missing or corrupt."""
+    encoder = make_encoder(cfg)
+    try:
+        encoder.load(run.preprocessing)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        why = f"{type(e).__name__}: {str(e)[:200]}"
+        raise UserError(
+            f"the run's fitted preprocessing is missing or corrupt ({why})",
+            where=str(run.preprocessing),
+        ) from None
+    return encoder
+
+
 def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
     """Build and compile the model for the data's task."""
     import keras
@@ -173,6 +188,22 @@ def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
     except ValueError as e:
         raise UserError(f"cannot compile the model: {e}", where="train.loss") from None
     return model
+
+
+def check_monitor(cfg: ExperimentConfig, task: Any) -> None:
+    """``train.monitor`` must be a dev metric compiled for this task (before any run exists)."""
+    from seqrun.checks import compiled_metrics, monitor_name
+
+    allowed = compiled_metrics(task.kind, task.output_dim == 1)
+    if monitor_name(cfg.train.monitor) not in allowed:
+        what = f"{task.kind} model"
+        if task.kind == "classification":
+            what = f"{max(task.output_dim, 2)}-class model"
+        raise UserError(
+            f"train.monitor '{cfg.train.monitor}' is not a dev metric of this {what}; "
+            f"choose one of: {', '.join(allowed)}",
+            where="train.monitor",
+        )
 
 
 def monitor_key(cfg: ExperimentConfig) -> tuple[str, str]:
@@ -304,6 +335,43 @@ def _save_model(model: Any, path: Path) -> None:
         raise RunFailure(f"cannot write checkpoint {path}: {e}") from None
 
 
+def load_checkpoint(path: Path, compile: bool = False) -> Any:
+    """Load a ``.keras`` checkpoint; a one-line UserError naming the file when it is absent,
+    truncated or corrupt (the run's files and status are left as they are)."""
+    import zipfile
+
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError("checkpoint file not found", where=str(path))
+    why = None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+            names = set(archive.namelist())
+        if broken is not None:
+            why = f"its member {broken} is corrupt"
+        elif "config.json" not in names:
+            why = "it holds no model (no config.json inside)"
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        why = f"it is not a complete .keras archive ({str(e) or type(e).__name__})"
+    if why is None:
+        try:
+            return keras.saving.load_model(path, compile=compile)
+        except Exception as e:  # a damaged member that the CRC check did not catch
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            why = f"Keras cannot load it ({type(e).__name__}: {first})"
+    hint = (
+        "use the other checkpoint (--checkpoint best|last)"
+        if path.stem in ("best", "last")
+        else "start the run again"
+    )
+    raise UserError(
+        f"checkpoint {path.name} is truncated or corrupt: {why}; {hint}", where=str(path)
+    )
+
+
 def model_summary(model: Any, line_length: int = 100) -> str:
     """The Keras model summary (layers, output shapes, parameters, connections) as plain text,
     every column kept whatever the terminal's width."""
@@ -386,8 +454,6 @@ def train(
     """
     import contextlib
 
-    import keras
-
     from seqrun import leakage, tracking
     from seqrun.data.base import kfold_of
 
@@ -410,6 +476,7 @@ def train(
         data.fit_encoder(encoder)
         with scope:
             model = build_model(cfg, data, encoder)
+        check_monitor(cfg, data.task)
         run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
         state: dict[str, Any] = {
             "epoch": 0,
@@ -434,13 +501,26 @@ def train(
         atomic_write_text(run.path / "model.txt", model_summary(model))
     else:
         run = resume
-        encoder = make_encoder(cfg)
-        encoder.load(run.preprocessing)
+        encoder = load_encoder(cfg, run)
         data.set_encoder(encoder)
-        state = read_json(run.path / "checkpoints" / "state.json")
-        ckpt = run.path / "checkpoints" / state.get("checkpoint", "last.keras")
+        state_path = run.path / "checkpoints" / "state.json"
+        try:
+            state = read_json(state_path)
+        except (OSError, ValueError) as e:
+            raise UserError(
+                f"the resume state is unreadable ({e}); the run cannot be resumed, start it "
+                "again with seqrun train CONFIG",
+                where=str(state_path),
+            ) from None
+        if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
+            raise UserError(
+                "the resume state is missing or incomplete; the run cannot be resumed, start "
+                "it again with seqrun train CONFIG",
+                where=str(state_path),
+            )
+        ckpt = run.path / "checkpoints" / str(state.get("checkpoint", "last.keras"))
         with scope:
-            model = keras.saving.load_model(ckpt, compile=True)
+            model = load_checkpoint(ckpt, compile=True)
         restore_seed_states(model, state.get("seed_states", {}))
         resumes = run.meta().get("resumes", [])
         run.update_meta(
@@ -557,14 +637,13 @@ def _fit_and_score(
 
 def score(run: Run, cfg: ExperimentConfig, data: Any, split: str, checkpoint: str) -> dict:
     """Score a saved checkpoint on one split; writes metrics/<split>.json and plots."""
-    import keras
 
     path = run.checkpoint(checkpoint)
     if not path.is_file():
         raise UserError(
             f"the run has no {checkpoint} checkpoint (status: {run.status()})", where=str(path)
         )
-    model = keras.saving.load_model(path, compile=False)
+    model = load_checkpoint(path, compile=False)
     preds = data.predictions(model, split)
     metric_set = registry.get("metrics", cfg.metrics)()
     metrics = metric_set.compute(preds)
@@ -626,8 +705,7 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     cfg = load_run_config(run)
     setup_tf(cfg)
     data = load_data(cfg, (split,))
-    encoder = make_encoder(cfg)
-    encoder.load(run.preprocessing)
+    encoder = load_encoder(cfg, run)
     data.set_encoder(encoder)
     metrics = score(run, cfg, data, split, checkpoint)
     if cfg.tracking.mlflow is not None and run.meta().get("mlflow_run_id"):

@@ -377,6 +377,28 @@ def time_feature_columns(times: np.ndarray, kinds: list[str]) -> tuple[list[str]
     return names, np.stack(cols, axis=1).astype(np.float32)
 
 
+def check_columns(values: np.ndarray, features: list[str], targets: list[str], source: str) -> None:
+    """A constant target is a UserError; a column that mixes units (two separate levels of
+    values, e.g. kelvin and °C) is a warning."""
+    from seqrun.data.quality import mixed_units
+    from seqrun.text import warn
+
+    for j, name in enumerate(features):
+        col = values[:, j]
+        if name in targets and len(col) and float(np.nanmax(col)) == float(np.nanmin(col)):
+            raise UserError(
+                f"target column '{name}' of {source} is constant ({float(col[0]):g} in all "
+                f"{len(col):,} rows): there is nothing to forecast; choose other data.targets",
+                where="data.targets",
+            )
+        mix = mixed_units(col)
+        if mix:
+            warn(
+                f"column '{name}' of {source} seems to mix units or scales: {mix}; convert it "
+                "to one unit (e.g. kelvin and °C, Pa and hPa) or drop it from data.features"
+            )
+
+
 # ----------------------------------------------------------------------------- adapter base
 
 
@@ -505,6 +527,7 @@ class ForecastAdapter:
         cleaned = clean(
             raw.times, table, d.freq, d.interpolate.method, d.interpolate.max_gap, split_starts
         )
+        check_columns(cleaned.values, features, targets, raw.report.get("source", "the file"))
         known, extra = time_feature_columns(cleaned.times, list(d.time_features))
         values = np.concatenate([cleaned.values, extra], axis=1) if known else cleaned.values
         names = columns + known

@@ -32,7 +32,7 @@ from pydantic import Field
 from seqrun.config import DataConfig
 from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
 from seqrun.errors import UserError
-from seqrun.text import Vocabulary, decode_bytes, warn
+from seqrun.text import Vocabulary, decode_bytes, guess_encoding, warn
 
 CLASS_NAMES = ["negative", "positive"]
 
@@ -85,7 +85,11 @@ class ImdbConfig(DataConfig):
         ge=2,
         description="Keep only the first N reviews of each half after the shuffle (quick runs).",
     )
-    encoding: str = Field("utf-8", description="Text encoding of aclImdb review files.")
+    encoding: str = Field(
+        "utf-8",
+        description="Text encoding of aclImdb review files (a BOM selects UTF-8/UTF-16 by "
+        "itself); files that look like another encoding are an error naming it.",
+    )
     report_errors: int = Field(
         20, ge=0, description="Most confident mistakes written to errors.jsonl per scored split."
     )
@@ -364,6 +368,7 @@ class ImdbAdapter:
         perm_train, perm_test = keras_shuffle(len(files["train"]), len(files["test"]), d.seed)
         halves = {}
         bad_total, bad_files = 0, 0
+        first_bad: Path | None = None
         for half, perm in (("train", perm_train), ("test", perm_test)):
             if half not in want:
                 continue
@@ -376,6 +381,7 @@ class ImdbAdapter:
                 if bad:
                     bad_total += bad
                     bad_files += 1
+                    first_bad = first_bad or f
                 texts.append(text)
                 labels.append(label)
                 names.append(f"{half}/{f.parent.name}/{f.name}")
@@ -386,9 +392,17 @@ class ImdbAdapter:
                 labels=np.asarray(labels, dtype=np.int64), texts=texts, row_ids=names
             )
         if bad_total:
+            guess = guess_encoding(first_bad.read_bytes()) if first_bad else None
+            if guess and guess != d.encoding:
+                raise UserError(
+                    f"{bad_files} review file(s) are not valid {d.encoding} text; they look "
+                    f"like {guess}: set data.encoding: {guess}",
+                    where=str(first_bad),
+                )
             warn(
                 f"{root}: {bad_total} undecodable byte(s) (not {d.encoding}) in {bad_files} "
-                "review file(s) replaced by U+FFFD"
+                f"review file(s) replaced by U+FFFD (the first in {first_bad}); if the files "
+                "have another encoding, set data.encoding"
             )
         return halves
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from seqrun.data.base import SplitFractions
 from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
 from seqrun.errors import UserError, did_you_mean
 from seqrun.samples import sample_path
-from seqrun.text import decode_bytes, warn
+from seqrun.text import decode_text, warn
 
 # the keys each bundled sample (seqrun.samples) brings; the config may still override them
 SAMPLES: dict[str, dict[str, Any]] = {
@@ -73,7 +74,10 @@ class TextTableConfig(DataConfig):
         "auto", description="File format; 'auto' goes by the extension (.csv, .tsv/.tab, .jsonl)."
     )
     encoding: str = Field(
-        "utf-8", description="Text encoding; undecodable bytes are replaced, counted and warned."
+        "utf-8",
+        description="Text encoding (a BOM selects UTF-8/UTF-16 by itself); a file that looks "
+        "like another encoding (cp1252, mac_roman) is an error naming it, stray undecodable "
+        "bytes are replaced, counted and warned.",
     )
     text_column: str = Field("text", description="Column holding the texts.")
     label_column: str = Field("label", description="Column holding the labels (names or scores).")
@@ -128,7 +132,9 @@ def read_table(
     """Columns, rows (dicts) and the line number of each row of a CSV/TSV/JSONL file (or its
     gzip-compressed ``.gz``).
 
-    Undecodable bytes are replaced by U+FFFD, counted and reported in one warning line.
+    A BOM selects UTF-8/UTF-16 by itself; a file in another encoding than ``encoding`` is an
+    error naming data.encoding and the likely one; stray undecodable bytes are replaced by
+    U+FFFD, counted and reported in one warning line.
     """
     p = Path(path).expanduser()
     if not p.is_file():
@@ -146,13 +152,7 @@ def read_table(
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:
             raise UserError(f"not a readable gzip file ({e})", where=str(path)) from None
-    text, bad = decode_bytes(raw, encoding)
-    if bad:
-        line = text.count("\n", 0, text.find("\ufffd")) + 1
-        warn(
-            f"{path}: {bad} undecodable byte(s) (not {encoding}) replaced by U+FFFD, "
-            f"the first on line {line}"
-        )
+    text = decode_text(raw, encoding, str(path))
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     if fmt == "jsonl":
@@ -212,15 +212,41 @@ def column_error(path: str, key: str, name: str, columns: list[str]) -> UserErro
     )
 
 
+MAX_CLASSES = 1000
+"""Most classes a label column may hold (more is almost always the wrong column)."""
+
+
+def check_class_count(d: Any, classes: int, rows: int, numeric: bool) -> None:
+    """A label column with more classes than a classifier can learn from is a UserError."""
+    few = classes > 20 and classes > rows / 2  # fewer than two rows per class on average
+    if classes <= MAX_CLASSES and not few:
+        return
+    fix = (
+        "its values are numbers: set data.label_type: score and data.threshold to split them "
+        "into two classes"
+        if numeric
+        else "check data.label_column (is it a text or id column?)"
+    )
+    why = f"more than {MAX_CLASSES:,}" if classes > MAX_CLASSES else "fewer than 2 rows per class"
+    raise UserError(
+        f"the label column '{d.label_column}' has {classes:,} distinct values in {rows:,} rows "
+        f"({why}): too many classes; {fix}",
+        where="data.label_column",
+    )
+
+
 def _number(value: Any) -> float | None:
+    """A label as a finite number, or None (texts, empty cells, nan, inf)."""
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        return None
+        x = float(value)
+    else:
+        try:
+            x = float(str(value).strip())
+        except ValueError:
+            return None
+    return x if math.isfinite(x) else None
 
 
 def split_indices(
@@ -382,6 +408,16 @@ class TextTableAdapter:
         kind = d.label_type
         if kind == "auto":
             numeric = all(x is not None for x in numbers)
+            odd = [i for i, x in enumerate(numbers) if x is None]
+            if odd and len(odd) <= 0.1 * len(numbers):  # a score column with a few non-numbers
+                i = odd[0]
+                raise UserError(
+                    f"label {raw[i]!r} in column '{d.label_column}' is not a number, while "
+                    f"{len(numbers) - len(odd):,} of {len(numbers):,} labels are "
+                    f"({len(odd)} such row(s)); fix or remove those rows, or set "
+                    "data.label_type: names if each value is a class name",
+                    where=f"{d.path}:{lines[i]}",
+                )
             kind = "score" if numeric and not set(numbers) <= {0.0, 1.0} else "names"
         if kind == "score":
             for x, v, n in zip(numbers, raw, lines, strict=True):
@@ -412,6 +448,8 @@ class TextTableAdapter:
         ]
         if d.classes:
             names = list(d.classes)
+            if len(set(names)) != len(names):
+                raise UserError(f"data.classes names a class twice: {names}", where="data.classes")
             index = {c: i for i, c in enumerate(names)}
             for v, n in zip(values, lines, strict=True):
                 if v not in index:
@@ -422,6 +460,7 @@ class TextTableAdapter:
         else:
             names = sorted(set(values))
             index = {c: i for i, c in enumerate(names)}
+            check_class_count(d, len(names), len(values), numeric=None not in numbers)
         return np.asarray([index[v] for v in values], dtype=np.int64), names, None
 
     def _column_split(self, values: list[str]) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ offline: ``sample: nyc-weather-2013`` is the hourly 2013 New York airports obser
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,7 @@ from pydantic import Field, model_validator
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.errors import UserError, did_you_mean
 from seqrun.samples import sample_path
+from seqrun.text import decode_text
 
 # the defaults each bundled sample (seqrun.samples) brings to this adapter
 SAMPLES: dict[str, dict] = {
@@ -62,6 +64,11 @@ class TimeseriesCsvConfig(ForecastConfig):
         description="Keep the rows of one series of a file holding several, e.g. {origin: EWR}.",
     )
     separator: str = Field(",", description="Field separator of the CSV.")
+    encoding: str = Field(
+        "utf-8",
+        description="Text encoding of the CSV (a BOM selects UTF-8/UTF-16 by itself); a file "
+        "that looks like another encoding (cp1252, mac_roman) is an error naming it.",
+    )
     units: dict[str, str] = Field(
         default_factory=dict,
         description="Unit of each column, for reports (e.g. {temp: '°F'}); a sample brings "
@@ -94,9 +101,19 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         where = "data.sample" if d.sample else "data.path"
         if not path.is_file():
             raise UserError(f"CSV file not found: {path}", where=where)
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":  # gzip, whatever the file's name
+            import gzip
+            import zlib
+
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError, zlib.error) as e:
+                raise UserError(f"cannot read the gzip file ({e})", where=str(path)) from None
+        text = decode_text(raw, d.encoding, str(path))
         try:
-            df = pd.read_csv(path, sep=d.separator, encoding="utf-8-sig")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            df = pd.read_csv(io.StringIO(text), sep=d.separator)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise UserError(f"cannot read the CSV ({msg})", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
