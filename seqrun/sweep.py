@@ -87,19 +87,29 @@ class SweepSpec(Section):
     @field_validator("random")
     @classmethod
     def _distributions(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for key, dist in v.items():
-            if len(dist) != 1 or next(iter(dist)) not in DISTRIBUTIONS:
-                raise ValueError(
-                    f"random '{key}' must be one of {{{'|'.join(DISTRIBUTIONS)}: ...}}, got {dist}"
-                )
-            kind, arg = next(iter(dist.items()))
-            if kind != "choice" and not (isinstance(arg, list) and len(arg) == 2):
-                raise ValueError(f"random '{key}': {kind} takes [low, high], got {arg}")
-            if kind == "loguniform" and min(arg) <= 0:
-                raise ValueError(f"random '{key}': loguniform bounds must be > 0")
-            if kind == "choice" and not (isinstance(arg, list) and arg):
-                raise ValueError(f"random '{key}': choice takes a non-empty list")
-        return v
+        return check_distributions(v, "random")
+
+
+def check_distributions(v: dict[str, dict[str, Any]], section: str) -> dict[str, dict[str, Any]]:
+    """Check ``{key: {uniform|loguniform|int: [low, high]} | {choice: [...]}}``; ValueError."""
+    for key, dist in v.items():
+        if not isinstance(dist, dict) or len(dist) != 1 or next(iter(dist)) not in DISTRIBUTIONS:
+            raise ValueError(
+                f"{section} '{key}' must be one of {{{'|'.join(DISTRIBUTIONS)}: ...}}, got {dist}"
+            )
+        kind, arg = next(iter(dist.items()))
+        if kind != "choice":
+            if not (isinstance(arg, list) and len(arg) == 2):
+                raise ValueError(f"{section} '{key}': {kind} takes [low, high], got {arg}")
+            if not all(isinstance(a, int | float) and not isinstance(a, bool) for a in arg):
+                raise ValueError(f"{section} '{key}': {kind} bounds must be numbers, got {arg}")
+            if arg[0] > arg[1]:
+                raise ValueError(f"{section} '{key}': low {arg[0]} > high {arg[1]}")
+        if kind == "loguniform" and min(arg) <= 0:
+            raise ValueError(f"{section} '{key}': loguniform bounds must be > 0")
+        if kind == "choice" and not (isinstance(arg, list) and arg):
+            raise ValueError(f"{section} '{key}': choice takes a non-empty list")
+    return v
 
 
 def format_value(value: Any) -> str:
