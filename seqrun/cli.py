@@ -783,16 +783,25 @@ def runs_compare(
 @app.command("report")
 @handle_errors
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory (or name/id).")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run directory (or name/id), or a study directory.")
+    ],
     open_: Annotated[bool, typer.Option("--open", help="Open it in a web browser.")] = False,
     runs_dir: RunsDirOpt = None,
 ) -> None:
-    """Write one self-contained report.html into the run (config, data, curves, metrics)."""
+    """Write one self-contained report.html into the run (config, data, curves, metrics);
+    for a study directory (runs/_studies/NAME), the study's report and best.yaml."""
     from seqrun.report import write_report
     from seqrun.runs import resolve_run
 
-    run = resolve_run(run_dir, runs_dir)
-    path = write_report(run, _describe_brief(run))
+    if (run_dir / "study.json").is_file():
+        from seqrun import tune as tuning
+
+        st, study = tuning.study_from_dir(run_dir)
+        path = tuning.write_report(st, study)
+    else:
+        run = resolve_run(run_dir, runs_dir)
+        path = write_report(run, _describe_brief(run))
     if open_:
         import webbrowser
 

@@ -40,7 +40,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator
 
 from seqrun.config import Section, config_key, load_config
-from seqrun.errors import RunFailure, SeqrunError, UserError
+from seqrun.errors import RunFailure, SeqrunError, UserError, did_you_mean
 from seqrun.runs import Run, create_run, now_iso, read_json, write_json
 from seqrun.sweep import TrialResources, check_distributions, format_value
 
@@ -151,12 +151,25 @@ def _grid_values(dist: dict[str, Any]) -> list[Any] | None:
 
 
 def _corners(space: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Points that put every value of every key in a config once (choices) or the bounds."""
+    """Points that put every choice of every key in a config once, or the bounds and a point
+    inside them (the others at their first value), to validate the space before any trial."""
     first = {k: (_grid_values(d) or next(iter(d.values())))[0] for k, d in space.items()}
     points = [first]
     for key, dist in space.items():
         kind, arg = next(iter(dist.items()))
-        for value in arg if kind == "choice" else [arg[0], arg[1]]:
+        if kind == "choice":
+            values = list(arg)
+        elif kind == "int":
+            values = [arg[0], arg[1]]
+        else:  # the bounds and a point inside (a float even between integers)
+            lo, hi = float(arg[0]), float(arg[1])
+            inside = (
+                math.exp(math.log(lo) + 0.37 * (math.log(hi) - math.log(lo)))
+                if kind == "loguniform"
+                else lo + 0.37 * (hi - lo)
+            )
+            values = [lo, hi, inside]
+        for value in values:
             if kind == "int":
                 value = int(value)
             if value != first[key]:
@@ -197,8 +210,11 @@ class Study:
         except ValidationError as err:
             e = err.errors(include_url=False)[0]
             key = ".".join(str(p) for p in e["loc"])
+            if e["type"] == "extra_forbidden":
+                hint = did_you_mean(str(e["loc"][-1]), StudySpec.model_fields)
+                raise UserError(f"unknown key '{key}'{hint}", where=str(path)) from None
             msg = e["msg"].removeprefix("Value error, ")
-            raise UserError(f"{msg} at '{key}'", where=str(path)) from None
+            raise UserError(f"{msg[:1].lower()}{msg[1:]} at '{key}'", where=str(path)) from None
         self.base = (self.path.parent / self.spec.base).resolve()
         self.runs_dir = Path(runs_dir)
         self.name = check_name(self.spec.name or self.path.stem, f"{path}: name")
@@ -228,7 +244,9 @@ class Study:
                     "is continuous",
                     where=f"{path}: space",
                 )
-        self.storage_url = parse_storage(storage) if storage else str(self.dir / "journal.log")
+        self.storage_url = (
+            parse_storage(storage) if storage else str((self.dir / "journal.log").resolve())
+        )
         self.make_sampler(self.spec.seed)  # bad sampler/pruner options are errors now
         self.make_pruner()
 
