@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import random
 import re
 import socket
 import sys
@@ -341,19 +342,24 @@ class Study:
         """Create or load the Optuna study; refuse one made from another space or base."""
         import optuna
 
-        with _quiet_optuna():
+        for attempt in range(6):
             try:
-                study = optuna.create_study(
-                    study_name=self.name,
-                    storage=self.storage(),
-                    sampler=self.make_sampler(self.spec.seed),
-                    pruner=self.make_pruner(),
-                    direction=self.direction,
-                    load_if_exists=True,
-                )
+                with _quiet_optuna():
+                    study = optuna.create_study(
+                        study_name=self.name,
+                        storage=self.storage(),
+                        sampler=self.make_sampler(self.spec.seed),
+                        pruner=self.make_pruner(),
+                        direction=self.direction,
+                        load_if_exists=True,
+                    )
+                break
             except ValueError as e:  # e.g. the stored study has another direction
                 raise UserError(f"cannot open the study: {e}", where=self.storage_url) from None
             except Exception as e:  # no database server, bad URL, driver missing
+                if attempt < 5 and type(e).__name__ in ("IntegrityError", "OperationalError"):
+                    time.sleep(0.5 + random.random())  # another process is creating the schema
+                    continue
                 raise UserError(
                     f"cannot open the storage: {type(e).__name__}: {e}", where="--storage"
                 ) from None

@@ -186,11 +186,12 @@ def test_kill_9_then_rerun_finishes_without_losing_trials(cli, tmp_path):
             raise AssertionError(proc.stderr.read().decode())
         if not Path(journal).is_file():
             return False
-        states = [t.state.name for t in _load(journal).get_trials()]
-        return "COMPLETE" in states and "RUNNING" in states
+        trials = _load(journal).get_trials()
+        training = [t for t in trials if t.state.name == "RUNNING" and "run_dir" in t.user_attrs]
+        return any(t.state.name == "COMPLETE" for t in trials) and bool(training)
 
     try:
-        _wait_for(one_done_one_running, 240, "a complete trial and a running one")
+        _wait_for(one_done_one_running, 240, "a complete trial and one training")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.communicate()
@@ -213,7 +214,7 @@ def test_kill_9_then_rerun_finishes_without_losing_trials(cli, tmp_path):
 
 
 def test_two_processes_on_one_storage_make_distinct_trials(tmp_path):
-    study = _study(tmp_path, trials=4, pruner="none", sampler="tpe")
+    study = _study(tmp_path, trials=4, pruner="none", sampler="tpe", set=["train.epochs=1"])
     runs = tmp_path / "runs"
     url = f"sqlite:///{tmp_path / 'study.db'}"
     cmd = [sys.executable, "-m", "seqrun", "tune", str(study), "--runs-dir", str(runs)]
