@@ -81,6 +81,16 @@ def test_bad_study_files_exit_2_before_any_trial(cli, tmp_path, change, message)
     assert not runs.exists()  # no study directory, no run directory
 
 
+def test_tune_help_and_a_bad_study_import_neither_tensorflow_nor_optuna_at_start(tmp_path):
+    from tests.test_cli_fast import _modules_after
+
+    mods = _modules_after(["tune", "--help"])
+    assert not {"tensorflow", "keras", "optuna", "plotly"} & mods
+    bad = _study(tmp_path, space={})
+    mods = _modules_after(["tune", str(bad), "--runs-dir", str(tmp_path / "runs")])
+    assert "tensorflow" not in mods and "keras" not in mods
+
+
 def test_direction_is_declared_by_the_metric_set():
     from seqrun.metrics import ClassificationMetrics, ForecastMetrics, RegressionMetrics, direction
 
