@@ -516,12 +516,17 @@ def run_trial(st: Study, study: Any, trial: Any, quiet: bool = True) -> Outcome:
             make_run=make_run,
             on_epoch=on_epoch,
         )
-    except training.Interrupted:
+    except training.Interrupted:  # Ctrl-C / SIGTERM: the run is marked interrupted
+        trial.set_user_attr("error", "interrupted")
         study.tell(trial, state=TrialState.FAIL)
-        raise
+        raise KeyboardInterrupt from None
     except (SeqrunError, Exception) as e:
         out.error = str(e) if isinstance(e, SeqrunError) else f"{type(e).__name__}: {e}"
         trial.set_user_attr("error", out.error)
+        if os.environ.get("SEQRUN_DEBUG"):
+            import traceback
+
+            trial.set_user_attr("traceback", traceback.format_exc())
         study.tell(trial, state=TrialState.FAIL)
         out.state = "FAIL"
     else:
