@@ -469,7 +469,9 @@ def train(
     finally:
         if tracker is not None:
             with contextlib.suppress(Exception):  # a tracker never changes a run's outcome
-                tracker.finish(status, result["metrics"] if status == "completed" else None)
+                tracker.finish(
+                    status, result["metrics"] if status in ("completed", "pruned") else None
+                )
     return result
 
 

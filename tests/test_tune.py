@@ -91,6 +91,15 @@ def test_tune_help_and_a_bad_study_import_neither_tensorflow_nor_optuna_at_start
     assert "tensorflow" not in mods and "keras" not in mods
 
 
+@pytest.mark.parametrize("name", ["../out", "/tmp/abs", "a/b", ".hidden"])
+def test_experiment_names_that_would_leave_the_runs_dir_are_refused(cli, tmp_path, name):
+    study = _study(tmp_path)
+    write_config(tmp_path, {**TINY_LADYBUG, "name": name})
+    r = cli("tune", study, "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 2 and "name" in r.stderr and r.stderr.count("\n") == 1, r.output
+    assert not (tmp_path / "runs").exists()
+
+
 def test_direction_is_declared_by_the_metric_set():
     from seqrun.metrics import ClassificationMetrics, ForecastMetrics, RegressionMetrics, direction
 
@@ -165,6 +174,9 @@ def test_study_prunes_reports_json_and_writes_report(cli, tmp_path):
     best_yaml = report.parent / "best.yaml"
     best_meta = json.loads((best_run / "meta.json").read_text())
     assert config_key(load_config(best_yaml)) == best_meta["config_key"]
+
+    r = cli("report", report.parent)  # `seqrun report` on the study directory
+    assert r.exit_code == 0 and r.stdout.strip() == str(report), r.output
 
     # rerunning the finished study trains nothing more
     r = cli("tune", study, "--runs-dir", runs, "--json")
@@ -248,3 +260,26 @@ def test_two_processes_on_one_storage_make_distinct_trials(tmp_path):
         assert meta["trial"] == t.number and meta["status"] == "completed"
     finals = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outs]
     assert all(f["storage"] == url for f in finals)
+
+
+def test_worker_command_reaches_the_same_study(tmp_path):
+    from seqrun.tune import Study, WorkerPool
+
+    runs = tmp_path / "runs"
+    st = Study(_study(tmp_path), runs, ["train.batch_size=32"], None)
+    pool = WorkerPool(st, 2, 6, None)
+    cmd = pool.command(pool.trials[1], runs_dir_flag=True)
+    assert cmd[:4] == ["seqrun", "tune", str(st.path.resolve()), "--worker"]
+    assert cmd[cmd.index("--storage") + 1] == st.storage_url  # one shared storage
+    assert cmd[cmd.index("--set") + 1] == "train.batch_size=32"
+    assert cmd[cmd.index("--trials") + 1] == "6"
+    assert len(pool.trials) == 2
+
+
+def test_ray_executor_runs_worker_tasks(cli, tmp_path):
+    pytest.importorskip("ray")
+    study = _study(tmp_path, trials=2, pruner="none", set=["train.epochs=1"])
+    runs = tmp_path / "runs"
+    r = cli("tune", study, "--runs-dir", runs, "--executor", "ray", "--workers", "2", "--json")
+    assert r.exit_code == 0, r.output
+    assert last_json(r.stdout)["counts"].get("complete", 0) >= 2
