@@ -511,7 +511,7 @@ def _fit_and_score(
     steps = train_w.steps(t.batch_size)
     first = state["epoch"]
     progress = make_progress_callback(t.epochs, steps, first_epoch=first, quiet=quiet)
-    if first < t.epochs and not state.get("stopped_early") and not state.get("pruned"):
+    if first < t.epochs and not state.get("stopped_early"):
         train_ds = train_w.training_dataset(t.batch_size, cfg.seed, first, t.epochs, t.shuffle)
         try:
             model.fit(

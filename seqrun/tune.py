@@ -224,6 +224,14 @@ class Study:
         self.extra_set = list(extra_set or [])
         self.cfg = load_config(self.base, self.common)
         check_name(self.cfg.name, f"{self.base}: name")
+        from seqrun.data.base import kfold_of
+
+        if kfold_of(self.cfg) and self.cfg.data.split.fold is None:
+            raise UserError(
+                "a study tunes on the dev split, not on cross-validation folds; remove "
+                "data.split.kfold (or pick one fold with data.split.fold)",
+                where=str(self.base),
+            )
         for point in _corners(self.spec.space):
             try:
                 load_config(self.base, [*self.common, *_overrides(point)])
@@ -295,6 +303,8 @@ class Study:
                     where=f"{self.path}: sampler",
                 ) from None
         cls = getattr(optuna.samplers, SAMPLERS[self.sampler_kind])
+        if self.sampler_kind == "grid":
+            cls = _grid_sampler_class()
         try:
             with _quiet_optuna():
                 return cls(**kwargs)
@@ -391,6 +401,18 @@ class Study:
         return study
 
 
+def _grid_sampler_class() -> type:
+    """Optuna's GridSampler without its ``study.stop()`` once the grid is covered (which only
+    works inside ``study.optimize``); the trial budget, capped at the grid's size, stops us."""
+    import optuna
+
+    class GridSampler(optuna.samplers.GridSampler):
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            """Nothing: the budget ends the study."""
+
+    return GridSampler
+
+
 def _jsonish(obj: Any) -> Any:
     import json
 
@@ -399,12 +421,12 @@ def _jsonish(obj: Any) -> Any:
 
 @contextlib.contextmanager
 def _quiet_optuna():
-    """Silence Optuna's info logs and experimental-feature warnings."""
+    """Silence Optuna's logs (seqrun prints each trial) and experimental-feature warnings."""
     import warnings
 
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # seqrun reports trials itself
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         yield

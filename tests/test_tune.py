@@ -283,3 +283,20 @@ def test_ray_executor_runs_worker_tasks(cli, tmp_path):
     r = cli("tune", study, "--runs-dir", runs, "--executor", "ray", "--workers", "2", "--json")
     assert r.exit_code == 0, r.output
     assert last_json(r.stdout)["counts"].get("complete", 0) >= 2
+
+
+def test_grid_sampler_covers_the_grid_once_and_stops(cli, tmp_path):
+    study = _study(
+        tmp_path,
+        space={"model.units": {"choice": [4, 6]}},
+        sampler="grid",
+        pruner="none",
+        trials=5,
+        set=["train.epochs=1"],
+    )
+    runs = tmp_path / "runs"
+    r = cli("tune", study, "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    assert last_json(r.stdout)["counts"] == {"complete": 2}  # the budget is capped at the grid
+    trials = _load(_journal(runs)).get_trials()
+    assert sorted(t.params["model.units"] for t in trials) == [4, 6]
