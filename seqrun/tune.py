@@ -465,9 +465,9 @@ def fail_stale(study: Any) -> list[int]:
             study.tell(t.number, state=TrialState.FAIL)
             failed.append(t.number)
         run_dir = t.user_attrs.get("run_dir")
-        if run_dir and (Path(run_dir) / "meta.json").is_file():
+        if run_dir and Path(run_dir).is_dir():  # killed before or after its meta.json
             run = Run(Path(run_dir))
-            if run.meta().get("status") == "running":
+            if run.meta().get("status", "running") == "running":
                 run.update_meta(
                     status="failed", ended_at=now_iso(), error="its tune process was killed"
                 )
