@@ -615,7 +615,10 @@ def run_worker(
                 f"{failures} trials failed in this process; the last: {last_error} "
                 "(see `seqrun runs list --status failed`)"
             )
-        study.sampler = st.make_sampler(st.spec.seed + len(all_trials))
+        # a seed per trial, so that processes sharing the study draw different points (the
+        # grid sampler keeps one seed: it numbers its shuffled grid with it)
+        seed = st.spec.seed + (0 if st.sampler_kind == "grid" else len(all_trials))
+        study.sampler = st.make_sampler(seed)
         with _quiet_optuna():
             trial = study.ask(distributions)
         trial.set_user_attr("pid", os.getpid())
