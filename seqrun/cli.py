@@ -514,6 +514,126 @@ def _run_index(sw: Any, index: int, quiet: bool) -> Any:
     return t
 
 
+# ----------------------------------------------------------------------------- tune
+
+
+@app.command()
+@handle_errors
+def tune(
+    study_file: Annotated[
+        Path, typer.Argument(help="Study YAML file (base:, space:, trials:, sampler:, pruner:).")
+    ],
+    set_: SetOpt = None,
+    runs_dir: RunsDirOpt = None,
+    trials: Annotated[
+        int | None,
+        typer.Option("--trials", min=1, help="Finished (complete + pruned) trials wanted."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0, help="Seconds after which no new trial starts."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, help="Parallel worker processes.")
+    ] = 1,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            "--storage",
+            help="Optuna RDB URL (sqlite:///f.db, postgresql://...) or journal file; "
+            "default: <runs>/_studies/<name>/journal.log.",
+        ),
+    ] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="local (processes) or ray (extra 'ray').")
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Ray cluster: auto or ray://host:port (default: local)."),
+    ] = None,
+    report_: Annotated[
+        bool,
+        typer.Option("--report", help="Write the study's report.html and best.yaml, no training."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-trial lines.")] = False,
+    worker: Annotated[bool, typer.Option("--worker", hidden=True)] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search a config space with Optuna, pruning bad trials after any epoch; rerun to continue."""
+    from seqrun import tune as tuning
+
+    if executor not in ("local", "ray"):
+        raise UserError(f"unknown executor '{executor}'; use local or ray", where="--executor")
+    if executor == "ray":
+        from seqrun.tracking import require
+
+        require("ray", "ray", "--executor ray")
+    if worker:
+        tuning._death_signal()
+    st = tuning.Study(study_file, _runs_dir(runs_dir), set_, storage)
+    if report_:
+        study = st.open()
+        path = tuning.write_report(st, study)
+        info = {**tuning.summary(st, study), "report": str(path)}
+        if as_json:
+            _print_json(info)
+        else:
+            typer.echo(str(path))
+        return
+
+    def event(o: Any) -> None:
+        if quiet or as_json or worker:
+            return
+        params = " ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in o.params.items()
+        )
+        if o.state == "FAIL":
+            typer.echo(f"trial {o.number}: FAILED: {o.error}  {params}", err=True)
+            return
+        value = "" if o.value is None else f" dev_{st.monitor}={o.value:.4g}"
+        typer.echo(
+            f"trial {o.number}: {o.state.lower()} after {o.epochs} epoch{'s' * (o.epochs != 1)}"
+            f"{value}  {params}  "
+            f"{o.run_dir}",
+            err=True,
+        )
+
+    try:
+        if workers > 1 or executor == "ray":
+            results = tuning.run_workers(
+                st, workers, trials, timeout, executor, address, on_event=event
+            )
+            broken = [t for t in results if t.status not in ("completed", "skipped")]
+            if broken:
+                raise typer.Exit(_worker_failed(broken))
+            study = st.open()
+        else:
+            study = tuning.run_worker(st, trials, timeout, on_event=event)
+    except KeyboardInterrupt:
+        _err("tune interrupted; rerun the same command to continue the study")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    info = tuning.summary(st, study)
+    if as_json:
+        _print_json(info)
+        return
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(info["counts"].items()))
+    typer.echo(f"study {st.name}: {counts}; {info['epochs']} epochs trained", err=True)
+    if info["best_trial"] is not None:
+        typer.echo(
+            f"best: trial {info['best_trial']} {info['monitor']}={info['best_value']:.5g} "
+            f"{info['best_params']}",
+            err=True,
+        )
+        typer.echo(str(info["best_run_dir"]))
+
+
+def _worker_failed(broken: list[Any]) -> int:
+    """Report failed tune workers; the exit code (2 when one had bad input)."""
+    for t in broken:
+        _err(f"tune worker {t.index}: {t.status}: {t.error}")
+    return EXIT_INTERRUPTED if all(t.status == "interrupted" for t in broken) else 1
+
+
 # ----------------------------------------------------------------------------- data
 
 
@@ -696,16 +816,25 @@ def runs_compare(
 @app.command("report")
 @handle_errors
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory (or name/id).")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run directory (or name/id), or a study directory.")
+    ],
     open_: Annotated[bool, typer.Option("--open", help="Open it in a web browser.")] = False,
     runs_dir: RunsDirOpt = None,
 ) -> None:
-    """Write one self-contained report.html into the run (config, data, curves, metrics)."""
+    """Write one self-contained report.html into the run (config, data, curves, metrics);
+    for a study directory (runs/_studies/NAME), the study's report and best.yaml."""
     from seqrun.report import write_report
     from seqrun.runs import resolve_run
 
-    run = resolve_run(run_dir, runs_dir)
-    path = write_report(run, _describe_brief(run))
+    if (run_dir / "study.json").is_file():
+        from seqrun import tune as tuning
+
+        st, study = tuning.study_from_dir(run_dir)
+        path = tuning.write_report(st, study)
+    else:
+        run = resolve_run(run_dir, runs_dir)
+        path = write_report(run, _describe_brief(run))
     if open_:
         import webbrowser
 

@@ -6,6 +6,25 @@ from typing import Any
 
 import numpy as np
 
+_ERRORS_MIN = {k: "min" for k in ("loss", "mae", "mse", "rmse", "mae_norm", "rmse_norm")}
+
+
+def direction(metric_set: Any, metric: str) -> str:
+    """'max' or 'min': which way ``metric`` (a dev metric or Keras log name) improves, as the
+    metric set declares it in ``directions``; a UserError when it is not declared."""
+    from seqrun.errors import UserError
+
+    name = metric.removeprefix("dev_").removeprefix("val_")
+    declared = getattr(metric_set, "directions", {}) or {}
+    if name not in declared:
+        known = ", ".join(sorted(declared)) or "none"
+        raise UserError(
+            f"the metric set does not declare whether '{name}' is maximised or minimised "
+            f"(declared: {known})",
+            where="train.monitor",
+        )
+    return declared[name]
+
 
 def _mae(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
     return np.mean(np.abs(a - b), axis=axis)
@@ -40,6 +59,7 @@ class RegressionMetrics:
 
     headline = ("mae", "skill")
     task_kind = "regression"
+    directions = {**_ERRORS_MIN, "persistence_mae": "min", "skill": "max"}
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by the data module's ``predictions``."""
@@ -116,6 +136,11 @@ class ClassificationMetrics:
 
     headline = ("accuracy", "f1", "auc")
     task_kind = "classification"
+    directions = {
+        **{k: "max" for k in ("accuracy", "precision", "recall", "f1", "auc")},
+        "loss": "min",
+        "log_loss": "min",
+    }
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by a text data module's ``predictions``."""
@@ -237,6 +262,7 @@ class ForecastMetrics:
 
     headline = ("mae", "skill")
     task_kind = "regression"
+    directions = {**_ERRORS_MIN, "skill": "max", "daily_skill": "max"}
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by the data module's ``predictions``."""

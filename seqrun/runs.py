@@ -29,7 +29,7 @@ from typing import Any
 
 from seqrun.errors import RunFailure, UserError
 
-STATUSES = ("running", "completed", "failed", "interrupted", "dead")
+STATUSES = ("running", "completed", "pruned", "failed", "interrupted", "dead")
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 

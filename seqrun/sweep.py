@@ -56,6 +56,37 @@ class TrialResources(Section):
     gpus: float = Field(0, ge=0, description="GPUs per trial (fractions share a GPU).")
 
 
+def check_distributions(v: dict[str, dict[str, Any]], section: str) -> dict[str, dict[str, Any]]:
+    """Check ``{key: {uniform|loguniform|int: [low, high]} | {choice: [...]}}``; ValueError."""
+    for key, dist in v.items():
+        if not isinstance(dist, dict) or len(dist) != 1 or next(iter(dist)) not in DISTRIBUTIONS:
+            raise ValueError(
+                f"{section} '{key}' must be one of {{{'|'.join(DISTRIBUTIONS)}: ...}}, got {dist}"
+            )
+        kind, arg = next(iter(dist.items()))
+        if kind == "choice":
+            if not (isinstance(arg, list) and arg):
+                raise ValueError(f"{section} '{key}': choice takes a non-empty list, got {arg}")
+            continue
+        if not (isinstance(arg, list) and len(arg) == 2):
+            raise ValueError(f"{section} '{key}': {kind} takes [low, high], got {arg}")
+        low, high = arg
+        for bound in arg:
+            if isinstance(bound, bool) or not isinstance(bound, int | float):
+                raise ValueError(f"{section} '{key}': {kind} bounds must be numbers, got {arg}")
+            if not math.isfinite(bound):
+                raise ValueError(f"{section} '{key}': {kind} bounds must be finite, got {arg}")
+        if kind == "int" and not all(float(b).is_integer() for b in arg):
+            raise ValueError(f"{section} '{key}': int takes two whole numbers, got {arg}")
+        if low > high:
+            raise ValueError(
+                f"{section} '{key}': {kind} low {low} is above high {high}; write [{high}, {low}]"
+            )
+        if kind == "loguniform" and low <= 0:
+            raise ValueError(f"{section} '{key}': loguniform bounds must be > 0, got {arg}")
+    return v
+
+
 class SweepSpec(Section):
     """A sweep file."""
 
@@ -91,33 +122,7 @@ class SweepSpec(Section):
     @field_validator("random")
     @classmethod
     def _distributions(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        for key, dist in v.items():
-            if len(dist) != 1 or next(iter(dist)) not in DISTRIBUTIONS:
-                raise ValueError(
-                    f"random '{key}' must be one of {{{'|'.join(DISTRIBUTIONS)}: ...}}, got {dist}"
-                )
-            kind, arg = next(iter(dist.items()))
-            if kind == "choice":
-                if not (isinstance(arg, list) and arg):
-                    raise ValueError(f"random '{key}': choice takes a non-empty list, got {arg}")
-                continue
-            if not (isinstance(arg, list) and len(arg) == 2):
-                raise ValueError(f"random '{key}': {kind} takes [low, high], got {arg}")
-            low, high = arg
-            for bound in arg:
-                if isinstance(bound, bool) or not isinstance(bound, int | float):
-                    raise ValueError(f"random '{key}': {kind} bounds must be numbers, got {arg}")
-                if not math.isfinite(bound):
-                    raise ValueError(f"random '{key}': {kind} bounds must be finite, got {arg}")
-            if kind == "int" and not all(float(b).is_integer() for b in arg):
-                raise ValueError(f"random '{key}': int takes two whole numbers, got {arg}")
-            if low > high:
-                raise ValueError(
-                    f"random '{key}': {kind} low {low} is above high {high}; write [{high}, {low}]"
-                )
-            if kind == "loguniform" and low <= 0:
-                raise ValueError(f"random '{key}': loguniform bounds must be > 0, got {arg}")
-        return v
+        return check_distributions(v, "random")
 
     @field_validator("seeds")
     @classmethod

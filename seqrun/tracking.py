@@ -92,7 +92,9 @@ class MlflowTracker:
             mlflow.log_metrics(_numbers(metrics, "final_dev_"))
         mlflow.log_artifacts(str(self.run.path), artifact_path="run")
         mlflow.end_run(
-            status={"completed": "FINISHED", "interrupted": "KILLED"}.get(status, "FAILED")
+            status={"completed": "FINISHED", "interrupted": "KILLED", "pruned": "KILLED"}.get(
+                status, "FAILED"
+            )
         )
 
     def log_split(self, split: str, metrics: dict[str, Any]) -> None:

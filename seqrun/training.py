@@ -240,8 +240,14 @@ def _history_csv(rows: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _checkpointer(run: Run, cfg: ExperimentConfig, state: dict[str, Any], guard: Any = None):
-    """Keras callback: history.csv, best/last checkpoints, early stopping, resumable state."""
+def _checkpointer(
+    run: Run, cfg: ExperimentConfig, state: dict[str, Any], guard: Any = None, on_epoch: Any = None
+):
+    """Keras callback: history.csv, best/last checkpoints, early stopping, resumable state.
+
+    ``on_epoch(epoch, row)`` runs after each epoch is saved, with that epoch's history row;
+    when it returns True training stops there and the run ends ``pruned``.
+    """
     import keras
 
     key, mode = monitor_key(cfg)
@@ -289,6 +295,9 @@ def _checkpointer(run: Run, cfg: ExperimentConfig, state: dict[str, Any], guard:
             run.update_meta(epochs_completed=epoch + 1, best_epoch=state["best_epoch"])
             if es.patience is not None and state["wait"] >= es.patience:
                 state["stopped_early"] = True
+                self.model.stop_training = True
+            if on_epoch is not None and on_epoch(epoch + 1, row):
+                state["pruned"] = True
                 self.model.stop_training = True
 
     return Checkpointer()
@@ -442,6 +451,7 @@ def train(
     log: Any = None,
     overrides: list[str] | None = None,
     make_run: Any = None,
+    on_epoch: Any = None,
 ) -> dict[str, Any]:
     """Train one experiment into a new run directory (or continue ``resume``).
 
@@ -450,7 +460,8 @@ def train(
     config (``data.split.kfold`` without ``fold``) trains every fold (:mod:`seqrun.cv`).
     The data leakage checks run first; with ``data.leakage: error`` a finding stops here,
     before any run directory exists. ``make_run`` (no arguments -> Run) replaces the default
-    ``runs_dir/<name>/<run-id>/`` directory (the folds of a cross-validation).
+    ``runs_dir/<name>/<run-id>/`` directory (the folds of a cross-validation). ``on_epoch``
+    (see :func:`_checkpointer`) may stop training after an epoch: the status is then ``pruned``.
     """
     import contextlib
 
@@ -542,9 +553,9 @@ def train(
         if cfg.train.tensorboard:
             extra.append(tracking.tensorboard_callback(run))
         with _SignalGuard(model) as guard:
-            result = _fit_and_score(cfg, data, model, run, state, quiet, extra, guard)
-        status = "completed"
-        _finish(run, "completed")
+            result = _fit_and_score(cfg, data, model, run, state, quiet, extra, guard, on_epoch)
+        status = result["status"]
+        _finish(run, status)
     except OSError as e:  # disk full, permissions: fail the run with the real cause
         what = f"{e.filename}: " if e.filename else ""
         _finish(run, "failed", error=f"{what}{e.strerror or e}")
@@ -562,7 +573,9 @@ def train(
     finally:
         if tracker is not None:
             with contextlib.suppress(Exception):  # a tracker never changes a run's outcome
-                tracker.finish(status, result["metrics"] if status == "completed" else None)
+                tracker.finish(
+                    status, result["metrics"] if status in ("completed", "pruned") else None
+                )
     return result
 
 
@@ -592,6 +605,7 @@ def _fit_and_score(
     quiet: bool,
     callbacks: list[Any] | None = None,
     guard: _SignalGuard | None = None,
+    on_epoch: Any = None,
 ) -> dict[str, Any]:
     from seqrun.progress import make_progress_callback
 
@@ -610,7 +624,11 @@ def _fit_and_score(
                 epochs=t.epochs,
                 initial_epoch=first,
                 validation_data=dev_w.dataset(t.batch_size),
-                callbacks=[_checkpointer(run, cfg, state, guard), *(callbacks or []), progress],
+                callbacks=[
+                    _checkpointer(run, cfg, state, guard, on_epoch),
+                    *(callbacks or []),
+                    progress,
+                ],
                 verbose=0,
                 shuffle=False,
             )
@@ -627,7 +645,7 @@ def _fit_and_score(
     _plot_history(run, state["history"], state["best_epoch"], state.get("monitor", ""))
     return {
         "run_dir": str(run.path),
-        "status": "completed",
+        "status": "pruned" if state.get("pruned") else "completed",
         "metrics": dev,
         "best_epoch": state["best_epoch"],
         "epochs_completed": state["epoch"],

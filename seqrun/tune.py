@@ -1,0 +1,912 @@
+"""Tuning: an Optuna study over an experiment's config that learns from earlier trials and
+prunes hopeless ones after any epoch.
+
+A study file::
+
+    base: ../ladybug-gru.yaml       # experiment file, relative to the study file
+    name: ladybug                   # optional; default: the study file's stem
+    space:                          # the sweep distributions
+      model.units: {int: [16, 256]}
+      train.learning_rate: {loguniform: [1.0e-4, 1.0e-2]}
+      train.lr_schedule: {choice: [constant, cosine]}
+    set: ["train.epochs=9"]         # fixed overrides
+    trials: 30                      # finished (complete + pruned) trials wanted
+    timeout: 3600                   # seconds; stop asking for trials after it
+    sampler: tpe                    # tpe | random | cmaes | grid, or {tpe: {n_startup_trials: 5}}
+    pruner: hyperband               # hyperband | median | successive_halving | none, or {...}
+    seed: 0
+
+The objective is the best dev value of the experiment's ``train.monitor`` (the checkpoint the run
+keeps); its direction is the metric set's declaration (:func:`seqrun.metrics.direction`). Every
+trial is an ordinary run directory whose meta names the study and trial number. State lives in
+the Optuna storage: by default a journal file ``<runs>/_studies/<name>/journal.log`` that local
+processes share; ``--storage`` takes any Optuna RDB URL (SQLite, PostgreSQL, MySQL) or a journal
+file path. Optuna is imported inside functions, TensorFlow only when a trial trains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import random
+import re
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+
+from seqrun.config import Section, config_key, load_config
+from seqrun.errors import RunFailure, SeqrunError, UserError, did_you_mean
+from seqrun.runs import Run, create_run, now_iso, read_json, write_json
+from seqrun.sweep import TrialResources, check_distributions, format_value
+
+SAMPLERS = {
+    "tpe": "TPESampler",
+    "random": "RandomSampler",
+    "cmaes": "CmaEsSampler",
+    "grid": "GridSampler",
+}
+PRUNERS = {
+    "hyperband": "HyperbandPruner",
+    "median": "MedianPruner",
+    "successive_halving": "SuccessiveHalvingPruner",
+    "none": "NopPruner",
+}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+FINISHED = ("COMPLETE", "PRUNED")
+
+
+def check_name(name: str, where: str) -> str:
+    """``name`` if it is safe as one path component (letters, digits, '.', '_', '-'; not
+    starting with '.'); a UserError otherwise, so nothing is written outside the runs dir."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name in (".", ".."):
+        raise UserError(
+            f"'{name}' cannot be a directory name: use letters, digits, '.', '_' or '-' "
+            "(no path separators, not starting with '.')",
+            where=where,
+        )
+    return name
+
+
+def _named_option(value: Any, choices: dict[str, str], what: str) -> tuple[str, dict[str, Any]]:
+    """``"tpe"`` or ``{"tpe": {kwargs}}`` -> ("tpe", kwargs); ValueError when malformed."""
+    if isinstance(value, str):
+        kind, kwargs = value, {}
+    elif isinstance(value, dict) and len(value) == 1:
+        kind, kwargs = next(iter(value.items()))
+        kwargs = kwargs or {}
+        if not isinstance(kwargs, dict):
+            raise ValueError(f"{what} '{kind}' takes a mapping of options, got {kwargs!r}")
+    else:
+        raise ValueError(f"{what} must be a name or {{name: {{options}}}}, got {value!r}")
+    if kind not in choices:
+        raise ValueError(f"unknown {what} '{kind}'; use one of: {', '.join(choices)}")
+    return kind, kwargs
+
+
+class StudySpec(Section):
+    """A study file."""
+
+    base: str = Field(description="Experiment file, relative to the study file.")
+    name: str | None = Field(None, description="Study name; default: the study file's stem.")
+    space: dict[str, dict[str, Any]] = Field(
+        description="Dotted key -> {uniform: [a, b]} | {loguniform: [a, b]} | {int: [a, b]} "
+        "| {choice: [...]}."
+    )
+    set: list[str] = Field(default_factory=list, description="Overrides for every trial.")
+    trials: int = Field(20, ge=1, description="Finished (complete + pruned) trials wanted.")
+    timeout: float | None = Field(
+        None, gt=0, description="Seconds after which no new trial starts (per process)."
+    )
+    sampler: str | dict[str, Any] = Field("tpe", description="tpe | random | cmaes | grid.")
+    pruner: str | dict[str, Any] = Field(
+        "hyperband", description="hyperband | median | successive_halving | none."
+    )
+    seed: int = Field(0, description="Seed of the sampler.")
+    resources: TrialResources = Field(
+        default_factory=lambda: TrialResources(),
+        description="What each worker asks of a Ray cluster (`--executor ray`).",
+    )
+
+    @field_validator("space")
+    @classmethod
+    def _space(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if not v:
+            raise ValueError("the space is empty: give at least one key and its distribution")
+        check_distributions(v, "space")
+        for key, dist in v.items():
+            values = dist.get("choice")
+            if values is not None and not all(
+                v is None or isinstance(v, bool | int | float | str) for v in values
+            ):
+                raise ValueError(
+                    f"space '{key}': choice values must be numbers, strings, booleans or null"
+                )
+        return v
+
+    @field_validator("sampler")
+    @classmethod
+    def _sampler(cls, v: Any) -> Any:
+        _named_option(v, SAMPLERS, "sampler")
+        return v
+
+    @field_validator("pruner")
+    @classmethod
+    def _pruner(cls, v: Any) -> Any:
+        _named_option(v, PRUNERS, "pruner")
+        return v
+
+
+def _grid_values(dist: dict[str, Any]) -> list[Any] | None:
+    kind, arg = next(iter(dist.items()))
+    if kind == "choice":
+        return list(arg)
+    if kind == "int":
+        return list(range(int(arg[0]), int(arg[1]) + 1))
+    return None
+
+
+def _corners(space: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Points that put every choice of every key in a config once, or the bounds and a point
+    inside them (the others at their first value), to validate the space before any trial."""
+    first = {k: (_grid_values(d) or next(iter(d.values())))[0] for k, d in space.items()}
+    points = [first]
+    for key, dist in space.items():
+        kind, arg = next(iter(dist.items()))
+        if kind == "choice":
+            values = list(arg)
+        elif kind == "int":
+            values = [arg[0], arg[1]]
+        else:  # the bounds and a point inside (a float even between integers)
+            lo, hi = float(arg[0]), float(arg[1])
+            inside = (
+                math.exp(math.log(lo) + 0.37 * (math.log(hi) - math.log(lo)))
+                if kind == "loguniform"
+                else lo + 0.37 * (hi - lo)
+            )
+            values = [lo, hi, inside]
+        for value in values:
+            if kind == "int":
+                value = int(value)
+            if value != first[key]:
+                points.append({**first, key: value})
+    return points
+
+
+def parse_storage(url: str) -> str:
+    """A storage given on the command line: an RDB URL as is, else a journal file path."""
+    return url if "://" in url else str(Path(url).resolve())
+
+
+class Study:
+    """A study file resolved: spec, base config, storage, direction, its directory."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        runs_dir: Path,
+        extra_set: list[str] | None = None,
+        storage: str | None = None,
+    ) -> None:
+        import yaml
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise UserError("study file not found; check the path", where=str(path))
+        try:
+            raw = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark else ""
+            raise UserError(f"invalid YAML: {getattr(e, 'problem', e)}", f"{path}{line}") from None
+        if not isinstance(raw, dict):
+            raise UserError("a study file is a mapping (base:, space:, ...)", where=str(path))
+        try:
+            self.spec = StudySpec.model_validate(raw)
+        except ValidationError as err:
+            e = err.errors(include_url=False)[0]
+            key = ".".join(str(p) for p in e["loc"])
+            if e["type"] == "extra_forbidden":
+                hint = did_you_mean(str(e["loc"][-1]), StudySpec.model_fields)
+                raise UserError(f"unknown key '{key}'{hint}", where=str(path)) from None
+            msg = e["msg"].removeprefix("Value error, ")
+            raise UserError(f"{msg[:1].lower()}{msg[1:]} at '{key}'", where=str(path)) from None
+        self.base = (self.path.parent / self.spec.base).resolve()
+        self.runs_dir = Path(runs_dir)
+        self.name = check_name(self.spec.name or self.path.stem, f"{path}: name")
+        self.dir = self.runs_dir / "_studies" / self.name
+        self.common = [*self.spec.set, *(extra_set or [])]
+        self.extra_set = list(extra_set or [])
+        self.cfg = load_config(self.base, self.common)
+        check_name(self.cfg.name, f"{self.base}: name")
+        from seqrun.data.base import kfold_of
+
+        if kfold_of(self.cfg) and self.cfg.data.split.fold is None:
+            raise UserError(
+                "a study tunes on the dev split, not on cross-validation folds; remove "
+                "data.split.kfold (or pick one fold with data.split.fold)",
+                where=str(self.base),
+            )
+        for point in _corners(self.spec.space):
+            try:
+                load_config(self.base, [*self.common, *_overrides(point)])
+            except UserError as e:
+                raise UserError(f"space point {point}: {e}", where=str(path)) from None
+        from seqrun.metrics import direction
+        from seqrun.registry import registry
+
+        metric_set = registry.get("metrics", self.cfg.metrics)
+        self.monitor = self.cfg.train.monitor.removeprefix("dev_").removeprefix("val_")
+        self.direction = "maximize" if direction(metric_set, self.monitor) == "max" else "minimize"
+        self.sampler_kind, self.sampler_args = _named_option(self.spec.sampler, SAMPLERS, "")
+        self.pruner_kind, self.pruner_args = _named_option(self.spec.pruner, PRUNERS, "")
+        if self.sampler_kind == "grid":
+            bad = [k for k, d in self.spec.space.items() if _grid_values(d) is None]
+            if bad:
+                raise UserError(
+                    f"the grid sampler needs choice or int distributions; {', '.join(bad)} "
+                    "is continuous",
+                    where=f"{path}: space",
+                )
+        self.storage_url = (
+            parse_storage(storage) if storage else str((self.dir / "journal.log").resolve())
+        )
+        self.make_sampler(self.spec.seed)  # bad sampler/pruner options are errors now
+        self.make_pruner()
+
+    # -- optuna objects
+    def distributions(self) -> dict[str, Any]:
+        """The space as Optuna distributions."""
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        out: dict[str, Any] = {}
+        for key, dist in self.spec.space.items():
+            kind, arg = next(iter(dist.items()))
+            if kind == "choice":
+                out[key] = CategoricalDistribution(arg)
+            elif kind == "int":
+                out[key] = IntDistribution(int(arg[0]), int(arg[1]))
+            else:
+                out[key] = FloatDistribution(float(arg[0]), float(arg[1]), log=kind == "loguniform")
+        return out
+
+    def grid_size(self) -> int | None:
+        """Points of the grid sampler's grid (None for other samplers)."""
+        if self.sampler_kind != "grid":
+            return None
+        return math.prod(len(_grid_values(d) or []) for d in self.spec.space.values())
+
+    def make_sampler(self, seed: int) -> Any:
+        """A fresh sampler of the study's kind, seeded with ``seed``."""
+        import optuna
+
+        kwargs = {"seed": seed, **self.sampler_args}
+        if self.sampler_kind == "grid":
+            kwargs.setdefault(
+                "search_space", {k: _grid_values(d) for k, d in self.spec.space.items()}
+            )
+        if self.sampler_kind == "cmaes":
+            try:
+                import cmaes  # noqa: F401
+            except ImportError:
+                raise UserError(
+                    "the cmaes sampler needs the 'cmaes' package: pip install cmaes",
+                    where=f"{self.path}: sampler",
+                ) from None
+        cls = getattr(optuna.samplers, SAMPLERS[self.sampler_kind])
+        if self.sampler_kind == "grid":
+            cls = _grid_sampler_class()
+        try:
+            with _quiet_optuna():
+                return cls(**kwargs)
+        except (TypeError, ValueError) as e:
+            raise UserError(
+                f"sampler {self.sampler_kind}: {e}", where=f"{self.path}: sampler"
+            ) from None
+
+    def make_pruner(self) -> Any:
+        """The study's pruner (Hyperband's max_resource defaults to train.epochs)."""
+        import optuna
+
+        kwargs = dict(self.pruner_args)
+        if self.pruner_kind == "hyperband" and "train.epochs" not in self.spec.space:
+            kwargs.setdefault("max_resource", self.cfg.train.epochs)
+        cls = getattr(optuna.pruners, PRUNERS[self.pruner_kind])
+        try:
+            return cls(**kwargs)
+        except (TypeError, ValueError) as e:
+            raise UserError(
+                f"pruner {self.pruner_kind}: {e}", where=f"{self.path}: pruner"
+            ) from None
+
+    def storage(self) -> Any:
+        """The Optuna storage (a journal file is created with its folder)."""
+        if "://" in self.storage_url:
+            return self.storage_url
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        Path(self.storage_url).parent.mkdir(parents=True, exist_ok=True)
+        with _quiet_optuna():
+            return JournalStorage(JournalFileBackend(self.storage_url))
+
+    def identity(self) -> dict[str, Any]:
+        """What may not change between two processes of one study."""
+        return {
+            "base_config_key": config_key(self.cfg),
+            "space": self.spec.space,
+            "monitor": self.monitor,
+            "direction": self.direction,
+        }
+
+    def open(self) -> Any:
+        """Create or load the Optuna study; refuse one made from another space or base."""
+        import optuna
+
+        for attempt in range(6):
+            try:
+                with _quiet_optuna():
+                    study = optuna.create_study(
+                        study_name=self.name,
+                        storage=self.storage(),
+                        sampler=self.make_sampler(self.spec.seed),
+                        pruner=self.make_pruner(),
+                        direction=self.direction,
+                        load_if_exists=True,
+                    )
+                break
+            except ValueError as e:  # e.g. the stored study has another direction
+                raise UserError(f"cannot open the study: {e}", where=self.storage_url) from None
+            except Exception as e:  # no database server, bad URL, driver missing
+                if attempt < 5 and type(e).__name__ in ("IntegrityError", "OperationalError"):
+                    time.sleep(0.5 + random.random())  # another process is creating the schema
+                    continue
+                raise UserError(
+                    f"cannot open the storage: {type(e).__name__}: {e}", where="--storage"
+                ) from None
+        ident = self.identity()
+        stored = study.user_attrs.get("seqrun")
+        if stored is None:
+            study.set_user_attr("seqrun", ident)
+        elif stored != _jsonish(ident):
+            diff = [k for k in ident if _jsonish(ident[k]) != stored.get(k)]
+            raise UserError(
+                f"study '{self.name}' exists in the storage with another {', '.join(diff)}; "
+                "give the study another name (name: in the study file)",
+                where=self.storage_url,
+            )
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_json(
+            self.dir / "study.json",
+            {
+                "name": self.name,
+                "study_file": str(self.path.resolve()),
+                "base": str(self.base),
+                "storage": self.storage_url,
+                "extra_set": self.extra_set,
+                "monitor": self.monitor,
+                "direction": self.direction,
+                "updated_at": now_iso(),
+            },
+        )
+        return study
+
+
+def _grid_sampler_class() -> type:
+    """Optuna's GridSampler without its ``study.stop()`` once the grid is covered (which only
+    works inside ``study.optimize``); the trial budget, capped at the grid's size, stops us."""
+    import optuna
+
+    class GridSampler(optuna.samplers.GridSampler):
+        def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+            """Nothing: the budget ends the study."""
+
+    return GridSampler
+
+
+def _jsonish(obj: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(obj))
+
+
+@contextlib.contextmanager
+def _quiet_optuna():
+    """Silence Optuna's logs (seqrun prints each trial) and experimental-feature warnings."""
+    import warnings
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # seqrun reports trials itself
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
+
+
+def _overrides(params: dict[str, Any]) -> list[str]:
+    return [f"{k}={format_value(v)}" for k, v in params.items()]
+
+
+def _state(trial: Any) -> str:
+    return trial.state.name
+
+
+def _alive(pid: int) -> bool:
+    from seqrun.runs import _pid_alive
+
+    return _pid_alive(pid)
+
+
+def fail_stale(study: Any) -> list[int]:
+    """Mark failed the running trials whose process (on this host) is gone; their run
+    directories too. Returns their numbers."""
+    from optuna.trial import TrialState
+
+    failed = []
+    host = socket.gethostname()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        pid, where = t.user_attrs.get("pid"), t.user_attrs.get("host")
+        if pid is None:
+            started = t.datetime_start.timestamp() if t.datetime_start else time.time()
+            if time.time() - started < 120:  # between ask and its first attribute
+                continue
+        elif where != host or _alive(int(pid)):
+            continue
+        with contextlib.suppress(ValueError, RuntimeError):  # another process was first
+            study.tell(t.number, state=TrialState.FAIL)
+            failed.append(t.number)
+        run_dir = t.user_attrs.get("run_dir")
+        if run_dir and Path(run_dir).is_dir():  # killed before or after its meta.json
+            run = Run(Path(run_dir))
+            if run.meta().get("status", "running") == "running":
+                run.update_meta(
+                    status="failed", ended_at=now_iso(), error="its tune process was killed"
+                )
+    return failed
+
+
+@dataclass
+class Outcome:
+    """How one trial ended."""
+
+    number: int
+    state: str
+    params: dict[str, Any]
+    value: float | None = None
+    epochs: int = 0
+    run_dir: str | None = None
+    error: str | None = None
+    duration_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_trial(st: Study, study: Any, trial: Any, quiet: bool = True) -> Outcome:
+    """Train one asked trial in this process, reporting dev values per epoch; tell the result."""
+    from optuna.trial import TrialState
+
+    from seqrun import training
+
+    training.import_tensorflow()  # quietly, before keras below
+    import keras
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # retracing notices: every trial builds new functions
+
+    params = dict(trial.params)
+    overrides = [*st.common, *_overrides(params)]
+    out = Outcome(trial.number, "RUNNING", params)
+    t0 = time.time()
+    key = f"dev_{st.monitor}"
+    values: dict[int, float] = {}
+    holder: dict[str, Run] = {}
+
+    def make_run() -> Run:
+        run = create_run(st.runs_dir, cfg.name)
+        holder["run"] = run
+        trial.set_user_attr("run_dir", str(run.path))
+        return run
+
+    def on_epoch(epoch: int, row: dict[str, Any]) -> bool:
+        if epoch == 1 or "study" not in holder["run"].meta():
+            holder["run"].update_meta(study=st.name, trial=trial.number)
+        value = row.get(key)
+        out.epochs = epoch
+        if value is None or not math.isfinite(value):
+            return False
+        values[epoch] = float(value)
+        trial.report(float(value), epoch)
+        return trial.should_prune()
+
+    try:
+        cfg = load_config(st.base, overrides)
+        keras.backend.clear_session()
+        result = training.train(
+            cfg,
+            st.runs_dir,
+            quiet=quiet,
+            argv=sys.argv,
+            overrides=overrides,
+            make_run=make_run,
+            on_epoch=on_epoch,
+        )
+    except training.Interrupted:  # Ctrl-C / SIGTERM: the run is marked interrupted
+        trial.set_user_attr("error", "interrupted")
+        study.tell(trial, state=TrialState.FAIL)
+        raise KeyboardInterrupt from None
+    except (SeqrunError, Exception) as e:
+        out.error = str(e) if isinstance(e, SeqrunError) else f"{type(e).__name__}: {e}"
+        trial.set_user_attr("error", out.error)
+        if os.environ.get("SEQRUN_DEBUG"):
+            import traceback
+
+            trial.set_user_attr("traceback", traceback.format_exc())
+        study.tell(trial, state=TrialState.FAIL)
+        out.state = "FAIL"
+    else:
+        best = result["best_epoch"]
+        out.value = values.get(best)
+        if result["status"] == "pruned":
+            study.tell(trial, state=TrialState.PRUNED)
+            out.state = "PRUNED"
+        else:
+            study.tell(trial, out.value)
+            out.state = "COMPLETE"
+    finally:
+        out.duration_s = round(time.time() - t0, 2)
+        if "run" in holder:
+            out.run_dir = str(holder["run"].path)
+            with contextlib.suppress(OSError):
+                holder["run"].update_meta(study=st.name, trial=trial.number)
+    return out
+
+
+def counts(study: Any) -> dict[str, int]:
+    """Trials by state (lower case: complete, pruned, fail, running, waiting)."""
+    out: dict[str, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        out[_state(t).lower()] = out.get(_state(t).lower(), 0) + 1
+    return out
+
+
+def budget(st: Study, trials: int | None) -> int:
+    """How many finished trials the study aims at (the grid's size caps a grid search)."""
+    n = trials or st.spec.trials
+    size = st.grid_size()
+    return min(n, size) if size else n
+
+
+def run_worker(
+    st: Study,
+    trials: int | None = None,
+    timeout: float | None = None,
+    on_event: Any = None,
+) -> Any:
+    """Ask and train trials in this process until the study has its finished trials (all
+    processes together) or ``timeout`` seconds have passed. Returns the Optuna study."""
+    from optuna.trial import TrialState
+
+    say = on_event or (lambda outcome: None)
+    study = st.open()
+    fail_stale(study)
+    target = budget(st, trials)
+    timeout = timeout if timeout is not None else st.spec.timeout
+    t0 = time.time()
+    failures, last_error = 0, None
+    distributions = st.distributions()
+    while True:
+        if timeout is not None and time.time() - t0 >= timeout:
+            break
+        all_trials = study.get_trials(deepcopy=False)
+        finished = sum(_state(t) in FINISHED for t in all_trials)
+        running = sum(t.state == TrialState.RUNNING for t in all_trials)
+        if finished + running >= target:
+            break
+        if failures >= target:
+            raise RunFailure(
+                f"{failures} trials failed in this process; the last: {last_error} "
+                "(see `seqrun runs list --status failed`)"
+            )
+        # a seed per trial, so that processes sharing the study draw different points (the
+        # grid sampler keeps one seed: it numbers its shuffled grid with it)
+        seed = st.spec.seed + (0 if st.sampler_kind == "grid" else len(all_trials))
+        study.sampler = st.make_sampler(seed)
+        with _quiet_optuna():
+            trial = study.ask(distributions)
+        trial.set_user_attr("pid", os.getpid())
+        trial.set_user_attr("host", socket.gethostname())
+        outcome = run_trial(st, study, trial)
+        if outcome.state == "FAIL":
+            failures, last_error = failures + 1, outcome.error
+        say(outcome)
+    return study
+
+
+def _death_signal() -> None:
+    """Ask Linux to send SIGTERM to this process when its parent dies (a killed `tune`)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before prctl
+        os._exit(130)
+
+
+class WorkerPool:
+    """``workers`` copies of ``seqrun tune --worker`` as the 'trials' of the sweep executors
+    (:func:`seqrun.sweep.run_local`, :func:`seqrun.sweep.run_ray`); each asks and trains
+    trials of the shared study until its budget is reached."""
+
+    def __init__(self, st: Study, workers: int, trials: int | None, timeout: float | None) -> None:
+        from seqrun.sweep import Trial
+
+        self.study_file = str(st.path.resolve())
+        self.runs_dir = st.runs_dir.resolve()
+        self.storage = st.storage_url
+        self.extra_set = st.extra_set
+        self.spec = st.spec
+        self.name = st.name
+        self.args: list[str] = []
+        if trials is not None:
+            self.args += ["--trials", str(trials)]
+        if timeout is not None:
+            self.args += ["--timeout", str(timeout)]
+        self.trials = [Trial(i, [], f"worker-{i}", st.name) for i in range(workers)]
+
+    def find_completed(self) -> None:
+        """Nothing to skip: the study's storage knows what is done."""
+
+    def record(self, trial: Any) -> None:
+        """The storage records the trials; workers need no file of their own."""
+
+    def command(self, trial: Any, runs_dir_flag: bool = False) -> list[str]:
+        """The `seqrun tune --worker ...` command line of one worker."""
+        cmd = ["seqrun", "tune", self.study_file, "--worker", "--storage", self.storage]
+        for o in self.extra_set:
+            cmd += ["--set", o]
+        cmd += ["--runs-dir", str(self.runs_dir), *self.args]
+        return cmd
+
+
+def run_workers(
+    st: Study,
+    workers: int,
+    trials: int | None,
+    timeout: float | None,
+    executor: str = "local",
+    address: str | None = None,
+    on_event: Any = None,
+    poll_s: float = 1.0,
+) -> list[Any]:
+    """Run ``workers`` worker processes (local or Ray tasks) on the study's storage, reporting
+    each trial that ends through ``on_event(outcome)`` while they run."""
+    import threading
+
+    from seqrun.sweep import run_local, run_ray
+
+    study = st.open()
+    fail_stale(study)
+    pool = WorkerPool(st, workers, trials, timeout)
+    box: dict[str, Any] = {}
+
+    def go() -> None:
+        try:
+            if executor == "ray":
+                box["trials"] = run_ray(pool, workers, address=address)
+            else:
+                box["trials"] = run_local(pool, workers=workers)
+        except BaseException as e:  # reported by the main thread
+            box["error"] = e
+
+    thread = threading.Thread(target=go, daemon=True)
+    seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+    thread.start()
+    while True:
+        thread.join(poll_s)
+        for t in study.get_trials(deepcopy=False):
+            if t.state.is_finished() and t.number not in seen:
+                seen.add(t.number)
+                if on_event:
+                    on_event(outcome_of(t))
+        if not thread.is_alive():
+            break
+    if "error" in box:
+        raise box["error"]
+    return box["trials"]
+
+
+def outcome_of(t: Any) -> Outcome:
+    """An Outcome from a stored trial."""
+    duration = t.duration.total_seconds() if t.duration else 0.0
+    return Outcome(
+        t.number,
+        _state(t),
+        dict(t.params),
+        t.value,
+        max(t.intermediate_values, default=0),
+        t.user_attrs.get("run_dir"),
+        t.user_attrs.get("error"),
+        round(duration, 2),
+    )
+
+
+def summary(st: Study, study: Any) -> dict[str, Any]:
+    """Best value and params, counts by state, epochs trained, where things are."""
+    complete = [t for t in study.get_trials(deepcopy=False) if _state(t) == "COMPLETE"]
+    out: dict[str, Any] = {
+        "study": st.name,
+        "study_dir": str(st.dir),
+        "storage": st.storage_url,
+        "monitor": f"dev_{st.monitor}",
+        "direction": st.direction,
+        "counts": counts(study),
+        "epochs": sum(len(t.intermediate_values) for t in study.get_trials(deepcopy=False)),
+        "best_value": None,
+        "best_params": None,
+        "best_trial": None,
+        "best_run_dir": None,
+    }
+    if complete:
+        best = study.best_trial
+        out.update(
+            best_value=best.value,
+            best_params=best.params,
+            best_trial=best.number,
+            best_run_dir=best.user_attrs.get("run_dir"),
+        )
+    return out
+
+
+def study_from_dir(folder: Path) -> tuple[Study, Any]:
+    """The Study and Optuna study of a study directory (``<runs>/_studies/<name>``)."""
+    info = read_json(Path(folder) / "study.json")
+    if not info:
+        raise UserError("not a study directory (no study.json)", where=str(folder))
+    runs_dir = Path(folder).resolve().parent.parent
+    st = Study(info["study_file"], runs_dir, info.get("extra_set"), info.get("storage"))
+    return st, st.open()
+
+
+__all__ = [
+    "Study",
+    "StudySpec",
+    "check_name",
+    "run_worker",
+    "run_workers",
+    "summary",
+    "fail_stale",
+    "_death_signal",
+]
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _trials_per_epoch(study: Any) -> Any:
+    """Dev value per epoch of every finished trial, pruned ones in another colour, and how
+    many trials of each state reached each epoch."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    colours = {"COMPLETE": "#1f77b4", "PRUNED": "#d62728", "FAIL": "#7f7f7f"}
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("dev value per epoch", "trials that trained each epoch"),
+    )
+    shown: set[str] = set()
+    reached: dict[str, dict[int, int]] = {}
+    for t in study.get_trials(deepcopy=False):
+        state = _state(t)
+        if state not in colours or not t.intermediate_values:
+            continue
+        steps = sorted(t.intermediate_values)
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=[t.intermediate_values[s] for s in steps],
+                mode="lines+markers",
+                line={"color": colours[state], "width": 1},
+                name=state.lower(),
+                legendgroup=state,
+                showlegend=state not in shown,
+                hovertext=f"trial {t.number} ({state.lower()})",
+            ),
+            row=1,
+            col=1,
+        )
+        shown.add(state)
+        for s in steps:
+            reached.setdefault(state, {})[s] = reached.get(state, {}).get(s, 0) + 1
+    for state, per in reached.items():
+        xs = sorted(per)
+        fig.add_trace(
+            go.Bar(
+                x=xs,
+                y=[per[x] for x in xs],
+                name=f"{state.lower()} trials",
+                marker_color=colours[state],
+                legendgroup=state,
+                showlegend=False,
+            ),
+            row=1,
+            col=2,
+        )
+    fig.update_layout(barmode="stack", title="Pruned vs complete trials per epoch")
+    fig.update_xaxes(title_text="epoch")
+    return fig
+
+
+def write_report(st: Study, study: Any) -> Path:
+    """Write ``<study dir>/report.html`` (self-contained) and ``best.yaml`` beside it."""
+    import html
+
+    import optuna.visualization as vis
+    from optuna.importance import PedAnovaImportanceEvaluator
+
+    from seqrun.runs import atomic_write_text
+
+    info = summary(st, study)
+    sections: list[tuple[str, Any]] = []
+    complete = info["counts"].get("complete", 0)
+    with _quiet_optuna():
+        if complete:
+            sections.append(("Optimisation history", vis.plot_optimization_history(study)))
+            sections.append(("Parallel coordinates", vis.plot_parallel_coordinate(study)))
+        if complete >= 2:
+            try:
+                fig = vis.plot_param_importances(study, evaluator=PedAnovaImportanceEvaluator())
+                sections.append(("Parameter importances", fig))
+            except Exception as e:  # too few distinct trials for an importance estimate
+                sections.append(("Parameter importances", f"not available: {e}"))
+        sections.append(("Pruned vs complete trials per epoch", _trials_per_epoch(study)))
+    best_yaml = st.dir / "best.yaml"
+    if info["best_trial"] is not None:
+        run_dir = info["best_run_dir"]
+        saved = Path(run_dir) / "config.yaml" if run_dir else None
+        if saved is not None and saved.is_file():
+            text = saved.read_text(encoding="utf-8")
+        else:
+            cfg = load_config(st.base, [*st.common, *_overrides(info["best_params"])])
+            text = cfg.to_yaml()
+        head = (
+            f"# best trial {info['best_trial']} of study {st.name}: "
+            f"{info['monitor']} = {info['best_value']:.6g}\n"
+            f"# run: {run_dir}\n"
+        )
+        atomic_write_text(best_yaml, head + text)
+    rows = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in info.items()
+    )
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>study {html.escape(st.name)}</title>",
+        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:1em}"
+        "</style></head><body>",
+        f"<h1>Study {html.escape(st.name)}</h1><table>{rows}</table>",
+    ]
+    if best_yaml.is_file():
+        parts.append(f"<p>Best trial's config: <code>{html.escape(str(best_yaml))}</code></p>")
+    first = True
+    for title, fig in sections:
+        parts.append(f"<h2>{html.escape(title)}</h2>")
+        if isinstance(fig, str):
+            parts.append(f"<p>{html.escape(fig)}</p>")
+            continue
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=first))
+        first = False
+    parts.append("</body></html>\n")
+    path = st.dir / "report.html"
+    atomic_write_text(path, "\n".join(parts))
+    return path

@@ -1,0 +1,302 @@
+"""`seqrun tune`: study validation, pruning, the --json summary, the report, kill -9 and a rerun,
+two processes on one storage."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seqrun.errors import UserError
+from tests.conftest import ROOT, TINY_LADYBUG, last_json, write_config
+
+optuna = pytest.importorskip("optuna")
+
+
+def _study(tmp_path: Path, **fields) -> Path:
+    base = {**TINY_LADYBUG, "train": {**TINY_LADYBUG["train"], "epochs": 3, "monitor": "mae"}}
+    write_config(tmp_path, base)
+    spec = {
+        "base": "exp.yaml",
+        "space": {
+            "train.learning_rate": {"choice": [1e-8, 0.03]},
+            "model.units": {"int": [4, 8]},
+        },
+        "trials": 4,
+        "sampler": "random",
+        "pruner": {"median": {"n_startup_trials": 1}},
+        **fields,
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def _load(storage: str, name: str = "study"):
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if "://" not in storage:
+        storage = JournalStorage(JournalFileBackend(storage))
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def _journal(runs: Path, name: str = "study") -> str:
+    return str(runs / "_studies" / name / "journal.log")
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"spaec": {}}, "unknown key 'spaec' (did you mean 'space'?)"),
+        ({"space": {}}, "the space is empty"),
+        ({"space": {"model.units": {"int": [8, 4]}}}, "int low 8 is above high 4"),
+        ({"space": {"model.units": {"normal": [4, 8]}}}, "must be one of"),
+        ({"space": {"model.unitz": {"int": [4, 8]}}}, "model.unitz"),
+        ({"space": {"model.units": {"uniform": [4, 8]}}}, "model.units"),
+        ({"sampler": "annealing"}, "unknown sampler 'annealing'"),
+        ({"pruner": {"median": {"n_warmup": 1}}}, "pruner median"),
+        ({"name": "../escape"}, "cannot be a directory name"),
+        ({"sampler": "grid", "space": {"train.learning_rate": {"uniform": [0.1, 0.2]}}}, "grid"),
+    ],
+)
+def test_bad_study_files_exit_2_before_any_trial(cli, tmp_path, change, message):
+    study = _study(tmp_path, **change)
+    runs = tmp_path / "runs"
+    r = cli("tune", study, "--runs-dir", runs)
+    assert r.exit_code == 2, r.output
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    assert message in lines[0]
+    assert not runs.exists()  # no study directory, no run directory
+
+
+def test_tune_help_and_a_bad_study_import_neither_tensorflow_nor_optuna_at_start(tmp_path):
+    from tests.test_cli_fast import _modules_after
+
+    mods = _modules_after(["tune", "--help"])
+    assert not {"tensorflow", "keras", "optuna", "plotly"} & mods
+    bad = _study(tmp_path, space={})
+    mods = _modules_after(["tune", str(bad), "--runs-dir", str(tmp_path / "runs")])
+    assert "tensorflow" not in mods and "keras" not in mods
+
+
+@pytest.mark.parametrize("name", ["../out", "/tmp/abs", "a/b", ".hidden"])
+def test_experiment_names_that_would_leave_the_runs_dir_are_refused(cli, tmp_path, name):
+    study = _study(tmp_path)
+    write_config(tmp_path, {**TINY_LADYBUG, "name": name})
+    r = cli("tune", study, "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 2 and "name" in r.stderr and r.stderr.count("\n") == 1, r.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_direction_is_declared_by_the_metric_set():
+    from seqrun.metrics import ClassificationMetrics, ForecastMetrics, RegressionMetrics, direction
+
+    assert direction(ClassificationMetrics, "accuracy") == "max"
+    assert direction(ClassificationMetrics(), "dev_auc") == "max"
+    assert direction(ClassificationMetrics, "loss") == "min"
+    assert direction(RegressionMetrics, "mae") == "min"
+    assert direction(ForecastMetrics, "skill") == "max"
+
+    class Plugin:  # a metric set that declares nothing
+        headline = ("accuracy",)
+
+    with pytest.raises(UserError, match="does not declare"):
+        direction(Plugin, "accuracy")  # no guess from the name
+
+
+def test_study_prunes_reports_json_and_writes_report(cli, tmp_path):
+    study = _study(tmp_path)
+    runs = tmp_path / "runs"
+    r = cli("tune", study, "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    summary = last_json(r.stdout)
+    stored = _load(_journal(runs))
+    trials = stored.get_trials()
+    states = [t.state.name for t in trials]
+    assert states.count("PRUNED") >= 1 and states.count("COMPLETE") >= 1, states
+    assert len(trials) == 4
+    expected = {s.lower(): states.count(s) for s in set(states)}
+    assert summary["counts"] == expected
+    assert summary["direction"] == "minimize" and summary["monitor"] == "dev_mae"
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    best = min(complete, key=lambda t: t.value)
+    assert summary["best_value"] == pytest.approx(best.value)
+    assert summary["best_params"] == best.params
+    assert summary["epochs"] == sum(len(t.intermediate_values) for t in trials)
+
+    pruned = next(t for t in trials if t.state.name == "PRUNED")
+    run = Path(pruned.user_attrs["run_dir"])
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "pruned"
+    assert meta["study"] == "study" and meta["trial"] == pruned.number
+    with open(run / "history.csv") as f:
+        history = list(csv.DictReader(f))
+    assert len(history) == len(pruned.intermediate_values) < 3  # stopped after that epoch
+    # the values the pruner saw are the ones in history.csv
+    assert [float(row["dev_mae"]) for row in history] == [
+        pytest.approx(pruned.intermediate_values[e]) for e in sorted(pruned.intermediate_values)
+    ]
+    assert (run / "checkpoints" / "best.keras").is_file()
+    assert (run / "metrics" / "dev.json").is_file()
+
+    listed = cli("runs", "list", "--runs-dir", runs, "--status", "pruned", "--json")
+    assert {row["path"] for row in json.loads(listed.stdout)} >= {str(run)}
+
+    # the best trial's best dev value is the objective: the value in its history
+    best_run = Path(best.user_attrs["run_dir"])
+    with open(best_run / "history.csv") as f:
+        values = [float(row["dev_mae"]) for row in csv.DictReader(f)]
+    assert best.value == pytest.approx(min(values))
+
+    r = cli("tune", study, "--runs-dir", runs, "--report", "--json")
+    assert r.exit_code == 0, r.output
+    report = Path(last_json(r.stdout)["report"])
+    page = report.read_text()
+    assert "Optimisation history" in page and "Parallel coordinates" in page
+    assert "Pruned vs complete trials per epoch" in page
+    assert "Plotly.newPlot" in page and len(page) > 1_000_000  # plotly.js is inline
+    assert not re.search(r"<script[^>]*\bsrc=", page)  # nothing loaded from the network
+    assert page.count("<script") >= 3
+    from seqrun.config import config_key, load_config
+
+    best_yaml = report.parent / "best.yaml"
+    best_meta = json.loads((best_run / "meta.json").read_text())
+    assert config_key(load_config(best_yaml)) == best_meta["config_key"]
+
+    r = cli("report", report.parent)  # `seqrun report` on the study directory
+    assert r.exit_code == 0 and r.stdout.strip() == str(report), r.output
+
+    # rerunning the finished study trains nothing more
+    r = cli("tune", study, "--runs-dir", runs, "--json")
+    assert last_json(r.stdout)["counts"] == expected
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "SEQRUN_THREADS": "1"}
+
+
+def test_kill_9_then_rerun_finishes_without_losing_trials(cli, tmp_path):
+    study = _study(tmp_path, trials=3, pruner="none", set=["data.scale=0.05"])
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "seqrun", "tune", str(study), "--runs-dir", str(runs)]
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    journal = _journal(runs)
+
+    def one_done_one_running() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode())
+        if not Path(journal).is_file():
+            return False
+        trials = _load(journal).get_trials()
+        training = [t for t in trials if t.state.name == "RUNNING" and "run_dir" in t.user_attrs]
+        return any(t.state.name == "COMPLETE" for t in trials) and bool(training)
+
+    try:
+        _wait_for(one_done_one_running, 240, "a complete trial and one training")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+    before = {t.number: t for t in _load(journal).get_trials()}
+    killed = [n for n, t in before.items() if t.state.name == "RUNNING"]
+    done = {n: t.value for n, t in before.items() if t.state.name == "COMPLETE"}
+    assert killed and done
+
+    r = cli("tune", study, "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    after = {t.number: t for t in _load(journal).get_trials()}
+    for n, value in done.items():  # no completed trial lost or changed
+        assert after[n].state.name == "COMPLETE" and after[n].value == value
+    for n in killed:  # the interrupted trial failed; its budget was given back
+        assert after[n].state.name == "FAIL"
+        run = Path(after[n].user_attrs["run_dir"])
+        assert json.loads((run / "meta.json").read_text())["status"] == "failed"
+    assert sum(t.state.name == "COMPLETE" for t in after.values()) == 3
+    assert last_json(r.stdout)["counts"]["complete"] == 3
+
+
+def test_two_processes_on_one_storage_make_distinct_trials(tmp_path):
+    study = _study(tmp_path, trials=4, pruner="none", sampler="tpe", set=["train.epochs=1"])
+    runs = tmp_path / "runs"
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    cmd = [sys.executable, "-m", "seqrun", "tune", str(study), "--runs-dir", str(runs)]
+    cmd += ["--storage", url, "--json"]
+    procs = [
+        subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err.decode()[-2000:]
+    trials = _load(url).get_trials()
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    assert 4 <= len(complete) <= 5  # two processes may both start the last trial
+    assert len({t.number for t in trials}) == len(trials)
+    run_dirs = {t.user_attrs["run_dir"] for t in complete}
+    assert len(run_dirs) == len(complete)
+    assert len({t.user_attrs["pid"] for t in trials}) == 2  # both processes ran trials
+    for t in complete:
+        meta = json.loads((Path(t.user_attrs["run_dir"]) / "meta.json").read_text())
+        assert meta["trial"] == t.number and meta["status"] == "completed"
+    finals = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outs]
+    assert all(f["storage"] == url for f in finals)
+
+
+def test_worker_command_reaches_the_same_study(tmp_path):
+    from seqrun.tune import Study, WorkerPool
+
+    runs = tmp_path / "runs"
+    st = Study(_study(tmp_path), runs, ["train.batch_size=32"], None)
+    pool = WorkerPool(st, 2, 6, None)
+    cmd = pool.command(pool.trials[1], runs_dir_flag=True)
+    assert cmd[:4] == ["seqrun", "tune", str(st.path.resolve()), "--worker"]
+    assert cmd[cmd.index("--storage") + 1] == st.storage_url  # one shared storage
+    assert cmd[cmd.index("--set") + 1] == "train.batch_size=32"
+    assert cmd[cmd.index("--trials") + 1] == "6"
+    assert len(pool.trials) == 2
+
+
+def test_ray_executor_runs_worker_tasks(cli, tmp_path):
+    pytest.importorskip("ray")
+    study = _study(tmp_path, trials=2, pruner="none", set=["train.epochs=1"])
+    runs = tmp_path / "runs"
+    r = cli("tune", study, "--runs-dir", runs, "--executor", "ray", "--workers", "2", "--json")
+    assert r.exit_code == 0, r.output
+    assert last_json(r.stdout)["counts"].get("complete", 0) >= 2
+
+
+def test_grid_sampler_covers_the_grid_once_and_stops(cli, tmp_path):
+    study = _study(
+        tmp_path,
+        space={"model.units": {"choice": [4, 6]}},
+        sampler="grid",
+        pruner="none",
+        trials=5,
+        set=["train.epochs=1"],
+    )
+    runs = tmp_path / "runs"
+    r = cli("tune", study, "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    assert last_json(r.stdout)["counts"] == {"complete": 2}  # the budget is capped at the grid
+    trials = _load(_journal(runs)).get_trials()
+    assert sorted(t.params["model.units"] for t in trials) == [4, 6]
