@@ -188,6 +188,10 @@ def train(
     if nproc is not None:
         _launch(cfg, nproc, config, set_, runs_dir, run, quiet, as_json)
         return
+    if cfg.train.strategy == "multi_worker":  # a bad TF_CONFIG: one line, before TensorFlow
+        from seqrun.launch import cluster_from_env
+
+        cluster_from_env()
 
     from seqrun import training
 

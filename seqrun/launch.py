@@ -31,6 +31,7 @@ from seqrun.errors import EXIT_FAILURE, EXIT_INTERRUPTED, UserError
 LAUNCH_DIR_ENV = "SEQRUN_LAUNCH_DIR"  # set by the launcher: its scratch folder
 LAUNCH_CMD_ENV = "SEQRUN_LAUNCH_COMMAND"  # set by the launcher: its command line (JSON)
 RUN_DIR_FILE = "run_dir"  # the chief writes its run directory here, for the launcher
+EXIT_LOST_PEER = 75  # a launched worker that lost a peer exits with this, silently
 
 
 @dataclass
@@ -136,6 +137,11 @@ def announce_run_dir(path: Path) -> None:
         (Path(folder) / RUN_DIR_FILE).write_text(str(Path(path).resolve()), encoding="utf-8")
 
 
+def launched() -> bool:
+    """Whether this process is a worker started by ``train --nproc``."""
+    return bool(os.environ.get(LAUNCH_DIR_ENV))
+
+
 def launch_command() -> list[str] | None:
     """The launcher's command line, seen from a launched worker (None otherwise)."""
     raw = os.environ.get(LAUNCH_CMD_ENV)
@@ -171,13 +177,15 @@ def _last_error_line(path: Path) -> str | None:
     return errors[-1].removeprefix("error: ") if errors else None
 
 
-def mark_run(run_dir: Path, status: str, error: str) -> None:
-    """Record how a launched run ended, unless the chief recorded it already."""
+def mark_run(run_dir: Path, status: str, error: str, force: bool = False) -> None:
+    """Record how a launched run ended, unless the chief recorded it already (``force``: over
+    the chief's own 'failed', when the launcher knows the cause better)."""
     from seqrun.runs import Run, now_iso
 
     run = Run(run_dir)
     meta = run.meta()
-    if not meta or run.status() not in ("running", "dead"):
+    allowed = ("running", "dead", "failed") if force else ("running", "dead")
+    if not meta or run.status() not in allowed:
         return
     ended = time.time()
     with contextlib.suppress(OSError):
@@ -222,6 +230,8 @@ def run_local(
         LAUNCH_DIR_ENV: str(folder),
         LAUNCH_CMD_ENV: json.dumps(sys.argv),
     }
+    if not os.environ.get("SEQRUN_TF_LOGS"):  # TensorFlow's C++ errors about a dead peer
+        env_base["TF_CPP_MIN_LOG_LEVEL"] = "3"
     status, code, message = "completed", 0, None
 
     def _terminate(signum, frame):
@@ -250,15 +260,24 @@ def run_local(
         while True:
             codes = [p.poll() for p in procs]
             failed = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
-            if failed:
-                i, c = failed[0]
+            if failed:  # the cause, rather than a worker that only lost contact with it
+                i, c = next((f for f in failed if f[1] != EXIT_LOST_PEER), failed[0])
+                if i != 0 and c in (1, 2):  # the same error may stop the chief: it says it best
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        if procs[0].wait(timeout=3) in (1, 2):
+                            i, c = 0, procs[0].returncode
                 _kill(procs)
                 if i == 0 and c in (1, 2, EXIT_INTERRUPTED):
                     status, code = "chief", c  # the chief said why and marked the run
                 else:
                     status, code = "failed", EXIT_FAILURE
                     why = _last_error_line(logs[i]) if c > 0 else None
-                    message = f"worker {i} (pid {procs[i].pid}) {_describe_exit(c)}" + (
+                    what = (
+                        "lost contact with the other workers"
+                        if c == EXIT_LOST_PEER
+                        else _describe_exit(c)
+                    )
+                    message = f"worker {i} (pid {procs[i].pid}) {what}" + (
                         f": {why}" if why else ""
                     )
                 break
@@ -310,7 +329,7 @@ def _report(
     if status == "failed":
         what = f"{message}; the other workers were stopped"
         if run_dir is not None:
-            mark_run(run_dir, "failed", what)
+            mark_run(run_dir, "failed", what, force=True)
         err(f"{what}{resume}")
     elif status == "interrupted":
         if run_dir is not None:

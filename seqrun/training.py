@@ -78,6 +78,10 @@ class Interrupted(Exception):
     """Training stopped by Ctrl-C or SIGTERM; the run is marked ``interrupted``."""
 
 
+class LostWorker(RunFailure):
+    """A worker of a multi-worker run lost contact with the others; the run is marked failed."""
+
+
 def make_strategy(name: str) -> Any:
     """The tf.distribute strategy for ``train.strategy`` (None for the default)."""
     import tensorflow as tf
@@ -513,6 +517,12 @@ def train(
     except UserError as e:
         _finish(run, "failed", error=str(e))
         raise
+    except LostWorker as e:
+        _finish(run, "failed", error=str(e))
+        if launch.launched():  # the launcher names the worker that died, in one line
+            sys.stderr.flush()
+            os._exit(launch.EXIT_LOST_PEER)
+        raise
     except Exception as e:
         _finish(run, "failed", error=f"{type(e).__name__}: {e}")
         raise
@@ -740,7 +750,7 @@ def _raise_lost_worker(e: Exception, run: Run, cluster: Any) -> None:
         return
     detail = (getattr(e, "message", "") or str(e)).strip().splitlines()
     where = run.path if cluster.is_chief else "RUN_DIR"
-    raise RunFailure(
+    raise LostWorker(
         f"{cluster.task} lost contact with the other workers ({type(e).__name__}: "
         f"{detail[0][:160] if detail else ''}); a worker died or the network failed; resume "
         f"with: seqrun train --resume {where} (on every worker)"
