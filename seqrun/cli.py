@@ -189,9 +189,12 @@ def train(
         _launch(cfg, nproc, config, set_, runs_dir, run, quiet, as_json)
         return
     if cfg.train.strategy == "multi_worker":  # a bad TF_CONFIG: one line, before TensorFlow
+        import os
+
         from seqrun.launch import cluster_from_env
 
-        cluster_from_env()
+        if cluster_from_env() is not None and not os.environ.get("SEQRUN_TF_LOGS"):
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # C++ errors about a lost peer
 
     from seqrun import training
 

@@ -142,6 +142,14 @@ def launched() -> bool:
     return bool(os.environ.get(LAUNCH_DIR_ENV))
 
 
+def report_lost_peer(message: str) -> None:
+    """A launched worker that lost its peers leaves the reason for the launcher's one line."""
+    folder = os.environ.get(LAUNCH_DIR_ENV)
+    if folder and Path(folder).is_dir():
+        with contextlib.suppress(OSError):
+            (Path(folder) / f"lost-{os.getpid()}.txt").write_text(message, encoding="utf-8")
+
+
 def launch_command() -> list[str] | None:
     """The launcher's command line, seen from a launched worker (None otherwise)."""
     raw = os.environ.get(LAUNCH_CMD_ENV)
@@ -271,12 +279,13 @@ def run_local(
                     status, code = "chief", c  # the chief said why and marked the run
                 else:
                     status, code = "failed", EXIT_FAILURE
-                    why = _last_error_line(logs[i]) if c > 0 else None
-                    what = (
-                        "lost contact with the other workers"
-                        if c == EXIT_LOST_PEER
-                        else _describe_exit(c)
-                    )
+                    if c == EXIT_LOST_PEER:
+                        what = "lost contact with the other workers"
+                        lost = folder / f"lost-{procs[i].pid}.txt"
+                        why = lost.read_text(encoding="utf-8") if lost.is_file() else None
+                    else:
+                        what = _describe_exit(c)
+                        why = _last_error_line(logs[i]) if c > 0 else None
                     message = f"worker {i} (pid {procs[i].pid}) {what}" + (
                         f": {why}" if why else ""
                     )

@@ -81,6 +81,10 @@ class Interrupted(Exception):
 class LostWorker(RunFailure):
     """A worker of a multi-worker run lost contact with the others; the run is marked failed."""
 
+    def __init__(self, message: str, peer: str = "") -> None:
+        super().__init__(message)
+        self.peer = peer  # what TensorFlow said about the peer, in a few words
+
 
 def make_strategy(name: str) -> Any:
     """The tf.distribute strategy for ``train.strategy`` (None for the default)."""
@@ -520,6 +524,7 @@ def train(
     except LostWorker as e:
         _finish(run, "failed", error=str(e))
         if launch.launched():  # the launcher names the worker that died, in one line
+            launch.report_lost_peer(e.peer)
             sys.stderr.flush()
             os._exit(launch.EXIT_LOST_PEER)
         raise
@@ -748,12 +753,22 @@ def _raise_lost_worker(e: Exception, run: Run, cluster: Any) -> None:
     )
     if not isinstance(e, lost):
         return
-    detail = (getattr(e, "message", "") or str(e)).strip().splitlines()
+    import re
+
+    text = getattr(e, "message", "") or str(e)
+    found = re.findall(r"/job:(\w+)/replica:\d+/task:(\d+)", text)
+    peers = sorted({f"{job}:{task}" for job, task in found} - {cluster.task})
+    if "heartbeat" in text:
+        peer = f"no heartbeat from {', '.join(peers) or 'a peer'}"
+    elif peers:
+        peer = f"{', '.join(peers)} unreachable ({type(e).__name__})"
+    else:
+        peer = f"{type(e).__name__}: {text.strip().splitlines()[0][:120] if text.strip() else ''}"
     where = run.path if cluster.is_chief else "RUN_DIR"
     raise LostWorker(
-        f"{cluster.task} lost contact with the other workers ({type(e).__name__}: "
-        f"{detail[0][:160] if detail else ''}); a worker died or the network failed; resume "
-        f"with: seqrun train --resume {where} (on every worker)"
+        f"{cluster.task} lost contact with the other workers ({peer}); a worker died or the "
+        f"network failed; resume with: seqrun train --resume {where} (on every worker)",
+        peer=peer,
     ) from None
 
 
