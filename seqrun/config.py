@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -30,12 +31,23 @@ from pydantic import (
 
 from seqrun.errors import UserError, did_you_mean
 from seqrun.registry import registry
+from seqrun.runs import check_path_name
 
 
 class Section(BaseModel):
     """Base of every config section: unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(extra="forbid", protected_namespaces=(), allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, v: Any, info: Any) -> Any:
+        # pydantic would read true/false as 1/0 for a number
+        if isinstance(v, bool) and info.field_name in cls.model_fields:
+            ann = cls.model_fields[info.field_name].annotation
+            if ann in (int, float, int | None, float | None):
+                raise ValueError("expected a number, not a boolean")
+        return v
 
 
 class DataConfig(Section):
@@ -126,6 +138,18 @@ class TrainConfig(Section):
         False, description="Write TensorBoard logs (per-epoch scalars) under <run>/tensorboard."
     )
 
+    @field_validator("tensorboard")
+    @classmethod
+    def _tensorboard_installed(cls, value: bool) -> bool:
+        import importlib.util
+
+        if value and importlib.util.find_spec("tensorboard") is None:
+            raise ValueError(
+                "train.tensorboard needs the tensorboard package, which is not installed: "
+                "pip install tensorboard (or set train.tensorboard: false)"
+            )
+        return value
+
 
 class MlflowConfig(Section):
     """Where MLflow tracking sends a run."""
@@ -151,8 +175,8 @@ class ExperimentConfig(Section):
     """A whole experiment, as resolved from YAML and overrides."""
 
     name: str = Field(
-        description="Experiment name: runs go to runs/<name>/. Defaults to the file's stem.",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="Experiment name: runs go to runs/<name>/ (letters, digits, '.', '_', '-'). "
+        "Defaults to the file's stem.",
     )
     seed: int = Field(
         0, description="Global seed: weight initialisation, dropout, shuffling, data splits."
@@ -168,6 +192,14 @@ class ExperimentConfig(Section):
         default_factory=TrackingConfig, description="External experiment trackers."
     )
 
+    @field_validator("name")
+    @classmethod
+    def _path_name(cls, v: str) -> str:
+        try:
+            return check_path_name(v)
+        except UserError as e:
+            raise ValueError(e.message) from None
+
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain data (what `config show` prints)."""
         return self.model_dump(mode="json")
@@ -180,15 +212,106 @@ class ExperimentConfig(Section):
 # ----------------------------------------------------------------------------- YAML with lines
 
 
-def _line_map(node: yaml.Node | None, prefix: str = "", out: dict | None = None) -> dict:
-    """Map each dotted key of a composed YAML document to its 1-based line."""
-    out = {} if out is None else out
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            out[key] = key_node.start_mark.line + 1
-            _line_map(value_node, key, out)
-    return out
+MAX_YAML_VALUES = 100_000
+"""Most values a YAML document may hold once its aliases are expanded (alias bombs stop here)."""
+MAX_INT_DIGITS = 30
+"""Longest integer literal accepted in YAML (2**64 has 20 digits)."""
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _int_digits(text: str) -> int:
+    body = text.strip().lstrip("+-").replace("_", "")
+    if body[:2].lower() in ("0x", "0o", "0b"):
+        body = body[2:]
+    return len(body)
+
+
+def _check_tree(root: yaml.Node, where: str) -> dict[str, int]:
+    """Check a composed YAML document without expanding it; the line of each dotted key.
+
+    Errors (UserError naming the file and line): a key given twice in one mapping, aliases
+    that expand to more than MAX_YAML_VALUES values or refer to themselves, an integer
+    literal longer than MAX_INT_DIGITS digits.
+    """
+    lines: dict[str, int] = {}
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def fail(node: yaml.Node, message: str) -> UserError:
+        return UserError(message, where=f"{where}:{node.start_mark.line + 1}")
+
+    def walk(node: yaml.Node, dotted: str) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise fail(
+                node, f"the alias at '{dotted or '(top)'}' refers to itself (recursive YAML)"
+            )
+        active.add(key)
+        size = 1
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _INT_TAG and _int_digits(node.value) > MAX_INT_DIGITS:
+                raise fail(
+                    node,
+                    f"the integer at '{dotted or '(top)'}' has {_int_digits(node.value)} digits, "
+                    f"too long to be a usable number (at most {MAX_INT_DIGITS})",
+                )
+        elif isinstance(node, yaml.SequenceNode):
+            for i, child in enumerate(node.value):
+                size += walk(child, f"{dotted}[{i}]" if dotted else f"[{i}]")
+        elif isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
+                    name = key_node.value
+                    line = key_node.start_mark.line + 1
+                    child = f"{dotted}.{name}" if dotted else str(name)
+                    if name in seen:
+                        raise fail(
+                            key_node,
+                            f"duplicate key '{child}' (lines {seen[name]} and {line}); "
+                            "YAML keeps only one of them: remove the other",
+                        )
+                    seen[name] = line
+                    lines.setdefault(child, line)
+                else:
+                    child = dotted
+                size += walk(key_node, dotted) + walk(value_node, child)
+        active.discard(key)
+        if size > MAX_YAML_VALUES:
+            raise fail(
+                node,
+                f"'{dotted or '(top)'}' expands to more than {MAX_YAML_VALUES:,} values through "
+                "YAML aliases (an alias bomb?); write the values out or use fewer aliases",
+            )
+        sizes[key] = size
+        return size
+
+    walk(root, "")
+    return lines
+
+
+def load_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
+    """Parse YAML text safely: (data, line of each dotted key).
+
+    Duplicate keys, alias bombs, recursive aliases and over-long integers are UserErrors
+    naming ``where`` and the line; nothing is expanded before the checks pass.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        lines = _check_tree(node, where) if node is not None else {}
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise UserError(f"invalid YAML: {problem}", where=f"{where}{line}") from None
+    except (ValueError, RecursionError) as e:  # e.g. Python's limit on integer digits
+        raise UserError(f"invalid YAML: {e}", where=where) from None
+    return data, lines
 
 
 class Source:
@@ -202,8 +325,11 @@ class Source:
 
     def where(self, dotted: str) -> str:
         """``file:line key`` for a dotted key, walking up to the nearest known parent."""
-        if dotted in self.overridden:
-            return f"--set {self.overridden[dotted]}"
+        probe = dotted
+        while probe:
+            if probe in self.overridden:
+                return f"--set {self.overridden[probe]}"
+            probe = probe.rpartition(".")[0]
         probe = dotted
         while probe:
             if probe in self.lines:
@@ -219,17 +345,13 @@ def read_yaml(path: str | Path) -> Source:
         hint = " (it is a directory)" if p.is_dir() else ""
         raise UserError(f"config file not found{hint}; check the path", where=str(path))
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
-        raise UserError(f"not UTF-8 text ({e.reason} at byte {e.start})", where=str(path)) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise UserError(f"invalid YAML: {problem}", where=f"{path}{line}") from None
+        raise UserError(
+            f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8",
+            where=str(path),
+        ) from None
+    raw, lines = load_yaml(text, str(path))
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -237,7 +359,7 @@ def read_yaml(path: str | Path) -> Source:
             f"expected a mapping of sections ({', '.join(TOP_KEYS)}), got {type(raw).__name__}",
             where=str(path),
         )
-    return Source(path, raw, _line_map(node))
+    return Source(path, raw, lines)
 
 
 # ----------------------------------------------------------------------------- overrides
@@ -255,8 +377,13 @@ def parse_override(text: str) -> tuple[str, Any]:
             "expected KEY=VALUE with a dotted key, e.g. --set model.units=64", where=f"--set {text}"
         )
     try:
-        parsed = yaml.safe_load(value) if value.strip() else value
-    except yaml.YAMLError:
+        parsed = load_yaml(value, f"--set {text}")[0] if value.strip() else value
+    except UserError as e:
+        if "invalid YAML" not in e.message:
+            shown = text if len(text) <= 80 else f"{key}=..."
+            raise UserError(
+                e.message.replace("'(top)'", f"'{key}'"), where=f"--set {shown}"
+            ) from None
         parsed = value
     if isinstance(parsed, dict | list) and not value.strip().startswith(("[", "{")):
         parsed = value  # "a: b" parses as a mapping; a user typing it meant text
@@ -307,10 +434,15 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
         elif e["type"] == "missing":
             msg = f"missing required key '{dotted}'"
         else:
-            msg = f"{e['msg'].lower()} at '{dotted}', got {_describe_value(e.get('input'))}"
+            text = e["msg"].removeprefix("Value error, ")
+            got = _describe_value(e.get("input"))
+            msg = f"{text[:1].lower()}{text[1:]} at '{dotted}', got {got}"
         lines.append((source.where(dotted), msg))
     (where, first), *rest = lines
-    raise UserError("\n".join([first, *(f"{w}: {m}" for w, m in rest)]), where=where)
+    more = "; ".join(f"{w}: {m}" for w, m in rest[:3])
+    if len(rest) > 3:
+        more += f"; and {len(rest) - 3} more"
+    raise UserError(f"{first} (also {more})" if rest else first, where=where)
 
 
 def _fields_at(model: type, path: list[str]) -> list[str]:
@@ -389,7 +521,22 @@ def resolve(source: Source) -> ExperimentConfig:
         registry.entry("metrics", metrics)
     except UserError as e:
         raise UserError(e.message, where=source.where("metrics")) from None
-    name = raw.get("name") or Path(source.path).stem
+    if raw.get("name") is not None:
+        name = raw["name"]
+        try:
+            check_path_name(name, "name")
+        except UserError as e:
+            raise UserError(e.message, where=source.where("name")) from None
+    else:
+        name = Path(source.path).stem
+        try:
+            check_path_name(name, "name")
+        except UserError as e:
+            raise UserError(
+                f"{e.message}; the file name gives the experiment name: set 'name' or rename "
+                "the file",
+                where=source.path,
+            ) from None
     top = {
         "name": name,
         "data": data,
@@ -407,6 +554,13 @@ def resolve(source: Source) -> ExperimentConfig:
     except ValidationError as err:
         _raise_validation(err, source, "", ExperimentConfig)
         raise
+    check_numbers(cfg.to_dict(), source)
+    from seqrun.checks import check_experiment
+
+    problem = check_experiment(cfg)
+    if problem:
+        key, message = problem
+        raise UserError(message, where=source.where(key))
     check = getattr(adapter_cls, "check_config", None)
     if check is not None:
         problem = check(cfg)
@@ -414,6 +568,38 @@ def resolve(source: Source) -> ExperimentConfig:
             key, message = problem
             raise UserError(message, where=source.where(key))
     return cfg
+
+
+SEED_MAX = 2**32 - 1
+INT_LIMIT = 2**63 - 1
+
+
+def check_numbers(data: Any, source: Source, prefix: str = "") -> None:
+    """Every number finite and usable: seeds in 0..2**32-1, integers within 64 bits."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            check_numbers(v, source, f"{prefix}.{k}" if prefix else str(k))
+        return
+    if isinstance(data, list):
+        for v in data:
+            check_numbers(v, source, prefix)
+        return
+    if isinstance(data, bool):
+        return
+    if isinstance(data, float) and not math.isfinite(data):
+        raise UserError(f"'{prefix}' must be a finite number, got {data}", source.where(prefix))
+    if isinstance(data, int):
+        last = prefix.rpartition(".")[2]
+        if last.endswith("seed") and not 0 <= data <= SEED_MAX:
+            raise UserError(
+                f"'{prefix}' must be within 0..{SEED_MAX} (2**32-1), got {_describe_value(data)}",
+                where=source.where(prefix),
+            )
+        if abs(data) > INT_LIMIT:
+            raise UserError(
+                f"'{prefix}' is {_describe_value(data)}: too large to be used (at most 2**63-1)",
+                where=source.where(prefix),
+            )
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:

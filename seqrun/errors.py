@@ -29,8 +29,15 @@ class UserError(SeqrunError):
 
     def __init__(self, message: str, where: str | None = None) -> None:
         self.message = message
-        self.where = where
+        self.where = _printable(where) if where else where
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so that an error stays on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class RunFailure(SeqrunError):

@@ -238,8 +238,6 @@ def run_local(
         LAUNCH_DIR_ENV: str(folder),
         LAUNCH_CMD_ENV: json.dumps(sys.argv),
     }
-    if not os.environ.get("SEQRUN_TF_LOGS"):  # TensorFlow's C++ errors about a dead peer
-        env_base["TF_CPP_MIN_LOG_LEVEL"] = "3"
     status, code, message = "completed", 0, None
 
     def _terminate(signum, frame):

@@ -53,24 +53,20 @@ def predict_texts(run: Any, texts: list[str], checkpoint: str = "best") -> list[
         if not t.strip():
             raise UserError(f"text {i} is empty; give non-empty texts", where="predict")
     cfg = training.load_run_config(run)
-    encoder = training.make_encoder(cfg)
+    encoder = training.make_encoder(cfg)  # kind check first; load_encoder reads its files
     if not hasattr(encoder, "model_inputs"):
         raise UserError(
             f"seqrun predict labels texts; this run's encoder is '{cfg.encoder.type}', "
             "not a text encoder",
             where=str(run.path),
         )
-    encoder.load(run.preprocessing)
+    encoder = training.load_encoder(cfg, run)
     path = run.checkpoint(checkpoint)
     if not path.is_file():
         raise UserError(
             f"the run has no {checkpoint} checkpoint (status: {run.status()})", where=str(path)
         )
-    import keras
-
-    import seqrun.models.layers  # noqa: F401  (custom layers)
-
-    model = keras.saving.load_model(path, compile=False)
+    model = training.load_checkpoint(path, compile=False)
     x = encoder.model_inputs(texts)
     proba = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
     names = encoder.class_names

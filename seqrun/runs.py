@@ -34,6 +34,47 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
+MAX_NAME_LEN = 100
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def check_path_name(name: Any, key: str = "name") -> str:
+    """Validate a name that becomes a directory under the runs directory; return it.
+
+    Every name that becomes a path (experiment names, sweep names, study names) goes through
+    this one check, so that nothing is ever written outside ``--runs-dir``: letters, digits,
+    '.', '_' and '-', starting with a letter or digit, at most MAX_NAME_LEN characters (no
+    '/', '..', absolute paths, empty names or control characters). Raises UserError naming
+    ``key``.
+    """
+    if not isinstance(name, str):
+        raise UserError(f"'{key}' must be a text name, got {type(name).__name__}", where=key)
+    shown = repr(name) if len(name) <= 60 else repr(name[:57]) + "..."
+    rule = (
+        "use letters, digits, '.', '_' and '-', starting with a letter or digit "
+        "(it becomes a directory under the runs directory)"
+    )
+    if not name:
+        raise UserError(f"'{key}' is empty; {rule}", where=key)
+    if len(name) > MAX_NAME_LEN:
+        raise UserError(
+            f"'{key}' {shown} has {len(name)} characters, more than {MAX_NAME_LEN}", where=key
+        )
+    bad = sorted({c for c in name if c not in _NAME_CHARS})
+    if bad or not name[0].isalnum():
+        what = ", ".join(repr(c) for c in bad[:5]) if bad else repr(name[0]) + " first"
+        raise UserError(f"'{key}' {shown} is not a valid name ({what}); {rule}", where=key)
+    return name
+
+
+def inside(root: Path, path: Path) -> Path:
+    """``path``, after checking that it lies inside ``root`` (RunFailure otherwise)."""
+    real_root, real = Path(os.path.abspath(root)), Path(os.path.abspath(path))
+    if real != real_root and real_root not in real.parents:
+        raise RunFailure(f"refusing to write {path}: it is outside the runs directory {root}")
+    return path
+
+
 def default_runs_dir() -> Path:
     """``$SEQRUN_RUNS_DIR`` or ``./runs``."""
     return Path(os.environ.get("SEQRUN_RUNS_DIR") or "runs")
@@ -141,9 +182,10 @@ class Run:
     def meta(self) -> dict[str, Any]:
         """meta.json (empty dict when unreadable)."""
         try:
-            return read_json(self.meta_path) or {}
+            meta = read_json(self.meta_path) or {}
         except (OSError, ValueError):
             return {}
+        return meta if isinstance(meta, dict) else {}
 
     def update_meta(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into meta.json atomically."""
@@ -155,17 +197,20 @@ class Run:
     def metrics(self, split: str) -> dict[str, Any] | None:
         """metrics/<split>.json, or None."""
         try:
-            return read_json(self.metrics_path(split))
+            metrics = read_json(self.metrics_path(split))
         except (OSError, ValueError):
             return None
+        return metrics if isinstance(metrics, dict) else None
 
     def status(self) -> str:
         """The recorded status, or ``dead`` for a 'running' run whose process is gone."""
         meta = self.meta()
         status = meta.get("status", "unknown")
+        if not isinstance(status, str):
+            return "unknown"
         if status == "running" and meta.get("host") == socket.gethostname():
             pid = meta.get("pid")
-            if pid and not _pid_alive(int(pid)):
+            if isinstance(pid, int) and pid > 0 and not _pid_alive(pid):
                 return "dead"
         return status
 
@@ -187,7 +232,13 @@ def _pid_alive(pid: int) -> bool:
 
 def create_run(runs_dir: Path, name: str) -> Run:
     """Create ``runs_dir/name/<timestamp>-<id>/``, unique even under concurrent starts."""
-    parent = Path(runs_dir) / name
+    parent = inside(runs_dir, Path(runs_dir) / check_path_name(name))
+    for folder in (Path(runs_dir), parent):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(
+                "this is a file, not a directory: choose another --runs-dir (or experiment name)",
+                where=str(folder),
+            )
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -254,9 +305,12 @@ def iter_runs(runs_dir: Path) -> list[Run]:
         for name in names:
             if not name.is_dir() or name.name.startswith("."):
                 continue
-            with os.scandir(name.path) as ids:
-                for rid in ids:
-                    if rid.is_dir() and os.path.exists(os.path.join(rid.path, "meta.json")):
-                        found.append(Run(Path(rid.path)))
+            try:
+                with os.scandir(name.path) as ids:
+                    for rid in ids:
+                        if rid.is_dir() and os.path.exists(os.path.join(rid.path, "meta.json")):
+                            found.append(Run(Path(rid.path)))
+            except OSError as e:  # an unreadable folder hides its runs, not the others
+                print(f"warning: {name.path}: unreadable ({e.strerror or e})", file=sys.stderr)
     found.sort(key=lambda r: r.path.name, reverse=True)
     return found

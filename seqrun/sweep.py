@@ -38,11 +38,13 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from seqrun.config import Section, config_key, load_config, parse_override
+from seqrun.config import Section, Source, config_key, load_config, load_yaml, parse_override
 from seqrun.errors import UserError
-from seqrun.runs import iter_runs, now_iso, read_json, write_json
+from seqrun.runs import check_path_name, inside, iter_runs, now_iso, read_json, write_json
 
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
+MAX_TRIALS = 10_000
+"""Most trials one sweep file may expand to."""
 
 
 class TrialResources(Section):
@@ -67,7 +69,9 @@ class SweepSpec(Section):
         description="Dotted key -> {uniform: [a, b]} | {loguniform: [a, b]} | {int: [a, b]} "
         "| {choice: [...]}, drawn `trials` times.",
     )
-    trials: int = Field(1, ge=1, description="Random draws (with `random:`).")
+    trials: int = Field(
+        1, ge=1, le=MAX_TRIALS, description="Random draws (with `random:`); at least 1."
+    )
     seeds: list[int] | None = Field(None, description="Run each configuration once per seed.")
     resources: TrialResources = Field(
         default_factory=lambda: TrialResources(),
@@ -93,13 +97,56 @@ class SweepSpec(Section):
                     f"random '{key}' must be one of {{{'|'.join(DISTRIBUTIONS)}: ...}}, got {dist}"
                 )
             kind, arg = next(iter(dist.items()))
-            if kind != "choice" and not (isinstance(arg, list) and len(arg) == 2):
+            if kind == "choice":
+                if not (isinstance(arg, list) and arg):
+                    raise ValueError(f"random '{key}': choice takes a non-empty list, got {arg}")
+                continue
+            if not (isinstance(arg, list) and len(arg) == 2):
                 raise ValueError(f"random '{key}': {kind} takes [low, high], got {arg}")
-            if kind == "loguniform" and min(arg) <= 0:
-                raise ValueError(f"random '{key}': loguniform bounds must be > 0")
-            if kind == "choice" and not (isinstance(arg, list) and arg):
-                raise ValueError(f"random '{key}': choice takes a non-empty list")
+            low, high = arg
+            for bound in arg:
+                if isinstance(bound, bool) or not isinstance(bound, int | float):
+                    raise ValueError(f"random '{key}': {kind} bounds must be numbers, got {arg}")
+                if not math.isfinite(bound):
+                    raise ValueError(f"random '{key}': {kind} bounds must be finite, got {arg}")
+            if kind == "int" and not all(float(b).is_integer() for b in arg):
+                raise ValueError(f"random '{key}': int takes two whole numbers, got {arg}")
+            if low > high:
+                raise ValueError(
+                    f"random '{key}': {kind} low {low} is above high {high}; write [{high}, {low}]"
+                )
+            if kind == "loguniform" and low <= 0:
+                raise ValueError(f"random '{key}': loguniform bounds must be > 0, got {arg}")
         return v
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and not v:
+            raise ValueError("seeds is an empty list: give at least one seed, or leave it out")
+        for seed in v or []:
+            if not 0 <= seed <= 2**32 - 1:
+                raise ValueError(f"seed {seed} is outside 0..{2**32 - 1}")
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError(f"seeds lists a seed twice: {v}")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                check_path_name(v, "name")
+            except UserError as e:
+                raise ValueError(e.message) from None
+        return v
+
+    def trial_count(self) -> int:
+        """How many trials the file expands to."""
+        n = math.prod(len(values) for values in self.grid.values())
+        if self.random:
+            n *= self.trials
+        return n * (len(self.seeds) if self.seeds is not None else 1)
 
 
 def format_value(value: Any) -> str:
@@ -160,27 +207,48 @@ class Sweep:
     """A sweep file resolved into trials, with its state directory."""
 
     def __init__(self, path: str | Path, runs_dir: Path, extra_set: list[str] | None = None):
-        import yaml
-
         self.path = Path(path)
         if not self.path.is_file():
             raise UserError("sweep file not found; check the path", where=str(path))
         try:
-            raw = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark else ""
-            raise UserError(f"invalid YAML: {getattr(e, 'problem', e)}", f"{path}{line}") from None
+            text = self.path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise UserError(f"not UTF-8 text ({e.reason} at byte {e.start})", str(path)) from None
+        raw, lines = load_yaml(text, str(path))
+        raw = {} if raw is None else raw
+        source = Source(path, raw if isinstance(raw, dict) else {}, lines)
+        if not isinstance(raw, dict):
+            raise UserError(
+                f"expected a mapping (base:, grid:, random:, ...), got {type(raw).__name__}",
+                where=str(path),
+            )
         try:
             self.spec = SweepSpec.model_validate(raw)
         except ValidationError as err:
             e = err.errors(include_url=False)[0]
             key = ".".join(str(p) for p in e["loc"])
-            raise UserError(f"{e['msg'].lower()} at '{key}'", where=str(path)) from None
+            msg = e["msg"].removeprefix("Value error, ")
+            msg = msg[:1].lower() + msg[1:]
+            raise UserError(f"{msg} at '{key}'", where=source.where(key)) from None
+        total = self.spec.trial_count()
+        if total > MAX_TRIALS:
+            raise UserError(
+                f"the sweep expands to {total:,} trials, more than {MAX_TRIALS:,}; use fewer "
+                "grid values, trials or seeds",
+                where=str(path),
+            )
         self.base = (self.path.parent / self.spec.base).resolve()
         self.runs_dir = Path(runs_dir)
+        if self.spec.name is None:
+            try:
+                check_path_name(self.path.stem, "name")
+            except UserError as e:
+                raise UserError(
+                    f"{e.message}; the file name gives the sweep name: set 'name' or rename it",
+                    where=str(path),
+                ) from None
         self.name = self.spec.name or self.path.stem
-        self.dir = self.runs_dir / "_sweeps" / self.name
+        self.dir = inside(self.runs_dir, self.runs_dir / "_sweeps" / self.name)
         self.common = [*self.spec.set, *(extra_set or [])]
         self.trials: list[Trial] = []
         for i, overrides in enumerate(expand(self.spec)):

@@ -49,8 +49,170 @@ def tokenize(text: str, lowercase: bool = True, punctuation: Punctuation = "stri
     return text.split()
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# single-byte encodings of spreadsheet exports, most common first
+CANDIDATE_ENCODINGS = ("cp1252", "mac_roman", "latin-1")
+_COMMON = set(
+    "àâäáãåæçèéêëìíîïñòóôöõøùúûüßœšž°€£§«»‘’“”–—…·×±µ¿¡²³½¼¾©®™ÀÂÄÁÃÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÖÕØÙÚÛÜŒŠŽ"
+)
+_UPPER = set("ÀÂÄÁÃÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÖÕØÙÚÛÜŒŠŽ")
+
+
+_BINARY = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument .ods file?)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (OLE) file"),
+    (b"\x1f\x8b", "a gzip file that was not decompressed"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89HDF", "an HDF5 file"),
+    (b"\x93NUMPY", "a NumPy .npy file"),
+)
+
+
+def bom_encoding(data: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``data`` selects (None without one)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    return None
+
+
+def _plausibility(text: str) -> tuple[int, int]:
+    """(plausible, total) non-ASCII characters of a decoded text (Western European letters,
+    usual symbols), an accented capital right after a small letter counting as implausible."""
+    plausible = total = 0
+    prev = ""
+    for ch in text:
+        if ord(ch) > 127:
+            total += 1
+            if ch in _COMMON and not (ch in _UPPER and prev.isalpha() and prev.islower()):
+                plausible += 1
+        prev = ch
+    return plausible, total
+
+
+def guess_encoding(data: bytes) -> str | None:
+    """The likely text encoding of ``data`` from its BOM or byte statistics, or None.
+
+    UTF-16 without a BOM shows as NUL bytes on every other position; otherwise the first of
+    UTF-8, cp1252, mac_roman and latin-1 that decodes ``data`` with the most plausible
+    non-ASCII characters (accented letters, °, €, quotes) is returned when at least 80 % of
+    them are plausible.
+    """
+    bom = bom_encoding(data)
+    if bom:
+        return bom
+    sample = data[: 1 << 20]
+    if len(sample) >= 4:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        half = len(sample) // 2
+        if odd > 0.3 * half and even < 0.05 * half:
+            return "utf-16-le"
+        if even > 0.3 * half and odd < 0.05 * half:
+            return "utf-16-be"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as e:
+        if e.start >= len(sample) - 3 and len(data) > len(sample):
+            return "utf-8"  # a character cut by the sample's end
+    best, best_score = None, 0.0
+    for name in CANDIDATE_ENCODINGS:
+        try:
+            text = sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        plausible, total = _plausibility(text)
+        if total and plausible >= 0.8 * total and plausible / total > best_score:
+            best, best_score = name, plausible / total
+    return best
+
+
+def decode_text(data: bytes, encoding: str, source: str, key: str = "data.encoding") -> str:
+    """Decode a data file: a BOM selects UTF-8/16/32 by itself, else ``encoding``.
+
+    When bytes do not decode and the file looks like another encoding (a cp1252 or Mac Roman
+    spreadsheet export), a UserError names ``key`` and that encoding. Stray undecodable bytes
+    without a likely encoding are replaced by U+FFFD and reported in one warning line naming
+    ``key``.
+    """
+    bom = bom_encoding(data)
+    for magic, what in _BINARY:
+        if data.startswith(magic):
+            raise UserError(f"this is {what}, not a text file: export the data as CSV", source)
+    try:
+        wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    except LookupError:
+        wide = False
+    if not bom and not wide and b"\x00" in data[:65536]:
+        guess = guess_encoding(data) or ""
+        if guess.startswith("utf-16"):
+            raise UserError(
+                f"the file looks like {guess} text without a byte-order mark: set {key}: {guess}",
+                where=source,
+            )
+        raise UserError(
+            "this looks like a binary file (NUL bytes), not text: export the data as CSV, or set "
+            f"{key} if it is UTF-16/UTF-32 without a BOM",
+            where=source,
+        )
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UserError(
+            f"unknown text encoding '{encoding}' (e.g. utf-8, cp1252, mac_roman, utf-16)",
+            where=key,
+        ) from None
+    try:
+        text = data.decode(bom or encoding)
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        guess = guess_encoding(data)
+        if (
+            guess
+            and not bom
+            and codecs.lookup(guess).name
+            not in (
+                codecs.lookup(encoding).name,
+                codecs.lookup(bom or encoding).name,
+            )
+        ):
+            raise UserError(
+                f"byte 0x{data[e.start]:02x} is not valid {bom or encoding} text; the file looks "
+                f"like {guess}: set {key}: {guess}",
+                where=f"{source}:{line}",
+            ) from None
+        text, bad = decode_bytes(data, bom or encoding)
+        warn(
+            f"{source}: {bad} undecodable byte(s) (not {bom or encoding}) replaced by U+FFFD, "
+            f"the first on line {line}; if the file has another encoding, set {key} "
+            "(spreadsheet exports are often cp1252 or mac_roman)"
+        )
+        return text
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not bom and codecs.lookup(encoding).name != "utf-8" and max(data, default=0) > 127:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            warn(
+                f"{source}: the file is valid UTF-8 but is read as {encoding}: accented "
+                f"characters will be garbled unless you set {key}: utf-8"
+            )
+    return text
+
+
 def decode_bytes(data: bytes, encoding: str = "utf-8") -> tuple[str, int]:
-    """Decode ``data``, replacing undecodable bytes with U+FFFD; (text, bytes replaced)."""
+    """Decode ``data`` (a BOM selects UTF-8/16/32 by itself), replacing undecodable bytes
+    with U+FFFD; (text, bytes replaced)."""
+    encoding = bom_encoding(data) or encoding
     bad = 0
 
     def count(err: UnicodeDecodeError) -> tuple[str, int]:

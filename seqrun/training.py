@@ -17,13 +17,26 @@ from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+def quiet_tf_logs() -> None:
+    """Keep TensorFlow's C++ log lines (``E0000 ... oneDNN supports DT_BOOL``, ``I0000 ...``,
+    CUDA probes) off the terminal unless SEQRUN_TF_LOGS=1 (or TF_CPP_MIN_LOG_LEVEL is set).
+
+    Must run before TensorFlow is imported: its C++ logger reads the level once.
+    """
+    if os.environ.get("SEQRUN_TF_LOGS", "") not in ("", "0"):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3: ERROR lines too (they are notes)
+
+
+quiet_tf_logs()
 
 
 def import_tensorflow() -> None:
     """Import TensorFlow and Keras with the C++ start-up chatter (CUDA probes, oneDNN notes)
     sent to /dev/null; set SEQRUN_TF_LOGS=1 to see it."""
-    if "keras" in sys.modules or os.environ.get("SEQRUN_TF_LOGS"):
+    if "keras" in sys.modules or os.environ.get("SEQRUN_TF_LOGS", "") not in ("", "0"):
         return
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -166,6 +179,21 @@ def make_encoder(cfg: ExperimentConfig) -> Any:
     return registry.get("encoder", cfg.encoder.type)(cfg.encoder)
 
 
+def load_encoder(cfg: ExperimentConfig, run: Run) -> Any:
+    """The encoder fitted by a run, from its ``preprocessing/`` folder; a one-line UserError
+    naming the folder when its files are missing or corrupt."""
+    encoder = make_encoder(cfg)
+    try:
+        encoder.load(run.preprocessing)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        why = f"{type(e).__name__}: {str(e)[:200]}"
+        raise UserError(
+            f"the run's fitted preprocessing is missing or corrupt ({why})",
+            where=str(run.preprocessing),
+        ) from None
+    return encoder
+
+
 def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
     """Build and compile the model for the data's task."""
     import keras
@@ -206,6 +234,22 @@ def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
     except ValueError as e:
         raise UserError(f"cannot compile the model: {e}", where="train.loss") from None
     return model
+
+
+def check_monitor(cfg: ExperimentConfig, task: Any) -> None:
+    """``train.monitor`` must be a dev metric compiled for this task (before any run exists)."""
+    from seqrun.checks import compiled_metrics, monitor_name
+
+    allowed = compiled_metrics(task.kind, task.output_dim == 1)
+    if monitor_name(cfg.train.monitor) not in allowed:
+        what = f"{task.kind} model"
+        if task.kind == "classification":
+            what = f"{max(task.output_dim, 2)}-class model"
+        raise UserError(
+            f"train.monitor '{cfg.train.monitor}' is not a dev metric of this {what}; "
+            f"choose one of: {', '.join(allowed)}",
+            where="train.monitor",
+        )
 
 
 def monitor_key(cfg: ExperimentConfig) -> tuple[str, str]:
@@ -337,11 +381,59 @@ def _save_model(model: Any, path: Path) -> None:
         raise RunFailure(f"cannot write checkpoint {path}: {e}") from None
 
 
-def model_summary(model: Any) -> str:
-    """The Keras model summary (layers, output shapes, parameters) as plain text."""
+def load_checkpoint(path: Path, compile: bool = False) -> Any:
+    """Load a ``.keras`` checkpoint; a one-line UserError naming the file when it is absent,
+    truncated or corrupt (the run's files and status are left as they are)."""
+    import zipfile
+
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError("checkpoint file not found", where=str(path))
+    why = None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+            names = set(archive.namelist())
+        if broken is not None:
+            why = f"its member {broken} is corrupt"
+        elif "config.json" not in names:
+            why = "it holds no model (no config.json inside)"
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        why = f"it is not a complete .keras archive ({str(e) or type(e).__name__})"
+    if why is None:
+        try:
+            return keras.saving.load_model(path, compile=compile)
+        except Exception as e:  # a damaged member that the CRC check did not catch
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            why = f"Keras cannot load it ({type(e).__name__}: {first})"
+    hint = (
+        "use the other checkpoint (--checkpoint best|last)"
+        if path.stem in ("best", "last")
+        else "start the run again"
+    )
+    raise UserError(
+        f"checkpoint {path.name} is truncated or corrupt: {why}; {hint}", where=str(path)
+    )
+
+
+def model_summary(model: Any, line_length: int = 100) -> str:
+    """The Keras model summary (layers, output shapes, parameters, connections) as plain text,
+    every column kept whatever the terminal's width."""
     lines: list[str] = []
-    model.summary(print_fn=lambda line, *a, **k: lines.append(line), line_length=100)
-    return "\n".join(lines) + "\n"
+    # Keras prints through a rich Console sized to the terminal (COLUMNS, else 80 when not a
+    # terminal), which cuts the table's right-hand columns; give it room for the whole table
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(line_length + 4)
+    try:
+        model.summary(print_fn=lambda line, *a, **k: lines.append(line), line_length=line_length)
+    finally:
+        if saved is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved
+    return "\n".join(line.rstrip() for line in "\n".join(lines).splitlines()) + "\n"
 
 
 def _versions() -> dict[str, str]:
@@ -411,8 +503,6 @@ def train(
     """
     import contextlib
 
-    import keras
-
     from seqrun import leakage, tracking
     from seqrun.data.base import kfold_of
 
@@ -437,6 +527,7 @@ def train(
         data.fit_encoder(encoder)
         with scope:
             model = build_model(cfg, data, encoder)
+        check_monitor(cfg, data.task)
         if chief:
             run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
         else:  # the chief writes the run directory; this worker's copies go to scratch
@@ -466,13 +557,26 @@ def train(
         atomic_write_text(run.path / "model.txt", model_summary(model))
     else:
         run = resume
-        encoder = make_encoder(cfg)
-        encoder.load(run.preprocessing)
+        encoder = load_encoder(cfg, run)
         data.set_encoder(encoder)
-        state = read_json(run.path / "checkpoints" / "state.json")
-        ckpt = run.path / "checkpoints" / state.get("checkpoint", "last.keras")
+        state_path = run.path / "checkpoints" / "state.json"
+        try:
+            state = read_json(state_path)
+        except (OSError, ValueError) as e:
+            raise UserError(
+                f"the resume state is unreadable ({e}); the run cannot be resumed, start it "
+                "again with seqrun train CONFIG",
+                where=str(state_path),
+            ) from None
+        if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
+            raise UserError(
+                "the resume state is missing or incomplete; the run cannot be resumed, start "
+                "it again with seqrun train CONFIG",
+                where=str(state_path),
+            )
+        ckpt = run.path / "checkpoints" / str(state.get("checkpoint", "last.keras"))
         with scope:
-            model = keras.saving.load_model(ckpt, compile=True)
+            model = load_checkpoint(ckpt, compile=True)
         restore_seed_states(model, state.get("seed_states", {}))
         entry: dict[str, Any] = {"at": now_iso(), "from_epoch": state["epoch"]}
         if cfg.train.strategy == "multi_worker":
@@ -664,7 +768,7 @@ def _fit_and_score(
             "worker": cluster.task,
         }
     dev = score(run, cfg, data, "dev", "best")
-    _plot_history(run, state["history"])
+    _plot_history(run, state["history"], state["best_epoch"], state.get("monitor", ""))
     if cluster is not None and cluster.size > 1:
         _barrier(strategy, run, cluster)
     return {
@@ -774,14 +878,13 @@ def _raise_lost_worker(e: Exception, run: Run, cluster: Any) -> None:
 
 def score(run: Run, cfg: ExperimentConfig, data: Any, split: str, checkpoint: str) -> dict:
     """Score a saved checkpoint on one split; writes metrics/<split>.json and plots."""
-    import keras
 
     path = run.checkpoint(checkpoint)
     if not path.is_file():
         raise UserError(
             f"the run has no {checkpoint} checkpoint (status: {run.status()})", where=str(path)
         )
-    model = keras.saving.load_model(path, compile=False)
+    model = load_checkpoint(path, compile=False)
     preds = data.predictions(model, split)
     metric_set = registry.get("metrics", cfg.metrics)()
     metrics = metric_set.compute(preds)
@@ -812,11 +915,13 @@ def _save_predictions(run: Run, name: str, preds: dict[str, Any]) -> None:
         atomic_write_bytes(run.path / "predictions" / f"{name}.npz", buf.getvalue())
 
 
-def _plot_history(run: Run, history: list[dict[str, Any]]) -> None:
+def _plot_history(
+    run: Run, history: list[dict[str, Any]], best_epoch: int | None = None, monitor: str = ""
+) -> None:
     from seqrun.plots import learning_curves
 
     try:
-        learning_curves(history, run.plots / "learning_curves.png")
+        learning_curves(history, run.plots / "learning_curves.png", best_epoch, monitor)
     except Exception as e:
         run.update_meta(plot_error=f"{type(e).__name__}: {e}")
 
@@ -841,8 +946,7 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     cfg = load_run_config(run)
     setup_tf(cfg)
     data = load_data(cfg, (split,))
-    encoder = make_encoder(cfg)
-    encoder.load(run.preprocessing)
+    encoder = load_encoder(cfg, run)
     data.set_encoder(encoder)
     metrics = score(run, cfg, data, split, checkpoint)
     if cfg.tracking.mlflow is not None and run.meta().get("mlflow_run_id"):

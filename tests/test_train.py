@@ -141,8 +141,7 @@ def test_bad_monitor_fails_cleanly(cli, tmp_path):
     runs = tmp_path / "runs"
     r = cli("train", write_config(tmp_path, raw), "--runs-dir", runs)
     assert r.exit_code == 2 and "train.monitor" in r.stderr
-    (meta,) = runs.glob("*/*/meta.json")
-    assert json.loads(meta.read_text())["status"] == "failed"
+    assert not runs.exists()  # refused before any run directory (issue 10 section 3)
 
 
 def test_unwritable_runs_dir_exit_1(cli, tmp_path, tiny_config):

