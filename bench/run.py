@@ -149,6 +149,48 @@ def bench_ladybug(args: argparse.Namespace) -> list[dict]:
     ]
 
 
+@bench("multiworker")
+def bench_multiworker(args: argparse.Namespace) -> list[dict]:
+    """ladybug-gru on 2 local workers (--nproc 2) against 1 process, same global batch."""
+    scale = "0.05" if args.quick else "0.2"
+    common = ["--set", f"data.scale={scale}", "--set", "train.epochs=2"]
+    common += ["--set", "train.batch_size=64", "--json"]
+    runs = tempfile.mkdtemp(prefix="seqrun-bench-")
+    wall_one, out = sh(
+        seqrun("train", "configs/ladybug-gru.yaml", *common, "--runs-dir", f"{runs}/one")
+    )
+    one = json.loads(out)["metrics"]
+    wall_two, out = sh(
+        seqrun(
+            "train",
+            "configs/ladybug-gru.yaml",
+            *common,
+            "--runs-dir",
+            f"{runs}/two",
+            "--nproc",
+            "2",
+        )
+    )
+    two = json.loads(out)["metrics"]
+    note = f"GRU(200), scale {scale}, 2 epochs, global batch 64 (32 per worker), 2 CPU cores"
+    return [
+        row(
+            "2 local workers vs 1 process: train wall time (s)",
+            round(wall_two, 1),
+            round(wall_one, 1),
+            round(wall_two / wall_one, 2),
+            note + "; no speed-up expected on 2 cores",
+        ),
+        row(
+            "2 local workers vs 1 process: dev MAE (normalised)",
+            round(two["mae_norm"], 6),
+            round(one["mae_norm"], 6),
+            round(two["mae_norm"] / one["mae_norm"], 6),
+            "same global batch: equal to rel 1e-4 expected",
+        ),
+    ]
+
+
 @bench("runs")
 def bench_runs(args: argparse.Namespace) -> list[dict]:
     """`seqrun runs list` over 1,000 run directories (no TensorFlow import)."""

@@ -156,10 +156,24 @@ def train(
             "one parent, dev = the held-out fold, metrics as mean +- std.",
         ),
     ] = None,
+    nproc: Annotated[
+        int | None,
+        typer.Option(
+            "--nproc",
+            min=1,
+            help="Train on N worker processes of this machine (train.strategy multi_worker, "
+            "TF_CONFIG over loopback); one run directory, written by worker 0.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train an experiment; select on the dev split; write runs/<name>/<run-id>/."""
     from seqrun.config import load_config
+
+    if nproc is not None:
+        if folds is not None:
+            raise UserError("--folds does not run on several workers; leave out --nproc")
+        set_ = [*(set_ or []), "train.strategy=multi_worker"]
 
     if config is None and resume is None:
         raise UserError("give an experiment file, or --resume RUN_DIR")
@@ -188,9 +202,22 @@ def train(
             source = read_yaml(run.config_path)
             apply_overrides(source, set_)
             cfg = resolve(source)
-        _check_resumable(run, saved, cfg)
+        if _launched_helper(cfg):  # the chief checked the run and now marks it running
+            from seqrun.config import config_difference
+
+            if config_difference(saved, cfg):
+                _check_resumable(run, saved, cfg)
+        else:
+            _check_resumable(run, saved, cfg)
     else:
         cfg = load_config(config, set_)
+    if nproc is not None:
+        _launch(cfg, nproc, config, set_, runs_dir, run, quiet, as_json)
+        return
+    if cfg.train.strategy == "multi_worker":  # a bad TF_CONFIG: one line, before TensorFlow
+        from seqrun.launch import cluster_from_env
+
+        cluster_from_env()
 
     from seqrun import training
 
@@ -216,11 +243,64 @@ def train(
     if as_json:
         _print_json(result)
         return
+    if result.get("worker"):  # a worker of a multi-worker run: the chief reports
+        return
     if not quiet and "folds" in result:
         _cv_table(result)
     elif not quiet:
         _metrics_table(f"dev metrics (best epoch {result['best_epoch']})", result["metrics"])
     typer.echo(result["run_dir"])
+
+
+def _launched_helper(cfg: Any) -> bool:
+    """Whether this process is a non-chief worker of a multi-worker run."""
+    if cfg.train.strategy != "multi_worker":
+        return False
+    from seqrun.launch import cluster_from_env
+
+    cluster = cluster_from_env()
+    return cluster is not None and not cluster.is_chief
+
+
+def _launch(
+    cfg: Any,
+    nproc: int,
+    config: Path | None,
+    set_: list[str] | None,
+    runs_dir: Path | None,
+    run: Any,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """`train --nproc N`: the config (and run) were checked here; N workers train it."""
+    import os
+
+    from seqrun.launch import run_local
+
+    if os.environ.get("TF_CONFIG"):
+        raise UserError(
+            "TF_CONFIG is set: this process is already a worker of a cluster; run `seqrun train` "
+            "without --nproc on each machine, or unset TF_CONFIG",
+            where="--nproc",
+        )
+    args = [str(config)] if config is not None else []
+    for s in set_ or []:
+        args += ["--set", s]
+    if runs_dir is not None:
+        args += ["--runs-dir", str(runs_dir)]
+    if run is not None:
+        args += ["--resume", str(run.path)]
+    chief = (["--json"] if as_json else []) + (["--quiet"] if quiet else [])
+    code = run_local(
+        nproc,
+        args,
+        chief_args=chief,
+        resume_dir=run.path if run is not None else None,
+        echo=typer.echo,
+        err=_err,
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 def _cv_table(result: dict[str, Any]) -> None:

@@ -62,6 +62,7 @@ def import_tensorflow() -> None:
 import_tensorflow()
 
 import seqrun.models.layers  # noqa: E402, F401  (custom layers: saved models load without them)
+from seqrun import launch  # noqa: E402
 from seqrun.config import ExperimentConfig, config_from_dict, config_key, read_yaml, resolve  # noqa: E402
 from seqrun.errors import RunFailure, UserError  # noqa: E402
 from seqrun.registry import registry  # noqa: E402
@@ -90,6 +91,14 @@ class Interrupted(Exception):
     """Training stopped by Ctrl-C or SIGTERM; the run is marked ``interrupted``."""
 
 
+class LostWorker(RunFailure):
+    """A worker of a multi-worker run lost contact with the others; the run is marked failed."""
+
+    def __init__(self, message: str, peer: str = "") -> None:
+        super().__init__(message)
+        self.peer = peer  # what TensorFlow said about the peer, in a few words
+
+
 def make_strategy(name: str) -> Any:
     """The tf.distribute strategy for ``train.strategy`` (None for the default)."""
     import tensorflow as tf
@@ -99,8 +108,45 @@ def make_strategy(name: str) -> Any:
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from seqrun.launch import cluster_from_env
+
+        cluster = cluster_from_env()  # a malformed TF_CONFIG: one line, not a TF traceback
+        if cluster is not None:
+            _configure_coordination(cluster)
+        return tf.distribute.MultiWorkerMirroredStrategy(
+            communication_options=tf.distribute.experimental.CommunicationOptions()
+        )
     return None
+
+
+def _configure_coordination(cluster: Any) -> None:
+    """Set up TensorFlow's coordination service as MultiWorkerMirroredStrategy would, with
+    seqrun's timeouts: a worker whose peer stopped sending heartbeats for
+    ``SEQRUN_PEER_TIMEOUT_S`` seconds (default 30) stops with an error instead of waiting."""
+    from tensorflow.compiler.xla.tsl.protobuf import coordination_config_pb2
+    from tensorflow.python.eager import context
+
+    ctx = context.context()
+    if ctx.coordination_service is not None:
+        return
+    try:
+        timeout_s = float(os.environ.get("SEQRUN_PEER_TIMEOUT_S") or 30)
+    except ValueError:
+        raise UserError(
+            "SEQRUN_PEER_TIMEOUT_S must be a number of seconds", where="SEQRUN_PEER_TIMEOUT_S"
+        ) from None
+    jobs = [
+        coordination_config_pb2.CoordinatedJob(name=job, num_tasks=len(cluster.jobs[job]))
+        for job in ("chief", "worker")
+        if job in cluster.jobs
+    ]
+    leader = "chief" if "chief" in cluster.jobs else "worker"
+    ctx.configure_coordination_service(
+        service_type="standalone",
+        service_leader=f"/job:{leader}/replica:0/task:0",
+        heartbeat_timeout_in_ms=int(max(1.0, timeout_s) * 1000),
+        coordinated_jobs=jobs,
+    )
 
 
 def setup_tf(cfg: ExperimentConfig) -> Any:
@@ -412,12 +458,14 @@ class _SignalGuard:
     The first signal sets ``model.stop_training`` (Keras checks it after every batch) and
     the checkpointer raises KeyboardInterrupt at that epoch's end *before* saving, so the
     partial epoch never becomes a checkpoint and TensorFlow is left between steps, not torn
-    mid-op. A second signal interrupts at once.
+    mid-op. A second signal interrupts at once. ``at_once``: the first signal interrupts (a
+    worker of several cannot finish its batch alone: the others would not stop at the same one).
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, at_once: bool = False) -> None:
         self.model = model
         self.requested = False
+        self.at_once = at_once
         self.old: dict[int, Any] = {}
 
     def __enter__(self):
@@ -429,7 +477,8 @@ class _SignalGuard:
         return self
 
     def _handle(self, signum, frame):
-        if self.requested:
+        if self.requested or self.at_once:
+            self.requested = True
             raise KeyboardInterrupt
         self.requested = True
         self.model.stop_training = True
@@ -477,6 +526,8 @@ def train(
     if cfg.tracking.mlflow is not None:
         tracking.require("mlflow", "mlflow", "tracking.mlflow")
     say = log or (lambda msg: None)
+    cluster = _cluster(cfg)
+    chief = cluster is None or cluster.is_chief
     strategy = setup_tf(cfg)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     data = load_data(cfg, ("train", "dev"))
@@ -488,7 +539,10 @@ def train(
         with scope:
             model = build_model(cfg, data, encoder)
         check_monitor(cfg, data.task)
-        run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
+        if chief:
+            run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
+        else:  # the chief writes the run directory; this worker's copies go to scratch
+            run = Run(launch.scratch_dir(cluster))
         state: dict[str, Any] = {
             "epoch": 0,
             "best": None,
@@ -506,6 +560,8 @@ def train(
             meta["data"].update(data.report())
         meta["leakage"] = leak
         meta["epochs_completed"] = 0
+        if cluster is not None or cfg.train.strategy == "multi_worker":
+            meta["cluster"] = _cluster_meta(cfg, cluster, strategy)
         write_json(run.meta_path, meta)
         atomic_write_text(run.config_path, cfg.to_yaml())
         encoder.save(run.preprocessing)
@@ -533,16 +589,26 @@ def train(
         with scope:
             model = load_checkpoint(ckpt, compile=True)
         restore_seed_states(model, state.get("seed_states", {}))
-        resumes = run.meta().get("resumes", [])
-        run.update_meta(
-            status="running",
-            pid=os.getpid(),
-            resumes=[*resumes, {"at": now_iso(), "from_epoch": state["epoch"]}],
-            ended_at=None,
-            error=None,
-            leakage=leak,
-        )
-    say(f"run directory: {run.path}")
+        entry: dict[str, Any] = {"at": now_iso(), "from_epoch": state["epoch"]}
+        if cfg.train.strategy == "multi_worker":
+            entry["cluster"] = _cluster_meta(cfg, cluster, strategy)
+        if not chief:  # read the chief's checkpoint, write nothing beside it
+            run = Run(launch.scratch_dir(cluster))
+        else:
+            resumes = run.meta().get("resumes", [])
+            run.update_meta(
+                status="running",
+                pid=os.getpid(),
+                resumes=[*resumes, entry],
+                ended_at=None,
+                error=None,
+                leakage=leak,
+            )
+    if chief:
+        say(f"run directory: {run.path}")
+        launch.announce_run_dir(run.path)
+    else:
+        say(f"{cluster.task} of {cluster.size} workers: the chief writes the run directory")
     tracker = None
     status = "failed"
     try:
@@ -552,8 +618,11 @@ def train(
         extra = [tracker.callback()] if tracker else []
         if cfg.train.tensorboard:
             extra.append(tracking.tensorboard_callback(run))
-        with _SignalGuard(model) as guard:
-            result = _fit_and_score(cfg, data, model, run, state, quiet, extra, guard, on_epoch)
+        at_once = cluster is not None and cluster.size > 1
+        with _SignalGuard(model, at_once=at_once) as guard:
+            result = _fit_and_score(
+                cfg, data, model, run, state, quiet, extra, guard, on_epoch, strategy, cluster
+            )
         status = result["status"]
         _finish(run, status)
     except OSError as e:  # disk full, permissions: fail the run with the real cause
@@ -567,6 +636,13 @@ def train(
     except UserError as e:
         _finish(run, "failed", error=str(e))
         raise
+    except LostWorker as e:
+        _finish(run, "failed", error=str(e))
+        if launch.launched():  # the launcher names the worker that died, in one line
+            launch.report_lost_peer(e.peer)
+            sys.stderr.flush()
+            os._exit(launch.EXIT_LOST_PEER)
+        raise
     except Exception as e:
         _finish(run, "failed", error=f"{type(e).__name__}: {e}")
         raise
@@ -576,7 +652,46 @@ def train(
                 tracker.finish(
                     status, result["metrics"] if status in ("completed", "pruned") else None
                 )
+        if not chief:
+            import shutil
+
+            shutil.rmtree(run.path, ignore_errors=True)
     return result
+
+
+def _cluster(cfg: ExperimentConfig) -> Any:
+    """The TF_CONFIG cluster of a multi-worker run (None otherwise, or without TF_CONFIG)."""
+    if cfg.train.strategy != "multi_worker":
+        return None
+    from seqrun.data.base import kfold_of
+
+    cluster = launch.cluster_from_env()
+    if cluster is not None and kfold_of(cfg):
+        raise UserError(
+            "cross-validation does not run on several workers; train the folds one at a time "
+            "(data.split.fold) or use train.strategy: default",
+            where="train.strategy",
+        )
+    return cluster
+
+
+def _cluster_meta(cfg: ExperimentConfig, cluster: Any, strategy: Any) -> dict[str, Any]:
+    """What meta.json records about the workers of a multi-worker run."""
+    replicas = int(strategy.num_replicas_in_sync)
+    batch = cfg.train.batch_size
+    out: dict[str, Any] = {
+        "workers": cluster.size if cluster is not None else 1,
+        "addresses": cluster.addresses if cluster is not None else [],
+        "chief": "chief:0" if cluster is not None and "chief" in cluster.jobs else "worker:0",
+        "replicas": replicas,
+        "global_batch": batch,
+        "per_replica_batch": batch // replicas,
+        "even_split": batch % replicas == 0,
+    }
+    command = launch.launch_command()
+    if command is not None:
+        out["launched_by"] = command
+    return out
 
 
 def _finish(run: Run, status: str, error: str | None = None) -> None:
@@ -606,6 +721,8 @@ def _fit_and_score(
     callbacks: list[Any] | None = None,
     guard: _SignalGuard | None = None,
     on_epoch: Any = None,
+    strategy: Any = None,
+    cluster: Any = None,
 ) -> dict[str, Any]:
     from seqrun.progress import make_progress_callback
 
@@ -616,14 +733,26 @@ def _fit_and_score(
     first = state["epoch"]
     progress = make_progress_callback(t.epochs, steps, first_epoch=first, quiet=quiet)
     if first < t.epochs and not state.get("stopped_early"):
-        train_ds = train_w.training_dataset(t.batch_size, cfg.seed, first, t.epochs, t.shuffle)
+        if t.strategy == "multi_worker":  # each worker reads its part of every global batch
+            train_ds = strategy.distribute_datasets_from_function(
+                lambda ctx: train_w.training_dataset(
+                    t.batch_size, cfg.seed, first, t.epochs, t.shuffle, shard=_shard(ctx)
+                )
+            )
+            dev_ds = strategy.distribute_datasets_from_function(
+                lambda ctx: dev_w.dataset(t.batch_size, shard=_shard(ctx))
+            )
+            _prebuild(model, strategy, dev_w.dataset(t.batch_size))
+        else:
+            train_ds = train_w.training_dataset(t.batch_size, cfg.seed, first, t.epochs, t.shuffle)
+            dev_ds = dev_w.dataset(t.batch_size)
         try:
             model.fit(
                 train_ds,
                 steps_per_epoch=steps,
                 epochs=t.epochs,
                 initial_epoch=first,
-                validation_data=dev_w.dataset(t.batch_size),
+                validation_data=dev_ds,
                 callbacks=[
                     _checkpointer(run, cfg, state, guard, on_epoch),
                     *(callbacks or []),
@@ -632,6 +761,10 @@ def _fit_and_score(
                 verbose=0,
                 shuffle=False,
             )
+        except Exception as e:
+            if cluster is not None and cluster.size > 1:
+                _raise_lost_worker(e, run, cluster)
+            raise
         finally:
             progress.close()
     if guard is not None and guard.requested:  # the signal came after the last batch
@@ -641,8 +774,21 @@ def _fit_and_score(
             f"no epoch gave a finite dev {cfg.train.monitor}; the training diverged "
             "(lower train.learning_rate or set train.clipnorm)"
         )
+    if cluster is not None and not cluster.is_chief:  # the chief scores and plots
+        _barrier(strategy, run, cluster)
+        return {
+            "run_dir": None,
+            "status": "pruned" if state.get("pruned") else "completed",
+            "metrics": None,
+            "best_epoch": state["best_epoch"],
+            "epochs_completed": state["epoch"],
+            "stopped_early": bool(state.get("stopped_early")),
+            "worker": cluster.task,
+        }
     dev = score(run, cfg, data, "dev", "best")
     _plot_history(run, state["history"], state["best_epoch"], state.get("monitor", ""))
+    if cluster is not None and cluster.size > 1:
+        _barrier(strategy, run, cluster)
     return {
         "run_dir": str(run.path),
         "status": "pruned" if state.get("pruned") else "completed",
@@ -651,6 +797,101 @@ def _fit_and_score(
         "epochs_completed": state["epoch"],
         "stopped_early": bool(state.get("stopped_early")),
     }
+
+
+def _prebuild(model: Any, strategy: Any, local_batches: Any) -> None:
+    """Build the model's metrics and optimizer from one local batch before a multi-worker fit.
+
+    Keras 3 builds them at the start of ``fit`` from the first distributed batch averaged over
+    the replicas, which fails under MultiWorkerMirroredStrategy ("Attempt to convert a value
+    (PerReplica...)", keras-team/keras#20585). Only shapes matter, so one local batch does.
+    Also makes the reduction of the step logs work with several workers.
+    """
+    batch = next(iter(local_batches))
+    with strategy.scope():
+        model._symbolic_build(data_batch=batch)
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+    _patch_step_logs()
+
+
+def _patch_step_logs() -> None:
+    """Keras 3 reduces a multi-worker step's logs with ``strategy.reduce("MEAN", v, axis=0)``,
+    which fails on the scalar logs ("Invalid reduction dimension 0 for input with 0
+    dimensions"). Those logs (loss and metrics) are already equal on every replica, because
+    Keras' metric variables sum their updates over the whole cluster: take the first local one.
+    """
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    original = tf_trainer.reduce_per_replica
+    if getattr(original, "_seqrun", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and tf_trainer._collective_all_reduce_multi_worker(
+            strategy
+        ):
+            return original(values, strategy, "first")
+        return original(values, strategy, reduction)
+
+    reduce_per_replica._seqrun = True  # type: ignore[attr-defined]
+    tf_trainer.reduce_per_replica = reduce_per_replica
+
+
+def _barrier(strategy: Any, run: Run, cluster: Any) -> None:
+    """Wait until every worker got here (the others wait while the chief scores: a worker that
+    left early would look dead to the chief)."""
+    import tensorflow as tf
+
+    try:
+
+        @tf.function
+        def count():
+            one = strategy.run(lambda: tf.constant(1.0))
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, one, axis=None)
+
+        count().numpy()
+    except Exception as e:
+        _raise_lost_worker(e, run, cluster)
+        raise
+
+
+def _shard(ctx: Any) -> tuple[int, int, int]:
+    """(first replica, replicas, all replicas) of this worker, from a tf.distribute InputContext."""
+    local = ctx.num_replicas_in_sync // ctx.num_input_pipelines
+    return ctx.input_pipeline_id * local, local, ctx.num_replicas_in_sync
+
+
+def _raise_lost_worker(e: Exception, run: Run, cluster: Any) -> None:
+    """Turn TensorFlow's error for an unreachable peer into one line that says what to do."""
+    import tensorflow as tf
+
+    lost = (
+        tf.errors.UnavailableError,
+        tf.errors.DeadlineExceededError,
+        tf.errors.CancelledError,
+        tf.errors.AbortedError,
+        tf.errors.InternalError,
+        tf.errors.FailedPreconditionError,
+    )
+    if not isinstance(e, lost):
+        return
+    import re
+
+    text = getattr(e, "message", "") or str(e)
+    found = re.findall(r"/job:(\w+)/replica:\d+/task:(\d+)", text)
+    peers = sorted({f"{job}:{task}" for job, task in found} - {cluster.task})
+    if "heartbeat" in text:
+        peer = f"no heartbeat from {', '.join(peers) or 'a peer'}"
+    elif peers:
+        peer = f"{', '.join(peers)} unreachable ({type(e).__name__})"
+    else:
+        peer = f"{type(e).__name__}: {text.strip().splitlines()[0][:120] if text.strip() else ''}"
+    where = run.path if cluster.is_chief else "RUN_DIR"
+    raise LostWorker(
+        f"{cluster.task} lost contact with the other workers ({peer}); a worker died or the "
+        f"network failed; resume with: seqrun train --resume {where} (on every worker)",
+        peer=peer,
+    ) from None
 
 
 def score(run: Run, cfg: ExperimentConfig, data: Any, split: str, checkpoint: str) -> dict:

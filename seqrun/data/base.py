@@ -175,3 +175,26 @@ def epoch_batches(
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
     return tf.data.Dataset.range(first_epoch, last_epoch).flat_map(one_epoch)
+
+
+Shard = tuple[int, int, int]  # (first replica of this worker, its replicas, all replicas)
+
+
+def shard_batches(ds: Any, shard: Shard | None) -> Any:
+    """This worker's part of every batch of indices in ``ds``.
+
+    The batches are those of one process (the global batch); replica ``r`` of ``total`` keeps
+    elements ``r, r + total, ...`` of each one, so the replicas of every worker together see
+    exactly the global batch. A worker with several replicas yields one element per replica,
+    in replica order. ``None`` (or one replica in all) keeps the batches whole.
+    """
+    import tensorflow as tf
+
+    if shard is None or shard[2] == 1:
+        return ds
+    first, local, total = shard
+    if local == 1:
+        return ds.map(lambda idx: idx[first::total])
+    return ds.flat_map(
+        lambda idx: tf.data.Dataset.range(first, first + local).map(lambda r: idx[r::total])
+    )

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from seqrun.data.base import Shard
+
 _ALIGN = 64  # TensorFlow's CPU allocator alignment: aligned buffers can be shared, not copied
 _CHUNK_ROWS = 65536  # rows encoded at a time (bounds the encoder's temporaries)
 
@@ -204,29 +206,41 @@ class SeriesWindows:
 
         return gather
 
-    def dataset(self, batch_size: int):
-        """Windows in order, batched (for evaluation and prediction)."""
+    def dataset(self, batch_size: int, shard: Shard | None = None):
+        """Windows in order, batched (for evaluation and prediction); ``shard``: this
+        worker's part of every batch (:func:`seqrun.data.base.shard_batches`)."""
         import tensorflow as tf
+
+        from seqrun.data.base import shard_batches
 
         starts = self.starts.astype(self._idx)
         ds = tf.data.Dataset.from_tensor_slices(starts).batch(batch_size)
+        ds = shard_batches(ds, shard)
         ds = ds.map(self._gather_fn(), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return _no_graph_rewrite(ds.prefetch(2))
 
     def training_dataset(
-        self, batch_size: int, seed: int, first_epoch: int, last_epoch: int, shuffle: bool = True
+        self,
+        batch_size: int,
+        seed: int,
+        first_epoch: int,
+        last_epoch: int,
+        shuffle: bool = True,
+        shard: Shard | None = None,
     ):
         """Batches for epochs ``first_epoch``..``last_epoch - 1``, one after another.
 
         Each epoch's order depends on (seed, epoch) alone, so a resumed run sees the same
-        batches as an uninterrupted one whatever the process' global RNG state.
+        batches as an uninterrupted one whatever the process' global RNG state. ``shard``
+        keeps this worker's part of every batch (several workers, one global batch).
         """
         import tensorflow as tf
 
-        from seqrun.data.base import epoch_batches
+        from seqrun.data.base import epoch_batches, shard_batches
 
         starts = tf.constant(self.starts.astype(self._idx))
         ds = epoch_batches(starts, batch_size, seed, first_epoch, last_epoch, shuffle)
+        ds = shard_batches(ds, shard)
         ds = ds.map(self._gather_fn(), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return _no_graph_rewrite(ds.prefetch(2))
 

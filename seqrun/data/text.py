@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from seqrun.data.base import Shard
 from seqrun.errors import UserError
 
 
@@ -121,23 +122,37 @@ class TextBatches:
 
         return gather
 
-    def dataset(self, batch_size: int):
-        """Examples in order, batched (evaluation, prediction)."""
+    def dataset(self, batch_size: int, shard: Shard | None = None):
+        """Examples in order, batched (evaluation, prediction); ``shard``: this worker's part
+        of every batch."""
         import tensorflow as tf
 
+        from seqrun.data.base import shard_batches
+
         ds = tf.data.Dataset.range(len(self.labels)).batch(batch_size)
+        ds = shard_batches(ds, shard)
         return ds.map(self._gather_fn()).prefetch(2)
 
     def training_dataset(
-        self, batch_size: int, seed: int, first_epoch: int, last_epoch: int, shuffle: bool = True
+        self,
+        batch_size: int,
+        seed: int,
+        first_epoch: int,
+        last_epoch: int,
+        shuffle: bool = True,
+        shard: Shard | None = None,
     ):
-        """Batches of epochs ``first_epoch``..``last_epoch - 1``; each order from (seed, epoch)."""
+        """Batches of epochs ``first_epoch``..``last_epoch - 1``; each order from (seed, epoch).
+
+        ``shard`` keeps this worker's part of every batch (several workers, one global batch).
+        """
         import tensorflow as tf
 
-        from seqrun.data.base import epoch_batches
+        from seqrun.data.base import epoch_batches, shard_batches
 
         index = tf.range(len(self.labels), dtype=tf.int64)
         ds = epoch_batches(index, batch_size, seed, first_epoch, last_epoch, shuffle)
+        ds = shard_batches(ds, shard)
         return ds.map(self._gather_fn()).prefetch(2)
 
 
