@@ -76,10 +76,15 @@ def launch(cfg: Path, runs: Path) -> subprocess.Popen:
 
 def phase(runs: Path) -> str:
     """Where the killed run stood, from its files."""
-    dirs = [p for p in runs.glob("*/*") if p.is_dir()]
+    dirs = sorted(p for p in runs.glob("*/*") if p.is_dir())
     if not dirs:
         return "start-up (no run directory yet)"
-    ckpts = dirs[0] / "checkpoints"
+    if not (dirs[-1] / "meta.json").is_file():
+        return "start-up (run directory without meta.json)"
+    meta = json.loads((dirs[-1] / "meta.json").read_text())
+    if meta.get("status") == "completed":
+        return "completed, not yet exited"
+    ckpts = dirs[-1] / "checkpoints"
     torn = " (a checkpoint write torn)" if list(ckpts.glob(".*.tmp*")) else ""
     state = ckpts / "state.json"
     if not state.is_file():
@@ -140,29 +145,31 @@ def main() -> int:
     while kills < args.kills:
         runs = work / f"run-{runs_done:02d}"
         planned = 3 if runs_done == 0 else rng.choice((1, 1, 2, 3))
-        where = []
+        where, out, err = [], "", ""
         for _ in range(planned):
             proc = launch(cfg, runs)
             at = rng.uniform(0.0, life)
             try:
-                proc.communicate(timeout=at)
+                out, err = proc.communicate(timeout=at)
             except subprocess.TimeoutExpired:
                 proc.send_signal(signal.SIGKILL)
                 proc.communicate()
                 where.append(f"{at:.1f}s: {phase(runs)}")
                 continue
             where.append(f"{at:.1f}s: finished first (exit {proc.returncode})")
-            if proc.returncode == 0:
+            if proc.returncode == 0:  # completed: the scheduler has nothing to rerun
                 break
         n = sum(1 for w in where if "finished first" not in w)
         kills += n
         repeated += n > 1
-        for _attempt in range(5):  # the scheduler's reruns, uninterrupted now
+        done = bool(where) and where[-1].endswith("(exit 0)")
+        for _attempt in range(0 if done else 5):  # the scheduler's reruns, uninterrupted now
             proc = launch(cfg, runs)
             out, err = proc.communicate()
             if proc.returncode == 0:
+                done = True
                 break
-        else:
+        if not done:
             print(f"run {runs_done}: never completed: {err.strip()[-500:]}")
             runs_done += 1
             continue

@@ -168,6 +168,10 @@ def train(
     if auto:
         cfg = load_config(config, set_)
         run = _choose_auto(cfg, _runs_dir(runs_dir), held, log or (lambda m: None))
+        if run is not None and run.status() == "completed":
+            held.close()
+            _report_completed(run, quiet, as_json)
+            return
     elif resume is not None:
         from seqrun.runs import resolve_run
 
@@ -248,13 +252,13 @@ def _cv_table(result: dict[str, Any]) -> None:
 
 
 def _choose_auto(cfg: Any, runs_root: Path, held: Any, say: Any) -> Any:
-    """``--resume auto``: the latest unfinished run of ``cfg`` (same resolved config), or None
-    for a new run. Holds the config's choice lock in ``held`` so that two ``--resume auto``
-    processes never both start a run."""
+    """``--resume auto``: the latest run of ``cfg`` (same resolved config) if it is unfinished
+    (to continue) or completed (nothing to train), or None for a new run. Holds the config's
+    choice lock in ``held`` so that two ``--resume auto`` processes never both start a run."""
     import contextlib
 
     from seqrun.config import config_key
-    from seqrun.runs import FileLock, latest_unfinished
+    from seqrun.runs import FileLock, latest_run
 
     key = config_key(cfg)
     created = [p for p in (runs_root, runs_root / cfg.name) if not p.exists()]
@@ -275,10 +279,13 @@ def _choose_auto(cfg: Any, runs_root: Path, held: Any, say: Any) -> Any:
                 f"({lock.holder()}); not starting a second run",
                 where=str(runs_root / cfg.name),
             )
-        run = latest_unfinished(runs_root, cfg.name, key)
+        run = latest_run(runs_root, cfg.name, key)
         if run is None:
-            say(f"--resume auto: no unfinished run of this config under {runs_root}; a new run")
+            say(f"--resume auto: no run of this config under {runs_root} yet; a new run")
             return None
+        if run.status() == "completed":  # e.g. killed after its last write, before its exit
+            say(f"--resume auto: {run.path} is already completed; nothing to train")
+            return run
         owner = run.owner()
         if owner is not None:
             raise UserError(
@@ -293,6 +300,32 @@ def _choose_auto(cfg: Any, runs_root: Path, held: Any, say: Any) -> Any:
         raise
     say(f"--resume auto: continuing {run.path} (status {run.status()})")
     return run
+
+
+def _report_completed(run: Any, quiet: bool, as_json: bool) -> None:
+    """Print a completed run's result as `train` would have printed it."""
+    from seqrun.runs import read_json
+
+    meta = run.meta()
+    metrics = run.metrics("dev") or {}
+    try:
+        state = read_json(run.path / "checkpoints" / "state.json")
+    except (OSError, ValueError):
+        state = None
+    result = {
+        "run_dir": str(run.path),
+        "status": "completed",
+        "metrics": metrics,
+        "best_epoch": meta.get("best_epoch"),
+        "epochs_completed": meta.get("epochs_completed"),
+        "stopped_early": bool((state or {}).get("stopped_early")),
+    }
+    if as_json:
+        _print_json(result)
+        return
+    if not quiet:
+        _metrics_table(f"dev metrics (best epoch {result['best_epoch']})", metrics)
+    typer.echo(result["run_dir"])
 
 
 def _same_key(run: Any, cfg: Any) -> bool:

@@ -36,7 +36,6 @@ except ImportError:  # Windows
     fcntl = None  # type: ignore[assignment]
 
 STATUSES = ("running", "completed", "failed", "interrupted", "dead")
-UNFINISHED = ("running", "dead", "interrupted", "failed", "unknown")
 LOCK_NAME = ".lock"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -314,8 +313,8 @@ def lock_run(run: Run) -> FileLock:
     return lock
 
 
-def latest_unfinished(runs_dir: Path, name: str, key: str) -> Run | None:
-    """The newest run of experiment ``name`` with config key ``key`` that did not complete."""
+def latest_run(runs_dir: Path, name: str, key: str) -> Run | None:
+    """The newest run of experiment ``name`` whose resolved config has the key ``key``."""
     folder = Path(runs_dir) / name
     if not folder.is_dir():
         return None
@@ -326,8 +325,7 @@ def latest_unfinished(runs_dir: Path, name: str, key: str) -> Run | None:
     )
     for path in ids:
         run = Run(path)
-        meta = run.meta()
-        if meta.get("config_key") == key and run.status() in UNFINISHED:
+        if run.meta().get("config_key") == key:
             return run
     return None
 

@@ -419,18 +419,25 @@ def train(
     from seqrun import tracking
     from seqrun.data.base import kfold_of
 
-    if kfold_of(cfg) and cfg.data.split.fold is None:
-        from seqrun import cv
-
-        return cv.train_folds(
-            cfg, runs_dir, quiet=quiet, argv=argv, resume=resume, log=log, overrides=overrides
-        )
-    if cfg.tracking.mlflow is not None:
-        tracking.require("mlflow", "mlflow", "tracking.mlflow")
     locks: list[Any] = []  # released when this run ends (the process may train others)
     try:
         if resume is not None:
             locks.append(lock_run(resume))  # before anything is read or changed
+        if kfold_of(cfg) and cfg.data.split.fold is None:
+            from seqrun import cv
+
+            return cv.train_folds(
+                cfg,
+                runs_dir,
+                quiet=quiet,
+                argv=argv,
+                resume=resume,
+                log=log,
+                overrides=overrides,
+                locks=locks,
+            )
+        if cfg.tracking.mlflow is not None:
+            tracking.require("mlflow", "mlflow", "tracking.mlflow")
         return _train_run(cfg, runs_dir, locks, quiet, argv, resume, log, overrides, make_run)
     finally:
         for lock in locks:

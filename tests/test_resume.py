@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from seqrun.runs import FileLock, Run, latest_unfinished, write_json
+from seqrun.runs import FileLock, Run, latest_run, write_json
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
 
 HOOK = Path(__file__).with_name("kill_hook.py")
@@ -54,7 +54,7 @@ def _one_run(runs: Path) -> Path:
     return run_dir
 
 
-def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(tmp_path):
+def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_path):
     cfg = write_config(tmp_path, RAW)
     full = subprocess.run(
         [sys.executable, "-m", "seqrun", "train", str(cfg), "--runs-dir", str(tmp_path / "a")]
@@ -104,6 +104,10 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(tmp_path):
     assert [r["from_epoch"] for r in meta["resumes"]] == [0, 0, 1, 1]
     assert not list(ckpts.glob(".*")), "temporary files of killed writes were left"
     assert os.path.samefile(ckpts / "last.keras", ckpts / "epoch-0002.keras")
+    # rerun once more (killed after its last write, before it exited): nothing to train
+    again = cli(*_auto(cfg, runs, "--json"))
+    assert again.exit_code == 0 and json.loads(again.stdout) == {**result, "run_dir": str(run_dir)}
+    assert _one_run(runs) == run_dir
 
 
 def _fake(runs: Path, rid: str, key: str, status: str, **meta) -> Run:
@@ -112,14 +116,14 @@ def _fake(runs: Path, rid: str, key: str, status: str, **meta) -> Run:
     return run
 
 
-def test_latest_unfinished_choice(tmp_path):
+def test_latest_run_of_a_config(tmp_path):
     _fake(tmp_path, "20260101-000001-aaaaaa", "k1", "failed")
     _fake(tmp_path, "20260101-000002-bbbbbb", "k1", "interrupted")
-    _fake(tmp_path, "20260101-000003-cccccc", "k1", "completed")
-    _fake(tmp_path, "20260101-000004-dddddd", "k2", "failed")
-    assert latest_unfinished(tmp_path, "tiny-ladybug", "k1").path.name.endswith("bbbbbb")
-    assert latest_unfinished(tmp_path, "tiny-ladybug", "k3") is None
-    assert latest_unfinished(tmp_path, "other", "k1") is None
+    _fake(tmp_path, "20260101-000004-dddddd", "k2", "completed")
+    assert latest_run(tmp_path, "tiny-ladybug", "k1").path.name.endswith("bbbbbb")
+    assert latest_run(tmp_path, "tiny-ladybug", "k2").status() == "completed"
+    assert latest_run(tmp_path, "tiny-ladybug", "k3") is None
+    assert latest_run(tmp_path, "other", "k1") is None
 
 
 def test_status_follows_the_run_lock_not_a_reused_pid(tmp_path):
@@ -167,3 +171,24 @@ def test_resume_auto_with_a_bad_config_leaves_nothing(cli, tmp_path):
     r = cli(*_auto(cfg, runs))  # the choice lock is taken, then the data is missing
     assert r.exit_code == 2 and "CSV file not found" in r.stderr
     assert not runs.exists()
+
+
+def test_early_stop_is_part_of_the_saved_state(cli, tmp_path):
+    # min_delta so large that only epoch 1 "improves": epoch 2 exhausts patience 1
+    stop = {"patience": 1, "min_delta": 1e9}
+    raw = dict(RAW, train=dict(RAW["train"], epochs=3, early_stopping=stop))
+    cfg = write_config(tmp_path, raw)
+    r = cli("train", cfg, "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    run = Run(Path(json.loads(r.stdout.strip().splitlines()[-1])["run_dir"]))
+    state = json.loads((run.path / "checkpoints" / "state.json").read_text())
+    assert state["epoch"] == 2 and state["stopped_early"] is True and state["best_epoch"] == 1
+    ckpts = run.path / "checkpoints"
+    assert not os.path.samefile(ckpts / "best.keras", ckpts / "last.keras")
+    # killed while scoring: the resume scores again, it does not train a third epoch
+    run.update_meta(status="running")  # its .lock is free: the process is gone
+    r = cli("train", "--resume", run.path, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["epochs_completed"] == 2
+    with open(run.path / "history.csv") as f:
+        assert [int(row["epoch"]) for row in csv.DictReader(f)] == [1, 2]
