@@ -122,7 +122,8 @@ def train(
             "--resume",
             metavar="RUN_DIR|auto",
             help="Continue an interrupted, failed or killed run from its last epoch. 'auto' "
-            "(with CONFIG): the latest unfinished run of this config, else a new run.",
+            "(with CONFIG): continue the latest run of this config if unfinished, report it "
+            "if completed, else start one (for schedulers that rerun a killed job).",
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
