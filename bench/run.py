@@ -244,8 +244,6 @@ TEXT_MODELS = ("multihot", "pooling", "lstm", "gru", "bigru")
 @bench("text")
 def bench_text(args: argparse.Namespace) -> list[dict]:
     """Film-review snippets: 5 text models, seqrun vs plain Keras, and the best shipped recipe."""
-    if not (ROOT.parent / "shared" / "data" / "mr_snippets.tsv").is_file():
-        return [row("text benchmark", None, None, None, "skipped: no mr_snippets.tsv")]
     runs = tempfile.mkdtemp(prefix="seqrun-bench-text-")
     quick = ["--set", "train.epochs=1"] if args.quick else []
     rows = []
@@ -257,7 +255,7 @@ def bench_text(args: argparse.Namespace) -> list[dict]:
         return wall, res["metrics"], json.loads(out)["metrics"]
 
     for name in TEXT_MODELS:
-        config = f"bench/configs/mr-{name}.yaml"
+        config = f"configs/mr-{name}.yaml"
         plain_cmd = [sys.executable, "bench/text_plain.py", config]
         plain_cmd += ["--epochs", "1"] if quick else []
         walls, walls_plain = [], []
@@ -292,7 +290,7 @@ def bench_text(args: argparse.Namespace) -> list[dict]:
                 "target ratio <= 1.10",
             )
         )
-    wall, dev, test = ours("bench/configs/mr-best.yaml")
+    wall, dev, test = ours("configs/mr-best.yaml")
     rows.append(
         row(
             "mr best recipe (mr-best.yaml): test accuracy",
@@ -306,22 +304,21 @@ def bench_text(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
-# published 10-fold CV accuracies on the sentence-polarity corpus (../shared/data/README.md)
+# published 10-fold CV accuracies on the sentence-polarity corpus
+# (Kim 2014, Table 2; Wang & Manning 2012)
 PUBLISHED_MR = {"CNN-rand": 0.761, "NBSVM-bi": 0.794, "CNN non-static (word2vec)": 0.815}
 
 
 @bench("cv")
 def bench_cv(args: argparse.Namespace) -> list[dict]:
-    """10-fold CV of bench/configs/mr-best.yaml on all of mr_snippets.tsv: mean +- std."""
-    if not (ROOT.parent / "shared" / "data" / "mr_snippets.tsv").is_file():
-        return [row("cv benchmark", None, None, None, "skipped: no mr_snippets.tsv")]
+    """10-fold CV of configs/mr-best.yaml on all of mr_snippets.tsv: mean +- std."""
     runs = tempfile.mkdtemp(prefix="seqrun-bench-cv-")
     folds = "2" if args.quick else "10"
     extra = ["--set", "train.epochs=1"] if args.quick else []
     # test: 0 folds every row (the literature's protocol): each held-out fold is the evaluation
     wall, out = sh(
         seqrun(
-            "train", "bench/configs/mr-best.yaml", "--folds", folds, "--set", "data.split.test=0",
+            "train", "configs/mr-best.yaml", "--folds", folds, "--set", "data.split.test=0",
             "--runs-dir", runs, "--json", "--quiet", *extra,
         )
     )  # fmt: skip
@@ -358,11 +355,9 @@ def bench_describe(args: argparse.Namespace) -> list[dict]:
     """Wall time of `seqrun data describe` (no TensorFlow) on the MR and NYC configs."""
     rows = []
     for label, config in (
-        ("mr-best (mr_snippets.tsv)", "bench/configs/mr-best.yaml"),
+        ("mr-best (mr_snippets.tsv)", "configs/mr-best.yaml"),
         ("weather-nyc-3h (NYC sample)", "configs/weather-nyc-3h.yaml"),
     ):
-        if "mr_snippets" in label and not (ROOT.parent / "shared/data/mr_snippets.tsv").is_file():
-            continue
         times = [sh(seqrun("data", "describe", config, "--json"))[0] for _ in range(5)]
         med = statistics.median(times)
         rows.append(

@@ -1,17 +1,18 @@
-"""Plain Keras reference for the text benchmark: one bench/configs/mr-*.yaml model, no seqrun.
+"""Plain Keras reference for the text benchmark: one configs/mr-*.yaml model, no seqrun.
 
-Same data and split as the seqrun configs (../shared/data/README.md: drop score 0, positive =
+Same data and split as the seqrun configs (the bundled mr-snippets sample: drop score 0, positive =
 score > 0, numpy default_rng(0).permutation, 80 % train / 10 % dev / 10 % test), Keras'
 TextVectorization (max_tokens = encoder.vocab_size, adapted on train), the same layers,
 optimizer, batch size and epochs read from the YAML file, the dev split as validation data and
 the best dev-accuracy epoch kept (as seqrun's best checkpoint). Prints one JSON line.
 
-    python bench/text_plain.py bench/configs/mr-bigru.yaml [--epochs N]
+    python bench/text_plain.py configs/mr-bigru.yaml [--epochs N]
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import os
 import sys
@@ -27,7 +28,8 @@ import yaml  # noqa: E402
 
 
 def read_split(path: str, seed: int = 0):
-    with open(path, encoding="utf-8", newline="") as f:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
     rows = [r for r in rows if float(r["score"]) != 0]
     texts = np.array([r["text"] for r in rows], dtype=object)
@@ -53,6 +55,15 @@ class KeepBest(keras.callbacks.Callback):
         self.model.set_weights(self.weights)
 
 
+def data_file(data: dict) -> str:
+    """The table an experiment reads: its path, or the file of its bundled sample."""
+    if data.get("sample"):
+        from seqrun.samples import sample_path
+
+        return str(sample_path(data["sample"]))
+    return data["path"]
+
+
 def main() -> None:
     with open(sys.argv[1], encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
@@ -61,7 +72,7 @@ def main() -> None:
         t["epochs"] = int(sys.argv[sys.argv.index("--epochs") + 1])
     keras.utils.set_random_seed(cfg.get("seed", 0))
     tf.config.experimental.enable_op_determinism()
-    (x_tr, y_tr), (x_dev, y_dev), (x_te, y_te) = read_split(cfg["data"]["path"])
+    (x_tr, y_tr), (x_dev, y_dev), (x_te, y_te) = read_split(data_file(cfg["data"]))
 
     if enc["type"] == "multi_hot":
         mode = {"binary": "multi_hot", "count": "count", "tfidf": "tf_idf"}[enc["weighting"]]

@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 config_app = typer.Typer(help="Validate, show and document experiment files.", no_args_is_help=True)
 runs_app = typer.Typer(help="List and inspect run directories.", no_args_is_help=True)
@@ -42,6 +43,30 @@ RunsDirOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from seqrun import __version__
+
+        typer.echo(f"seqrun {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Print seqrun's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Run, compare and reproduce recurrent-network experiments from YAML files."""
 
 
 def _err(message: str) -> None:
@@ -94,16 +119,17 @@ def _metrics_table(title: str, metrics: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_header=True)
+    from seqrun.listing import NORM_NOTE, metric_rows
+
+    rows = metric_rows(metrics)
+    norm = any("norm" in unit for _, _, unit in rows)
+    table = Table(title=title, show_header=True, caption=NORM_NOTE if norm else None)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for k, v in metrics.items():
-        if isinstance(v, float):
-            table.add_row(k, f"{v:.5g}")
-        elif isinstance(v, int | str) and k not in ("split", "checkpoint"):
-            table.add_row(k, str(v))
-        elif isinstance(v, list) and v and all(isinstance(x, float) for x in v):
-            table.add_row(k, " ".join(f"{x:.4g}" for x in v))
+    if any(unit for _, _, unit in rows):
+        table.add_column("unit")
+    for row in rows:
+        table.add_row(*row[: len(table.columns)])
     Console(stderr=True).print(table)
 
 
@@ -165,7 +191,8 @@ def train(
         set_ = [*(set_ or []), f"data.split.kfold={folds}"]
     run = None
     held = contextlib.ExitStack()  # --resume auto: this config's choice lock, until the end
-    log = None if (quiet or as_json) else (lambda m: typer.echo(m, err=True))
+    # --json: stdout is one JSON object; progress still goes to stderr (unless --quiet)
+    log = None if quiet else (lambda m: typer.echo(m, err=True))
     if auto:
         cfg = load_config(config, set_)
         run = _choose_auto(cfg, _runs_dir(runs_dir), held, log or (lambda m: None))
@@ -203,7 +230,7 @@ def train(
         result = training.train(
             cfg,
             _runs_dir(runs_dir),
-            quiet=quiet or as_json,
+            quiet=quiet,
             argv=sys.argv,
             resume=run,
             log=log,
@@ -237,8 +264,11 @@ def _cv_table(result: dict[str, Any]) -> None:
     table = Table(
         title=f"dev = held-out fold, {result['folds']} {result['scheme']} folds", show_header=True
     )
+    from seqrun.listing import NORM_NOTE, metric_unit
+
     table.add_column("metric")
     table.add_column("mean +- std", justify="right")
+    table.add_column("unit")
     table.add_column("per fold", justify="left")
     stats = result["cv"]
     keys = [k for k in HEADLINE if k in stats] + [
@@ -247,8 +277,13 @@ def _cv_table(result: dict[str, Any]) -> None:
     for k in keys:
         s = stats[k]
         table.add_row(
-            k, f"{s['mean']:.4g} +- {s['std']:.2g}", " ".join(f"{v:.3g}" for v in s["values"])
+            k,
+            f"{s['mean']:.4g} +- {s['std']:.2g}",
+            metric_unit(k, result["metrics"]),
+            " ".join(f"{v:.3g}" for v in s["values"]),
         )
+    if any("_norm" in k for k in keys):
+        table.caption = NORM_NOTE
     Console(stderr=True).print(table)
 
 
@@ -509,9 +544,7 @@ def sweep(
         trials = [_run_index(sw, index, quiet=as_json)]
     else:
 
-        def event(kind: str, t: Any) -> None:
-            if as_json:
-                return
+        def event(kind: str, t: Any) -> None:  # on stderr: --json keeps stdout for its object
             head = f"[{t.index + 1}/{total}] {' '.join(t.overrides) or '(base)'}"
             if kind == "skip":
                 typer.echo(f"{head}: skipped, already completed in {t.run_dir}", err=True)

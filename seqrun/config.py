@@ -126,6 +126,18 @@ class TrainConfig(Section):
         False, description="Write TensorBoard logs (per-epoch scalars) under <run>/tensorboard."
     )
 
+    @field_validator("tensorboard")
+    @classmethod
+    def _tensorboard_installed(cls, value: bool) -> bool:
+        import importlib.util
+
+        if value and importlib.util.find_spec("tensorboard") is None:
+            raise ValueError(
+                "train.tensorboard needs the tensorboard package, which is not installed: "
+                "pip install tensorboard (or set train.tensorboard: false)"
+            )
+        return value
+
 
 class MlflowConfig(Section):
     """Where MLflow tracking sends a run."""

@@ -383,6 +383,7 @@ def train_folds(
         children=[c.path.name for c in children],
         data={"sizes": {f"fold-{f['fold']}": f["sizes"] for f in folds}},
     )
+    plot_folds(run)
     training._finish(run, "completed")
     stats = summary["cv"]
     return {
@@ -401,6 +402,60 @@ def train_folds(
         "epochs_completed": None,
         "stopped_early": False,
     }
+
+
+def read_history(run: Run) -> list[dict[str, Any]]:
+    """A run's history.csv as rows of numbers (empty when it has none)."""
+    import csv
+
+    path = run.path / "history.csv"
+    if not path.is_file():
+        return []
+    rows = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            out: dict[str, Any] = {}
+            for k, v in row.items():
+                try:
+                    out[k] = int(v) if k == "epoch" else float(v)
+                except (TypeError, ValueError):
+                    out[k] = None
+            rows.append(out)
+    return rows
+
+
+def fold_table(parent: Run) -> list[dict[str, Any]]:
+    """Per fold: ``fold``, ``run_dir``, ``best_epoch``, dev ``metrics`` (headline) and
+    ``history``, from folds.json and the fold runs."""
+    state = read_json(parent.path / FOLDS_FILE) or {}
+    out = []
+    for f in state.get("runs", []):
+        child = Run(parent.path / f["run_dir"])
+        out.append({**f, "history": read_history(child)})
+    return out
+
+
+def plot_folds(parent: Run) -> Path | None:
+    """``plots/cv.png`` of a cross-validation parent: every fold's learning curves and dev
+    headline metric against the mean +- std (never fails the run: errors go to meta)."""
+    from seqrun.listing import HEADLINE
+
+    folds = fold_table(parent)
+    metrics = [m for m in HEADLINE if folds and all(m in f.get("metrics", {}) for f in folds)]
+    if not folds or not metrics:
+        return None
+    metric = metrics[0]
+    direction = "higher" if metric in ("accuracy", "f1", "auc", "skill") else "lower"
+    path = parent.plots / "cv.png"
+    try:
+        from seqrun.plots import cv_summary
+
+        title = f"{parent.path.parent.name}: {len(folds)}-fold cross-validation"
+        cv_summary(folds, path, metric, direction, title)
+    except Exception as e:  # a plot never fails a run
+        parent.update_meta(plot_error=f"{type(e).__name__}: {e}")
+        return None
+    return path
 
 
 def fold_runs(parent: Run) -> list[Run]:

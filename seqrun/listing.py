@@ -24,6 +24,7 @@ def _headline(metrics: dict[str, Any] | None) -> dict[str, float]:
 def run_row(run: Run) -> dict[str, Any]:
     """The summary of one run shown by `runs list`."""
     meta = run.meta()
+    dev, test = run.metrics("dev"), run.metrics("test")
     row: dict[str, Any] = {
         "name": run.path.parent.name,
         "id": run.path.name,
@@ -32,8 +33,9 @@ def run_row(run: Run) -> dict[str, Any]:
         "started_at": meta.get("started_at"),
         "duration_s": meta.get("duration_s"),
         "epochs": meta.get("epochs_completed"),
-        "dev": _headline(run.metrics("dev")),
-        "test": _headline(run.metrics("test")),
+        "dev": _headline(dev),
+        "test": _headline(test),
+        "units": headline_units(dev or test),
         "path": str(run.path),
     }
     if meta.get("kind") == "cv":  # a cross-validation parent: metrics are means over folds
@@ -54,8 +56,12 @@ def list_runs(runs_dir: Path, name: str | None = None, status: str | None = None
     return rows
 
 
-def _fmt_metrics(m: dict[str, float]) -> str:
-    return " ".join(f"{k}={v:.4g}" for k, v in m.items())
+def _fmt_metrics(m: dict[str, float], units: dict[str, str] | None = None) -> str:
+    units = units or {}
+    return " ".join(
+        f"{k}={v:.4g}" + (f" {units[k]}" if k in units and " " not in units[k] else "")
+        for k, v in m.items()
+    )
 
 
 def render_runs(rows: list[dict[str, Any]], fmt: str = "table") -> None:
@@ -91,49 +97,225 @@ def render_runs(rows: list[dict[str, Any]], fmt: str = "table") -> None:
             r["id"],
             r["status"],
             " ".join(r["overrides"]),
-            _fmt_metrics(r["dev"]) + fold_note(r, r["dev"]),
-            _fmt_metrics(r["test"]) + fold_note(r, r["test"]),
+            _fmt_metrics(r["dev"], r.get("units")) + fold_note(r, r["dev"]),
+            _fmt_metrics(r["test"], r.get("units")) + fold_note(r, r["test"]),
             f"{r['duration_s']:.0f}s" if isinstance(r["duration_s"], int | float) else "",
         )
         for r in rows
     ]
-    print(plain_table(cols, cells) if rows else "no runs found")
+    if not rows:
+        print("no runs found")
+        return
+    shrink = ("overrides", "dev", "test", "name")
+    drop = ("duration", "overrides", "test", "name", "status")
+    print(plain_table(cols, cells, terminal_width(None), shrink, drop))
 
 
-def plain_table(cols: tuple[str, ...], cells: list[tuple[str, ...]]) -> str:
-    """Fixed-width columns (fast for thousands of rows, unlike a rich Table)."""
+def plain_table(
+    cols: tuple[str, ...],
+    cells: list[tuple[str, ...]],
+    width: int | None = None,
+    shrink: tuple[str, ...] = (),
+    drop: tuple[str, ...] = (),
+) -> str:
+    """Fixed-width columns (fast for thousands of rows, unlike a rich Table).
+
+    With ``width``, every line fits in it: empty columns named in ``drop`` go first, then the
+    ``shrink`` columns are abbreviated (widest first, cut at a space, ending in "…"), then the
+    ``drop`` columns go in that order; a line still too long is cut.
+    """
     widths = [max([len(c), *(len(row[i]) for row in cells)]) for i, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip()]
+    keep = list(range(len(cols)))
+    if width is not None:
+        keep, widths = _fit_columns(cols, cells, widths, width, shrink, drop)
+    lines = ["  ".join(cols[i].ljust(widths[i]) for i in keep).rstrip()]
     for row in cells:
-        lines.append("  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
+        lines.append("  ".join(_abbrev(row[i], widths[i]).ljust(widths[i]) for i in keep).rstrip())
+    if width is not None:
+        lines = [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
     return "\n".join(lines)
 
 
+_MIN_COL = 8  # an abbreviated column keeps at least this many characters
+_MIN_METRICS = 16  # ... and a column of metrics at least this many
+
+
+def _fit_columns(
+    cols: tuple[str, ...],
+    cells: list[tuple[str, ...]],
+    widths: list[int],
+    width: int,
+    shrink: tuple[str, ...],
+    drop: tuple[str, ...],
+) -> tuple[list[int], list[int]]:
+    """Which columns to show, and their widths, for lines of at most ``width`` characters."""
+    widths = list(widths)
+    keep = list(range(len(cols)))
+
+    def total() -> int:
+        return sum(widths[i] for i in keep) + 2 * (len(keep) - 1)
+
+    def floor(i: int) -> int:
+        least = _MIN_METRICS if cols[i] in ("dev", "test") else _MIN_COL
+        return min(widths[i], max(least, len(cols[i])))
+
+    for name in drop:  # a column with nothing in it is the first to go
+        i = cols.index(name)
+        if total() > width and not any(row[i] for row in cells):
+            keep.remove(i)
+    shrinkable = [cols.index(c) for c in shrink if c in cols]
+    while total() > width:
+        movable = [i for i in shrinkable if i in keep and widths[i] > floor(i)]
+        if movable:
+            wide = max(movable, key=lambda i: widths[i] - floor(i))
+            widths[wide] = max(floor(wide), widths[wide] - (total() - width))
+            continue
+        gone = [cols.index(c) for c in drop if cols.index(c) in keep]
+        if not gone:
+            break
+        keep.remove(gone[0])
+    return keep, widths
+
+
+def _abbrev(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters, at a space when one is near, ending in "…"."""
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    space = head.rfind(" ")
+    if space >= width // 2:
+        head = head[:space]
+    return head.rstrip() + "…"
+
+
+def _abbrev_left(text: str, width: int) -> str:
+    """``text`` cut to its last ``width`` characters, starting with "…" (run ids end paths)."""
+    return text if len(text) <= width else "…" + text[len(text) - width + 1 :]
+
+
+def terminal_width(default: int | None = 100) -> int | None:
+    """Columns of the terminal: the COLUMNS variable, else the size of the terminal on stdout,
+    else ``default`` (None: no limit, e.g. for lines piped into another program)."""
+    import os
+
+    value = os.environ.get("COLUMNS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return max(20, int(value))
+    try:
+        return max(20, os.get_terminal_size(sys.stdout.fileno()).columns)
+    except (OSError, ValueError, AttributeError):
+        return default
+
+
+# ----------------------------------------------------------------------------- units
+
+NORM_NOTE = "norm = divided by the target's standard deviation on the training split"
+_FRACTIONS = ("accuracy", "precision", "recall", "f1", "auc")
+
+
+def metric_unit(key: str, metrics: dict[str, Any]) -> str:
+    """The unit of one metric of a metrics dict: the targets' unit for errors in original
+    units (from ``per_target``), "× train std" for normalised errors, "" when it has none."""
+    name = key.rsplit(".", 1)[-1]
+    if name.endswith("skill"):
+        return "1 - error / baseline error"
+    if "_norm" in name:
+        return "norm (× train std)"
+    if name in ("n", "support", "daily_n"):
+        return "items"
+    if name == "horizon_steps":
+        return "steps"
+    if "mae" in name or "rmse" in name:
+        per_target = metrics.get("per_target") or {}
+        if "." in key:  # per_target.<name>.mae
+            target = key.split(".")[-2]
+            unit = (per_target.get(target) or {}).get("unit")
+            return str(unit) if unit else ""
+        units = {str(t.get("unit") or "") for t in per_target.values() if isinstance(t, dict)}
+        if len(units) == 1:
+            return units.pop()
+        if len(units) > 1:
+            return "mixed units (mean over targets)"
+    if name in _FRACTIONS or name.endswith("_accuracy"):
+        return "fraction"
+    return ""
+
+
+def metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(metric, value, unit) rows of a metrics dict for a table: numbers, short lists, and,
+    with several targets, each target's errors."""
+    rows = []
+    for k, v in metrics.items():
+        if isinstance(v, bool):
+            continue
+        if isinstance(v, float):
+            rows.append((k, f"{v:.5g}", metric_unit(k, metrics)))
+        elif isinstance(v, int | str) and k not in ("split", "checkpoint", "aggregate"):
+            rows.append((k, str(v), metric_unit(k, metrics) if isinstance(v, int) else ""))
+        elif isinstance(v, list) and v and all(isinstance(x, float) for x in v):
+            rows.append((k, " ".join(f"{x:.4g}" for x in v), metric_unit(k, metrics)))
+    per_target = metrics.get("per_target") or {}
+    if isinstance(per_target, dict) and len(per_target) > 1:
+        for target, m in per_target.items():
+            for k in ("mae", "rmse", "skill"):
+                if isinstance(m, dict) and isinstance(m.get(k), int | float):
+                    key = f"per_target.{target}.{k}"
+                    rows.append((f"{target} {k}", f"{m[k]:.5g}", metric_unit(key, metrics)))
+    return rows
+
+
+def headline_units(metrics: dict[str, Any] | None) -> dict[str, str]:
+    """Units of the headline metrics that have one (``{"mae": "°F"}``)."""
+    if not metrics:
+        return {}
+    out = {}
+    for k in _headline(metrics):
+        unit = metric_unit(k, metrics)
+        if unit and unit != "fraction" and k != "skill":
+            out[k] = unit
+    return out
+
+
 def show_run(run: Run) -> None:
-    """Print a run's config, meta, metrics, model summary and files."""
+    """Print a run's config, meta, metrics (with units), model summary and files."""
     from rich.console import Console
 
-    console = Console(width=160)
+    console = Console(width=terminal_width(), highlight=False, soft_wrap=True)
     console.rule(f"[bold]{run.path}")
     meta = run.meta()
     meta["status"] = run.status()
     console.print("[bold]meta[/bold]")
-    console.print(yaml.safe_dump(meta, sort_keys=False).rstrip(), markup=False, highlight=False)
+    console.print(_yaml_text(meta), markup=False)
     if run.config_path.is_file():
         console.print("[bold]config.yaml[/bold]")
-        console.print(run.config_path.read_text().rstrip(), markup=False, highlight=False)
+        console.print(run.config_path.read_text(encoding="utf-8").rstrip(), markup=False)
+    norm = False
     for split in ("dev", "test"):
         m = run.metrics(split)
         if m:
-            console.print(f"[bold]metrics/{split}.json[/bold]  {_fmt_metrics(_headline(m))}")
+            console.print(f"[bold]metrics/{split}.json[/bold]")
+            rows = metric_rows(m)
+            norm = norm or any("norm" in unit for _, _, unit in rows)
+            console.print(plain_table(("metric", "value", "unit"), rows), markup=False)
+    if norm:
+        console.print(NORM_NOTE, markup=False)
     summary = run.path / "model.txt"
-    if summary.is_file():
+    if summary.is_file():  # printed as written: a summary is not re-wrapped
         console.print("[bold]model[/bold]")
-        console.print(summary.read_text().rstrip(), markup=False, highlight=False)
+        console.file.flush()
+        sys.stdout.write(summary.read_text(encoding="utf-8").rstrip() + "\n")
+        sys.stdout.flush()
     console.print("[bold]files[/bold]")
     for p in sorted(run.path.rglob("*")):
         if p.is_file() and not p.name.startswith("."):
-            console.print(f"  {p.relative_to(run.path)}  ({p.stat().st_size:,} bytes)")
+            console.print(
+                f"  {p.relative_to(run.path)}  ({p.stat().st_size:,} bytes)", markup=False
+            )
+
+
+def _yaml_text(obj: Any) -> str:
+    """YAML as a person reads it: non-ASCII characters as text (°F, not "\\xB0F")."""
+    return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, width=10**6).rstrip()
 
 
 def sweep_runs(sweep_dir: Path) -> list[Run]:
@@ -173,12 +355,15 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
     differing = [k for k in all_keys if len({json.dumps(f.get(k)) for f in flat.values()}) > 1]
     rows = []
     for run in runs:
+        metrics = run.metrics(split)
         rows.append(
             {
                 "run": str(run.path),
+                "experiment": flat[run].get("name") or run.path.parent.name,
                 "status": run.status(),
                 "config": {k: flat[run].get(k) for k in differing},
-                "metrics": _headline(run.metrics(split)),
+                "metrics": _headline(metrics),
+                "units": headline_units(metrics),
             }
         )
     group_keys = [k for k in differing if k != "seed"]
@@ -198,7 +383,14 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
                     "n": len(values),
                 }
         summary.append({"config": json.loads(label), "runs": len(members), "metrics": metrics})
-    return {"split": split, "keys": differing, "rows": rows, "groups": summary}
+    experiments = sorted({r["experiment"] for r in rows})
+    return {
+        "split": split,
+        "experiments": experiments,
+        "keys": differing,
+        "rows": rows,
+        "groups": summary,
+    }
 
 
 def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "table") -> None:
@@ -218,29 +410,108 @@ def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "
     if fmt == "json":
         print(json.dumps(result))
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=200)
+    width = terminal_width(None)
+    if len(result.get("experiments", [])) > 1:
+        print(
+            "warning: these runs are of different experiments ("
+            + ", ".join(result["experiments"])
+            + "): every config key differs and the metrics may not be comparable",
+            file=sys.stderr,
+        )
     metrics = [m for m in HEADLINE if any(m in r["metrics"] for r in rows)]
-    table = Table(title=f"{result['split']} metrics", box=None)
-    for col in ["run", "status", *result["keys"], *metrics]:
-        table.add_column(col)
-    for r in rows:
-        cells = [Path(r["run"]).name, r["status"]]
-        cells += [json.dumps(r["config"][k]) for k in result["keys"]]
-        cells += [f"{r['metrics'][m]:.4g}" if m in r["metrics"] else "" for m in metrics]
-        table.add_row(*cells)
-    console.print(table)
+    heads = [_metric_head(m, rows) for m in metrics]
+    print(f"{result['split']} metrics")
+    names = _short_run_names([r["run"] for r in rows])
+    key_cells = [[_value_text(r["config"][k]) for k in result["keys"]] for r in rows]
+    metric_cells = [
+        [f"{r['metrics'][m]:.4g}" if m in r["metrics"] else "" for m in metrics] for r in rows
+    ]
+    cols = ("run", "status", *result["keys"], *heads)
+    cells = [
+        (name, r["status"], *kc, *mc)
+        for name, r, kc, mc in zip(names, rows, key_cells, metric_cells, strict=True)
+    ]
+    wide = plain_table(cols, cells)
+    many = len(result.get("experiments", [])) > 1 or len(result["keys"]) > 6
+    if not many and (width is None or max(map(len, wide.splitlines())) <= width):
+        print(wide)
+    else:  # one key per row, one column per run (in blocks that fit the width)
+        first = ["status", *result["keys"], *heads]
+        columns = [
+            (name, [r["status"], *kc, *mc])
+            for name, r, kc, mc in zip(names, rows, key_cells, metric_cells, strict=True)
+        ]
+        print(_blocks("key", first, columns, width))
     if any(g["runs"] > 1 for g in groups):
         gkeys = [k for k in result["keys"] if k != "seed"]
-        gt = Table(title="mean +- std over seeds", box=None)
-        for col in [*gkeys, "runs", *metrics]:
-            gt.add_column(col)
+        gcols = (*gkeys, "runs", *heads)
+        gcells = []
         for g in groups:
-            cells = [json.dumps(g["config"][k]) for k in gkeys] + [str(g["runs"])]
+            cells_g = [_value_text(g["config"][k]) for k in gkeys] + [str(g["runs"])]
             for m in metrics:
-                s = g["metrics"].get(m)
-                cells.append(f"{s['mean']:.4g} +- {s['std']:.2g}" if s else "")
-            gt.add_row(*cells)
-        console.print(gt)
+                st = g["metrics"].get(m)
+                cells_g.append(f"{st['mean']:.4g} +- {st['std']:.2g}" if st else "")
+            gcells.append(tuple(cells_g))
+        print("\nmean +- std over seeds")
+        print(plain_table(gcols, gcells, width, shrink=tuple(gkeys)))
+
+
+def _value_text(value: Any) -> str:
+    """A config value as text (JSON, but non-ASCII characters as they are)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _metric_head(metric: str, rows: list[dict[str, Any]]) -> str:
+    """A metric's column title with its unit when the runs agree on one (``mae °F``)."""
+    units = {r.get("units", {}).get(metric, "") for r in rows if metric in r["metrics"]}
+    if len(units) == 1:
+        unit = units.pop()
+        return f"{metric} {unit}" if unit and " " not in unit else metric
+    return f"{metric} (units differ)" if len(units) > 1 else metric
+
+
+def _short_run_names(paths: list[str]) -> list[str]:
+    """Run ids, with their experiment name when ids alone would be ambiguous or mixed."""
+    ids = [Path(p).name for p in paths]
+    experiments = {Path(p).parent.name for p in paths}
+    if len(set(ids)) == len(ids) and len(experiments) == 1:
+        return ids
+    return [f"{Path(p).parent.name}/{Path(p).name}" for p in paths]
+
+
+def _blocks(
+    head: str, first: list[str], columns: list[tuple[str, list[str]]], width: int | None
+) -> str:
+    """A table with ``first`` as its row titles and one column per entry of ``columns``,
+    split into blocks of columns so that each line fits ``width``."""
+    first_w = max(len(head), *(len(x) for x in first))
+    if width is not None:
+        first_w = min(first_w, max(12, width // 3))
+    col_w = [max(len(h), *(len(x) for x in c)) for h, c in columns]
+    if width is not None:
+        col_w = [min(w, max(8, width - first_w - 2)) for w in col_w]
+    blocks: list[list[int]] = [[]]
+    used = first_w
+    for i, w in enumerate(col_w):
+        if blocks[-1] and width is not None and used + 2 + w > width:
+            blocks.append([])
+            used = first_w
+        blocks[-1].append(i)
+        used += 2 + w
+    out = []
+    for block in blocks:
+        lines = [
+            "  ".join(
+                [_abbrev(head, first_w).ljust(first_w)]
+                + [_abbrev_left(columns[i][0], col_w[i]).ljust(col_w[i]) for i in block]
+            ).rstrip()
+        ]
+        for j, title in enumerate(first):
+            lines.append(
+                "  ".join(
+                    [_abbrev(title, first_w).ljust(first_w)]
+                    + [_abbrev(columns[i][1][j], col_w[i]).ljust(col_w[i]) for i in block]
+                ).rstrip()
+            )
+        out.append("\n".join(lines))
+    return "\n\n".join(out)

@@ -180,6 +180,38 @@ class ClassificationMetrics:
         return out
 
 
+def _abs_err(a: np.ndarray, b: np.ndarray, circular: list[bool] | None) -> np.ndarray:
+    """|a - b| per element; in circular degrees (at most 180) on the flagged last-axis columns."""
+    d = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
+    if circular and any(circular):
+        flag = np.asarray(circular, dtype=bool)
+        wrapped = np.minimum(np.mod(d, 360.0), 360.0 - np.mod(d, 360.0))
+        d = np.where(flag, wrapped, d)
+    return d
+
+
+def rain_scores(y: np.ndarray, yhat: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Rain / no-rain verification at ``threshold``: hit rate, false alarms, frequency bias.
+
+    ``hit_rate`` = hits / observed rain events (probability of detection), ``false_alarm_ratio``
+    = false alarms / forecast rain events, ``false_alarm_rate`` = false alarms / observed dry
+    cases; None where the denominator is zero.
+    """
+    obs, fc = np.asarray(y) > threshold, np.asarray(yhat) > threshold
+    hits = int(np.sum(obs & fc))
+    misses = int(np.sum(obs & ~fc))
+    false = int(np.sum(~obs & fc))
+    dry = int(np.sum(~obs))
+    return {
+        "threshold": float(threshold),
+        "observed_events": int(obs.sum()),
+        "forecast_events": int(fc.sum()),
+        "hit_rate": hits / (hits + misses) if hits + misses else None,
+        "false_alarm_ratio": false / (hits + false) if hits + false else None,
+        "false_alarm_rate": false / dry if dry else None,
+    }
+
+
 def _skill(model_err: float, base_err: float) -> float | None:
     return float(1.0 - model_err / base_err) if base_err else None
 
@@ -195,7 +227,10 @@ class ForecastMetrics:
     over targets (``mae``, ``rmse`` in original units; ``*_norm`` in training stds), with
     ``skill`` computed from the normalised errors (so that targets in different units weigh
     alike; for one target it equals ``1 - mae / persistence_mae``). With a recursive
-    evaluation: ``recursive`` (per step and per target) and ``recursive_mae_norm_per_step``.
+    evaluation: ``recursive`` (per step and per target) and ``recursive_mae_norm_per_step``;
+    with a direct multi-step model, ``direct`` (the same per lead). Circular targets (wind
+    direction) are scored in circular degrees; precipitation targets add ``rain`` (hit rate,
+    false alarms of rain above the threshold, model and persistence).
     """
 
     headline = ("mae", "skill")
@@ -207,8 +242,10 @@ class ForecastMetrics:
         )
         scale = np.asarray(p["scale"], dtype=np.float64)
         names, units = p["target_names"], p["units"]
-        mae_t, rmse_t = _mae(y, yhat, 0), _rmse(y, yhat, 0)
-        pmae_t, prmse_t = _mae(y, pers, 0), _rmse(y, pers, 0)
+        circ = p.get("circular")
+        err, perr = _abs_err(y, yhat, circ), _abs_err(y, pers, circ)
+        mae_t, rmse_t = err.mean(0), np.sqrt((err**2).mean(0))
+        pmae_t, prmse_t = perr.mean(0), np.sqrt((perr**2).mean(0))
         out: dict[str, Any] = {"n": int(len(y))}
         horizon = int(p.get("horizon", 1))
         out["horizon_steps"] = horizon
@@ -227,6 +264,14 @@ class ForecastMetrics:
                 "persistence_rmse": float(prmse_t[i]),
                 "skill": _skill(mae_t[i], pmae_t[i]),
             }
+            if circ and circ[i]:
+                per[name]["circular"] = True
+            if name in (p.get("precipitation") or {}):
+                th = p["precipitation"][name]
+                per[name]["rain"] = {
+                    "model": rain_scores(y[:, i], yhat[:, i], th),
+                    "persistence": rain_scores(y[:, i], pers[:, i], th),
+                }
         daily = p.get("daily_persistence")
         if daily is not None:
             daily = np.asarray(daily, dtype=np.float64)
@@ -235,11 +280,13 @@ class ForecastMetrics:
                 ok = ~np.isnan(daily[:, i])
                 if not ok.any():
                     continue
-                m = float(_mae(y[ok, i], yhat[ok, i]))
-                dm = float(_mae(y[ok, i], daily[ok, i]))
+                c = [bool(circ and circ[i])]
+                m = float(_abs_err(y[ok, i : i + 1], yhat[ok, i : i + 1], c).mean())
+                de = _abs_err(y[ok, i : i + 1], daily[ok, i : i + 1], c)
+                dm = float(de.mean())
                 per[name].update(
                     daily_persistence_mae=dm,
-                    daily_persistence_rmse=float(_rmse(y[ok, i], daily[ok, i])),
+                    daily_persistence_rmse=float(np.sqrt((de**2).mean())),
                     daily_skill=_skill(m, dm),
                     daily_n=int(ok.sum()),
                 )
@@ -253,22 +300,35 @@ class ForecastMetrics:
         out["per_target"] = per
         rec = p.get("recursive")
         if rec is not None:
-            out.update(self._recursive(rec, names, scale, p.get("step", "")))
+            out.update(self._recursive(rec, names, scale, p.get("step", ""), circ))
+        direct = p.get("direct")
+        if direct is not None:
+            d = self._recursive(
+                direct, names, scale, p.get("step", ""), circ, p.get("direct_first_step", 1)
+            )
+            out["direct"] = d["recursive"]
         return out
 
     @staticmethod
-    def _recursive(rec: dict[str, Any], names: list[str], scale: np.ndarray, step: str) -> dict:
+    def _recursive(
+        rec: dict[str, Any],
+        names: list[str],
+        scale: np.ndarray,
+        step: str,
+        circ: list[bool] | None = None,
+        first: int = 1,
+    ) -> dict:
         y, yhat = np.asarray(rec["y_true"]), np.asarray(rec["y_pred"])
         pers = np.asarray(rec["persistence"])[:, None, :]
-        mae_ks = _mae(y, yhat, 0)  # (steps, targets)
-        pmae_ks = _mae(y, np.broadcast_to(pers, y.shape), 0)
+        mae_ks = _abs_err(y, yhat, circ).mean(0)  # (steps, targets)
+        pmae_ks = _abs_err(y, np.broadcast_to(pers, y.shape), circ).mean(0)
         steps = y.shape[1]
         norm = np.mean(mae_ks / scale, axis=1)
         pnorm = np.mean(pmae_ks / scale, axis=1)
         detail: dict[str, Any] = {
             "steps": steps,
             "n": int(len(y)),
-            "lead": [_lead(step, k + 1) for k in range(steps)],
+            "lead": [_lead(step, k + first) for k in range(steps)],
             "mae_norm_per_step": [float(v) for v in norm],
             "persistence_mae_norm_per_step": [float(v) for v in pnorm],
             "skill_per_step": [_skill(a, b) for a, b in zip(norm, pnorm, strict=True)],

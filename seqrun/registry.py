@@ -91,6 +91,10 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
             "seqrun.models.recurrent:GRUArch",
             "Stacked (optionally bidirectional) GRU layers and a Dense head.",
         ),
+        "encoder_decoder": (
+            "seqrun.models.encoder_decoder:EncoderDecoderArch",
+            "Recurrent encoder (return_state) whose states start a decoder emitting H steps.",
+        ),
         "dense": (
             "seqrun.models.dense:DenseArch",
             "Baseline without recurrence: flattened input window -> MLP.",

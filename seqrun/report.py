@@ -122,25 +122,77 @@ def _num(text: str) -> Any:
 
 
 def _mistakes(run: Run, limit: int = 20) -> str:
+    """The most confident mistakes of each scored split (test first, once it was scored)."""
     out = []
     for path in sorted(run.path.glob("*errors*.jsonl")):
-        items = []
+        by_split: dict[str, list[dict[str, Any]]] = {}
         with path.open(encoding="utf-8") as f:
             for line in f:
-                if line.strip():
-                    items.append(json.loads(line))
-                if len(items) >= limit:
-                    break
-        if not items:
-            continue
-        keys = [k for k in items[0] if k != "tokens"]
-        head = "".join(f"<th>{_e(k)}</th>" for k in keys)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{_fmt(it.get(k, ''))}</td>" for k in keys) + "</tr>"
-            for it in items
-        )
-        out.append(f"<h3>{_e(path.name)}</h3><table><tr>{head}</tr>{body}</table>")
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                group = by_split.setdefault(str(item.get("split", "")), [])
+                if len(group) < limit:
+                    group.append(item)
+        order = sorted(by_split, key=lambda k: (not k.startswith("test"), k))
+        for split in order:
+            items = by_split[split]
+            keys = [k for k in items[0] if k not in ("tokens", "split")]
+            head = "".join(f"<th>{_e(k)}</th>" for k in keys)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{_fmt(it.get(k, ''))}</td>" for k in keys) + "</tr>"
+                for it in items
+            )
+            title = f"{split} mistakes" if split else path.name
+            out.append(
+                f"<h3>{_e(title)} <span class='muted'>(most confident first, {_e(path.name)})"
+                f"</span></h3><table><tr>{head}</tr>{body}</table>"
+            )
     return "".join(out)
+
+
+def _cv_section(run: Run) -> str:
+    """Per-fold metrics (dev, and test once scored), mean +- std, and the folds' curves."""
+    from seqrun import cv
+    from seqrun.listing import HEADLINE
+
+    folds = cv.fold_table(run)
+    if not folds:
+        return "<p class='muted'>No fold has finished yet.</p>"
+    plot = run.plots / "cv.png"
+    if not plot.is_file():  # a cross-validation from before this plot existed
+        cv.plot_folds(run)
+    tests = [Run(run.path / f["run_dir"]).metrics("test") for f in folds]
+    dev_keys = [m for m in HEADLINE if any(m in f.get("metrics", {}) for f in folds)]
+    test_keys = [m for m in HEADLINE if any(t and m in t for t in tests)]
+    head = "<th>fold</th><th>run</th><th>best epoch</th>"
+    head += "".join(f"<th>dev {_e(m)}</th>" for m in dev_keys)
+    head += "".join(f"<th>test {_e(m)}</th>" for m in test_keys)
+    rows = []
+    for f, t in zip(folds, tests, strict=True):
+        cells = [_e(f["fold"]), _e(f["run_dir"]), _fmt(f.get("best_epoch", ""))]
+        cells += [_fmt(f.get("metrics", {}).get(m, "")) for m in dev_keys]
+        cells += [_fmt((t or {}).get(m, "")) for m in test_keys]
+        rows.append("<tr>" + "".join(f"<td class='num'>{c}</td>" for c in cells) + "</tr>")
+    summary = []
+    for name, keys, label in (("cv", dev_keys, "dev"), ("cv-test", test_keys, "test")):
+        stats = (run.metrics(name) or {}).get("metrics", {})
+        for m in keys:
+            if m in stats:
+                s = stats[m]
+                summary.append(f"{label} {_e(m)} <b>{_fmt(s['mean'])} +- {_fmt(s['std'])}</b>")
+    parts = [
+        f"<table><tr>{head}</tr>{''.join(rows)}</table>",
+        f"<p>mean +- std (n - 1) over {len(folds)} folds: {'; '.join(summary)}</p>"
+        if summary
+        else "",
+    ]
+    if plot.is_file():
+        parts.append(_img(plot, "cross-validation: every fold's learning curves and metric"))
+    return "".join(parts)
 
 
 def build_report(run: Run, describe: dict[str, Any] | None = None) -> str:
@@ -172,8 +224,9 @@ def build_report(run: Run, describe: dict[str, Any] | None = None) -> str:
     if describe:
         data_info.update(describe)
     plots = sorted((run.path / "plots").glob("*.png")) if (run.path / "plots").is_dir() else []
+    is_cv = meta.get("kind") == "cv"
     curves = [p for p in plots if p.stem == "learning_curves"]
-    others = [p for p in plots if p.stem != "learning_curves"]
+    others = [p for p in plots if p.stem not in ("learning_curves", "cv")]
     sections = [
         f"<h1>{_e(name)} <span class='status {_e(status)}'>{_e(status)}</span></h1>",
         f"<p class='muted'>{_e(run.path)}</p>",
@@ -184,8 +237,10 @@ def build_report(run: Run, describe: dict[str, Any] | None = None) -> str:
         _kv_table(data_info) if data_info else "<p class='muted'>No data description.</p>",
         "<h2>Metrics against baselines</h2>",
         _metrics_section(run),
+        *(["<h2>Cross-validation folds</h2>", _cv_section(run)] if is_cv else []),
         "<h2>Learning curves</h2>",
-        "".join(_img(p, "learning curves") for p in curves) or "<p class='muted'>none</p>",
+        "".join(_img(p, "learning curves") for p in curves)
+        or ("<p class='muted'>one per fold, above</p>" if is_cv else "<p class='muted'>none</p>"),
         _history_table(run),
         "<h2>Predictions</h2>",
         "".join(_img(p, p.stem) for p in others) or "<p class='muted'>none</p>",

@@ -18,13 +18,26 @@ from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+def quiet_tf_logs() -> None:
+    """Keep TensorFlow's C++ log lines (``E0000 ... oneDNN supports DT_BOOL``, ``I0000 ...``,
+    CUDA probes) off the terminal unless SEQRUN_TF_LOGS=1 (or TF_CPP_MIN_LOG_LEVEL is set).
+
+    Must run before TensorFlow is imported: its C++ logger reads the level once.
+    """
+    if os.environ.get("SEQRUN_TF_LOGS", "") not in ("", "0"):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3: ERROR lines too (they are notes)
+
+
+quiet_tf_logs()
 
 
 def import_tensorflow() -> None:
     """Import TensorFlow and Keras with the C++ start-up chatter (CUDA probes, oneDNN notes)
     sent to /dev/null; set SEQRUN_TF_LOGS=1 to see it."""
-    if "keras" in sys.modules or os.environ.get("SEQRUN_TF_LOGS"):
+    if "keras" in sys.modules or os.environ.get("SEQRUN_TF_LOGS", "") not in ("", "0"):
         return
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -342,11 +355,22 @@ def _save_model(model: Any, path: Path) -> None:
         raise RunFailure(f"cannot write checkpoint {path}: {e}") from None
 
 
-def model_summary(model: Any) -> str:
-    """The Keras model summary (layers, output shapes, parameters) as plain text."""
+def model_summary(model: Any, line_length: int = 100) -> str:
+    """The Keras model summary (layers, output shapes, parameters, connections) as plain text,
+    every column kept whatever the terminal's width."""
     lines: list[str] = []
-    model.summary(print_fn=lambda line, *a, **k: lines.append(line), line_length=100)
-    return "\n".join(lines) + "\n"
+    # Keras prints through a rich Console sized to the terminal (COLUMNS, else 80 when not a
+    # terminal), which cuts the table's right-hand columns; give it room for the whole table
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(line_length + 4)
+    try:
+        model.summary(print_fn=lambda line, *a, **k: lines.append(line), line_length=line_length)
+    finally:
+        if saved is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved
+    return "\n".join(line.rstrip() for line in "\n".join(lines).splitlines()) + "\n"
 
 
 def _versions() -> dict[str, str]:
@@ -629,7 +653,7 @@ def _fit_and_score(
             "(lower train.learning_rate or set train.clipnorm)"
         )
     dev = score(run, cfg, data, "dev", "best")
-    _plot_history(run, state["history"])
+    _plot_history(run, state["history"], state["best_epoch"], state.get("monitor", ""))
     return {
         "run_dir": str(run.path),
         "status": "completed",
@@ -680,11 +704,13 @@ def _save_predictions(run: Run, name: str, preds: dict[str, Any]) -> None:
         atomic_write_bytes(run.path / "predictions" / f"{name}.npz", buf.getvalue())
 
 
-def _plot_history(run: Run, history: list[dict[str, Any]]) -> None:
+def _plot_history(
+    run: Run, history: list[dict[str, Any]], best_epoch: int | None = None, monitor: str = ""
+) -> None:
     from seqrun.plots import learning_curves
 
     try:
-        learning_curves(history, run.plots / "learning_curves.png")
+        learning_curves(history, run.plots / "learning_curves.png", best_epoch, monitor)
     except Exception as e:
         run.update_meta(plot_error=f"{type(e).__name__}: {e}")
 

@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "tests" / "data"  # small real files and fixtures (tests/data/README.md)
 
 TINY_LADYBUG = {
     "name": "tiny-ladybug",

@@ -1,7 +1,7 @@
 """A Météo-France SYNOP export generated in the real layout, with its ground truth.
 
 Layout of the opendatasoft "données SYNOP essentielles OMM" export (see
-../shared/data/SYNOP_FORMAT.md): every column in file order, ';' separator, French labels (or
+docs/synop-format.md): every column in file order, ';' separator, French labels (or
 codes) as header, with the labels that occur twice written twice; dates in local time with the
 UTC offset (+01:00 in winter, +02:00 in summer); rows shuffled; missing values as empty fields;
 pressures in Pa, temperatures in kelvin except the ``*c`` columns; -0.1 for trace rain; two
@@ -10,6 +10,7 @@ stations. ``make_export`` returns the truth per (station, UTC time) in the expor
 
 from __future__ import annotations
 
+import gzip
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -150,3 +151,72 @@ def _write(exp: Export, rows: list[dict[str, str]], labels: bool, seed: int) -> 
     lines += [";".join(r[code] for code, _ in SYNOP_COLUMNS) for r in rows]
     exp.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return exp
+
+
+# Météo-France's own monthly archives (synop.YYYYMM.csv.gz): codes only, UTC dates
+MONTHLY_COLUMNS = [
+    "numer_sta", "date", "pmer", "tend", "cod_tend", "dd", "ff", "t", "td", "u", "vv", "ww",
+    "w1", "w2", "n", "nbas", "hbas", "cl", "cm", "ch", "pres", "niv_bar", "geop", "tend24",
+    "tn12", "tn24", "tx12", "tx24", "tminsol", "sw", "tw", "raf10", "rafper", "per",
+    "etat_sol", "ht_neige", "ssfrai", "perssfrai", "rr1", "rr3", "rr6", "rr12", "rr24",
+    "phenspe1", "phenspe2", "phenspe3", "phenspe4", "nnuage1", "ctype1", "hnuage1", "nnuage2",
+    "ctype2", "hnuage2", "nnuage3", "ctype3", "hnuage3", "nnuage4", "ctype4", "hnuage4",
+]  # fmt: skip
+
+
+@dataclass
+class Monthly:
+    paths: list[Path]
+    times: list[datetime]  # UTC times of station 07149, in order
+    truth: dict[tuple[str, datetime], dict[str, str]]
+    missing: dict[str, list[datetime]] = field(default_factory=dict)  # 'mq' fields of 07149
+
+
+def make_monthly(
+    folder: Path,
+    months: tuple[tuple[int, int], ...] = ((2015, 1), (2015, 2)),
+    gz: tuple[bool, ...] = (True, False),
+) -> Monthly:
+    """Write ``synop.YYYYMM.csv(.gz)`` files in the monthly-archive layout.
+
+    Each file holds every station (three here, ids with their leading zero), 3-hourly rows of
+    the whole month and the first row of the next month (an observation repeated in two
+    files), a trailing ';' on every line, ``mq`` for missing values, ``date``
+    as YYYYMMDDHHMMSS in UTC, no ``tc`` column.
+    """
+    stations = ["07149", "07481", "07005"]
+    truth: dict[tuple[str, datetime], dict[str, str]] = {}
+    paths, all_times = [], []
+    missing: dict[str, list[datetime]] = {"pmer": [], "td": []}
+    i = 0
+    for (year, month), packed in zip(months, gz, strict=True):
+        nxt = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+        start = datetime(year, month, 1, tzinfo=UTC)
+        steps = (nxt - start) // timedelta(hours=3)
+        times = [start + timedelta(hours=3 * k) for k in range(steps + 1)]  # + next month's
+        lines = [";".join(MONTHLY_COLUMNS) + ";"]
+        for t in times:
+            for s, station in enumerate(stations):
+                key = (station, t)
+                if key not in truth:
+                    row = _row("07149" if s == 0 else "07481", t, i)
+                    row["numer_sta"] = station
+                    row["date"] = t.strftime("%Y%m%d%H%M%S")
+                    if s == 0 and i % 37 == 5:
+                        row["pmer"] = "mq"
+                        missing["pmer"].append(t)
+                    if s == 0 and i % 53 == 7:
+                        row["td"] = "mq"
+                        missing["td"].append(t)
+                    truth[key] = row
+                row = truth[key]
+                lines.append(";".join(row[c] or "mq" for c in MONTHLY_COLUMNS) + ";")
+            if t not in all_times:
+                all_times.append(t)
+                i += 1
+        name = f"synop.{year}{month:02d}.csv" + (".gz" if packed else "")
+        text = ("\n".join(lines) + "\n").encode("ascii")
+        path = folder / name
+        path.write_bytes(gzip.compress(text) if packed else text)
+        paths.append(path)
+    return Monthly(paths=paths, times=sorted(all_times), truth=truth, missing=missing)

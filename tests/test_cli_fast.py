@@ -111,3 +111,25 @@ def test_entry_point_plugin_is_discovered(tmp_path, monkeypatch):
     entry = fresh.entry("arch", "my_mlp")
     assert entry.source == "myplugin" and entry.describe() == "A plugin MLP."
     assert entry.load().Config(arch="my_mlp").units == 64
+
+
+def test_version_and_short_help(cli):
+    from seqrun import __version__
+
+    r = cli("--version")
+    assert r.exit_code == 0 and r.stdout.strip() == f"seqrun {__version__}"
+    for args in (["-h"], ["train", "-h"], ["runs", "list", "-h"]):
+        r = cli(*args)
+        assert r.exit_code == 0 and r.stdout.startswith("Usage: "), args
+
+
+def test_tensorboard_without_its_package_is_a_config_error(cli, tmp_path, monkeypatch):
+    """Where tensorboard is not installed, train.tensorboard: true fails before any run dir."""
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # what find_spec sees when it is absent
+    raw = dict(TINY_LADYBUG, train={**TINY_LADYBUG["train"], "tensorboard": True})
+    cfg = write_config(tmp_path, raw)
+    r = cli("config", "validate", cfg)
+    assert r.exit_code == 2 and "pip install tensorboard" in r.output
+    r = cli("train", cfg, "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 2 and "train.tensorboard" in r.output
+    assert not (tmp_path / "runs").exists()

@@ -11,7 +11,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, SHARED_DATA, write_config
+from tests.conftest import ROOT, write_config
 from tests.text_fixtures import write_mr_slice
 
 
@@ -130,9 +130,12 @@ def test_describe_never_imports_tensorflow(mr_path, tmp_path):
         "        assert not e.code, e.code\n"
         "print('HEAVY', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
     )
-    configs = [str(cfg), "configs/weather-nyc-3h.yaml", "configs/ladybug-gru.yaml"]
-    if (SHARED_DATA / "mr_snippets.tsv").is_file():
-        configs.append("bench/configs/mr-best.yaml")
+    configs = [
+        str(cfg),
+        "configs/weather-nyc-3h.yaml",
+        "configs/ladybug-gru.yaml",
+        "configs/mr-best.yaml",
+    ]
     out = subprocess.run(
         [sys.executable, "-c", code, *configs], cwd=ROOT, capture_output=True, text=True
     )

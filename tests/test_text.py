@@ -12,8 +12,8 @@ import yaml
 
 from tests.conftest import write_config
 from tests.text_fixtures import (
-    MR_PATH,
     POSITIVE,
+    mr_lines,
     write_acl_imdb,
     write_glove,
     write_imdb_npz,
@@ -161,7 +161,12 @@ def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
     first = ImdbAdapter(cfg)._npz(npz, ("train",))[0]["train"]
     assert first.ids[0][0] == 2  # start id 1 < skip_top 4 -> OOV, as in Keras
     assert set(vocab.decode(first.ids[0]).split()) <= set(vocab.tokens)
-    # the download code path (keras.datasets.imdb) gives the same splits
+    # the download code path (Keras' dataset cache) gives the same splits
+    cache = tmp_path / "keras_home" / "datasets"
+    cache.mkdir(parents=True)
+    for f in ("imdb.npz", "imdb_word_index.json"):
+        (cache / f).write_bytes((npz.parent / f).read_bytes())
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     data_dl = ImdbAdapter(_imdb_cfg(None, **opts)).load(("train", "dev"))
     data_np = ImdbAdapter(cfg).load(("train", "dev"))
     assert data_dl.splits["dev"].ids == data_np.splits["dev"].ids
@@ -215,15 +220,16 @@ def test_mr_snippets_split_matches_the_readme():
 
     raw = mr(
         data={
-            "path": str(MR_PATH),
+            "sample": "mr-snippets",
             "split": {"method": "random", "train": 0.8, "dev": 0.1, "test": 0.1, "seed": 0},
         }
     )
+    del raw["data"]["path"]
     cfg = config_from_dict(raw)
     data = TextTableAdapter(cfg).load(("train", "dev", "test"))
     assert data.sizes() == {"train": 8454, "dev": 1057, "test": 1057}
     assert sum(int(s.labels.sum()) for s in data.splits.values()) == 5242
-    lines = MR_PATH.read_text(encoding="utf-8").splitlines()[1:]
+    lines = mr_lines()[1:]
     rows = [r.split("\t") for r in lines if float(r.split("\t")[1]) != 0]
     perm = np.random.default_rng(0).permutation(len(rows))
     assert data.splits["dev"].texts == [rows[i][2] for i in sorted(perm[8454:9511])]
@@ -617,12 +623,12 @@ def test_bad_imdb_paths(cli, tmp_path):
         "configs/imdb-embedding.yaml",
         "configs/imdb-lstm.yaml",
         "configs/imdb-gru.yaml",
-        "bench/configs/mr-multihot.yaml",
-        "bench/configs/mr-pooling.yaml",
-        "bench/configs/mr-lstm.yaml",
-        "bench/configs/mr-gru.yaml",
-        "bench/configs/mr-bigru.yaml",
-        "bench/configs/mr-best.yaml",
+        "configs/mr-multihot.yaml",
+        "configs/mr-pooling.yaml",
+        "configs/mr-lstm.yaml",
+        "configs/mr-gru.yaml",
+        "configs/mr-bigru.yaml",
+        "configs/mr-best.yaml",
     ],
 )
 def test_shipped_text_configs_validate(cli, path):
@@ -631,8 +637,8 @@ def test_shipped_text_configs_validate(cli, path):
     r = cli("config", "validate", ROOT / path)
     assert r.exit_code == 0, r.output
     cfg = yaml.safe_load((ROOT / path).read_text())
-    if path.startswith("bench/"):
-        assert cfg["data"]["path"] == "../shared/data/mr_snippets.tsv"
+    if "/mr-" in path:  # the movie-review recipes read the bundled sample: they run offline
+        assert cfg["data"]["sample"] == "mr-snippets" and "path" not in cfg["data"]
 
 
 def test_text_config_validate_imports_no_tensorflow():
@@ -644,7 +650,7 @@ def test_text_config_validate_imports_no_tensorflow():
     code = (
         "import sys\nfrom seqrun.cli import app\n"
         "for args in (['config', 'validate', 'configs/imdb-lstm.yaml'],\n"
-        "             ['config', 'validate', 'bench/configs/mr-best.yaml']):\n"
+        "             ['config', 'validate', 'configs/mr-best.yaml']):\n"
         "    try:\n        app(args)\n    except SystemExit as e:\n        assert not e.code\n"
         "print(' '.join(m for m in ('tensorflow', 'keras', 'pandas', 'matplotlib')"
         " if m in sys.modules))"
@@ -653,5 +659,7 @@ def test_text_config_validate_imports_no_tensorflow():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("ok: configs/imdb-lstm.yaml") and lines[1].startswith("ok: bench/")
+    assert lines[0].startswith("ok: configs/imdb-lstm.yaml") and lines[1].startswith(
+        "ok: configs/mr-best"
+    )
     assert lines[-1].strip() == ""  # none of the heavy modules was imported

@@ -15,18 +15,19 @@ from seqrun.config import config_from_dict
 from seqrun.data.forecast import clean, time_feature_columns
 from seqrun.data.synop import COURSE_FEATURES, SynopAdapter
 from seqrun.errors import UserError
-from tests.conftest import SHARED_DATA, last_json, write_config
+from tests.conftest import last_json, write_config
 from tests.synop_export import local_iso, make_export
 
 TINY_MODEL = {"arch": "lstm", "units": 8}
 TINY_TRAIN = {"epochs": 1, "batch_size": 64, "learning_rate": 0.01}
 
 
-def synop_cfg(path: Path, **data) -> dict:
+def synop_cfg(path: Path | str | list[str], **data) -> dict:
+    path = path if isinstance(path, list) else str(path)
     return {
         "name": "tiny-synop",
         "seed": 1,
-        "data": {"adapter": "synop", "path": str(path), "station": "07481", **data},
+        "data": {"adapter": "synop", "path": path, "station": "07481", **data},
         "model": TINY_MODEL,
         "train": TINY_TRAIN,
     }
@@ -318,7 +319,9 @@ def test_bundled_sample_end_to_end(cli, tmp_path):
     assert meta["rows_dropped_total"] == 0 and meta["group"] == {"origin": "EWR"}
     assert meta["features"][-2:] == ["hour_sin", "hour_cos"]
     enc = json.loads((run / "preprocessing" / "encoder.json").read_text())
-    assert len(enc["mean"]) == 10 and len(set(enc["std"])) == 10  # one mean/std per column
+    # one mean/std per column; wind_dir is fed as its sine and cosine
+    assert len(enc["mean"]) == 11 and len(set(enc["std"])) == 11
+    assert {"wind_dir_sin", "wind_dir_cos"} <= set(meta["features"])
     assert (run / "plots" / "test.png").stat().st_size > 10_000
 
 
@@ -399,13 +402,208 @@ def test_config_errors_before_reading(cli, tmp_path):
 def test_weather_configs_validate_without_heavy_imports():
     from tests.test_cli_fast import _modules_after
 
-    for name in ("weather-nyc-3h", "weather-nyc-24h", "weather-synop-3h", "weather-synop-12h"):
+    for name in (
+        "weather-nyc-3h",
+        "weather-nyc-24h",
+        "weather-synop-3h",
+        "weather-synop-12h",
+        "weather-synop-3h-best",
+    ):
         mods = _modules_after(["config", "validate", f"configs/{name}.yaml"])
         assert not {"pandas", "tensorflow", "keras", "matplotlib"} & mods, name
 
 
-def test_sample_is_the_shared_file():
-    from seqrun.data.timeseries_csv import sample_path
+# ----------------------------------------------------------------------------- real layouts
 
-    shipped = sample_path("nyc-weather-2013")
-    assert shipped.read_bytes() == (SHARED_DATA / "nyc_weather_2013.csv.gz").read_bytes()
+
+def test_orly_export_as_found_in_the_wild():
+    # Mac Roman, CRLF, no final newline, station "7149" without its leading zero
+    cfg = config_from_dict(
+        {**synop_cfg(Path("unused")), "data": {"adapter": "synop", "sample": "synop-orly-2023"}}
+    )
+    raw = SynopAdapter(cfg).read()
+    assert raw.report["encoding"] == "mac_roman" and raw.report["station"] == "07149"
+    assert raw.report["rows_in_file"] == 2673 and "tc" in raw.columns
+    assert raw.units["pres"] == "hPa" and 950 < raw.columns["pres"].median() < 1050
+    for station in ("07149", "7149", 7149, "ORLY"):
+        d = {"adapter": "synop", "sample": "synop-orly-2023", "station": station}
+        assert SynopAdapter(config_from_dict({**synop_cfg(Path("x")), "data": d})).read()
+
+
+def test_course_config_trains_on_the_orly_export(cli, tmp_path):
+    over = ["--set", "train.epochs=1", "--set", "model.units=8", "--set", "data.recursive_steps=2"]
+    r = cli("train", "configs/weather-synop-3h.yaml", "--runs-dir", tmp_path / "r", "--json", *over)
+    assert r.exit_code == 0, r.output
+    dev = last_json(r.stdout)["metrics"]
+    assert set(dev["per_target"]) == set(COURSE_FEATURES)
+    dd = dev["per_target"]["dd"]
+    assert dd["circular"] and dd["unit"] == "°" and 0 < dd["mae"] <= 180
+    rain = dev["per_target"]["rr3"]["rain"]
+    assert rain["model"]["threshold"] == 0.1 and rain["model"]["observed_events"] > 0
+    run = Path(last_json(r.stdout)["run_dir"])
+    preds = np.load(run / "predictions" / "dev.npz")
+    names = list(dev["per_target"])
+    for t in ("ff", "rafper", "u", "rr1", "rr3"):  # bounded at 0 by the model itself
+        assert preds["y_pred"][:, names.index(t)].min() >= 0, t
+    assert ((preds["y_pred"][:, names.index("dd")] >= 0) & (preds["y_pred"][:, 3] < 360)).all()
+
+
+@pytest.mark.parametrize("encoding", ["mac_roman", "cp1252", "utf-8-sig", "utf-16"])
+def test_spreadsheet_encodings_are_detected(export, tmp_path, encoding):
+    text = export.path.read_text(encoding="utf-8").replace("\n", "\r\n").rstrip("\r\n")
+    text = text.replace(";07481;", ";7481;").replace("\n07481;", "\n7481;")  # leading 0 lost
+    path = tmp_path / f"export-{encoding}.csv"
+    path.write_bytes(text.encode(encoding))
+    a = SynopAdapter(config_from_dict(synop_cfg(export.path))).read()
+    b = SynopAdapter(config_from_dict(synop_cfg(path))).read()
+    pd.testing.assert_frame_equal(
+        a.columns.reset_index(drop=True), b.columns.reset_index(drop=True)
+    )
+    assert b.report["station"] == "07481" and b.report["station_name"] == "LYON-ST EXUPERY"
+    want = {"utf-8-sig": "utf-8-sig", "utf-16": "utf-16"}.get(encoding, encoding)
+    assert b.report["encoding"] == want
+
+
+def test_wrong_encoding_names_the_option(cli, export, tmp_path):
+    path = tmp_path / "mac.csv"
+    path.write_bytes(export.path.read_text(encoding="utf-8").encode("mac_roman"))
+    cfg = write_config(tmp_path, synop_cfg(path, encoding="utf-8"))
+    line = _one_line_error(cli("train", cfg, "--runs-dir", tmp_path / "runs"))
+    assert "data.encoding" in line and "mac_roman" in line and "mac.csv is not utf-8" in line
+    cfg = write_config(tmp_path, synop_cfg(path, encoding="klingon"), name="k.yaml")
+    assert "unknown text encoding" in _one_line_error(cli("train", cfg))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_monthly_archives_read_as_one_series(tmp_path):
+    from tests.synop_export import make_monthly
+
+    m = make_monthly(tmp_path)
+    assert [p.name for p in m.paths] == ["synop.201501.csv.gz", "synop.201502.csv"]
+    first = gzip_lines(m.paths[0])
+    assert (
+        first[0].startswith("numer_sta;date;pmer;tend;cod_tend;dd;ff;t;td;") and first[0][-1] == ";"
+    )
+    assert first[1].startswith("07149;20150101000000;") and ";mq;" in first[1]
+    for path in (str(tmp_path / "synop.2015*"), [str(p) for p in reversed(m.paths)]):
+        cfg = config_from_dict(synop_cfg(path, station="7149"))
+        raw = SynopAdapter(cfg).read()
+        times = list(raw.times.dt.to_pydatetime())
+        assert sorted(set(times)) == m.times  # both months, parsed as UTC
+        assert len(times) == len(m.times) + 1  # the row both files hold (dropped when cleaning)
+        assert raw.report["rows_other_stations"] == 2 * len(times)
+        r = times.index(m.times[40])
+        want = m.truth[("07149", m.times[40])]
+        assert raw.columns["tc"].iloc[r] == pytest.approx(float(want["t"]) - 273.15)  # from t
+        assert raw.columns["pmer"].iloc[r] == pytest.approx(float(want["pmer"]) / 100)
+        for t in m.missing["pmer"]:
+            assert math.isnan(raw.columns["pmer"].iloc[times.index(t)])
+    data = SynopAdapter(
+        config_from_dict(synop_cfg(str(tmp_path / "synop.*.csv*"), station=7149))
+    ).load(("train", "dev"))
+    assert data.report()["rows_dropped"]["duplicate_time"] == 1
+    assert data.report()["segments"] == 1  # the two months join without a gap
+    with pytest.raises(UserError, match="no file matches") as e:
+        SynopAdapter(config_from_dict(synop_cfg("nowhere/synop.*.csv"))).read()
+    assert e.value.where == "data.path"
+
+
+def gzip_lines(path: Path) -> list[str]:
+    import gzip
+
+    return gzip.decompress(path.read_bytes()).decode().splitlines()
+
+
+def test_gap_across_a_split_boundary_uses_no_future_value():
+    t = pd.Series(pd.date_range("2020-01-01", periods=20, freq="1h", tz="UTC"))
+    x = np.arange(20, dtype=float) * 10.0
+    x[12:15] = np.nan  # grid rows 12, 13, 14 missing; the dev split starts at row 14
+    frame = pd.DataFrame({"x": x})
+    both = clean(t, frame, None, "linear", 5)
+    np.testing.assert_allclose(both.values[12:15, 0], [120, 130, 140])  # from both sides
+    c = clean(t, frame, None, "linear", 5, split_starts=lambda n: [14])
+    np.testing.assert_allclose(c.values[12:14, 0], [110, 110])  # train side: last value only
+    assert c.values[14, 0] == pytest.approx(140)  # dev side: past and present values only
+    assert c.report["values_forward_filled_at_split_boundaries"] == 2
+    assert c.report["values_filled"] == {"x": 3}
+
+
+def test_circular_and_rain_metrics():
+    from seqrun.metrics import ForecastMetrics, rain_scores
+
+    y = np.array([[359.0, 0.0], [10.0, 2.0], [180.0, 0.0], [90.0, 0.5]])
+    m = ForecastMetrics().compute(
+        {
+            "y_true": y,
+            "y_pred": np.array([[1.0, 0.3], [350.0, 1.0], [0.0, 0.0], [90.0, 0.0]]),
+            "persistence": np.array([[340.0, 0.0], [359.0, 0.0], [170.0, 0.2], [80.0, 2.0]]),
+            "scale": np.array([90.0, 1.0]),
+            "target_names": ["dd", "rr3"],
+            "units": ["°", "mm"],
+            "circular": [True, False],
+            "precipitation": {"rr3": 0.1},
+        }
+    )
+    dd = m["per_target"]["dd"]
+    assert dd["mae"] == pytest.approx((2 + 20 + 180 + 0) / 4)  # 359 vs 1 is 2 degrees
+    assert dd["persistence_mae"] == pytest.approx((19 + 11 + 10 + 10) / 4)
+    rain = m["per_target"]["rr3"]["rain"]["model"]
+    assert rain == rain_scores(y[:, 1], np.array([0.3, 1.0, 0.0, 0.0]), 0.1)
+    # observed rain in rows 1 and 3; forecast in rows 0 and 1: 1 hit, 1 miss, 1 false alarm
+    assert rain["hit_rate"] == 0.5 and rain["false_alarm_ratio"] == 0.5
+    assert rain["false_alarm_rate"] == 0.5 and rain["observed_events"] == 2
+    pers = m["per_target"]["rr3"]["rain"]["persistence"]  # rain forecast in rows 2 and 3
+    assert pers["hit_rate"] == 0.5 and pers["false_alarm_ratio"] == 0.5
+
+
+def test_lower_bound_layer_keeps_outputs_nonnegative():
+    from seqrun.models.layers import LowerBound
+
+    out = np.array([[-9.0, -9.0], [3.0, 3.0]], dtype=np.float32)
+    window = np.zeros((2, 4, 2), dtype=np.float32)
+    window[:, -1, 0] = [1.0, -0.5]
+    y = np.asarray(LowerBound({0: -1.0}, [0, 1])([out, window]))
+    assert y[0, 0] > -1.0 and y[0, 1] == -9.0  # only column 0 is bounded
+    assert y[1, 0] == pytest.approx(3.0, abs=0.02)  # about the identity far above the bound
+    # residual: the output is a change; last + change never goes below the bound
+    y = np.asarray(LowerBound({0: -1.0}, [0, 1], residual=True)([out, window]))
+    assert (window[:, -1, 0] + y[:, 0] > -1.0).all()
+
+
+@pytest.mark.parametrize("arch", ["encoder_decoder", "gru"])
+def test_direct_multistep_forecasts(cli, export, tmp_path, arch):
+    raw = synop_cfg(
+        export.path,
+        interpolate={"max_gap": "12h"},
+        sequence_len=8,
+        output_steps=4,
+        target_mode="change",
+        time_features=["hour"],
+    )
+    raw["model"] = {"arch": arch, "units": 8}
+    cfg = write_config(tmp_path, raw)
+    r = cli("train", cfg, "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    res = last_json(r.stdout)
+    dev = res["metrics"]
+    assert dev["horizon"] == "12h" and dev["direct"]["lead"] == ["3h", "6h", "9h", "12h"]
+    tc = dev["direct"]["per_target"]["tc"]
+    assert tc["mae_per_step"][-1] == pytest.approx(dev["per_target"]["tc"]["mae"])
+    r = cli("evaluate", res["run_dir"], "--split", "dev", "--json")  # reloads custom layers
+    assert r.exit_code == 0, r.output
+    again = json.loads(r.stdout)["metrics"]
+    assert again["direct"]["mae_norm_per_step"] == pytest.approx(dev["direct"]["mae_norm_per_step"])
+    summary = (Path(res["run_dir"]) / "model.txt").read_text()
+    if arch == "encoder_decoder":
+        assert "encoder" in summary and "decoder" in summary
+
+
+def test_multistep_windows_targets():
+    from seqrun.data.series import SeriesWindows
+
+    values = np.arange(30, dtype=np.float32).reshape(15, 2)
+    w = SeriesWindows(values, np.array([0, 3]), 4, 1, [1], residual=True, output_steps=3)
+    x, y = next(iter(w.dataset(8)))
+    assert tuple(y.shape) == (2, 3, 1)
+    np.testing.assert_array_equal(y.numpy()[1, :, 0], values[7:10, 1] - values[6, 1])
+    assert w.target_rows().tolist() == [6, 9]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from collections import Counter
@@ -9,9 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.conftest import SHARED_DATA
+from seqrun.samples import sample_path
 
-MR_PATH = SHARED_DATA / "mr_snippets.tsv"
+MR_PATH = sample_path("mr-snippets")  # the real mr_snippets.tsv, gzip-compressed
+
+
+def mr_lines() -> list[str]:
+    """The lines of the real movie-review table (header first)."""
+    return gzip.decompress(MR_PATH.read_bytes()).decode("utf-8").splitlines()
+
 
 POSITIVE = [
     "great",
@@ -47,7 +54,7 @@ NEUTRAL = [
 def write_mr_slice(path: Path, per_half: int = 450) -> Path:
     """Rows of the real mr_snippets.tsv (same header and format), from its mostly-positive first
     part and its mostly-negative middle part, so that a small slice has both classes."""
-    lines = MR_PATH.read_text(encoding="utf-8").splitlines()
+    lines = mr_lines()
     body = lines[1 : 1 + per_half] + lines[6001 : 6001 + per_half]
     path.write_text("\n".join([lines[0], *body]) + "\n", encoding="utf-8")
     return path

@@ -20,6 +20,7 @@ Pandas is imported inside functions only: validating a config never imports it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -133,6 +134,25 @@ class ForecastConfig(DataConfig):
         "input (added back before scoring: residual forecasting, robust when the test period's "
         "level lies outside the training range); 'value': the target itself.",
     )
+    output_steps: int = Field(
+        1,
+        ge=1,
+        description="Direct multi-step forecasting: predict the N steps horizon .. horizon+N-1 "
+        "at once (an (N, targets) output; the encoder_decoder architecture, or a Dense head "
+        "for the others). Every lead is scored; the headline metrics are the last one's.",
+    )
+    circular: list[str] | None = Field(
+        None,
+        description="Columns in degrees (wind direction) fed and predicted as their sine and "
+        "cosine, and scored in circular degrees (359 and 1 are 2 apart); null takes the "
+        "adapter's (synop: dd; the NYC sample: wind_dir), [] none.",
+    )
+    nonnegative: list[str] | None = Field(
+        None,
+        description="Targets that cannot be negative (wind speed, gusts, precipitation, "
+        "humidity): the model's output for them passes through a softplus bound at 0 in "
+        "original units; null takes the adapter's, [] none.",
+    )
     recursive_steps: int = Field(
         0,
         ge=0,
@@ -231,6 +251,7 @@ def clean(
     freq: str | None,
     method: str,
     max_gap: int | str,
+    split_starts: Callable[[int], list[int]] | None = None,
 ) -> Cleaned:
     """Regular grid, gap filling and segments for a table of numeric columns.
 
@@ -240,6 +261,10 @@ def clean(
         freq: grid step ('3h'), or None to infer the most common spacing.
         method: pandas interpolation method.
         max_gap: longest gap filled, in steps (int) or as a duration (str).
+        split_starts: given the number of kept rows, the kept-row index where each later
+            split starts. A gap that straddles such a boundary is filled on its earlier side
+            by repeating the last value before the gap (never from values after the
+            boundary: no future information leaks into the earlier split).
     """
     import pandas as pd
 
@@ -283,6 +308,19 @@ def clean(
     for j, name in enumerate(df.columns):
         out[:, j], filled[name] = _fill_column(grid[name], method, int(gap_steps))
     keep = ~np.isnan(out).any(axis=1)
+    at_boundary = 0
+    if split_starts is not None:
+        kept_rows = np.flatnonzero(keep)
+        for k in split_starts(len(kept_rows)):
+            if not 0 < k < len(kept_rows):
+                continue
+            g = kept_rows[k]  # grid row where the later split starts
+            for j, name in enumerate(df.columns):
+                raw = grid[name].to_numpy(dtype=np.float64)
+                for a, b in zip(*nan_runs(np.isnan(raw)), strict=True):
+                    if a < g <= b and a > 0 and not np.isnan(out[a, j]):
+                        out[a:g, j] = raw[a - 1]  # forward fill up to the boundary
+                        at_boundary += int(g - a)
     lo, hi = nan_runs(keep)
     seg_len = hi - lo
     new_lo = np.concatenate([[0], np.cumsum(seg_len)[:-1]]) if len(lo) else lo
@@ -299,6 +337,7 @@ def clean(
             "missing_timestamps": int(n_grid - np.count_nonzero(observed)),
             "interpolation": {"method": method, "max_gap_steps": int(gap_steps)},
             "values_filled": filled,
+            "values_forward_filled_at_split_boundaries": at_boundary,
             "values_still_missing": {k: v for k, v in missing_per_column.items() if v},
             "rows_dropped": {
                 "duplicate_time": int(np.count_nonzero(dup)),
@@ -352,6 +391,9 @@ class RawSeries:
     report: dict[str, Any] = field(default_factory=dict)
     all_columns: list[str] = field(default_factory=list)  # for "did you mean" in errors
     non_numeric: dict[str, str] = field(default_factory=dict)  # column -> an offending value
+    circular: list[str] = field(default_factory=list)  # default circular columns (degrees)
+    nonnegative: list[str] = field(default_factory=list)  # default non-negative columns
+    precipitation: dict[str, float] = field(default_factory=dict)  # column -> rain threshold
 
 
 class ForecastAdapter:
@@ -369,6 +411,12 @@ class ForecastAdapter:
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
         """Cross-field checks done by `seqrun config validate` (no file is read)."""
         d = cfg.data
+        if d.recursive_steps and d.output_steps > 1:
+            return (
+                "data.recursive_steps",
+                "recursive_steps chains one-step predictions; a model with data.output_steps "
+                f"{d.output_steps} already predicts several steps: set one of them",
+            )
         if d.recursive_steps:
             if d.horizon != 1:
                 return (
@@ -418,7 +466,12 @@ class ForecastAdapter:
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> Any:
         """Read, clean and cut the requested chronological splits."""
         from seqrun.data.base import fingerprint, series_cuts
-        from seqrun.data.series import SeriesData, SeriesSplit, segment_window_starts
+        from seqrun.data.series import (
+            ScoredTargets,
+            SeriesData,
+            SeriesSplit,
+            segment_window_starts,
+        )
 
         d = self.data_cfg
         raw = self.read()
@@ -430,18 +483,41 @@ class ForecastAdapter:
                     "drop it from data.features",
                     where="data.features",
                 )
+        circular = self._kind_list("circular", raw, features)
+        nonneg = [t for t in self._kind_list("nonnegative", raw, features) if t in targets]
+        nonneg = [t for t in nonneg if t not in circular]
+        table = raw.columns[features].copy()
+        pairs: dict[str, tuple[str, str]] = {}
+        for c in circular:  # degrees -> sine and cosine, before gap filling
+            rad = np.deg2rad(table[c].to_numpy(dtype=np.float64))
+            pairs[c] = (f"{c}_sin", f"{c}_cos")
+            at = list(table.columns).index(c)
+            table = table.drop(columns=[c])
+            table.insert(at, pairs[c][0], np.sin(rad))
+            table.insert(at + 1, pairs[c][1], np.cos(rad))
+        columns = [n for f in features for n in pairs.get(f, (f,))]
+        model_targets = [n for t in targets for n in pairs.get(t, (t,))]
+        last = d.horizon + d.output_steps - 1
+
+        def split_starts(n: int) -> list[int]:
+            return [lo for name, (lo, _) in series_cuts(n, d.split).items() if name != "train"]
+
         cleaned = clean(
-            raw.times, raw.columns[features], d.freq, d.interpolate.method, d.interpolate.max_gap
+            raw.times, table, d.freq, d.interpolate.method, d.interpolate.max_gap, split_starts
         )
         known, extra = time_feature_columns(cleaned.times, list(d.time_features))
         values = np.concatenate([cleaned.values, extra], axis=1) if known else cleaned.values
-        names = features + known
+        names = columns + known
         n = len(values)
         cuts = series_cuts(n, d.split)
         report = {**raw.report, **cleaned.report}
         report["features"] = names
         report["targets"] = targets
         report["units"] = {c: raw.units.get(c, "") for c in features}
+        if pairs:
+            report["circular"] = {c: list(v) for c, v in pairs.items()}
+        if nonneg:
+            report["nonnegative_targets"] = nonneg
         report["split_rows"] = {k: hi - lo for k, (lo, hi) in cuts.items()}
         out: dict[str, SeriesSplit] = {}
         for name in splits:
@@ -451,7 +527,7 @@ class ForecastAdapter:
                 [np.clip(seg[:, 0], lo, hi) - lo, np.clip(seg[:, 1], lo, hi) - lo], axis=1
             )
             sub = sub[sub[:, 1] > sub[:, 0]]
-            starts = segment_window_starts(sub, d.sequence_len, d.horizon, d.stride)
+            starts = segment_window_starts(sub, d.sequence_len, last, d.stride)
             if len(starts) == 0:
                 raise UserError(
                     self._no_window_message(name, hi - lo, sub, cleaned),
@@ -466,15 +542,16 @@ class ForecastAdapter:
             )
         period = 86400 // cleaned.step_s if 86400 % cleaned.step_s == 0 else 0
         seq2seq = bool(getattr(self.cfg.model, "return_sequences", False))
+        unit_of = {**raw.units, **{s: "" for p in pairs.values() for s in p}}
         return SeriesData(
             out,
             feature_names=names,
-            target_names=targets,
+            target_names=model_targets,
             sequence_len=d.sequence_len,
             horizon=d.horizon,
             seq2seq=seq2seq,
             recursive_steps=d.recursive_steps,
-            units=[raw.units.get(t, "") for t in targets],
+            units=[unit_of.get(t, "") for t in model_targets],
             fingerprint=fingerprint(values, cleaned.times.astype(np.int64)),
             known_names=known,
             period=period,
@@ -489,11 +566,33 @@ class ForecastAdapter:
                 }
                 for name, (lo, hi) in cuts.items()
             },
+            output_steps=d.output_steps,
+            scored=ScoredTargets(
+                names=targets,
+                units=[raw.units.get(t, "°" if t in pairs else "") for t in targets],
+                circular={c: pairs[c] for c in targets if c in pairs},
+                nonnegative=nonneg,
+                precipitation={t: v for t, v in raw.precipitation.items() if t in targets},
+            ),
         )
+
+    def _kind_list(self, key: str, raw: RawSeries, features: list[str]) -> list[str]:
+        """``data.circular`` / ``data.nonnegative``, or the adapter's default, among features."""
+        given = getattr(self.data_cfg, key)
+        if given is None:
+            return [c for c in getattr(raw, key) if c in features]
+        for name in given:
+            if name not in features:
+                raise UserError(
+                    f"'{name}' is not a feature{did_you_mean(name, features)}; features: "
+                    f"{', '.join(features)}",
+                    where=f"data.{key}",
+                )
+        return list(given)
 
     def _no_window_message(self, split: str, rows: int, sub: np.ndarray, c: Cleaned) -> str:
         d = self.data_cfg
-        need = d.sequence_len + d.horizon
+        need = d.sequence_len + d.horizon + d.output_steps - 1
         longest = int((sub[:, 1] - sub[:, 0]).max()) if len(sub) else 0
         worst = sorted(
             c.report["values_still_missing"].items(), key=lambda kv: kv[1], reverse=True

@@ -2,8 +2,9 @@
 
 Sources, by ``data.path``:
 
-* null: ``keras.datasets.imdb.load_data`` and ``get_word_index`` (downloads once into
-  ``~/.keras/datasets``; needs the network);
+* null: the files ``keras.datasets.imdb`` uses, from Keras' cache (``$KERAS_HOME/datasets`` or
+  ``~/.keras/datasets``; downloaded there once, which needs the network), read as below without
+  importing TensorFlow;
 * a file ``imdb.npz`` (or a folder holding it) with ``imdb_word_index.json`` beside it: the
   files Keras downloads, read here with the same shuffle (``RandomState(seed)``), start/OOV ids,
   ``index_from``, ``num_words`` and ``skip_top`` rules;
@@ -20,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any, Literal
@@ -391,37 +393,59 @@ class ImdbAdapter:
         return halves
 
     def _download(self, splits: tuple[str, ...]) -> tuple[dict, Vocabulary, str]:
-        """keras.datasets.imdb (network on first use), with our dev split and vocabulary."""
-        import keras
-
-        d = self.data_cfg
-        try:
-            (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
-                num_words=d.num_words,
-                skip_top=d.skip_top,
-                maxlen=None,
-                seed=d.seed,
-                start_char=d.start_char,
-                oov_char=d.oov_char,
-                index_from=d.index_from,
-            )
-            word_index = keras.datasets.imdb.get_word_index()
-        except Exception as e:  # no network, proxy, corrupt cache ...
-            raise UserError(
-                f"cannot load keras.datasets.imdb ({type(e).__name__}: {e}); set data.path to a "
-                "local imdb.npz or aclImdb folder",
-                where="data.path",
-            ) from None
-        num_words = d.num_words or max(max(s) for s in list(x_train) + list(x_test) if len(s)) + 1
-        vocab = Vocabulary.from_word_index(
-            word_index, num_words, d.start_char, d.oov_char, d.index_from, d.skip_top
-        )
-        halves = {}
-        for half, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
-            n = d.max_reviews or len(y)
-            halves[half] = TextSplit(
-                labels=np.asarray(y[:n], dtype=np.int64),
-                ids=[list(map(int, s)) for s in x[:n]],
-                row_ids=list(range(n)),
-            )
+        """The files keras.datasets.imdb uses (downloaded once into its cache, KERAS_HOME or
+        ~/.keras/datasets), read like a local imdb.npz: the same reviews, without importing
+        TensorFlow (``data describe`` stays light)."""
+        npz = keras_dataset_file("imdb.npz", IMDB_NPZ_SHA256)
+        keras_dataset_file("imdb_word_index.json", None)
+        halves, vocab = self._npz(npz, splits)
         return halves, vocab, "keras.datasets.imdb"
+
+
+KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+IMDB_NPZ_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
+
+
+def keras_datasets_dir() -> Path:
+    """The folder where keras.utils.get_file caches datasets (KERAS_HOME/datasets, else
+    ~/.keras/datasets, else /tmp/.keras/datasets when the home folder is read-only)."""
+    import os
+
+    if "KERAS_HOME" in os.environ:
+        base = Path(os.environ["KERAS_HOME"]).expanduser()
+    else:
+        home = Path("~").expanduser()
+        base = home / ".keras" if os.access(home, os.W_OK) else Path("/tmp/.keras")
+    return base / "datasets"
+
+
+def keras_dataset_file(name: str, sha256: str | None) -> Path:
+    """A file of Keras' dataset store, downloaded into its cache on first use."""
+    import hashlib
+    import os
+    import urllib.request
+
+    path = keras_datasets_dir() / name
+    if path.is_file():
+        return path
+    url = KERAS_ORIGIN + name
+    print(f"Downloading data from {url}", file=sys.stderr)
+    tmp = path.with_name(f".{name}.{os.getpid()}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+            digest = hashlib.sha256()
+            while chunk := r.read(1 << 20):
+                digest.update(chunk)
+                f.write(chunk)
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise OSError(f"the downloaded file's checksum is wrong ({digest.hexdigest()})")
+        os.replace(tmp, path)
+    except Exception as e:  # no network, proxy, full disk ...
+        tmp.unlink(missing_ok=True)
+        raise UserError(
+            f"cannot download {url} ({type(e).__name__}: {e}); set data.path to a local "
+            f"imdb.npz or aclImdb folder, or put {name} in {path.parent}",
+            where="data.path",
+        ) from None
+    return path

@@ -113,6 +113,21 @@ def _no_graph_rewrite(ds):
     return ds.with_options(options)
 
 
+@dataclass
+class ScoredTargets:
+    """The targets as scored and reported, when the model predicts them in another form.
+
+    A circular column (degrees) is predicted as its sine and cosine and scored in degrees;
+    a non-negative target gets a bounded output; a precipitation target gets rain metrics.
+    """
+
+    names: list[str]
+    units: list[str]
+    circular: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (sin, cos)
+    nonnegative: list[str] = field(default_factory=list)
+    precipitation: dict[str, float] = field(default_factory=dict)  # name -> rain threshold
+
+
 class SeriesWindows:
     """tf.data pipelines over one encoded split.
 
@@ -126,6 +141,8 @@ class SeriesWindows:
         seq2seq: targets at every step (shifted by ``horizon``) instead of the last one.
         residual: the targets are the change since the input step they are predicted from
             (``y - x`` on the target columns) rather than the values themselves.
+        output_steps: targets at ``horizon .. horizon + output_steps - 1`` steps after the last
+            input, shape (output_steps, targets), when above 1.
     """
 
     def __init__(
@@ -137,8 +154,10 @@ class SeriesWindows:
         target_idx: list[int],
         seq2seq: bool = False,
         residual: bool = False,
+        output_steps: int = 1,
     ) -> None:
         self.values = np.ascontiguousarray(values, dtype=np.float32)
+        self.output_steps = output_steps
         self.starts = np.asarray(starts, dtype=np.int64)
         self.sequence_len = sequence_len
         self.horizon = horizon
@@ -161,7 +180,9 @@ class SeriesWindows:
         every_column = self.target_idx == list(range(self.values.shape[1]))
         cols = tf.constant(self.target_idx, dtype=tf.int32)
         steps = tf.range(self.sequence_len, dtype=tf.as_dtype(self._idx))
-        last = self.sequence_len - 1 + self.horizon
+        last = self.sequence_len - 1 + self.horizon + self.output_steps - 1
+        first = self.sequence_len - 1 + self.horizon
+        ahead = first + tf.range(self.output_steps, dtype=steps.dtype)
 
         def gather(idx):
             x = tf.gather(values, idx[:, None] + steps[None, :])
@@ -169,6 +190,10 @@ class SeriesWindows:
                 y = tf.gather(values, idx[:, None] + steps[None, :] + self.horizon)
                 if self.residual:
                     y = y - x
+            elif self.output_steps > 1:
+                y = tf.gather(values, idx[:, None] + ahead[None, :])
+                if self.residual:
+                    y = y - x[:, -1:, :]
             else:
                 y = tf.gather(values, idx + last)
                 if self.residual:
@@ -215,7 +240,7 @@ class SeriesWindows:
 
     def target_rows(self) -> np.ndarray:
         """Row index of the (last-step) target of each window."""
-        return self.starts + self.sequence_len - 1 + self.horizon
+        return self.starts + self.sequence_len - 1 + self.horizon + self.output_steps - 1
 
     def targets(self) -> np.ndarray:
         """The (last-step) target of each window, (N, n_targets), in encoded units."""
@@ -245,6 +270,10 @@ class SeriesData:
         bounds: where every split lies in the whole series, loaded or not: ``{name: {"rows":
             [lo, hi], "first_time": ..., "last_time": ...}}`` (rows of the cleaned series;
             times as ISO text, or None). Used by the leakage checks and ``data describe``.
+        output_steps: the model predicts the ``output_steps`` steps from ``horizon`` on at
+            once; metrics score the last (headline) and every lead (``direct``).
+        scored: how the predicted columns map back to the reported targets (circular
+            columns, non-negative and precipitation targets); None: as predicted.
     """
 
     def __init__(
@@ -264,6 +293,8 @@ class SeriesData:
         report: dict[str, Any] | None = None,
         residual: bool = False,
         bounds: dict[str, dict[str, Any]] | None = None,
+        output_steps: int = 1,
+        scored: ScoredTargets | None = None,
     ) -> None:
         from seqrun.data.base import Task
 
@@ -283,6 +314,9 @@ class SeriesData:
         self._report = report or {}
         self.residual = residual
         self.bounds = bounds or {}
+        self.output_steps = output_steps
+        self.scored = scored or ScoredTargets(list(target_names), list(self.units))
+        self._circular_scale: dict[str, float] = {}
         self.encoder: Any = None
         self.task = Task(
             kind="regression",
@@ -291,17 +325,75 @@ class SeriesData:
             target_names=target_names,
             feature_names=feature_names,
             seq2seq=seq2seq,
+            extra={
+                "output_steps": output_steps,
+                "residual": residual,
+                "target_idx": self.target_idx,
+            },
         )
 
     # -- encoder
     def fit_encoder(self, encoder: Any) -> None:
         """Fit the encoder on the training split only."""
         encoder.fit(self.splits["train"].values, self.feature_names)
-        self.encoder = encoder
+        self.set_encoder(encoder)
 
     def set_encoder(self, encoder: Any) -> None:
-        """Use an encoder restored from a run."""
+        """Use a fitted encoder (or one restored from a run); sets the output bounds."""
         self.encoder = encoder
+        lower = {}
+        for name in self.scored.nonnegative:
+            j = self.target_names.index(name)
+            col = self.target_idx[j]
+            lower[j] = float((0.0 - encoder.mean[col]) / encoder.std[col])
+        self.task.extra["lower_bounds"] = lower
+        for name, (sin, cos) in self.scored.circular.items():
+            # circular std (degrees) from the mean sine and cosine the encoder saw in train
+            a = encoder.mean[self.feature_names.index(sin)]
+            b = encoder.mean[self.feature_names.index(cos)]
+            r = float(np.hypot(a, b))
+            self._circular_scale[name] = float(np.degrees(np.sqrt(-2 * np.log(max(r, 1e-6)))))
+
+    def collapse(self, arr: np.ndarray) -> np.ndarray:
+        """Predicted columns (last axis, original units) -> the scored targets.
+
+        Each circular (sine, cosine) pair becomes one angle in degrees, in [0, 360).
+        """
+        sc = self.scored
+        if not sc.circular:
+            return arr
+        cols = []
+        for name in sc.names:
+            if name in sc.circular:
+                sin, cos = sc.circular[name]
+                a = arr[..., self.target_names.index(sin)]
+                b = arr[..., self.target_names.index(cos)]
+                cols.append(np.mod(np.degrees(np.arctan2(a, b)), 360.0))
+            else:
+                cols.append(arr[..., self.target_names.index(name)])
+        return np.stack(cols, axis=-1)
+
+    def _scored_scale(self) -> np.ndarray:
+        scale = self.encoder.target_scale(self.target_idx)
+        sc = self.scored
+        return np.array(
+            [
+                self._circular_scale.get(n, 90.0)
+                if n in sc.circular
+                else scale[self.target_names.index(n)]
+                for n in sc.names
+            ]
+        )
+
+    def _scored_info(self) -> dict[str, Any]:
+        sc = self.scored
+        return {
+            "target_names": list(sc.names),
+            "units": list(sc.units),
+            "circular": [n in sc.circular for n in sc.names],
+            "precipitation": dict(sc.precipitation),
+            "scale": self._scored_scale(),
+        }
 
     def windows(self, split: str) -> SeriesWindows:
         """Encoded windows of one split."""
@@ -314,6 +406,7 @@ class SeriesData:
             self.target_idx,
             self.seq2seq,
             self.residual,
+            self.output_steps,
         )
 
     def sizes(self) -> dict[str, int]:
@@ -327,7 +420,8 @@ class SeriesData:
     def can_recurse(self) -> bool:
         """Whether predictions can be fed back: one step ahead, every unknown column predicted."""
         covered = set(self.target_idx) | set(self.known_idx)
-        return self.horizon == 1 and covered == set(range(len(self.feature_names)))
+        every = covered == set(range(len(self.feature_names)))
+        return self.horizon == 1 and self.output_steps == 1 and every
 
     # -- evaluation
     def predictions(self, model: Any, split: str, batch_size: int = 256) -> dict[str, Any]:
@@ -336,19 +430,36 @@ class SeriesData:
         pred = model.predict(w.dataset(batch_size), verbose=0)
         if self.seq2seq:
             pred = pred[:, -1, :]
-        if self.residual:
-            pred = pred + w.last_inputs()[:, self.target_idx]
+        last = w.last_inputs()[:, self.target_idx]
         inv = self.encoder.inverse_transform
+        t = len(self.target_idx)
+        direct = None
+        if self.output_steps > 1:  # (N, steps, targets): every lead, the last one headline
+            if self.residual:
+                pred = pred + last[:, None, :]
+            first = w.starts + self.sequence_len - 1 + self.horizon
+            rows = first[:, None] + np.arange(self.output_steps)[None, :]
+            true = w.values[rows][..., self.target_idx]
+            shape = pred.shape
+            direct = {
+                "y_true": self.collapse(inv(true.reshape(-1, t), self.target_idx).reshape(shape)),
+                "y_pred": self.collapse(inv(pred.reshape(-1, t), self.target_idx).reshape(shape)),
+                "persistence": self.collapse(inv(last, self.target_idx)),
+            }
+            pred = pred[:, -1, :]
+        elif self.residual:
+            pred = pred + last
         out: dict[str, Any] = {
-            "y_true": inv(w.targets(), self.target_idx),
-            "y_pred": inv(pred, self.target_idx),
-            "persistence": inv(w.last_inputs()[:, self.target_idx], self.target_idx),
-            "scale": self.encoder.target_scale(self.target_idx),
-            "target_names": self.target_names,
-            "units": self.units,
-            "horizon": self.horizon,
+            "y_true": self.collapse(inv(w.targets(), self.target_idx)),
+            "y_pred": self.collapse(inv(pred, self.target_idx)),
+            "persistence": self.collapse(inv(last, self.target_idx)),
+            **self._scored_info(),
+            "horizon": self.horizon + self.output_steps - 1,
             "step": self.step,
         }
+        if direct is not None:
+            out["direct"] = direct
+            out["direct_first_step"] = self.horizon
         s = self.splits[split]
         rows = w.target_rows()
         if s.times is not None:
@@ -358,9 +469,9 @@ class SeriesData:
             seg_lo, _ = s.segment_lo_hi(w.starts)
             src = rows - self.period
             ok = src >= seg_lo
-            daily = np.full(out["y_true"].shape, np.nan)
+            daily = np.full((len(rows), t), np.nan)
             daily[ok] = s.values[src[ok]][:, self.target_idx]
-            out["daily_persistence"] = daily
+            out["daily_persistence"] = self.collapse(daily)
             out["period"] = self.period
         if self.recursive_steps and self.can_recurse():
             out["recursive"] = self.recursive(model, split, self.recursive_steps, batch_size)
@@ -405,9 +516,11 @@ class SeriesData:
         inv = self.encoder.inverse_transform
         n_t = len(tgt)
         return {
-            "y_true": inv(true.reshape(-1, n_t), tgt).reshape(true.shape),
-            "y_pred": inv(pred.reshape(-1, n_t), tgt).reshape(pred.shape),
-            "persistence": s.values[ok + self.sequence_len - 1][:, tgt].astype(np.float64),
+            "y_true": self.collapse(inv(true.reshape(-1, n_t), tgt).reshape(true.shape)),
+            "y_pred": self.collapse(inv(pred.reshape(-1, n_t), tgt).reshape(pred.shape)),
+            "persistence": self.collapse(
+                s.values[ok + self.sequence_len - 1][:, tgt].astype(np.float64)
+            ),
             "starts": ok,
         }
 

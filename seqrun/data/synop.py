@@ -1,6 +1,6 @@
 """Météo-France SYNOP exports (opendatasoft "données SYNOP essentielles OMM"), as the course uses.
 
-Reads the real export format (see ``../shared/data/SYNOP_FORMAT.md``): ``;`` separator, a
+Reads the real export format (see ``docs/synop-format.md``): ``;`` separator, a
 header of column codes or of French labels, ISO dates with a UTC offset (parsed to UTC, then
 sorted: the export is not in time order, and sorting the strings misorders rows around
 daylight-saving changes), duplicates, several stations (``station:``), empty fields for missing
@@ -10,14 +10,21 @@ Pa and temperatures in kelvin (converted to hPa and °C; the original units are 
 
 from __future__ import annotations
 
+import codecs
+import glob
+import gzip
+import io
+import re
 import unicodedata
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+import numpy as np
+from pydantic import Field, model_validator
 
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.errors import UserError
+from seqrun.samples import sample_path
 
 # (code, French label) in file order, as in a real export
 SYNOP_COLUMNS: list[tuple[str, str]] = [
@@ -113,6 +120,8 @@ COURSE_FEATURES = [
 PASCAL = ("pmer", "pres", "tend", "tend24", "niv_bar")  # Pa in the export, hPa here
 KELVIN = ("t", "td", "tn12", "tn24", "tx12", "tx24", "tminsol", "tw")  # K in the export, °C here
 PRECIPITATION = ("rr1", "rr3", "rr6", "rr12", "rr24")  # -0.1 = trace
+CIRCULAR = ("dd",)  # degrees: encoded as sine and cosine
+NONNEGATIVE = ("ff", "raf10", "rafper", "u", "vv", "n", "ht_neige", "ssfrai", *PRECIPITATION)
 TEXT = ("numer_sta", "date", "coordonnees", "nom", "type_de_tendance_barometrique",
         "temps_passe_1", "temps_present", "libgeo", "codegeo", "nom_epci", "code_epci",
         "nom_dept", "code_dep", "nom_reg", "code_reg")  # fmt: skip
@@ -173,83 +182,223 @@ def _station_key(value: object) -> str:
     return text.casefold()
 
 
+SampleName = Literal["synop-orly-2023"]  # bundled exports (seqrun.samples), as found in the wild
+
+# encodings tried, in order, when data.encoding is not given and the file is not UTF-8
+SPREADSHEET_ENCODINGS = ("cp1252", "mac_roman")
+_MONTHLY_DATE = re.compile(r"^\d{14}$")  # 20150101000000, the monthly archives' UTC dates
+_GLOB = re.compile(r"[*?\[]")
+
+
 class SynopConfig(ForecastConfig):
     """Options of the SYNOP export adapter."""
 
     adapter: Literal["synop"] = Field("synop", description="A Météo-France SYNOP export.")
-    path: str = Field(
-        description="The export (a ';'-separated CSV, optionally .gz), relative to the "
-        "working directory."
+    path: str | list[str] | None = Field(
+        None,
+        description="The export(s), relative to the working directory: one ';'-separated CSV "
+        "(optionally .gz), a glob such as 'synop.2015*.csv.gz' (Météo-France's monthly "
+        "archives), or a list of files/globs; several files are read as one series (sorted "
+        "by time, duplicates dropped).",
+    )
+    sample: SampleName | None = Field(
+        None,
+        description="A SYNOP export bundled with seqrun instead of `path`: 'synop-orly-2023' "
+        "(ORLY, 2023-01 to 2023-12, 3-hourly, re-saved by a spreadsheet: Mac Roman, "
+        "Météo-France open data, Licence Ouverte / Etalab 2.0).",
+    )
+    encoding: str | None = Field(
+        None,
+        description="Text encoding of the file(s); null detects it: a byte-order mark, else "
+        "UTF-8, else the spreadsheet encodings cp1252 / mac_roman (the one that reads the "
+        "French header labels).",
     )
     station: int | str | None = Field(
         None,
         description="Station to keep: its WMO number (numer_sta, e.g. '07481': quote it, "
-        "YAML reads a leading 0 as octal) or its name (nom); null if the export has one.",
+        "YAML reads a leading 0 as octal; '7481' matches too) or its name (nom); null if the "
+        "export has one.",
     )
     trace_precipitation: float = Field(
         0.0, description="Value given to -0.1 (trace) in the rr1..rr24 precipitation columns."
     )
     sequence_len: int = Field(16, ge=1, description="Past grid steps in each input window.")
 
+    @model_validator(mode="after")
+    def _one_source(self) -> SynopConfig:
+        if (self.path is None) == (self.sample is None):
+            raise ValueError("give exactly one of data.path and data.sample")
+        if isinstance(self.path, list) and not self.path:
+            raise ValueError("data.path lists no file")
+        return self
+
+
+def expand_paths(path: str | list[str], where: str = "data.path") -> list[Path]:
+    """The files named by a path, a glob, or a list of them (globs sorted; no repeats)."""
+    out: list[Path] = []
+    for entry in [path] if isinstance(path, str) else path:
+        if _GLOB.search(entry):
+            hits = sorted(Path(p) for p in glob.glob(entry) if Path(p).is_file())
+            if not hits:
+                raise UserError(f"no file matches {entry!r}", where=where)
+        else:
+            hits = [Path(entry)]
+            if not hits[0].is_file():
+                raise UserError(f"SYNOP export not found: {entry}", where=where)
+        out += [h for h in hits if h not in out]
+    return out
+
+
+def read_text(path: Path, encoding: str | None) -> tuple[str, str]:
+    """The text of a (possibly gzipped) export and the encoding that read it.
+
+    Without ``encoding``: a byte-order mark decides, else UTF-8, else the spreadsheet encoding
+    (cp1252 or mac_roman) under which most header names are known SYNOP labels.
+    """
+    try:
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+    except (OSError, EOFError) as e:
+        raise UserError(f"cannot read the file ({e})", where=str(path)) from None
+    if encoding is not None:
+        try:
+            text = data.decode(encoding)
+        except LookupError:
+            raise UserError(f"unknown text encoding {encoding!r}", where="data.encoding") from None
+        except UnicodeDecodeError as e:
+            raise UserError(
+                f"{path.name} is not {encoding} (byte {e.start}: {data[e.start : e.start + 1]!r}); "
+                f"set data.encoding to the file's encoding (e.g. utf-8, "
+                f"{', '.join(SPREADSHEET_ENCODINGS)}) or null to detect it",
+                where="data.encoding",
+            ) from None
+        return text.removeprefix("\ufeff"), encoding
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
+        if data.startswith(bom):
+            try:
+                return data.decode(name).removeprefix("\ufeff"), name
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best: tuple[int, str, str] | None = None
+    for name in SPREADSHEET_ENCODINGS:
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        header = text.split("\n", 1)[0].rstrip("\r").split(";")
+        known = sum(1 for h in header if _norm(h) in _BY_LABEL or h.strip() in _BY_CODE)
+        if best is None or known > best[0]:
+            best = (known, name, text)
+    if best is None:
+        raise UserError(
+            f"cannot tell the text encoding of {path.name} (neither UTF-8 nor "
+            f"{' nor '.join(SPREADSHEET_ENCODINGS)}); set data.encoding",
+            where="data.encoding",
+        )
+    return best[2], best[1]
+
 
 class SynopAdapter(ForecastAdapter):
-    """Météo-France SYNOP export (opendatasoft): ';' CSV, labels or codes, Pa/K converted."""
+    """Météo-France SYNOP export (opendatasoft or monthly archives): ';' CSV, Pa/K converted."""
 
     Config = SynopConfig
 
-    def read(self) -> RawSeries:
-        """Read the export, keep one station, convert units, parse dates to UTC."""
+    def _read_files(self) -> tuple[Any, dict]:
+        """Every file as one table of codes, with ``__file`` and ``__line`` per row."""
         import pandas as pd
 
         d = self.data_cfg
-        path = Path(d.path)
-        if not path.is_file():
-            raise UserError(f"SYNOP export not found: {path}", where="data.path")
-        try:
-            df = pd.read_csv(
-                path,
-                sep=";",
-                dtype=str,
-                keep_default_na=False,
-                na_values=["", "mq"],
-                encoding="utf-8-sig",  # exports saved by spreadsheets start with a BOM
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise UserError(f"not a SYNOP export ({msg})", where=str(path)) from None
-        df.columns = header_codes(list(df.columns))
-        if "date" not in df.columns:
-            head = ", ".join(map(str, list(df.columns)[:4]))
-            raise UserError(
-                "not a SYNOP export: no 'date' (or 'Date') column in the header "
-                f"(starts with: {head}); expected a ';'-separated Météo-France SYNOP export "
-                "whose header is 'numer_sta;date;pmer;...' or the French labels",
-                where=str(path),
-            )
-        rows_in_file = len(df)
-        report: dict = {"source": str(path), "format": "synop", "rows_in_file": rows_in_file}
-        df = self._one_station(df, path, report)
-        times = pd.to_datetime(df["date"], utc=True, format="ISO8601", errors="coerce")
+        paths = [sample_path(d.sample)] if d.sample else expand_paths(d.path)
+        frames, encodings = [], {}
+        for path in paths:
+            text, enc = read_text(path, d.encoding)
+            encodings[path.name] = enc
+            try:
+                df = pd.read_csv(
+                    io.StringIO(text),
+                    sep=";",
+                    dtype=str,
+                    keep_default_na=False,
+                    na_values=["", "mq"],
+                )
+            except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+                msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise UserError(f"not a SYNOP export ({msg})", where=str(path)) from None
+            codes = header_codes(list(df.columns))
+            # the monthly archives end every line with ';': an unnamed, empty last column
+            keep = [
+                i
+                for i, c in enumerate(codes)
+                if not (c.startswith("Unnamed:") and df.iloc[:, i].isna().all())
+            ]
+            df = df.iloc[:, keep]
+            df.columns = [codes[i] for i in keep]
+            if "date" not in df.columns:
+                head = ", ".join(map(str, list(df.columns)[:4]))
+                raise UserError(
+                    "not a SYNOP export: no 'date' (or 'Date') column in the header "
+                    f"(starts with: {head}); expected a ';'-separated Météo-France SYNOP export "
+                    "whose header is 'numer_sta;date;pmer;...' or the French labels",
+                    where=str(path),
+                )
+            df["__file"] = path.name if len(paths) > 1 else str(path)
+            df["__line"] = np.arange(2, len(df) + 2)
+            frames.append(df)
+        df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        source = d.sample or (str(paths[0]) if len(paths) == 1 else f"{len(paths)} files")
+        report: dict = {
+            "source": source,
+            "format": "synop",
+            "rows_in_file": len(df),
+            "encoding": encodings[paths[0].name] if len(paths) == 1 else encodings,
+        }
+        if len(paths) > 1:
+            report["files"] = [str(p) for p in paths]
+        return df.reset_index(drop=True), report
+
+    def read(self) -> RawSeries:
+        """Read the export(s), keep one station, convert units, parse dates to UTC."""
+        import pandas as pd
+
+        d = self.data_cfg
+        df, report = self._read_files()
+        df = self._one_station(df, report)
+        dates = df["date"].fillna("").astype(str).str.strip()
+        monthly = dates.str.match(_MONTHLY_DATE)
+        if monthly.all():  # Météo-France's monthly archives: YYYYMMDDHHMMSS in UTC
+            times = pd.to_datetime(dates, format="%Y%m%d%H%M%S", utc=True, errors="coerce")
+            report["date_format"] = "YYYYMMDDHHMMSS (UTC)"
+        else:
+            times = pd.to_datetime(dates, utc=True, format="ISO8601", errors="coerce")
         bad = times.isna()
         if bad.any():
             i = int(bad.to_numpy().argmax())
             raise UserError(
-                f"cannot read the date {df['date'].iloc[i]!r} on line {df.index[i] + 2} "
-                "(expected ISO 8601 with an offset, e.g. 2015-06-12T17:00:00+02:00)",
-                where=str(path),
+                f"cannot read the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]} "
+                "(expected ISO 8601 with an offset, e.g. 2015-06-12T17:00:00+02:00, or "
+                "YYYYMMDDHHMMSS in UTC as in the monthly archives)",
+                where=str(df["__file"].iloc[i]),
             )
         numeric = {}
         non_numeric: dict[str, str] = {}
         source_units: dict[str, str] = {}
         traces = 0
         for code in df.columns:
-            if code in TEXT or code in numeric:
+            if code in TEXT or code in numeric or code.startswith("__"):
                 continue
             col = pd.to_numeric(df[code], errors="coerce")
             bad = (col.isna() & df[code].notna()).to_numpy()
             if bad.any():  # a text column (names, labels): not a candidate feature
                 i = int(bad.argmax())
-                non_numeric[code] = f"{df[code].iloc[i]!r} on line {df.index[i] + 2}"
+                non_numeric[code] = (
+                    f"{df[code].iloc[i]!r} on line {df['__line'].iloc[i]} of {df['__file'].iloc[i]}"
+                )
                 continue
             numeric[code] = col.astype("float64")
         for code in PRECIPITATION:
@@ -270,6 +419,9 @@ class SynopAdapter(ForecastAdapter):
                 source_units[code] = "K" if kelvin else "°C"
                 if kelvin:
                     numeric[code] = numeric[code] - 273.15
+        if "tc" not in numeric and "t" in numeric:  # the monthly archives have no tc
+            numeric["tc"] = numeric["t"].copy()
+            report["derived"] = {"tc": "t converted to °C (the file has no tc column)"}
         table = pd.DataFrame(numeric, index=df.index)
         report["trace_precipitation_values"] = traces
         report["converted_units"] = {
@@ -284,11 +436,15 @@ class SynopAdapter(ForecastAdapter):
             units=units,
             default_features=list(COURSE_FEATURES),
             report=report,
-            all_columns=list(df.columns),
+            all_columns=[c for c in df.columns if not c.startswith("__")]
+            + (["tc"] if "tc" not in df.columns and "tc" in numeric else []),
             non_numeric=non_numeric,
+            circular=[c for c in CIRCULAR if c in numeric],
+            nonnegative=[c for c in NONNEGATIVE if c in numeric],
+            precipitation={c: 0.1 for c in PRECIPITATION if c in numeric},
         )
 
-    def _one_station(self, df, path: Path, report: dict):
+    def _one_station(self, df, report: dict):
         d = self.data_cfg
         if "numer_sta" not in df.columns:
             if d.station is not None:
@@ -308,7 +464,7 @@ class SynopAdapter(ForecastAdapter):
                     f"stations present: {_describe_stations(ids, names)}",
                     where="data.station",
                 )
-            report["station"] = present[0] if present else None
+            report["station"] = _station_id(present[0]) if present else None
             return df
         keys = ids.map(_station_key)
         keep = keys == _station_key(d.station)
@@ -319,15 +475,20 @@ class SynopAdapter(ForecastAdapter):
             keep = names.map(lambda s: s.strip().casefold()) == str(d.station).strip().casefold()
         if not keep.any():
             raise UserError(
-                f"station {d.station!r} is not in {path.name}; stations present: "
+                f"station {d.station!r} is not in {Path(report['source']).name}; stations present: "
                 f"{_describe_stations(ids, names)}",
                 where="data.station",
             )
-        report["station"] = ids[keep].iloc[0]
+        report["station"] = _station_id(ids[keep].iloc[0])
         if names is not None:
             report["station_name"] = names[keep].iloc[0].strip()
         report["rows_other_stations"] = int((~keep).sum())
         return df.loc[keep]
+
+
+def _station_id(text: str) -> str:
+    """A WMO station number with its leading zeros (a spreadsheet drops them: 7149 -> 07149)."""
+    return text.zfill(5) if text.isdigit() and len(text) < 5 else text
 
 
 def _looks_like_pascal(numeric: dict) -> bool:

@@ -9,13 +9,25 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from seqrun.config import DataConfig
 from seqrun.data.base import SplitFractions
 from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
 from seqrun.errors import UserError, did_you_mean
+from seqrun.samples import sample_path
 from seqrun.text import decode_bytes, warn
+
+# the keys each bundled sample (seqrun.samples) brings; the config may still override them
+SAMPLES: dict[str, dict[str, Any]] = {
+    "mr-snippets": {
+        "text_column": "text",
+        "label_column": "score",
+        "label_type": "score",
+        "id_column": "id",
+    },
+}
+SampleName = Literal["mr-snippets"]
 
 _DEV_NAMES = {"dev": "dev", "validation": "dev", "valid": "dev", "val": "dev"}
 
@@ -46,9 +58,16 @@ class TextTableConfig(DataConfig):
     adapter: Literal["text_table"] = Field(
         "text_table", description="Texts and labels from a CSV/TSV/JSONL file."
     )
-    path: str = Field(
-        description="The table (relative paths start from the working directory), e.g. "
-        "../shared/data/mr_snippets.tsv."
+    path: str | None = Field(
+        None,
+        description="The table, optionally gzip-compressed (.gz); relative paths start from the "
+        "working directory.",
+    )
+    sample: SampleName | None = Field(
+        None,
+        description="A table bundled with seqrun instead of `path`: 'mr-snippets' (10,605 "
+        "Rotten Tomatoes snippets with mean human sentiment scores in [-4, 4], MIT; brings "
+        "label_column: score, label_type: score, id_column: id).",
     )
     format: Literal["auto", "csv", "tsv", "jsonl"] = Field(
         "auto", description="File format; 'auto' goes by the extension (.csv, .tsv/.tab, .jsonl)."
@@ -87,21 +106,47 @@ class TextTableConfig(DataConfig):
         20, ge=0, description="Most confident mistakes written to errors.jsonl per scored split."
     )
 
+    @model_validator(mode="after")
+    def _one_source(self) -> TextTableConfig:
+        if (self.path is None) == (self.sample is None):
+            raise ValueError("give exactly one of data.path and data.sample")
+        if self.sample is not None:
+            for key, value in SAMPLES[self.sample].items():
+                if key not in self.model_fields_set:
+                    setattr(self, key, value)
+        return self
+
+    @property
+    def source(self) -> str:
+        """The file read: the path, or the bundled sample's file."""
+        return str(sample_path(self.sample)) if self.sample else str(self.path)
+
 
 def read_table(
     path: str, fmt: str = "auto", encoding: str = "utf-8", max_rows: int | None = None
 ) -> tuple[list[str], list[dict[str, Any]], list[int]]:
-    """Columns, rows (dicts) and the line number of each row of a CSV/TSV/JSONL file.
+    """Columns, rows (dicts) and the line number of each row of a CSV/TSV/JSONL file (or its
+    gzip-compressed ``.gz``).
 
     Undecodable bytes are replaced by U+FFFD, counted and reported in one warning line.
     """
     p = Path(path).expanduser()
     if not p.is_file():
         raise missing_path_error(path, "directory, not a file" if p.is_dir() else "file")
+    gz = p.suffix.lower() == ".gz"
     if fmt == "auto":
-        ext = p.suffix.lower()
+        ext = Path(p.stem).suffix.lower() if gz else p.suffix.lower()
         fmt = {".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(ext, "csv")
-    text, bad = decode_bytes(p.read_bytes(), encoding)
+    raw = p.read_bytes()
+    if gz:
+        import gzip
+        import zlib
+
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise UserError(f"not a readable gzip file ({e})", where=str(path)) from None
+    text, bad = decode_bytes(raw, encoding)
     if bad:
         line = text.count("\n", 0, text.find("\ufffd")) + 1
         warn(
@@ -222,16 +267,17 @@ class TextTableAdapter:
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """Read the table, turn labels into classes, split; keep only the requested splits."""
         d = self.data_cfg
-        columns, rows, lines = read_table(d.path, d.format, d.encoding, d.max_rows)
+        source = d.source
+        columns, rows, lines = read_table(source, d.format, d.encoding, d.max_rows)
         for key, name in (
             ("data.text_column", d.text_column),
             ("data.label_column", d.label_column),
             ("data.id_column", d.id_column),
         ):
             if name is not None and name not in columns:
-                raise column_error(d.path, key, name, columns)
+                raise column_error(source, key, name, columns)
         if d.split.method == "column" and d.split.column not in columns:
-            raise column_error(d.path, "data.split.column", d.split.column, columns)
+            raise column_error(source, "data.split.column", d.split.column, columns)
 
         texts: list[str] = []
         raw_labels: list[Any] = []
@@ -258,11 +304,11 @@ class TextTableAdapter:
         for what, found in (("empty text", empty), ("no label", unlabelled)):
             if found:
                 shown = ", ".join(map(str, found[:5])) + (", ..." if len(found) > 5 else "")
-                warn(f"{d.path}: dropped {len(found)} row(s) with {what} (lines {shown})")
+                warn(f"{source}: dropped {len(found)} row(s) with {what} (lines {shown})")
         if not texts:
             raise UserError(
                 f"no row with a non-empty '{d.text_column}' and '{d.label_column}'",
-                where=f"data.path {d.path}",
+                where=f"data.path {source}",
             )
 
         labels, class_names, keep = self._classes(raw_labels, keep_lines)
@@ -300,7 +346,7 @@ class TextTableAdapter:
                 texts=[texts[i] for i in idx],
                 row_ids=[row_ids[i] for i in idx],
             )
-        data = TextData(out, class_names, report_errors=d.report_errors, source=d.path)
+        data = TextData(out, class_names, report_errors=d.report_errors, source=d.sample or source)
         # the leakage check compares loaded splits with the others by hash only: the table is
         # read whole anyway, so hashing the rows of an unloaded split (test, at train time)
         # costs milliseconds and never scores them
@@ -342,7 +388,7 @@ class TextTableAdapter:
                 if x is None:
                     raise UserError(
                         f"label {v!r} is not a number (data.label_type is score)",
-                        where=f"{d.path}:{n}",
+                        where=f"{d.source}:{n}",
                     )
             names = list(d.classes) if d.classes else ["negative", "positive"]
             if len(names) != 2:
@@ -371,7 +417,7 @@ class TextTableAdapter:
                 if v not in index:
                     raise UserError(
                         f"label {v!r} is not one of data.classes ({', '.join(names)})",
-                        where=f"{d.path}:{n}",
+                        where=f"{d.source}:{n}",
                     )
         else:
             names = sorted(set(values))

