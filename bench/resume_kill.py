@@ -85,7 +85,7 @@ def phase(runs: Path) -> str:
     if meta.get("status") == "completed":
         return "completed, not yet exited"
     ckpts = dirs[-1] / "checkpoints"
-    torn = " (a checkpoint write torn)" if list(ckpts.glob(".*.tmp*")) else ""
+    torn = " (temporary files left)" if list(ckpts.glob(".*.tmp*")) else ""
     state = ckpts / "state.json"
     if not state.is_file():
         return "before the first checkpoint" + torn
