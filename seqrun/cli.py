@@ -143,8 +143,14 @@ def train(
     set_: SetOpt = None,
     runs_dir: RunsDirOpt = None,
     resume: Annotated[
-        Path | None,
-        typer.Option("--resume", help="Continue an interrupted or failed run from its last epoch."),
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="RUN_DIR|auto",
+            help="Continue an interrupted, failed or killed run from its last epoch. 'auto' "
+            "(with CONFIG): continue the latest run of this config if unfinished, report it "
+            "if completed, else start one (for schedulers that rerun a killed job).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     folds: Annotated[
@@ -168,6 +174,8 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train an experiment; select on the dev split; write runs/<name>/<run-id>/."""
+    import contextlib
+
     from seqrun.config import load_config
 
     if nproc is not None:
@@ -175,10 +183,16 @@ def train(
             raise UserError("--folds does not run on several workers; leave out --nproc")
         set_ = [*(set_ or []), "train.strategy=multi_worker"]
 
+    auto = resume == "auto"
     if config is None and resume is None:
         raise UserError("give an experiment file, or --resume RUN_DIR")
+    if auto and config is None:
+        raise UserError(
+            "--resume auto needs the experiment file: seqrun train CONFIG --resume auto",
+            where="--resume",
+        )
     if folds is not None:
-        if resume is not None:
+        if resume is not None and not auto:
             raise UserError("--folds starts a new cross-validation; leave it out with --resume")
         from seqrun.config import apply_overrides, read_yaml
         from seqrun.cv import supports_kfold
@@ -190,18 +204,33 @@ def train(
             supports_kfold(data["adapter"], where="--folds")  # else load_config says what's wrong
         set_ = [*(set_ or []), f"data.split.kfold={folds}"]
     run = None
-    if resume is not None:
+    held = contextlib.ExitStack()  # --resume auto: this config's choice lock, until the end
+    # --json: stdout is one JSON object; progress still goes to stderr (unless --quiet)
+    log = None if quiet else (lambda m: typer.echo(m, err=True))
+    if auto:
+        cfg = load_config(config, set_)
+        run = _choose_auto(cfg, _runs_dir(runs_dir), held, log or (lambda m: None))
+        if run is not None and run.status() == "completed":
+            held.close()
+            _report_completed(run, quiet, as_json)
+            return
+    elif resume is not None:
         from seqrun.runs import resolve_run
 
         run = resolve_run(resume, runs_dir)
-        saved = _saved_config(run)
-        cfg = load_config(config, set_) if config is not None else saved
-        if config is None and set_:
-            from seqrun.config import apply_overrides, read_yaml, resolve
+        cfg = load_config(config, set_) if config is not None else None
+        if cfg is None or run.config_path.is_file():
+            saved = _saved_config(run)
+            if cfg is None:
+                cfg = saved
+                if set_:
+                    from seqrun.config import apply_overrides, read_yaml, resolve
 
-            source = read_yaml(run.config_path)
-            apply_overrides(source, set_)
-            cfg = resolve(source)
+                    source = read_yaml(run.config_path)
+                    apply_overrides(source, set_)
+                    cfg = resolve(source)
+        else:  # killed before it wrote config.yaml: meta.json has the config's key
+            saved = cfg if _same_key(run, cfg) else _saved_config(run)
         if _launched_helper(cfg):  # the chief checked the run and now marks it running
             from seqrun.config import config_difference
 
@@ -219,10 +248,11 @@ def train(
 
         cluster_from_env()
 
-    from seqrun import training
-
-    # --json: stdout is one JSON object; progress still goes to stderr (unless --quiet)
-    log = None if quiet else (lambda m: typer.echo(m, err=True))
+    try:
+        from seqrun import training
+    except BaseException:
+        held.close()
+        raise
     try:
         result = training.train(
             cfg,
@@ -240,6 +270,8 @@ def train(
             _err(f"interrupted; resume with: seqrun train --resume {e}")
             typer.echo(str(e))
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        held.close()
     if as_json:
         _print_json(result)
         return
@@ -335,6 +367,89 @@ def _cv_table(result: dict[str, Any]) -> None:
     Console(stderr=True).print(table)
 
 
+def _choose_auto(cfg: Any, runs_root: Path, held: Any, say: Any) -> Any:
+    """``--resume auto``: the latest run of ``cfg`` (same resolved config) if it is unfinished
+    (to continue) or completed (nothing to train), or None for a new run. Holds the config's
+    choice lock in ``held`` so that two ``--resume auto`` processes never both start a run."""
+    import contextlib
+
+    from seqrun.config import config_key
+    from seqrun.runs import FileLock, latest_run
+
+    key = config_key(cfg)
+    created = [p for p in (runs_root, runs_root / cfg.name) if not p.exists()]
+    lock = FileLock(runs_root / cfg.name / f".resume-auto-{key}.lock", remove=True)
+    acquired = lock.acquire()
+
+    def release() -> None:
+        lock.release()
+        for p in reversed(created):  # leave no folder behind when nothing was trained
+            with contextlib.suppress(OSError):
+                p.rmdir()
+
+    held.callback(release)
+    try:
+        if not acquired:
+            raise UserError(
+                "another `seqrun train --resume auto` of this config is running "
+                f"({lock.holder()}); not starting a second run",
+                where=str(runs_root / cfg.name),
+            )
+        run = latest_run(runs_root, cfg.name, key)
+        if run is None:
+            say(f"--resume auto: no run of this config under {runs_root} yet; a new run")
+            return None
+        if run.status() == "completed":  # e.g. killed after its last write, before its exit
+            say(f"--resume auto: {run.path} is already completed; nothing to train")
+            return run
+        owner = run.owner()
+        if owner is not None:
+            raise UserError(
+                f"the unfinished run of this config is being trained by {owner}; not "
+                "starting a second run",
+                where=str(run.path),
+            )
+        saved = _saved_config(run) if run.config_path.is_file() else cfg
+        _check_resumable(run, saved, cfg)
+    except BaseException:
+        held.close()
+        raise
+    say(f"--resume auto: continuing {run.path} (status {run.status()})")
+    return run
+
+
+def _report_completed(run: Any, quiet: bool, as_json: bool) -> None:
+    """Print a completed run's result as `train` would have printed it."""
+    from seqrun.runs import read_json
+
+    meta = run.meta()
+    metrics = run.metrics("dev") or {}
+    try:
+        state = read_json(run.path / "checkpoints" / "state.json")
+    except (OSError, ValueError):
+        state = None
+    result = {
+        "run_dir": str(run.path),
+        "status": "completed",
+        "metrics": metrics,
+        "best_epoch": meta.get("best_epoch"),
+        "epochs_completed": meta.get("epochs_completed"),
+        "stopped_early": bool((state or {}).get("stopped_early")),
+    }
+    if as_json:
+        _print_json(result)
+        return
+    if not quiet:
+        _metrics_table(f"dev metrics (best epoch {result['best_epoch']})", metrics)
+    typer.echo(result["run_dir"])
+
+
+def _same_key(run: Any, cfg: Any) -> bool:
+    from seqrun.config import config_key
+
+    return run.meta().get("config_key") == config_key(cfg)
+
+
 def _saved_config(run: Any) -> Any:
     from seqrun.config import read_yaml, resolve
 
@@ -360,15 +475,8 @@ def _check_resumable(run: Any, saved: Any, cfg: Any) -> None:
     if status == "completed":
         raise UserError("the run is already completed; nothing to resume", str(run.path))
     if status == "running":
-        raise UserError(
-            "the run is still running (its process is alive); stop it first", str(run.path)
-        )
-    if not run.checkpoint("last").is_file():
-        raise UserError(
-            "the run has no last checkpoint (it stopped before finishing an epoch); "
-            "start it again with seqrun train CONFIG",
-            str(run.path),
-        )
+        owner = run.owner() or "its process, which is alive"
+        raise UserError(f"the run is still being trained by {owner}; stop it first", str(run.path))
 
 
 @app.command()

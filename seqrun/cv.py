@@ -235,6 +235,7 @@ def train_folds(
     resume: Run | None = None,
     log: Any = None,
     overrides: list[str] | None = None,
+    locks: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Train every fold of a k-fold config under one parent run (or finish ``resume``).
 
@@ -245,7 +246,7 @@ def train_folds(
     """
     from seqrun import leakage, training
     from seqrun.config import config_key
-    from seqrun.runs import base_meta, create_run, now_iso
+    from seqrun.runs import base_meta, create_run, lock_run, now_iso
 
     k_folds = check_kfold_config(cfg)
     say = log or (lambda msg: None)
@@ -255,6 +256,8 @@ def train_folds(
     def parent() -> Run:
         if holder["parent"] is None:
             run = create_run(runs_dir, cfg.name)
+            if locks is not None:  # the caller releases it once this returns
+                locks.append(lock_run(run))
             meta = base_meta(cfg.seed, argv)
             meta.update(
                 kind="cv",

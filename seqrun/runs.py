@@ -10,6 +10,7 @@ Layout of one run::
         checkpoints/best.keras  checkpoints/last.keras  checkpoints/state.json
         preprocessing/     fitted encoder state
         plots/             learning curves and task plots
+        .lock              held (flock) by the process training the run; its pid and host
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ from typing import Any
 
 from seqrun.errors import RunFailure, UserError
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 STATUSES = ("running", "completed", "pruned", "failed", "interrupted", "dead")
+LOCK_NAME = ".lock"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -163,6 +170,10 @@ class Run:
     def config_path(self) -> Path:
         return self.path / "config.yaml"
 
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK_NAME
+
     def checkpoint(self, which: str = "best") -> Path:
         """Path of ``checkpoints/<which>.keras``."""
         return self.path / "checkpoints" / f"{which}.keras"
@@ -203,16 +214,31 @@ class Run:
         return metrics if isinstance(metrics, dict) else None
 
     def status(self) -> str:
-        """The recorded status, or ``dead`` for a 'running' run whose process is gone."""
+        """The recorded status, or ``dead`` for a 'running' run whose process is gone.
+
+        A run's ``.lock`` is held by the process training it (the kernel drops it when that
+        process dies, SIGKILL included), so a free lock means dead even when the recorded pid
+        was reused; runs without a lock file fall back to the pid on this host.
+        """
         meta = self.meta()
         status = meta.get("status", "unknown")
         if not isinstance(status, str):
             return "unknown"
-        if status == "running" and meta.get("host") == socket.gethostname():
-            pid = meta.get("pid")
-            if isinstance(pid, int) and pid > 0 and not _pid_alive(pid):
+        if status == "running":
+            held = lock_held(self.lock_path)
+            if held is False:
                 return "dead"
+            if held is None and meta.get("host") == socket.gethostname():
+                pid = meta.get("pid")
+                if isinstance(pid, int) and pid > 0 and not _pid_alive(pid):
+                    return "dead"
         return status
+
+    def owner(self) -> str | None:
+        """``pid N on HOST`` of the live process training this run, or None."""
+        if not lock_held(self.lock_path):
+            return None
+        return _holder_text(self.lock_path)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -228,6 +254,125 @@ def _pid_alive(pid: int) -> bool:
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return True
+
+
+class FileLock:
+    """An exclusive advisory lock (``flock``) on a file that records the holder's pid and host.
+
+    The kernel releases it when the holding process ends, however it ends (SIGKILL included),
+    so a free lock proves that nobody works under it. ``remove=True`` deletes the file on
+    release (safely: a lock taken on a file that was meanwhile unlinked is retried).
+    """
+
+    def __init__(self, path: Path, remove: bool = False) -> None:
+        self.path = Path(path)
+        self.remove = remove
+        self.fd: int | None = None
+
+    def acquire(self, wait_s: float = 1.0) -> bool:
+        """Take the lock, retrying for ``wait_s`` seconds; False when another process holds it."""
+        if fcntl is None:  # no flock (Windows): nothing to lock with
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + wait_s
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.02)  # a probe (lock_held) holds it for microseconds
+                continue
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:  # unlinked by its last holder between our open and our lock
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+            self.fd = fd
+            return True
+
+    def release(self) -> None:
+        """Drop the lock (and the file, with ``remove=True``)."""
+        if self.fd is None:
+            return
+        if self.remove:
+            self.path.unlink(missing_ok=True)
+        os.close(self.fd)
+        self.fd = None
+
+    def holder(self) -> str:
+        """What the holder wrote (``pid N on HOST``), or ``another process``."""
+        return _holder_text(self.path)
+
+    def __enter__(self) -> FileLock:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+
+def lock_held(path: Path) -> bool | None:
+    """Whether a live process holds the lock ``path``; None when there is no such file."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our probe
+    return False
+
+
+def _holder_text(path: Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip() or "another process"
+    except OSError:
+        return "another process"
+
+
+def lock_run(run: Run) -> FileLock:
+    """Lock ``run`` for this process (held until released or the process ends).
+
+    Raises UserError when a live process already trains it.
+    """
+    lock = FileLock(run.lock_path)
+    if not lock.acquire():
+        raise UserError(
+            f"the run is being trained by {lock.holder()}; not training it twice (stop that "
+            "process first, or wait for it)",
+            where=str(run.path),
+        )
+    return lock
+
+
+def latest_run(runs_dir: Path, name: str, key: str) -> Run | None:
+    """The newest run of experiment ``name`` whose resolved config has the key ``key``."""
+    folder = Path(runs_dir) / name
+    if not folder.is_dir():
+        return None
+    ids = sorted(
+        (p for p in folder.iterdir() if p.is_dir() and (p / "meta.json").is_file()),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+    for path in ids:
+        run = Run(path)
+        if run.meta().get("config_key") == key:
+            return run
+    return None
 
 
 def create_run(runs_dir: Path, name: str) -> Run:

@@ -10,6 +10,7 @@ import io
 import math
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -71,6 +72,7 @@ from seqrun.runs import (  # noqa: E402
     atomic_write_text,
     base_meta,
     create_run,
+    lock_run,
     now_iso,
     read_json,
     write_json,
@@ -331,16 +333,16 @@ def _checkpointer(
                 improved = False
             if improved:
                 state.update(best=value, best_epoch=epoch + 1, wait=0)
-                _save_model(self.model, run.checkpoint("best"))
             else:
                 state["wait"] += 1
             state["epoch"] = epoch + 1
             state["seed_states"] = seed_states(self.model)
+            if es.patience is not None and state["wait"] >= es.patience:
+                state["stopped_early"] = True  # saved with the state: a resume stops, too
             _save_epoch_checkpoint(self.model, run, state)
             atomic_write_text(run.path / "history.csv", _history_csv(state["history"]))
             run.update_meta(epochs_completed=epoch + 1, best_epoch=state["best_epoch"])
-            if es.patience is not None and state["wait"] >= es.patience:
-                state["stopped_early"] = True
+            if state.get("stopped_early"):
                 self.model.stop_training = True
             if on_epoch is not None and on_epoch(epoch + 1, row):
                 state["pruned"] = True
@@ -352,27 +354,77 @@ def _checkpointer(
 def _save_epoch_checkpoint(model: Any, run: Run, state: dict[str, Any]) -> None:
     """Save the end-of-epoch model so that a kill at any instant leaves a consistent pair.
 
-    The model goes to ``epoch-NNNN.keras``; then ``state.json`` (atomic) names that file;
-    then ``last.keras`` becomes a hard link to it and older epoch files are removed. A resume
-    loads the file that ``state.json`` names, never a model newer or older than the state.
+    The model goes to ``epoch-NNNN.keras`` (temporary name, then rename); then ``state.json``
+    (atomic) names that file; only then do ``last.keras`` (and ``best.keras`` when this epoch
+    is the best) become hard links to it, and older epoch files are removed. A resume loads
+    the file that ``state.json`` names, never a model newer or older than the state, and
+    :func:`_repair_checkpoints` redoes the links a kill may have left undone.
     """
     folder = run.path / "checkpoints"
     current = folder / f"epoch-{state['epoch']:04d}.keras"
     _save_model(model, current)
     state["checkpoint"] = current.name
     write_json(folder / "state.json", state)
-    tmp = folder / f".last.{os.getpid()}.tmp"
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(current, tmp)
-    except OSError:  # file systems without hard links
-        import shutil
+    _repair_checkpoints(run, state)
 
-        shutil.copyfile(current, tmp)
-    os.replace(tmp, run.checkpoint("last"))
+
+def _repair_checkpoints(run: Run, state: dict[str, Any]) -> None:
+    """Make ``last.keras`` (and ``best.keras`` if the state's epoch is the best) the file that
+    ``state.json`` names; remove older epoch files."""
+    folder = run.path / "checkpoints"
+    current = folder / state["checkpoint"]
+    names = ["last"] + (["best"] if state.get("best_epoch") == state["epoch"] else [])
+    for name in names:
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(current, tmp)
+        except OSError:  # file systems without hard links
+            import shutil
+
+            shutil.copyfile(current, tmp)
+        os.replace(tmp, run.checkpoint(name))
     for old in folder.glob("epoch-*.keras"):
         if old.name != current.name:
             old.unlink(missing_ok=True)
+
+
+def _resume_state(run: Run) -> dict[str, Any] | None:
+    """The saved train state of ``run``, or None when no epoch was checkpointed yet."""
+    path = run.path / "checkpoints" / "state.json"
+    try:
+        state = read_json(path)
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot read the train state: {e}", where=str(path)) from None
+    if not state:
+        return None
+    if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
+        raise UserError(
+            "the resume state is incomplete; the run cannot be resumed, start it again with "
+            "seqrun train CONFIG",
+            where=str(path),
+        )
+    state.setdefault("checkpoint", "last.keras")
+    if not (path.parent / state["checkpoint"]).is_file():
+        raise UserError(
+            f"the checkpoint {state['checkpoint']} named by state.json is missing; the run "
+            "cannot continue (start a new run)",
+            where=str(path),
+        )
+    return state
+
+
+def _clear_run(run: Run) -> None:
+    """Remove everything a run started without finishing an epoch wrote, but its meta.json."""
+    import shutil
+
+    for entry in run.path.iterdir():
+        if entry.name in ("meta.json", run.lock_path.name):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def _save_model(model: Any, path: Path) -> None:
@@ -381,6 +433,11 @@ def _save_model(model: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
     try:
         model.save(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # the rename never names a file whose bytes are still in flight
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
@@ -511,20 +568,59 @@ def train(
     before any run directory exists. ``make_run`` (no arguments -> Run) replaces the default
     ``runs_dir/<name>/<run-id>/`` directory (the folds of a cross-validation). ``on_epoch``
     (see :func:`_checkpointer`) may stop training after an epoch: the status is then ``pruned``.
+
+    The process training a run holds its lock (:func:`seqrun.runs.lock_run`), so two live
+    processes never train the same run. A ``resume`` killed before its first epoch was
+    checkpointed starts again from epoch 1 in its own directory: with the same seed, data
+    order and initial weights, it ends as an uninterrupted run would.
     """
+    from seqrun import tracking
+    from seqrun.data.base import kfold_of
+
+    locks: list[Any] = []  # released when this run ends (the process may train others)
+    try:
+        cluster = _cluster(cfg)
+        if resume is not None and (cluster is None or cluster.is_chief):
+            locks.append(lock_run(resume))  # before anything is read or changed
+        if kfold_of(cfg) and cfg.data.split.fold is None:
+            from seqrun import cv
+
+            return cv.train_folds(
+                cfg,
+                runs_dir,
+                quiet=quiet,
+                argv=argv,
+                resume=resume,
+                log=log,
+                overrides=overrides,
+                locks=locks,
+            )
+        if cfg.tracking.mlflow is not None:
+            tracking.require("mlflow", "mlflow", "tracking.mlflow")
+        return _train_run(
+            cfg, runs_dir, locks, quiet, argv, resume, log, overrides, make_run, on_epoch
+        )
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _train_run(
+    cfg: ExperimentConfig,
+    runs_dir: Path,
+    locks: list[Any],
+    quiet: bool,
+    argv: list[str] | None,
+    resume: Run | None,
+    log: Any,
+    overrides: list[str] | None,
+    make_run: Any,
+    on_epoch: Any = None,
+) -> dict[str, Any]:
     import contextlib
 
     from seqrun import leakage, tracking
-    from seqrun.data.base import kfold_of
 
-    if kfold_of(cfg) and cfg.data.split.fold is None:
-        from seqrun import cv
-
-        return cv.train_folds(
-            cfg, runs_dir, quiet=quiet, argv=argv, resume=resume, log=log, overrides=overrides
-        )
-    if cfg.tracking.mlflow is not None:
-        tracking.require("mlflow", "mlflow", "tracking.mlflow")
     say = log or (lambda msg: None)
     cluster = _cluster(cfg)
     chief = cluster is None or cluster.is_chief
@@ -533,16 +629,24 @@ def train(
     data = load_data(cfg, ("train", "dev"))
     leak = leakage.check(data, cfg.data.leakage)
     leakage.enforce(leak)
-    if resume is None:
+    saved = _resume_state(resume) if resume is not None else None
+    if saved is None:  # a new run, or one killed before its first checkpoint: from epoch 1
         encoder = make_encoder(cfg)
         data.fit_encoder(encoder)
         with scope:
             model = build_model(cfg, data, encoder)
         check_monitor(cfg, data.task)
-        if chief:
-            run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
-        else:  # the chief writes the run directory; this worker's copies go to scratch
+        before: dict[str, Any] = {}
+        if not chief:  # the chief writes the run directory; this worker's copies go to scratch
             run = Run(launch.scratch_dir(cluster))
+        elif resume is None:
+            run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
+            locks.append(lock_run(run))
+        else:
+            run = resume
+            before = run.meta()
+            _clear_run(run)
+            say(f"no epoch was checkpointed yet: starting again from epoch 1 in {run.path}")
         state: dict[str, Any] = {
             "epoch": 0,
             "best": None,
@@ -562,6 +666,11 @@ def train(
         meta["epochs_completed"] = 0
         if cluster is not None or cfg.train.strategy == "multi_worker":
             meta["cluster"] = _cluster_meta(cfg, cluster, strategy)
+        if resume is not None:  # keep how and when the run first started
+            for k in ("command", "cwd", "overrides", "started_at", "started_ts", "cv_parent"):
+                if k in before:
+                    meta[k] = before[k]
+            meta["resumes"] = [*before.get("resumes", []), {"at": now_iso(), "from_epoch": 0}]
         write_json(run.meta_path, meta)
         atomic_write_text(run.config_path, cfg.to_yaml())
         encoder.save(run.preprocessing)
@@ -570,24 +679,10 @@ def train(
         run = resume
         encoder = load_encoder(cfg, run)
         data.set_encoder(encoder)
-        state_path = run.path / "checkpoints" / "state.json"
-        try:
-            state = read_json(state_path)
-        except (OSError, ValueError) as e:
-            raise UserError(
-                f"the resume state is unreadable ({e}); the run cannot be resumed, start it "
-                "again with seqrun train CONFIG",
-                where=str(state_path),
-            ) from None
-        if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
-            raise UserError(
-                "the resume state is missing or incomplete; the run cannot be resumed, start "
-                "it again with seqrun train CONFIG",
-                where=str(state_path),
-            )
-        ckpt = run.path / "checkpoints" / str(state.get("checkpoint", "last.keras"))
+        state = saved
+        folder = run.path / "checkpoints"
         with scope:
-            model = load_checkpoint(ckpt, compile=True)
+            model = load_checkpoint(folder / state["checkpoint"], compile=True)
         restore_seed_states(model, state.get("seed_states", {}))
         entry: dict[str, Any] = {"at": now_iso(), "from_epoch": state["epoch"]}
         if cfg.train.strategy == "multi_worker":
@@ -595,14 +690,23 @@ def train(
         if not chief:  # read the chief's checkpoint, write nothing beside it
             run = Run(launch.scratch_dir(cluster))
         else:
+            # a kill may have come between state.json and the files that follow it
+            for tmp in folder.glob(".*.tmp*"):  # writes of dead processes (we hold the lock)
+                tmp.unlink(missing_ok=True)
+            if state["checkpoint"] != "last.keras":
+                _repair_checkpoints(run, state)
+            atomic_write_text(run.path / "history.csv", _history_csv(state["history"]))
             resumes = run.meta().get("resumes", [])
             run.update_meta(
                 status="running",
                 pid=os.getpid(),
+                host=socket.gethostname(),
                 resumes=[*resumes, entry],
                 ended_at=None,
                 error=None,
                 leakage=leak,
+                epochs_completed=state["epoch"],
+                best_epoch=state["best_epoch"],
             )
     if chief:
         say(f"run directory: {run.path}")

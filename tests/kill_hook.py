@@ -1,0 +1,65 @@
+"""Run ``seqrun ARGS...`` and SIGKILL this very process at an exact instant (fault injection).
+
+``KILL_AT=save:N``: the N-th Keras model save has written its temporary file; cut the file to
+half its size (a torn write) and die before it is renamed. ``KILL_AT=batch:E:B``: die after
+batch B of epoch E (both 1-based), in the middle of that epoch. The process is a real
+``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import seqrun.training  # noqa: F401  (imports TensorFlow quietly, as `seqrun train` does)
+
+
+def _die() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _install(spec: str) -> None:
+    import keras
+
+    kind, *args = spec.split(":")
+    if kind == "save":
+        target, seen = int(args[0]), [0]
+        save = keras.Model.save
+
+        def torn_save(self, filepath, *a, **k):
+            save(self, filepath, *a, **k)
+            seen[0] += 1
+            if seen[0] == target:
+                os.truncate(filepath, os.path.getsize(filepath) // 2)
+                _die()
+
+        keras.Model.save = torn_save
+    elif kind == "batch":
+        epoch, batch, now = int(args[0]), int(args[1]), [0]
+        begin = keras.callbacks.CallbackList.on_epoch_begin
+        end = keras.callbacks.CallbackList.on_train_batch_end
+
+        def on_epoch_begin(self, e, logs=None):
+            now[0] = e + 1
+            return begin(self, e, logs)
+
+        def on_train_batch_end(self, b, logs=None):
+            end(self, b, logs)
+            if now[0] == epoch and b + 1 == batch:
+                _die()
+
+        keras.callbacks.CallbackList.on_epoch_begin = on_epoch_begin
+        keras.callbacks.CallbackList.on_train_batch_end = on_train_batch_end
+    else:
+        raise SystemExit(f"KILL_AT: unknown kind {kind!r}")
+
+
+if __name__ == "__main__":
+    _install(os.environ["KILL_AT"])
+    from seqrun.cli import main
+
+    sys.argv = ["seqrun", *sys.argv[1:]]
+    main()

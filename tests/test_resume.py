@@ -1,0 +1,194 @@
+"""Resume at any instant: SIGKILL of real `seqrun train` processes, `--resume auto`, run locks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from seqrun.runs import FileLock, Run, latest_run, write_json
+from tests.conftest import ROOT, TINY_LADYBUG, write_config
+
+HOOK = Path(__file__).with_name("kill_hook.py")
+RAW = dict(TINY_LADYBUG, model=dict(TINY_LADYBUG["model"], dropout=0.2, recurrent_dropout=0.1))
+
+
+def _auto(cfg: Path, runs: Path, *extra: str) -> list[str]:
+    return ["train", str(cfg), "--runs-dir", str(runs), "--resume", "auto", *extra]
+
+
+def _killed_at(spec: str, args: list[str]) -> None:
+    """Run `seqrun ARGS` under the kill hook; it must die by SIGKILL."""
+    env = {**os.environ, "KILL_AT": spec, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run(
+        [sys.executable, str(HOOK), *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert p.returncode == -9, f"{spec}: exit {p.returncode}\n{p.stderr}"
+
+
+def _killed_at_startup(args: list[str], runs: Path) -> None:
+    """Start `seqrun ARGS` and SIGKILL it as soon as its run directory has a meta.json."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seqrun", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while not list(runs.glob("*/*/meta.json")) and proc.poll() is None:
+        assert time.time() < deadline
+        time.sleep(0.005)
+    proc.kill()
+    assert proc.wait() == -9
+
+
+def _one_run(runs: Path) -> Path:
+    (run_dir,) = [p for p in runs.glob("*/*") if p.is_dir()]
+    return run_dir
+
+
+def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_path):
+    cfg = write_config(tmp_path, RAW)
+    full = subprocess.run(
+        [sys.executable, "-m", "seqrun", "train", str(cfg), "--runs-dir", str(tmp_path / "a")]
+        + ["--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert full.returncode == 0, full.stderr
+    expected = json.loads(full.stdout)["metrics"]
+
+    runs = tmp_path / "b"
+    # 1. start-up: the run directory exists, nothing is trained yet
+    _killed_at_startup(_auto(cfg, runs), runs)
+    run_dir = _one_run(runs)
+    assert not (run_dir / "checkpoints" / "state.json").exists()
+    assert Run(run_dir).meta()["status"] == "running" and Run(run_dir).status() == "dead"
+    # 2. the first epoch, before any checkpoint: the run starts again in its own directory
+    _killed_at("batch:1:2", _auto(cfg, runs))
+    assert _one_run(runs) == run_dir
+    assert not (run_dir / "checkpoints" / "state.json").exists()
+    # 3. writing epoch 2's checkpoint: a torn temporary file, never trusted
+    _killed_at("save:2", _auto(cfg, runs))
+    ckpts = run_dir / "checkpoints"
+    assert json.loads((ckpts / "state.json").read_text())["epoch"] == 1
+    assert list(ckpts.glob(".epoch-0002.*.tmp.keras")), "the kill did not tear a checkpoint"
+    # 4. the last epoch (same run killed a fourth time)
+    _killed_at("batch:2:3", _auto(cfg, runs))
+    assert json.loads((ckpts / "state.json").read_text())["epoch"] == 1
+    assert Run(run_dir).status() == "dead"
+
+    done = subprocess.run(
+        [sys.executable, "-m", "seqrun", *_auto(cfg, runs, "--json")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["run_dir"] == str(run_dir) and _one_run(runs) == run_dir
+    for key in ("mae", "rmse", "skill", "mae_norm"):
+        assert result["metrics"][key] == pytest.approx(expected[key], rel=1e-5)
+    with open(run_dir / "history.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]
+    meta = Run(run_dir).meta()
+    assert meta["status"] == "completed"
+    assert [r["from_epoch"] for r in meta["resumes"]] == [0, 0, 1, 1]
+    assert not list(ckpts.glob(".*")), "temporary files of killed writes were left"
+    assert os.path.samefile(ckpts / "last.keras", ckpts / "epoch-0002.keras")
+    # rerun once more (killed after its last write, before it exited): nothing to train
+    again = cli(*_auto(cfg, runs, "--json"))
+    assert again.exit_code == 0 and json.loads(again.stdout) == {**result, "run_dir": str(run_dir)}
+    assert _one_run(runs) == run_dir
+
+
+def _fake(runs: Path, rid: str, key: str, status: str, **meta) -> Run:
+    run = Run(runs / "tiny-ladybug" / rid)
+    write_json(run.meta_path, {"status": status, "config_key": key, **meta})
+    return run
+
+
+def test_latest_run_of_a_config(tmp_path):
+    _fake(tmp_path, "20260101-000001-aaaaaa", "k1", "failed")
+    _fake(tmp_path, "20260101-000002-bbbbbb", "k1", "interrupted")
+    _fake(tmp_path, "20260101-000004-dddddd", "k2", "completed")
+    assert latest_run(tmp_path, "tiny-ladybug", "k1").path.name.endswith("bbbbbb")
+    assert latest_run(tmp_path, "tiny-ladybug", "k2").status() == "completed"
+    assert latest_run(tmp_path, "tiny-ladybug", "k3") is None
+    assert latest_run(tmp_path, "other", "k1") is None
+
+
+def test_status_follows_the_run_lock_not_a_reused_pid(tmp_path):
+    # SIGKILLed: meta.json still says running, and its pid now belongs to a live process
+    run = _fake(tmp_path, "r1", "k", "running", pid=os.getpid(), host=socket.gethostname())
+    run.lock_path.touch()
+    assert run.status() == "dead" and run.owner() is None
+    with FileLock(run.lock_path) as lock:
+        assert lock.acquire()
+        assert run.status() == "running"
+        assert run.owner() == f"pid {os.getpid()} on {socket.gethostname()}"
+        assert not FileLock(run.lock_path).acquire(wait_s=0.05)  # nobody else gets it
+    assert run.status() == "dead"
+
+
+def test_resume_auto_never_trains_beside_a_live_owner(cli, tmp_path):
+    from seqrun.config import config_key, load_config
+
+    cfg = write_config(tmp_path, RAW)
+    resolved = load_config(cfg)
+    key = config_key(resolved)
+    runs = tmp_path / "runs"
+    run = _fake(runs, "20260101-000001-aaaaaa", key, "running", pid=1, host="elsewhere")
+    run.config_path.write_text(resolved.to_yaml())
+    with FileLock(run.lock_path) as lock:
+        assert lock.acquire()
+        r = cli(*_auto(cfg, runs))
+        assert r.exit_code == 2 and "being trained by pid" in r.stderr
+        r = cli("train", "--resume", run.path, "--runs-dir", runs)
+        assert r.exit_code == 2 and "being trained by pid" in r.stderr
+    auto_lock = runs / "tiny-ladybug" / f".resume-auto-{key}.lock"
+    with FileLock(auto_lock) as lock:  # another `--resume auto` of this config is choosing
+        assert lock.acquire()
+        r = cli(*_auto(cfg, runs))
+        assert r.exit_code == 2 and "another `seqrun train --resume auto`" in r.stderr
+    assert [p.name for p in (runs / "tiny-ladybug").iterdir() if p.is_dir()] == [run.path.name]
+    r = cli("train", "--resume", "auto", "--runs-dir", runs)
+    assert r.exit_code == 2 and "needs the experiment file" in r.stderr
+
+
+def test_resume_auto_with_a_bad_config_leaves_nothing(cli, tmp_path):
+    data = {"adapter": "timeseries_csv", "path": "nope.csv", "time_column": "t", "targets": ["a"]}
+    cfg = write_config(tmp_path, dict(RAW, data=dict(data, sequence_len=4)))
+    runs = tmp_path / "runs"
+    r = cli(*_auto(cfg, runs))  # the choice lock is taken, then the data is missing
+    assert r.exit_code == 2 and "CSV file not found" in r.stderr
+    assert not runs.exists()
+
+
+def test_early_stop_is_part_of_the_saved_state(cli, tmp_path):
+    # min_delta so large that only epoch 1 "improves": epoch 2 exhausts patience 1
+    stop = {"patience": 1, "min_delta": 1e9}
+    raw = dict(RAW, train=dict(RAW["train"], epochs=3, early_stopping=stop))
+    cfg = write_config(tmp_path, raw)
+    r = cli("train", cfg, "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    run = Run(Path(json.loads(r.stdout.strip().splitlines()[-1])["run_dir"]))
+    state = json.loads((run.path / "checkpoints" / "state.json").read_text())
+    assert state["epoch"] == 2 and state["stopped_early"] is True and state["best_epoch"] == 1
+    ckpts = run.path / "checkpoints"
+    assert not os.path.samefile(ckpts / "best.keras", ckpts / "last.keras")
+    # killed while scoring: the resume scores again, it does not train a third epoch
+    run.update_meta(status="running")  # its .lock is free: the process is gone
+    r = cli("train", "--resume", run.path, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["epochs_completed"] == 2
+    with open(run.path / "history.csv") as f:
+        assert [int(row["epoch"]) for row in csv.DictReader(f)] == [1, 2]
