@@ -395,7 +395,11 @@ def _resume_state(run: Run) -> dict[str, Any] | None:
     try:
         state = read_json(path)
     except (OSError, ValueError) as e:
-        raise UserError(f"cannot read the train state: {e}", where=str(path)) from None
+        raise UserError(
+            f"the train state is unreadable ({e}); the run cannot be resumed, start it again "
+            "with seqrun train CONFIG",
+            where=str(path),
+        ) from None
     if not state:
         return None
     if not isinstance(state, dict) or not isinstance(state.get("epoch"), int):
