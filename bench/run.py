@@ -383,8 +383,7 @@ def bench_weather(args: argparse.Namespace) -> list[dict]:
         config = f"configs/weather-nyc-{horizon}h.yaml"
         plain_args = ["--horizon", str(horizon), "--time-features", "hour"]
         plain_args += ["--epochs", "2"] if args.quick else []
-        if horizon == 3:
-            plain_args += ["--units", "128"]
+        plain_args += ["--units", "128"]
         if horizon == 24:
             plain_args += ["--dropout", "0.3", "--lr", "3e-4", "--batch", "64"]
         wall_plain, out = sh([sys.executable, "bench/weather_plain.py", *plain_args])
@@ -401,8 +400,7 @@ def bench_weather(args: argparse.Namespace) -> list[dict]:
                 round(test["mae"], 3),
                 round(plain["test_mae"], 3),
                 round(test["mae"] / plain["test_mae"], 3),
-                f"reference: plain Keras GRU({128 if horizon == 3 else 64}), same data/split/"
-                f"inputs; persistence "
+                f"reference: plain Keras GRU(128), same data/split/inputs; persistence "
                 f"{test['persistence_mae']:.3f} (plain {plain['test_persistence_mae']:.3f}), "
                 f"same hour yesterday {test['daily_persistence_mae']:.3f}",
             ),
