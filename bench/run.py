@@ -416,15 +416,16 @@ def bench_describe(args: argparse.Namespace) -> list[dict]:
 
 @bench("weather")
 def bench_weather(args: argparse.Namespace) -> list[dict]:
-    """NYC sample, EWR temperature 3 h and 24 h ahead: seqrun configs vs plain Keras GRU(64)."""
+    """NYC sample, EWR temperature 3 h and 24 h ahead: seqrun configs vs plain Keras GRUs."""
     runs = tempfile.mkdtemp(prefix="seqrun-bench-weather-")
     epochs = ["--set", "train.epochs=2"] if args.quick else []
-    targets = {3: 0.78, 24: 0.92}
+    targets = {3: 0.70, 24: 0.84}  # issue 14
     rows = []
     for horizon, target in targets.items():
         config = f"configs/weather-nyc-{horizon}h.yaml"
         plain_args = ["--horizon", str(horizon), "--time-features", "hour"]
         plain_args += ["--epochs", "2"] if args.quick else []
+        plain_args += ["--units", "128"]
         if horizon == 24:
             plain_args += ["--dropout", "0.3", "--lr", "3e-4", "--batch", "64"]
         wall_plain, out = sh([sys.executable, "bench/weather_plain.py", *plain_args])
@@ -441,7 +442,7 @@ def bench_weather(args: argparse.Namespace) -> list[dict]:
                 round(test["mae"], 3),
                 round(plain["test_mae"], 3),
                 round(test["mae"] / plain["test_mae"], 3),
-                f"reference: plain Keras GRU(64), same data/split/inputs; persistence "
+                f"reference: plain Keras GRU(128), same data/split/inputs; persistence "
                 f"{test['persistence_mae']:.3f} (plain {plain['test_persistence_mae']:.3f}), "
                 f"same hour yesterday {test['daily_persistence_mae']:.3f}",
             ),
