@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -72,6 +73,23 @@ _BINARY = (
     (b"\x89HDF", "an HDF5 file"),
     (b"\x93NUMPY", "a NumPy .npy file"),
 )
+
+
+def read_file_bytes(path: str | Path) -> bytes:
+    """The bytes of a data file, decompressed when it is gzip (by content, whatever its name).
+
+    A truncated or corrupt gzip file is a one-line UserError naming the file.
+    """
+    import gzip
+    import zlib
+
+    data = Path(path).read_bytes()
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as e:
+        raise UserError(f"not a readable gzip file ({e})", where=str(path)) from None
 
 
 def bom_encoding(data: bytes) -> str | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import glob
-import gzip
 import io
 import re
 import unicodedata
@@ -25,6 +24,7 @@ from pydantic import Field, model_validator
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.errors import UserError
 from seqrun.samples import sample_path
+from seqrun.text import read_file_bytes
 
 # (code, French label) in file order, as in a real export
 SYNOP_COLUMNS: list[tuple[str, str]] = [
@@ -256,10 +256,8 @@ def read_text(path: Path, encoding: str | None) -> tuple[str, str]:
     (cp1252 or mac_roman) under which most header names are known SYNOP labels.
     """
     try:
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-    except (OSError, EOFError) as e:
+        data = read_file_bytes(path)
+    except OSError as e:
         raise UserError(f"cannot read the file ({e})", where=str(path)) from None
     if encoding is not None:
         try:

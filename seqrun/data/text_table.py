@@ -17,7 +17,7 @@ from seqrun.data.base import SplitFractions
 from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
 from seqrun.errors import UserError, did_you_mean
 from seqrun.samples import sample_path
-from seqrun.text import decode_text, warn
+from seqrun.text import decode_text, read_file_bytes, warn
 
 # the keys each bundled sample (seqrun.samples) brings; the config may still override them
 SAMPLES: dict[str, dict[str, Any]] = {
@@ -143,16 +143,7 @@ def read_table(
     if fmt == "auto":
         ext = Path(p.stem).suffix.lower() if gz else p.suffix.lower()
         fmt = {".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(ext, "csv")
-    raw = p.read_bytes()
-    if gz:
-        import gzip
-        import zlib
-
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise UserError(f"not a readable gzip file ({e})", where=str(path)) from None
-    text = decode_text(raw, encoding, str(path))
+    text = decode_text(read_file_bytes(p), encoding, str(path))
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     if fmt == "jsonl":

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.errors import UserError, did_you_mean
 from seqrun.samples import sample_path
-from seqrun.text import decode_text
+from seqrun.text import decode_text, read_file_bytes
 
 # the defaults each bundled sample (seqrun.samples) brings to this adapter
 SAMPLES: dict[str, dict] = {
@@ -101,16 +101,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         where = "data.sample" if d.sample else "data.path"
         if not path.is_file():
             raise UserError(f"CSV file not found: {path}", where=where)
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":  # gzip, whatever the file's name
-            import gzip
-            import zlib
-
-            try:
-                raw = gzip.decompress(raw)
-            except (OSError, EOFError, zlib.error) as e:
-                raise UserError(f"cannot read the gzip file ({e})", where=str(path)) from None
-        text = decode_text(raw, d.encoding, str(path))
+        text = decode_text(read_file_bytes(path), d.encoding, str(path))
         try:
             df = pd.read_csv(io.StringIO(text), sep=d.separator)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
