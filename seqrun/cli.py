@@ -111,6 +111,16 @@ def _runs_dir(value: Path | None) -> Path:
     return value or default_runs_dir()
 
 
+def _check_executor(executor: str) -> None:
+    """--executor of sweep and tune: local, or ray with its extra installed."""
+    if executor not in ("local", "ray"):
+        raise UserError(f"unknown executor '{executor}'; use local or ray", where="--executor")
+    if executor == "ray":
+        from seqrun.tracking import require
+
+        require("ray", "ray", "--executor ray")
+
+
 def _print_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, default=str))
 
@@ -603,12 +613,7 @@ def sweep(
 
     from seqrun.sweep import Sweep, run_local, run_ray
 
-    if executor not in ("local", "ray"):
-        raise UserError(f"unknown executor '{executor}'; use local or ray", where="--executor")
-    if executor == "ray":
-        from seqrun.tracking import require
-
-        require("ray", "ray", "--executor ray")
+    _check_executor(executor)
 
     sw = Sweep(sweep_file, _runs_dir(runs_dir), set_)
     if list_:
@@ -750,12 +755,7 @@ def tune(
     """Search a config space with Optuna, pruning bad trials after any epoch; rerun to continue."""
     from seqrun import tune as tuning
 
-    if executor not in ("local", "ray"):
-        raise UserError(f"unknown executor '{executor}'; use local or ray", where="--executor")
-    if executor == "ray":
-        from seqrun.tracking import require
-
-        require("ray", "ray", "--executor ray")
+    _check_executor(executor)
     if worker:
         tuning._death_signal()
     st = tuning.Study(study_file, _runs_dir(runs_dir), set_, storage)
