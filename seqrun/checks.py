@@ -141,7 +141,8 @@ def _sizes(cfg: Any) -> list[tuple[str, float, str]]:
         # activations kept for backpropagation: batch x steps x units per gate
         if seq:
             acts = t.batch_size * seq * units * _GATES[arch] * layers * bi
-            out.append(("train.batch_size", 4.0 * acts, f"{acts:.3g} activations per batch"))
+            key = seq_key if seq >= t.batch_size else "train.batch_size"  # the larger factor
+            out.append((key, 4.0 * acts, f"{acts:.3g} activations per batch"))
     elif arch in ("dense", "pooling") and units:
         layers = _given(m, "layers")
         layers = 1 if layers is None else layers

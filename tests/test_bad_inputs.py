@@ -65,6 +65,7 @@ def check_everywhere(cli, tmp_path: Path, config: Path, sets: list[str], *needle
         (["train.epochs=" + "9" * 25], ["train.epochs", "too large"]),
         (["train.batch_size=1e30"], ["train.batch_size"]),
         (["train.batch_size=3000000000"], ["train.batch_size", "tensor dimension"]),
+        (["data.sequence_len=100000000"], ["data.sequence_len", "activations per batch"]),
         (["model.units=100000000"], ["model.units", "memory", "recurrent weights"]),
         (["model.units=30000", "model.layers=20"], ["model.units", "memory"]),
         (["data.delta_t=1e-12"], ["data.delta_t", "trajectory points", "memory"]),
