@@ -23,7 +23,7 @@ from pydantic import Field, model_validator
 
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.errors import UserError
-from seqrun.samples import sample_path
+from seqrun.samples import check_one_source, sample_path
 from seqrun.text import read_file_bytes
 
 # (code, French label) in file order, as in a real export
@@ -226,8 +226,7 @@ class SynopConfig(ForecastConfig):
 
     @model_validator(mode="after")
     def _one_source(self) -> SynopConfig:
-        if (self.path is None) == (self.sample is None):
-            raise ValueError("give exactly one of data.path and data.sample")
+        check_one_source(self.path, self.sample)
         if isinstance(self.path, list) and not self.path:
             raise ValueError("data.path lists no file")
         return self

@@ -16,7 +16,7 @@ from seqrun.config import DataConfig
 from seqrun.data.base import SplitFractions
 from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
 from seqrun.errors import UserError, did_you_mean
-from seqrun.samples import sample_path
+from seqrun.samples import check_one_source, sample_path
 from seqrun.text import decode_text, read_file_bytes, warn
 
 # the keys each bundled sample (seqrun.samples) brings; the config may still override them
@@ -112,8 +112,7 @@ class TextTableConfig(DataConfig):
 
     @model_validator(mode="after")
     def _one_source(self) -> TextTableConfig:
-        if (self.path is None) == (self.sample is None):
-            raise ValueError("give exactly one of data.path and data.sample")
+        check_one_source(self.path, self.sample)
         if self.sample is not None:
             for key, value in SAMPLES[self.sample].items():
                 if key not in self.model_fields_set:

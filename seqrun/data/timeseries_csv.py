@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.errors import UserError, did_you_mean
-from seqrun.samples import sample_path
+from seqrun.samples import check_one_source, sample_path
 from seqrun.text import decode_text, read_file_bytes
 
 # the defaults each bundled sample (seqrun.samples) brings to this adapter
@@ -77,8 +77,7 @@ class TimeseriesCsvConfig(ForecastConfig):
 
     @model_validator(mode="after")
     def _one_source(self) -> TimeseriesCsvConfig:
-        if (self.path is None) == (self.sample is None):
-            raise ValueError("give exactly one of data.path and data.sample")
+        check_one_source(self.path, self.sample)
         if self.sample is None and self.time_column is None:
             raise ValueError("data.time_column is required with data.path")
         if self.group is not None and len(self.group) != 1:

@@ -55,6 +55,12 @@ SAMPLES: dict[str, Sample] = {
 }
 
 
+def check_one_source(path: object, sample: str | None) -> None:
+    """ValueError unless exactly one of ``data.path`` and ``data.sample`` is given."""
+    if (path is None) == (sample is None):
+        raise ValueError("give exactly one of data.path and data.sample")
+
+
 def sample_path(name: str) -> Path:
     """The file of the bundled sample ``name``."""
     return SAMPLES[name].path
