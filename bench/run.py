@@ -194,7 +194,7 @@ def bench_multiworker(args: argparse.Namespace) -> list[dict]:
 @bench("runs")
 def bench_runs(args: argparse.Namespace) -> list[dict]:
     """`seqrun runs list` over 1,000 run directories (no TensorFlow import)."""
-    from seqrun.runs import Run, write_json
+    from seqrun.core.runs import Run, write_json
 
     root = Path(tempfile.mkdtemp(prefix="seqrun-bench-runs-"))
     n = 200 if args.quick else 1000

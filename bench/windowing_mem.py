@@ -49,7 +49,7 @@ def reset_peak() -> bool:
 
 
 def seqrun_epochs(raw: np.ndarray, window: int, batch: int, epochs: int) -> tuple[float, int]:
-    from seqrun.config import config_from_dict  # noqa: F401  (registry, pydantic: as in a run)
+    from seqrun.core.config import config_from_dict  # noqa: F401  (registry, pydantic: as in a run)
     from seqrun.data.series import SeriesData, SeriesSplit, window_starts
     from seqrun.encoders.numeric import Standardize, StandardizeConfig
 

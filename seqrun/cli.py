@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from seqrun.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, SeqrunError, UserError
+from seqrun.core.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, SeqrunError, UserError
 
 app = typer.Typer(
     name="seqrun",
@@ -106,7 +106,7 @@ def handle_errors(fn):
 
 
 def _runs_dir(value: Path | None) -> Path:
-    from seqrun.runs import default_runs_dir
+    from seqrun.core.runs import default_runs_dir
 
     return value or default_runs_dir()
 
@@ -116,7 +116,7 @@ def _check_executor(executor: str) -> None:
     if executor not in ("local", "ray"):
         raise UserError(f"unknown executor '{executor}'; use local or ray", where="--executor")
     if executor == "ray":
-        from seqrun.tracking import require
+        from seqrun.engine.tracking import require
 
         require("ray", "ray", "--executor ray")
 
@@ -129,7 +129,7 @@ def _metrics_table(title: str, metrics: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from seqrun.listing import NORM_NOTE, metric_rows
+    from seqrun.engine.listing import NORM_NOTE, metric_rows
 
     rows = metric_rows(metrics)
     norm = any("norm" in unit for _, _, unit in rows)
@@ -186,7 +186,7 @@ def train(
     """Train an experiment; select on the dev split; write runs/<name>/<run-id>/."""
     import contextlib
 
-    from seqrun.config import load_config
+    from seqrun.core.config import load_config
 
     if nproc is not None:
         if folds is not None:
@@ -204,8 +204,8 @@ def train(
     if folds is not None:
         if resume is not None and not auto:
             raise UserError("--folds starts a new cross-validation; leave it out with --resume")
-        from seqrun.config import apply_overrides, read_yaml
-        from seqrun.cv import supports_kfold
+        from seqrun.core.config import apply_overrides, read_yaml
+        from seqrun.engine.experiment import supports_kfold
 
         source = read_yaml(config)
         apply_overrides(source, set_ or [])
@@ -225,7 +225,7 @@ def train(
             _report_completed(run, quiet, as_json)
             return
     elif resume is not None:
-        from seqrun.runs import resolve_run
+        from seqrun.core.runs import resolve_run
 
         run = resolve_run(resume, runs_dir)
         cfg = load_config(config, set_) if config is not None else None
@@ -234,7 +234,7 @@ def train(
             if cfg is None:
                 cfg = saved
                 if set_:
-                    from seqrun.config import apply_overrides, read_yaml, resolve
+                    from seqrun.core.config import apply_overrides, read_yaml, resolve
 
                     source = read_yaml(run.config_path)
                     apply_overrides(source, set_)
@@ -242,7 +242,7 @@ def train(
         else:  # killed before it wrote config.yaml: meta.json has the config's key
             saved = cfg if _same_key(run, cfg) else _saved_config(run)
         if _launched_helper(cfg):  # the chief checked the run and now marks it running
-            from seqrun.config import config_difference
+            from seqrun.core.config import config_difference
 
             if config_difference(saved, cfg):
                 _check_resumable(run, saved, cfg)
@@ -254,12 +254,12 @@ def train(
         _launch(cfg, nproc, config, set_, runs_dir, run, quiet, as_json)
         return
     if cfg.train.strategy == "multi_worker":  # a bad TF_CONFIG: one line, before TensorFlow
-        from seqrun.launch import cluster_from_env
+        from seqrun.engine.launch import cluster_from_env
 
         cluster_from_env()
 
     try:
-        from seqrun import training
+        from seqrun.engine import trainer as training
     except BaseException:
         held.close()
         raise
@@ -298,7 +298,7 @@ def _launched_helper(cfg: Any) -> bool:
     """Whether this process is a non-chief worker of a multi-worker run."""
     if cfg.train.strategy != "multi_worker":
         return False
-    from seqrun.launch import cluster_from_env
+    from seqrun.engine.launch import cluster_from_env
 
     cluster = cluster_from_env()
     return cluster is not None and not cluster.is_chief
@@ -317,7 +317,7 @@ def _launch(
     """`train --nproc N`: the config (and run) were checked here; N workers train it."""
     import os
 
-    from seqrun.launch import run_local
+    from seqrun.engine.launch import run_local
 
     if os.environ.get("TF_CONFIG"):
         raise UserError(
@@ -349,12 +349,12 @@ def _cv_table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from seqrun.listing import HEADLINE
+    from seqrun.engine.listing import HEADLINE
 
     table = Table(
         title=f"dev = held-out fold, {result['folds']} {result['scheme']} folds", show_header=True
     )
-    from seqrun.listing import NORM_NOTE, metric_unit
+    from seqrun.engine.listing import NORM_NOTE, metric_unit
 
     table.add_column("metric")
     table.add_column("mean +- std", justify="right")
@@ -383,8 +383,8 @@ def _choose_auto(cfg: Any, runs_root: Path, held: Any, say: Any) -> Any:
     choice lock in ``held`` so that two ``--resume auto`` processes never both start a run."""
     import contextlib
 
-    from seqrun.config import config_key
-    from seqrun.runs import FileLock, latest_run
+    from seqrun.core.config import config_key
+    from seqrun.core.runs import FileLock, latest_run
 
     key = config_key(cfg)
     created = [p for p in (runs_root, runs_root / cfg.name) if not p.exists()]
@@ -430,7 +430,7 @@ def _choose_auto(cfg: Any, runs_root: Path, held: Any, say: Any) -> Any:
 
 def _report_completed(run: Any, quiet: bool, as_json: bool) -> None:
     """Print a completed run's result as `train` would have printed it."""
-    from seqrun.runs import read_json
+    from seqrun.core.runs import read_json
 
     meta = run.meta()
     metrics = run.metrics("dev") or {}
@@ -455,13 +455,13 @@ def _report_completed(run: Any, quiet: bool, as_json: bool) -> None:
 
 
 def _same_key(run: Any, cfg: Any) -> bool:
-    from seqrun.config import config_key
+    from seqrun.core.config import config_key
 
     return run.meta().get("config_key") == config_key(cfg)
 
 
 def _saved_config(run: Any) -> Any:
-    from seqrun.config import read_yaml, resolve
+    from seqrun.core.config import read_yaml, resolve
 
     if not run.config_path.is_file():
         raise UserError("the run has no config.yaml to resume from", str(run.path))
@@ -469,7 +469,7 @@ def _saved_config(run: Any) -> Any:
 
 
 def _check_resumable(run: Any, saved: Any, cfg: Any) -> None:
-    from seqrun.config import config_difference
+    from seqrun.core.config import config_difference
 
     diff = config_difference(saved, cfg)
     if diff:
@@ -499,7 +499,7 @@ def evaluate(
     as_json: JsonOpt = False,
 ) -> None:
     """Score a saved run's checkpoint on a split rebuilt from the run's own config."""
-    from seqrun.runs import resolve_run
+    from seqrun.core.runs import resolve_run
 
     if split not in ("test", "dev", "train"):
         raise UserError(f"unknown split '{split}'; use test or dev", where="--split")
@@ -508,7 +508,7 @@ def evaluate(
             f"unknown checkpoint '{checkpoint}'; use best or last", where="--checkpoint"
         )
     run = resolve_run(run_dir, runs_dir)
-    from seqrun import training
+    from seqrun.engine import trainer as training
 
     metrics = training.evaluate(run, split, checkpoint)
     if as_json:
@@ -539,7 +539,7 @@ def predict(
     as_json: JsonOpt = False,
 ) -> None:
     """Label texts with a trained run: one line per text (label, probability, text)."""
-    from seqrun.runs import resolve_run
+    from seqrun.core.runs import resolve_run
 
     if checkpoint not in ("best", "last"):
         raise UserError(
@@ -556,7 +556,7 @@ def predict(
         )
     items = list(texts or [])
     if input_ is not None:
-        from seqrun.predict import read_inputs
+        from seqrun.engine.predict import read_inputs
 
         default = "text"
         if (run.path / "config.yaml").is_file():
@@ -565,7 +565,7 @@ def predict(
             saved = yaml.safe_load((run.path / "config.yaml").read_text(encoding="utf-8")) or {}
             default = (saved.get("data") or {}).get("text_column") or "text"
         items += read_inputs(input_, column, default)
-    from seqrun.predict import predict_texts
+    from seqrun.engine.predict import predict_texts
 
     results = predict_texts(run, items, checkpoint)
     if as_json:
@@ -611,7 +611,7 @@ def sweep(
     """Run every trial of a sweep; completed trials are skipped when the sweep is rerun."""
     import shlex
 
-    from seqrun.sweep import Sweep, run_local, run_ray
+    from seqrun.engine.sweep import Sweep, run_local, run_ray
 
     _check_executor(executor)
 
@@ -674,8 +674,8 @@ def _run_index(sw: Any, index: int, quiet: bool) -> Any:
     """Run one trial in this process (for job arrays), recording it in sweep.json."""
     import time
 
-    from seqrun import training
-    from seqrun.config import load_config
+    from seqrun.core.config import load_config
+    from seqrun.engine import trainer as training
 
     t = sw.trials[index]
     sw.find_completed()
@@ -693,7 +693,7 @@ def _run_index(sw: Any, index: int, quiet: bool) -> Any:
             cfg, sw.runs_dir, quiet=True, argv=sys.argv, overrides=[*sw.common, *t.overrides]
         )
         t.status, t.run_dir = "completed", result["run_dir"]
-        from seqrun.sweep import _headline
+        from seqrun.engine.sweep import _headline
 
         t.metrics = _headline(result["metrics"])
     except training.Interrupted as e:
@@ -753,7 +753,7 @@ def tune(
     as_json: JsonOpt = False,
 ) -> None:
     """Search a config space with Optuna, pruning bad trials after any epoch; rerun to continue."""
-    from seqrun import tune as tuning
+    from seqrun.engine import tune as tuning
 
     _check_executor(executor)
     if worker:
@@ -835,8 +835,8 @@ def data_describe(
     """Split sizes, classes or target statistics, lengths, vocabulary, gaps, time spans and
     leakage checks of an experiment's data; reads every split, test included (no training,
     no TensorFlow)."""
-    from seqrun.config import load_config
-    from seqrun.describe import describe, render
+    from seqrun.core.config import load_config
+    from seqrun.engine.describe import describe, render
 
     info = describe(load_config(config, set_))
     if as_json:
@@ -855,7 +855,7 @@ def config_validate(
     set_: SetOpt = None,
 ) -> None:
     """Check an experiment file (and overrides) without importing TensorFlow."""
-    from seqrun.config import load_config
+    from seqrun.core.config import load_config
 
     cfg = load_config(config, set_)
     typer.echo(
@@ -871,7 +871,7 @@ def config_show(
     set_: SetOpt = None,
 ) -> None:
     """Print the resolved config (defaults filled in, overrides applied) as YAML."""
-    from seqrun.config import load_config
+    from seqrun.core.config import load_config
 
     typer.echo(load_config(config, set_).to_yaml(), nl=False)
 
@@ -884,7 +884,7 @@ def config_schema(
     ] = False,
 ) -> None:
     """Print the JSON Schema of experiment files (for the YAML language server)."""
-    from seqrun import config
+    from seqrun.core import config
 
     if markdown:
         typer.echo(config.reference_markdown(), nl=False)
@@ -902,7 +902,7 @@ def list_components() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from seqrun.registry import KINDS, registry
+    from seqrun.core.registry import KINDS, registry
 
     table = Table(show_header=True, box=None)
     for col in ("kind", "name", "description", "source"):
@@ -928,7 +928,7 @@ def runs_list(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """One line per run: name, id, status, dev and test headline metrics, duration."""
-    from seqrun.listing import list_runs, render_runs
+    from seqrun.engine.listing import list_runs, render_runs
 
     rows = list_runs(_runs_dir(runs_dir), name=name, status=status)
     render_runs(rows, "json" if as_json else "csv" if as_csv else "table")
@@ -941,8 +941,8 @@ def runs_show(
     runs_dir: RunsDirOpt = None,
 ) -> None:
     """Config, meta, metrics, model summary and files of one run."""
-    from seqrun.listing import show_run
-    from seqrun.runs import resolve_run
+    from seqrun.core.runs import resolve_run
+    from seqrun.engine.listing import show_run
 
     show_run(resolve_run(run_dir, runs_dir))
 
@@ -973,8 +973,8 @@ def runs_compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Config keys that differ between runs and their metrics; mean +- std over seeds."""
-    from seqrun.listing import compare_runs, render_compare, sweep_runs
-    from seqrun.runs import resolve_run
+    from seqrun.core.runs import resolve_run
+    from seqrun.engine.listing import compare_runs, render_compare, sweep_runs
 
     chosen = [resolve_run(r, runs_dir) for r in runs or []]
     if sweep_dir is not None:
@@ -986,7 +986,7 @@ def runs_compare(
     if not test:
         render_compare(comparison, sort, "json" if as_json else "table")
         return
-    from seqrun import stats
+    from seqrun.engine import stats
 
     if len(chosen) == 2:
         result = stats.compare_two(chosen[0], chosen[1], split)
@@ -1012,11 +1012,11 @@ def report(
 ) -> None:
     """Write one self-contained report.html into the run (config, data, curves, metrics);
     for a study directory (runs/_studies/NAME), the study's report and best.yaml."""
-    from seqrun.report import write_report
-    from seqrun.runs import resolve_run
+    from seqrun.core.runs import resolve_run
+    from seqrun.engine.report import write_report
 
     if (run_dir / "study.json").is_file():
-        from seqrun import tune as tuning
+        from seqrun.engine import tune as tuning
 
         st, study = tuning.study_from_dir(run_dir)
         path = tuning.write_report(st, study)
@@ -1036,8 +1036,8 @@ def _describe_brief(run: Any) -> dict[str, Any] | None:
     import io
 
     try:
-        from seqrun.config import read_yaml, resolve
-        from seqrun.describe import brief, describe
+        from seqrun.core.config import read_yaml, resolve
+        from seqrun.engine.describe import brief, describe
 
         with contextlib.redirect_stderr(io.StringIO()):  # adapter warnings were shown at train
             return brief(describe(resolve(read_yaml(run.config_path))))
@@ -1049,7 +1049,7 @@ def _describe_brief(run: Any) -> dict[str, Any] | None:
 @handle_errors
 def env_info(as_json: JsonOpt = False) -> None:
     """What a bug report needs: versions, devices, strategies, threads (imports TensorFlow)."""
-    from seqrun.envinfo import collect
+    from seqrun.engine.envinfo import collect
 
     info = collect()
     if as_json:

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 
-import seqrun.training  # noqa: F401  (imports TensorFlow quietly, as `seqrun train` does)
+import seqrun.engine.trainer  # noqa: F401  (imports TensorFlow quietly, as `seqrun train` does)
 
 
 def _die() -> None:

@@ -110,8 +110,8 @@ def test_file_stem_that_is_not_a_name(cli, tmp_path):
 
 
 def test_path_name_validator_is_shared_and_public():
-    from seqrun.errors import UserError
-    from seqrun.runs import check_path_name
+    from seqrun.core.errors import UserError
+    from seqrun.core.runs import check_path_name
 
     assert check_path_name("ladybug-gru_2.1") == "ladybug-gru_2.1"
     for bad in ("../x", "/abs/x", "a/b", "", ".", "..", "a\x00", "-x", "x" * 101, 3):
@@ -259,7 +259,7 @@ def table_cfg(path: Path, **data) -> dict:
 
 
 def load_table(raw: dict):
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
     from seqrun.data.text_table import TextTableAdapter
 
     return TextTableAdapter(config_from_dict(raw)).load(("train", "dev", "test"))
@@ -336,7 +336,7 @@ def series_cfg(path: Path, **data) -> dict:
 
 
 def load_series(raw: dict):
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
     from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
 
     return TimeseriesCsvAdapter(config_from_dict(raw)).load(("train", "dev", "test"))
@@ -447,8 +447,8 @@ def test_auc_monitor_on_three_classes_fails_before_the_run(cli, tmp_path):
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from seqrun.config import config_from_dict
-    from seqrun.training import train
+    from seqrun.core.config import config_from_dict
+    from seqrun.engine.trainer import train
 
     root = tmp_path_factory.mktemp("trained")
     raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=1))

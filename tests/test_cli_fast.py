@@ -76,7 +76,7 @@ def test_schema_is_json(cli):
 
 def test_plugin_registration_via_registry(cli, tmp_path, monkeypatch):
     # a third-party architecture registered at run time shows up and validates
-    from seqrun.registry import registry
+    from seqrun.core.registry import registry
 
     registry.register("arch", "my_dense", "seqrun.models.dense:DenseArch", "plugin test")
     try:
@@ -105,7 +105,7 @@ def test_entry_point_plugin_is_discovered(tmp_path, monkeypatch):
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
-    from seqrun.registry import Registry
+    from seqrun.core.registry import Registry
 
     fresh = Registry()
     entry = fresh.entry("arch", "my_mlp")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from seqrun.config import (
+from seqrun.core.config import (
     config_from_dict,
     json_schema,
     load_config,
     parse_override,
     reference_markdown,
 )
-from seqrun.errors import UserError
+from seqrun.core.errors import UserError
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
 
 
@@ -130,8 +130,8 @@ def test_json_schema_covers_components():
 
 
 def test_readme_reference_is_generated_from_models():
-    from seqrun.docs import readme_with_reference
+    from seqrun.core.docs import readme_with_reference
 
     readme = (ROOT / "README.md").read_text()
     assert reference_markdown() in readme
-    assert readme_with_reference(readme) == readme, "regenerate with: python -m seqrun.docs"
+    assert readme_with_reference(readme) == readme, "regenerate with: python -m seqrun.core.docs"

@@ -38,9 +38,9 @@ def mr_cfg(path, **split) -> dict:
 
 
 def test_stratified_folds_partition_the_rows_and_keep_the_test_split(mr_path):
-    from seqrun.config import config_from_dict
-    from seqrun.cv import fold_config
-    from seqrun.describe import load
+    from seqrun.core.config import config_from_dict
+    from seqrun.engine.describe import load
+    from seqrun.engine.experiment import fold_config
 
     plain = load(config_from_dict(mr_cfg(mr_path)), ("train", "dev", "test"))
     cfg = config_from_dict(mr_cfg(mr_path, kfold=5))
@@ -65,9 +65,9 @@ def test_stratified_folds_partition_the_rows_and_keep_the_test_split(mr_path):
 
 
 def test_forward_chaining_folds_never_look_back():
-    from seqrun.config import config_from_dict
-    from seqrun.cv import fold_config
-    from seqrun.describe import load
+    from seqrun.core.config import config_from_dict
+    from seqrun.engine.describe import load
+    from seqrun.engine.experiment import fold_config
 
     raw = json.loads(json.dumps(TINY_LADYBUG))
     raw["data"]["split"] = {"kfold": 3, "train": 0.7, "dev": 0.1, "test": 0.2}

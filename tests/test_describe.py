@@ -36,9 +36,9 @@ def mr_cfg(path, **encoder) -> dict:
 
 
 def test_text_description_matches_the_data(cli, tmp_path, mr_path):
-    from seqrun.config import config_from_dict
-    from seqrun.describe import load
-    from seqrun.text import tokenize
+    from seqrun.core.config import config_from_dict
+    from seqrun.core.text import tokenize
+    from seqrun.engine.describe import load
 
     raw = mr_cfg(mr_path)
     r = cli("data", "describe", write_config(tmp_path, raw), "--json")

@@ -147,7 +147,7 @@ def test_runs_compare_units_width_and_different_experiments(cli, runs, monkeypat
 
 
 def test_learning_curves_mark_the_selected_epoch_and_use_log_scale():
-    from seqrun.plots import learning_curves_figure
+    from seqrun.data.plots import learning_curves_figure
 
     history = [
         {"epoch": e, "loss": 10 ** (-e / 2), "dev_loss": 3 * 10 ** (-e / 3), "mae": 1 / e}
@@ -171,7 +171,7 @@ def test_learning_curves_mark_the_selected_epoch_and_use_log_scale():
 
 
 def test_ladybug_trajectory_has_axis_labels_and_recursive_panels(runs):
-    from seqrun.plots import trajectory_figure
+    from seqrun.data.plots import trajectory_figure
 
     assert (runs["ladybug"] / "plots" / "dev.png").is_file()
     rng = np.random.default_rng(0)
@@ -269,7 +269,7 @@ def test_json_train_is_one_object_progress_on_stderr_no_tf_logs(cli, tmp_path):
 
 
 def test_tf_log_level_follows_seqrun_tf_logs():
-    code = "import os, seqrun.training; print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"
+    code = "import os, seqrun.engine.trainer; print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"
     base = {
         k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "SEQRUN_TF_LOGS")
     }

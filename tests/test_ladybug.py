@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqrun.config import config_from_dict
+from seqrun.core.config import config_from_dict
 from seqrun.data.ladybug import LadybugAdapter, ladybug_params, ladybug_trajectory
 from seqrun.encoders.numeric import Standardize
 from tests.conftest import TINY_LADYBUG
@@ -101,7 +101,7 @@ def test_training_order_depends_on_seed_and_epoch_only():
 
 
 def test_too_small_split_is_a_user_error():
-    from seqrun.errors import UserError
+    from seqrun.core.errors import UserError
 
     _, adapter = _data(data={"scale": 0.001, "sequence_len": 30})
     with pytest.raises(UserError, match="too few"):

@@ -59,7 +59,7 @@ def config(folder: Path, **data) -> dict:
 
 
 def test_normalisation_is_case_and_whitespace_only():
-    from seqrun.leakage import normalize_text, text_digest
+    from seqrun.engine.leakage import normalize_text, text_digest
 
     assert normalize_text("  A\tGREAT\n film ") == "a great film"
     assert text_digest("A great film") == text_digest("a  great\tFILM ")
@@ -121,9 +121,9 @@ def test_off_written_unquoted_in_yaml_skips_the_checks(cli, tmp_path, runs_dir):
 
 
 def test_imdb_train_skips_test_reviews_describe_checks_them(cli, tmp_path):
-    from seqrun import leakage
-    from seqrun.config import config_from_dict
-    from seqrun.describe import load
+    from seqrun.core.config import config_from_dict
+    from seqrun.engine import leakage
+    from seqrun.engine.describe import load
 
     root = write_acl_imdb(tmp_path)
     for i, original in enumerate(sorted((root / "train" / "pos").glob("*.txt"))[:5]):
@@ -168,7 +168,7 @@ def rows(lo: int, hi: int, first: str | None = None, last: str | None = None) ->
 
 
 def test_series_windows_whose_targets_fall_in_another_split():
-    from seqrun.leakage import check
+    from seqrun.engine.leakage import check
 
     bounds = {"train": rows(0, 100), "dev": rows(100, 130), "test": rows(130, 160)}
     ok = series(bounds, {"train": np.arange(0, 96), "dev": np.arange(0, 26)})
@@ -188,7 +188,7 @@ def test_series_windows_whose_targets_fall_in_another_split():
 
 
 def test_series_test_period_before_the_training_data():
-    from seqrun.leakage import check, enforce
+    from seqrun.engine.leakage import check, enforce
 
     bounds = {
         "train": rows(50, 150, "2013-03-01T00:00:00Z", "2013-07-01T00:00:00Z"),
@@ -200,7 +200,7 @@ def test_series_test_period_before_the_training_data():
     (issue,) = result["issues"]
     assert issue["check"] == "period_before_training" and issue["splits"] == ["test", "train"]
     assert issue["count"] == 50 and "test starts 2013-01-01T00:00:00Z" in issue["message"]
-    from seqrun.errors import UserError
+    from seqrun.core.errors import UserError
 
     with pytest.raises(UserError, match="50 of 50 test rows precede the end of the training"):
         enforce(result)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from seqrun.errors import UserError
-from seqrun.launch import cluster_from_env, local_tf_configs
+from seqrun.core.errors import UserError
+from seqrun.engine.launch import cluster_from_env, local_tf_configs
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
 
 # 3,460 training windows: 55 steps of a global batch of 64 (32 per worker) per epoch, enough

@@ -82,7 +82,7 @@ def test_report_renders_in_chromium(cli, tiny_config, tmp_path):
 def test_report_does_not_import_tensorflow(tmp_path):
     import sys
 
-    from seqrun.runs import Run, write_json
+    from seqrun.core.runs import Run, write_json
 
     run = Run(tmp_path / "x" / "20260101-000000-abcdef")
     write_json(run.meta_path, {"status": "failed", "error": "boom"})

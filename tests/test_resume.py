@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from seqrun.runs import FileLock, Run, latest_run, write_json
+from seqrun.core.runs import FileLock, Run, latest_run, write_json
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
 
 HOOK = Path(__file__).with_name("kill_hook.py")
@@ -140,7 +140,7 @@ def test_status_follows_the_run_lock_not_a_reused_pid(tmp_path):
 
 
 def test_resume_auto_never_trains_beside_a_live_owner(cli, tmp_path):
-    from seqrun.config import config_key, load_config
+    from seqrun.core.config import config_key, load_config
 
     cfg = write_config(tmp_path, RAW)
     resolved = load_config(cfg)

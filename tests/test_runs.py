@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from seqrun.runs import Run, atomic_write_text, create_run, iter_runs, write_json
+from seqrun.core.runs import Run, atomic_write_text, create_run, iter_runs, write_json
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
 
 

@@ -39,7 +39,7 @@ def test_no_shipped_file_reads_outside_the_repository():
 
 
 def test_mr_snippets_sample_brings_its_columns(cli, tmp_path):
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
 
     raw = yaml.safe_load((ROOT / "configs" / "mr-pooling.yaml").read_text(encoding="utf-8"))
     for key in ("label_column", "label_type", "id_column"):
@@ -60,8 +60,8 @@ def test_mr_snippets_sample_brings_its_columns(cli, tmp_path):
 
 
 def test_gzip_tables_are_read_like_plain_ones(tmp_path):
+    from seqrun.core.errors import UserError
     from seqrun.data.text_table import read_table
-    from seqrun.errors import UserError
 
     plain = tmp_path / "t.tsv"
     plain.write_text("id\tscore\ttext\n1\t2.5\tgood\n2\t-1\tbad\n", encoding="utf-8")

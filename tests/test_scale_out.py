@@ -10,8 +10,8 @@ import sys
 import pytest
 import yaml
 
-from seqrun.errors import UserError
-from seqrun.tracking import require
+from seqrun.core.errors import UserError
+from seqrun.engine.tracking import require
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
 
 

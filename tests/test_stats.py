@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from seqrun.stats import betainc, diebold_mariano, mcnemar, paired_t, t_sf2, verdict
+from seqrun.engine.stats import betainc, diebold_mariano, mcnemar, paired_t, t_sf2, verdict
 
 
 @pytest.mark.parametrize(

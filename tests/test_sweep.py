@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seqrun.config import parse_override
-from seqrun.errors import UserError
-from seqrun.sweep import Sweep, SweepSpec, expand, format_value
+from seqrun.core.config import parse_override
+from seqrun.core.errors import UserError
+from seqrun.engine.sweep import Sweep, SweepSpec, expand, format_value
 from tests.conftest import TINY_LADYBUG, write_config
 
 

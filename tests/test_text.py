@@ -65,7 +65,7 @@ def train_json(cli, tmp_path, raw, name="exp.yaml"):
 
 
 def test_tokenizer_modes():
-    from seqrun.text import tokenize
+    from seqrun.core.text import tokenize
 
     text = "Don't miss it: a well-made, GREAT film!"
     assert tokenize(text) == ["dont", "miss", "it", "a", "wellmade", "great", "film"]
@@ -74,7 +74,7 @@ def test_tokenizer_modes():
 
 
 def test_keras_vocabulary_semantics():
-    from seqrun.text import Vocabulary
+    from seqrun.core.text import Vocabulary
 
     index = {"the": 1, "film": 2, "great": 3, "awful": 4}
     v = Vocabulary.from_word_index(
@@ -124,7 +124,7 @@ def test_multiclass_metrics():
 
 
 def _imdb_cfg(path, **data):
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
 
     raw = {
         "name": "imdb-test",
@@ -183,9 +183,9 @@ def test_imdb_train_reads_no_test_and_dev_is_stratified(tmp_path):
 
 
 def test_imdb_acl_folder_tokenised_with_train_vocabulary(tmp_path, capsys):
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
     from seqrun.data.imdb import ImdbAdapter
-    from seqrun.training import make_encoder
+    from seqrun.engine.trainer import make_encoder
 
     root = write_acl_imdb(tmp_path)
     bad = root / "train" / "pos" / "1_8.txt"
@@ -215,7 +215,7 @@ def test_imdb_acl_folder_tokenised_with_train_vocabulary(tmp_path, capsys):
 
 def test_mr_snippets_split_matches_the_readme():
     """The real file: 37 ties dropped, default_rng(0).permutation, 80/10/10."""
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
     from seqrun.data.text_table import TextTableAdapter
 
     raw = mr(
@@ -238,7 +238,7 @@ def test_mr_snippets_split_matches_the_readme():
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_table_formats_names_and_split_column(tmp_path, fmt):
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
     from seqrun.data.text_table import TextTableAdapter
 
     rows = [
@@ -277,7 +277,7 @@ def test_table_formats_names_and_split_column(tmp_path, fmt):
 
 
 def test_stratified_split_and_ties_kept(tmp_path):
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
     from seqrun.data.text_table import TextTableAdapter
 
     path = tmp_path / "s.tsv"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seqrun.errors import UserError
+from seqrun.core.errors import UserError
 from tests.conftest import ROOT, TINY_LADYBUG, last_json, write_config
 
 optuna = pytest.importorskip("optuna")
@@ -169,7 +169,7 @@ def test_study_prunes_reports_json_and_writes_report(cli, tmp_path):
     assert "Plotly.newPlot" in page and len(page) > 1_000_000  # plotly.js is inline
     assert not re.search(r"<script[^>]*\bsrc=", page)  # nothing loaded from the network
     assert page.count("<script") >= 3
-    from seqrun.config import config_key, load_config
+    from seqrun.core.config import config_key, load_config
 
     best_yaml = report.parent / "best.yaml"
     best_meta = json.loads((best_run / "meta.json").read_text())
@@ -263,7 +263,7 @@ def test_two_processes_on_one_storage_make_distinct_trials(tmp_path):
 
 
 def test_worker_command_reaches_the_same_study(tmp_path):
-    from seqrun.tune import Study, WorkerPool
+    from seqrun.engine.tune import Study, WorkerPool
 
     runs = tmp_path / "runs"
     st = Study(_study(tmp_path), runs, ["train.batch_size=32"], None)

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqrun.config import config_from_dict
+from seqrun.core.config import config_from_dict
+from seqrun.core.errors import UserError
 from seqrun.data.forecast import clean, time_feature_columns
 from seqrun.data.synop import COURSE_FEATURES, SynopAdapter
-from seqrun.errors import UserError
 from tests.conftest import last_json, write_config
 from tests.synop_export import local_iso, make_export
 

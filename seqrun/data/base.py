@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from seqrun.config import Section
+from seqrun.core.config import Section
 
 SPLITS = ("train", "dev", "test")
 
@@ -61,7 +61,7 @@ def kfold_of(cfg: Any) -> int | None:
 
 def no_fold_error() -> Exception:
     """The error of an adapter asked for splits of a k-fold config without a fold."""
-    from seqrun.errors import UserError
+    from seqrun.core.errors import UserError
 
     return UserError(
         "data.split.kfold is set but not data.split.fold: `seqrun train` runs every fold, "

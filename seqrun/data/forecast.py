@@ -19,7 +19,6 @@ Pandas is imported inside functions only: validating a config never imports it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,46 +26,16 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from seqrun.config import DataConfig, Section
+from seqrun.core.config import DataConfig, Section
+from seqrun.core.durations import duration_seconds, format_duration
+from seqrun.core.errors import UserError, did_you_mean
 from seqrun.data.base import SplitFractions
-from seqrun.errors import UserError, did_you_mean
-
-_UNITS_S = {
-    "s": 1,
-    "sec": 1,
-    "min": 60,
-    "m": 60,
-    "t": 60,
-    "h": 3600,
-    "hour": 3600,
-    "hours": 3600,
-    "d": 86400,
-    "day": 86400,
-    "days": 86400,
-}
-_DURATION = re.compile(r"^\s*(\d+)\s*([a-zA-Z]+)\s*$")
+from seqrun.data.series import SeriesData
 
 TIME_FEATURES = {
     "hour": ("hour_sin", "hour_cos"),
     "day_of_year": ("doy_sin", "doy_cos"),
 }
-
-
-def duration_seconds(text: str) -> int:
-    """Seconds in a duration such as ``"3h"``, ``"30min"``, ``"1d"``; ValueError otherwise."""
-    m = _DURATION.match(str(text))
-    unit = m.group(2).lower() if m else ""
-    if not m or unit not in _UNITS_S or int(m.group(1)) <= 0:
-        raise ValueError(f"expected a duration such as '1h', '3h', '30min' or '1d', got {text!r}")
-    return int(m.group(1)) * _UNITS_S[unit]
-
-
-def format_duration(seconds: int) -> str:
-    """``10800`` -> ``"3h"`` (the largest whole unit)."""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 class Interpolation(Section):
@@ -380,8 +349,8 @@ def time_feature_columns(times: np.ndarray, kinds: list[str]) -> tuple[list[str]
 def check_columns(values: np.ndarray, features: list[str], targets: list[str], source: str) -> None:
     """A constant target is a UserError; a column that mixes units (two separate levels of
     values, e.g. kelvin and °C) is a warning."""
+    from seqrun.core.text import warn
     from seqrun.data.quality import mixed_units
-    from seqrun.text import warn
 
     for j, name in enumerate(features):
         col = values[:, j]
@@ -424,6 +393,10 @@ class ForecastAdapter:
     Config = ForecastConfig
     default_encoder = {"type": "standardize", "mode": "per_column"}
     default_metrics = "forecast"
+    data_module = SeriesData
+    provides = "series"
+    fold_scheme = "forward-chaining"
+    sequence_outputs = True
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg
@@ -490,7 +463,6 @@ class ForecastAdapter:
         from seqrun.data.base import fingerprint, series_cuts
         from seqrun.data.series import (
             ScoredTargets,
-            SeriesData,
             SeriesSplit,
             segment_window_starts,
         )

@@ -29,10 +29,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from seqrun.config import DataConfig
+from seqrun.core.config import DataConfig
+from seqrun.core.errors import UserError
+from seqrun.core.text import Vocabulary, decode_bytes, guess_encoding, warn
 from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
-from seqrun.errors import UserError
-from seqrun.text import Vocabulary, decode_bytes, guess_encoding, warn
 
 CLASS_NAMES = ["negative", "positive"]
 
@@ -170,6 +170,10 @@ class ImdbAdapter:
     Config = ImdbConfig
     default_encoder = {"type": "multi_hot"}
     default_metrics = "classification"
+    data_module = TextData
+    provides = "text"
+    fold_scheme = None  # the train/test halves are fixed
+    sequence_outputs = False
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg

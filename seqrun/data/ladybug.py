@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from seqrun.config import DataConfig
+from seqrun.core.config import DataConfig
 from seqrun.data.base import SplitFractions, fingerprint, series_cuts
 from seqrun.data.series import SeriesData, SeriesSplit, window_starts
 
@@ -69,6 +69,10 @@ class LadybugAdapter:
     Config = LadybugConfig
     default_encoder = {"type": "standardize", "mode": "scalar"}
     default_metrics = "regression"
+    data_module = SeriesData
+    provides = "series"
+    fold_scheme = "forward-chaining"
+    sequence_outputs = True
 
     def __init__(self, cfg) -> None:
         self.cfg = cfg
@@ -88,7 +92,7 @@ class LadybugAdapter:
             values = points[lo:hi]
             starts = window_starts(len(values), d.sequence_len, 1, 1, seq2seq)
             if len(starts) == 0:
-                from seqrun.errors import UserError
+                from seqrun.core.errors import UserError
 
                 raise UserError(
                     f"the {name} split has {len(values)} points, too few for one window of "

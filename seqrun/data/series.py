@@ -542,7 +542,7 @@ class SeriesData:
 
     def plot(self, preds: dict[str, Any], path: Any, title: str = "") -> None:
         """Forecast vs truth (or the 2D trajectory when the features are x and y)."""
-        from seqrun import plots
+        from seqrun.data import plots
 
         if self.feature_names == ["x", "y"] and self.target_names == ["x", "y"]:
             plots.trajectory(preds, path, title)

@@ -21,10 +21,10 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
+from seqrun.core.errors import UserError
+from seqrun.core.text import read_file_bytes
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
-from seqrun.errors import UserError
 from seqrun.samples import check_one_source, sample_path
-from seqrun.text import read_file_bytes
 
 # (code, French label) in file order, as in a real export
 SYNOP_COLUMNS: list[tuple[str, str]] = [

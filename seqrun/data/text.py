@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from seqrun.core.errors import UserError
 from seqrun.data.base import Shard
-from seqrun.errors import UserError
 
 
 @dataclass
@@ -315,8 +315,8 @@ class TextData:
         One file per run; records carry ``split`` and scoring a split again replaces its
         records.
         """
+        from seqrun.core.runs import atomic_write_text
         from seqrun.metrics import predicted_labels
-        from seqrun.runs import atomic_write_text
 
         y = preds["y_true"]
         proba = preds["proba"]
@@ -355,7 +355,7 @@ class TextData:
 
     def plot(self, preds: dict[str, Any], path: Any, title: str = "") -> None:
         """Confusion matrix (and, for two classes, the predicted-probability histogram)."""
-        from seqrun import plots
+        from seqrun.data import plots
 
         plots.confusion(preds, path, title)
 

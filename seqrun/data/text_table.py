@@ -12,12 +12,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from seqrun.config import DataConfig
+from seqrun.core.config import DataConfig
+from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.text import decode_text, read_file_bytes, warn
 from seqrun.data.base import SplitFractions
 from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
-from seqrun.errors import UserError, did_you_mean
 from seqrun.samples import check_one_source, sample_path
-from seqrun.text import decode_text, read_file_bytes, warn
 
 # the keys each bundled sample (seqrun.samples) brings; the config may still override them
 SAMPLES: dict[str, dict[str, Any]] = {
@@ -270,6 +270,10 @@ class TextTableAdapter:
     Config = TextTableConfig
     default_encoder = {"type": "multi_hot"}
     default_metrics = "classification"
+    data_module = TextData
+    provides = "text"
+    fold_scheme = "stratified"
+    sequence_outputs = False
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg
@@ -366,7 +370,7 @@ class TextTableAdapter:
         # the leakage check compares loaded splits with the others by hash only: the table is
         # read whole anyway, so hashing the rows of an unloaded split (test, at train time)
         # costs milliseconds and never scores them
-        from seqrun.leakage import text_digest
+        from seqrun.engine.leakage import text_digest
 
         for name, idx in parts.items():
             if name not in out and len(idx):

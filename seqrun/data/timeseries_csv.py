@@ -13,10 +13,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.text import decode_text, read_file_bytes
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
-from seqrun.errors import UserError, did_you_mean
 from seqrun.samples import check_one_source, sample_path
-from seqrun.text import decode_text, read_file_bytes
 
 # the defaults each bundled sample (seqrun.samples) brings to this adapter
 SAMPLES: dict[str, dict] = {

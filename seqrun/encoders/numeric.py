@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from seqrun.config import EncoderConfig
+from seqrun.core.config import EncoderConfig
 
 STATE_FILE = "encoder.json"
 
@@ -34,11 +34,18 @@ class IdentityConfig(EncoderConfig):
 class _Numeric:
     """Shared state handling: ``mean`` and ``std`` per column, saved as JSON."""
 
+    accepts = ("series",)
+    output_kind = "numeric_sequence"
+
     def __init__(self, cfg: Any = None) -> None:
         self.cfg = cfg
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
         self.columns: list[str] = []
+
+    def model_front(self, task: Any) -> tuple[Any, Any] | None:
+        """No front of its own: the model reads the scaled series directly."""
+        return None
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale a (T, F) array."""
@@ -63,7 +70,7 @@ class _Numeric:
 
     def save(self, folder: Path) -> None:
         """Write the fitted state into ``folder``."""
-        from seqrun.runs import atomic_write_text
+        from seqrun.core.runs import atomic_write_text
 
         atomic_write_text(Path(folder) / STATE_FILE, json.dumps(self.state(), indent=2))
 

@@ -20,9 +20,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from seqrun.config import EncoderConfig
-from seqrun.errors import UserError
-from seqrun.text import Punctuation, Vocabulary, pad_sequences, tokenize, warn
+from seqrun.core.config import EncoderConfig
+from seqrun.core.errors import UserError
+from seqrun.core.text import Punctuation, Vocabulary, pad_sequences, tokenize, warn
 
 STATE_FILE = "encoder.json"
 DEFAULT_VOCAB = 20000
@@ -127,6 +127,8 @@ class TextEncoder:
     """Shared part: tokenizer, vocabulary, class names, save/load."""
 
     Config = TextEncoderConfig
+    accepts = ("text",)
+    output_kind = "bag"
     sequence = False
 
     def __init__(self, cfg: Any) -> None:
@@ -195,7 +197,7 @@ class TextEncoder:
 
     def save(self, folder: Path) -> None:
         """Write the fitted state into ``folder``."""
-        from seqrun.runs import atomic_write_text
+        from seqrun.core.runs import atomic_write_text
 
         atomic_write_text(Path(folder) / STATE_FILE, json.dumps(self.state()))
 
@@ -207,6 +209,10 @@ class TextEncoder:
         self.set_state(json.loads(path.read_text(encoding="utf-8")))
 
     # -- model inputs
+    def model_front(self, task: Any) -> tuple[Any, Any] | None:
+        """No front of its own: the model reads the encoded vectors directly."""
+        return None
+
     def encode(self, ids: list[list[int]]) -> Any:
         """Model inputs for id sequences (a matrix, or a sparse bag of words)."""
         raise NotImplementedError
@@ -337,6 +343,7 @@ class MultiHot(TextEncoder):
 class _SequenceEncoder(TextEncoder):
     """Pads/truncates id sequences to ``sequence_len``; the model front turns ids to vectors."""
 
+    output_kind = "token_ids"
     sequence = True
 
     def _fit(self, ids: list[list[int]], labels: np.ndarray, data: Any) -> None:

@@ -27,9 +27,16 @@ class Architecture:
 
     Config: Any
     name = "model"
+    #: what the encoder may hand this architecture (see :data:`seqrun.core.contracts.InputKind`)
+    accepts: tuple[str, ...] = ("token_ids", "numeric_sequence")
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg
+
+    @property
+    def returns_sequences(self) -> bool:
+        """Whether the model emits one output per input step (``model.return_sequences``)."""
+        return bool(getattr(self.cfg, "return_sequences", False))
 
     def body(self, task: Any, features: Any) -> Any:
         """The layers between the features and the output layer."""

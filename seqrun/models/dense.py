@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from seqrun.config import ModelConfig
+from seqrun.core.config import ModelConfig
 from seqrun.models.base import Activation, Architecture
 
 
@@ -24,6 +24,7 @@ class DenseArch(Architecture):
     """Baseline without recurrence: flattened input window -> MLP."""
 
     Config = DenseConfig
+    accepts = ("bag", "token_ids", "numeric_sequence")
 
     def body(self, task: Any, features: Any) -> Any:
         """Flatten (for windows and embeddings), then the hidden Dense layers."""

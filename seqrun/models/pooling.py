@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from seqrun.config import ModelConfig
-from seqrun.errors import UserError
+from seqrun.core.config import ModelConfig
+from seqrun.core.errors import UserError
 from seqrun.models.base import Activation, Architecture
 
 

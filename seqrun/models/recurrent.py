@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from seqrun.config import ModelConfig
+from seqrun.core.config import ModelConfig
 from seqrun.models.base import Activation, Architecture
 
 

@@ -29,9 +29,9 @@ from pydantic import (
     field_validator,
 )
 
-from seqrun.errors import UserError, did_you_mean
-from seqrun.registry import registry
-from seqrun.runs import check_path_name
+from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.registry import registry
+from seqrun.core.runs import check_path_name
 
 
 class Section(BaseModel):
@@ -555,7 +555,7 @@ def resolve(source: Source) -> ExperimentConfig:
         _raise_validation(err, source, "", ExperimentConfig)
         raise
     check_numbers(cfg.to_dict(), source)
-    from seqrun.checks import check_experiment
+    from seqrun.core.checks import check_experiment
 
     problem = check_experiment(cfg)
     if problem:

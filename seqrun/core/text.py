@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from seqrun.errors import UserError
+from seqrun.core.errors import UserError
 
 Punctuation = Literal["strip", "split", "keep"]
 

@@ -6,9 +6,9 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from seqrun.config import flatten
-from seqrun.errors import RunFailure, UserError
-from seqrun.runs import Run
+from seqrun.core.config import flatten
+from seqrun.core.errors import RunFailure, UserError
+from seqrun.core.runs import Run
 
 
 def require(module: str, extra: str, key: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from seqrun.registry import registry
+from seqrun.core.registry import registry
 
 REGRESSION_LOSSES = (
     "mse",
@@ -239,7 +239,7 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
     if t.loss is not None:
         known = (*REGRESSION_LOSSES, *CLASSIFICATION_LOSSES, *_LOSS_NOTES)
         if t.loss not in known:
-            from seqrun.errors import did_you_mean
+            from seqrun.core.errors import did_you_mean
 
             choices = LOSSES.get(kind or "", known)
             return "train.loss", (
@@ -257,7 +257,7 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
         name = monitor_name(t.monitor)
         allowed = compiled_metrics(kind)
         if name not in allowed:
-            from seqrun.errors import did_you_mean
+            from seqrun.core.errors import did_you_mean
 
             return "train.monitor", (
                 f"train.monitor '{t.monitor}' is not a dev metric of a {kind} model"

@@ -38,9 +38,9 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from seqrun.config import Section, Source, config_key, load_config, load_yaml, parse_override
-from seqrun.errors import UserError
-from seqrun.runs import check_path_name, inside, iter_runs, now_iso, read_json, write_json
+from seqrun.core.config import Section, Source, config_key, load_config, load_yaml, parse_override
+from seqrun.core.errors import UserError
+from seqrun.core.runs import check_path_name, inside, iter_runs, now_iso, read_json, write_json
 
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
 MAX_TRIALS = 10_000
@@ -328,7 +328,7 @@ class Sweep:
 
 
 def _headline(metrics: dict[str, Any] | None) -> dict[str, Any]:
-    from seqrun.listing import HEADLINE
+    from seqrun.engine.listing import HEADLINE
 
     return {k: metrics[k] for k in HEADLINE if metrics and isinstance(metrics.get(k), int | float)}
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.errors import UserError
+from seqrun.core.errors import UserError
 
 TEXT_PAIRS = (("train", "dev"), ("train", "test"))
 EXAMPLES = 3
@@ -254,7 +254,7 @@ def enforce(result: dict[str, Any], say: Any = None) -> None:
             where="data.leakage",
         )
     if say is None:
-        from seqrun.text import warn as say
+        from seqrun.core.text import warn as say
     say(f"data leakage: {text} (data.leakage: error stops here, off skips the checks)")
 
 

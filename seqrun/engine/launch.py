@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seqrun.errors import EXIT_FAILURE, EXIT_INTERRUPTED, UserError
+from seqrun.core.errors import EXIT_FAILURE, EXIT_INTERRUPTED, UserError
 
 LAUNCH_DIR_ENV = "SEQRUN_LAUNCH_DIR"  # set by the launcher: its scratch folder
 LAUNCH_CMD_ENV = "SEQRUN_LAUNCH_COMMAND"  # set by the launcher: its command line (JSON)
@@ -188,7 +188,7 @@ def _last_error_line(path: Path) -> str | None:
 def mark_run(run_dir: Path, status: str, error: str, force: bool = False) -> None:
     """Record how a launched run ended, unless the chief recorded it already (``force``: over
     the chief's own 'failed', when the launcher knows the cause better)."""
-    from seqrun.runs import Run, now_iso
+    from seqrun.core.runs import Run, now_iso
 
     run = Run(run_dir)
     meta = run.meta()

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from seqrun.runs import Run, atomic_write_text
+from seqrun.core.runs import Run, atomic_write_text
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -156,8 +156,8 @@ def _mistakes(run: Run, limit: int = 20) -> str:
 
 def _cv_section(run: Run) -> str:
     """Per-fold metrics (dev, and test once scored), mean +- std, and the folds' curves."""
-    from seqrun import cv
-    from seqrun.listing import HEADLINE
+    from seqrun.engine import experiment as cv
+    from seqrun.engine.listing import HEADLINE
 
     folds = cv.fold_table(run)
     if not folds:

@@ -177,7 +177,7 @@ def verdict(p_value: float, alpha: float = 0.05) -> str:
 
 
 def _load_predictions(run: Any, split: str) -> dict[str, np.ndarray]:
-    from seqrun.errors import UserError
+    from seqrun.core.errors import UserError
 
     path = run.path / "predictions" / f"{split}.npz"
     if not path.is_file():
@@ -202,7 +202,7 @@ def _horizon(run: Any) -> int:
 
 def compare_two(run_a: Any, run_b: Any, split: str = "test") -> dict[str, Any]:
     """McNemar (classifiers) or Diebold-Mariano (forecasts) on the same items of ``split``."""
-    from seqrun.errors import UserError
+    from seqrun.core.errors import UserError
 
     a, b = _load_predictions(run_a, split), _load_predictions(run_b, split)
     if a["y_true"].shape != b["y_true"].shape or not np.array_equal(a["y_true"], b["y_true"]):
@@ -237,9 +237,9 @@ def compare_two(run_a: Any, run_b: Any, split: str = "test") -> dict[str, Any]:
 def compare_seed_groups(comparison: dict[str, Any], metric: str | None = None) -> dict[str, Any]:
     """Paired t-test between two configurations run with the same seeds.
 
-    ``comparison`` is the output of ``seqrun.listing.compare_runs``.
+    ``comparison`` is the output of ``seqrun.engine.listing.compare_runs``.
     """
-    from seqrun.errors import UserError
+    from seqrun.core.errors import UserError
 
     keys = [k for k in comparison["keys"] if k != "seed"]
     groups: dict[str, dict[Any, dict[str, float]]] = {}

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from seqrun.errors import RunFailure, UserError
+from seqrun.core.errors import RunFailure, UserError
 
 try:
     import fcntl

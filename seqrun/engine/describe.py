@@ -3,7 +3,7 @@
 Split sizes; class balance (classification) or target statistics (regression, forecasts);
 text lengths and how much the sequence length truncates; how well the training vocabulary
 covers dev and test; values filled by interpolation and rows dropped (weather); the time span of
-each split (time series); and the leakage checks of :mod:`seqrun.leakage`.
+each split (time series); and the leakage checks of :mod:`seqrun.engine.leakage`.
 
 It reads every split, test included: this is a report on the data, not model selection (no
 model is trained or scored, nothing is tuned on it). Pure Python, numpy and (for the weather
@@ -34,7 +34,7 @@ def split_names(cfg: Any) -> tuple[str, ...]:
 
 def load(cfg: Any, names: tuple[str, ...] | None = None) -> Any:
     """The adapter's data module with the given splits (default: every non-empty one)."""
-    from seqrun.registry import registry
+    from seqrun.core.registry import registry
 
     adapter = registry.get("adapter", cfg.data.adapter)(cfg)
     return adapter.load(names or split_names(cfg))
@@ -42,8 +42,8 @@ def load(cfg: Any, names: tuple[str, ...] | None = None) -> Any:
 
 def describe(cfg: Any) -> dict[str, Any]:
     """The whole description as plain data (what ``--json`` prints)."""
-    from seqrun import leakage
     from seqrun.data.base import kfold_of
+    from seqrun.engine import leakage
 
     out: dict[str, Any] = {
         "name": cfg.name,
@@ -52,7 +52,7 @@ def describe(cfg: Any) -> dict[str, Any]:
     }
     k = kfold_of(cfg)
     if k and cfg.data.split.fold is None:
-        from seqrun.cv import fold_config, scheme
+        from seqrun.engine.experiment import fold_config, scheme
 
         folds, leaks = [], []
         detail = None
@@ -123,8 +123,8 @@ def _stats(values: np.ndarray) -> dict[str, float]:
 
 
 def _text(cfg: Any, data: Any) -> dict[str, Any]:
-    from seqrun import leakage
     from seqrun.encoders.text import TextEncoder, encoder_kind, sequence_length
+    from seqrun.engine import leakage
 
     kind = encoder_kind(cfg.encoder)
     enc = TextEncoder(cfg.encoder)  # the shared part only: tokenizer and training vocabulary
@@ -302,7 +302,7 @@ def brief(info: dict[str, Any]) -> dict[str, Any]:
 
 def leakage_summary(result: dict[str, Any]) -> str:
     """The findings in one line."""
-    from seqrun.leakage import summary
+    from seqrun.engine.leakage import summary
 
     return summary(result)
 
@@ -324,7 +324,7 @@ def _pct(v: float | None) -> str:
 
 def render(info: dict[str, Any]) -> str:
     """The description as text (what the command prints without ``--json``)."""
-    from seqrun.listing import plain_table
+    from seqrun.engine.listing import plain_table
 
     lines = [f"{info['name']}: {info['adapter']}, {info.get('task', '')} ({info.get('source')})"]
     lines.append(f"note: {info['note']}")

@@ -40,10 +40,10 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from seqrun.config import Section, config_key, load_config
-from seqrun.errors import RunFailure, SeqrunError, UserError, did_you_mean
-from seqrun.runs import Run, create_run, now_iso, read_json, write_json
-from seqrun.sweep import TrialResources, check_distributions, format_value
+from seqrun.core.config import Section, config_key, load_config
+from seqrun.core.errors import RunFailure, SeqrunError, UserError, did_you_mean
+from seqrun.core.runs import Run, create_run, now_iso, read_json, write_json
+from seqrun.engine.sweep import TrialResources, check_distributions, format_value
 
 SAMPLERS = {
     "tpe": "TPESampler",
@@ -237,8 +237,8 @@ class Study:
                 load_config(self.base, [*self.common, *_overrides(point)])
             except UserError as e:
                 raise UserError(f"space point {point}: {e}", where=str(path)) from None
+        from seqrun.core.registry import registry
         from seqrun.metrics import direction
-        from seqrun.registry import registry
 
         metric_set = registry.get("metrics", self.cfg.metrics)
         self.monitor = self.cfg.train.monitor.removeprefix("dev_").removeprefix("val_")
@@ -441,7 +441,7 @@ def _state(trial: Any) -> str:
 
 
 def _alive(pid: int) -> bool:
-    from seqrun.runs import _pid_alive
+    from seqrun.core.runs import _pid_alive
 
     return _pid_alive(pid)
 
@@ -493,7 +493,7 @@ def run_trial(st: Study, study: Any, trial: Any, quiet: bool = True) -> Outcome:
     """Train one asked trial in this process, reporting dev values per epoch; tell the result."""
     from optuna.trial import TrialState
 
-    from seqrun import training
+    from seqrun.engine import trainer as training
 
     training.import_tensorflow()  # quietly, before keras below
     import keras
@@ -644,11 +644,11 @@ def _death_signal() -> None:
 
 class WorkerPool:
     """``workers`` copies of ``seqrun tune --worker`` as the 'trials' of the sweep executors
-    (:func:`seqrun.sweep.run_local`, :func:`seqrun.sweep.run_ray`); each asks and trains
-    trials of the shared study until its budget is reached."""
+    (:func:`seqrun.engine.sweep.run_local`, :func:`seqrun.engine.sweep.run_ray`); each asks and
+    trains trials of the shared study until its budget is reached."""
 
     def __init__(self, st: Study, workers: int, trials: int | None, timeout: float | None) -> None:
-        from seqrun.sweep import Trial
+        from seqrun.engine.sweep import Trial
 
         self.study_file = str(st.path.resolve())
         self.runs_dir = st.runs_dir.resolve()
@@ -692,7 +692,7 @@ def run_workers(
     each trial that ends through ``on_event(outcome)`` while they run."""
     import threading
 
-    from seqrun.sweep import run_local, run_ray
+    from seqrun.engine.sweep import run_local, run_ray
 
     study = st.open()
     fail_stale(study)
@@ -854,7 +854,7 @@ def write_report(st: Study, study: Any) -> Path:
     import optuna.visualization as vis
     from optuna.importance import PedAnovaImportanceEvaluator
 
-    from seqrun.runs import atomic_write_text
+    from seqrun.core.runs import atomic_write_text
 
     info = summary(st, study)
     sections: list[tuple[str, Any]] = []

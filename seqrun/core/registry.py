@@ -6,7 +6,7 @@ nothing heavy. Third-party packages add components through the entry-point group
 (entry-point name = component name, value = ``"package.module:Class"``).
 
 Example:
-    >>> from seqrun.registry import registry
+    >>> from seqrun.core.registry import registry
     >>> registry.names("arch")[:3]
     ['dense', 'gru', 'lstm']
 """
@@ -19,7 +19,7 @@ from functools import cached_property
 from importlib.metadata import entry_points
 from typing import Any
 
-from seqrun.errors import UserError, did_you_mean
+from seqrun.core.errors import UserError, did_you_mean
 
 KINDS: dict[str, tuple[str, str]] = {
     # kind: (config key that names it, entry-point group)
@@ -106,15 +106,15 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "metrics": {
         "regression": (
-            "seqrun.metrics:RegressionMetrics",
+            "seqrun.metrics.regression:RegressionMetrics",
             "MAE/RMSE (original and normalised units), persistence baseline, skill.",
         ),
         "forecast": (
-            "seqrun.metrics:ForecastMetrics",
+            "seqrun.metrics.forecast:ForecastMetrics",
             "Per-target MAE/RMSE in original units vs persistence and daily persistence.",
         ),
         "classification": (
-            "seqrun.metrics:ClassificationMetrics",
+            "seqrun.metrics.classification:ClassificationMetrics",
             "Accuracy, precision, recall, F1, ROC AUC, log loss, confusion matrix, majority class.",
         ),
     },

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from seqrun.runs import Run, iter_runs
+from seqrun.core.runs import Run, iter_runs
 
 HEADLINE = ("accuracy", "f1", "auc", "mae", "rmse", "skill")
 
@@ -344,8 +344,8 @@ def _yaml_text(obj: Any) -> str:
 
 def sweep_runs(sweep_dir: Path) -> list[Run]:
     """The runs recorded in a sweep directory's sweep.json."""
-    from seqrun.errors import UserError
-    from seqrun.runs import read_json
+    from seqrun.core.errors import UserError
+    from seqrun.core.runs import read_json
 
     path = Path(sweep_dir)
     state = read_json(path / "sweep.json") if path.is_dir() else read_json(path)
@@ -367,7 +367,7 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
     """
     import statistics
 
-    from seqrun.config import flatten
+    from seqrun.core.config import flatten
 
     flat = {}
     for run in runs:
@@ -419,7 +419,7 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
 
 def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "table") -> None:
     """Print a comparison as tables (per run, then mean +- std per configuration) or JSON."""
-    from seqrun.errors import UserError
+    from seqrun.core.errors import UserError
 
     rows, groups = result["rows"], result["groups"]
     if sort:

@@ -1,4 +1,4 @@
-"""Regenerate the README's config reference: ``python -m seqrun.docs``."""
+"""Regenerate the README's config reference: ``python -m seqrun.core.docs``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 
 def readme_with_reference(text: str) -> str:
     """``text`` with the block between the reference markers regenerated."""
-    from seqrun.config import reference_markdown
+    from seqrun.core.config import reference_markdown
 
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)

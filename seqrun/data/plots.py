@@ -20,7 +20,7 @@ def _pyplot():
 def _save(fig: Any, path: Path) -> None:
     import io
 
-    from seqrun.runs import atomic_write_bytes
+    from seqrun.core.runs import atomic_write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
@@ -345,7 +345,7 @@ def forecast_week(
         ax.grid(alpha=0.3)
     head = f"{title}: " if title else ""
     if step:
-        from seqrun.data.forecast import duration_seconds, format_duration
+        from seqrun.core.durations import duration_seconds, format_duration
 
         ahead = format_duration(duration_seconds(step) * int(lead))
     else:

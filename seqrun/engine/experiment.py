@@ -21,7 +21,7 @@ and `evaluate` take it like any run)::
         predictions/dev.npz   every fold's out-of-fold dev predictions, fold after fold
         fold-0/ ... fold-<K-1>/   ordinary run directories (config.yaml has data.split.fold)
 
-Imports TensorFlow only through :mod:`seqrun.training`, when a fold is trained or scored.
+Imports TensorFlow only through :mod:`seqrun.engine.trainer`, when a fold is trained or scored.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.errors import SeqrunError, UserError
-from seqrun.runs import Run, atomic_write_bytes, read_json, write_json
+from seqrun.core.errors import SeqrunError, UserError
+from seqrun.core.runs import Run, atomic_write_bytes, read_json, write_json
 
 FOLDS_FILE = "folds.json"
 
@@ -50,7 +50,7 @@ def is_cv_run(run: Run) -> bool:
 
 def scheme(cfg: Any) -> str:
     """How the folds are cut: ``stratified`` (classification) or ``forward-chaining``."""
-    from seqrun.registry import registry
+    from seqrun.core.registry import registry
 
     adapter = registry.get("adapter", cfg.data.adapter)
     return (
@@ -62,7 +62,7 @@ def scheme(cfg: Any) -> str:
 
 def fold_config(cfg: Any, fold: int) -> Any:
     """The experiment config of one fold (``data.split.fold`` set)."""
-    from seqrun.config import config_from_dict
+    from seqrun.core.config import config_from_dict
 
     raw = cfg.to_dict()
     raw["data"]["split"]["fold"] = fold
@@ -71,7 +71,7 @@ def fold_config(cfg: Any, fold: int) -> Any:
 
 def supports_kfold(adapter: str, where: str = "data.split.kfold") -> None:
     """A UserError unless the adapter's config has ``data.split.kfold``."""
-    from seqrun.registry import registry
+    from seqrun.core.registry import registry
 
     field = registry.get("adapter", adapter).Config.model_fields.get("split")
     ann = getattr(field, "annotation", None)
@@ -200,7 +200,7 @@ class _QuietRetracing:
 
 
 def _headline(metrics: dict[str, Any]) -> dict[str, float]:
-    from seqrun.listing import _headline as headline
+    from seqrun.engine.listing import _headline as headline
 
     return headline(metrics)
 
@@ -244,9 +244,10 @@ def train_folds(
     values of each numeric metric, dotted keys), and ``fold_runs``. Raises
     ``training.Interrupted`` with the parent's path on Ctrl-C.
     """
-    from seqrun import leakage, training
-    from seqrun.config import config_key
-    from seqrun.runs import base_meta, create_run, lock_run, now_iso
+    from seqrun.core.config import config_key
+    from seqrun.core.runs import base_meta, create_run, lock_run, now_iso
+    from seqrun.engine import leakage
+    from seqrun.engine import trainer as training
 
     k_folds = check_kfold_config(cfg)
     say = log or (lambda msg: None)
@@ -268,7 +269,7 @@ def train_folds(
                 **training._versions(),
             )
             write_json(run.meta_path, meta)
-            from seqrun.runs import atomic_write_text
+            from seqrun.core.runs import atomic_write_text
 
             atomic_write_text(run.config_path, cfg.to_yaml())
             holder["parent"] = run
@@ -438,7 +439,7 @@ def fold_table(parent: Run) -> list[dict[str, Any]]:
 def plot_folds(parent: Run) -> Path | None:
     """``plots/cv.png`` of a cross-validation parent: every fold's learning curves and dev
     headline metric against the mean +- std (never fails the run: errors go to meta)."""
-    from seqrun.listing import HEADLINE
+    from seqrun.engine.listing import HEADLINE
 
     folds = fold_table(parent)
     metrics = [m for m in HEADLINE if folds and all(m in f.get("metrics", {}) for f in folds)]
@@ -448,7 +449,7 @@ def plot_folds(parent: Run) -> Path | None:
     direction = "higher" if metric in ("accuracy", "f1", "auc", "skill") else "lower"
     path = parent.plots / "cv.png"
     try:
-        from seqrun.plots import cv_summary
+        from seqrun.data.plots import cv_summary
 
         title = f"{parent.path.parent.name}: {len(folds)}-fold cross-validation"
         cv_summary(folds, path, metric, direction, title)
@@ -473,7 +474,7 @@ def fold_runs(parent: Run) -> list[Run]:
 
 def evaluate_folds(parent: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
     """Score every fold's checkpoint on ``split``; the parent gets the means and the spread."""
-    from seqrun import training
+    from seqrun.engine import trainer as training
 
     cfg = training.load_run_config(parent)
     if split == "test" and cfg.data.split.test == 0:

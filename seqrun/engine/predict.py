@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.errors import UserError
-from seqrun.text import decode_bytes, warn
+from seqrun.core.errors import UserError
+from seqrun.core.text import decode_bytes, warn
 
 TABLE_EXTS = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson")
 
@@ -47,7 +47,7 @@ def read_inputs(path: Path, column: str | None, default_column: str = "text") ->
 
 def predict_texts(run: Any, texts: list[str], checkpoint: str = "best") -> list[dict[str, Any]]:
     """Label and class probabilities for each text."""
-    from seqrun import training
+    from seqrun.engine import trainer as training
 
     for i, t in enumerate(texts, start=1):
         if not t.strip():

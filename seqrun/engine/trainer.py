@@ -63,11 +63,10 @@ def import_tensorflow() -> None:
 import_tensorflow()
 
 import seqrun.models.layers  # noqa: E402, F401  (custom layers: saved models load without them)
-from seqrun import launch  # noqa: E402
-from seqrun.config import ExperimentConfig, config_from_dict, config_key, read_yaml, resolve  # noqa: E402
-from seqrun.errors import RunFailure, UserError  # noqa: E402
-from seqrun.registry import registry  # noqa: E402
-from seqrun.runs import (  # noqa: E402
+from seqrun.core.config import ExperimentConfig, config_from_dict, config_key, read_yaml, resolve  # noqa: E402
+from seqrun.core.errors import RunFailure, UserError  # noqa: E402
+from seqrun.core.registry import registry  # noqa: E402
+from seqrun.core.runs import (  # noqa: E402
     Run,
     atomic_write_text,
     base_meta,
@@ -77,6 +76,7 @@ from seqrun.runs import (  # noqa: E402
     read_json,
     write_json,
 )
+from seqrun.engine import launch  # noqa: E402
 
 _OPTIMIZERS = {
     "adam": "Adam",
@@ -110,7 +110,7 @@ def make_strategy(name: str) -> Any:
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multi_worker":
-        from seqrun.launch import cluster_from_env
+        from seqrun.engine.launch import cluster_from_env
 
         cluster = cluster_from_env()  # a malformed TF_CONFIG: one line, not a TF traceback
         if cluster is not None:
@@ -240,7 +240,7 @@ def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
 
 def check_monitor(cfg: ExperimentConfig, task: Any) -> None:
     """``train.monitor`` must be a dev metric compiled for this task (before any run exists)."""
-    from seqrun.checks import compiled_metrics, monitor_name
+    from seqrun.core.checks import compiled_metrics, monitor_name
 
     allowed = compiled_metrics(task.kind, task.output_dim == 1)
     if monitor_name(cfg.train.monitor) not in allowed:
@@ -567,19 +567,20 @@ def train(
 
     Returns a dict with ``run_dir``, ``status``, ``metrics`` (dev), ``best_epoch`` and
     ``epochs_completed``. Raises Interrupted (run marked interrupted) on Ctrl-C. A k-fold
-    config (``data.split.kfold`` without ``fold``) trains every fold (:mod:`seqrun.cv`).
+    config (``data.split.kfold`` without ``fold``) trains every fold
+    (:mod:`seqrun.engine.experiment`).
     The data leakage checks run first; with ``data.leakage: error`` a finding stops here,
     before any run directory exists. ``make_run`` (no arguments -> Run) replaces the default
     ``runs_dir/<name>/<run-id>/`` directory (the folds of a cross-validation). ``on_epoch``
     (see :func:`_checkpointer`) may stop training after an epoch: the status is then ``pruned``.
 
-    The process training a run holds its lock (:func:`seqrun.runs.lock_run`), so two live
+    The process training a run holds its lock (:func:`seqrun.core.runs.lock_run`), so two live
     processes never train the same run. A ``resume`` killed before its first epoch was
     checkpointed starts again from epoch 1 in its own directory: with the same seed, data
     order and initial weights, it ends as an uninterrupted run would.
     """
-    from seqrun import tracking
     from seqrun.data.base import kfold_of
+    from seqrun.engine import tracking
 
     locks: list[Any] = []  # released when this run ends (the process may train others)
     try:
@@ -587,7 +588,7 @@ def train(
         if resume is not None and (cluster is None or cluster.is_chief):
             locks.append(lock_run(resume))  # before anything is read or changed
         if kfold_of(cfg) and cfg.data.split.fold is None:
-            from seqrun import cv
+            from seqrun.engine import experiment as cv
 
             return cv.train_folds(
                 cfg,
@@ -623,7 +624,7 @@ def _train_run(
 ) -> dict[str, Any]:
     import contextlib
 
-    from seqrun import leakage, tracking
+    from seqrun.engine import leakage, tracking
 
     say = log or (lambda msg: None)
     cluster = _cluster(cfg)
@@ -832,7 +833,7 @@ def _fit_and_score(
     strategy: Any = None,
     cluster: Any = None,
 ) -> dict[str, Any]:
-    from seqrun.progress import make_progress_callback
+    from seqrun.engine.progress import make_progress_callback
 
     t = cfg.train
     train_w = data.batches("train")
@@ -1032,7 +1033,7 @@ def score(run: Run, cfg: ExperimentConfig, data: Any, split: str, checkpoint: st
 
 def _save_predictions(run: Run, name: str, preds: dict[str, Any]) -> None:
     """Per-item predictions of a split (``predictions/<name>.npz``), for significance tests."""
-    from seqrun.runs import atomic_write_bytes
+    from seqrun.core.runs import atomic_write_bytes
 
     arrays = {k: v for k, v in preds.items() if isinstance(v, np.ndarray)}
     if arrays:
@@ -1044,7 +1045,7 @@ def _save_predictions(run: Run, name: str, preds: dict[str, Any]) -> None:
 def _plot_history(
     run: Run, history: list[dict[str, Any]], best_epoch: int | None = None, monitor: str = ""
 ) -> None:
-    from seqrun.plots import learning_curves
+    from seqrun.data.plots import learning_curves
 
     try:
         learning_curves(history, run.plots / "learning_curves.png", best_epoch, monitor)
@@ -1063,9 +1064,10 @@ def load_run_config(run: Run) -> ExperimentConfig:
 def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
     """Rebuild ``split`` from the run's own config and score a checkpoint on it.
 
-    A cross-validation parent scores every fold's checkpoint (:func:`seqrun.cv.evaluate_folds`).
+    A cross-validation parent scores every fold's checkpoint
+    (:func:`seqrun.engine.experiment.evaluate_folds`).
     """
-    from seqrun import cv
+    from seqrun.engine import experiment as cv
 
     if cv.is_cv_run(run):
         return cv.evaluate_folds(run, split, checkpoint)
@@ -1076,7 +1078,7 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     data.set_encoder(encoder)
     metrics = score(run, cfg, data, split, checkpoint)
     if cfg.tracking.mlflow is not None and run.meta().get("mlflow_run_id"):
-        from seqrun import tracking
+        from seqrun.engine import tracking
 
         tracking.require("mlflow", "mlflow", "tracking.mlflow")
         name = split if checkpoint == "best" else f"{split}-{checkpoint}"

@@ -1,0 +1,1 @@
+"""Core: configuration, registry, run store and helpers every layer may use."""

@@ -1,0 +1,313 @@
+"""The written contracts between seqrun's generic code and its components.
+
+A component is a class registered under a kind (see :mod:`seqrun.core.registry`):
+
+==========  ========================  ==========================================================
+kind        Protocol                  declares
+==========  ========================  ==========================================================
+adapter     :class:`DatasetAdapter`   its ``data:`` section, what its examples are (``provides``),
+                                      how k-fold splits are cut, whether it can score one output
+                                      per time step, default encoder and metric set
+(data)      :class:`DataModule`       what ``adapter.load`` returns: the task, batches,
+                                      predictions, its own description, leakage check, plots
+encoder     :class:`Encoder`          what it reads (``accepts``) and what it gives the model
+                                      (``output_kind``)
+arch        :class:`Architecture`     the input kinds it reads (``accepts``), whether it returns
+                                      one output per time step
+metrics     :class:`MetricSet`        its task kind, headline metrics, baselines, directions
+==========  ========================  ==========================================================
+
+Generic code (trainer, describe, leakage, k-fold, runs tables, reports, config checks) talks to
+components only through these declarations; :func:`conformance` checks a class against its
+Protocol (``tests/test_contracts.py`` runs it over every registered component, plugins
+included). Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+#: What an adapter's examples are before encoding, by family: ``text`` (one text per example),
+#: ``series`` (windows cut from long numeric series). A new family names its own kind, and its
+#: encoders list it in ``accepts``.
+DataKind = str
+#: What an encoder hands the model: one vector per example (``bag``), a sequence of token ids
+#: (``token_ids``) or a sequence of numeric feature vectors (``numeric_sequence``).
+InputKind = Literal["bag", "token_ids", "numeric_sequence"]
+#: How k-fold cross-validation cuts a data set (None: the adapter has no k-fold split).
+FoldScheme = Literal["stratified", "forward-chaining"]
+TaskKind = Literal["regression", "classification"]
+Direction = Literal["min", "max"]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """What the trainer tells an adapter about the model, besides the adapter's own section."""
+
+    #: the architecture emits one output per input step (``return_sequences``): score every step
+    sequence_outputs: bool = False
+
+
+@runtime_checkable
+class Batches(Protocol):
+    """One split, ready to batch (``DataModule.batches(split)``)."""
+
+    def __len__(self) -> int: ...
+
+    def steps(self, batch_size: int) -> int:
+        """Batches per epoch."""
+        ...
+
+    def dataset(self, batch_size: int, shard: Any = None) -> Any:
+        """A ``tf.data.Dataset`` of (inputs, targets) in order (scoring)."""
+        ...
+
+    def training_dataset(self, batch_size: int, seed: int, shard: Any = None) -> Any:
+        """A ``tf.data.Dataset`` reshuffled every epoch (training)."""
+        ...
+
+
+@runtime_checkable
+class DataModule(Protocol):
+    """The loaded splits of one experiment, and everything that depends on their family."""
+
+    def sizes(self) -> dict[str, int]:
+        """Examples per split."""
+        ...
+
+    def report(self) -> dict[str, Any]:
+        """What the adapter did (rows dropped, values filled...), for ``meta.json``."""
+        ...
+
+    def fit_encoder(self, encoder: Any) -> None:
+        """Fit ``encoder`` on the train split and encode every split with it."""
+        ...
+
+    def set_encoder(self, encoder: Any) -> None:
+        """Encode every split with an already fitted encoder (evaluate, resume)."""
+        ...
+
+    @property
+    def task(self) -> Any:
+        """The :class:`seqrun.data.base.Task` the model is built for (after the encoder)."""
+        ...
+
+    def batches(self, split: str) -> Batches:
+        """One split ready to batch."""
+        ...
+
+    def predictions(self, model: Any, split: str, batch_size: int = 256) -> dict[str, Any]:
+        """The model's predictions on a split with the truth, in what the metric set reads."""
+        ...
+
+    def plot(self, preds: dict[str, Any], path: Path, title: str = "") -> None:
+        """The family's qualitative figure of a split's predictions."""
+        ...
+
+    def write_artifacts(self, preds: dict[str, Any], run: Any, name: str) -> None:
+        """Files a person reads besides the metrics (e.g. worst errors); may write nothing."""
+        ...
+
+    def describe(self, cfg: Any) -> dict[str, Any]:
+        """``seqrun data describe``: sizes, per-split statistics, the family's own section."""
+        ...
+
+    def leakage(self, mode: str) -> dict[str, Any]:
+        """The same example in two splits (see :mod:`seqrun.engine.leakage` for the shape)."""
+        ...
+
+    @staticmethod
+    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]]]:
+        """The headline and the per-split rows of a description (from ``describe``)."""
+        ...
+
+    @staticmethod
+    def brief_description(info: dict[str, Any]) -> dict[str, Any]:
+        """A few flat lines of a description, for the run report."""
+        ...
+
+
+@runtime_checkable
+class DatasetAdapter(Protocol):
+    """Reads one kind of source into a :class:`DataModule`; built from its own section only."""
+
+    Config: ClassVar[type]  # the pydantic model of the ``data:`` section
+    data_module: ClassVar[type]  # the DataModule class ``load`` returns
+    provides: ClassVar[DataKind]
+    fold_scheme: ClassVar[FoldScheme | None]
+    sequence_outputs: ClassVar[bool]  # can score one output per input step
+    default_encoder: ClassVar[dict[str, Any]]
+    default_metrics: ClassVar[str]
+
+    def __init__(self, section: Any, options: LoadOptions = ...) -> None: ...
+
+    def load(self, splits: tuple[str, ...]) -> DataModule:
+        """The requested splits (``train``, ``dev``, ``test``)."""
+        ...
+
+    @classmethod
+    def check_config(cls, cfg: Any) -> tuple[str, str] | None:
+        """Cross-section checks only this adapter knows: (config key, message) or None."""
+        ...
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Fitted on the train split, saved with the run, applied to every split and to new input."""
+
+    Config: ClassVar[type]
+    accepts: ClassVar[tuple[DataKind, ...]]
+    output_kind: ClassVar[InputKind]
+
+    def __init__(self, cfg: Any) -> None: ...
+
+    def save(self, folder: Path) -> None:
+        """Write the fitted state into a run's ``preprocessing/`` folder."""
+        ...
+
+    def load(self, folder: Path) -> None:
+        """Read the fitted state back."""
+        ...
+
+    def model_front(self, task: Any) -> tuple[Any, Any] | None:
+        """Keras (inputs, features) the model starts with, or None for a plain input."""
+        ...
+
+
+@runtime_checkable
+class Architecture(Protocol):
+    """Builds the keras.Model between the encoded inputs and the task's outputs."""
+
+    Config: ClassVar[type]
+    accepts: ClassVar[tuple[InputKind, ...]]
+
+    def __init__(self, cfg: Any) -> None: ...
+
+    @property
+    def returns_sequences(self) -> bool:
+        """Whether the model emits one output per input step (sequence-to-sequence)."""
+        ...
+
+    def build(self, task: Any, inputs: Any = None, features: Any = None) -> Any:
+        """The keras.Model for ``task``; ``inputs``/``features`` come from the encoder's front."""
+        ...
+
+
+@runtime_checkable
+class MetricSet(Protocol):
+    """Scores a split's predictions; declares how to read the scores."""
+
+    task_kind: ClassVar[TaskKind]
+    headline: ClassVar[tuple[str, ...]]  # the metrics a runs table or a report leads with
+    baselines: ClassVar[dict[str, str]]  # metric -> the baseline metric it is compared with
+    directions: ClassVar[dict[str, Direction]]  # metric -> whether lower or higher is better
+
+    def compute(self, preds: dict[str, Any]) -> dict[str, Any]:
+        """The metrics of one split's predictions (nested dicts allowed)."""
+        ...
+
+
+PROTOCOLS: dict[str, type] = {
+    "adapter": DatasetAdapter,
+    "encoder": Encoder,
+    "arch": Architecture,
+    "metrics": MetricSet,
+}
+
+
+def _members(proto: type) -> tuple[list[str], list[str]]:
+    """(declared attributes, methods) of a Protocol, without the Protocol machinery."""
+    attrs = list(getattr(proto, "__annotations__", {}))
+    methods = [
+        name
+        for name, value in vars(proto).items()
+        if not name.startswith("_")
+        and (callable(value) or isinstance(value, property | staticmethod | classmethod))
+    ]
+    return attrs, methods
+
+
+def conformance(kind: str, cls: type) -> list[str]:
+    """What ``cls`` lacks to be a component of ``kind`` (empty when it conforms)."""
+    problems: list[str] = []
+    proto = PROTOCOLS[kind]
+    attrs, methods = _members(proto)
+    for name in attrs + methods:
+        if not hasattr(cls, name):
+            problems.append(f"{cls.__qualname__} has no '{name}' ({proto.__name__})")
+    if kind == "adapter":
+        problems += conformance_data_module(getattr(cls, "data_module", None), cls)
+        if not isinstance(getattr(cls, "provides", None), str):
+            problems.append(f"{cls.__qualname__}.provides must name its data kind (a string)")
+        if getattr(cls, "fold_scheme", None) not in (None, "stratified", "forward-chaining"):
+            problems.append(
+                f"{cls.__qualname__}.fold_scheme must be stratified, forward-chaining or None"
+            )
+    if kind == "encoder" and getattr(cls, "output_kind", None) not in _KIND_WORDS:
+        problems.append(
+            f"{cls.__qualname__}.output_kind must be bag, token_ids or numeric_sequence"
+        )
+    if kind == "metrics":
+        directions = getattr(cls, "directions", {}) or {}
+        for name in list(getattr(cls, "headline", ())) + list(getattr(cls, "baselines", {})):
+            if name not in directions:
+                problems.append(f"{cls.__qualname__} declares no direction for '{name}'")
+        bad = {v for v in directions.values() if v not in ("min", "max")}
+        if bad:
+            problems.append(f"{cls.__qualname__}.directions values must be 'min' or 'max'")
+    return problems
+
+
+def conformance_data_module(module_cls: Any, adapter: type) -> list[str]:
+    """What the data module class of ``adapter`` lacks."""
+    if not isinstance(module_cls, type):
+        return [f"{adapter.__qualname__}.data_module must name the class its load() returns"]
+    attrs, methods = _members(DataModule)
+    return [
+        f"{module_cls.__qualname__} has no '{name}' (DataModule)"
+        for name in attrs + methods
+        if not hasattr(module_cls, name)
+    ]
+
+
+def compatibility(cfg: Any, adapter: Any, encoder: Any, arch: Any) -> tuple[str, str] | None:
+    """Whether the config's adapter, encoder and architecture classes fit together, from their
+    declarations only: (config key, message) for the first mismatch, or None."""
+    names = (cfg.data.adapter, cfg.encoder.type, cfg.model.arch)
+    if adapter.provides not in encoder.accepts:
+        return (
+            "encoder.type",
+            f"encoder '{names[1]}' reads {' or '.join(encoder.accepts)} data but adapter "
+            f"'{names[0]}' gives {adapter.provides} data; choose an encoder that reads "
+            f"{adapter.provides} (`seqrun list` shows them)",
+        )
+    if encoder.output_kind not in arch.accepts:
+        kinds = " or ".join(_KIND_WORDS[k] for k in arch.accepts)
+        return (
+            "model.arch",
+            f"encoder '{names[1]}' gives {_KIND_WORDS[encoder.output_kind]}, which model.arch "
+            f"'{names[2]}' cannot read (it reads {kinds}); change model.arch or encoder.type",
+        )
+    if _returns_sequences(arch, cfg.model) and not adapter.sequence_outputs:
+        return (
+            "model.return_sequences",
+            f"adapter '{names[0]}' scores one output per example (no output per time step); "
+            "set model.return_sequences to false",
+        )
+    return None
+
+
+_KIND_WORDS = {
+    "bag": "one vector per example",
+    "token_ids": "a sequence of token ids",
+    "numeric_sequence": "a sequence of numeric vectors",
+}
+
+
+def _returns_sequences(arch: Any, arch_cfg: Any) -> bool:
+    try:
+        return bool(arch(arch_cfg).returns_sequences)
+    except Exception:  # noqa: BLE001 - a config the schema accepted but the arch cannot build
+        return False

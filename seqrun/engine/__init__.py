@@ -1,0 +1,1 @@
+"""Engine: experiments, training, checkpoints, archives, sweeps and reports."""

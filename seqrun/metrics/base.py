@@ -1,0 +1,38 @@
+"""What every metric set shares: directions, error helpers, skill."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_ERRORS_MIN = {k: "min" for k in ("loss", "mae", "mse", "rmse", "mae_norm", "rmse_norm")}
+
+
+def direction(metric_set: Any, metric: str) -> str:
+    """'max' or 'min': which way ``metric`` (a dev metric or Keras log name) improves, as the
+    metric set declares it in ``directions``; a UserError when it is not declared."""
+    from seqrun.core.errors import UserError
+
+    name = metric.removeprefix("dev_").removeprefix("val_")
+    declared = getattr(metric_set, "directions", {}) or {}
+    if name not in declared:
+        known = ", ".join(sorted(declared)) or "none"
+        raise UserError(
+            f"the metric set does not declare whether '{name}' is maximised or minimised "
+            f"(declared: {known})",
+            where="train.monitor",
+        )
+    return declared[name]
+
+
+def _mae(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
+    return np.mean(np.abs(a - b), axis=axis)
+
+
+def _rmse(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
+    return np.sqrt(np.mean((a - b) ** 2, axis=axis))
+
+
+def _skill(model_err: float, base_err: float) -> float | None:
+    return float(1.0 - model_err / base_err) if base_err else None
