@@ -262,7 +262,7 @@ def load_table(raw: dict):
     from seqrun.core.config import config_from_dict
     from seqrun.data.text_table import TextTableAdapter
 
-    return TextTableAdapter(config_from_dict(raw)).load(("train", "dev", "test"))
+    return TextTableAdapter(config_from_dict(raw).data).load(("train", "dev", "test"))
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
@@ -339,7 +339,7 @@ def load_series(raw: dict):
     from seqrun.core.config import config_from_dict
     from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
 
-    return TimeseriesCsvAdapter(config_from_dict(raw)).load(("train", "dev", "test"))
+    return TimeseriesCsvAdapter(config_from_dict(raw).data).load(("train", "dev", "test"))
 
 
 def test_timeseries_csv_encodings(cli, tmp_path):

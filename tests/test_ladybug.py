@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from seqrun.core.config import config_from_dict
-from seqrun.data.ladybug import LadybugAdapter, ladybug_params, ladybug_trajectory
+from seqrun.data.base import open_adapter
+from seqrun.data.ladybug import ladybug_params, ladybug_trajectory
 from seqrun.encoders.numeric import Standardize
 from tests.conftest import TINY_LADYBUG
 
@@ -43,7 +44,7 @@ def _data(**overrides):
     raw = {**TINY_LADYBUG, "data": {**TINY_LADYBUG["data"], **overrides.pop("data", {})}}
     raw["model"] = {**raw["model"], **overrides.pop("model", {})}
     cfg = config_from_dict(raw)
-    return cfg, LadybugAdapter(cfg)
+    return cfg, open_adapter(cfg)
 
 
 def test_chronological_split_and_scalar_normalisation():

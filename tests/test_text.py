@@ -144,7 +144,7 @@ def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
     npz = write_imdb_npz(tmp_path / "imdb")
     opts = {"num_words": 12, "skip_top": 4, "index_from": 3, "seed": 7}
     cfg = _imdb_cfg(tmp_path / "imdb", **opts)
-    halves, vocab = ImdbAdapter(cfg)._npz(npz, ("train", "test"))
+    halves, vocab = ImdbAdapter(cfg.data)._npz(npz, ("train", "test"))
 
     monkeypatch.setattr(
         kimdb,
@@ -158,7 +158,7 @@ def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
     assert [list(s) for s in x_te] == halves["test"].ids
     assert y_tr.tolist() == halves["train"].labels.tolist()
     # decoding through the word index gives back the words (OOV for filtered ids)
-    first = ImdbAdapter(cfg)._npz(npz, ("train",))[0]["train"]
+    first = ImdbAdapter(cfg.data)._npz(npz, ("train",))[0]["train"]
     assert first.ids[0][0] == 2  # start id 1 < skip_top 4 -> OOV, as in Keras
     assert set(vocab.decode(first.ids[0]).split()) <= set(vocab.tokens)
     # the download code path (Keras' dataset cache) gives the same splits
@@ -167,8 +167,8 @@ def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
     for f in ("imdb.npz", "imdb_word_index.json"):
         (cache / f).write_bytes((npz.parent / f).read_bytes())
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    data_dl = ImdbAdapter(_imdb_cfg(None, **opts)).load(("train", "dev"))
-    data_np = ImdbAdapter(cfg).load(("train", "dev"))
+    data_dl = ImdbAdapter(_imdb_cfg(None, **opts).data).load(("train", "dev"))
+    data_np = ImdbAdapter(cfg.data).load(("train", "dev"))
     assert data_dl.splits["dev"].ids == data_np.splits["dev"].ids
 
 
@@ -176,7 +176,7 @@ def test_imdb_train_reads_no_test_and_dev_is_stratified(tmp_path):
     from seqrun.data.imdb import ImdbAdapter
 
     write_imdb_npz(tmp_path / "imdb", n_train=100)
-    data = ImdbAdapter(_imdb_cfg(tmp_path / "imdb")).load(("train", "dev"))
+    data = ImdbAdapter(_imdb_cfg(tmp_path / "imdb").data).load(("train", "dev"))
     assert set(data.splits) == {"train", "dev"}
     assert data.sizes() == {"train": 80, "dev": 20}
     assert np.bincount(data.splits["dev"].labels).tolist() == [10, 10]
@@ -197,7 +197,7 @@ def test_imdb_acl_folder_tokenised_with_train_vocabulary(tmp_path, capsys):
         "model": {"arch": "pooling"},
     }
     cfg = config_from_dict(raw)
-    data = ImdbAdapter(cfg).load(("train", "dev"))
+    data = ImdbAdapter(cfg.data).load(("train", "dev"))
     assert "2 undecodable byte(s)" in capsys.readouterr().err
     enc = make_encoder(cfg)
     data.fit_encoder(enc)
@@ -226,7 +226,7 @@ def test_mr_snippets_split_matches_the_readme():
     )
     del raw["data"]["path"]
     cfg = config_from_dict(raw)
-    data = TextTableAdapter(cfg).load(("train", "dev", "test"))
+    data = TextTableAdapter(cfg.data).load(("train", "dev", "test"))
     assert data.sizes() == {"train": 8454, "dev": 1057, "test": 1057}
     assert sum(int(s.labels.sum()) for s in data.splits.values()) == 5242
     lines = mr_lines()[1:]
@@ -269,7 +269,7 @@ def test_table_formats_names_and_split_column(tmp_path, fmt):
             }
         )
     )
-    data = TextTableAdapter(cfg).load(("train", "dev", "test"))
+    data = TextTableAdapter(cfg.data).load(("train", "dev", "test"))
     assert data.class_names == ["neg", "pos"]
     assert data.sizes() == {"train": 12, "dev": 6, "test": 6}
     if fmt == "csv":
@@ -283,9 +283,9 @@ def test_stratified_split_and_ties_kept(tmp_path):
     path = tmp_path / "s.tsv"
     path.write_text("text\tscore\n" + "".join(f"t{i}\t{(i % 5) - 2}\n" for i in range(100)))
     base = {"path": str(path), "id_column": None}
-    drop = TextTableAdapter(config_from_dict(mr(data=base))).load(("train", "dev", "test"))
+    drop = TextTableAdapter(config_from_dict(mr(data=base)).data).load(("train", "dev", "test"))
     assert sum(drop.sizes().values()) == 80  # score 0 dropped
-    keep = TextTableAdapter(config_from_dict(mr(data={**base, "ties": "negative"}))).load(
+    keep = TextTableAdapter(config_from_dict(mr(data={**base, "ties": "negative"})).data).load(
         ("train", "dev", "test")
     )
     assert sum(keep.sizes().values()) == 100

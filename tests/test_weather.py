@@ -85,7 +85,7 @@ def test_the_fixture_has_the_real_layout(export):
 
 def test_synop_export_parsed_field_by_field(export):
     cfg = config_from_dict(synop_cfg(export.path))
-    raw = SynopAdapter(cfg).read()
+    raw = SynopAdapter(cfg.data).read()
     times = raw.times.dt.tz_convert("UTC").dt.to_pydatetime()
     present = [t for t in export.times if t not in export.absent]
     assert sorted(set(times)) == present  # every row of 07481, parsed to UTC
@@ -115,8 +115,8 @@ def test_synop_export_parsed_field_by_field(export):
 def test_codes_header_reads_like_labels_header(export, tmp_path):
     codes = make_export(tmp_path / "synop-codes.csv", labels=False)
     assert codes.path.read_text().startswith("numer_sta;date;pmer;tend;cod_tend;")
-    a = SynopAdapter(config_from_dict(synop_cfg(export.path))).read()
-    b = SynopAdapter(config_from_dict(synop_cfg(codes.path))).read()
+    a = SynopAdapter(config_from_dict(synop_cfg(export.path)).data).read()
+    b = SynopAdapter(config_from_dict(synop_cfg(codes.path)).data).read()
     pd.testing.assert_frame_equal(a.columns, b.columns)
     assert (a.times.to_numpy() == b.times.to_numpy()).all()
 
@@ -132,7 +132,7 @@ def test_dates_sorted_after_parsing_not_as_strings(tmp_path):
     )
     strings = [local_iso(t) for t in exp.times]
     assert sorted(strings) != strings  # sorting the strings would misorder these rows
-    raw = SynopAdapter(config_from_dict(synop_cfg(exp.path))).read()
+    raw = SynopAdapter(config_from_dict(synop_cfg(exp.path)).data).read()
     c = clean(raw.times, raw.columns[["tc"]], None, "linear", 0)
     got = [pd.Timestamp(t).tz_localize("UTC").to_pydatetime() for t in c.times]
     kept = [t for t in exp.times if t not in exp.absent]
@@ -143,7 +143,7 @@ def test_dates_sorted_after_parsing_not_as_strings(tmp_path):
 
 def test_cleaning_of_the_export(export):
     cfg = config_from_dict(synop_cfg(export.path, interpolate={"max_gap": "12h"}))
-    data = SynopAdapter(cfg).load(("train", "dev", "test"))
+    data = SynopAdapter(cfg.data).load(("train", "dev", "test"))
     rep = data.report()
     assert rep["freq"] == "3h" and rep["grid_rows"] == len(export.times)
     assert rep["missing_timestamps"] == len(export.absent)  # 13 rows absent from the file
@@ -187,19 +187,19 @@ def test_cleaning_of_the_export(export):
 
 
 def test_station_filter(export):
-    orly = SynopAdapter(config_from_dict(synop_cfg(export.path, station="07149"))).read()
+    orly = SynopAdapter(config_from_dict(synop_cfg(export.path, station="07149")).data).read()
     t0 = export.times[0]
     first = orly.columns["pmer"][orly.times == pd.Timestamp(t0)].iloc[0]
     assert first == pytest.approx(float(export.truth[("07149", t0)]["pmer"]) / 100)
     for station in (7481, "lyon-st exupery", "7481"):
-        raw = SynopAdapter(config_from_dict(synop_cfg(export.path, station=station))).read()
+        raw = SynopAdapter(config_from_dict(synop_cfg(export.path, station=station)).data).read()
         assert raw.report["station"] == "07481", station
     with pytest.raises(UserError) as e:
-        SynopAdapter(config_from_dict(synop_cfg(export.path, station="07999"))).read()
+        SynopAdapter(config_from_dict(synop_cfg(export.path, station="07999")).data).read()
     msg = e.value.message
     assert "07999" in msg and "07481 LYON-ST EXUPERY" in msg and "07149 ORLY" in msg
     with pytest.raises(UserError, match="holds 2 stations, choose one"):
-        SynopAdapter(config_from_dict(synop_cfg(export.path, station=None))).read()
+        SynopAdapter(config_from_dict(synop_cfg(export.path, station=None)).data).read()
 
 
 # ----------------------------------------------------------------------------- cleaning
@@ -421,13 +421,13 @@ def test_orly_export_as_found_in_the_wild():
     cfg = config_from_dict(
         {**synop_cfg(Path("unused")), "data": {"adapter": "synop", "sample": "synop-orly-2023"}}
     )
-    raw = SynopAdapter(cfg).read()
+    raw = SynopAdapter(cfg.data).read()
     assert raw.report["encoding"] == "mac_roman" and raw.report["station"] == "07149"
     assert raw.report["rows_in_file"] == 2673 and "tc" in raw.columns
     assert raw.units["pres"] == "hPa" and 950 < raw.columns["pres"].median() < 1050
     for station in ("07149", "7149", 7149, "ORLY"):
         d = {"adapter": "synop", "sample": "synop-orly-2023", "station": station}
-        assert SynopAdapter(config_from_dict({**synop_cfg(Path("x")), "data": d})).read()
+        assert SynopAdapter(config_from_dict({**synop_cfg(Path("x")), "data": d}).data).read()
 
 
 def test_course_config_trains_on_the_orly_export(cli, tmp_path):
@@ -454,8 +454,8 @@ def test_spreadsheet_encodings_are_detected(export, tmp_path, encoding):
     text = text.replace(";07481;", ";7481;").replace("\n07481;", "\n7481;")  # leading 0 lost
     path = tmp_path / f"export-{encoding}.csv"
     path.write_bytes(text.encode(encoding))
-    a = SynopAdapter(config_from_dict(synop_cfg(export.path))).read()
-    b = SynopAdapter(config_from_dict(synop_cfg(path))).read()
+    a = SynopAdapter(config_from_dict(synop_cfg(export.path)).data).read()
+    b = SynopAdapter(config_from_dict(synop_cfg(path)).data).read()
     pd.testing.assert_frame_equal(
         a.columns.reset_index(drop=True), b.columns.reset_index(drop=True)
     )
@@ -487,7 +487,7 @@ def test_monthly_archives_read_as_one_series(tmp_path):
     assert first[1].startswith("07149;20150101000000;") and ";mq;" in first[1]
     for path in (str(tmp_path / "synop.2015*"), [str(p) for p in reversed(m.paths)]):
         cfg = config_from_dict(synop_cfg(path, station="7149"))
-        raw = SynopAdapter(cfg).read()
+        raw = SynopAdapter(cfg.data).read()
         times = list(raw.times.dt.to_pydatetime())
         assert sorted(set(times)) == m.times  # both months, parsed as UTC
         assert len(times) == len(m.times) + 1  # the row both files hold (dropped when cleaning)
@@ -499,12 +499,12 @@ def test_monthly_archives_read_as_one_series(tmp_path):
         for t in m.missing["pmer"]:
             assert math.isnan(raw.columns["pmer"].iloc[times.index(t)])
     data = SynopAdapter(
-        config_from_dict(synop_cfg(str(tmp_path / "synop.*.csv*"), station=7149))
+        config_from_dict(synop_cfg(str(tmp_path / "synop.*.csv*"), station=7149)).data
     ).load(("train", "dev"))
     assert data.report()["rows_dropped"]["duplicate_time"] == 1
     assert data.report()["segments"] == 1  # the two months join without a gap
     with pytest.raises(UserError, match="no file matches") as e:
-        SynopAdapter(config_from_dict(synop_cfg("nowhere/synop.*.csv"))).read()
+        SynopAdapter(config_from_dict(synop_cfg("nowhere/synop.*.csv")).data).read()
     assert e.value.where == "data.path"
 
 

@@ -224,6 +224,16 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
             f"'{cfg.data.adapter}' gives a {data_kind} task; use metrics: "
             f"{getattr(registry.get('adapter', cfg.data.adapter), 'default_metrics', '')}"
         )
+    from seqrun.core.contracts import compatibility
+
+    problem = compatibility(
+        cfg,
+        registry.get("adapter", cfg.data.adapter),
+        registry.get("encoder", cfg.encoder.type),
+        registry.get("arch", cfg.model.arch),
+    )
+    if problem:
+        return problem
     encoding = getattr(cfg.data, "encoding", None)
     if isinstance(encoding, str):
         import codecs

@@ -235,7 +235,7 @@ def conformance(kind: str, cls: type) -> list[str]:
     proto = PROTOCOLS[kind]
     attrs, methods = _members(proto)
     for name in attrs + methods:
-        if not hasattr(cls, name):
+        if not _has(cls, name):
             problems.append(f"{cls.__qualname__} has no '{name}' ({proto.__name__})")
     if kind == "adapter":
         problems += conformance_data_module(getattr(cls, "data_module", None), cls)
@@ -268,8 +268,16 @@ def conformance_data_module(module_cls: Any, adapter: type) -> list[str]:
     return [
         f"{module_cls.__qualname__} has no '{name}' (DataModule)"
         for name in attrs + methods
-        if not hasattr(module_cls, name)
+        if not _has(module_cls, name)
     ]
+
+
+def _has(cls: type, name: str) -> bool:
+    """A class attribute, method or property, or an attribute the class annotates (set in
+    ``__init__``)."""
+    return hasattr(cls, name) or any(
+        name in vars(k).get("__annotations__", {}) for k in cls.__mro__
+    )
 
 
 def compatibility(cfg: Any, adapter: Any, encoder: Any, arch: Any) -> tuple[str, str] | None:

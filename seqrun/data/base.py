@@ -53,6 +53,17 @@ class SplitFractions(Section):
         return self
 
 
+def open_adapter(cfg: Any) -> Any:
+    """The config's dataset adapter, given its own ``data:`` section and what it must know of
+    the model (whether the architecture returns one output per step)."""
+    from seqrun.core.contracts import LoadOptions
+    from seqrun.core.registry import registry
+
+    arch = registry.get("arch", cfg.model.arch)(cfg.model)
+    options = LoadOptions(sequence_outputs=bool(arch.returns_sequences))
+    return registry.get("adapter", cfg.data.adapter)(cfg.data, options)
+
+
 def kfold_of(cfg: Any) -> int | None:
     """``data.split.kfold`` of an experiment config (None when absent or unset)."""
     split = getattr(cfg.data, "split", None)

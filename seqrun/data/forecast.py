@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from seqrun.core.config import DataConfig, Section
+from seqrun.core.contracts import LoadOptions
 from seqrun.core.durations import duration_seconds, format_duration
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.data.base import SplitFractions
@@ -398,9 +399,9 @@ class ForecastAdapter:
     fold_scheme = "forward-chaining"
     sequence_outputs = True
 
-    def __init__(self, cfg: Any) -> None:
-        self.cfg = cfg
-        self.data_cfg = cfg.data
+    def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
+        self.data_cfg = section
+        self.options = options or LoadOptions()
 
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
@@ -536,7 +537,7 @@ class ForecastAdapter:
                 segments=sub,
             )
         period = 86400 // cleaned.step_s if 86400 % cleaned.step_s == 0 else 0
-        seq2seq = bool(getattr(self.cfg.model, "return_sequences", False))
+        seq2seq = self.options.sequence_outputs
         unit_of = {**raw.units, **{s: "" for p in pairs.values() for s in p}}
         return SeriesData(
             out,

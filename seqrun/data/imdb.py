@@ -30,9 +30,10 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import DataConfig
+from seqrun.core.contracts import LoadOptions
 from seqrun.core.errors import UserError
 from seqrun.core.text import Vocabulary, decode_bytes, guess_encoding, warn
-from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
+from seqrun.data.text import TextData, TextSplit, missing_path_error
 
 CLASS_NAMES = ["negative", "positive"]
 
@@ -175,16 +176,13 @@ class ImdbAdapter:
     fold_scheme = None  # the train/test halves are fixed
     sequence_outputs = False
 
-    def __init__(self, cfg: Any) -> None:
-        self.cfg = cfg
-        self.data_cfg: ImdbConfig = cfg.data
+    def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
+        self.data_cfg: ImdbConfig = section
+        self.options = options or LoadOptions()
 
-    @staticmethod
-    def check_config(cfg: Any) -> tuple[str, str] | None:
-        """Encoder/architecture compatibility, and IMDB options against encoder options."""
-        problem = check_text_config(cfg)
-        if problem:
-            return problem
+    @classmethod
+    def check_config(cls, cfg: Any) -> tuple[str, str] | None:
+        """IMDB options against encoder options."""
         d, e = cfg.data, cfg.encoder
         if e.vocab_size is not None and e.vocab_size != d.num_words:
             return (

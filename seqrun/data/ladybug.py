@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import DataConfig
+from seqrun.core.contracts import LoadOptions
 from seqrun.data.base import SplitFractions, fingerprint, series_cuts
 from seqrun.data.series import SeriesData, SeriesSplit, window_starts
 
@@ -74,9 +75,9 @@ class LadybugAdapter:
     fold_scheme = "forward-chaining"
     sequence_outputs = True
 
-    def __init__(self, cfg) -> None:
-        self.cfg = cfg
-        self.data_cfg: LadybugConfig = cfg.data
+    def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
+        self.data_cfg: LadybugConfig = section
+        self.options = options or LoadOptions()
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SeriesData:
         """Generate the trajectory and cut the requested chronological splits."""
@@ -85,7 +86,7 @@ class LadybugAdapter:
         n = int(len(full) * d.scale)
         points = full[:n].astype(np.float32)
         bounds = series_cuts(n, d.split)
-        seq2seq = bool(getattr(self.cfg.model, "return_sequences", False))
+        seq2seq = self.options.sequence_outputs
         out = {}
         for name in splits:
             lo, hi = bounds[name]
@@ -104,6 +105,7 @@ class LadybugAdapter:
             out,
             feature_names=["x", "y"],
             target_names=["x", "y"],
+            trajectory=True,
             sequence_len=d.sequence_len,
             horizon=1,
             seq2seq=seq2seq,

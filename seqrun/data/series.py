@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.data.base import Shard
+from seqrun.data.base import Shard, Task
 
 _ALIGN = 64  # TensorFlow's CPU allocator alignment: aligned buffers can be shared, not copied
 _CHUNK_ROWS = 65536  # rows encoded at a time (bounds the encoder's temporaries)
@@ -288,7 +288,10 @@ class SeriesData:
             once; metrics score the last (headline) and every lead (``direct``).
         scored: how the predicted columns map back to the reported targets (circular
             columns, non-negative and precipitation targets); None: as predicted.
+        trajectory: the targets are 2D positions (x, y): plot them as a path.
     """
+
+    task: Task  # set in __init__; the model's shapes follow the encoder
 
     def __init__(
         self,
@@ -309,10 +312,11 @@ class SeriesData:
         bounds: dict[str, dict[str, Any]] | None = None,
         output_steps: int = 1,
         scored: ScoredTargets | None = None,
+        trajectory: bool = False,
     ) -> None:
-        from seqrun.data.base import Task
 
         self.splits = splits
+        self.trajectory = trajectory
         self.feature_names = feature_names
         self.target_names = target_names
         self.target_idx = [feature_names.index(t) for t in target_names]
@@ -540,11 +544,14 @@ class SeriesData:
 
     batches = windows  # the trainer's name for "a split ready to batch"
 
+    def write_artifacts(self, preds: dict[str, Any], run: Any, name: str) -> None:
+        """Nothing besides the metrics and the plot for a series."""
+
     def plot(self, preds: dict[str, Any], path: Any, title: str = "") -> None:
         """Forecast vs truth (or the 2D trajectory when the features are x and y)."""
         from seqrun.data import plots
 
-        if self.feature_names == ["x", "y"] and self.target_names == ["x", "y"]:
+        if self.trajectory:
             plots.trajectory(preds, path, title)
         elif preds.get("target_times") is not None and self.period:
             plots.forecast_week(preds, path, title, steps_per_week=7 * self.period)

@@ -52,30 +52,6 @@ def text_fingerprint(splits: dict[str, TextSplit]) -> str:
     return h.hexdigest()[:16]
 
 
-def check_text_config(cfg: Any) -> tuple[str, str] | None:
-    """Cross-section checks of a text experiment: encoder and architecture must fit together."""
-    from seqrun.encoders.text import encoder_kind
-
-    kind = encoder_kind(cfg.encoder)
-    if not kind:
-        return (
-            "encoder.type",
-            f"encoder '{cfg.encoder.type}' is not a text encoder; use multi_hot, one_hot, "
-            "embedding or pretrained_embedding",
-        )
-    arch = cfg.model.arch
-    if kind == "bag" and arch != "dense":
-        return (
-            "model.arch",
-            f"encoder multi_hot gives one vector per text, which model.arch '{arch}' cannot read; "
-            "use model.arch dense, or a sequence encoder (embedding, one_hot, "
-            "pretrained_embedding)",
-        )
-    if getattr(cfg.model, "return_sequences", False):
-        return ("model.return_sequences", "text classification needs one output per text")
-    return None
-
-
 class TextBatches:
     """tf.data pipelines over one encoded split (same contract as ``SeriesWindows``)."""
 

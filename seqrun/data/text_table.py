@@ -13,10 +13,11 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from seqrun.core.config import DataConfig
+from seqrun.core.contracts import LoadOptions
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.text import decode_text, read_file_bytes, warn
 from seqrun.data.base import SplitFractions
-from seqrun.data.text import TextData, TextSplit, check_text_config, missing_path_error
+from seqrun.data.text import TextData, TextSplit, missing_path_error
 from seqrun.samples import check_one_source, sample_path
 
 # the keys each bundled sample (seqrun.samples) brings; the config may still override them
@@ -275,14 +276,14 @@ class TextTableAdapter:
     fold_scheme = "stratified"
     sequence_outputs = False
 
-    def __init__(self, cfg: Any) -> None:
-        self.cfg = cfg
-        self.data_cfg: TextTableConfig = cfg.data
+    def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
+        self.data_cfg: TextTableConfig = section
+        self.options = options or LoadOptions()
 
-    @staticmethod
-    def check_config(cfg: Any) -> tuple[str, str] | None:
-        """Encoder/architecture compatibility."""
-        return check_text_config(cfg)
+    @classmethod
+    def check_config(cls, cfg: Any) -> tuple[str, str] | None:
+        """Nothing beyond the generic checks."""
+        return None
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """Read the table, turn labels into classes, split; keep only the requested splits."""

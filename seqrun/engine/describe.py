@@ -34,10 +34,9 @@ def split_names(cfg: Any) -> tuple[str, ...]:
 
 def load(cfg: Any, names: tuple[str, ...] | None = None) -> Any:
     """The adapter's data module with the given splits (default: every non-empty one)."""
-    from seqrun.core.registry import registry
+    from seqrun.data.base import open_adapter
 
-    adapter = registry.get("adapter", cfg.data.adapter)(cfg)
-    return adapter.load(names or split_names(cfg))
+    return open_adapter(cfg).load(names or split_names(cfg))
 
 
 def describe(cfg: Any) -> dict[str, Any]:

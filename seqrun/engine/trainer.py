@@ -171,9 +171,10 @@ def setup_tf(cfg: ExperimentConfig) -> Any:
 
 
 def load_data(cfg: ExperimentConfig, splits: tuple[str, ...]) -> Any:
+    from seqrun.data.base import open_adapter
+
     """Run the dataset adapter for the given splits."""
-    adapter = registry.get("adapter", cfg.data.adapter)(cfg)
-    return adapter.load(splits)
+    return open_adapter(cfg).load(splits)
 
 
 def make_encoder(cfg: ExperimentConfig) -> Any:
@@ -202,12 +203,8 @@ def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
 
     task = data.task
     arch = registry.get("arch", cfg.model.arch)(cfg.model)
-    front = getattr(encoder, "model_front", None)
-    if front is not None:
-        inputs, features = front(task)
-        model = arch.build(task, inputs=inputs, features=features)
-    else:
-        model = arch.build(task)
+    front = encoder.model_front(task)  # (inputs, features), or None for a plain input
+    model = arch.build(task, *front) if front else arch.build(task)
     t = cfg.train
     kwargs: dict[str, Any] = {}
     if t.learning_rate is not None:
