@@ -152,6 +152,12 @@ class DatasetAdapter(Protocol):
         """Cross-section checks only this adapter knows: (config key, message) or None."""
         ...
 
+    def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[Any]]:
+        """New examples from a file for ``seqrun predict``: (what each output row starts with,
+        e.g. ``{"text": ...}`` or ``{"id": ...}``; the raw examples for
+        ``Encoder.model_inputs``). A UserError when the family cannot predict from files."""
+        ...
+
 
 @runtime_checkable
 class Encoder(Protocol):
@@ -173,6 +179,12 @@ class Encoder(Protocol):
 
     def model_front(self, task: Any) -> tuple[Any, Any] | None:
         """Keras (inputs, features) the model starts with, or None for a plain input."""
+        ...
+
+    def model_inputs(self, examples: list[Any]) -> Any:
+        """Model inputs for raw examples read by ``DatasetAdapter.read_inputs`` (``seqrun
+        predict``); a UserError when the encoder cannot encode new examples alone. A
+        classification encoder also has ``class_names``."""
         ...
 
 
