@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 _ERRORS_MIN = {k: "min" for k in ("loss", "mae", "mse", "rmse", "mae_norm", "rmse_norm")}
 
@@ -27,10 +29,14 @@ def direction(metric_set: Any, metric: str) -> str:
 
 
 def _mae(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
+    import numpy as np
+
     return np.mean(np.abs(a - b), axis=axis)
 
 
 def _rmse(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
+    import numpy as np
+
     return np.sqrt(np.mean((a - b) ** 2, axis=axis))
 
 
