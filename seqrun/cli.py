@@ -349,7 +349,7 @@ def _cv_table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from seqrun.engine.listing import HEADLINE
+    from seqrun.engine.listing import headline_keys
 
     table = Table(
         title=f"dev = held-out fold, {result['folds']} {result['scheme']} folds", show_header=True
@@ -361,8 +361,9 @@ def _cv_table(result: dict[str, Any]) -> None:
     table.add_column("unit")
     table.add_column("per fold", justify="left")
     stats = result["cv"]
-    keys = [k for k in HEADLINE if k in stats] + [
-        k for k in stats if k not in HEADLINE and "." not in k and k != "n"
+    first = headline_keys()
+    keys = [k for k in first if k in stats] + [
+        k for k in stats if k not in first and "." not in k and k != "n"
     ]
     for k in keys:
         s = stats[k]

@@ -64,14 +64,25 @@ class Batches(Protocol):
         """A ``tf.data.Dataset`` of (inputs, targets) in order (scoring)."""
         ...
 
-    def training_dataset(self, batch_size: int, seed: int, shard: Any = None) -> Any:
-        """A ``tf.data.Dataset`` reshuffled every epoch (training)."""
+    def training_dataset(
+        self,
+        batch_size: int,
+        seed: int,
+        first_epoch: int,
+        last_epoch: int,
+        shuffle: bool = True,
+        shard: Any = None,
+    ) -> Any:
+        """One ``tf.data.Dataset`` of the batches of epochs ``first_epoch``..``last_epoch - 1``,
+        each epoch's order from (seed, epoch), so that a resumed run sees the same batches."""
         ...
 
 
 @runtime_checkable
 class DataModule(Protocol):
     """The loaded splits of one experiment, and everything that depends on their family."""
+
+    fingerprint: str  # a short content hash of the data, recorded in the run's meta.json
 
     def sizes(self) -> dict[str, int]:
         """Examples per split."""
@@ -115,7 +126,9 @@ class DataModule(Protocol):
         ...
 
     def leakage(self, mode: str) -> dict[str, Any]:
-        """The same example in two splits (see :mod:`seqrun.engine.leakage` for the shape)."""
+        """The same example in two splits: ``{"mode", "found", "issues", "checked",
+        "skipped"}``; each issue has ``check``, ``splits``, ``count``, ``of``, ``message`` and
+        ``examples`` (a few dicts naming the rows, e.g. ``{"train_id": 3, "dev_id": 7}``)."""
         ...
 
     @staticmethod
@@ -248,37 +261,35 @@ def conformance(kind: str, cls: type) -> list[str]:
     attrs, methods = _members(proto)
     for name in attrs + methods:
         if not _has(cls, name):
-            problems.append(f"{cls.__qualname__} has no '{name}' ({proto.__name__})")
+            problems.append(f"{cls.__name__} has no '{name}' ({proto.__name__})")
     if kind == "adapter":
         problems += conformance_data_module(getattr(cls, "data_module", None), cls)
         if not isinstance(getattr(cls, "provides", None), str):
-            problems.append(f"{cls.__qualname__}.provides must name its data kind (a string)")
+            problems.append(f"{cls.__name__}.provides must name its data kind (a string)")
         if getattr(cls, "fold_scheme", None) not in (None, "stratified", "forward-chaining"):
             problems.append(
-                f"{cls.__qualname__}.fold_scheme must be stratified, forward-chaining or None"
+                f"{cls.__name__}.fold_scheme must be stratified, forward-chaining or None"
             )
     if kind == "encoder" and getattr(cls, "output_kind", None) not in _KIND_WORDS:
-        problems.append(
-            f"{cls.__qualname__}.output_kind must be bag, token_ids or numeric_sequence"
-        )
+        problems.append(f"{cls.__name__}.output_kind must be bag, token_ids or numeric_sequence")
     if kind == "metrics":
         directions = getattr(cls, "directions", {}) or {}
         for name in list(getattr(cls, "headline", ())) + list(getattr(cls, "baselines", {})):
             if name not in directions:
-                problems.append(f"{cls.__qualname__} declares no direction for '{name}'")
+                problems.append(f"{cls.__name__} declares no direction for '{name}'")
         bad = {v for v in directions.values() if v not in ("min", "max")}
         if bad:
-            problems.append(f"{cls.__qualname__}.directions values must be 'min' or 'max'")
+            problems.append(f"{cls.__name__}.directions values must be 'min' or 'max'")
     return problems
 
 
 def conformance_data_module(module_cls: Any, adapter: type) -> list[str]:
     """What the data module class of ``adapter`` lacks."""
     if not isinstance(module_cls, type):
-        return [f"{adapter.__qualname__}.data_module must name the class its load() returns"]
+        return [f"{adapter.__name__}.data_module must name the class its load() returns"]
     attrs, methods = _members(DataModule)
     return [
-        f"{module_cls.__qualname__} has no '{name}' (DataModule)"
+        f"{module_cls.__name__} has no '{name}' (DataModule)"
         for name in attrs + methods
         if not _has(module_cls, name)
     ]

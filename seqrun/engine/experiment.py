@@ -439,10 +439,11 @@ def fold_table(parent: Run) -> list[dict[str, Any]]:
 def plot_folds(parent: Run) -> Path | None:
     """``plots/cv.png`` of a cross-validation parent: every fold's learning curves and dev
     headline metric against the mean +- std (never fails the run: errors go to meta)."""
-    from seqrun.engine.listing import HEADLINE
+    from seqrun.engine.listing import headline_keys
 
     folds = fold_table(parent)
-    metrics = [m for m in HEADLINE if folds and all(m in f.get("metrics", {}) for f in folds)]
+    keys = headline_keys()
+    metrics = [m for m in keys if folds and all(m in f.get("metrics", {}) for f in folds)]
     if not folds or not metrics:
         return None
     metric = metrics[0]

@@ -328,9 +328,9 @@ class Sweep:
 
 
 def _headline(metrics: dict[str, Any] | None) -> dict[str, Any]:
-    from seqrun.engine.listing import HEADLINE
+    from seqrun.engine.listing import headline
 
-    return {k: metrics[k] for k in HEADLINE if metrics and isinstance(metrics.get(k), int | float)}
+    return headline(metrics)
 
 
 def _pending(sweep: Sweep, say: Any) -> list[Trial]:
