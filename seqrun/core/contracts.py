@@ -25,9 +25,9 @@ included). Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol, runtime_checkable
 
 #: What an adapter's examples are before encoding, by family: ``text`` (one text per example),
 #: ``series`` (windows cut from long numeric series). A new family names its own kind, and its
@@ -48,6 +48,34 @@ class LoadOptions:
 
     #: the architecture emits one output per input step (``return_sequences``): score every step
     sequence_outputs: bool = False
+
+
+@dataclass(frozen=True)
+class InputSize:
+    """What a config alone tells of one example's model input, for the memory check that runs
+    before any data is read: the adapter gives a first guess, the encoder refines it."""
+
+    width: int = 1  # values per step reaching the first layer
+    width_key: str | None = None  # the config key that sets it (None: fixed by the data)
+    steps: int | None = None  # steps per example (None: unknown before reading the data)
+    steps_key: str = "data.sequence_len"
+    vocab: int | None = None  # distinct token ids, for text
+    vocab_key: str = ""
+    values_per_step: int | None = None  # input tensor values per step (None: ``width``)
+
+    def with_(self, **changes: Any) -> InputSize:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+class MemoryItem(NamedTuple):
+    """One sized thing a config implies: the key to blame, a lower bound in bytes, what it
+    holds, and how to fix it when lowering ``key`` is not the advice."""
+
+    key: str
+    nbytes: float
+    what: str
+    fix: str | None = None
 
 
 @runtime_checkable
@@ -165,6 +193,16 @@ class DatasetAdapter(Protocol):
         """Cross-section checks only this adapter knows: (config key, message) or None."""
         ...
 
+    @classmethod
+    def input_size(cls, section: Any) -> InputSize:
+        """One example's model input as far as the ``data:`` section tells (memory check)."""
+        ...
+
+    @classmethod
+    def memory(cls, section: Any, size: InputSize) -> list[MemoryItem]:
+        """What the data itself takes in memory, as far as the config tells (may be [])."""
+        ...
+
     def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[Any]]:
         """New examples from a file for ``seqrun predict``: (what each output row starts with,
         e.g. ``{"text": ...}`` or ``{"id": ...}``; the raw examples for
@@ -181,6 +219,11 @@ class Encoder(Protocol):
     output_kind: ClassVar[InputKind]
 
     def __init__(self, cfg: Any) -> None: ...
+
+    @classmethod
+    def input_size(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """The model input after this encoder (``cfg``: its section), and its own weights."""
+        ...
 
     def save(self, folder: Path) -> None:
         """Write the fitted state into a run's ``preprocessing/`` folder."""
@@ -217,6 +260,12 @@ class Architecture(Protocol):
 
     def build(self, task: Any, inputs: Any = None, features: Any = None) -> Any:
         """The keras.Model for ``task``; ``inputs``/``features`` come from the encoder's front."""
+        ...
+
+    @classmethod
+    def memory(cls, cfg: Any, size: InputSize, batch_size: int) -> list[MemoryItem]:
+        """Weights (x3: gradients and optimizer state) and activations of one batch, as far as
+        the ``model:`` section and the input size tell (lower bounds; may be [])."""
         ...
 
 

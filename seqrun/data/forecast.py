@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from seqrun.core.config import DataConfig, Section
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.durations import duration_seconds, format_duration
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.data.base import SplitFractions
@@ -458,6 +458,18 @@ class ForecastAdapter:
             dup = sorted({f for f in features if features.count(f) > 1})
             raise UserError(f"features listed twice: {', '.join(dup)}", where="data.features")
         return features, targets
+
+    @classmethod
+    def input_size(cls, section: ForecastConfig) -> InputSize:
+        """Windows of ``sequence_len`` steps of the listed features (all columns: unknown)."""
+        if isinstance(section.features, list):
+            return InputSize(max(1, len(section.features)), "data.features", section.sequence_len)
+        return InputSize(steps=section.sequence_len)
+
+    @classmethod
+    def memory(cls, section: ForecastConfig, size: InputSize) -> list[MemoryItem]:
+        """Nothing known before the file is read."""
+        return []
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> Any:
         """Read, clean and cut the requested chronological splits."""

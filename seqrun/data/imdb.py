@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import DataConfig
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError
 from seqrun.core.text import Vocabulary, decode_bytes, guess_encoding, warn
 from seqrun.data.text import TextData, TextSplit, missing_path_error
@@ -213,6 +213,25 @@ class ImdbAdapter:
         return None
 
     # -- loading
+    @classmethod
+    def input_size(cls, section: ImdbConfig) -> InputSize:
+        """Reviews of at most ``maxlen`` ids from a vocabulary of ``num_words``."""
+        return InputSize(
+            steps=section.maxlen,
+            steps_key="data.maxlen",
+            vocab=section.num_words,
+            vocab_key="data.num_words",
+        )
+
+    @classmethod
+    def memory(cls, section: ImdbConfig, size: InputSize) -> list[MemoryItem]:
+        """The token ids of every review (train and test halves)."""
+        if not size.steps:
+            return []
+        reviews = 2 * (section.max_reviews or 25000)
+        ids = reviews * size.steps
+        return [MemoryItem(size.steps_key, 4.0 * ids, f"{ids:.3g} token ids")]
+
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """The requested splits; test reviews are read only when ``test`` is requested."""
         d = self.data_cfg

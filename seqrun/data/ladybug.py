@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import DataConfig
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.data.base import SplitFractions, fingerprint, series_cuts
 from seqrun.data.series import SeriesData, SeriesSplit, window_starts
 
@@ -78,6 +78,23 @@ class LadybugAdapter:
     def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
         self.data_cfg: LadybugConfig = section
         self.options = options or LoadOptions()
+
+    @classmethod
+    def input_size(cls, section: LadybugConfig) -> InputSize:
+        """Windows of ``sequence_len`` (x, y) points."""
+        return InputSize(width=2, steps=section.sequence_len)
+
+    @classmethod
+    def memory(cls, section: LadybugConfig, size: InputSize) -> list[MemoryItem]:
+        """The generated trajectory (several float arrays of max_t / delta_t points)."""
+        points = section.max_t / section.delta_t
+        key = "data.max_t" if section.max_t / 1000.0 > 0.02 / section.delta_t else "data.delta_t"
+        fix = "raise data.delta_t or lower data.max_t"
+        return [
+            MemoryItem(
+                key, 16.0 * 4 * points, f"{points:.3g} trajectory points (max_t / delta_t)", fix
+            )
+        ]
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SeriesData:
         """Generate the trajectory and cut the requested chronological splits."""

@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from seqrun.core.config import DataConfig
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.text import decode_text, read_file_bytes, warn
 from seqrun.data.base import SplitFractions
@@ -284,6 +284,16 @@ class TextTableAdapter:
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
         """Nothing beyond the generic checks."""
         return None
+
+    @classmethod
+    def input_size(cls, section: TextTableConfig) -> InputSize:
+        """Nothing known before the table is read: the encoder decides the input."""
+        return InputSize()
+
+    @classmethod
+    def memory(cls, section: TextTableConfig, size: InputSize) -> list[MemoryItem]:
+        """Nothing known before the table is read."""
+        return []
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """Read the table, turn labels into classes, split; keep only the requested splits."""

@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import EncoderConfig
+from seqrun.core.contracts import InputSize, MemoryItem
 
 STATE_FILE = "encoder.json"
 
@@ -46,6 +47,11 @@ class _Numeric:
     def model_front(self, task: Any) -> tuple[Any, Any] | None:
         """No front of its own: the model reads the scaled series directly."""
         return None
+
+    @classmethod
+    def input_size(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """The input as the adapter sized it; a few numbers of state."""
+        return size, []
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale a (T, F) array."""
