@@ -20,7 +20,6 @@ their overrides, config keys, statuses and run directories. Imports no TensorFlo
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import json
 import math
@@ -31,7 +30,6 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,19 +267,12 @@ class Sweep:
     def state_path(self) -> Path:
         return self.dir / "sweep.json"
 
-    @contextmanager
-    def _locked(self):
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.dir / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
     def record(self, trial: Trial) -> None:
-        """Merge one trial's status into sweep.json (safe across processes)."""
-        with self._locked():
+        """Merge one trial's status into sweep.json (safe across threads and processes)."""
+        from filelock import FileLock
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(self.dir / ".lock"):
             state = read_json(self.state_path) or {}
             state.update(
                 name=self.name,
