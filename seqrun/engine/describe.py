@@ -57,7 +57,7 @@ def describe(cfg: Any) -> dict[str, Any]:
         for f in range(k):
             fcfg = fold_config(cfg, f)
             data = load(fcfg)
-            info = describe_data(fcfg, data)
+            info = data.describe(fcfg)
             leaks.append(leakage.check(data, cfg.data.leakage))
             folds.append({"fold": f, **_fold_summary(info)})
             if detail is None:
@@ -72,14 +72,9 @@ def describe(cfg: Any) -> dict[str, Any]:
         out["leakage"] = leakage.merge(leaks, list(range(k)))
         return out
     data = load(cfg)
-    out.update(describe_data(cfg, data))
+    out.update(data.describe(cfg))
     out["leakage"] = leakage.check(data, cfg.data.leakage)
     return out
-
-
-def describe_data(cfg: Any, data: Any) -> dict[str, Any]:
-    """Description of a loaded data module (its family's ``describe``)."""
-    return data.describe(cfg)
 
 
 def _fold_summary(info: dict[str, Any]) -> dict[str, Any]:
