@@ -30,7 +30,7 @@ from seqrun.core.config import DataConfig, Section
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.durations import duration_seconds, format_duration
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.data.base import SplitFractions
+from seqrun.core.splits import SplitFractions
 from seqrun.data.series import SeriesData
 
 TIME_FEATURES = {
@@ -473,12 +473,10 @@ class ForecastAdapter:
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> Any:
         """Read, clean and cut the requested chronological splits."""
-        from seqrun.data.base import fingerprint, series_cuts
-        from seqrun.data.series import (
-            ScoredTargets,
-            SeriesSplit,
-            segment_window_starts,
-        )
+        from seqrun.core.splits import series_cuts
+        from seqrun.core.windows import WindowGeometry
+        from seqrun.data.base import fingerprint
+        from seqrun.data.series import ScoredTargets, SeriesSplit
 
         d = self.data_cfg
         raw = self.read()
@@ -504,7 +502,7 @@ class ForecastAdapter:
             table.insert(at + 1, pairs[c][1], np.cos(rad))
         columns = [n for f in features for n in pairs.get(f, (f,))]
         model_targets = [n for t in targets for n in pairs.get(t, (t,))]
-        last = d.horizon + d.output_steps - 1
+        geometry = WindowGeometry(d.sequence_len, d.horizon, d.stride, output_steps=d.output_steps)
 
         def split_starts(n: int) -> list[int]:
             return [lo for name, (lo, _) in series_cuts(n, d.split).items() if name != "train"]
@@ -535,7 +533,7 @@ class ForecastAdapter:
                 [np.clip(seg[:, 0], lo, hi) - lo, np.clip(seg[:, 1], lo, hi) - lo], axis=1
             )
             sub = sub[sub[:, 1] > sub[:, 0]]
-            starts = segment_window_starts(sub, d.sequence_len, last, d.stride)
+            starts = geometry.segment_starts(sub)
             if len(starts) == 0:
                 raise UserError(
                     self._no_window_message(name, hi - lo, sub, cleaned),

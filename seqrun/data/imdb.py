@@ -32,6 +32,7 @@ from pydantic import Field
 from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError
+from seqrun.core.splits import stratified_holdout
 from seqrun.core.text import Vocabulary, decode_bytes, guess_encoding, warn
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 
@@ -152,17 +153,6 @@ def keras_shuffle(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.
     b = np.arange(n_test)
     rng.shuffle(b)
     return a, b
-
-
-def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Boolean mask of a seeded, per-class ``fraction`` of the rows."""
-    rng = np.random.default_rng(seed)
-    mask = np.zeros(len(labels), dtype=bool)
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        k = int(round(len(idx) * fraction))
-        mask[rng.choice(idx, size=k, replace=False)] = True
-    return mask
 
 
 class ImdbAdapter:

@@ -10,8 +10,10 @@ from pydantic import Field
 
 from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
-from seqrun.data.base import SplitFractions, fingerprint, series_cuts
-from seqrun.data.series import SeriesData, SeriesSplit, window_starts
+from seqrun.core.splits import SplitFractions, series_cuts
+from seqrun.core.windows import WindowGeometry
+from seqrun.data.base import fingerprint
+from seqrun.data.series import SeriesData, SeriesSplit
 
 
 class LadybugConfig(DataConfig):
@@ -108,7 +110,7 @@ class LadybugAdapter:
         for name in splits:
             lo, hi = bounds[name]
             values = points[lo:hi]
-            starts = window_starts(len(values), d.sequence_len, 1, 1, seq2seq)
+            starts = WindowGeometry(d.sequence_len, 1, 1, seq2seq).starts(len(values))
             if len(starts) == 0:
                 from seqrun.core.errors import UserError
 

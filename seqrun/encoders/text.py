@@ -556,22 +556,11 @@ def sequence_length(cfg: Any, hints: dict[str, Any], train_ids: list[list[int]])
     return int(length)
 
 
-def encoder_kind(enc_cfg: Any) -> str:
-    """'bag' for multi_hot, 'sequence' for the others, '' for non-text encoders."""
-    t = getattr(enc_cfg, "type", "")
-    if t == "multi_hot":
-        return "bag"
-    if t in ("one_hot", "embedding", "pretrained_embedding"):
-        return "sequence"
-    return ""
-
-
 __all__ = [
     "Embedding",
     "MultiHot",
     "OneHot",
     "PretrainedEmbedding",
     "SparseRows",
-    "encoder_kind",
     "sequence_length",
 ]
