@@ -154,14 +154,15 @@ class DataModule(Protocol):
         ...
 
     def leakage(self, mode: str) -> dict[str, Any]:
-        """The same example in two splits: ``{"mode", "found", "issues", "checked",
-        "skipped"}``; each issue has ``check``, ``splits``, ``count``, ``of``, ``message`` and
+        """The same example in two splits: ``{"issues", "checked", "skipped"}`` (the engine
+        adds ``mode`` and ``found``; ``data.leakage: off`` never calls this); each issue has ``check``, ``splits``, ``count``, ``of``, ``message`` and
         ``examples`` (a few dicts naming the rows, e.g. ``{"train_id": 3, "dev_id": 7}``)."""
         ...
 
     @staticmethod
-    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]]]:
-        """The headline and the per-split rows of a description (from ``describe``)."""
+    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]], list[str]]:
+        """The headline, the per-split rows and the lines after the table (e.g. gaps) of a
+        description (from ``describe``)."""
         ...
 
     @staticmethod
