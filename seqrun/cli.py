@@ -852,11 +852,11 @@ def _describe_brief(run: Any) -> dict[str, Any] | None:
     import io
 
     try:
-        from seqrun.core.config import read_yaml, resolve
+        from seqrun.engine.archive import load_run_config
         from seqrun.engine.describe import brief, describe
 
         with contextlib.redirect_stderr(io.StringIO()):  # adapter warnings were shown at train
-            return brief(describe(resolve(read_yaml(run.config_path))))
+            return brief(describe(load_run_config(run)))
     except Exception:  # moved data, another machine: the report goes on without it
         return None
 

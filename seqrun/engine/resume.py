@@ -110,9 +110,11 @@ def launched_helper(cfg: ExperimentConfig) -> bool:
 
 def saved_config(run: Run) -> ExperimentConfig:
     """The resolved config a run was trained with (its config.yaml)."""
+    from seqrun.engine.archive import load_run_config
+
     if not run.config_path.is_file():
         raise UserError("the run has no config.yaml to resume from", str(run.path))
-    return resolve(read_yaml(run.config_path))
+    return load_run_config(run)
 
 
 def check_resumable(run: Run, saved: ExperimentConfig, cfg: ExperimentConfig) -> None:
