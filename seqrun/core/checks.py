@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from seqrun.core.registry import registry
+from seqrun.core.runs import metric_name
 
 REGRESSION_LOSSES = (
     "mse",
@@ -54,11 +55,6 @@ def compiled_metrics(kind: str, binary: bool = True) -> tuple[str, ...]:
     """Names ``train.monitor`` may take for a task kind (``auc`` only with two classes)."""
     names = COMPILED_METRICS.get(kind, ("loss",))
     return names if binary else tuple(n for n in names if n != "auc")
-
-
-def monitor_name(monitor: str) -> str:
-    """``train.monitor`` without its optional ``dev_`` / ``val_`` prefix."""
-    return monitor.removeprefix("dev_").removeprefix("val_")
 
 
 def task_kind(cfg: Any) -> tuple[str | None, str | None]:
@@ -201,7 +197,7 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
                 "(or null for the task's default)"
             )
     if kind in COMPILED_METRICS:
-        name = monitor_name(t.monitor)
+        name = metric_name(t.monitor)
         allowed = compiled_metrics(kind)
         if name not in allowed:
             from seqrun.core.errors import did_you_mean

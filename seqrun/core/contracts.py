@@ -155,8 +155,9 @@ class DataModule(Protocol):
 
     def leakage(self, mode: str) -> dict[str, Any]:
         """The same example in two splits: ``{"issues", "checked", "skipped"}`` (the engine
-        adds ``mode`` and ``found``; ``data.leakage: off`` never calls this); each issue has ``check``, ``splits``, ``count``, ``of``, ``message`` and
-        ``examples`` (a few dicts naming the rows, e.g. ``{"train_id": 3, "dev_id": 7}``)."""
+        adds ``mode`` and ``found``; ``data.leakage: off`` never calls this); each issue has
+        ``check``, ``splits``, ``count``, ``of``, ``message`` and ``examples`` (a few dicts
+        naming the rows, e.g. ``{"train_id": 3, "dev_id": 7}``)."""
         ...
 
     @staticmethod

@@ -403,6 +403,14 @@ class ForecastAdapter:
         self.data_cfg = section
         self.options = options or LoadOptions()
 
+    def read_inputs(self, path: Any, column: str | None = None) -> tuple[list[dict], list[Any]]:
+        """A UserError: a forecast's examples are windows of the station's series."""
+        raise UserError(
+            "a forecasting run cannot predict from a file (its examples are windows of the "
+            "station's series); score its splits with seqrun evaluate RUN_DIR",
+            where="--input",
+        )
+
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
         """Cross-field checks done by `seqrun config validate` (no file is read)."""

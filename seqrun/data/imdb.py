@@ -170,6 +170,12 @@ class ImdbAdapter:
         self.data_cfg: ImdbConfig = section
         self.options = options or LoadOptions()
 
+    def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[str]]:
+        """Reviews to predict from a file: one per line, or a table's ``text`` column."""
+        from seqrun.data.text_table import read_text_inputs, text_inputs
+
+        return text_inputs(read_text_inputs(path, column))
+
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
         """IMDB options against encoder options."""

@@ -98,6 +98,16 @@ class LadybugAdapter:
             )
         ]
 
+    def read_inputs(self, path: Any, column: str | None = None) -> tuple[list[dict], list[Any]]:
+        """A UserError: the trajectory's examples are windows of one generated series."""
+        from seqrun.core.errors import UserError
+
+        raise UserError(
+            "a ladybug run cannot predict from a file (its examples are windows of the "
+            "generated trajectory); score its splits with seqrun evaluate RUN_DIR",
+            where="--input",
+        )
+
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SeriesData:
         """Generate the trajectory and cut the requested chronological splits."""
         d = self.data_cfg

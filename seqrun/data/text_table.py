@@ -195,6 +195,43 @@ def read_table(
     return columns, rows, lines
 
 
+TABLE_EXTS = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson")
+
+
+def read_text_inputs(path: Path, column: str | None, default_column: str = "text") -> list[str]:
+    """Texts of ``seqrun predict --input FILE``: one per line, or a CSV/TSV/JSONL table's
+    text column (``column``, else ``default_column``); empty ones are skipped with a warning."""
+    from seqrun.core.text import decode_bytes
+
+    p = Path(path)
+    if not p.is_file():
+        hint = " (it is a directory)" if p.is_dir() else ""
+        raise UserError(f"input file not found{hint}", where=f"--input {path}")
+    if p.suffix.lower() in TABLE_EXTS:
+        columns, rows, _ = read_table(str(p))
+        name = column or default_column
+        if name not in columns:
+            raise column_error(str(p), "--column", name, columns)
+        texts = [("" if r.get(name) is None else str(r.get(name))) for r in rows]
+    else:
+        text, bad = decode_bytes(p.read_bytes())
+        if bad:
+            warn(f"{path}: {bad} undecodable byte(s) (not utf-8) replaced by U+FFFD")
+        texts = text.splitlines()
+    blank = sum(1 for t in texts if not t.strip())
+    if blank:
+        warn(f"{path}: skipped {blank} empty line(s)/text(s)")
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise UserError("no text to label in the file", where=f"--input {path}")
+    return texts
+
+
+def text_inputs(texts: list[str]) -> tuple[list[dict], list[str]]:
+    """(output rows, examples) of texts to predict: each row starts with its text."""
+    return [{"text": t} for t in texts], texts
+
+
 def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
     """Unknown column: name the available ones."""
     return UserError(
@@ -270,6 +307,10 @@ class TextTableAdapter:
     def memory(cls, section: TextTableConfig, size: InputSize) -> list[MemoryItem]:
         """Nothing known before the table is read."""
         return []
+
+    def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[str]]:
+        """Texts to predict from a file (default column: ``data.text_column``)."""
+        return text_inputs(read_text_inputs(path, column, self.data_cfg.text_column))
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """Read the table, turn labels into classes, split; keep only the requested splits."""

@@ -53,6 +53,16 @@ class _Numeric:
         """The input as the adapter sized it; a few numbers of state."""
         return size, []
 
+    def model_inputs(self, examples: list[Any]) -> Any:
+        """A UserError: a window of a series cannot be encoded without the series around it."""
+        from seqrun.core.errors import UserError
+
+        raise UserError(
+            "seqrun predict encodes texts; this run's encoder scales numeric series (score "
+            "its splits with seqrun evaluate RUN_DIR)",
+            where="predict",
+        )
+
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale a (T, F) array."""
         return ((values - self.mean) / self.std).astype(np.float32)

@@ -489,3 +489,37 @@ def run_ray(
         if started_here:
             ray.shutdown()
     return sweep.trials
+
+
+def run_index(sweep: Sweep, index: int, say: Any = None) -> Trial:
+    """Run trial ``index`` in this process (``seqrun sweep --index I``, for job arrays),
+    recording it in sweep.json; ``say`` gets the line of a trial skipped as completed."""
+    from seqrun.core.errors import SeqrunError
+    from seqrun.engine import experiment
+    from seqrun.engine.checkpoint import Interrupted
+
+    t = sweep.trials[index]
+    sweep.find_completed()
+    if t.status == "skipped":
+        sweep.record(t)
+        if say is not None:
+            say(f"trial {index}: already completed in {t.run_dir}")
+        return t
+    overrides = [*sweep.common, *t.overrides]
+    cfg = load_config(sweep.base, overrides)
+    t.status = "running"
+    sweep.record(t)
+    t0 = time.time()
+    try:
+        result = experiment.train(
+            cfg, sweep.runs_dir, quiet=True, argv=sys.argv, overrides=overrides
+        )
+        t.status, t.run_dir = "completed", result["run_dir"]
+        t.metrics = _headline(result["metrics"])
+    except Interrupted as e:
+        t.status, t.run_dir, t.error = "interrupted", str(e), "interrupted"
+    except SeqrunError as e:
+        t.status, t.error = "failed", str(e)
+    t.duration_s = round(time.time() - t0, 2)
+    sweep.record(t)
+    return t

@@ -15,8 +15,9 @@ def direction(metric_set: Any, metric: str) -> str:
     """'max' or 'min': which way ``metric`` (a dev metric or Keras log name) improves, as the
     metric set declares it in ``directions``; a UserError when it is not declared."""
     from seqrun.core.errors import UserError
+    from seqrun.core.runs import metric_name
 
-    name = metric.removeprefix("dev_").removeprefix("val_")
+    name = metric_name(metric)
     declared = getattr(metric_set, "directions", {}) or {}
     if name not in declared:
         known = ", ".join(sorted(declared)) or "none"
