@@ -108,6 +108,11 @@ class LadybugAdapter:
             where="--input",
         )
 
+    @classmethod
+    def check_config(cls, cfg: Any) -> tuple[str, str] | None:
+        """Nothing beyond the generic checks."""
+        return None
+
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SeriesData:
         """Generate the trajectory and cut the requested chronological splits."""
         d = self.data_cfg

@@ -275,6 +275,7 @@ class SeriesData:
     """
 
     task: Task  # set in __init__; the model's shapes follow the encoder
+    fingerprint: str  # a short content hash of the series (meta.json)
 
     def __init__(
         self,

@@ -146,6 +146,8 @@ class TextData:
         source: where the data came from (for messages).
     """
 
+    fingerprint: str  # a short content hash of the texts and labels (meta.json)
+
     def __init__(
         self,
         splits: dict[str, TextSplit],
