@@ -12,7 +12,7 @@ import pytest
 from pydantic import Field
 
 from seqrun.core.config import DataConfig
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError
 from tests.conftest import write_config
 
@@ -27,6 +27,8 @@ class ToyConfig(DataConfig):
 
 class ToyData:
     """The toy family's data module: numbers, split in train and dev."""
+
+    fingerprint = "toy"
 
     def __init__(self, splits: dict[str, np.ndarray]) -> None:
         self.splits = splits
@@ -123,6 +125,14 @@ class ToyAdapter:
 
     def read_inputs(self, path: Any, column: str | None = None) -> tuple[list[dict], list[Any]]:
         raise UserError("the toy family cannot predict from files")
+
+    @classmethod
+    def input_size(cls, section: Any) -> InputSize:
+        return InputSize()
+
+    @classmethod
+    def memory(cls, section: Any, size: InputSize) -> list[MemoryItem]:
+        return []
 
 
 @pytest.fixture
