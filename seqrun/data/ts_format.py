@@ -219,6 +219,9 @@ def read_ts(path: str | Path, max_series: int | None = None, labelled: bool = Tr
                 + (" (is the label missing or extra?)" if abs(len(parts) - dims) == 1 else ""),
                 where=where,
             )
+        for d, part in enumerate(parts):
+            if not part.strip():
+                raise UserError(f"empty series (dimension {d + 1} has no value)", where=where)
         arrays = [_values(part, where, d) for d, part in enumerate(parts)]
         lengths = {len(a) for a in arrays}
         if len(lengths) > 1:
@@ -227,8 +230,6 @@ def read_ts(path: str | Path, max_series: int | None = None, labelled: bool = Tr
                 where=where,
             )
         length = lengths.pop()
-        if length == 1 and np.isnan(arrays[0][0]) and not parts[0].strip():
-            raise UserError("empty series (no value)", where=where)
         if header.get("equallength"):
             expected = header.get("serieslength") or first_len
             if expected is not None and length != expected:

@@ -15,20 +15,22 @@ from seqrun.core.config import ModelConfig
 from seqrun.models.base import Architecture
 
 
-def _step_mask(features: Any) -> Any:
-    """The padding mask of the encoder's front (every channel 0 = padding), or None."""
+def _step_mask(features: Any) -> tuple[Any, Any]:
+    """(the features without a Keras mask attached, the padding mask of the encoder's front
+    (every channel 0 = padding) or None); Conv1D does not take masks."""
     if getattr(features, "_keras_mask", None) is None:
-        return None
+        return features, None
     import keras
 
-    return keras.ops.any(keras.ops.not_equal(features, 0.0), axis=-1)
+    mask = keras.ops.any(keras.ops.not_equal(features, 0.0), axis=-1)
+    return keras.ops.where(keras.ops.expand_dims(mask, -1), features, 0.0), mask
 
 
-def _conv_block(x: Any, filters: int, kernel: int, i: int) -> Any:
+def _conv_block(x: Any, filters: int, kernel: int, i: int, momentum: float) -> Any:
     import keras
 
     x = keras.layers.Conv1D(filters, kernel, padding="same", name=f"conv_{i}")(x)
-    x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+    x = keras.layers.BatchNormalization(momentum=momentum, name=f"bn_{i}")(x)
     return keras.layers.Activation("relu", name=f"relu_{i}")(x)
 
 
@@ -43,6 +45,13 @@ class FCNConfig(ModelConfig):
         default_factory=lambda: [8, 5, 3], description="Kernel size of each Conv1D block."
     )
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout before the output layer.")
+    bn_momentum: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="Momentum of the BatchNorm moving statistics used at inference (Keras: "
+        "0.99, too slow for archive sets of a few batches per epoch).",
+    )
 
 
 class FCNArch(Architecture):
@@ -64,10 +73,9 @@ class FCNArch(Architecture):
                 f"model.filters has {len(c.filters)} entries, model.kernels {len(c.kernels)}",
                 where="model.kernels",
             )
-        mask = _step_mask(features)
-        x = features
+        x, mask = _step_mask(features)
         for i, (f, k) in enumerate(zip(c.filters, c.kernels, strict=True), start=1):
-            x = _conv_block(x, f, k, i)
+            x = _conv_block(x, f, k, i, c.bn_momentum)
         x = keras.layers.GlobalAveragePooling1D(name="gap")(x, mask=mask)
         if c.dropout:
             x = keras.layers.Dropout(c.dropout, name="head_dropout")(x)
@@ -85,6 +93,13 @@ class ConvGRUConfig(ModelConfig):
     units: int = Field(64, ge=1, description="GRU units.")
     bidirectional: bool = Field(False, description="Bidirectional GRU.")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout before the output layer.")
+    bn_momentum: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="Momentum of the BatchNorm moving statistics used at inference (Keras: "
+        "0.99, too slow for archive sets of a few batches per epoch).",
+    )
 
 
 class ConvGRUArch(Architecture):
@@ -98,10 +113,9 @@ class ConvGRUArch(Architecture):
         import keras
 
         c = self.cfg
-        mask = _step_mask(features)
-        x = features
+        x, mask = _step_mask(features)
         for i, f in enumerate(c.filters, start=1):
-            x = _conv_block(x, f, c.kernel, i)
+            x = _conv_block(x, f, c.kernel, i, c.bn_momentum)
         layer = keras.layers.GRU(c.units, name="gru")
         if c.bidirectional:
             layer = keras.layers.Bidirectional(layer, name="bi_gru")
