@@ -160,6 +160,7 @@ def main() -> None:
                     "epoch_s": round(statistics.median(epoch_s), 4),
                 }
             )
+            print(json.dumps(rows[-1]), flush=True)
         # epoch wall time: the FCN on GunPoint, seqrun vs plain Keras, same epochs and batch
         timing_cfg = ROOT / "configs" / "gunpoint-fcn.yaml"
         t_runs = runs / "timing"
@@ -171,7 +172,7 @@ def main() -> None:
             "--set",
             "train.early_stopping.patience=null",
             "--set",
-            "train.lr_schedule=null",
+            "train.lr_schedule=constant",
             "--runs-dir",
             str(t_runs),
             "--quiet",
