@@ -50,11 +50,12 @@ def reset_peak() -> bool:
 
 def seqrun_epochs(raw: np.ndarray, window: int, batch: int, epochs: int) -> tuple[float, int]:
     from seqrun.core.config import config_from_dict  # noqa: F401  (registry, pydantic: as in a run)
-    from seqrun.data.series import SeriesData, SeriesSplit, window_starts
+    from seqrun.core.windows import WindowGeometry
+    from seqrun.data.series import SeriesData, SeriesSplit
     from seqrun.encoders.numeric import Standardize, StandardizeConfig
 
     names = [f"f{i}" for i in range(raw.shape[1])]
-    split = SeriesSplit(raw, window_starts(len(raw), window, 1))
+    split = SeriesSplit(raw, WindowGeometry(window, 1).starts(len(raw)))
     data = SeriesData({"train": split}, names, names[:1], sequence_len=window, horizon=1)
     data.fit_encoder(Standardize(StandardizeConfig(mode="per_column")))
     w = data.batches("train")

@@ -186,122 +186,70 @@ def train(
     """Train an experiment; select on the dev split; write runs/<name>/<run-id>/."""
     import contextlib
 
-    from seqrun.core.config import load_config
+    from seqrun.engine.resume import completed_result, plan
 
     if nproc is not None:
         if folds is not None:
             raise UserError("--folds does not run on several workers; leave out --nproc")
         set_ = [*(set_ or []), "train.strategy=multi_worker"]
-
-    auto = resume == "auto"
-    if config is None and resume is None:
-        raise UserError("give an experiment file, or --resume RUN_DIR")
-    if auto and config is None:
-        raise UserError(
-            "--resume auto needs the experiment file: seqrun train CONFIG --resume auto",
-            where="--resume",
-        )
-    if folds is not None:
-        if resume is not None and not auto:
-            raise UserError("--folds starts a new cross-validation; leave it out with --resume")
-        from seqrun.core.config import apply_overrides, read_yaml
-        from seqrun.engine.experiment import supports_kfold
-
-        source = read_yaml(config)
-        apply_overrides(source, set_ or [])
-        data = source.raw.get("data")
-        if isinstance(data, dict) and isinstance(data.get("adapter"), str):
-            supports_kfold(data["adapter"], where="--folds")  # else load_config says what's wrong
-        set_ = [*(set_ or []), f"data.split.kfold={folds}"]
-    run = None
     held = contextlib.ExitStack()  # --resume auto: this config's choice lock, until the end
     # --json: stdout is one JSON object; progress still goes to stderr (unless --quiet)
     log = None if quiet else (lambda m: typer.echo(m, err=True))
-    if auto:
-        cfg = load_config(config, set_)
-        run = _choose_auto(cfg, _runs_dir(runs_dir), held, log or (lambda m: None))
-        if run is not None and run.status() == "completed":
-            held.close()
-            _report_completed(run, quiet, as_json)
-            return
-    elif resume is not None:
-        from seqrun.core.runs import resolve_run
-
-        run = resolve_run(resume, runs_dir)
-        cfg = load_config(config, set_) if config is not None else None
-        if cfg is None or run.config_path.is_file():
-            saved = _saved_config(run)
-            if cfg is None:
-                cfg = saved
-                if set_:
-                    from seqrun.core.config import apply_overrides, read_yaml, resolve
-
-                    source = read_yaml(run.config_path)
-                    apply_overrides(source, set_)
-                    cfg = resolve(source)
-        else:  # killed before it wrote config.yaml: meta.json has the config's key
-            saved = cfg if _same_key(run, cfg) else _saved_config(run)
-        if _launched_helper(cfg):  # the chief checked the run and now marks it running
-            from seqrun.core.config import config_difference
-
-            if config_difference(saved, cfg):
-                _check_resumable(run, saved, cfg)
-        else:
-            _check_resumable(run, saved, cfg)
-    else:
-        cfg = load_config(config, set_)
-    if nproc is not None:
-        _launch(cfg, nproc, config, set_, runs_dir, run, quiet, as_json)
+    say = log or (lambda m: None)
+    todo = plan(config, set_ or [], resume, _runs_dir(runs_dir), held, say, folds, runs_dir)
+    if todo.completed:
+        held.close()
+        _show_train_result(completed_result(todo.run), quiet, as_json)
         return
-    if cfg.train.strategy == "multi_worker":  # a bad TF_CONFIG: one line, before TensorFlow
+    if nproc is not None:
+        _launch(todo.cfg, nproc, config, todo.overrides, runs_dir, todo.run, quiet, as_json)
+        return
+    with held:
+        result = _train(todo, _runs_dir(runs_dir), quiet, log, as_json)
+    _show_train_result(result, quiet, as_json)
+
+
+def _train(todo: Any, runs_root: Path, quiet: bool, log: Any, as_json: bool) -> dict[str, Any]:
+    """Train what ``plan`` chose; an interrupted run says how to resume it (exit code 130)."""
+    if todo.cfg.train.strategy == "multi_worker":  # a bad TF_CONFIG: one line, before TensorFlow
         from seqrun.engine.launch import cluster_from_env
 
         cluster_from_env()
+    from seqrun.engine import experiment
+    from seqrun.engine.checkpoint import Interrupted
 
     try:
-        from seqrun.engine import trainer as training
-    except BaseException:
-        held.close()
-        raise
-    try:
-        result = training.train(
-            cfg,
-            _runs_dir(runs_dir),
+        return experiment.train(
+            todo.cfg,
+            runs_root,
             quiet=quiet,
             argv=sys.argv,
-            resume=run,
+            resume=todo.run,
             log=log,
-            overrides=set_,
+            overrides=todo.overrides,
         )
-    except training.Interrupted as e:
+    except Interrupted as e:
         if as_json:
             _print_json({"run_dir": str(e), "status": "interrupted", "metrics": None})
         else:
             _err(f"interrupted; resume with: seqrun train --resume {e}")
             typer.echo(str(e))
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    finally:
-        held.close()
+
+
+def _show_train_result(result: dict[str, Any], quiet: bool, as_json: bool) -> None:
+    """What `train` prints: the JSON result, or a metrics table on stderr and the run
+    directory on stdout (nothing on a worker of a multi-worker run: the chief reports)."""
     if as_json:
         _print_json(result)
         return
-    if result.get("worker"):  # a worker of a multi-worker run: the chief reports
+    if result.get("worker"):
         return
     if not quiet and "folds" in result:
         _cv_table(result)
     elif not quiet:
         _metrics_table(f"dev metrics (best epoch {result['best_epoch']})", result["metrics"])
     typer.echo(result["run_dir"])
-
-
-def _launched_helper(cfg: Any) -> bool:
-    """Whether this process is a non-chief worker of a multi-worker run."""
-    if cfg.train.strategy != "multi_worker":
-        return False
-    from seqrun.engine.launch import cluster_from_env
-
-    cluster = cluster_from_env()
-    return cluster is not None and not cluster.is_chief
 
 
 def _launch(
@@ -349,7 +297,7 @@ def _cv_table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from seqrun.engine.listing import HEADLINE
+    from seqrun.engine.listing import headline_keys
 
     table = Table(
         title=f"dev = held-out fold, {result['folds']} {result['scheme']} folds", show_header=True
@@ -361,8 +309,9 @@ def _cv_table(result: dict[str, Any]) -> None:
     table.add_column("unit")
     table.add_column("per fold", justify="left")
     stats = result["cv"]
-    keys = [k for k in HEADLINE if k in stats] + [
-        k for k in stats if k not in HEADLINE and "." not in k and k != "n"
+    first = headline_keys()
+    keys = [k for k in first if k in stats] + [
+        k for k in stats if k not in first and "." not in k and k != "n"
     ]
     for k in keys:
         s = stats[k]
@@ -375,118 +324,6 @@ def _cv_table(result: dict[str, Any]) -> None:
     if any("_norm" in k for k in keys):
         table.caption = NORM_NOTE
     Console(stderr=True).print(table)
-
-
-def _choose_auto(cfg: Any, runs_root: Path, held: Any, say: Any) -> Any:
-    """``--resume auto``: the latest run of ``cfg`` (same resolved config) if it is unfinished
-    (to continue) or completed (nothing to train), or None for a new run. Holds the config's
-    choice lock in ``held`` so that two ``--resume auto`` processes never both start a run."""
-    import contextlib
-
-    from seqrun.core.config import config_key
-    from seqrun.core.runs import FileLock, latest_run
-
-    key = config_key(cfg)
-    created = [p for p in (runs_root, runs_root / cfg.name) if not p.exists()]
-    lock = FileLock(runs_root / cfg.name / f".resume-auto-{key}.lock", remove=True)
-    acquired = lock.acquire()
-
-    def release() -> None:
-        lock.release()
-        for p in reversed(created):  # leave no folder behind when nothing was trained
-            with contextlib.suppress(OSError):
-                p.rmdir()
-
-    held.callback(release)
-    try:
-        if not acquired:
-            raise UserError(
-                "another `seqrun train --resume auto` of this config is running "
-                f"({lock.holder()}); not starting a second run",
-                where=str(runs_root / cfg.name),
-            )
-        run = latest_run(runs_root, cfg.name, key)
-        if run is None:
-            say(f"--resume auto: no run of this config under {runs_root} yet; a new run")
-            return None
-        if run.status() == "completed":  # e.g. killed after its last write, before its exit
-            say(f"--resume auto: {run.path} is already completed; nothing to train")
-            return run
-        owner = run.owner()
-        if owner is not None:
-            raise UserError(
-                f"the unfinished run of this config is being trained by {owner}; not "
-                "starting a second run",
-                where=str(run.path),
-            )
-        saved = _saved_config(run) if run.config_path.is_file() else cfg
-        _check_resumable(run, saved, cfg)
-    except BaseException:
-        held.close()
-        raise
-    say(f"--resume auto: continuing {run.path} (status {run.status()})")
-    return run
-
-
-def _report_completed(run: Any, quiet: bool, as_json: bool) -> None:
-    """Print a completed run's result as `train` would have printed it."""
-    from seqrun.core.runs import read_json
-
-    meta = run.meta()
-    metrics = run.metrics("dev") or {}
-    try:
-        state = read_json(run.path / "checkpoints" / "state.json")
-    except (OSError, ValueError):
-        state = None
-    result = {
-        "run_dir": str(run.path),
-        "status": "completed",
-        "metrics": metrics,
-        "best_epoch": meta.get("best_epoch"),
-        "epochs_completed": meta.get("epochs_completed"),
-        "stopped_early": bool((state or {}).get("stopped_early")),
-    }
-    if as_json:
-        _print_json(result)
-        return
-    if not quiet:
-        _metrics_table(f"dev metrics (best epoch {result['best_epoch']})", metrics)
-    typer.echo(result["run_dir"])
-
-
-def _same_key(run: Any, cfg: Any) -> bool:
-    from seqrun.core.config import config_key
-
-    return run.meta().get("config_key") == config_key(cfg)
-
-
-def _saved_config(run: Any) -> Any:
-    from seqrun.core.config import read_yaml, resolve
-
-    if not run.config_path.is_file():
-        raise UserError("the run has no config.yaml to resume from", str(run.path))
-    return resolve(read_yaml(run.config_path))
-
-
-def _check_resumable(run: Any, saved: Any, cfg: Any) -> None:
-    from seqrun.core.config import config_difference
-
-    diff = config_difference(saved, cfg)
-    if diff:
-        raise UserError(
-            "the config differs from the run's, refusing to resume: " + "; ".join(diff),
-            str(run.path),
-        )
-    status = run.status()
-    if run.meta().get("kind") == "cv":  # a cross-validation: its unfinished folds continue
-        if status in ("completed", "running"):
-            raise UserError(f"the cross-validation is {status}; nothing to resume", str(run.path))
-        return
-    if status == "completed":
-        raise UserError("the run is already completed; nothing to resume", str(run.path))
-    if status == "running":
-        owner = run.owner() or "its process, which is alive"
-        raise UserError(f"the run is still being trained by {owner}; stop it first", str(run.path))
 
 
 @app.command()
@@ -508,15 +345,15 @@ def evaluate(
             f"unknown checkpoint '{checkpoint}'; use best or last", where="--checkpoint"
         )
     run = resolve_run(run_dir, runs_dir)
-    from seqrun.engine import trainer as training
+    from seqrun.engine import experiment
 
-    metrics = training.evaluate(run, split, checkpoint)
+    metrics = experiment.evaluate(run, split, checkpoint)
     if as_json:
         _print_json({"run_dir": str(run.path), "status": "completed", "metrics": metrics})
         return
     folds = f", mean of {metrics['folds']} folds" if "folds" in metrics else ""
     _metrics_table(f"{split} metrics ({checkpoint} checkpoint{folds})", metrics)
-    typer.echo(str(run.metrics_path(split if checkpoint == "best" else f"{split}-{checkpoint}")))
+    typer.echo(str(run.metrics_path(split, checkpoint)))
 
 
 @app.command()
@@ -547,34 +384,31 @@ def predict(
         )
     if not texts and input_ is None:
         raise UserError('give texts to label ("a review" ...) or --input FILE')
+    from seqrun.engine.predict import predict as predict_rows
+
     run = resolve_run(run_dir, runs_dir)
-    if run.meta().get("kind") == "cv":
-        raise UserError(
-            "a cross-validation has one model per fold, not one model; predict with a fold's "
-            f"run, e.g. {run.path / 'fold-0'}",
-            where=str(run.path),
-        )
-    items = list(texts or [])
-    if input_ is not None:
-        from seqrun.engine.predict import read_inputs
-
-        default = "text"
-        if (run.path / "config.yaml").is_file():
-            import yaml
-
-            saved = yaml.safe_load((run.path / "config.yaml").read_text(encoding="utf-8")) or {}
-            default = (saved.get("data") or {}).get("text_column") or "text"
-        items += read_inputs(input_, column, default)
-    from seqrun.engine.predict import predict_texts
-
-    results = predict_texts(run, items, checkpoint)
+    results = predict_rows(run, texts, input_, column, checkpoint)
     if as_json:
         _print_json({"run_dir": str(run.path), "predictions": results})
         return
     for r in results:
-        text = " ".join(r["text"].split())
-        text = text if len(text) <= 100 else text[:97] + "..."
-        typer.echo(f"{r['label']}\t{r['probability']:.4f}\t{text}")
+        typer.echo(_prediction_line(r))
+
+
+def _prediction_line(row: dict[str, Any]) -> str:
+    """One prediction as a line: label and probability (or the prediction), then what the
+    example is (e.g. its text, shortened to 100 characters)."""
+    from seqrun.engine.predict import PREDICTION_KEYS
+
+    if "label" in row:
+        head = [str(row["label"]), f"{row['probability']:.4f}"]
+    else:
+        value = row["prediction"]
+        head = [f"{value:.6g}" if isinstance(value, float) else json.dumps(value)]
+    what = " ".join(str(v) for k, v in row.items() if k not in PREDICTION_KEYS)
+    what = " ".join(what.split())
+    what = what if len(what) <= 100 else what[:97] + "..."
+    return "\t".join([*head, what])
 
 
 # ----------------------------------------------------------------------------- sweep
@@ -630,16 +464,7 @@ def sweep(
     else:
 
         def event(kind: str, t: Any) -> None:  # on stderr: --json keeps stdout for its object
-            head = f"[{t.index + 1}/{total}] {' '.join(t.overrides) or '(base)'}"
-            if kind == "skip":
-                typer.echo(f"{head}: skipped, already completed in {t.run_dir}", err=True)
-            elif kind in ("start", "queue"):
-                typer.echo(f"{head}: {'started' if kind == 'start' else 'queued'}", err=True)
-            elif t.status == "completed":
-                m = " ".join(f"{k}={v:.4g}" for k, v in t.metrics.items())
-                typer.echo(f"{head}: completed in {t.duration_s:.0f}s  {m}  {t.run_dir}", err=True)
-            else:
-                typer.echo(f"{head}: {t.status.upper()}: {t.error}", err=True)
+            typer.echo(_sweep_line(kind, t, total), err=True)
 
         try:
             if executor == "ray":
@@ -670,39 +495,25 @@ def sweep(
         raise typer.Exit(1)
 
 
+def _sweep_line(kind: str, t: Any, total: int) -> str:
+    """One event of a sweep trial: skipped, started, queued, completed or failed."""
+    head = f"[{t.index + 1}/{total}] {' '.join(t.overrides) or '(base)'}"
+    if kind == "skip":
+        return f"{head}: skipped, already completed in {t.run_dir}"
+    if kind in ("start", "queue"):
+        return f"{head}: {'started' if kind == 'start' else 'queued'}"
+    if t.status == "completed":
+        m = " ".join(f"{k}={v:.4g}" for k, v in t.metrics.items())
+        return f"{head}: completed in {t.duration_s:.0f}s  {m}  {t.run_dir}"
+    return f"{head}: {t.status.upper()}: {t.error}"
+
+
 def _run_index(sw: Any, index: int, quiet: bool) -> Any:
     """Run one trial in this process (for job arrays), recording it in sweep.json."""
-    import time
+    from seqrun.engine.sweep import run_index
 
-    from seqrun.core.config import load_config
-    from seqrun.engine import trainer as training
-
-    t = sw.trials[index]
-    sw.find_completed()
-    if t.status == "skipped":
-        sw.record(t)
-        if not quiet:
-            typer.echo(f"trial {index}: already completed in {t.run_dir}", err=True)
-        return t
-    cfg = load_config(sw.base, [*sw.common, *t.overrides])
-    t.status = "running"
-    sw.record(t)
-    t0 = time.time()
-    try:
-        result = training.train(
-            cfg, sw.runs_dir, quiet=True, argv=sys.argv, overrides=[*sw.common, *t.overrides]
-        )
-        t.status, t.run_dir = "completed", result["run_dir"]
-        from seqrun.engine.sweep import _headline
-
-        t.metrics = _headline(result["metrics"])
-    except training.Interrupted as e:
-        t.status, t.run_dir, t.error = "interrupted", str(e), "interrupted"
-    except SeqrunError as e:
-        t.status, t.error = "failed", str(e)
-    t.duration_s = round(time.time() - t0, 2)
-    sw.record(t)
-    if t.status != "completed" and not quiet:
+    t = run_index(sw, index, say=None if quiet else (lambda m: typer.echo(m, err=True)))
+    if t.status not in ("completed", "skipped") and not quiet:
         _err(f"trial {index}: {t.status}: {t.error}")
     return t
 
@@ -770,21 +581,8 @@ def tune(
         return
 
     def event(o: Any) -> None:
-        if quiet or as_json or worker:
-            return
-        params = " ".join(
-            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in o.params.items()
-        )
-        if o.state == "FAIL":
-            typer.echo(f"trial {o.number}: FAILED: {o.error}  {params}", err=True)
-            return
-        value = "" if o.value is None else f" dev_{st.monitor}={o.value:.4g}"
-        typer.echo(
-            f"trial {o.number}: {o.state.lower()} after {o.epochs} epoch{'s' * (o.epochs != 1)}"
-            f"{value}  {params}  "
-            f"{o.run_dir}",
-            err=True,
-        )
+        if not (quiet or as_json or worker):
+            typer.echo(_trial_line(o, st.monitor), err=True)
 
     try:
         if workers > 1 or executor == "ray":
@@ -800,7 +598,26 @@ def tune(
     except KeyboardInterrupt:
         _err("tune interrupted; rerun the same command to continue the study")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    info = tuning.summary(st, study)
+    _show_study(st, tuning.summary(st, study), as_json)
+
+
+def _trial_line(o: Any, monitor: str) -> str:
+    """One finished tune trial: state, epochs, dev value, parameters, run directory."""
+    params = " ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in o.params.items()
+    )
+    if o.state == "FAIL":
+        return f"trial {o.number}: FAILED: {o.error}  {params}"
+    value = "" if o.value is None else f" dev_{monitor}={o.value:.4g}"
+    return (
+        f"trial {o.number}: {o.state.lower()} after {o.epochs} epoch{'s' * (o.epochs != 1)}"
+        f"{value}  {params}  "
+        f"{o.run_dir}"
+    )
+
+
+def _show_study(st: Any, info: dict[str, Any], as_json: bool) -> None:
+    """A study's summary: JSON, or counts and the best trial on stderr, its run on stdout."""
     if as_json:
         _print_json(info)
         return
@@ -1036,11 +853,11 @@ def _describe_brief(run: Any) -> dict[str, Any] | None:
     import io
 
     try:
-        from seqrun.core.config import read_yaml, resolve
+        from seqrun.engine.archive import load_run_config
         from seqrun.engine.describe import brief, describe
 
         with contextlib.redirect_stderr(io.StringIO()):  # adapter warnings were shown at train
-            return brief(describe(resolve(read_yaml(run.config_path))))
+            return brief(describe(load_run_config(run)))
     except Exception:  # moved data, another machine: the report goes on without it
         return None
 

@@ -513,6 +513,19 @@ def test_runs_list_skips_unreadable_meta_with_a_warning(cli, trained, tmp_path):
     assert {row["id"] for row in json.loads(r.stdout)} == {good.name, odd.name}
 
 
+def test_predict_on_a_series_run_is_one_line(cli, trained, tmp_path):
+    """A series run cannot predict new examples: its adapter cannot read them from a file and
+    its encoder cannot encode them alone; each says so in one line, and the run is untouched."""
+    run = _copy_run(trained, tmp_path)
+    before = (run / "meta.json").read_text()
+    inputs = tmp_path / "new.txt"
+    inputs.write_text("1 2\n3 4\n")
+    one_line_error(cli("predict", run, "--input", inputs), "--input", "cannot predict from a file")
+    one_line_error(cli("predict", run, "0.5 0.5"), "predict", "seqrun evaluate")
+    assert (run / "meta.json").read_text() == before
+    assert not (run / "predictions" / "test.npz").exists()
+
+
 def test_runs_dir_that_is_a_file(cli, tmp_path):
     config = write_config(tmp_path, TINY_LADYBUG)
     blocker = tmp_path / "runs"

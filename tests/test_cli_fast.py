@@ -37,6 +37,25 @@ def test_fast_commands_do_not_import_tensorflow(tmp_path):
         assert "pandas" not in mods and "matplotlib" not in mods, args
 
 
+def test_runs_list_reads_headline_metrics_from_the_metric_sets_without_numpy(tmp_path):
+    run = tmp_path / "exp" / "20260101-000000-abcd"
+    (run / "metrics").mkdir(parents=True)
+    (run / "meta.json").write_text(json.dumps({"status": "completed"}))
+    (run / "metrics" / "dev.json").write_text(json.dumps({"accuracy": 0.8, "mae": 1.5, "n": 3}))
+    mods = _modules_after(["runs", "list", "--runs-dir", str(tmp_path)])
+    assert "numpy" not in mods and "tensorflow" not in mods
+    assert "seqrun.metrics.classification" in mods  # the headline comes from the metric sets
+    out = subprocess.run(
+        [sys.executable, "-m", "seqrun", "runs", "list", "--runs-dir", str(tmp_path), "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (row,) = json.loads(out.stdout)
+    assert row["dev"] == {"accuracy": 0.8, "mae": 1.5}  # "n" is not a headline metric
+
+
 def test_validate_ok_and_show_resolved(cli, tiny_config):
     r = cli("config", "validate", tiny_config)
     assert r.exit_code == 0 and "ok:" in r.stdout

@@ -59,7 +59,7 @@ def config(folder: Path, **data) -> dict:
 
 
 def test_normalisation_is_case_and_whitespace_only():
-    from seqrun.engine.leakage import normalize_text, text_digest
+    from seqrun.data.text_describe import normalize_text, text_digest
 
     assert normalize_text("  A\tGREAT\n film ") == "a great film"
     assert text_digest("A great film") == text_digest("a  great\tFILM ")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from seqrun.engine.stats import betainc, diebold_mariano, mcnemar, paired_t, t_sf2, verdict
+from seqrun.engine.stats import diebold_mariano, mcnemar, paired_t, t_two_sided, verdict
+from tests.conftest import ROOT
+from tests.test_cli_fast import _modules_after
 
 
 @pytest.mark.parametrize(
@@ -21,11 +26,41 @@ from seqrun.engine.stats import betainc, diebold_mariano, mcnemar, paired_t, t_s
     ],
 )
 def test_student_t_two_sided(t, df, p):
-    assert t_sf2(t, df) == pytest.approx(p, abs=2e-4)
+    assert t_two_sided(t, df) == pytest.approx(p, abs=2e-4)
+    assert t_two_sided(-t, df) == t_two_sided(t, df)
 
 
-def test_betainc_symmetry():
-    assert betainc(2.5, 1.5, 0.3) == pytest.approx(1 - betainc(1.5, 2.5, 0.7), rel=1e-10)
+def test_student_t_tails_and_infinity():
+    # closed forms: df=1 is Cauchy, df=2 has P(|T| > t) = 1 - t / sqrt(2 + t^2)
+    for t in (0.3, 1.0, 5.0, 40.0):
+        cauchy = 1 - 2 * math.atan(t) / math.pi
+        assert t_two_sided(t, 1) == pytest.approx(cauchy, rel=1e-12)
+        assert t_two_sided(t, 2) == pytest.approx(1 - t / math.sqrt(2 + t * t), rel=1e-9)
+    assert t_two_sided(math.inf, 3) == 0.0
+
+
+def _pairs(n01: int, n10: int, agree: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Correctness of two classifiers: n01 items only A gets right, n10 only B, agree both."""
+    a = np.array([True] * n01 + [False] * n10 + [True] * agree)
+    b = np.array([False] * n01 + [True] * n10 + [True] * agree)
+    return a, b
+
+
+def test_mcnemar_textbook_tables():
+    # 6 vs 16 discordant pairs (Wikipedia's McNemar example): exact two-sided p = 0.0525
+    r = mcnemar(*_pairs(6, 16, agree=139))
+    assert r["method"] == "exact binomial" and r["statistic"] == 6
+    assert r["p_value"] == pytest.approx(2 * 110056 / 2**22, rel=1e-12)  # sum C(22, 0..6)
+    assert round(r["p_value"], 4) == 0.0525
+    # Agresti's approval table (150 vs 86 discordant): corrected chi2 = 63^2 / 236 = 16.82
+    r = mcnemar(*_pairs(150, 86, agree=1364))
+    assert r["method"].startswith("chi-square")
+    assert r["statistic"] == pytest.approx(63**2 / 236)
+    # P(chi2_1 > x) = erfc(sqrt(x / 2)) in closed form
+    assert r["p_value"] == pytest.approx(math.erfc(math.sqrt(63**2 / 236 / 2)), rel=1e-12)
+    assert r["p_value"] == pytest.approx(4.11e-5, rel=1e-2)
+    # a tie in the exact branch is p = 1 (not above it)
+    assert mcnemar(*_pairs(7, 7))["p_value"] == 1.0
 
 
 def test_mcnemar_exact_and_chi2():
@@ -60,3 +95,84 @@ def test_paired_t_and_words():
     assert r["p_value"] < 0.05 and r["mean_a"] > r["mean_b"]
     assert "unlikely to be noise" in verdict(r["p_value"])
     assert "not distinguishable" in verdict(0.4)
+
+
+def test_paired_t_student_sleep_data_and_scipy_ttest_rel():
+    # Cushny & Peebles (Student 1908): extra sleep under two drugs, the same ten patients;
+    # R's t.test(paired = TRUE) gives t = -4.0621, df = 9, p = 0.002833
+    drug1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
+    drug2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
+    r = paired_t(drug1, drug2)
+    assert r["statistic"] == pytest.approx(-4.0621, abs=1e-4)
+    assert r["p_value"] == pytest.approx(0.002833, abs=1e-6)
+    from scipy.stats import ttest_rel
+
+    rng = np.random.default_rng(3)
+    for n in (2, 3, 7, 20):
+        x = rng.normal(0.8, 0.02, size=n)
+        y = x - rng.normal(0.005, 0.01, size=n)
+        ref = ttest_rel(x, y)
+        r = paired_t(list(x), list(y))
+        assert r["statistic"] == pytest.approx(ref.statistic, rel=1e-12)
+        assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    # no spread: a constant difference is certain, no difference is p = 1
+    assert paired_t([1, 2, 3], [0, 1, 2])["p_value"] == 0.0
+    assert paired_t([1, 2, 3], [1, 2, 3])["p_value"] == 1.0
+
+
+def test_diebold_mariano_one_step_is_the_paired_t_on_losses():
+    # with horizon 1 the HLN-corrected DM statistic equals the paired t-test of the losses
+    from scipy.stats import ttest_rel
+
+    rng = np.random.default_rng(7)
+    ea, eb = rng.normal(size=60), 1.1 * rng.normal(size=60)
+    r = diebold_mariano(ea, eb, horizon=1)
+    ref = ttest_rel(ea**2, eb**2)
+    assert r["statistic"] == pytest.approx(ref.statistic, rel=1e-10)
+    assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def test_roc_auc_ties_against_hand_computed_value():
+    from seqrun.metrics import roc_auc
+
+    # positives score 0.4, 0.4, 0.8; negatives 0.1, 0.4. Pairs (pos > neg counts 1, tie 1/2):
+    # 0.4 vs 0.1 -> 1, 0.4 vs 0.4 -> 1/2 (twice), 0.8 vs both -> 2: (2 + 1 + 2) / 6 = 5/6
+    y = np.array([1, 0, 1, 1, 0])
+    s = np.array([0.4, 0.1, 0.4, 0.8, 0.4])
+    assert roc_auc(y, s) == pytest.approx(5 / 6, abs=1e-15)
+    assert roc_auc(y, np.zeros(5)) == 0.5  # all tied: chance
+    assert roc_auc(1 - y, s) == pytest.approx(1 / 6)
+    assert roc_auc(np.ones(3), s[:3]) is None
+
+
+def test_fast_commands_do_not_import_scipy(tmp_path):
+    for args in (
+        ["--help"],
+        ["config", "validate", "configs/ladybug-gru.yaml"],
+        ["runs", "list", "--runs-dir", str(tmp_path)],
+    ):
+        assert "scipy" not in _modules_after(args), args
+
+
+def test_comparison_tests_do_not_import_tensorflow(tmp_path):
+    # compare_two on two runs' saved predictions: numpy, scipy.stats, no TensorFlow
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=40)
+    for name in ("a", "b"):
+        (tmp_path / name / "predictions").mkdir(parents=True)
+        np.savez(tmp_path / name / "predictions" / "test.npz", y_true=y, proba=rng.uniform(size=40))
+    code = (
+        "import json, sys, types, pathlib\n"
+        "from seqrun.engine import stats\n"
+        f"root = pathlib.Path({str(tmp_path)!r})\n"
+        "runs = [types.SimpleNamespace(path=root / n, config_path=root / n / 'config.yaml')"
+        " for n in 'ab']\n"
+        "r = stats.compare_two(*runs)\n"
+        "print(json.dumps([r['test'], r['p_value'], 'tensorflow' in sys.modules,"
+        " 'keras' in sys.modules]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    test, p, tf, keras = json.loads(out.stdout.splitlines()[-1])
+    assert test == "mcnemar" and 0 <= p <= 1 and not tf and not keras

@@ -134,3 +134,38 @@ def test_list_and_index(cli, tmp_path):
         "completed",
         "skipped",
     ]
+
+
+def test_record_is_safe_across_threads_and_processes(tmp_path):
+    # the local executor records from worker threads, `--index` runs from other processes:
+    # every trial's status must survive the concurrent read-modify-write of sweep.json
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import ROOT
+
+    sw = _sweep_file(tmp_path, {"model.units": list(range(1, 25))})
+    runs = tmp_path / "runs"
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom seqrun.engine.sweep import Sweep\n"
+        "s = Sweep(sys.argv[1], Path(sys.argv[2]))\n"
+        "for t in s.trials[int(sys.argv[3])::4]:\n"
+        "    t.status = 'completed'\n    s.record(t)\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(sw), str(runs), str(k)], cwd=ROOT)
+        for k in (2, 3)
+    ]
+    sweep = Sweep(sw, runs)
+
+    def mark(t):
+        t.status = "failed"
+        sweep.record(t)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(mark, [t for t in sweep.trials if t.index % 4 < 2]))
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
+    expected = {str(i): "failed" if i % 4 < 2 else "completed" for i in range(24)}
+    assert {k: v["status"] for k, v in state["trials"].items()} == expected

@@ -185,7 +185,7 @@ def test_imdb_train_reads_no_test_and_dev_is_stratified(tmp_path):
 def test_imdb_acl_folder_tokenised_with_train_vocabulary(tmp_path, capsys):
     from seqrun.core.config import config_from_dict
     from seqrun.data.imdb import ImdbAdapter
-    from seqrun.engine.trainer import make_encoder
+    from seqrun.engine.archive import make_encoder
 
     root = write_acl_imdb(tmp_path)
     bad = root / "train" / "pos" / "1_8.txt"

@@ -243,13 +243,14 @@ def test_time_features():
 
 
 def test_windows_respect_segments_and_residual_targets():
-    from seqrun.data.series import SeriesData, SeriesSplit, segment_window_starts
+    from seqrun.core.windows import WindowGeometry
+    from seqrun.data.series import SeriesData, SeriesSplit
     from seqrun.encoders.numeric import Identity
 
     values = np.arange(40, dtype=np.float32).reshape(20, 2)
     values[:, 1] *= -1
     segs = np.array([[0, 8], [8, 20]])
-    starts = segment_window_starts(segs, 4, 2, 1)
+    starts = WindowGeometry(4, 2, 1).segment_starts(segs)
     assert starts.tolist() == [0, 1, 2, 8, 9, 10, 11, 12, 13, 14]  # none crosses row 8
     split = SeriesSplit(values, starts, segments=segs)
     data = SeriesData({"train": split}, ["a", "b"], ["b"], sequence_len=4, horizon=2, residual=True)

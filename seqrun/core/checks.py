@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from seqrun.core.registry import registry
+from seqrun.core.runs import metric_name
 
 REGRESSION_LOSSES = (
     "mse",
@@ -48,18 +49,12 @@ COMPILED_METRICS = {"regression": ("loss", "mae"), "classification": ("loss", "a
 """Dev metrics the trainer compiles per task (``auc`` for two classes only)."""
 
 MAX_TENSOR_DIM = 2**31 - 1
-_GATES = {"simple_rnn": 1, "gru": 3, "lstm": 4}
 
 
 def compiled_metrics(kind: str, binary: bool = True) -> tuple[str, ...]:
     """Names ``train.monitor`` may take for a task kind (``auc`` only with two classes)."""
     names = COMPILED_METRICS.get(kind, ("loss",))
     return names if binary else tuple(n for n in names if n != "auc")
-
-
-def monitor_name(monitor: str) -> str:
-    """``train.monitor`` without its optional ``dev_`` / ``val_`` prefix."""
-    return monitor.removeprefix("dev_").removeprefix("val_")
 
 
 def task_kind(cfg: Any) -> tuple[str | None, str | None]:
@@ -93,81 +88,24 @@ def _given(section: Any, name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _sizes(cfg: Any) -> list[tuple[str, float, str]]:
-    """(key, bytes, what) for each sized thing a config implies (lower bounds)."""
-    out: list[tuple[str, float, str]] = []
-    d, e, m, t = cfg.data, cfg.encoder, cfg.model, cfg.train
-    # inputs per step and their key
-    enc = getattr(e, "type", "")
-    vocab = _given(e, "vocab_size") or (_given(d, "num_words") if d.adapter == "imdb" else None)
-    if vocab:  # the vocabulary keeps at most the distinct training tokens: count 20,000 at most
-        vocab = min(vocab, 20_000)
-    vocab_key = "encoder.vocab_size" if _given(e, "vocab_size") else "data.num_words"
-    width, width_key = 1, None
-    if enc == "embedding" and _given(e, "dim"):
-        width, width_key = e.dim, "encoder.dim"
-        if vocab:
-            key = vocab_key if vocab >= e.dim else "encoder.dim"
-            out.append((key, 4.0 * 3 * vocab * e.dim, f"{vocab * e.dim:.3g} embedding weights"))
-    elif enc in ("one_hot", "multi_hot") and vocab:
-        width, width_key = vocab, vocab_key
-    elif d.adapter == "ladybug":
-        width = 2
-    elif isinstance(getattr(d, "features", None), list):
-        width, width_key = max(1, len(d.features)), "data.features"
-    seq = (
-        _given(e, "sequence_len")
-        or _given(d, "maxlen")
-        or (_given(d, "sequence_len") if d.adapter != "imdb" else None)
-    )
-    seq_key = (
-        "encoder.sequence_len"
-        if _given(e, "sequence_len")
-        else "data.maxlen"
-        if _given(d, "maxlen")
-        else "data.sequence_len"
-    )
-    # model parameters (weights, gradients and optimizer state: x3 at least)
-    arch = getattr(m, "arch", "")
-    units = _given(m, "units")
-    if arch in _GATES and units:
-        layers = _given(m, "layers") or 1
-        bi = 2 if getattr(m, "bidirectional", False) else 1
-        per = _GATES[arch] * (units * (width + units) + units)
-        more = _GATES[arch] * (units * (bi * units + units) + units)
-        params = bi * (per + (layers - 1) * more)
-        key = "model.units" if units >= width or width_key is None else width_key
-        out.append((key, 4.0 * 3 * params, f"{params:.3g} recurrent weights"))
-        # activations kept for backpropagation: batch x steps x units per gate
-        if seq:
-            acts = t.batch_size * seq * units * _GATES[arch] * layers * bi
-            key = seq_key if seq >= t.batch_size else "train.batch_size"  # the larger factor
-            out.append((key, 4.0 * acts, f"{acts:.3g} activations per batch"))
-    elif arch in ("dense", "pooling") and units:
-        layers = _given(m, "layers")
-        layers = 1 if layers is None else layers
-        first = width * (seq or 1) if arch == "dense" else width
-        params = first * units + max(0, layers - 1) * units * units if layers else first
-        key = "model.units" if units >= first or width_key is None else width_key
-        out.append((key, 4.0 * 3 * params, f"{params:.3g} dense weights"))
-    prev = units or 1
-    for i, h in enumerate(getattr(m, "head_units", None) or []):
-        out.append((f"model.head_units[{i}]", 4.0 * 3 * prev * h, f"{prev * h:.3g} head weights"))
-        prev = h
-    # input tensors of one batch
-    if seq:
-        per_batch = t.batch_size * seq * (width if enc != "embedding" else 1)
-        key = seq_key if seq >= t.batch_size else "train.batch_size"
-        out.append((key, 4.0 * per_batch, f"{per_batch:.3g} input values per batch"))
-    # generated or read points
-    if d.adapter == "ladybug":
-        points = d.max_t / d.delta_t
-        key = "data.max_t" if d.max_t / 1000.0 > 0.02 / d.delta_t else "data.delta_t"
-        out.append((key, 16.0 * 4 * points, f"{points:.3g} trajectory points (max_t / delta_t)"))
-    if d.adapter == "imdb" and seq:
-        reviews = 2 * 25000 if not _given(d, "max_reviews") else 2 * d.max_reviews
-        out.append((seq_key, 4.0 * reviews * seq, f"{reviews * seq:.3g} token ids"))
-    return out
+def _sizes(cfg: Any) -> list[Any]:
+    """Each sized thing a config implies (lower bounds), as the components declare them: the
+    adapter's guess of the input, the encoder's refinement and weights, the architecture's
+    weights and activations, one batch of inputs, the data itself."""
+    from seqrun.core.contracts import MemoryItem
+
+    adapter = registry.get("adapter", cfg.data.adapter)
+    size = adapter.input_size(cfg.data)
+    size, out = registry.get("encoder", cfg.encoder.type).input_size(cfg.encoder, size)
+    out = list(out)
+    batch = cfg.train.batch_size
+    out += registry.get("arch", cfg.model.arch).memory(cfg.model, size, batch)
+    if size.steps:
+        per = size.width if size.values_per_step is None else size.values_per_step
+        per_batch = batch * size.steps * per
+        key = size.steps_key if size.steps >= batch else "train.batch_size"
+        out.append(MemoryItem(key, 4.0 * per_batch, f"{per_batch:.3g} input values per batch"))
+    return out + adapter.memory(cfg.data, size)
 
 
 def _value_at(data: Any, dotted: str) -> Any:
@@ -199,18 +137,13 @@ def check_sizes(cfg: Any) -> tuple[str, str] | None:
                 f"{MAX_TENSOR_DIM:,}); lower it"
             )
     limit = memory_bytes()
-    for key, nbytes, what in _sizes(cfg):
+    for key, nbytes, what, fix in _sizes(cfg):
         if nbytes > limit:
             value = _value_at(cfg.to_dict(), key)
             shown = f"{key} = {value:,}" if isinstance(value, int) else f"{key} = {value}"
             return key, (
                 f"{shown} gives {what}, about {_gib(nbytes)} of memory, more than this machine "
-                f"has ({_gib(limit)}); "
-                + (
-                    "raise data.delta_t or lower data.max_t"
-                    if key.startswith("data.delta_t")
-                    else f"lower {key}"
-                )
+                f"has ({_gib(limit)}); {fix or f'lower {key}'}"
             )
     return None
 
@@ -264,7 +197,7 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
                 "(or null for the task's default)"
             )
     if kind in COMPILED_METRICS:
-        name = monitor_name(t.monitor)
+        name = metric_name(t.monitor)
         allowed = compiled_metrics(kind)
         if name not in allowed:
             from seqrun.core.errors import did_you_mean

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -645,26 +646,60 @@ def config_key(cfg: ExperimentConfig) -> str:
 # ----------------------------------------------------------------------------- schema & docs
 
 
+def _variant(kind: str, tag: str, name: str) -> type[BaseModel]:
+    """For the schema: the component's config fields, its tag pinned to its name (required).
+
+    A copy of the fields rather than a subclass: pydantic allows no before-validator (such as
+    ``Section``'s) on a discriminator field; the schema of each field is the same.
+    """
+    base = registry.get(kind, name).Config
+    fields: dict[str, Any] = {
+        tag: (Literal[name], Field(description=base.model_fields[tag].description))
+    }
+    for field, info in base.model_fields.items():
+        fields.setdefault(field, (info.annotation, copy.copy(info)))
+    title = "".join(w.capitalize() for w in re.split(r"[^0-9A-Za-z]+", name)) or "Component"
+    return create_model(
+        f"{title}{_SCHEMA_SUFFIX[kind]}",
+        __config__=ConfigDict(**base.model_config),
+        __doc__=registry.entry(kind, name).describe() or base.__doc__,
+        **fields,
+    )
+
+
 def _union(kind: str, tag: str) -> Any:
-    models = [registry.get(kind, n).Config for n in registry.names(kind)]
-    return models[0] if len(models) == 1 else Annotated[Union[tuple(models)], Field()]  # noqa: UP007
+    """One config model per registered name (plugins included), told apart by ``tag``, or
+    the name alone (the shorthand ``encoder: embedding``).
+
+    In the JSON Schema the models are a ``oneOf`` with a ``discriminator`` on ``tag``, so an
+    editor checks a section against the keys of the one component it names.
+    """
+    names = registry.names(kind)
+    models = [_variant(kind, tag, n) for n in names]
+    one = models[0] if len(models) == 1 else Union[tuple(models)]  # noqa: UP007
+    discriminated = one if len(models) == 1 else Annotated[one, Field(discriminator=tag)]
+    return discriminated | Literal[tuple(names)]  # type: ignore[valid-type]
 
 
 def json_schema() -> dict[str, Any]:
     """JSON Schema of an experiment file, for editors (yaml-language-server)."""
+    fields = ExperimentConfig.model_fields
     full = create_model(
         "Experiment",
         __base__=Section,
-        name=(str | None, ExperimentConfig.model_fields["name"]),
-        seed=(int, ExperimentConfig.model_fields["seed"]),
-        data=(_union("adapter", "adapter"), ExperimentConfig.model_fields["data"]),
-        encoder=(_union("encoder", "type") | None, Field(None, description="Encoder.")),
-        model=(_union("arch", "arch"), ExperimentConfig.model_fields["model"]),
-        train=(TrainConfig, ExperimentConfig.model_fields["train"]),
-        tracking=(TrackingConfig, ExperimentConfig.model_fields["tracking"]),
+        name=(str | None, Field(None, description=fields["name"].description)),
+        seed=(int, fields["seed"]),
+        data=(_union("adapter", "adapter"), Field(description=fields["data"].description)),
+        encoder=(
+            _union("encoder", "type") | None,
+            Field(None, description=fields["encoder"].description),
+        ),
+        model=(_union("arch", "arch"), Field(description=fields["model"].description)),
+        train=(TrainConfig, fields["train"]),
+        tracking=(TrackingConfig, fields["tracking"]),
         metrics=(
             Literal[tuple(registry.names("metrics"))] | None,  # type: ignore[misc]
-            Field(None, description=ExperimentConfig.model_fields["metrics"].description),
+            Field(None, description=fields["metrics"].description),
         ),
     )
     schema = full.model_json_schema()
@@ -712,3 +747,4 @@ def reference_markdown() -> str:
 
 
 KIND_TAG = {"adapter": "adapter", "encoder": "type", "arch": "arch"}
+_SCHEMA_SUFFIX = {"adapter": "Data", "encoder": "Encoder", "arch": "Model"}

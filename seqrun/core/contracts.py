@@ -25,9 +25,9 @@ included). Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol, runtime_checkable
 
 #: What an adapter's examples are before encoding, by family: ``text`` (one text per example),
 #: ``series`` (windows cut from long numeric series). A new family names its own kind, and its
@@ -50,6 +50,34 @@ class LoadOptions:
     sequence_outputs: bool = False
 
 
+@dataclass(frozen=True)
+class InputSize:
+    """What a config alone tells of one example's model input, for the memory check that runs
+    before any data is read: the adapter gives a first guess, the encoder refines it."""
+
+    width: int = 1  # values per step reaching the first layer
+    width_key: str | None = None  # the config key that sets it (None: fixed by the data)
+    steps: int | None = None  # steps per example (None: unknown before reading the data)
+    steps_key: str = "data.sequence_len"
+    vocab: int | None = None  # distinct token ids, for text
+    vocab_key: str = ""
+    values_per_step: int | None = None  # input tensor values per step (None: ``width``)
+
+    def with_(self, **changes: Any) -> InputSize:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+class MemoryItem(NamedTuple):
+    """One sized thing a config implies: the key to blame, a lower bound in bytes, what it
+    holds, and how to fix it when lowering ``key`` is not the advice."""
+
+    key: str
+    nbytes: float
+    what: str
+    fix: str | None = None
+
+
 @runtime_checkable
 class Batches(Protocol):
     """One split, ready to batch (``DataModule.batches(split)``)."""
@@ -64,14 +92,25 @@ class Batches(Protocol):
         """A ``tf.data.Dataset`` of (inputs, targets) in order (scoring)."""
         ...
 
-    def training_dataset(self, batch_size: int, seed: int, shard: Any = None) -> Any:
-        """A ``tf.data.Dataset`` reshuffled every epoch (training)."""
+    def training_dataset(
+        self,
+        batch_size: int,
+        seed: int,
+        first_epoch: int,
+        last_epoch: int,
+        shuffle: bool = True,
+        shard: Any = None,
+    ) -> Any:
+        """One ``tf.data.Dataset`` of the batches of epochs ``first_epoch``..``last_epoch - 1``,
+        each epoch's order from (seed, epoch), so that a resumed run sees the same batches."""
         ...
 
 
 @runtime_checkable
 class DataModule(Protocol):
     """The loaded splits of one experiment, and everything that depends on their family."""
+
+    fingerprint: str  # a short content hash of the data, recorded in the run's meta.json
 
     def sizes(self) -> dict[str, int]:
         """Examples per split."""
@@ -115,12 +154,16 @@ class DataModule(Protocol):
         ...
 
     def leakage(self, mode: str) -> dict[str, Any]:
-        """The same example in two splits (see :mod:`seqrun.engine.leakage` for the shape)."""
+        """The same example in two splits: ``{"issues", "checked", "skipped"}`` (the engine
+        adds ``mode`` and ``found``; ``data.leakage: off`` never calls this); each issue has
+        ``check``, ``splits``, ``count``, ``of``, ``message`` and ``examples`` (a few dicts
+        naming the rows, e.g. ``{"train_id": 3, "dev_id": 7}``)."""
         ...
 
     @staticmethod
-    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]]]:
-        """The headline and the per-split rows of a description (from ``describe``)."""
+    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]], list[str]]:
+        """The headline, the per-split rows and the lines after the table (e.g. gaps) of a
+        description (from ``describe``)."""
         ...
 
     @staticmethod
@@ -152,6 +195,16 @@ class DatasetAdapter(Protocol):
         """Cross-section checks only this adapter knows: (config key, message) or None."""
         ...
 
+    @classmethod
+    def input_size(cls, section: Any) -> InputSize:
+        """One example's model input as far as the ``data:`` section tells (memory check)."""
+        ...
+
+    @classmethod
+    def memory(cls, section: Any, size: InputSize) -> list[MemoryItem]:
+        """What the data itself takes in memory, as far as the config tells (may be [])."""
+        ...
+
     def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[Any]]:
         """New examples from a file for ``seqrun predict``: (what each output row starts with,
         e.g. ``{"text": ...}`` or ``{"id": ...}``; the raw examples for
@@ -168,6 +221,11 @@ class Encoder(Protocol):
     output_kind: ClassVar[InputKind]
 
     def __init__(self, cfg: Any) -> None: ...
+
+    @classmethod
+    def input_size(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """The model input after this encoder (``cfg``: its section), and its own weights."""
+        ...
 
     def save(self, folder: Path) -> None:
         """Write the fitted state into a run's ``preprocessing/`` folder."""
@@ -204,6 +262,12 @@ class Architecture(Protocol):
 
     def build(self, task: Any, inputs: Any = None, features: Any = None) -> Any:
         """The keras.Model for ``task``; ``inputs``/``features`` come from the encoder's front."""
+        ...
+
+    @classmethod
+    def memory(cls, cfg: Any, size: InputSize, batch_size: int) -> list[MemoryItem]:
+        """Weights (x3: gradients and optimizer state) and activations of one batch, as far as
+        the ``model:`` section and the input size tell (lower bounds; may be [])."""
         ...
 
 
@@ -248,37 +312,35 @@ def conformance(kind: str, cls: type) -> list[str]:
     attrs, methods = _members(proto)
     for name in attrs + methods:
         if not _has(cls, name):
-            problems.append(f"{cls.__qualname__} has no '{name}' ({proto.__name__})")
+            problems.append(f"{cls.__name__} has no '{name}' ({proto.__name__})")
     if kind == "adapter":
         problems += conformance_data_module(getattr(cls, "data_module", None), cls)
         if not isinstance(getattr(cls, "provides", None), str):
-            problems.append(f"{cls.__qualname__}.provides must name its data kind (a string)")
+            problems.append(f"{cls.__name__}.provides must name its data kind (a string)")
         if getattr(cls, "fold_scheme", None) not in (None, "stratified", "forward-chaining"):
             problems.append(
-                f"{cls.__qualname__}.fold_scheme must be stratified, forward-chaining or None"
+                f"{cls.__name__}.fold_scheme must be stratified, forward-chaining or None"
             )
     if kind == "encoder" and getattr(cls, "output_kind", None) not in _KIND_WORDS:
-        problems.append(
-            f"{cls.__qualname__}.output_kind must be bag, token_ids or numeric_sequence"
-        )
+        problems.append(f"{cls.__name__}.output_kind must be bag, token_ids or numeric_sequence")
     if kind == "metrics":
         directions = getattr(cls, "directions", {}) or {}
         for name in list(getattr(cls, "headline", ())) + list(getattr(cls, "baselines", {})):
             if name not in directions:
-                problems.append(f"{cls.__qualname__} declares no direction for '{name}'")
+                problems.append(f"{cls.__name__} declares no direction for '{name}'")
         bad = {v for v in directions.values() if v not in ("min", "max")}
         if bad:
-            problems.append(f"{cls.__qualname__}.directions values must be 'min' or 'max'")
+            problems.append(f"{cls.__name__}.directions values must be 'min' or 'max'")
     return problems
 
 
 def conformance_data_module(module_cls: Any, adapter: type) -> list[str]:
     """What the data module class of ``adapter`` lacks."""
     if not isinstance(module_cls, type):
-        return [f"{adapter.__qualname__}.data_module must name the class its load() returns"]
+        return [f"{adapter.__name__}.data_module must name the class its load() returns"]
     attrs, methods = _members(DataModule)
     return [
-        f"{module_cls.__qualname__} has no '{name}' (DataModule)"
+        f"{module_cls.__name__} has no '{name}' (DataModule)"
         for name in attrs + methods
         if not _has(module_cls, name)
     ]

@@ -155,6 +155,32 @@ def git_commit(cwd: Path | None = None) -> str | None:
         return None
 
 
+def metrics_name(split: str, checkpoint: str = "best", cv: bool = False) -> str:
+    """The file stem of a split's metrics (also of its plot and predictions): ``test``,
+    ``test-last`` for the last checkpoint; a cross-validation's spread over its folds is ``cv``
+    (dev) or ``cv-<name>``."""
+    name = split if checkpoint == "best" else f"{split}-{checkpoint}"
+    if cv:
+        return "cv" if name == "dev" else f"cv-{name}"
+    return name
+
+
+def metric_name(key: str) -> str:
+    """A metric's bare name: ``dev_loss``, ``val_loss`` (Keras) and ``loss`` are ``loss``."""
+    return key.removeprefix("dev_").removeprefix("val_")
+
+
+def dev_key(keras_key: str) -> str:
+    """seqrun's name of a Keras log key: ``val_<m>`` (the validation data) is ``dev_<m>``;
+    other keys are kept."""
+    return "dev_" + keras_key[4:] if keras_key.startswith("val_") else keras_key
+
+
+def keras_key(monitor: str) -> str:
+    """The Keras log key of a dev metric (``dev_loss`` or ``loss`` -> ``val_loss``)."""
+    return "val_" + metric_name(monitor)
+
+
 class Run:
     """One run directory and its metadata."""
 
@@ -186,8 +212,9 @@ class Run:
     def plots(self) -> Path:
         return self.path / "plots"
 
-    def metrics_path(self, split: str) -> Path:
-        return self.path / "metrics" / f"{split}.json"
+    def metrics_path(self, split: str, checkpoint: str = "best", cv: bool = False) -> Path:
+        """``metrics/<name>.json`` of a split scored with a checkpoint (:func:`metrics_name`)."""
+        return self.path / "metrics" / f"{metrics_name(split, checkpoint, cv)}.json"
 
     # -- metadata
     def meta(self) -> dict[str, Any]:
@@ -205,10 +232,12 @@ class Run:
         write_json(self.meta_path, meta)
         return meta
 
-    def metrics(self, split: str) -> dict[str, Any] | None:
-        """metrics/<split>.json, or None."""
+    def metrics(
+        self, split: str, checkpoint: str = "best", cv: bool = False
+    ) -> dict[str, Any] | None:
+        """metrics/<name>.json (see :func:`metrics_name`), or None."""
         try:
-            metrics = read_json(self.metrics_path(split))
+            metrics = read_json(self.metrics_path(split, checkpoint, cv))
         except (OSError, ValueError):
             return None
         return metrics if isinstance(metrics, dict) else None
@@ -233,6 +262,23 @@ class Run:
                 if isinstance(pid, int) and pid > 0 and not _pid_alive(pid):
                     return "dead"
         return status
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        """Record how the run ended: status, end time, duration, error (best effort unless
+        ``completed``: the disk itself may be why it failed)."""
+        meta = self.meta()
+        ended = time.time()
+        started = meta.get("started_ts", ended)
+        try:
+            self.update_meta(
+                status=status,
+                ended_at=now_iso(),
+                duration_s=round(ended - started, 3),
+                error=error,
+            )
+        except OSError:
+            if status == "completed":
+                raise
 
     def owner(self) -> str | None:
         """``pid N on HOST`` of the live process training this run, or None."""

@@ -27,10 +27,10 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from seqrun.core.config import DataConfig, Section
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.durations import duration_seconds, format_duration
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.data.base import SplitFractions
+from seqrun.core.splits import SplitFractions
 from seqrun.data.series import SeriesData
 
 TIME_FEATURES = {
@@ -403,6 +403,14 @@ class ForecastAdapter:
         self.data_cfg = section
         self.options = options or LoadOptions()
 
+    def read_inputs(self, path: Any, column: str | None = None) -> tuple[list[dict], list[Any]]:
+        """A UserError: a forecast's examples are windows of the station's series."""
+        raise UserError(
+            "a forecasting run cannot predict from a file (its examples are windows of the "
+            "station's series); score its splits with seqrun evaluate RUN_DIR",
+            where="--input",
+        )
+
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
         """Cross-field checks done by `seqrun config validate` (no file is read)."""
@@ -459,14 +467,24 @@ class ForecastAdapter:
             raise UserError(f"features listed twice: {', '.join(dup)}", where="data.features")
         return features, targets
 
+    @classmethod
+    def input_size(cls, section: ForecastConfig) -> InputSize:
+        """Windows of ``sequence_len`` steps of the listed features (all columns: unknown)."""
+        if isinstance(section.features, list):
+            return InputSize(max(1, len(section.features)), "data.features", section.sequence_len)
+        return InputSize(steps=section.sequence_len)
+
+    @classmethod
+    def memory(cls, section: ForecastConfig, size: InputSize) -> list[MemoryItem]:
+        """Nothing known before the file is read."""
+        return []
+
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> Any:
         """Read, clean and cut the requested chronological splits."""
-        from seqrun.data.base import fingerprint, series_cuts
-        from seqrun.data.series import (
-            ScoredTargets,
-            SeriesSplit,
-            segment_window_starts,
-        )
+        from seqrun.core.splits import series_cuts
+        from seqrun.core.windows import WindowGeometry
+        from seqrun.data.base import fingerprint
+        from seqrun.data.series import ScoredTargets, SeriesSplit
 
         d = self.data_cfg
         raw = self.read()
@@ -492,7 +510,7 @@ class ForecastAdapter:
             table.insert(at + 1, pairs[c][1], np.cos(rad))
         columns = [n for f in features for n in pairs.get(f, (f,))]
         model_targets = [n for t in targets for n in pairs.get(t, (t,))]
-        last = d.horizon + d.output_steps - 1
+        geometry = WindowGeometry(d.sequence_len, d.horizon, d.stride, output_steps=d.output_steps)
 
         def split_starts(n: int) -> list[int]:
             return [lo for name, (lo, _) in series_cuts(n, d.split).items() if name != "train"]
@@ -523,7 +541,7 @@ class ForecastAdapter:
                 [np.clip(seg[:, 0], lo, hi) - lo, np.clip(seg[:, 1], lo, hi) - lo], axis=1
             )
             sub = sub[sub[:, 1] > sub[:, 0]]
-            starts = segment_window_starts(sub, d.sequence_len, last, d.stride)
+            starts = geometry.segment_starts(sub)
             if len(starts) == 0:
                 raise UserError(
                     self._no_window_message(name, hi - lo, sub, cleaned),

@@ -30,8 +30,9 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import DataConfig
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError
+from seqrun.core.splits import stratified_holdout
 from seqrun.core.text import Vocabulary, decode_bytes, guess_encoding, warn
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 
@@ -154,17 +155,6 @@ def keras_shuffle(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.
     return a, b
 
 
-def stratified_holdout(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Boolean mask of a seeded, per-class ``fraction`` of the rows."""
-    rng = np.random.default_rng(seed)
-    mask = np.zeros(len(labels), dtype=bool)
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        k = int(round(len(idx) * fraction))
-        mask[rng.choice(idx, size=k, replace=False)] = True
-    return mask
-
-
 class ImdbAdapter:
     """IMDB film reviews (keras.datasets.imdb semantics; local imdb.npz or aclImdb/ folder)."""
 
@@ -179,6 +169,12 @@ class ImdbAdapter:
     def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
         self.data_cfg: ImdbConfig = section
         self.options = options or LoadOptions()
+
+    def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[str]]:
+        """Reviews to predict from a file: one per line, or a table's ``text`` column."""
+        from seqrun.data.text_table import read_text_inputs, text_inputs
+
+        return text_inputs(read_text_inputs(path, column))
 
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
@@ -213,6 +209,25 @@ class ImdbAdapter:
         return None
 
     # -- loading
+    @classmethod
+    def input_size(cls, section: ImdbConfig) -> InputSize:
+        """Reviews of at most ``maxlen`` ids from a vocabulary of ``num_words``."""
+        return InputSize(
+            steps=section.maxlen,
+            steps_key="data.maxlen",
+            vocab=section.num_words,
+            vocab_key="data.num_words",
+        )
+
+    @classmethod
+    def memory(cls, section: ImdbConfig, size: InputSize) -> list[MemoryItem]:
+        """The token ids of every review (train and test halves)."""
+        if not size.steps:
+            return []
+        reviews = 2 * (section.max_reviews or 25000)
+        ids = reviews * size.steps
+        return [MemoryItem(size.steps_key, 4.0 * ids, f"{ids:.3g} token ids")]
+
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """The requested splits; test reviews are read only when ``test`` is requested."""
         d = self.data_cfg

@@ -9,9 +9,11 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import DataConfig
-from seqrun.core.contracts import LoadOptions
-from seqrun.data.base import SplitFractions, fingerprint, series_cuts
-from seqrun.data.series import SeriesData, SeriesSplit, window_starts
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
+from seqrun.core.splits import SplitFractions, series_cuts
+from seqrun.core.windows import WindowGeometry
+from seqrun.data.base import fingerprint
+from seqrun.data.series import SeriesData, SeriesSplit
 
 
 class LadybugConfig(DataConfig):
@@ -79,6 +81,38 @@ class LadybugAdapter:
         self.data_cfg: LadybugConfig = section
         self.options = options or LoadOptions()
 
+    @classmethod
+    def input_size(cls, section: LadybugConfig) -> InputSize:
+        """Windows of ``sequence_len`` (x, y) points."""
+        return InputSize(width=2, steps=section.sequence_len)
+
+    @classmethod
+    def memory(cls, section: LadybugConfig, size: InputSize) -> list[MemoryItem]:
+        """The generated trajectory (several float arrays of max_t / delta_t points)."""
+        points = section.max_t / section.delta_t
+        key = "data.max_t" if section.max_t / 1000.0 > 0.02 / section.delta_t else "data.delta_t"
+        fix = "raise data.delta_t or lower data.max_t"
+        return [
+            MemoryItem(
+                key, 16.0 * 4 * points, f"{points:.3g} trajectory points (max_t / delta_t)", fix
+            )
+        ]
+
+    def read_inputs(self, path: Any, column: str | None = None) -> tuple[list[dict], list[Any]]:
+        """A UserError: the trajectory's examples are windows of one generated series."""
+        from seqrun.core.errors import UserError
+
+        raise UserError(
+            "a ladybug run cannot predict from a file (its examples are windows of the "
+            "generated trajectory); score its splits with seqrun evaluate RUN_DIR",
+            where="--input",
+        )
+
+    @classmethod
+    def check_config(cls, cfg: Any) -> tuple[str, str] | None:
+        """Nothing beyond the generic checks."""
+        return None
+
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SeriesData:
         """Generate the trajectory and cut the requested chronological splits."""
         d = self.data_cfg
@@ -91,7 +125,7 @@ class LadybugAdapter:
         for name in splits:
             lo, hi = bounds[name]
             values = points[lo:hi]
-            starts = window_starts(len(values), d.sequence_len, 1, 1, seq2seq)
+            starts = WindowGeometry(d.sequence_len, 1, 1, seq2seq).starts(len(values))
             if len(starts) == 0:
                 from seqrun.core.errors import UserError
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from seqrun.core.runs import metric_name
+
 
 def _pyplot():
     import matplotlib
@@ -69,7 +71,7 @@ def learning_curves_figure(
     ]
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
     epochs = [r["epoch"] for r in history]
-    chosen = (monitor or "").removeprefix("val_").removeprefix("dev_")
+    chosen = metric_name(monitor or "")
     for ax, name in zip(axes[0], names, strict=True):
         train = [r.get(name) for r in history]
         dev = [r.get(f"dev_{name}") for r in history] if f"dev_{name}" in history[0] else None

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from seqrun.core.windows import WindowGeometry
 from seqrun.data.base import Shard, Task
 
 _ALIGN = 64  # TensorFlow's CPU allocator alignment: aligned buffers can be shared, not copied
@@ -41,26 +42,6 @@ class SeriesSplit:
         b = self.bounds()
         k = np.searchsorted(b[:, 0], idx, side="right") - 1
         return b[k, 0], b[k, 1]
-
-
-def window_starts(
-    length: int, sequence_len: int, horizon: int, stride: int = 1, seq2seq: bool = False
-) -> np.ndarray:
-    """Starts of every window whose inputs and target(s) lie inside ``length`` points."""
-    last_needed = sequence_len - 1 + horizon  # offset of the (last) target from the start
-    n = length - last_needed
-    return np.arange(0, max(n, 0), stride, dtype=np.int64)
-
-
-def segment_window_starts(
-    bounds: np.ndarray, sequence_len: int, horizon: int, stride: int = 1
-) -> np.ndarray:
-    """Window starts inside each ``[lo, hi)`` segment, none crossing a segment boundary."""
-    parts = [
-        lo + window_starts(int(hi - lo), sequence_len, horizon, stride)
-        for lo, hi in np.asarray(bounds, dtype=np.int64).reshape(-1, 2)
-    ]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def aligned_empty(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
@@ -166,6 +147,9 @@ class SeriesWindows:
         self.target_idx = list(target_idx)
         self.seq2seq = seq2seq
         self.residual = residual
+        self.geometry = WindowGeometry(
+            sequence_len, horizon, seq2seq=seq2seq, output_steps=output_steps
+        )
         self._tensor: Any = None
         # int32 window starts inside TensorFlow while they fit: half the memory of int64
         self._idx = np.int32 if len(self.values) < 2**31 - 1 else np.int64
@@ -182,9 +166,8 @@ class SeriesWindows:
         every_column = self.target_idx == list(range(self.values.shape[1]))
         cols = tf.constant(self.target_idx, dtype=tf.int32)
         steps = tf.range(self.sequence_len, dtype=tf.as_dtype(self._idx))
-        last = self.sequence_len - 1 + self.horizon + self.output_steps - 1
-        first = self.sequence_len - 1 + self.horizon
-        ahead = first + tf.range(self.output_steps, dtype=steps.dtype)
+        last = self.geometry.last_needed
+        ahead = self.geometry.target + tf.range(self.output_steps, dtype=steps.dtype)
 
         def gather(idx):
             x = tf.gather(values, idx[:, None] + steps[None, :])
@@ -250,11 +233,11 @@ class SeriesWindows:
 
     def last_inputs(self) -> np.ndarray:
         """The last input step of each window (for the persistence baseline), (N, F)."""
-        return self.values[self.starts + self.sequence_len - 1]
+        return self.values[self.starts + self.geometry.last_input]
 
     def target_rows(self) -> np.ndarray:
         """Row index of the (last-step) target of each window."""
-        return self.starts + self.sequence_len - 1 + self.horizon + self.output_steps - 1
+        return self.geometry.last_rows(self.starts)
 
     def targets(self) -> np.ndarray:
         """The (last-step) target of each window, (N, n_targets), in encoded units."""
@@ -292,6 +275,7 @@ class SeriesData:
     """
 
     task: Task  # set in __init__; the model's shapes follow the encoder
+    fingerprint: str  # a short content hash of the series (meta.json)
 
     def __init__(
         self,
@@ -333,6 +317,9 @@ class SeriesData:
         self.residual = residual
         self.bounds = bounds or {}
         self.output_steps = output_steps
+        self.geometry = WindowGeometry(
+            sequence_len, horizon, seq2seq=seq2seq, output_steps=output_steps
+        )
         self.scored = scored or ScoredTargets(list(target_names), list(self.units))
         self._circular_scale: dict[str, float] = {}
         self.encoder: Any = None
@@ -455,7 +442,7 @@ class SeriesData:
         if self.output_steps > 1:  # (N, steps, targets): every lead, the last one headline
             if self.residual:
                 pred = pred + last[:, None, :]
-            first = w.starts + self.sequence_len - 1 + self.horizon
+            first = self.geometry.target_offset(w.starts)
             rows = first[:, None] + np.arange(self.output_steps)[None, :]
             true = w.values[rows][..., self.target_idx]
             shape = pred.shape
@@ -508,7 +495,7 @@ class SeriesData:
         s = self.splits[split]
         values = encode_rows(self.encoder, s.values)
         _, seg_hi = s.segment_lo_hi(s.starts)
-        ok = s.starts[s.starts + self.sequence_len - 1 + steps < seg_hi]
+        ok = s.starts[s.starts + self.geometry.last_input + steps < seg_hi]
         if len(ok) > max_windows:
             ok = ok[np.linspace(0, len(ok) - 1, max_windows).astype(np.int64)]
         idx = ok[:, None] + np.arange(self.sequence_len)[None, :]
@@ -537,7 +524,7 @@ class SeriesData:
             "y_true": self.collapse(inv(true.reshape(-1, n_t), tgt).reshape(true.shape)),
             "y_pred": self.collapse(inv(pred.reshape(-1, n_t), tgt).reshape(pred.shape)),
             "persistence": self.collapse(
-                s.values[ok + self.sequence_len - 1][:, tgt].astype(np.float64)
+                s.values[ok + self.geometry.last_input][:, tgt].astype(np.float64)
             ),
             "starts": ok,
         }
@@ -557,3 +544,30 @@ class SeriesData:
             plots.forecast_week(preds, path, title, steps_per_week=7 * self.period)
         else:
             plots.forecast(preds, path, title)
+
+    # -- description and leakage (seqrun.data.series_describe)
+    def describe(self, cfg: Any) -> dict[str, Any]:
+        """Rows, windows, periods, target statistics and gaps of every split."""
+        from seqrun.data import series_describe
+
+        return series_describe.describe(self, cfg)
+
+    def leakage(self, mode: str) -> dict[str, Any]:
+        """Windows whose targets fall in another split; periods before the training data."""
+        from seqrun.data import series_describe
+
+        return series_describe.leakage(self)
+
+    @staticmethod
+    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]], list[str]]:
+        """The headline, per-split rows and gap lines of a series description."""
+        from seqrun.data import series_describe
+
+        return series_describe.render(info)
+
+    @staticmethod
+    def brief_description(info: dict[str, Any]) -> dict[str, Any]:
+        """Target statistics and periods, for the run report."""
+        from seqrun.data import series_describe
+
+        return series_describe.brief(info)

@@ -146,6 +146,8 @@ class TextData:
         source: where the data came from (for messages).
     """
 
+    fingerprint: str  # a short content hash of the texts and labels (meta.json)
+
     def __init__(
         self,
         splits: dict[str, TextSplit],
@@ -334,6 +336,33 @@ class TextData:
         from seqrun.data import plots
 
         plots.confusion(preds, path, title)
+
+    # -- description and leakage (seqrun.data.text_describe)
+    def describe(self, cfg: Any) -> dict[str, Any]:
+        """Class balance, text lengths, truncation and vocabulary coverage of every split."""
+        from seqrun.data import text_describe
+
+        return text_describe.describe(self, cfg)
+
+    def leakage(self, mode: str) -> dict[str, Any]:
+        """Texts of train that occur again in dev or test."""
+        from seqrun.data import text_describe
+
+        return text_describe.leakage(self)
+
+    @staticmethod
+    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]], list[str]]:
+        """The headline, per-split rows and closing lines of a text description."""
+        from seqrun.data import text_describe
+
+        return text_describe.render(info)
+
+    @staticmethod
+    def brief_description(info: dict[str, Any]) -> dict[str, Any]:
+        """Class shares, truncation and vocabulary coverage, for the run report."""
+        from seqrun.data import text_describe
+
+        return text_describe.brief(info)
 
 
 def missing_path_error(path: str | Path, what: str, key: str = "data.path") -> UserError:

@@ -13,11 +13,12 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from seqrun.core.config import DataConfig
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
 from seqrun.core.text import decode_text, read_file_bytes, warn
-from seqrun.data.base import SplitFractions
 from seqrun.data.text import TextData, TextSplit, missing_path_error
+from seqrun.data.text_describe import text_digest
 from seqrun.samples import check_one_source, sample_path
 
 # the keys each bundled sample (seqrun.samples) brings; the config may still override them
@@ -194,6 +195,43 @@ def read_table(
     return columns, rows, lines
 
 
+TABLE_EXTS = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson")
+
+
+def read_text_inputs(path: Path, column: str | None, default_column: str = "text") -> list[str]:
+    """Texts of ``seqrun predict --input FILE``: one per line, or a CSV/TSV/JSONL table's
+    text column (``column``, else ``default_column``); empty ones are skipped with a warning."""
+    from seqrun.core.text import decode_bytes
+
+    p = Path(path)
+    if not p.is_file():
+        hint = " (it is a directory)" if p.is_dir() else ""
+        raise UserError(f"input file not found{hint}", where=f"--input {path}")
+    if p.suffix.lower() in TABLE_EXTS:
+        columns, rows, _ = read_table(str(p))
+        name = column or default_column
+        if name not in columns:
+            raise column_error(str(p), "--column", name, columns)
+        texts = [("" if r.get(name) is None else str(r.get(name))) for r in rows]
+    else:
+        text, bad = decode_bytes(p.read_bytes())
+        if bad:
+            warn(f"{path}: {bad} undecodable byte(s) (not utf-8) replaced by U+FFFD")
+        texts = text.splitlines()
+    blank = sum(1 for t in texts if not t.strip())
+    if blank:
+        warn(f"{path}: skipped {blank} empty line(s)/text(s)")
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise UserError("no text to label in the file", where=f"--input {path}")
+    return texts
+
+
+def text_inputs(texts: list[str]) -> tuple[list[dict], list[str]]:
+    """(output rows, examples) of texts to predict: each row starts with its text."""
+    return [{"text": t} for t in texts], texts
+
+
 def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
     """Unknown column: name the available ones."""
     return UserError(
@@ -240,31 +278,6 @@ def _number(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def split_indices(
-    labels: np.ndarray, method: str, fractions: tuple[float, float], seed: int
-) -> dict[str, np.ndarray]:
-    """Row indices of train/dev/test, sorted; 'random' or 'stratified' (per class)."""
-    n = len(labels)
-    rng = np.random.default_rng(seed)
-    f_train, f_dev = fractions
-    if method == "random":
-        perm = rng.permutation(n)
-        a, b = int(n * f_train), int(n * (f_train + f_dev))
-        parts = {"train": perm[:a], "dev": perm[a:b], "test": perm[b:]}
-    else:
-        parts = {"train": [], "dev": [], "test": []}
-        for c in np.unique(labels):
-            idx = np.flatnonzero(labels == c)
-            idx = idx[rng.permutation(len(idx))]
-            a = int(round(len(idx) * f_train))
-            b = int(round(len(idx) * (f_train + f_dev)))
-            parts["train"].append(idx[:a])
-            parts["dev"].append(idx[a:b])
-            parts["test"].append(idx[b:])
-        parts = {k: np.concatenate(v) for k, v in parts.items()}
-    return {k: np.sort(np.asarray(v, dtype=np.int64)) for k, v in parts.items()}
-
-
 class TextTableAdapter:
     """Texts and labels from a CSV / TSV / JSONL table (names or thresholded scores)."""
 
@@ -284,6 +297,20 @@ class TextTableAdapter:
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
         """Nothing beyond the generic checks."""
         return None
+
+    @classmethod
+    def input_size(cls, section: TextTableConfig) -> InputSize:
+        """Nothing known before the table is read: the encoder decides the input."""
+        return InputSize()
+
+    @classmethod
+    def memory(cls, section: TextTableConfig, size: InputSize) -> list[MemoryItem]:
+        """Nothing known before the table is read."""
+        return []
+
+    def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[str]]:
+        """Texts to predict from a file (default column: ``data.text_column``)."""
+        return text_inputs(read_text_inputs(path, column, self.data_cfg.text_column))
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """Read the table, turn labels into classes, split; keep only the requested splits."""
@@ -371,8 +398,6 @@ class TextTableAdapter:
         # the leakage check compares loaded splits with the others by hash only: the table is
         # read whole anyway, so hashing the rows of an unloaded split (test, at train time)
         # costs milliseconds and never scores them
-        from seqrun.engine.leakage import text_digest
-
         for name, idx in parts.items():
             if name not in out and len(idx):
                 data.other_digests[name] = [text_digest(texts[i]) for i in idx]
@@ -380,16 +405,14 @@ class TextTableAdapter:
 
     def _parts(self, labels: np.ndarray, split_values: list[str]) -> dict[str, np.ndarray]:
         """Row indices of each split (fixed fractions, the split column, or one k-fold fold)."""
-        from seqrun.data.base import fold_parts
-
         s = self.data_cfg.split
         if s.method == "column":
             parts = self._column_split(split_values)
         elif s.kfold:
             whole = s.train + s.dev if abs(s.train + s.dev + s.test - 1) <= 1e-6 else 1 - s.test
-            parts = split_indices(labels, s.method, (whole, 0.0), s.seed)
+            parts = fraction_parts(labels, s.method, (whole, 0.0), s.seed)
         else:
-            return split_indices(labels, s.method, (s.train, s.dev), s.seed)
+            return fraction_parts(labels, s.method, (s.train, s.dev), s.seed)
         if s.kfold:
             pool = np.concatenate([parts["train"], parts["dev"]])
             return fold_parts(labels, pool, parts["test"], s)

@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import EncoderConfig
+from seqrun.core.contracts import InputSize, MemoryItem
 
 STATE_FILE = "encoder.json"
 
@@ -46,6 +47,21 @@ class _Numeric:
     def model_front(self, task: Any) -> tuple[Any, Any] | None:
         """No front of its own: the model reads the scaled series directly."""
         return None
+
+    @classmethod
+    def input_size(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """The input as the adapter sized it; a few numbers of state."""
+        return size, []
+
+    def model_inputs(self, examples: list[Any]) -> Any:
+        """A UserError: a window of a series cannot be encoded without the series around it."""
+        from seqrun.core.errors import UserError
+
+        raise UserError(
+            "seqrun predict encodes texts; this run's encoder scales numeric series (score "
+            "its splits with seqrun evaluate RUN_DIR)",
+            where="predict",
+        )
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale a (T, F) array."""

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import EncoderConfig
+from seqrun.core.contracts import InputSize, MemoryItem
 from seqrun.core.errors import UserError
 from seqrun.core.text import Punctuation, Vocabulary, pad_sequences, tokenize, warn
 
@@ -213,6 +214,29 @@ class TextEncoder:
         """No front of its own: the model reads the encoded vectors directly."""
         return None
 
+    #: distinct training tokens assumed by the memory check when the vocabulary is not capped
+    SIZE_VOCAB_CAP = 20_000
+
+    @classmethod
+    def input_size(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """The vocabulary (``vocab_size``, else the adapter's) and ``sequence_len``, if given;
+        the vocabulary keeps at most the distinct training tokens: count 20,000 at most."""
+        vocab, key = size.vocab, size.vocab_key
+        if cfg.vocab_size:
+            vocab, key = cfg.vocab_size, "encoder.vocab_size"
+        size = size.with_(vocab=min(vocab, cls.SIZE_VOCAB_CAP) if vocab else None, vocab_key=key)
+        steps = getattr(cfg, "sequence_len", None)  # sequence encoders only
+        if steps:
+            size = size.with_(steps=steps, steps_key="encoder.sequence_len")
+        return cls._width(cfg, size)
+
+    @classmethod
+    def _width(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """One vector of vocabulary width per step (multi-hot, one-hot), when it is known."""
+        if size.vocab:
+            return size.with_(width=size.vocab, width_key=size.vocab_key), []
+        return size, []
+
     def encode(self, ids: list[list[int]]) -> Any:
         """Model inputs for id sequences (a matrix, or a sparse bag of words)."""
         raise NotImplementedError
@@ -389,6 +413,16 @@ class Embedding(_SequenceEncoder):
 
     Config = EmbeddingConfig
 
+    @classmethod
+    def _width(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """``dim`` values per step from one id; the embedding matrix (x3 for training)."""
+        out = []
+        if size.vocab:
+            key = size.vocab_key if size.vocab >= cfg.dim else "encoder.dim"
+            n = size.vocab * cfg.dim
+            out.append(MemoryItem(key, 4.0 * 3 * n, f"{n:.3g} embedding weights"))
+        return size.with_(width=cfg.dim, width_key="encoder.dim", values_per_step=1), out
+
     def model_front(self, task: Any):
         """Token ids -> (batch, length, dim) vectors."""
         import keras
@@ -404,6 +438,11 @@ class PretrainedEmbedding(_SequenceEncoder):
     """GloVe / word2vec vectors for the vocabulary, frozen or fine-tuned; reports coverage."""
 
     Config = PretrainedEmbeddingConfig
+
+    @classmethod
+    def _width(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """One id per step; the vectors' size is known once the file is read."""
+        return size, []
 
     def __init__(self, cfg: PretrainedEmbeddingConfig) -> None:
         super().__init__(cfg)
@@ -517,22 +556,11 @@ def sequence_length(cfg: Any, hints: dict[str, Any], train_ids: list[list[int]])
     return int(length)
 
 
-def encoder_kind(enc_cfg: Any) -> str:
-    """'bag' for multi_hot, 'sequence' for the others, '' for non-text encoders."""
-    t = getattr(enc_cfg, "type", "")
-    if t == "multi_hot":
-        return "bag"
-    if t in ("one_hot", "embedding", "pretrained_embedding"):
-        return "sequence"
-    return ""
-
-
 __all__ = [
     "Embedding",
     "MultiHot",
     "OneHot",
     "PretrainedEmbedding",
     "SparseRows",
-    "encoder_kind",
     "sequence_length",
 ]

@@ -19,7 +19,7 @@ def _version(dist: str) -> str | None:
 def collect() -> dict[str, Any]:
     """Versions, devices seen by TensorFlow, strategies available, thread settings."""
     from seqrun import __version__
-    from seqrun.engine.trainer import import_tensorflow
+    from seqrun.engine.backend import import_tensorflow
 
     import_tensorflow()
     import tensorflow as tf

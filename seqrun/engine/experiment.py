@@ -32,13 +32,29 @@ import os
 import shutil
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from seqrun.core.config import config_key
 from seqrun.core.errors import SeqrunError, UserError
-from seqrun.core.runs import Run, atomic_write_bytes, read_json, write_json
+from seqrun.core.runs import (
+    Run,
+    atomic_write_bytes,
+    atomic_write_text,
+    base_meta,
+    create_run,
+    lock_run,
+    metrics_name,
+    now_iso,
+    read_json,
+    write_json,
+)
+from seqrun.engine import launch
+from seqrun.engine.backend import framework_versions
+from seqrun.engine.checkpoint import Interrupted
 
 FOLDS_FILE = "folds.json"
 
@@ -48,16 +64,19 @@ def is_cv_run(run: Run) -> bool:
     return run.meta().get("kind") == "cv"
 
 
-def scheme(cfg: Any) -> str:
-    """How the folds are cut: ``stratified`` (classification) or ``forward-chaining``."""
+def is_kfold(cfg: Any) -> bool:
+    """Whether ``cfg`` trains every fold (``data.split.kfold`` set, ``data.split.fold`` not)."""
+    from seqrun.data.base import kfold_of
+
+    return bool(kfold_of(cfg)) and cfg.data.split.fold is None
+
+
+def scheme(cfg: Any) -> str | None:
+    """How the folds are cut, as the config's adapter declares it (``fold_scheme``):
+    ``stratified``, ``forward-chaining``, or None (no k-fold split)."""
     from seqrun.core.registry import registry
 
-    adapter = registry.get("adapter", cfg.data.adapter)
-    return (
-        "stratified"
-        if getattr(adapter, "default_metrics", "") == "classification"
-        else "forward-chaining"
-    )
+    return registry.get("adapter", cfg.data.adapter).fold_scheme
 
 
 def fold_config(cfg: Any, fold: int) -> Any:
@@ -69,16 +88,28 @@ def fold_config(cfg: Any, fold: int) -> Any:
     return config_from_dict(raw, origin=f"fold {fold}")
 
 
-def supports_kfold(adapter: str, where: str = "data.split.kfold") -> None:
-    """A UserError unless the adapter's config has ``data.split.kfold``."""
+def kfold_adapters() -> list[str]:
+    """The registered adapters that declare a k-fold scheme."""
     from seqrun.core.registry import registry
 
-    field = registry.get("adapter", adapter).Config.model_fields.get("split")
-    ann = getattr(field, "annotation", None)
-    if not (isinstance(ann, type) and "kfold" in getattr(ann, "model_fields", {})):
+    names = []
+    for name in registry.names("adapter"):
+        try:
+            if registry.get("adapter", name).fold_scheme is not None:
+                names.append(name)
+        except Exception:  # noqa: BLE001 - a plugin that does not load is not offered
+            continue
+    return names
+
+
+def supports_kfold(adapter: str, where: str = "data.split.kfold") -> None:
+    """A UserError unless the adapter declares a k-fold scheme (``fold_scheme``)."""
+    from seqrun.core.registry import registry
+
+    if registry.get("adapter", adapter).fold_scheme is None:
         raise UserError(
-            f"adapter '{adapter}' has no k-fold split (its train/test halves are fixed); "
-            "cross-validation works with text_table, ladybug, synop and timeseries_csv",
+            f"adapter '{adapter}' has no k-fold split; cross-validation works with "
+            f"{', '.join(kfold_adapters())}",
             where=where,
         )
 
@@ -87,6 +118,26 @@ def check_kfold_config(cfg: Any, where: str = "data.split.kfold") -> int:
     """K of a k-fold config; a UserError when the adapter has no k-fold split."""
     supports_kfold(cfg.data.adapter, where)
     return cfg.data.split.kfold
+
+
+def folds_config(config: Path, overrides: list[str], folds: int) -> tuple[Any, list[str]]:
+    """``seqrun train CONFIG --folds K``: the config with ``data.split.kfold=K`` and the
+    overrides that give it; a UserError naming ``--folds`` when the adapter has no k-fold
+    split."""
+    from seqrun.core.config import load_config
+
+    with_k = [*overrides, f"data.split.kfold={folds}"]
+    try:
+        cfg = load_config(config, with_k)
+    except UserError as e:  # e.g. no split.kfold key: say why if the adapter is the cause
+        try:
+            base = load_config(config, overrides)
+        except UserError:
+            raise e from None
+        supports_kfold(base.data.adapter, where="--folds")
+        raise
+    supports_kfold(cfg.data.adapter, where="--folds")
+    return cfg, with_k
 
 
 # ----------------------------------------------------------------------------- aggregation
@@ -199,31 +250,128 @@ class _QuietRetracing:
         self.logger.setLevel(self.level)
 
 
-def _headline(metrics: dict[str, Any]) -> dict[str, float]:
-    from seqrun.engine.listing import _headline as headline
+def _headline(metrics: dict[str, Any] | None, metric_set: Any) -> dict[str, float]:
+    """The metric set's headline metrics that ``metrics`` has (numbers only)."""
+    if not metrics:
+        return {}
+    return {k: metrics[k] for k in metric_set.headline if _numeric(metrics.get(k))}
 
-    return headline(metrics)
 
-
-def _write_summary(parent: Run, name: str, per_fold: list[dict], info: dict) -> dict[str, Any]:
-    """metrics/<name>.json (means) and metrics/cv[-<name>].json (mean +- std per metric)."""
+def _write_summary(
+    parent: Run, split: str, checkpoint: str, per_fold: list[dict], info: dict
+) -> dict[str, Any]:
+    """The parent's metrics file of a split (means over the folds) and its cross-validation
+    file (mean, std, min, max and values of each metric)."""
     stats = aggregate(per_fold)
     means = mean_metrics(per_fold)
+    spread = metrics_name(split, checkpoint, cv=True)
     means.update(
-        split=per_fold[0].get("split", name),
-        checkpoint=per_fold[0].get("checkpoint", "best"),
-        aggregate=f"mean over {len(per_fold)} folds (std in metrics/{_cv_name(name)}.json)",
+        split=per_fold[0].get("split", split),
+        checkpoint=per_fold[0].get("checkpoint", checkpoint),
+        aggregate=f"mean over {len(per_fold)} folds (std in metrics/{spread}.json)",
     )
-    write_json(parent.metrics_path(name), means)
-    write_json(parent.metrics_path(_cv_name(name)), {**info, "metrics": stats})
+    write_json(parent.metrics_path(split, checkpoint), means)
+    write_json(parent.metrics_path(split, checkpoint, cv=True), {**info, "metrics": stats})
     return {"metrics": means, "cv": stats}
 
 
-def _cv_name(name: str) -> str:
-    return "cv" if name == "dev" else f"cv-{name}"
-
-
 # ----------------------------------------------------------------------------- training
+
+
+def train(
+    cfg: Any,
+    runs_dir: Path,
+    *,
+    quiet: bool = False,
+    argv: list[str] | None = None,
+    resume: Run | None = None,
+    log: Any = None,
+    overrides: list[str] | None = None,
+    make_run: Any = None,
+    on_epoch: Any = None,
+) -> dict[str, Any]:
+    """Train an experiment: every fold of a k-fold config under one parent run
+    (:func:`train_folds`), else one run (:func:`seqrun.engine.trainer.train`, which explains
+    the arguments and the result). ``make_run`` and ``on_epoch`` apply to one run only."""
+    from seqrun.engine import trainer
+
+    if not is_kfold(cfg):
+        return trainer.train(
+            cfg,
+            runs_dir,
+            quiet=quiet,
+            argv=argv,
+            resume=resume,
+            log=log,
+            overrides=overrides,
+            make_run=make_run,
+            on_epoch=on_epoch,
+        )
+    launch.cluster_of(cfg)  # the folds train on one worker: a cluster is refused here
+    locks: list[Any] = []
+    try:
+        if resume is not None:
+            locks.append(lock_run(resume))  # before anything is read or changed
+        return train_folds(
+            cfg,
+            runs_dir,
+            quiet=quiet,
+            argv=argv,
+            resume=resume,
+            log=log,
+            overrides=overrides,
+            locks=locks,
+        )
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+class _Parent:
+    """The parent run of a cross-validation, created when its first fold starts."""
+
+    def __init__(self, cfg: Any, runs_dir: Path, resume: Run | None, locks: Any, **kw: Any):
+        self.cfg, self.runs_dir, self.locks = cfg, runs_dir, locks
+        self.argv, self.overrides, self.say = kw["argv"], kw["overrides"], kw["say"]
+        self.run: Run | None = resume
+
+    def get(self) -> Run:
+        """The parent run (created now if no fold started yet)."""
+        if self.run is None:
+            cfg = self.cfg
+            run = create_run(self.runs_dir, cfg.name)
+            if self.locks is not None:  # the caller releases it once training returns
+                self.locks.append(lock_run(run))
+            meta = base_meta(cfg.seed, self.argv)
+            meta.update(
+                kind="cv",
+                folds=cfg.data.split.kfold,
+                scheme=scheme(cfg),
+                config_key=config_key(cfg),
+                overrides=list(self.overrides or []),
+                **framework_versions(),
+            )
+            write_json(run.meta_path, meta)
+            atomic_write_text(run.config_path, cfg.to_yaml())
+            self.run = run
+            self.say(f"cross-validation, {meta['folds']} {meta['scheme']} folds: {run.path}")
+        return self.run
+
+    def fold_dir(self, fold: int) -> Run:
+        """A new, empty run directory for fold ``fold``."""
+        path = self.get().path / f"fold-{fold}"
+        path.mkdir()
+        return Run(path)
+
+
+@dataclass
+class _Fold:
+    """A trained fold: its line in folds.json, what training returned, its run, its leakage."""
+
+    record: dict[str, Any]
+    result: dict[str, Any]
+    run: Run
+    leak: dict[str, Any]
 
 
 def train_folds(
@@ -242,150 +390,144 @@ def train_folds(
     Returns the parent's ``run_dir``, ``status``, ``folds``, ``metrics`` (the parent's
     metrics/dev.json: means over the folds), ``std`` and ``cv`` (mean, std, min, max and
     values of each numeric metric, dotted keys), and ``fold_runs``. Raises
-    ``training.Interrupted`` with the parent's path on Ctrl-C.
+    :class:`seqrun.engine.checkpoint.Interrupted` with the parent's path on Ctrl-C.
     """
-    from seqrun.core.config import config_key
-    from seqrun.core.runs import base_meta, create_run, lock_run, now_iso
-    from seqrun.engine import leakage
-    from seqrun.engine import trainer as training
-
     k_folds = check_kfold_config(cfg)
     say = log or (lambda msg: None)
     how = scheme(cfg)
-    holder: dict[str, Run | None] = {"parent": resume}
-
-    def parent() -> Run:
-        if holder["parent"] is None:
-            run = create_run(runs_dir, cfg.name)
-            if locks is not None:  # the caller releases it once this returns
-                locks.append(lock_run(run))
-            meta = base_meta(cfg.seed, argv)
-            meta.update(
-                kind="cv",
-                folds=k_folds,
-                scheme=how,
-                config_key=config_key(cfg),
-                overrides=list(overrides or []),
-                **training._versions(),
-            )
-            write_json(run.meta_path, meta)
-            from seqrun.core.runs import atomic_write_text
-
-            atomic_write_text(run.config_path, cfg.to_yaml())
-            holder["parent"] = run
-            say(f"cross-validation, {k_folds} {how} folds: {run.path}")
-        return holder["parent"]
-
     if resume is not None:
-        resumes = resume.meta().get("resumes", [])
-        resume.update_meta(
-            status="running",
-            pid=os.getpid(),
-            resumes=[*resumes, {"at": now_iso()}],
-            ended_at=None,
-            error=None,
-        )
-    folds: list[dict[str, Any]] = []
-    results: list[dict[str, Any]] = []
-    children: list[Run] = []
-    leaks: list[dict[str, Any]] = []
+        _mark_resumed(resume)
+    parent = _Parent(cfg, runs_dir, resume, locks, argv=argv, overrides=overrides, say=say)
+    options = {"quiet": quiet, "argv": argv, "log": log}
+    folds: list[_Fold] = []
     fold = 0
-    quiet_tf = _QuietRetracing().__enter__()
-    try:
-        for fold in range(k_folds):
-            child_cfg = fold_config(cfg, fold)
-            t0 = time.time()
-            res = None
-            path = resume.path / f"fold-{fold}" if resume is not None else None
-            if path is not None and (path / "meta.json").is_file():
-                child = Run(path)
-                status = child.status()
-                if status == "completed" and child.metrics("dev"):
-                    meta = child.meta()
-                    res = {
-                        "run_dir": str(path),
-                        "status": "completed",
-                        "metrics": child.metrics("dev"),
-                        "best_epoch": meta.get("best_epoch"),
-                        "epochs_completed": meta.get("epochs_completed"),
-                    }
-                    say(f"fold {fold + 1}/{k_folds}: already completed in {path}")
-                elif child.checkpoint("last").is_file() and status != "running":
-                    res = training.train(
-                        child_cfg, runs_dir, quiet=quiet, argv=argv, resume=child, log=log
-                    )
-                else:  # stopped before its first epoch ended: nothing to continue from
-                    shutil.rmtree(path)
-            elif path is not None and path.exists():
-                shutil.rmtree(path)
-            if res is None:
-
-                def make_child(k: int = fold) -> Run:
-                    p = parent().path / f"fold-{k}"
-                    p.mkdir()
-                    return Run(p)
-
-                res = training.train(
-                    child_cfg,
-                    runs_dir,
-                    quiet=quiet,
-                    argv=argv,
-                    log=log,
-                    overrides=overrides,
-                    make_run=make_child,
-                )
-            child = Run(Path(res["run_dir"]))
-            child.update_meta(cv_parent=str(parent().path), fold=fold)
-            meta = child.meta()
-            leaks.append(meta.get("leakage") or leakage.empty_result(cfg.data.leakage))
-            children.append(child)
-            results.append(res)
-            folds.append(
-                {
-                    "fold": fold,
-                    "run_dir": child.path.name,
-                    "status": "completed",
-                    "sizes": (meta.get("data") or {}).get("sizes"),
-                    "best_epoch": res.get("best_epoch"),
-                    "duration_s": round(time.time() - t0, 2),
-                    "metrics": _headline(res["metrics"]),
-                }
-            )
-            write_json(parent().path / FOLDS_FILE, {"folds": k_folds, "scheme": how, "runs": folds})
-            shown = " ".join(f"{k}={v:.4g}" for k, v in _headline(res["metrics"]).items())
-            say(f"fold {fold + 1}/{k_folds}: {shown} ({time.time() - t0:.0f} s) {child.path}")
-    except training.Interrupted:
-        run = holder["parent"]
-        if run is None:
+    with _QuietRetracing():
+        try:
+            for fold in range(k_folds):
+                t0 = time.time()
+                done = _train_fold(cfg, fold, parent, resume, runs_dir, options, overrides)
+                done.record["duration_s"] = round(time.time() - t0, 2)
+                folds.append(done)
+                records = [f.record for f in folds]
+                state = {"folds": k_folds, "scheme": how, "runs": records}
+                write_json(parent.get().path / FOLDS_FILE, state)
+                shown = " ".join(f"{k}={v:.4g}" for k, v in done.record["metrics"].items())
+                took = time.time() - t0
+                say(f"fold {fold + 1}/{k_folds}: {shown} ({took:.0f} s) {done.run.path}")
+        except (Interrupted, KeyboardInterrupt):
+            if parent.run is None:
+                raise
+            parent.run.finish("interrupted", error=f"interrupted in fold {fold}")
+            raise Interrupted(str(parent.run.path)) from None
+        except Exception as e:
+            if parent.run is not None:
+                what = str(e) if isinstance(e, SeqrunError) else f"{type(e).__name__}: {e}"
+                parent.run.finish("failed", error=f"fold {fold}: {what}")
             raise
-        training._finish(run, "interrupted", error=f"interrupted in fold {fold}")
-        raise training.Interrupted(str(run.path)) from None
-    except KeyboardInterrupt:
-        run = holder["parent"]
-        if run is None:
-            raise
-        training._finish(run, "interrupted", error=f"interrupted in fold {fold}")
-        raise training.Interrupted(str(run.path)) from None
-    except Exception as e:
-        run = holder["parent"]
-        if run is not None:
-            what = str(e) if isinstance(e, SeqrunError) else f"{type(e).__name__}: {e}"
-            training._finish(run, "failed", error=f"fold {fold}: {what}")
-        raise
-    finally:
-        quiet_tf.__exit__()
+    return _finish_folds(parent.get(), cfg, folds, how)
 
-    run = parent()
+
+def _mark_resumed(parent: Run) -> None:
+    """A cross-validation continues: running again, one more entry in ``resumes``."""
+    resumes = parent.meta().get("resumes", [])
+    parent.update_meta(
+        status="running",
+        pid=os.getpid(),
+        resumes=[*resumes, {"at": now_iso()}],
+        ended_at=None,
+        error=None,
+    )
+
+
+def _train_fold(
+    cfg: Any,
+    fold: int,
+    parent: _Parent,
+    resume: Run | None,
+    runs_dir: Path,
+    options: dict[str, Any],
+    overrides: list[str] | None,
+) -> _Fold:
+    """Train fold ``fold`` (or continue it, or take it as it is when it was completed)."""
+    from seqrun.core.registry import registry
+    from seqrun.engine import leakage, trainer
+
+    child_cfg = fold_config(cfg, fold)
+    res = _resume_fold(child_cfg, fold, resume, runs_dir, options) if resume else None
+    if res is None:
+        res = trainer.train(
+            child_cfg,
+            runs_dir,
+            **options,
+            overrides=overrides,
+            make_run=lambda: parent.fold_dir(fold),
+        )
+    child = Run(Path(res["run_dir"]))
+    child.update_meta(cv_parent=str(parent.get().path), fold=fold)
+    meta = child.meta()
+    metric_set = registry.get("metrics", cfg.metrics)
+    record = {
+        "fold": fold,
+        "run_dir": child.path.name,
+        "status": "completed",
+        "sizes": (meta.get("data") or {}).get("sizes"),
+        "best_epoch": res.get("best_epoch"),
+        "duration_s": 0.0,
+        "metrics": _headline(res["metrics"], metric_set),
+    }
+    leak = meta.get("leakage") or leakage.empty_result(cfg.data.leakage)
+    return _Fold(record, res, child, leak)
+
+
+def _resume_fold(
+    child_cfg: Any, fold: int, resume: Run, runs_dir: Path, options: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Fold ``fold`` of a resumed cross-validation: its result when it was completed, the
+    result of continuing it when it checkpointed an epoch, or None when it must start again
+    (what it left is removed)."""
+    from seqrun.engine import trainer
+
+    path = resume.path / f"fold-{fold}"
+    if not (path / "meta.json").is_file():
+        if path.exists():
+            shutil.rmtree(path)
+        return None
+    child = Run(path)
+    status = child.status()
+    if status == "completed" and child.metrics("dev"):
+        meta = child.meta()
+        say = options.get("log") or (lambda msg: None)
+        say(f"fold {fold + 1}/{child_cfg.data.split.kfold}: already completed in {path}")
+        return {
+            "run_dir": str(path),
+            "status": "completed",
+            "metrics": child.metrics("dev"),
+            "best_epoch": meta.get("best_epoch"),
+            "epochs_completed": meta.get("epochs_completed"),
+        }
+    if child.checkpoint("last").is_file() and status != "running":
+        return trainer.train(child_cfg, runs_dir, resume=child, **options)
+    shutil.rmtree(path)  # stopped before its first epoch ended: nothing to continue from
+    return None
+
+
+def _finish_folds(run: Run, cfg: Any, folds: list[_Fold], how: str | None) -> dict[str, Any]:
+    """The parent's summary of the dev folds (means, spread, out-of-fold predictions, plot);
+    the parent is completed. What ``train_folds`` returns."""
+    from seqrun.engine import leakage
+
+    k_folds = len(folds)
     info = {"split": "dev", "folds": k_folds, "scheme": how, "held_out": "dev (the held-out fold)"}
-    summary = _write_summary(run, "dev", [r["metrics"] for r in results], info)
+    summary = _write_summary(run, "dev", "best", [f.result["metrics"] for f in folds], info)
+    children = [f.run for f in folds]
     _concat_predictions(run, children, "dev")
     run.update_meta(
-        leakage=leakage.merge(leaks, list(range(k_folds))),
+        leakage=leakage.merge([f.leak for f in folds], list(range(k_folds))),
         children=[c.path.name for c in children],
-        data={"sizes": {f"fold-{f['fold']}": f["sizes"] for f in folds}},
+        data={"sizes": {f"fold-{f.record['fold']}": f.record["sizes"] for f in folds}},
     )
     plot_folds(run)
-    training._finish(run, "completed")
+    run.finish("completed")
     stats = summary["cv"]
     return {
         "run_dir": str(run.path),
@@ -396,7 +538,7 @@ def train_folds(
         "std": {k: v["std"] for k, v in stats.items()},
         "cv": stats,
         "fold_runs": [
-            {"fold": f["fold"], "run_dir": str(run.path / f["run_dir"]), **f["metrics"]}
+            {"fold": f.record["fold"], "run_dir": str(f.run.path), **f.record["metrics"]}
             for f in folds
         ],
         "best_epoch": None,
@@ -439,20 +581,27 @@ def fold_table(parent: Run) -> list[dict[str, Any]]:
 def plot_folds(parent: Run) -> Path | None:
     """``plots/cv.png`` of a cross-validation parent: every fold's learning curves and dev
     headline metric against the mean +- std (never fails the run: errors go to meta)."""
-    from seqrun.engine.listing import HEADLINE
-
     folds = fold_table(parent)
-    metrics = [m for m in HEADLINE if folds and all(m in f.get("metrics", {}) for f in folds)]
-    if not folds or not metrics:
-        return None
-    metric = metrics[0]
-    direction = "higher" if metric in ("accuracy", "f1", "auc", "skill") else "lower"
     path = parent.plots / "cv.png"
     try:
+        from seqrun.core.registry import registry
         from seqrun.data.plots import cv_summary
+        from seqrun.engine.archive import load_run_config
+        from seqrun.metrics import direction
+
+        metric_set = registry.get("metrics", load_run_config(parent).metrics)
+        metrics = [
+            m
+            for m in metric_set.headline
+            if folds and all(m in f.get("metrics", {}) for f in folds)
+        ]
+        if not folds or not metrics:
+            return None
+        metric = metrics[0]
+        better = "higher" if direction(metric_set, metric) == "max" else "lower"
 
         title = f"{parent.path.parent.name}: {len(folds)}-fold cross-validation"
-        cv_summary(folds, path, metric, direction, title)
+        cv_summary(folds, path, metric, better, title)
     except Exception as e:  # a plot never fails a run
         parent.update_meta(plot_error=f"{type(e).__name__}: {e}")
         return None
@@ -474,9 +623,10 @@ def fold_runs(parent: Run) -> list[Run]:
 
 def evaluate_folds(parent: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
     """Score every fold's checkpoint on ``split``; the parent gets the means and the spread."""
-    from seqrun.engine import trainer as training
+    from seqrun.engine import trainer
+    from seqrun.engine.archive import load_run_config
 
-    cfg = training.load_run_config(parent)
+    cfg = load_run_config(parent)
     if split == "test" and cfg.data.split.test == 0:
         raise UserError(
             "no test split: data.split.test is 0, so the folds cover the whole data set and "
@@ -485,15 +635,25 @@ def evaluate_folds(parent: Run, split: str = "test", checkpoint: str = "best") -
         )
     children = fold_runs(parent)
     with _QuietRetracing():
-        per_fold = [training.evaluate(child, split, checkpoint) for child in children]
-    name = split if checkpoint == "best" else f"{split}-{checkpoint}"
+        per_fold = [trainer.evaluate(child, split, checkpoint) for child in children]
     info = {"split": split, "checkpoint": checkpoint, "folds": len(children)}
-    summary = _write_summary(parent, name, per_fold, info)
+    summary = _write_summary(parent, split, checkpoint, per_fold, info)
     if split == "dev":  # out-of-fold items; test items would repeat once per fold
-        _concat_predictions(parent, children, name)
+        _concat_predictions(parent, children, metrics_name(split, checkpoint))
     stats = summary["cv"]
     return {
         **summary["metrics"],
         "folds": len(children),
         "std": {k: v["std"] for k, v in stats.items()},
     }
+
+
+def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
+    """Score a run's checkpoint on ``split`` rebuilt from its own config: every fold's of a
+    cross-validation parent (:func:`evaluate_folds`), else the run's
+    (:func:`seqrun.engine.trainer.evaluate`)."""
+    if is_cv_run(run):
+        return evaluate_folds(run, split, checkpoint)
+    from seqrun.engine import trainer
+
+    return trainer.evaluate(run, split, checkpoint)

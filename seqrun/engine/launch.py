@@ -101,6 +101,23 @@ def cluster_from_env(environ: Any = None) -> Cluster | None:
     return Cluster(jobs, ttype, index)
 
 
+def cluster_of(cfg: Any) -> Cluster | None:
+    """The TF_CONFIG cluster of a multi-worker config (None otherwise, or without TF_CONFIG);
+    a UserError for a k-fold config, whose folds train on one worker."""
+    if cfg.train.strategy != "multi_worker":
+        return None
+    from seqrun.data.base import kfold_of
+
+    cluster = cluster_from_env()
+    if cluster is not None and kfold_of(cfg):
+        raise UserError(
+            "cross-validation does not run on several workers; train the folds one at a time "
+            "(data.split.fold) or use train.strategy: default",
+            where="train.strategy",
+        )
+    return cluster
+
+
 def free_ports(n: int) -> list[int]:
     """``n`` distinct TCP ports free on the loopback interface right now."""
     socks = []
@@ -233,11 +250,6 @@ def run_local(
     folder = Path(tempfile.mkdtemp(prefix="seqrun-launch-"))
     procs: list[subprocess.Popen] = []
     logs: list[Path] = []
-    env_base = {
-        **os.environ,
-        LAUNCH_DIR_ENV: str(folder),
-        LAUNCH_CMD_ENV: json.dumps(sys.argv),
-    }
     status, code, message = "completed", 0, None
 
     def _terminate(signum, frame):
@@ -247,50 +259,8 @@ def run_local(
     with contextlib.suppress(ValueError):
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        for i, tf_config in enumerate(local_tf_configs(nproc)):
-            log = folder / f"worker-{i}.log"
-            logs.append(log)
-            args = [*worker_args, *(chief_args if i == 0 else ["--quiet"])]
-            with open(log, "wb") as out:
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "seqrun", "train", *args],
-                        env={**env_base, "TF_CONFIG": json.dumps(tf_config)},
-                        stdout=out,
-                        stderr=None if i == 0 else subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL,
-                        start_new_session=True,  # Ctrl-C reaches the launcher, which stops all
-                        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-                    )
-                )
-        while True:
-            codes = [p.poll() for p in procs]
-            failed = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
-            if failed:  # the cause, rather than a worker that only lost contact with it
-                i, c = next((f for f in failed if f[1] != EXIT_LOST_PEER), failed[0])
-                if i != 0 and c in (1, 2):  # the same error may stop the chief: it says it best
-                    with contextlib.suppress(subprocess.TimeoutExpired):
-                        if procs[0].wait(timeout=3) in (1, 2):
-                            i, c = 0, procs[0].returncode
-                _kill(procs)
-                if i == 0 and c in (1, 2, EXIT_INTERRUPTED):
-                    status, code = "chief", c  # the chief said why and marked the run
-                else:
-                    status, code = "failed", EXIT_FAILURE
-                    if c == EXIT_LOST_PEER:
-                        what = "lost contact with the other workers"
-                        lost = folder / f"lost-{procs[i].pid}.txt"
-                        why = lost.read_text(encoding="utf-8") if lost.is_file() else None
-                    else:
-                        what = _describe_exit(c)
-                        why = _last_error_line(logs[i]) if c > 0 else None
-                    message = f"worker {i} (pid {procs[i].pid}) {what}" + (
-                        f": {why}" if why else ""
-                    )
-                break
-            if all(c == 0 for c in codes):
-                break
-            time.sleep(poll_s)
+        _start_workers(nproc, worker_args, chief_args, folder, procs, logs)
+        status, code, message = _watch(procs, logs, folder, poll_s)
     except KeyboardInterrupt:
         _kill(procs)
         status, code = "interrupted", EXIT_INTERRUPTED
@@ -306,6 +276,83 @@ def run_local(
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return code
+
+
+def _start_workers(
+    nproc: int,
+    worker_args: list[str],
+    chief_args: list[str],
+    folder: Path,
+    procs: list[subprocess.Popen],
+    logs: list[Path],
+) -> None:
+    """Start the workers (appended to ``procs`` as they start, their logs to ``logs``)."""
+    env_base = {
+        **os.environ,
+        LAUNCH_DIR_ENV: str(folder),
+        LAUNCH_CMD_ENV: json.dumps(sys.argv),
+    }
+    for i, tf_config in enumerate(local_tf_configs(nproc)):
+        log = folder / f"worker-{i}.log"
+        logs.append(log)
+        args = [*worker_args, *(chief_args if i == 0 else ["--quiet"])]
+        with open(log, "wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "seqrun", "train", *args],
+                    env={**env_base, "TF_CONFIG": json.dumps(tf_config)},
+                    stdout=out,
+                    stderr=None if i == 0 else subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # Ctrl-C reaches the launcher, which stops all
+                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                )
+            )
+
+
+def _watch(
+    procs: list[subprocess.Popen], logs: list[Path], folder: Path, poll_s: float
+) -> tuple[str, int, str | None]:
+    """Wait until every worker succeeded or one failed (then stop the others): (status,
+    exit code, what went wrong)."""
+    while True:
+        codes = [p.poll() for p in procs]
+        failed = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
+        if failed:
+            return _failure(procs, logs, folder, failed)
+        if all(c == 0 for c in codes):
+            return "completed", 0, None
+        time.sleep(poll_s)
+
+
+def _failure(
+    procs: list[subprocess.Popen],
+    logs: list[Path],
+    folder: Path,
+    failed: list[tuple[int, int]],
+) -> tuple[str, int, str | None]:
+    """Stop every worker after ``failed`` ones (index, exit code) ended; name the cause, rather
+    than a worker that only lost contact with it."""
+    i, c = next((f for f in failed if f[1] != EXIT_LOST_PEER), failed[0])
+    if i != 0 and c in (1, 2):  # the same error may stop the chief: it says it best
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            if procs[0].wait(timeout=3) in (1, 2):
+                i, c = 0, procs[0].returncode
+    _kill(procs)
+    if i == 0 and c in (1, 2, EXIT_INTERRUPTED):
+        return "chief", c, None  # the chief said why and marked the run
+    if c == EXIT_LOST_PEER:
+        what = "lost contact with the other workers"
+        lost = folder / f"lost-{procs[i].pid}.txt"
+        why = lost.read_text(encoding="utf-8") if lost.is_file() else None
+    else:
+        what = _describe_exit(c)
+        why = _last_error_line(logs[i]) if c > 0 else None
+    return (
+        "failed",
+        EXIT_FAILURE,
+        f"worker {i} (pid {procs[i].pid}) {what}" + (f": {why}" if why else ""),
+    )
 
 
 def _kill(procs: list[subprocess.Popen]) -> None:

@@ -1,10 +1,10 @@
 """Data leakage checks, run at the start of every `train` and by `seqrun data describe`.
 
-* Text: texts that occur in train and in dev or test, exactly after normalising case and
-  whitespace (``casefold`` and runs of whitespace -> one space). IMDB's ``imdb.npz`` has no raw
-  text: there the token-id sequences are compared (Keras already lowercased them).
-* Time series: windows of a split whose target(s) fall in another split's rows, and a dev or
-  test period that starts before the end of the training data.
+Each data family finds its own leakage (``DataModule.leakage``): the text family compares
+normalised texts between train and dev or test (:mod:`seqrun.data.text_describe`), the
+time-series family windows reaching into another split and periods before the training data
+(:mod:`seqrun.data.series_describe`). This module gives the findings one shape, merges them
+over folds, writes them in one line and acts on them.
 
 What `train` reads: the text adapters hash the texts of splits they do not load (``text_table``
 reads the whole table anyway, so the test texts' digests cost milliseconds; nothing of test is
@@ -19,35 +19,9 @@ skips the checks. The result is recorded in the run's ``meta.json`` under ``leak
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-import numpy as np
-
 from seqrun.core.errors import UserError
-
-TEXT_PAIRS = (("train", "dev"), ("train", "test"))
-EXAMPLES = 3
-
-
-def normalize_text(text: str) -> str:
-    """Case-folded text with every run of whitespace made one space, ends stripped."""
-    return " ".join(str(text).casefold().split())
-
-
-def text_digest(text: str) -> bytes:
-    """An 8-byte digest of the normalised text (what the duplicate check compares)."""
-    return hashlib.blake2b(normalize_text(text).encode("utf-8"), digest_size=8).digest()
-
-
-def ids_digest(ids: Any) -> bytes:
-    """An 8-byte digest of a token-id sequence (texts given as ids, e.g. imdb.npz)."""
-    return hashlib.blake2b(np.asarray(ids, dtype=np.int64).tobytes(), digest_size=8).digest()
-
-
-def _short(text: str, width: int = 80) -> str:
-    text = normalize_text(text)
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def empty_result(mode: str) -> dict[str, Any]:
@@ -56,7 +30,7 @@ def empty_result(mode: str) -> dict[str, Any]:
 
 
 def check(data: Any, mode: str = "warn") -> dict[str, Any]:
-    """Run the checks that fit the data module; a JSON-serialisable result.
+    """The data module's checks (``data.leakage(mode)``); a JSON-serialisable result.
 
     Returns ``{"mode", "found", "issues": [...], "checked": [...], "skipped": [...]}``; each
     issue has ``check``, ``splits``, ``count``, ``of``, ``message`` and ``examples``.
@@ -65,163 +39,11 @@ def check(data: Any, mode: str = "warn") -> dict[str, Any]:
     if mode == "off":
         result["skipped"].append("every check (data.leakage: off)")
         return result
-    from seqrun.data.series import SeriesData
-    from seqrun.data.text import TextData
-
-    if isinstance(data, TextData):
-        _check_text(data, result)
-    elif isinstance(data, SeriesData):
-        _check_series(data, result)
-    else:
-        result["skipped"].append(f"no leakage check for {type(data).__name__}")
+    found = data.leakage(mode)
+    for key in ("issues", "checked", "skipped"):
+        result[key].extend(found.get(key, []))
     result["found"] = bool(result["issues"])
     return result
-
-
-# ----------------------------------------------------------------------------- text
-
-
-def _digests(split: Any) -> list[bytes]:
-    cached = split.cache.get("digests")
-    if cached is None:
-        if split.texts is not None:
-            cached = [text_digest(t) for t in split.texts]
-        else:
-            cached = [ids_digest(s) for s in split.ids or []]
-        split.cache["digests"] = cached
-    return cached
-
-
-def _text_of(data: Any, split: str, i: int) -> str:
-    s = data.splits[split]
-    if s.texts is not None:
-        return s.texts[i]
-    vocab = data.encoder.vocab if data.encoder is not None else data.vocabulary
-    return vocab.decode(s.ids[i]) if vocab is not None else " ".join(map(str, s.ids[i]))
-
-
-def _check_text(data: Any, result: dict[str, Any]) -> None:
-    by_ids = any(s.texts is None for s in data.splits.values())
-    how = (
-        "identical token-id sequences" if by_ids else "exact after normalising case and whitespace"
-    )
-    result["skipped"].extend(data.leakage_notes)
-    for a, b in TEXT_PAIRS:
-        if a not in data.splits:
-            continue
-        if b in data.splits:
-            other, b_loaded = _digests(data.splits[b]), True
-        elif data.other_digests.get(b):
-            other, b_loaded = data.other_digests[b], False
-        else:
-            continue
-        result["checked"].append(f"{a}/{b} duplicate texts ({how})")
-        first: dict[bytes, int] = {}
-        for i, h in enumerate(_digests(data.splits[a])):
-            first.setdefault(h, i)
-        hits = [(j, first[h]) for j, h in enumerate(other) if h in first]
-        if not hits:
-            continue
-        sa = data.splits[a]
-        examples = []
-        for j, i in hits[:EXAMPLES]:
-            ex: dict[str, Any] = {"text": _short(_text_of(data, a, i))}
-            ex[f"{a}_id"] = sa.row_ids[i] if sa.row_ids is not None else i
-            if b_loaded:
-                sb = data.splits[b]
-                ex[f"{b}_id"] = sb.row_ids[j] if sb.row_ids is not None else j
-            examples.append(ex)
-        n = len(hits)
-        result["issues"].append(
-            {
-                "check": "duplicate_texts",
-                "splits": [a, b],
-                "count": n,
-                "of": len(other),
-                "message": f"{n} of {len(other)} {b} texts also occur in {a} ({how})",
-                "examples": examples,
-            }
-        )
-
-
-# ----------------------------------------------------------------------------- time series
-
-
-def _check_series(data: Any, result: dict[str, Any]) -> None:
-    bounds = {k: v for k, v in data.bounds.items() if v["rows"][1] > v["rows"][0]}
-    if not bounds:
-        result["skipped"].append("time-series checks (the adapter gave no split boundaries)")
-        return
-    seq, h = data.sequence_len, data.horizon
-    first_off = h if data.seq2seq else seq - 1 + h  # first target row relative to the start
-    last_off = seq - 1 + h
-    result["checked"].append("time-series windows whose targets fall in another split")
-    for name, split in data.splits.items():
-        if name not in bounds:
-            continue
-        lo = bounds[name]["rows"][0]
-        t_first = lo + split.starts + first_off
-        t_last = lo + split.starts + last_off
-        for other, ob in bounds.items():
-            if other == name:
-                continue
-            olo, ohi = ob["rows"]
-            hit = np.flatnonzero((t_first < ohi) & (t_last >= olo))
-            if not len(hit):
-                continue
-            examples = [
-                {
-                    "window_start_row": int(lo + split.starts[i]),
-                    "target_row": int(t_last[i]),
-                    f"{other}_rows": [int(olo), int(ohi)],
-                }
-                for i in hit[:EXAMPLES]
-            ]
-            result["issues"].append(
-                {
-                    "check": "window_targets_in_other_split",
-                    "splits": [name, other],
-                    "count": int(len(hit)),
-                    "of": int(len(split.starts)),
-                    "message": f"{len(hit)} of {len(split.starts)} {name} windows have targets "
-                    f"in the {other} split (rows {olo}-{ohi - 1})",
-                    "examples": examples,
-                }
-            )
-    train = bounds.get("train")
-    if train is None:
-        return
-    result["checked"].append("dev/test periods after the training data")
-    tlo, thi = train["rows"]
-    for other in ("dev", "test"):
-        ob = bounds.get(other)
-        if ob is None:
-            continue
-        olo, ohi = ob["rows"]
-        before = max(0, min(ohi, thi) - olo)
-        if olo >= thi or before == 0:
-            continue
-        when = ""
-        if ob.get("first_time") and train.get("last_time"):
-            when = f" ({other} starts {ob['first_time']}, training data ends {train['last_time']})"
-        result["issues"].append(
-            {
-                "check": "period_before_training",
-                "splits": [other, "train"],
-                "count": int(before),
-                "of": int(ohi - olo),
-                "message": f"{before} of {ohi - olo} {other} rows precede the end of the "
-                f"training data{when}",
-                "examples": [
-                    {
-                        f"{other}_rows": [int(olo), int(ohi)],
-                        "train_rows": [int(tlo), int(thi)],
-                        f"{other}_first_time": ob.get("first_time"),
-                        "train_last_time": train.get("last_time"),
-                    }
-                ],
-            }
-        )
 
 
 # ----------------------------------------------------------------------------- reporting

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import sys
 from pathlib import Path
@@ -12,13 +13,58 @@ import yaml
 
 from seqrun.core.runs import Run, iter_runs
 
-HEADLINE = ("accuracy", "f1", "auc", "mae", "rmse", "skill")
+
+@functools.cache
+def _metric_sets() -> tuple[Any, ...]:
+    """Every registered metric set class that imports (a broken plugin is left out)."""
+    from seqrun.core.registry import registry
+
+    sets = []
+    for entry in registry.entries("metrics"):
+        try:
+            sets.append(entry.load())
+        except Exception:  # noqa: BLE001 - a runs table must not fail on someone's plugin
+            continue
+    return tuple(sets)
 
 
-def _headline(metrics: dict[str, Any] | None) -> dict[str, float]:
+def headline_keys(metric_set: str | None = None) -> tuple[str, ...]:
+    """The headline metrics the metric set ``metric_set`` declares; without a name (a table of
+    runs of several experiments), every registered set's, in registry order."""
+    if metric_set:
+        from seqrun.core.errors import UserError
+        from seqrun.core.registry import registry
+
+        try:
+            return tuple(registry.get("metrics", metric_set).headline)
+        except (UserError, ImportError, AttributeError):
+            pass
+    keys: dict[str, None] = {}
+    for cls in _metric_sets():
+        keys.update(dict.fromkeys(cls.headline))
+    return tuple(keys)
+
+
+def baselines() -> dict[str, tuple[str, str]]:
+    """metric -> (the baseline it is compared with, "min" or "max"), as the metric sets
+    declare them."""
+    out: dict[str, tuple[str, str]] = {}
+    for cls in _metric_sets():
+        for metric, base in cls.baselines.items():
+            out.setdefault(metric, (base, cls.directions[metric]))
+    return out
+
+
+def headline(metrics: dict[str, Any] | None, metric_set: str | None = None) -> dict[str, float]:
+    """The numeric headline metrics found in ``metrics`` (see :func:`headline_keys`)."""
     if not metrics or not isinstance(metrics, dict):
         return {}
-    return {k: metrics[k] for k in HEADLINE if isinstance(metrics.get(k), int | float)}
+    return {
+        k: metrics[k] for k in headline_keys(metric_set) if isinstance(metrics.get(k), int | float)
+    }
+
+
+_headline = headline  # the name other engine modules import
 
 
 def run_row(run: Run) -> dict[str, Any]:
@@ -35,8 +81,8 @@ def run_row(run: Run) -> dict[str, Any]:
         "started_at": meta.get("started_at"),
         "duration_s": meta.get("duration_s"),
         "epochs": meta.get("epochs_completed"),
-        "dev": _headline(dev),
-        "test": _headline(test),
+        "dev": headline(dev),
+        "test": headline(test),
         "units": headline_units(dev or test),
         "path": str(run.path),
     }
@@ -293,7 +339,7 @@ def headline_units(metrics: dict[str, Any] | None) -> dict[str, str]:
     if not metrics:
         return {}
     out = {}
-    for k in _headline(metrics):
+    for k in headline(metrics):
         unit = metric_unit(k, metrics)
         if unit and unit != "fraction" and k != "skill":
             out[k] = unit
@@ -386,7 +432,7 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
                 "experiment": flat[run].get("name") or run.path.parent.name,
                 "status": run.status(),
                 "config": {k: flat[run].get(k) for k in differing},
-                "metrics": _headline(metrics),
+                "metrics": headline(metrics),
                 "units": headline_units(metrics),
             }
         )
@@ -398,7 +444,7 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
     summary = []
     for label, members in groups.items():
         metrics = {}
-        for m in HEADLINE:
+        for m in headline_keys():
             values = [r["metrics"][m] for r in members if m in r["metrics"]]
             if values:
                 metrics[m] = {
@@ -442,7 +488,7 @@ def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "
             + "): every config key differs and the metrics may not be comparable",
             file=sys.stderr,
         )
-    metrics = [m for m in HEADLINE if any(m in r["metrics"] for r in rows)]
+    metrics = [m for m in headline_keys() if any(m in r["metrics"] for r in rows)]
     heads = [_metric_head(m, rows) for m in metrics]
     print(f"{result['split']} metrics")
     names = _short_run_names([r["run"] for r in rows])

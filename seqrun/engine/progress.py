@@ -6,12 +6,14 @@ import sys
 import time
 from typing import Any
 
+from seqrun.core.runs import dev_key
+
 
 def _fmt(logs: dict[str, Any], keys: list[str]) -> str:
     parts = []
     for k in keys:
         if k in logs and logs[k] is not None:
-            parts.append(f"{k.replace('val_', 'dev_')} {float(logs[k]):.4g}")
+            parts.append(f"{dev_key(k)} {float(logs[k]):.4g}")
     return "  ".join(parts)
 
 
@@ -69,7 +71,7 @@ def make_progress_callback(epochs: int, steps: int, first_epoch: int = 0, quiet:
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
-            keys = ["loss", *[k for k in logs if k.startswith("val_")]]
+            keys = ["loss", *[k for k in logs if dev_key(k) != k]]
             line = _fmt(logs, keys)
             if self.progress:
                 self.progress.update(self.epoch_task, completed=epoch + 1, info=line)

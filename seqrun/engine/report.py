@@ -37,11 +37,6 @@ window.addEventListener('load', function () {
 });
 """
 
-BASELINES = {
-    "mae": ("persistence_mae", "lower"),
-    "accuracy": ("majority_accuracy", "higher"),
-}
-
 
 def _e(x: Any) -> str:
     return html.escape(str(x))
@@ -70,6 +65,8 @@ def _kv_table(d: dict[str, Any]) -> str:
 
 
 def _metrics_section(run: Run) -> str:
+    from seqrun.engine.listing import baselines
+
     parts = []
     splits = [s for s in ("dev", "test") if run.metrics(s)]
     if not splits:
@@ -86,9 +83,9 @@ def _metrics_section(run: Run) -> str:
     # model against baseline, in words
     for s in splits:
         m = run.metrics(s)
-        for key, (base, better) in BASELINES.items():
+        for key, (base, better) in baselines().items():
             if isinstance(m.get(key), int | float) and isinstance(m.get(base), int | float):
-                won = m[key] < m[base] if better == "lower" else m[key] > m[base]
+                won = m[key] < m[base] if better == "min" else m[key] > m[base]
                 cls = "better" if won else "worse"
                 word = "beats" if won else "does not beat"
                 parts.append(
@@ -157,7 +154,7 @@ def _mistakes(run: Run, limit: int = 20) -> str:
 def _cv_section(run: Run) -> str:
     """Per-fold metrics (dev, and test once scored), mean +- std, and the folds' curves."""
     from seqrun.engine import experiment as cv
-    from seqrun.engine.listing import HEADLINE
+    from seqrun.engine.listing import headline_keys
 
     folds = cv.fold_table(run)
     if not folds:
@@ -166,8 +163,9 @@ def _cv_section(run: Run) -> str:
     if not plot.is_file():  # a cross-validation from before this plot existed
         cv.plot_folds(run)
     tests = [Run(run.path / f["run_dir"]).metrics("test") for f in folds]
-    dev_keys = [m for m in HEADLINE if any(m in f.get("metrics", {}) for f in folds)]
-    test_keys = [m for m in HEADLINE if any(t and m in t for t in tests)]
+    keys = headline_keys()
+    dev_keys = [m for m in keys if any(m in f.get("metrics", {}) for f in folds)]
+    test_keys = [m for m in keys if any(t and m in t for t in tests)]
     head = "<th>fold</th><th>run</th><th>best epoch</th>"
     head += "".join(f"<th>dev {_e(m)}</th>" for m in dev_keys)
     head += "".join(f"<th>test {_e(m)}</th>" for m in test_keys)

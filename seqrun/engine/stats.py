@@ -1,10 +1,13 @@
-"""Significance tests for comparing runs honestly (numpy and math only, no TensorFlow).
+"""Significance tests for comparing runs honestly (numpy and scipy.stats, no TensorFlow).
 
 - McNemar's test: two classifiers on the same test items (exact binomial for few discordant
   pairs, chi-square with continuity correction otherwise).
 - Diebold-Mariano test: two forecasts of the same targets (squared or absolute loss, HAC
   variance with the Harvey-Leybourne-Newbold small-sample correction).
 - Paired t-test: per-seed scores of two configurations.
+
+The distributions (binomial, chi-square, Student's t) come from ``scipy.stats``, imported
+inside the functions so that importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -16,60 +19,13 @@ from typing import Any
 import numpy as np
 
 
-def normal_sf(z: float) -> float:
-    """P(Z > z) for a standard normal."""
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (Lentz's method)."""
-    tiny, qab, qap, qam = 1e-300, a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-14:
-            break
-    return h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """The regularised incomplete beta function I_x(a, b)."""
-    if x <= 0:
-        return 0.0
-    if x >= 1:
-        return 1.0
-    lbeta = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-    front = math.exp(lbeta + a * math.log(x) + b * math.log(1 - x))
-    if x < (a + 1) / (a + b + 2):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1 - x) / b
-
-
-def t_sf2(t: float, df: float) -> float:
+def t_two_sided(t: float, df: float) -> float:
     """Two-sided p-value P(|T| > |t|) of Student's t with ``df`` degrees of freedom."""
+    from scipy.stats import t as student_t
+
     if not math.isfinite(t):
         return 0.0
-    return betainc(df / 2.0, 0.5, df / (df + t * t))
-
-
-def chi2_sf1(x: float) -> float:
-    """P(X > x) for a chi-square with one degree of freedom."""
-    return math.erfc(math.sqrt(max(x, 0.0) / 2.0))
+    return float(2.0 * student_t.sf(abs(t), df))
 
 
 def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, Any]:
@@ -83,12 +39,16 @@ def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, Any]:
     if n == 0:
         p, method, stat = 1.0, "exact", 0.0
     elif n < 25:
+        from scipy.stats import binomtest
+
         k = min(n01, n10)
-        p = min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+        p = binomtest(k, n, 0.5).pvalue  # two-sided: min(1, 2 * P(X <= k)), X ~ Bin(n, 1/2)
         method, stat = "exact binomial", float(k)
     else:
+        from scipy.stats import chi2
+
         stat = (abs(n01 - n10) - 1) ** 2 / n
-        p, method = chi2_sf1(stat), "chi-square, continuity corrected"
+        p, method = chi2.sf(stat, 1), "chi-square, continuity corrected"
     return {
         "test": "mcnemar",
         "method": method,
@@ -134,7 +94,7 @@ def diebold_mariano(
         "loss": loss,
         "horizon": h,
         "statistic": float(stat),
-        "p_value": float(t_sf2(stat, n - 1)),
+        "p_value": t_two_sided(stat, n - 1),
         "n": n,
         "mean_loss_a": float(la.mean()),
         "mean_loss_b": float(lb.mean()),
@@ -156,7 +116,7 @@ def paired_t(a: list[float], b: list[float]) -> dict[str, Any]:
     return {
         "test": "paired_t",
         "statistic": float(stat),
-        "p_value": float(t_sf2(stat, d.size - 1)) if math.isfinite(stat) else 0.0,
+        "p_value": t_two_sided(stat, d.size - 1),
         "n": int(d.size),
         "mean_a": float(x.mean()),
         "mean_b": float(y.mean()),

@@ -20,7 +20,6 @@ their overrides, config keys, statuses and run directories. Imports no TensorFlo
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import json
 import math
@@ -31,7 +30,6 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,19 +267,12 @@ class Sweep:
     def state_path(self) -> Path:
         return self.dir / "sweep.json"
 
-    @contextmanager
-    def _locked(self):
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with open(self.dir / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
     def record(self, trial: Trial) -> None:
-        """Merge one trial's status into sweep.json (safe across processes)."""
-        with self._locked():
+        """Merge one trial's status into sweep.json (safe across threads and processes)."""
+        from filelock import FileLock
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(self.dir / ".lock"):
             state = read_json(self.state_path) or {}
             state.update(
                 name=self.name,
@@ -328,9 +319,9 @@ class Sweep:
 
 
 def _headline(metrics: dict[str, Any] | None) -> dict[str, Any]:
-    from seqrun.engine.listing import HEADLINE
+    from seqrun.engine.listing import headline
 
-    return {k: metrics[k] for k in HEADLINE if metrics and isinstance(metrics.get(k), int | float)}
+    return headline(metrics)
 
 
 def _pending(sweep: Sweep, say: Any) -> list[Trial]:
@@ -498,3 +489,37 @@ def run_ray(
         if started_here:
             ray.shutdown()
     return sweep.trials
+
+
+def run_index(sweep: Sweep, index: int, say: Any = None) -> Trial:
+    """Run trial ``index`` in this process (``seqrun sweep --index I``, for job arrays),
+    recording it in sweep.json; ``say`` gets the line of a trial skipped as completed."""
+    from seqrun.core.errors import SeqrunError
+    from seqrun.engine import experiment
+    from seqrun.engine.checkpoint import Interrupted
+
+    t = sweep.trials[index]
+    sweep.find_completed()
+    if t.status == "skipped":
+        sweep.record(t)
+        if say is not None:
+            say(f"trial {index}: already completed in {t.run_dir}")
+        return t
+    overrides = [*sweep.common, *t.overrides]
+    cfg = load_config(sweep.base, overrides)
+    t.status = "running"
+    sweep.record(t)
+    t0 = time.time()
+    try:
+        result = experiment.train(
+            cfg, sweep.runs_dir, quiet=True, argv=sys.argv, overrides=overrides
+        )
+        t.status, t.run_dir = "completed", result["run_dir"]
+        t.metrics = _headline(result["metrics"])
+    except Interrupted as e:
+        t.status, t.run_dir, t.error = "interrupted", str(e), "interrupted"
+    except SeqrunError as e:
+        t.status, t.error = "failed", str(e)
+    t.duration_s = round(time.time() - t0, 2)
+    sweep.record(t)
+    return t

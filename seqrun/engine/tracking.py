@@ -8,7 +8,7 @@ from typing import Any
 
 from seqrun.core.config import flatten
 from seqrun.core.errors import RunFailure, UserError
-from seqrun.core.runs import Run
+from seqrun.core.runs import Run, dev_key
 
 
 def require(module: str, extra: str, key: str) -> None:
@@ -76,10 +76,7 @@ class MlflowTracker:
 
         class _Log(keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
-                values = {
-                    (k.replace("val_", "dev_") if k.startswith("val_") else k): float(v)
-                    for k, v in (logs or {}).items()
-                }
+                values = {dev_key(k): float(v) for k, v in (logs or {}).items()}
                 mlflow.log_metrics(values, step=epoch + 1)
 
         return _Log()

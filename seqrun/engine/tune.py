@@ -42,7 +42,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from seqrun.core.config import Section, config_key, load_config
 from seqrun.core.errors import RunFailure, SeqrunError, UserError, did_you_mean
-from seqrun.core.runs import Run, create_run, now_iso, read_json, write_json
+from seqrun.core.runs import Run, create_run, metric_name, now_iso, read_json, write_json
 from seqrun.engine.sweep import TrialResources, check_distributions, format_value
 
 SAMPLERS = {
@@ -241,7 +241,7 @@ class Study:
         from seqrun.metrics import direction
 
         metric_set = registry.get("metrics", self.cfg.metrics)
-        self.monitor = self.cfg.train.monitor.removeprefix("dev_").removeprefix("val_")
+        self.monitor = metric_name(self.cfg.train.monitor)
         self.direction = "maximize" if direction(metric_set, self.monitor) == "max" else "minimize"
         self.sampler_kind, self.sampler_args = _named_option(self.spec.sampler, SAMPLERS, "")
         self.pruner_kind, self.pruner_args = _named_option(self.spec.pruner, PRUNERS, "")
@@ -493,9 +493,11 @@ def run_trial(st: Study, study: Any, trial: Any, quiet: bool = True) -> Outcome:
     """Train one asked trial in this process, reporting dev values per epoch; tell the result."""
     from optuna.trial import TrialState
 
-    from seqrun.engine import trainer as training
+    from seqrun.engine import experiment
+    from seqrun.engine.backend import import_tensorflow
+    from seqrun.engine.checkpoint import Interrupted
 
-    training.import_tensorflow()  # quietly, before keras below
+    import_tensorflow()  # quietly, before keras below
     import keras
     import tensorflow as tf
 
@@ -529,7 +531,7 @@ def run_trial(st: Study, study: Any, trial: Any, quiet: bool = True) -> Outcome:
     try:
         cfg = load_config(st.base, overrides)
         keras.backend.clear_session()
-        result = training.train(
+        result = experiment.train(
             cfg,
             st.runs_dir,
             quiet=quiet,
@@ -538,7 +540,7 @@ def run_trial(st: Study, study: Any, trial: Any, quiet: bool = True) -> Outcome:
             make_run=make_run,
             on_epoch=on_epoch,
         )
-    except training.Interrupted:  # Ctrl-C / SIGTERM: the run is marked interrupted
+    except Interrupted:  # Ctrl-C / SIGTERM: the run is marked interrupted
         trial.set_user_attr("error", "interrupted")
         study.tell(trial, state=TrialState.FAIL)
         raise KeyboardInterrupt from None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 _ERRORS_MIN = {k: "min" for k in ("loss", "mae", "mse", "rmse", "mae_norm", "rmse_norm")}
 
@@ -13,8 +15,9 @@ def direction(metric_set: Any, metric: str) -> str:
     """'max' or 'min': which way ``metric`` (a dev metric or Keras log name) improves, as the
     metric set declares it in ``directions``; a UserError when it is not declared."""
     from seqrun.core.errors import UserError
+    from seqrun.core.runs import metric_name
 
-    name = metric.removeprefix("dev_").removeprefix("val_")
+    name = metric_name(metric)
     declared = getattr(metric_set, "directions", {}) or {}
     if name not in declared:
         known = ", ".join(sorted(declared)) or "none"
@@ -27,10 +30,14 @@ def direction(metric_set: Any, metric: str) -> str:
 
 
 def _mae(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
+    import numpy as np
+
     return np.mean(np.abs(a - b), axis=axis)
 
 
 def _rmse(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
+    import numpy as np
+
     return np.sqrt(np.mean((a - b) ** 2, axis=axis))
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def predicted_labels(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(predicted class, probability of that class) from sigmoid (N,) or softmax (N, K) outputs."""
+    import numpy as np
+
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim == 1:
         pred = (proba >= 0.5).astype(np.int64)
@@ -19,22 +22,15 @@ def predicted_labels(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def roc_auc(y: np.ndarray, score: np.ndarray) -> float | None:
     """Area under the ROC curve (Mann-Whitney, ties counted half); None with a single class."""
+    import numpy as np
+
     y = np.asarray(y).astype(bool)
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if not n_pos or not n_neg:
         return None
-    order = np.argsort(score, kind="mergesort")
-    s = np.asarray(score)[order]
-    ranks = np.empty(len(s), dtype=np.float64)
-    i = 0
-    while i < len(s):  # average ranks over ties
-        j = i
-        while j + 1 < len(s) and s[j + 1] == s[i]:
-            j += 1
-        ranks[i : j + 1] = (i + j) / 2.0 + 1.0
-        i = j + 1
-    r = np.empty_like(ranks)
-    r[order] = ranks
+    from scipy.stats import rankdata
+
+    r = rankdata(np.asarray(score))  # average ranks over ties
     return float((r[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
@@ -60,6 +56,8 @@ class ClassificationMetrics:
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by a text data module's ``predictions``."""
+        import numpy as np
+
         y = np.asarray(p["y_true"], dtype=np.int64)
         proba = np.asarray(p["proba"], dtype=np.float64)
         names = list(p["class_names"])

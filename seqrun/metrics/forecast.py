@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 from seqrun.metrics.base import _ERRORS_MIN, _skill
 from seqrun.metrics.regression import _summary
@@ -12,6 +14,8 @@ from seqrun.metrics.regression import _summary
 
 def _abs_err(a: np.ndarray, b: np.ndarray, circular: list[bool] | None) -> np.ndarray:
     """|a - b| per element; in circular degrees (at most 180) on the flagged last-axis columns."""
+    import numpy as np
+
     d = np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
     if circular and any(circular):
         flag = np.asarray(circular, dtype=bool)
@@ -27,6 +31,8 @@ def rain_scores(y: np.ndarray, yhat: np.ndarray, threshold: float) -> dict[str, 
     = false alarms / forecast rain events, ``false_alarm_rate`` = false alarms / observed dry
     cases; None where the denominator is zero.
     """
+    import numpy as np
+
     obs, fc = np.asarray(y) > threshold, np.asarray(yhat) > threshold
     hits = int(np.sum(obs & fc))
     misses = int(np.sum(obs & ~fc))
@@ -66,6 +72,8 @@ class ForecastMetrics:
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by the data module's ``predictions``."""
+        import numpy as np
+
         y, yhat, pers = (
             np.asarray(p[k], dtype=np.float64) for k in ("y_true", "y_pred", "persistence")
         )
@@ -147,6 +155,8 @@ class ForecastMetrics:
         circ: list[bool] | None = None,
         first: int = 1,
     ) -> dict:
+        import numpy as np
+
         y, yhat = np.asarray(rec["y_true"]), np.asarray(rec["y_pred"])
         pers = np.asarray(rec["persistence"])[:, None, :]
         mae_ks = _abs_err(y, yhat, circ).mean(0)  # (steps, targets)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 from seqrun.metrics.base import _ERRORS_MIN, _mae, _rmse
 
@@ -13,6 +15,8 @@ def _summary(
     mae_t: np.ndarray, rmse_t: np.ndarray, pmae_t: np.ndarray, scale: np.ndarray
 ) -> dict[str, float]:
     """Averages over targets of per-target errors, in original and in training-std units."""
+    import numpy as np
+
     return {
         "mae": float(np.mean(mae_t)),
         "rmse": float(np.sqrt(np.mean(rmse_t**2))),
@@ -39,6 +43,8 @@ class RegressionMetrics:
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by the data module's ``predictions``."""
+        import numpy as np
+
         y, yhat, pers, scale = p["y_true"], p["y_pred"], p["persistence"], p["scale"]
         mae_t, rmse_t = _mae(y, yhat, 0), _rmse(y, yhat, 0)
         pmae_t = _mae(y, pers, 0)

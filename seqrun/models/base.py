@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from seqrun.core.contracts import InputSize, MemoryItem
+
 Activation = Literal["tanh", "relu", "sigmoid", "linear", "elu", "gelu", "selu", "swish"]
 
 
@@ -42,6 +44,17 @@ class Architecture:
         """The layers between the features and the output layer."""
         raise NotImplementedError
 
+    @classmethod
+    def memory(cls, cfg: Any, size: InputSize, batch_size: int) -> list[MemoryItem]:
+        """The hidden Dense head's weights (x3 for training); subclasses add their layers."""
+        out = []
+        prev = getattr(cfg, "units", None) or 1
+        for i, h in enumerate(getattr(cfg, "head_units", None) or []):
+            key = f"model.head_units[{i}]"
+            out.append(MemoryItem(key, 4.0 * 3 * prev * h, f"{prev * h:.3g} head weights"))
+            prev = h
+        return out
+
     def build(self, task: Any, inputs: Any = None, features: Any = None):
         """A keras.Model for ``task``; ``inputs``/``features`` let an encoder supply the front."""
         import keras
@@ -74,3 +87,12 @@ class Architecture:
     def model_name(self) -> str:
         """The keras.Model's name."""
         return getattr(self.cfg, "arch", self.name)
+
+
+def dense_stack_memory(cfg: Any, first: int, width_key: str | None) -> list[MemoryItem]:
+    """Weights (x3 for training) of ``cfg.layers`` Dense layers of ``cfg.units`` after an input
+    of ``first`` values."""
+    units, layers = cfg.units, cfg.layers
+    params = first * units + max(0, layers - 1) * units * units if layers else first
+    key = "model.units" if units >= first or width_key is None else width_key
+    return [MemoryItem(key, 4.0 * 3 * params, f"{params:.3g} dense weights")]

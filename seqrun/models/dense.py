@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from seqrun.core.config import ModelConfig
-from seqrun.models.base import Activation, Architecture
+from seqrun.core.contracts import InputSize, MemoryItem
+from seqrun.models.base import Activation, Architecture, dense_stack_memory
 
 
 class DenseConfig(ModelConfig):
@@ -25,6 +26,14 @@ class DenseArch(Architecture):
 
     Config = DenseConfig
     accepts = ("bag", "token_ids", "numeric_sequence")
+
+    @classmethod
+    def memory(cls, cfg: Any, size: InputSize, batch_size: int) -> list[MemoryItem]:
+        """The Dense stack over the flattened input (every step's values)."""
+        first = size.width * (size.steps or 1)
+        return dense_stack_memory(cfg, first, size.width_key) + super().memory(
+            cfg, size, batch_size
+        )
 
     def body(self, task: Any, features: Any) -> Any:
         """Flatten (for windows and embeddings), then the hidden Dense layers."""

@@ -7,8 +7,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from seqrun.core.config import ModelConfig
+from seqrun.core.contracts import InputSize, MemoryItem
 from seqrun.core.errors import UserError
-from seqrun.models.base import Activation, Architecture
+from seqrun.models.base import Activation, Architecture, dense_stack_memory
 
 
 class PoolingConfig(ModelConfig):
@@ -30,6 +31,13 @@ class PoolingArch(Architecture):
     """Embedding + global average pooling + Dense head (needs a sequence encoder)."""
 
     Config = PoolingConfig
+
+    @classmethod
+    def memory(cls, cfg: Any, size: InputSize, batch_size: int) -> list[MemoryItem]:
+        """The Dense stack over one pooled vector."""
+        return dense_stack_memory(cfg, size.width, size.width_key) + super().memory(
+            cfg, size, batch_size
+        )
 
     def body(self, task: Any, features: Any) -> Any:
         """Global pooling over the (batch, length, dim) features, then the Dense layers."""

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from seqrun.core.config import ModelConfig
+from seqrun.core.contracts import InputSize, MemoryItem
 from seqrun.models.base import Activation, Architecture
 
 
@@ -39,6 +40,24 @@ class RecurrentArch(Architecture):
     """Stacked (optionally bidirectional) recurrent layers and a Dense head."""
 
     Config = RecurrentConfig
+    gates = 1  # weight matrices per recurrent cell (SimpleRNN 1, GRU 3, LSTM 4)
+
+    @classmethod
+    def memory(cls, cfg: Any, size: InputSize, batch_size: int) -> list[MemoryItem]:
+        """Recurrent weights (x3 for training) and the activations kept for backpropagation
+        (batch x steps x units per gate), then the head."""
+        units, g = cfg.units, cls.gates
+        bi = 2 if cfg.bidirectional else 1
+        per = g * (units * (size.width + units) + units)
+        more = g * (units * (bi * units + units) + units)
+        params = bi * (per + (cfg.layers - 1) * more)
+        key = "model.units" if units >= size.width or size.width_key is None else size.width_key
+        out = [MemoryItem(key, 4.0 * 3 * params, f"{params:.3g} recurrent weights")]
+        if size.steps:
+            acts = batch_size * size.steps * units * g * cfg.layers * bi
+            key = size.steps_key if size.steps >= batch_size else "train.batch_size"
+            out.append(MemoryItem(key, 4.0 * acts, f"{acts:.3g} activations per batch"))
+        return out + super().memory(cfg, size, batch_size)
 
     def body(self, task: Any, features: Any) -> Any:
         """Recurrent stack, then the optional hidden Dense layers."""
@@ -70,10 +89,16 @@ class RecurrentArch(Architecture):
 class SimpleRNNArch(RecurrentArch):
     """Stacked (optionally bidirectional) SimpleRNN layers and a Dense head."""
 
+    gates = 1
+
 
 class LSTMArch(RecurrentArch):
     """Stacked (optionally bidirectional) LSTM layers and a Dense head."""
 
+    gates = 4
+
 
 class GRUArch(RecurrentArch):
     """Stacked (optionally bidirectional) GRU layers and a Dense head."""
+
+    gates = 3

@@ -1,0 +1,66 @@
+"""A trained run read back: its resolved config, its fitted encoder, one of its checkpoints.
+
+The one way evaluate, predict, resume and scoring rebuild what a run trained. Importing this
+module imports no TensorFlow; loading a checkpoint does (quietly).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seqrun.core.config import ExperimentConfig, read_yaml, resolve
+from seqrun.core.errors import UserError
+from seqrun.core.registry import registry
+from seqrun.core.runs import Run
+
+
+def load_run_config(run: Run) -> ExperimentConfig:
+    """The resolved config saved in a run directory."""
+    if not run.config_path.is_file():
+        raise UserError("the run has no config.yaml", where=str(run.path))
+    return resolve(read_yaml(run.config_path))
+
+
+def make_encoder(cfg: ExperimentConfig) -> Any:
+    """A fresh (unfitted) encoder for the config."""
+    return registry.get("encoder", cfg.encoder.type)(cfg.encoder)
+
+
+def load_encoder(cfg: ExperimentConfig, run: Run) -> Any:
+    """The encoder fitted by a run, from its ``preprocessing/`` folder; a one-line UserError
+    naming the folder when its files are missing or corrupt."""
+    encoder = make_encoder(cfg)
+    try:
+        encoder.load(run.preprocessing)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        why = f"{type(e).__name__}: {str(e)[:200]}"
+        raise UserError(
+            f"the run's fitted preprocessing is missing or corrupt ({why})",
+            where=str(run.preprocessing),
+        ) from None
+    return encoder
+
+
+def load_model(run: Run, checkpoint: str = "best", compile: bool = False) -> Any:
+    """The Keras model of ``checkpoints/<checkpoint>.keras``; a UserError when the run has no
+    such checkpoint or it is damaged."""
+    from seqrun.engine.backend import import_tensorflow
+    from seqrun.engine.checkpoint import load_checkpoint
+
+    path = run.checkpoint(checkpoint)
+    if not path.is_file():
+        raise UserError(
+            f"the run has no {checkpoint} checkpoint (status: {run.status()})", where=str(path)
+        )
+    import_tensorflow()
+    return load_checkpoint(path, compile=compile)
+
+
+def load(
+    run: Run, checkpoint: str = "best", cfg: ExperimentConfig | None = None
+) -> tuple[ExperimentConfig, Any, Any]:
+    """(config, fitted encoder, model) of a run, the model from ``checkpoint`` (best, last);
+    ``cfg``: the run's config when the caller has read it already."""
+    cfg = cfg if cfg is not None else load_run_config(run)
+    encoder = load_encoder(cfg, run)
+    return cfg, encoder, load_model(run, checkpoint)
