@@ -207,7 +207,7 @@ def test_gunpoint_splits_describe_and_leakage(tmp_path):
     info = data.describe(cfg)
     assert info["splits"]["test"]["classes"] == {"1": 76, "2": 74}
     assert info["splits"]["train"]["length"]["min"] == 150 and info["sequences"]["equal_length"]
-    head, rows = data.render_description(info)
+    head, rows, _ = data.render_description(info)
     assert "1 channel(s), equal lengths" in head and rows[0][0] == "series"
     assert "describe: train classes" in data.brief_description(info)
     assert data.leakage("warn")["checked"]
@@ -291,19 +291,13 @@ def test_gunpoint_slice_train_evaluate_predict(cli, tmp_path):
     assert test["n"] == 24 and 0 <= test["accuracy"] <= 1 and "balanced_accuracy" in test
     assert (run / "plots" / "test.png").is_file()
     assert json.loads((run / "meta.json").read_text())["data"]["format"] == "ts"
-    # seqrun predict's path: the adapter reads new inputs, the run's encoder encodes them
-    from seqrun.core.registry import registry
-    from seqrun.core.runs import Run
-    from seqrun.engine import trainer
-
-    cfg = trainer.load_run_config(Run(run))
-    adapter = registry.get("adapter", "sequences")(cfg.data)
-    rows, examples = adapter.read_inputs(sample_path("gunpoint-test"))
-    encoder = trainer.load_encoder(cfg, Run(run))
-    x = encoder.model_inputs(examples[:5])
-    model = trainer.load_checkpoint(run / "checkpoints" / "best.keras")
-    assert model.predict(x, verbose=0).shape == (5, 1) and encoder.class_names == ["1", "2"]
-    assert rows[0] == {"id": 0}
+    # seqrun predict on a new .ts file: the adapter reads it, the run's encoder encodes it
+    r = cli("predict", run, "--input", sample_path("gunpoint-test"), "--json")
+    assert r.exit_code == 0, r.output
+    preds = json.loads(r.stdout)["predictions"]
+    assert len(preds) == 150 and preds[0]["id"] == 0
+    assert {p["label"] for p in preds} <= {"1", "2"}
+    assert all(set(p["probabilities"]) == {"1", "2"} for p in preds)
 
 
 def test_unequal_lengths_recurrent_bucketed_and_regression(cli, tmp_path):

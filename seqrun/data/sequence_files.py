@@ -18,9 +18,9 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from seqrun.core.config import DataConfig
-from seqrun.core.contracts import LoadOptions
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError
-from seqrun.data.base import SplitFractions
+from seqrun.core.splits import SplitFractions
 from seqrun.data.sequences import SeqSplit, SequenceData, series_digest
 from seqrun.data.ts_format import SequenceSet
 from seqrun.samples import check_one_source, sample_path
@@ -172,9 +172,17 @@ class SequencesAdapter:
         return None
 
     # -- reading
-    def read(self, path: str | Path, labelled: bool = True, split_column: str | None = None):
-        """The sequences of one file in the configured format."""
+    def read(
+        self,
+        path: str | Path,
+        labelled: bool = True,
+        split_column: str | None = None,
+        max_series: int | None | bool = True,
+    ):
+        """The sequences of one file in the configured format (at most ``data.max_series`` of
+        them, or ``max_series`` when it is given as a number or None)."""
         d = self.data_cfg
+        limit = d.max_series if max_series is True else max_series
         p = Path(path).expanduser()
         if not p.is_file():
             from seqrun.data.text import missing_path_error
@@ -184,7 +192,7 @@ class SequencesAdapter:
         if fmt == "ts":
             from seqrun.data.ts_format import read_ts
 
-            s = read_ts(p, d.max_series, labelled=labelled)
+            s = read_ts(p, limit, labelled=labelled)
             if labelled and s.regression != self.regression:
                 other = "sequence_regression" if s.regression else "sequences"
                 what = "@targetLabel true (regression)" if s.regression else "@classLabel"
@@ -195,7 +203,7 @@ class SequencesAdapter:
         if fmt == "npz":
             from seqrun.data.sequence_npz import read_npz
 
-            return read_npz(p, self.regression, labelled, d.allow_pickle, d.max_series)
+            return read_npz(p, self.regression, labelled, d.allow_pickle, limit)
         from seqrun.data.sequence_csv import read_long_csv
 
         return read_long_csv(
@@ -207,14 +215,24 @@ class SequencesAdapter:
             regression=self.regression,
             split_column=split_column,
             encoding=d.encoding,
-            max_series=d.max_series,
+            max_series=limit,
             fmt="tsv" if fmt == "tsv" else "csv",
         )
+
+    @classmethod
+    def input_size(cls, section: Any) -> InputSize:
+        """Channels and lengths are known once the file is read: the encoder may cap steps."""
+        return InputSize()
+
+    @classmethod
+    def memory(cls, section: Any, size: InputSize) -> list[MemoryItem]:
+        """Nothing known before the file is read."""
+        return []
 
     def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[Any]]:
         """New series for ``seqrun predict`` from a .ts, CSV or .npz file (labels ignored):
         ({"id": ...} per series, the raw (length, channels) arrays)."""
-        s = self.read(path, labelled=False)
+        s = self.read(path, labelled=False, max_series=None)  # every series of the file
         return [{"id": i} for i in s.ids], list(s.series)
 
     # -- loading
@@ -238,7 +256,7 @@ class SequencesAdapter:
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SequenceData:
         """Read the file(s), split, keep the requested splits."""
-        from seqrun.data.text_table import split_indices
+        from seqrun.core.splits import fraction_parts
 
         d = self.data_cfg
         source = d.source
@@ -292,11 +310,11 @@ class SequencesAdapter:
                 f_train, f_dev = s.train, s.dev
             if s.kfold:
                 test_share = 0.0 if test is not None else s.test
-                parts = split_indices(strat, method, (1 - test_share, 0.0), s.seed)
+                parts = fraction_parts(strat, method, (1 - test_share, 0.0), s.seed)
             else:
-                parts = split_indices(strat, method, (f_train, f_dev), s.seed)
+                parts = fraction_parts(strat, method, (f_train, f_dev), s.seed)
         if s.kfold:
-            from seqrun.data.base import fold_parts
+            from seqrun.core.splits import fold_parts
 
             pool = np.concatenate([parts["train"], parts["dev"]])
             parts = fold_parts(strat, pool, parts["test"], s)

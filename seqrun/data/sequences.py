@@ -172,6 +172,8 @@ class SequenceData:
         notes: what the adapter did (for ``meta.json``).
     """
 
+    fingerprint: str  # a short content hash of the series and labels (meta.json)
+
     def __init__(
         self,
         splits: dict[str, SeqSplit],
@@ -528,8 +530,8 @@ class SequenceData:
         return result
 
     @staticmethod
-    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]]]:
-        """The headline and per-split rows of :meth:`describe`'s result."""
+    def render_description(info: dict[str, Any]) -> tuple[str, list[tuple[str, ...]], list[str]]:
+        """The headline, per-split rows and closing lines of :meth:`describe`'s result."""
         splits = info.get("splits", {})
         names = list(splits)
         rows: list[tuple[str, ...]] = []
@@ -572,7 +574,7 @@ class SequenceData:
             + (f" ({len(info['class_names'])} classes)" if info.get("class_names") else "")
             + (f"; identical series across splits: {dup}" if dup else "")
         )
-        return head, rows
+        return head, rows, []
 
     @staticmethod
     def brief_description(info: dict[str, Any]) -> dict[str, Any]:

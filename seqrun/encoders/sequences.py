@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import Field
 
 from seqrun.core.config import EncoderConfig
+from seqrun.core.contracts import InputSize, MemoryItem
 from seqrun.core.errors import UserError
 
 STATE_FILE = "encoder.json"
@@ -181,6 +182,13 @@ class _SequenceEncoder:
     def input_spec(self) -> tuple[tuple[int | None, int], str]:
         """The model input's shape (any length with bucketing) and dtype."""
         return ((None if self.bucketing else self.length), len(self.channels)), "float32"
+
+    @classmethod
+    def input_size(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """``max_length`` steps when it is set (longer series are cut); a few numbers of state."""
+        if cfg.max_length:
+            size = size.with_(steps=cfg.max_length, steps_key="encoder.max_length")
+        return size, []
 
     def model_front(self, task: Any) -> tuple[Any, Any] | None:
         """An Input and, when masking, a Masking layer (padding = every channel 0)."""

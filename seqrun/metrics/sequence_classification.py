@@ -3,9 +3,11 @@ macro F1, per class, confusion, majority baseline."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    pass
+
 
 from seqrun.metrics.classification import predicted_labels
 
@@ -32,6 +34,8 @@ class SequenceClassificationMetrics:
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score the predictions of a sequence data module."""
+        import numpy as np
+
         y = np.asarray(p["y_true"], dtype=np.int64)
         proba = np.asarray(p["proba"], dtype=np.float64)
         names = list(p["class_names"])

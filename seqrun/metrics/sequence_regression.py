@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    pass
 
 
 class SequenceRegressionMetrics:
@@ -26,6 +27,8 @@ class SequenceRegressionMetrics:
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score the predictions of a sequence data module."""
+        import numpy as np
+
         y = np.asarray(p["y_true"], dtype=np.float64)
         yhat = np.asarray(p["y_pred"], dtype=np.float64)
         base = np.full_like(y, float(p["train_mean"]))
