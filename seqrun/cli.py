@@ -359,13 +359,18 @@ def evaluate(
 @app.command()
 @handle_errors
 def predict(
-    run_dir: Annotated[Path, typer.Argument(help="A text-classification run directory.")],
+    run_dir: Annotated[Path, typer.Argument(help="A trained run directory.")],
     texts: Annotated[
-        list[str] | None, typer.Argument(help="Texts to label (quote each one).")
+        list[str] | None, typer.Argument(help="Texts to label, for a text run (quote each one).")
     ] = None,
     input_: Annotated[
         Path | None,
-        typer.Option("--input", "-i", help="File: one text per line, or a CSV/TSV/JSONL table."),
+        typer.Option(
+            "--input",
+            "-i",
+            help="File of new examples in the run's data format: one text per line or a "
+            "CSV/TSV/JSONL table (text runs), a .ts, long CSV or .npz file (sequence runs).",
+        ),
     ] = None,
     column: Annotated[
         str | None,
@@ -375,7 +380,8 @@ def predict(
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Label texts with a trained run: one line per text (label, probability, text)."""
+    """Predict with a trained run: one line per example (label and probability, or the
+    predicted value; then the example)."""
     from seqrun.core.runs import resolve_run
 
     if checkpoint not in ("best", "last"):

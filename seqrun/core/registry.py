@@ -51,6 +51,14 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
             "seqrun.data.text_table:TextTableAdapter",
             "Texts and labels (names or thresholded scores) from a CSV/TSV/JSONL table.",
         ),
+        "sequences": (
+            "seqrun.data.sequence_files:SequencesAdapter",
+            "Numeric sequences with one class each: UEA/UCR .ts, long CSV or .npz.",
+        ),
+        "sequence_regression": (
+            "seqrun.data.sequence_files:SequenceRegressionAdapter",
+            "Numeric sequences with one number each: .ts @targetLabel, long CSV or .npz.",
+        ),
     },
     "encoder": {
         "multi_hot": (
@@ -76,6 +84,14 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "identity": (
             "seqrun.encoders.numeric:Identity",
             "Feeds numeric series to the model unchanged.",
+        ),
+        "sequence_standardize": (
+            "seqrun.encoders.sequences:SequenceStandardize",
+            "Whole sequences: per-channel mean/std from train, padding masked, optional buckets.",
+        ),
+        "sequence_znorm": (
+            "seqrun.encoders.sequences:SequenceZNorm",
+            "Whole sequences: each series z-normalised (UCR), padding masked, optional buckets.",
         ),
     },
     "arch": {
@@ -103,6 +119,14 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
             "seqrun.models.pooling:PoolingArch",
             "Word vectors averaged (or max-pooled) over the text -> Dense head (course IMDB2).",
         ),
+        "fcn": (
+            "seqrun.models.conv:FCNArch",
+            "Fully Convolutional Network (Wang et al. 2017): 3 Conv1D blocks, global pooling.",
+        ),
+        "conv_gru": (
+            "seqrun.models.conv:ConvGRUArch",
+            "Conv1D blocks -> GRU (padding skipped).",
+        ),
     },
     "metrics": {
         "regression": (
@@ -116,6 +140,14 @@ BUILTINS: dict[str, dict[str, tuple[str, str]]] = {
         "classification": (
             "seqrun.metrics.classification:ClassificationMetrics",
             "Accuracy, precision, recall, F1, ROC AUC, log loss, confusion matrix, majority class.",
+        ),
+        "sequence_classification": (
+            "seqrun.metrics.sequence_classification:SequenceClassificationMetrics",
+            "Accuracy, balanced accuracy, macro F1, per class, confusion, majority baseline.",
+        ),
+        "sequence_regression": (
+            "seqrun.metrics.sequence_regression:SequenceRegressionMetrics",
+            "RMSE, MAE, the train-mean baseline and skill.",
         ),
     },
 }

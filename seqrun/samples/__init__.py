@@ -51,6 +51,38 @@ SAMPLES: dict[str, Sample] = {
             "3cc0882e8886a3de8da9c3a813a0fd346c1862379f56d2906ae37d1b7116d93b",
             "Météo-France SYNOP export for ORLY (07149), 2023 (Licence Ouverte / Etalab 2.0)",
         ),
+        Sample(
+            "basicmotions",
+            "basicmotions_train.ts.gz",
+            "8dc43cc6306cb679c888c01e26f91772ac4441a916da43bac8b79734a538b9d6",
+            "UEA & UCR Time Series Classification Repository (timeseriesclassification.com), "
+            "free for research use; cite Bagnall et al. 2018 (UEA) / Dau et al. 2019 (UCR); as "
+            "shipped inside the aeon package",
+        ),
+        Sample(
+            "basicmotions-test",
+            "basicmotions_test.ts.gz",
+            "79213102bc6fca1a398ad98ce1185dff0208fa3d1465e687f48288946b0ff8dc",
+            "UEA & UCR Time Series Classification Repository (timeseriesclassification.com), "
+            "free for research use; cite Bagnall et al. 2018 (UEA) / Dau et al. 2019 (UCR); as "
+            "shipped inside the aeon package",
+        ),
+        Sample(
+            "gunpoint",
+            "gunpoint_train.ts.gz",
+            "f842401779fd9800d247d8b33121a1a4643710a19b24917dbdd9a060ca8630d5",
+            "UEA & UCR Time Series Classification Repository (timeseriesclassification.com), "
+            "free for research use; cite Bagnall et al. 2018 (UEA) / Dau et al. 2019 (UCR); as "
+            "shipped inside the aeon package",
+        ),
+        Sample(
+            "gunpoint-test",
+            "gunpoint_test.ts.gz",
+            "79332750788a6227b325b96bd0d70130c8eb707b9731f8d7dec62b7a7d36017e",
+            "UEA & UCR Time Series Classification Repository (timeseriesclassification.com), "
+            "free for research use; cite Bagnall et al. 2018 (UEA) / Dau et al. 2019 (UCR); as "
+            "shipped inside the aeon package",
+        ),
     )
 }
 

@@ -1,0 +1,379 @@
+"""Sequences labelled as a whole from files: the ``sequences`` (classification) and
+``sequence_regression`` adapters.
+
+Three formats (``data.format``, by default from the extension): the UEA/UCR archive's ``.ts``
+(:mod:`seqrun.data.ts_format`), a long table with one row per step
+(:mod:`seqrun.data.sequence_csv`) and NumPy ``.npz`` (:mod:`seqrun.data.sequence_npz`). A
+``.ts`` named ``<Name>_TRAIN.ts`` takes the ``<Name>_TEST.ts`` beside it as its test split (dev
+is carved from TRAIN, stratified and seeded); otherwise the file is split by fractions
+(stratified, random), by a split column (CSV) or into k folds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from seqrun.core.config import DataConfig
+from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
+from seqrun.core.errors import UserError
+from seqrun.core.splits import SplitFractions
+from seqrun.data.sequences import SeqSplit, SequenceData, series_digest
+from seqrun.data.ts_format import SequenceSet
+from seqrun.samples import check_one_source, sample_path
+
+SampleName = Literal["basicmotions", "gunpoint"]
+_DEV_NAMES = {"dev": "dev", "validation": "dev", "valid": "dev", "val": "dev"}
+
+
+class SequenceSplitConfig(SplitFractions):
+    """How series are split into train, dev and test."""
+
+    method: Literal["stratified", "random", "column"] = Field(
+        "stratified",
+        description="'stratified': seeded shuffle within each class (regression: as random); "
+        "'random': numpy default_rng(seed).permutation cut at the fractions; 'column': the "
+        "split named in data.split.column (CSV). With a test file (a .ts <Name>_TRAIN.ts with "
+        "its _TEST.ts, or data.test_path) the test fraction is not used: dev takes "
+        "dev / (train + dev) of the training file.",
+    )
+    train: float = Field(0.6, gt=0, lt=1, description="Fraction of the series used for training.")
+    dev: float = Field(0.2, gt=0, lt=1, description="Fraction held out for model selection.")
+    test: float = Field(0.2, ge=0, lt=1, description="Fraction held out for `seqrun evaluate`.")
+    seed: int = Field(0, description="Seed of the split (independent of the experiment seed).")
+    column: str = Field(
+        "split",
+        description="With method 'column': the CSV column whose values are train, dev (or "
+        "validation/valid/val) and test; constant within a sequence.",
+    )
+
+
+class SequencesConfig(DataConfig):
+    """Options of the sequence-classification adapter."""
+
+    adapter: Literal["sequences"] = Field(
+        "sequences", description="Numeric sequences with one class each (.ts, long CSV, .npz)."
+    )
+    path: str | None = Field(
+        None,
+        description="The file (.ts, .csv/.tsv, .npz; gzip allowed); a <Name>_TRAIN.ts takes "
+        "the <Name>_TEST.ts beside it as the test split.",
+    )
+    sample: SampleName | None = Field(
+        None,
+        description="A bundled UEA/UCR set instead of `path`: 'basicmotions' (6 channels, "
+        "length 100, 4 classes, 40/40 series) or 'gunpoint' (1 channel, length 150, 2 classes, "
+        "50/150); TRAIN and TEST files of the archive.",
+    )
+    test_path: str | None = Field(
+        None, description="A separate test file in the same format (overrides the _TEST.ts)."
+    )
+    format: Literal["auto", "ts", "csv", "tsv", "npz"] = Field(
+        "auto", description="File format; 'auto' goes by the extension (.gz ignored)."
+    )
+    encoding: str = Field("utf-8", description="Text encoding of a CSV/TSV file.")
+    id_column: str = Field("id", description="CSV: the column naming each sequence.")
+    order_column: str | None = Field(
+        "step", description="CSV: the column ordering the rows of a sequence (null: file order)."
+    )
+    feature_columns: list[str] | None = Field(
+        None, description="CSV: the feature columns (null: every other column)."
+    )
+    label_column: str = Field(
+        "label", description="CSV: the label (or target) column, constant within a sequence."
+    )
+    classes: list[str] | None = Field(
+        None,
+        description="Class names in class-id order (null: the .ts @classLabel order, the "
+        ".npz 'classes', else sorted).",
+    )
+    allow_pickle: bool = Field(
+        False, description=".npz: allow object arrays (unpickling runs code from the file)."
+    )
+    max_series: int | None = Field(
+        None, ge=1, description="Read only the first N series of each file (tests)."
+    )
+    split: SequenceSplitConfig = Field(
+        default_factory=SequenceSplitConfig, description="Train/dev/test split."
+    )
+    report_errors: int = Field(
+        20, ge=0, description="Worst mistakes written to errors.jsonl per scored split."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SequencesConfig:
+        check_one_source(self.path, self.sample)
+        return self
+
+    @property
+    def source(self) -> str:
+        """The training file: the path, or the bundled sample's file."""
+        return str(sample_path(self.sample)) if self.sample else str(self.path)
+
+
+class SequenceRegressionConfig(SequencesConfig):
+    """Options of the sequence-regression adapter."""
+
+    adapter: Literal["sequence_regression"] = Field(  # type: ignore[assignment]
+        "sequence_regression",
+        description="Numeric sequences with one number each (.ts @targetLabel, CSV, .npz).",
+    )
+    label_column: str = Field(
+        "target", description="CSV: the target column, constant within a sequence."
+    )
+
+
+def file_format(path: str | Path, fmt: str = "auto") -> str:
+    """ts, csv, tsv or npz: ``fmt``, or from the extension (``.gz`` ignored)."""
+    if fmt != "auto":
+        return fmt
+    name = Path(path).name.lower().removesuffix(".gz")
+    ext = Path(name).suffix
+    return {".ts": "ts", ".npz": "npz", ".tsv": "tsv", ".tab": "tsv"}.get(ext, "csv")
+
+
+class SequencesAdapter:
+    """Numeric sequences with one class each: UEA/UCR .ts, long-format CSV or .npz."""
+
+    Config = SequencesConfig
+    data_module = SequenceData
+    provides = "sequences"
+    fold_scheme = "stratified"
+    sequence_outputs = False
+    default_encoder = {"type": "sequence_standardize"}
+    default_metrics = "sequence_classification"
+    task_kind = "classification"
+
+    def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
+        self.data_cfg = section
+        self.options = options or LoadOptions()
+
+    @property
+    def regression(self) -> bool:
+        return self.task_kind == "regression"
+
+    @classmethod
+    def check_config(cls, cfg: Any) -> tuple[str, str] | None:
+        """A split column needs a CSV file."""
+        d = cfg.data
+        if (
+            d.split.method == "column"
+            and d.path
+            and file_format(d.path, d.format)
+            not in (
+                "csv",
+                "tsv",
+            )
+        ):
+            return "data.split.method", "method 'column' needs a CSV/TSV file with that column"
+        return None
+
+    # -- reading
+    def read(
+        self,
+        path: str | Path,
+        labelled: bool = True,
+        split_column: str | None = None,
+        max_series: int | None | bool = True,
+    ):
+        """The sequences of one file in the configured format (at most ``data.max_series`` of
+        them, or ``max_series`` when it is given as a number or None)."""
+        d = self.data_cfg
+        limit = d.max_series if max_series is True else max_series
+        p = Path(path).expanduser()
+        if not p.is_file():
+            from seqrun.data.text import missing_path_error
+
+            raise missing_path_error(str(path), "directory, not a file" if p.is_dir() else "file")
+        fmt = file_format(p, d.format)
+        if fmt == "ts":
+            from seqrun.data.ts_format import read_ts
+
+            s = read_ts(p, limit, labelled=labelled)
+            if labelled and s.regression != self.regression:
+                other = "sequence_regression" if s.regression else "sequences"
+                what = "@targetLabel true (regression)" if s.regression else "@classLabel"
+                raise UserError(
+                    f"the file declares {what}: use data.adapter: {other}", where=str(path)
+                )
+            return s
+        if fmt == "npz":
+            from seqrun.data.sequence_npz import read_npz
+
+            return read_npz(p, self.regression, labelled, d.allow_pickle, limit)
+        from seqrun.data.sequence_csv import read_long_csv
+
+        return read_long_csv(
+            p,
+            d.id_column,
+            d.order_column,
+            d.feature_columns,
+            d.label_column if labelled else None,
+            regression=self.regression,
+            split_column=split_column,
+            encoding=d.encoding,
+            max_series=limit,
+            fmt="tsv" if fmt == "tsv" else "csv",
+        )
+
+    @classmethod
+    def input_size(cls, section: Any) -> InputSize:
+        """Channels and lengths are known once the file is read: the encoder may cap steps."""
+        return InputSize()
+
+    @classmethod
+    def memory(cls, section: Any, size: InputSize) -> list[MemoryItem]:
+        """Nothing known before the file is read."""
+        return []
+
+    def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[Any]]:
+        """New series for ``seqrun predict`` from a .ts, CSV or .npz file (labels ignored):
+        ({"id": ...} per series, the raw (length, channels) arrays)."""
+        s = self.read(path, labelled=False, max_series=None)  # every series of the file
+        return [{"id": i} for i in s.ids], list(s.series)
+
+    # -- loading
+    def _classes(self, sets: list[SequenceSet]) -> tuple[list[str], dict[str, int]]:
+        d = self.data_cfg
+        if d.classes:
+            names = list(d.classes)
+        elif sets[0].class_names:
+            names = list(sets[0].class_names)
+        else:
+            names = sorted({str(v) for s in sets for v in s.labels})
+        index = {c: i for i, c in enumerate(names)}
+        for s in sets:
+            for v, line in zip(s.labels, s.lines, strict=True):
+                if str(v) not in index:
+                    raise UserError(
+                        f"label {v!r} is not one of the classes ({', '.join(names)})",
+                        where=f"{s.source}:{line}",
+                    )
+        return names, index
+
+    def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SequenceData:
+        """Read the file(s), split, keep the requested splits."""
+        from seqrun.core.splits import fraction_parts
+
+        d = self.data_cfg
+        source = d.source
+        fmt = file_format(source, d.format)
+        split_col = d.split.column if d.split.method == "column" else None
+        main = self.read(source, split_column=split_col)
+        test_file = d.test_path
+        if test_file is None and fmt == "ts":
+            from seqrun.data.ts_format import test_path_of
+
+            found = test_path_of(source)
+            test_file = str(found) if found is not None else None
+        # the test file is read even when test is not loaded: its digests feed the leakage
+        # check (the files of this family are small); nothing of it is scored
+        test = self.read(test_file) if test_file is not None else None
+        sets = [main] + ([test] if test is not None else [])
+        if len({len(s.channels) for s in sets}) > 1:
+            raise UserError(
+                f"the test file has {len(test.channels)} channel(s), the training file "
+                f"{len(main.channels)}",
+                where=str(test_file),
+            )
+        if self.regression:
+            names, index = None, None
+            y_main = np.asarray(main.labels, dtype=np.float64)
+            y_test = np.asarray(test.labels, dtype=np.float64) if test is not None else None
+        else:
+            names, index = self._classes(sets)
+            y_main = np.asarray([index[str(v)] for v in main.labels], dtype=np.int64)
+            y_test = (
+                np.asarray([index[str(v)] for v in test.labels], dtype=np.int64)
+                if test is not None
+                else None
+            )
+            if len(np.unique(y_main)) < 2:
+                raise UserError(
+                    f"the training file has one class ({names[int(y_main[0])]!r}); a classifier "
+                    "needs at least two",
+                    where=source,
+                )
+        strat = np.zeros(len(y_main), dtype=np.int64) if self.regression else y_main
+        s = d.split
+        method = "random" if self.regression and s.method == "stratified" else s.method
+        if method == "column":
+            parts = self._column_split(main.split_values or [])
+        else:
+            if test is not None:
+                whole = s.train + s.dev
+                f_train, f_dev = s.train / whole, s.dev / whole
+            else:
+                f_train, f_dev = s.train, s.dev
+            if s.kfold:
+                test_share = 0.0 if test is not None else s.test
+                parts = fraction_parts(strat, method, (1 - test_share, 0.0), s.seed)
+            else:
+                parts = fraction_parts(strat, method, (f_train, f_dev), s.seed)
+        if s.kfold:
+            from seqrun.core.splits import fold_parts
+
+            pool = np.concatenate([parts["train"], parts["dev"]])
+            parts = fold_parts(strat, pool, parts["test"], s)
+        out: dict[str, SeqSplit] = {}
+        others: dict[str, list[bytes]] = {}
+        for name in ("train", "dev", "test"):
+            if name == "test" and test is not None:
+                series, y, ids = test.series, y_test, test.ids
+            else:
+                idx = parts[name]
+                series = [main.series[i] for i in idx]
+                y = y_main[idx]
+                ids = [main.ids[i] for i in idx]
+            if name in splits:
+                if not len(series):
+                    raise UserError(
+                        f"the {name} split is empty ({len(main)} series in {source}); adjust "
+                        "data.split",
+                        where="data.split",
+                    )
+                out[name] = SeqSplit(series=series, y=y, ids=ids)
+            elif len(series):
+                others[name] = [series_digest(x) for x in series]
+        notes: dict[str, Any] = {"format": fmt}
+        if test_file is not None:
+            notes["test_file"] = Path(test_file).name
+        if main.header.get("problem"):
+            notes["problem"] = main.header["problem"]
+        data = SequenceData(
+            out,
+            names,
+            main.channels,
+            source=d.sample or source,
+            target_name=d.label_column if fmt in ("csv", "tsv") else "target",
+            report_errors=d.report_errors,
+            notes=notes,
+        )
+        data.other_digests = others
+        return data
+
+    def _column_split(self, values: list[str]) -> dict[str, np.ndarray]:
+        d = self.data_cfg
+        parts: dict[str, list[int]] = {"train": [], "dev": [], "test": []}
+        for i, v in enumerate(values):
+            name = "train" if v == "train" else "test" if v == "test" else _DEV_NAMES.get(v)
+            if name is None:
+                raise UserError(
+                    f"split value {v!r} in column '{d.split.column}' is not train, dev "
+                    "(validation, valid, val) or test",
+                    where="data.split.column",
+                )
+            parts[name].append(i)
+        return {k: np.asarray(v, dtype=np.int64) for k, v in parts.items()}
+
+
+class SequenceRegressionAdapter(SequencesAdapter):
+    """Numeric sequences with one number each: .ts (@targetLabel), long-format CSV or .npz."""
+
+    Config = SequenceRegressionConfig
+    default_metrics = "sequence_regression"
+    task_kind = "regression"
+    fold_scheme = "stratified"  # shuffled folds (no classes: plain seeded k-fold)

@@ -1,0 +1,297 @@
+"""The UEA/UCR time-series archive's ``.ts`` format (as shipped by sktime / aeon).
+
+Header lines (case-insensitive tags) come first, then ``@data`` and one series per line::
+
+    @problemName BasicMotions
+    @timeStamps false
+    @missing false
+    @univariate false
+    @dimensions 6
+    @equalLength true
+    @seriesLength 100
+    @classLabel true Standing Running Walking Badminton
+    @data
+    0.07,0.07,...:0.39,0.39,...:...:Standing
+
+Dimensions are separated by ``:``, values by ``,``; ``?`` or ``NaN`` is a missing value; the
+label comes last (a class name with ``@classLabel true``, a number with ``@targetLabel true``,
+nothing when both are false). Lines starting with ``#`` are comments. Every problem is a
+one-line UserError naming ``file:line``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.text import decode_text, read_file_bytes
+
+#: the header tags of the format (lower case); ``dimension`` is an alias some files use
+TAGS = (
+    "problemname",
+    "timestamps",
+    "missing",
+    "univariate",
+    "dimensions",
+    "dimension",
+    "equallength",
+    "serieslength",
+    "classlabel",
+    "targetlabel",
+    "data",
+)
+#: tags every file must have (``classlabel`` or ``targetlabel`` counts once)
+REQUIRED = ("problemname", "timestamps", "univariate", "classlabel|targetlabel", "data")
+_SPELLING = {
+    "problemname": "@problemName",
+    "timestamps": "@timeStamps",
+    "univariate": "@univariate",
+    "classlabel|targetlabel": "@classLabel (or @targetLabel)",
+    "data": "@data",
+}
+MISSING = {"?", "nan", ""}
+
+
+@dataclass
+class SequenceSet:
+    """Series read from one file: each a (length, channels) float32 array (NaN = missing).
+
+    ``labels`` are class names (str), numbers (float) for regression, or None (unlabelled);
+    ``ids`` name each series in messages and outputs, ``lines`` where it starts in its file.
+    """
+
+    series: list[np.ndarray]
+    labels: list[Any]
+    ids: list[Any]
+    lines: list[int]
+    channels: list[str]
+    source: str
+    regression: bool = False
+    class_names: list[str] | None = None  # the classes the file declares (in its order)
+    split_values: list[str] | None = None  # a split column's value per series (CSV)
+    header: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+
+def _bool(value: str, tag: str, where: str) -> bool:
+    v = value.strip().lower()
+    if v in ("true", "false"):
+        return v == "true"
+    raise UserError(f"@{tag} must be true or false, not {value.strip()!r}", where=where)
+
+
+def _int(value: str, tag: str, where: str) -> int:
+    try:
+        n = int(value.strip())
+    except ValueError:
+        n = -1
+    if n < 1:
+        raise UserError(f"@{tag} must be a positive integer, not {value.strip()!r}", where=where)
+    return n
+
+
+def _values(text: str, where: str, dim: int) -> np.ndarray:
+    out = np.empty(text.count(",") + 1, dtype=np.float32)
+    for i, v in enumerate(text.split(",")):
+        v = v.strip()
+        if v.lower() in MISSING:
+            out[i] = np.nan
+            continue
+        try:
+            out[i] = float(v)
+        except ValueError:
+            raise UserError(
+                f"value {v[:40]!r} (value {i + 1} of dimension {dim + 1}) is not a number "
+                "(missing values are ? or NaN)",
+                where=where,
+            ) from None
+    return out
+
+
+def read_ts(path: str | Path, max_series: int | None = None, labelled: bool = True) -> SequenceSet:
+    """The series and labels of a ``.ts`` file (optionally gzip-compressed).
+
+    ``labelled=False`` (new inputs for ``seqrun predict``) reads labels when the file has them
+    but does not require them.
+    """
+    p = Path(path)
+    name = str(path)
+    text = decode_text(read_file_bytes(p), "utf-8", name)
+    header: dict[str, Any] = {}
+    seen: set[str] = set()
+    series: list[np.ndarray] = []
+    labels: list[Any] = []
+    lines: list[int] = []
+    in_data = False
+    dims: int | None = None
+    declared: list[str] | None = None
+    regression = False
+    has_label = False
+    first_len: int | None = None
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{name}:{n}"
+        if not in_data:
+            if not line.startswith("@"):
+                raise UserError(
+                    f"expected a header tag (@...) or @data before the series, got {line[:30]!r}",
+                    where=where,
+                )
+            tag, _, value = line[1:].partition(" ")
+            key = tag.lower()
+            if key not in TAGS:
+                raise UserError(
+                    f"unknown header tag '@{tag}'{did_you_mean(key, TAGS)}; known tags: "
+                    "@problemName, @timeStamps, @missing, @univariate, @dimensions, "
+                    "@equalLength, @seriesLength, @classLabel, @targetLabel, @data",
+                    where=where,
+                )
+            key = "dimensions" if key == "dimension" else key
+            seen.add(key)
+            if key == "problemname":
+                header["problem"] = value.strip()
+            elif key in ("timestamps", "missing", "univariate", "equallength"):
+                header[key] = _bool(value, tag, where)
+                if key == "timestamps" and header[key]:
+                    raise UserError(
+                        "@timeStamps true (series given as (time, value) pairs) is not "
+                        "supported; export the values without timestamps",
+                        where=where,
+                    )
+            elif key in ("dimensions", "serieslength"):
+                header[key] = _int(value, tag, where)
+            elif key == "classlabel":
+                flag, _, rest = value.strip().partition(" ")
+                if _bool(flag, tag, where):
+                    declared = rest.split()
+                    if not declared:
+                        raise UserError("@classLabel true lists no class", where=where)
+                    has_label = True
+            elif key == "targetlabel":
+                if _bool(value.strip().partition(" ")[0], tag, where):
+                    regression = has_label = True
+            elif key == "data":
+                missing = [
+                    _SPELLING[r] for r in REQUIRED if not any(t in seen for t in r.split("|"))
+                ]
+                if missing:
+                    raise UserError(
+                        f"missing header tag(s) before @data: {', '.join(missing)}", where=where
+                    )
+                if regression and declared is not None:
+                    raise UserError(
+                        "the header has both @classLabel true and @targetLabel true; keep one",
+                        where=where,
+                    )
+                if header.get("univariate"):
+                    dims = 1
+                if "dimensions" in header:
+                    if dims == 1 and header["dimensions"] != 1:
+                        raise UserError(
+                            f"@univariate true but @dimensions {header['dimensions']}",
+                            where=where,
+                        )
+                    dims = header["dimensions"]
+                in_data = True
+            continue
+        parts = line.split(":")
+        label: Any = None
+        if has_label:
+            if len(parts) < 2:
+                raise UserError(
+                    "no label after the values (the header declares labels)", where=where
+                )
+            label = parts.pop().strip()
+        if dims is None:
+            dims = len(parts)
+        if len(parts) != dims:
+            raise UserError(
+                f"{len(parts)} dimension(s), @dimensions says {dims}"
+                + (" (is the label missing or extra?)" if abs(len(parts) - dims) == 1 else ""),
+                where=where,
+            )
+        for d, part in enumerate(parts):
+            if not part.strip():
+                raise UserError(f"empty series (dimension {d + 1} has no value)", where=where)
+        arrays = [_values(part, where, d) for d, part in enumerate(parts)]
+        lengths = {len(a) for a in arrays}
+        if len(lengths) > 1:
+            raise UserError(
+                f"the dimensions of this series have different lengths ({sorted(lengths)})",
+                where=where,
+            )
+        length = lengths.pop()
+        if header.get("equallength"):
+            expected = header.get("serieslength") or first_len
+            if expected is not None and length != expected:
+                what = "@seriesLength" if header.get("serieslength") else "the first series"
+                raise UserError(
+                    f"series of length {length} but @equalLength true ({what}: {expected})",
+                    where=where,
+                )
+        if first_len is None:
+            first_len = length
+        if label is not None:
+            if regression:
+                try:
+                    value = float(label)
+                except ValueError:
+                    value = math.nan
+                if not math.isfinite(value):
+                    raise UserError(
+                        f"target {label!r} is not a finite number (@targetLabel true)",
+                        where=where,
+                    )
+                label = value
+            elif declared is not None and label not in declared:
+                raise UserError(
+                    f"label {label!r} is not in @classLabel ({' '.join(declared)})", where=where
+                )
+        series.append(np.stack(arrays, axis=1))
+        labels.append(label)
+        lines.append(n)
+        if max_series and len(series) >= max_series:
+            break
+    if not in_data:
+        raise UserError("no @data line: not a .ts file (or the header is incomplete)", where=name)
+    if not series:
+        raise UserError("no series after @data", where=name)
+    if labelled and not has_label:
+        raise UserError(
+            "the file has no labels (@classLabel false and no @targetLabel true); a training "
+            "file needs them",
+            where=name,
+        )
+    channels = [f"dim_{d}" for d in range(dims or 1)]
+    return SequenceSet(
+        series=series,
+        labels=labels,
+        ids=list(range(len(series))),
+        lines=lines,
+        channels=channels,
+        source=name,
+        regression=regression,
+        class_names=declared,
+        header=header,
+    )
+
+
+def test_path_of(train: str | Path) -> Path | None:
+    """The ``<Name>_TEST.ts`` beside a ``<Name>_TRAIN.ts`` (gzip suffix kept), if it exists."""
+    p = Path(train)
+    for a, b in (("_TRAIN", "_TEST"), ("_train", "_test")):
+        if a in p.name:
+            i = p.name.rfind(a)
+            other = p.with_name(p.name[:i] + b + p.name[i + len(a) :])
+            if other.is_file():
+                return other
+    return None

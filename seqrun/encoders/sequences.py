@@ -1,0 +1,257 @@
+"""Encoders of whole sequences: scaling, padding with a mask, optional length bucketing.
+
+``sequence_standardize`` scales each channel by the mean and std of the training values;
+``sequence_znorm`` z-normalises each series on its own, channel by channel (the UCR archive's
+convention: only the shape of a series counts, not its level or amplitude). Both then fill
+missing values with 0 (the mean), cut series longer than the padded length, and pad shorter
+ones with zeros at the end; with masking, the model's first layer (``Masking``) tells
+recurrent layers to skip the padding. With ``bucketing``, training batches group series of
+similar length and each batch is only as long as its longest series.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from seqrun.core.config import EncoderConfig
+from seqrun.core.contracts import InputSize, MemoryItem
+from seqrun.core.errors import UserError
+
+STATE_FILE = "encoder.json"
+
+
+class _SequenceConfig(EncoderConfig):
+    max_length: int | None = Field(
+        None,
+        ge=1,
+        description="Padded length: longer series are cut (see truncating); null: the longest "
+        "training series.",
+    )
+    truncating: Literal["pre", "post"] = Field(
+        "pre",
+        description="Where a series longer than max_length is cut: 'pre' keeps its end, 'post' "
+        "its beginning.",
+    )
+    mask: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Masking of padded steps (all channels 0) for recurrent layers: 'auto' "
+        "when training lengths differ or with bucketing.",
+    )
+    bucketing: bool = Field(
+        False,
+        description="Group training batches by length and cut each batch to its longest "
+        "series (unequal lengths; the model then takes any length).",
+    )
+
+
+class SequenceStandardizeConfig(_SequenceConfig):
+    """Options of per-channel standardisation."""
+
+    type: Literal["sequence_standardize"] = Field(
+        "sequence_standardize", description="Per-channel mean/std fitted on train."
+    )
+
+
+class SequenceZNormConfig(_SequenceConfig):
+    """Options of per-series z-normalisation."""
+
+    type: Literal["sequence_znorm"] = Field(
+        "sequence_znorm", description="Each series z-normalised on its own, per channel."
+    )
+
+
+class _SequenceEncoder:
+    """Shared state: padded length, channel moments, classes or target scaling."""
+
+    accepts = ("sequences",)
+    output_kind = "numeric_sequence"
+    per_series = False
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self.length = 0
+        self.channels: list[str] = []
+        self.mean = np.zeros(0)
+        self.std = np.ones(0)
+        self.masking = False
+        self.class_names: list[str] | None = None
+        self.class_counts: list[int] | None = None
+        self.target_mean = 0.0
+        self.target_std = 1.0
+        self.info: dict[str, Any] = {}
+
+    @property
+    def bucketing(self) -> bool:
+        return bool(self.cfg.bucketing)
+
+    # -- fitting
+    def fit(
+        self,
+        series: list[np.ndarray],
+        y: np.ndarray,
+        class_names: list[str] | None,
+        channels: list[str],
+    ) -> None:
+        """Padded length, scaling, masking and target facts from the training split."""
+        lengths = [len(s) for s in series]
+        self.length = int(self.cfg.max_length or max(lengths))
+        self.channels = list(channels)
+        values = np.concatenate(series).astype(np.float64)
+        if self.per_series:
+            self.mean, self.std = np.zeros(len(channels)), np.ones(len(channels))
+        else:
+            with np.errstate(invalid="ignore"):
+                mean = np.nanmean(values, axis=0)
+                std = np.nanstd(values, axis=0)
+            self.mean = np.nan_to_num(mean, nan=0.0)
+            self.std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        mode = self.cfg.mask
+        self.masking = mode == "on" or (
+            mode == "auto" and (len(set(lengths)) > 1 or self.bucketing)
+        )
+        if class_names is None:
+            yy = np.asarray(y, dtype=np.float64)
+            self.target_mean = float(yy.mean())
+            self.target_std = float(yy.std()) or 1.0
+            self.class_names, self.class_counts = None, None
+        else:
+            self.class_names = list(class_names)
+            self.class_counts = np.bincount(y, minlength=len(class_names)).tolist()
+        self.info = {
+            "length": self.length,
+            "channels": len(channels),
+            "masking": self.masking,
+            "bucketing": self.bucketing,
+            "truncated_train_series": int(sum(n > self.length for n in lengths)),
+            "missing_train_values": int(np.isnan(values).sum()),
+        }
+
+    # -- encoding
+    def scale(self, s: np.ndarray) -> np.ndarray:
+        """One (length, channels) series scaled, missing values 0."""
+        x = np.asarray(s, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[:, None]
+        if self.per_series:
+            with np.errstate(invalid="ignore"):
+                m = np.nanmean(x, axis=0)
+                sd = np.nanstd(x, axis=0)
+            m = np.nan_to_num(m, nan=0.0)
+            sd = np.where(np.isfinite(sd) & (sd > 1e-8), sd, 1.0)
+            x = (x - m) / sd
+        else:
+            x = (x - self.mean) / self.std
+        return np.nan_to_num(x, nan=0.0).astype(np.float32)
+
+    def encode(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, length, channels) post-padded array and each series' kept length."""
+        f = len(self.channels)
+        out = np.zeros((len(series), self.length, f), dtype=np.float32)
+        lengths = np.zeros(len(series), dtype=np.int64)
+        for i, s in enumerate(series):
+            x = self.scale(s)
+            if x.shape[1] != f:
+                raise UserError(
+                    f"series {i} has {x.shape[1]} channel(s), the model was trained on {f}",
+                    where="input",
+                )
+            if len(x) > self.length:
+                x = x[-self.length :] if self.cfg.truncating == "pre" else x[: self.length]
+            out[i, : len(x)] = x
+            lengths[i] = max(len(x), 1)
+        return out, lengths
+
+    def model_targets(self, y: np.ndarray) -> np.ndarray:
+        """Targets as the model is trained on them."""
+        if self.class_names is None:
+            z = (np.asarray(y, dtype=np.float64) - self.target_mean) / self.target_std
+            return z.astype(np.float32).reshape(-1, 1)
+        if len(self.class_names) == 2:
+            return np.asarray(y, dtype=np.float32).reshape(-1, 1)
+        return np.asarray(y, dtype=np.int32)
+
+    def decode_targets(self, z: np.ndarray) -> np.ndarray:
+        """Regression outputs back to the target's units."""
+        return np.asarray(z, dtype=np.float64) * self.target_std + self.target_mean
+
+    def input_spec(self) -> tuple[tuple[int | None, int], str]:
+        """The model input's shape (any length with bucketing) and dtype."""
+        return ((None if self.bucketing else self.length), len(self.channels)), "float32"
+
+    @classmethod
+    def input_size(cls, cfg: Any, size: InputSize) -> tuple[InputSize, list[MemoryItem]]:
+        """``max_length`` steps when it is set (longer series are cut); a few numbers of state."""
+        if cfg.max_length:
+            size = size.with_(steps=cfg.max_length, steps_key="encoder.max_length")
+        return size, []
+
+    def model_front(self, task: Any) -> tuple[Any, Any] | None:
+        """An Input and, when masking, a Masking layer (padding = every channel 0)."""
+        if not self.masking:
+            return None
+        import keras
+
+        inputs = keras.Input(shape=task.input_shape, name="inputs", dtype="float32")
+        return inputs, keras.layers.Masking(mask_value=0.0, name="padding_mask")(inputs)
+
+    def model_inputs(self, examples: list[Any]) -> np.ndarray:
+        """Model inputs for new series (``seqrun predict``)."""
+        if not examples:
+            raise UserError("no series to predict", where="--input")
+        x, lengths = self.encode(list(examples))
+        if self.bucketing:
+            x = x[:, : int(lengths.max())]
+        return x
+
+    # -- state
+    def save(self, folder: Path) -> None:
+        """Write the fitted state into ``folder``."""
+        from seqrun.core.runs import atomic_write_text
+
+        state = {
+            "type": type(self).__name__,
+            "length": self.length,
+            "channels": self.channels,
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+            "masking": self.masking,
+            "class_names": self.class_names,
+            "class_counts": self.class_counts,
+            "target_mean": self.target_mean,
+            "target_std": self.target_std,
+            "info": self.info,
+        }
+        atomic_write_text(Path(folder) / STATE_FILE, json.dumps(state, indent=2))
+
+    def load(self, folder: Path) -> None:
+        """Restore the state written by :meth:`save`."""
+        state = json.loads((Path(folder) / STATE_FILE).read_text())
+        self.length = int(state["length"])
+        self.channels = list(state["channels"])
+        self.mean = np.asarray(state["mean"], dtype=np.float64)
+        self.std = np.asarray(state["std"], dtype=np.float64)
+        self.masking = bool(state["masking"])
+        self.class_names = state["class_names"]
+        self.class_counts = state["class_counts"]
+        self.target_mean = float(state["target_mean"])
+        self.target_std = float(state["target_std"])
+        self.info = dict(state.get("info", {}))
+
+
+class SequenceStandardize(_SequenceEncoder):
+    """Per-channel mean/std scaling fitted on train; padding masked; optional bucketing."""
+
+    Config = SequenceStandardizeConfig
+
+
+class SequenceZNorm(_SequenceEncoder):
+    """Each series z-normalised per channel (UCR convention); padding masked; optional
+    bucketing."""
+
+    Config = SequenceZNormConfig
+    per_series = True

@@ -1,0 +1,84 @@
+"""The multi-class classification metric set of whole sequences: accuracy, balanced accuracy,
+macro F1, per class, confusion, majority baseline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    pass
+
+
+from seqrun.metrics.classification import predicted_labels
+
+
+class SequenceClassificationMetrics:
+    """Accuracy, balanced accuracy (mean recall over classes), macro F1, per-class precision/
+    recall/F1, confusion matrix (rows true, columns predicted), log loss, and the majority
+    baseline (the most frequent *training* class for every series)."""
+
+    task_kind = "classification"
+    headline = ("accuracy", "balanced_accuracy", "macro_f1")
+    baselines = {"accuracy": "majority_accuracy", "balanced_accuracy": "majority_balanced_accuracy"}
+    directions = {
+        "accuracy": "max",
+        "balanced_accuracy": "max",
+        "macro_f1": "max",
+        "majority_accuracy": "max",
+        "majority_balanced_accuracy": "max",
+        "error_rate": "min",
+        "log_loss": "min",
+        "loss": "min",
+        "auc": "max",
+    }
+
+    def compute(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Score the predictions of a sequence data module."""
+        import numpy as np
+
+        y = np.asarray(p["y_true"], dtype=np.int64)
+        proba = np.asarray(p["proba"], dtype=np.float64)
+        names = list(p["class_names"])
+        k = len(names)
+        pred, _ = predicted_labels(proba)
+        cm = np.zeros((k, k), dtype=np.int64)
+        np.add.at(cm, (y, pred), 1)
+        eps = 1e-7
+        if proba.ndim == 1:
+            q = np.clip(np.where(y == 1, proba, 1 - proba), eps, 1.0)
+        else:
+            q = np.clip(proba[np.arange(len(y)), y], eps, 1.0)
+        per_class: dict[str, dict[str, Any]] = {}
+        for c, name in enumerate(names):
+            tp = int(cm[c, c])
+            fp = int(cm[:, c].sum() - tp)
+            fn = int(cm[c, :].sum() - tp)
+            prec = tp / (tp + fp) if tp + fp else 0.0
+            rec = tp / (tp + fn) if tp + fn else 0.0
+            per_class[name] = {
+                "precision": prec,
+                "recall": rec,
+                "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+                "support": int(cm[c, :].sum()),
+            }
+        present = [v for v in per_class.values() if v["support"]]
+        counts = np.asarray(p.get("train_class_counts") or [], dtype=np.int64)
+        if len(counts) != k or not counts.sum():
+            counts = np.bincount(y, minlength=k)
+        majority = int(np.argmax(counts))
+        n = len(y)
+        acc = float(np.mean(pred == y)) if n else 0.0
+        return {
+            "n": int(n),
+            "accuracy": acc,
+            "error_rate": 1.0 - acc,
+            "balanced_accuracy": float(np.mean([v["recall"] for v in present])) if present else 0.0,
+            "macro_f1": float(np.mean([v["f1"] for v in per_class.values()])),
+            "log_loss": float(-np.mean(np.log(q))) if n else 0.0,
+            "majority_class": names[majority],
+            "majority_accuracy": float(np.mean(y == majority)) if n else 0.0,
+            "majority_balanced_accuracy": 1.0 / len(present) if present else 0.0,
+            "confusion_matrix": cm.tolist(),
+            "class_names": names,
+            "per_class": per_class,
+        }

@@ -1,0 +1,125 @@
+"""Convolutional architectures for whole sequences: the FCN of Wang et al. (2017) and a
+Conv1D -> GRU stack.
+
+Both read a sequence of numeric vectors. With a masking front (padded unequal lengths) the
+FCN averages only over real steps and the GRU skips the padding.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from seqrun.core.config import ModelConfig
+from seqrun.models.base import Architecture
+
+
+def _step_mask(features: Any) -> tuple[Any, Any]:
+    """(the features without a Keras mask attached, the padding mask of the encoder's front
+    (every channel 0 = padding) or None); Conv1D does not take masks."""
+    if getattr(features, "_keras_mask", None) is None:
+        return features, None
+    import keras
+
+    mask = keras.ops.any(keras.ops.not_equal(features, 0.0), axis=-1)
+    return keras.ops.where(keras.ops.expand_dims(mask, -1), features, 0.0), mask
+
+
+def _conv_block(x: Any, filters: int, kernel: int, i: int, momentum: float) -> Any:
+    import keras
+
+    x = keras.layers.Conv1D(filters, kernel, padding="same", name=f"conv_{i}")(x)
+    x = keras.layers.BatchNormalization(momentum=momentum, name=f"bn_{i}")(x)
+    return keras.layers.Activation("relu", name=f"relu_{i}")(x)
+
+
+class FCNConfig(ModelConfig):
+    """Options of the fully convolutional network."""
+
+    arch: Literal["fcn"] = Field("fcn", description="Conv1D blocks -> global average pooling.")
+    filters: list[int] = Field(
+        default_factory=lambda: [128, 256, 128], description="Filters of each Conv1D block."
+    )
+    kernels: list[int] = Field(
+        default_factory=lambda: [8, 5, 3], description="Kernel size of each Conv1D block."
+    )
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout before the output layer.")
+    bn_momentum: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="Momentum of the BatchNorm moving statistics used at inference (Keras: "
+        "0.99, too slow for archive sets of a few batches per epoch).",
+    )
+
+
+class FCNArch(Architecture):
+    """Fully Convolutional Network (Wang et al. 2017): Conv1D+BatchNorm+ReLU blocks (128/256/
+    128 filters, kernels 8/5/3), global average pooling, softmax."""
+
+    Config = FCNConfig
+    accepts = ("numeric_sequence",)
+
+    def body(self, task: Any, features: Any) -> Any:
+        """The conv blocks and a (masked) global average pooling."""
+        import keras
+
+        c = self.cfg
+        if len(c.filters) != len(c.kernels):
+            from seqrun.core.errors import UserError
+
+            raise UserError(
+                f"model.filters has {len(c.filters)} entries, model.kernels {len(c.kernels)}",
+                where="model.kernels",
+            )
+        x, mask = _step_mask(features)
+        for i, (f, k) in enumerate(zip(c.filters, c.kernels, strict=True), start=1):
+            x = _conv_block(x, f, k, i, c.bn_momentum)
+        x = keras.layers.GlobalAveragePooling1D(name="gap")(x, mask=mask)
+        if c.dropout:
+            x = keras.layers.Dropout(c.dropout, name="head_dropout")(x)
+        return x
+
+
+class ConvGRUConfig(ModelConfig):
+    """Options of the Conv1D -> GRU stack."""
+
+    arch: Literal["conv_gru"] = Field("conv_gru", description="Conv1D blocks -> GRU.")
+    filters: list[int] = Field(
+        default_factory=lambda: [64, 64], description="Filters of each Conv1D block."
+    )
+    kernel: int = Field(5, ge=1, description="Kernel size of the Conv1D blocks.")
+    units: int = Field(64, ge=1, description="GRU units.")
+    bidirectional: bool = Field(False, description="Bidirectional GRU.")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout before the output layer.")
+    bn_momentum: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="Momentum of the BatchNorm moving statistics used at inference (Keras: "
+        "0.99, too slow for archive sets of a few batches per epoch).",
+    )
+
+
+class ConvGRUArch(Architecture):
+    """Conv1D+BatchNorm+ReLU blocks (local patterns) then a GRU over their outputs (order)."""
+
+    Config = ConvGRUConfig
+    accepts = ("numeric_sequence",)
+
+    def body(self, task: Any, features: Any) -> Any:
+        """The conv blocks and a GRU that skips padded steps."""
+        import keras
+
+        c = self.cfg
+        x, mask = _step_mask(features)
+        for i, f in enumerate(c.filters, start=1):
+            x = _conv_block(x, f, c.kernel, i, c.bn_momentum)
+        layer = keras.layers.GRU(c.units, name="gru")
+        if c.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name="bi_gru")
+        x = layer(x, mask=mask)
+        if c.dropout:
+            x = keras.layers.Dropout(c.dropout, name="head_dropout")(x)
+        return x
