@@ -39,6 +39,11 @@ def headline_keys(metric_set: str | None = None) -> tuple[str, ...]:
             return tuple(registry.get("metrics", metric_set).headline)
         except (UserError, ImportError, AttributeError):
             pass
+    return _every_headline()
+
+
+@functools.cache
+def _every_headline() -> tuple[str, ...]:
     keys: dict[str, None] = {}
     for cls in _metric_sets():
         keys.update(dict.fromkeys(cls.headline))
