@@ -115,108 +115,100 @@ def _values(text: str, where: str, dim: int) -> np.ndarray:
     return out
 
 
-def read_ts(path: str | Path, max_series: int | None = None, labelled: bool = True) -> SequenceSet:
-    """The series and labels of a ``.ts`` file (optionally gzip-compressed).
+@dataclass
+class _Header:
+    """The header of a ``.ts`` file, tag by tag, then checked at ``@data``."""
 
-    ``labelled=False`` (new inputs for ``seqrun predict``) reads labels when the file has them
-    but does not require them.
-    """
-    p = Path(path)
-    name = str(path)
-    text = decode_text(read_file_bytes(p), "utf-8", name)
-    header: dict[str, Any] = {}
-    seen: set[str] = set()
-    series: list[np.ndarray] = []
-    labels: list[Any] = []
-    lines: list[int] = []
-    in_data = False
+    values: dict[str, Any] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    declared: list[str] | None = None  # @classLabel true's classes
+    regression: bool = False
+    has_label: bool = False
     dims: int | None = None
-    declared: list[str] | None = None
-    regression = False
-    has_label = False
-    first_len: int | None = None
-    for n, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        where = f"{name}:{n}"
-        if not in_data:
-            if not line.startswith("@"):
+    done: bool = False  # @data reached
+
+    def read(self, line: str, where: str) -> None:
+        """One header line (``@tag value``)."""
+        if not line.startswith("@"):
+            raise UserError(
+                f"expected a header tag (@...) or @data before the series, got {line[:30]!r}",
+                where=where,
+            )
+        tag, _, value = line[1:].partition(" ")
+        key = tag.lower()
+        if key not in TAGS:
+            raise UserError(
+                f"unknown header tag '@{tag}'{did_you_mean(key, TAGS)}; known tags: "
+                "@problemName, @timeStamps, @missing, @univariate, @dimensions, "
+                "@equalLength, @seriesLength, @classLabel, @targetLabel, @data",
+                where=where,
+            )
+        key = "dimensions" if key == "dimension" else key
+        self.seen.add(key)
+        header = self.values
+        if key == "problemname":
+            header["problem"] = value.strip()
+        elif key in ("timestamps", "missing", "univariate", "equallength"):
+            header[key] = _bool(value, tag, where)
+            if key == "timestamps" and header[key]:
                 raise UserError(
-                    f"expected a header tag (@...) or @data before the series, got {line[:30]!r}",
+                    "@timeStamps true (series given as (time, value) pairs) is not "
+                    "supported; export the values without timestamps",
                     where=where,
                 )
-            tag, _, value = line[1:].partition(" ")
-            key = tag.lower()
-            if key not in TAGS:
+        elif key in ("dimensions", "serieslength"):
+            header[key] = _int(value, tag, where)
+        elif key == "classlabel":
+            flag, _, rest = value.strip().partition(" ")
+            if _bool(flag, tag, where):
+                self.declared = rest.split()
+                if not self.declared:
+                    raise UserError("@classLabel true lists no class", where=where)
+                self.has_label = True
+        elif key == "targetlabel":
+            if _bool(value.strip().partition(" ")[0], tag, where):
+                self.regression = self.has_label = True
+        elif key == "data":
+            self._start_data(where)
+
+    def _start_data(self, where: str) -> None:
+        missing = [_SPELLING[r] for r in REQUIRED if not any(t in self.seen for t in r.split("|"))]
+        if missing:
+            raise UserError(
+                f"missing header tag(s) before @data: {', '.join(missing)}", where=where
+            )
+        if self.regression and self.declared is not None:
+            raise UserError(
+                "the header has both @classLabel true and @targetLabel true; keep one",
+                where=where,
+            )
+        header = self.values
+        if header.get("univariate"):
+            self.dims = 1
+        if "dimensions" in header:
+            if self.dims == 1 and header["dimensions"] != 1:
                 raise UserError(
-                    f"unknown header tag '@{tag}'{did_you_mean(key, TAGS)}; known tags: "
-                    "@problemName, @timeStamps, @missing, @univariate, @dimensions, "
-                    "@equalLength, @seriesLength, @classLabel, @targetLabel, @data",
-                    where=where,
+                    f"@univariate true but @dimensions {header['dimensions']}", where=where
                 )
-            key = "dimensions" if key == "dimension" else key
-            seen.add(key)
-            if key == "problemname":
-                header["problem"] = value.strip()
-            elif key in ("timestamps", "missing", "univariate", "equallength"):
-                header[key] = _bool(value, tag, where)
-                if key == "timestamps" and header[key]:
-                    raise UserError(
-                        "@timeStamps true (series given as (time, value) pairs) is not "
-                        "supported; export the values without timestamps",
-                        where=where,
-                    )
-            elif key in ("dimensions", "serieslength"):
-                header[key] = _int(value, tag, where)
-            elif key == "classlabel":
-                flag, _, rest = value.strip().partition(" ")
-                if _bool(flag, tag, where):
-                    declared = rest.split()
-                    if not declared:
-                        raise UserError("@classLabel true lists no class", where=where)
-                    has_label = True
-            elif key == "targetlabel":
-                if _bool(value.strip().partition(" ")[0], tag, where):
-                    regression = has_label = True
-            elif key == "data":
-                missing = [
-                    _SPELLING[r] for r in REQUIRED if not any(t in seen for t in r.split("|"))
-                ]
-                if missing:
-                    raise UserError(
-                        f"missing header tag(s) before @data: {', '.join(missing)}", where=where
-                    )
-                if regression and declared is not None:
-                    raise UserError(
-                        "the header has both @classLabel true and @targetLabel true; keep one",
-                        where=where,
-                    )
-                if header.get("univariate"):
-                    dims = 1
-                if "dimensions" in header:
-                    if dims == 1 and header["dimensions"] != 1:
-                        raise UserError(
-                            f"@univariate true but @dimensions {header['dimensions']}",
-                            where=where,
-                        )
-                    dims = header["dimensions"]
-                in_data = True
-            continue
+            self.dims = header["dimensions"]
+        self.done = True
+
+    def series(self, line: str, where: str, first_len: int | None) -> tuple[np.ndarray, Any]:
+        """One data line: the (length, channels) values and the label (None if unlabelled)."""
         parts = line.split(":")
         label: Any = None
-        if has_label:
+        if self.has_label:
             if len(parts) < 2:
                 raise UserError(
                     "no label after the values (the header declares labels)", where=where
                 )
             label = parts.pop().strip()
-        if dims is None:
-            dims = len(parts)
-        if len(parts) != dims:
+        if self.dims is None:
+            self.dims = len(parts)
+        if len(parts) != self.dims:
             raise UserError(
-                f"{len(parts)} dimension(s), @dimensions says {dims}"
-                + (" (is the label missing or extra?)" if abs(len(parts) - dims) == 1 else ""),
+                f"{len(parts)} dimension(s), @dimensions says {self.dims}"
+                + (" (is the label missing or extra?)" if abs(len(parts) - self.dims) == 1 else ""),
                 where=where,
             )
         for d, part in enumerate(parts):
@@ -229,59 +221,84 @@ def read_ts(path: str | Path, max_series: int | None = None, labelled: bool = Tr
                 f"the dimensions of this series have different lengths ({sorted(lengths)})",
                 where=where,
             )
-        length = lengths.pop()
-        if header.get("equallength"):
-            expected = header.get("serieslength") or first_len
+        self._check_length(lengths.pop(), first_len, where)
+        return np.stack(arrays, axis=1), self._label(label, where)
+
+    def _check_length(self, length: int, first_len: int | None, where: str) -> None:
+        if self.values.get("equallength"):
+            expected = self.values.get("serieslength") or first_len
             if expected is not None and length != expected:
-                what = "@seriesLength" if header.get("serieslength") else "the first series"
+                what = "@seriesLength" if self.values.get("serieslength") else "the first series"
                 raise UserError(
                     f"series of length {length} but @equalLength true ({what}: {expected})",
                     where=where,
                 )
-        if first_len is None:
-            first_len = length
-        if label is not None:
-            if regression:
-                try:
-                    value = float(label)
-                except ValueError:
-                    value = math.nan
-                if not math.isfinite(value):
-                    raise UserError(
-                        f"target {label!r} is not a finite number (@targetLabel true)",
-                        where=where,
-                    )
-                label = value
-            elif declared is not None and label not in declared:
+
+    def _label(self, label: Any, where: str) -> Any:
+        if label is None:
+            return None
+        if self.regression:
+            try:
+                value = float(label)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value):
                 raise UserError(
-                    f"label {label!r} is not in @classLabel ({' '.join(declared)})", where=where
+                    f"target {label!r} is not a finite number (@targetLabel true)", where=where
                 )
-        series.append(np.stack(arrays, axis=1))
+            return value
+        if self.declared is not None and label not in self.declared:
+            raise UserError(
+                f"label {label!r} is not in @classLabel ({' '.join(self.declared)})", where=where
+            )
+        return label
+
+
+def read_ts(path: str | Path, max_series: int | None = None, labelled: bool = True) -> SequenceSet:
+    """The series and labels of a ``.ts`` file (optionally gzip-compressed).
+
+    ``labelled=False`` (new inputs for ``seqrun predict``) reads labels when the file has them
+    but does not require them.
+    """
+    name = str(path)
+    text = decode_text(read_file_bytes(Path(path)), "utf-8", name)
+    head = _Header()
+    series: list[np.ndarray] = []
+    labels: list[Any] = []
+    lines: list[int] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not head.done:
+            head.read(line, f"{name}:{n}")
+            continue
+        values, label = head.series(line, f"{name}:{n}", len(series[0]) if series else None)
+        series.append(values)
         labels.append(label)
         lines.append(n)
         if max_series and len(series) >= max_series:
             break
-    if not in_data:
+    if not head.done:
         raise UserError("no @data line: not a .ts file (or the header is incomplete)", where=name)
     if not series:
         raise UserError("no series after @data", where=name)
-    if labelled and not has_label:
+    if labelled and not head.has_label:
         raise UserError(
             "the file has no labels (@classLabel false and no @targetLabel true); a training "
             "file needs them",
             where=name,
         )
-    channels = [f"dim_{d}" for d in range(dims or 1)]
     return SequenceSet(
         series=series,
         labels=labels,
         ids=list(range(len(series))),
         lines=lines,
-        channels=channels,
+        channels=[f"dim_{d}" for d in range(head.dims or 1)],
         source=name,
-        regression=regression,
-        class_names=declared,
-        header=header,
+        regression=head.regression,
+        class_names=head.declared,
+        header=head.values,
     )
 
 
