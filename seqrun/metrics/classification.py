@@ -34,6 +34,40 @@ def roc_auc(y: np.ndarray, score: np.ndarray) -> float | None:
     return float((r[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
+def class_scores(
+    y: np.ndarray, proba: np.ndarray, names: list[str]
+) -> tuple[np.ndarray, np.ndarray, float, dict[str, dict[str, Any]]]:
+    """Predicted labels, the confusion matrix (rows: true class, columns: predicted), the log
+    loss, and each class's precision, recall, F1 and support."""
+    import numpy as np
+
+    k = len(names)
+    pred, _ = predicted_labels(proba)
+    cm = np.zeros((k, k), dtype=np.int64)
+    np.add.at(cm, (y, pred), 1)
+    eps = 1e-7
+    if proba.ndim == 1:
+        q = np.clip(proba, eps, 1 - eps)
+        log_loss = float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+    else:
+        q = np.clip(proba[np.arange(len(y)), y], eps, 1.0)
+        log_loss = float(-np.mean(np.log(q)))
+    scores = {}
+    for c, name in enumerate(names):
+        tp = int(cm[c, c])
+        fp = int(cm[:, c].sum() - tp)
+        fn = int(cm[c, :].sum() - tp)
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        scores[name] = {
+            "precision": prec,
+            "recall": rec,
+            "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
+            "support": int(cm[c, :].sum()),
+        }
+    return pred, cm, log_loss, scores
+
+
 class ClassificationMetrics:
     """Accuracy, precision, recall, F1, ROC AUC, log loss, confusion matrix, majority baseline.
 
@@ -62,32 +96,18 @@ class ClassificationMetrics:
         proba = np.asarray(p["proba"], dtype=np.float64)
         names = list(p["class_names"])
         k = len(names)
-        pred, _ = predicted_labels(proba)
-        cm = np.zeros((k, k), dtype=np.int64)
-        np.add.at(cm, (y, pred), 1)
-        eps = 1e-7
-        if proba.ndim == 1:
-            q = np.clip(proba, eps, 1 - eps)
-            log_loss = float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
-        else:
-            q = np.clip(proba[np.arange(len(y)), y], eps, 1.0)
-            log_loss = float(-np.mean(np.log(q)))
+        pred, cm, log_loss, scores = class_scores(y, proba, names)
         per_class = {}
         for c, name in enumerate(names):
-            tp = int(cm[c, c])
-            fp = int(cm[:, c].sum() - tp)
-            fn = int(cm[c, :].sum() - tp)
-            prec = tp / (tp + fp) if tp + fp else 0.0
-            rec = tp / (tp + fn) if tp + fn else 0.0
-            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
             score = proba if proba.ndim == 1 else proba[:, c]
             auc = roc_auc(y == c, score if proba.ndim > 1 or c == 1 else 1 - proba)
+            s = scores[name]
             per_class[name] = {
-                "precision": prec,
-                "recall": rec,
-                "f1": f1,
+                "precision": s["precision"],
+                "recall": s["recall"],
+                "f1": s["f1"],
                 "auc": auc,
-                "support": int(cm[c, :].sum()),
+                "support": s["support"],
             }
         if k == 2:
             pos = per_class[names[1]]

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     pass
 
 
-from seqrun.metrics.classification import predicted_labels
+from seqrun.metrics.classification import class_scores
 
 
 class SequenceClassificationMetrics:
@@ -40,27 +40,7 @@ class SequenceClassificationMetrics:
         proba = np.asarray(p["proba"], dtype=np.float64)
         names = list(p["class_names"])
         k = len(names)
-        pred, _ = predicted_labels(proba)
-        cm = np.zeros((k, k), dtype=np.int64)
-        np.add.at(cm, (y, pred), 1)
-        eps = 1e-7
-        if proba.ndim == 1:
-            q = np.clip(np.where(y == 1, proba, 1 - proba), eps, 1.0)
-        else:
-            q = np.clip(proba[np.arange(len(y)), y], eps, 1.0)
-        per_class: dict[str, dict[str, Any]] = {}
-        for c, name in enumerate(names):
-            tp = int(cm[c, c])
-            fp = int(cm[:, c].sum() - tp)
-            fn = int(cm[c, :].sum() - tp)
-            prec = tp / (tp + fp) if tp + fp else 0.0
-            rec = tp / (tp + fn) if tp + fn else 0.0
-            per_class[name] = {
-                "precision": prec,
-                "recall": rec,
-                "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
-                "support": int(cm[c, :].sum()),
-            }
+        pred, cm, log_loss, per_class = class_scores(y, proba, names)
         present = [v for v in per_class.values() if v["support"]]
         counts = np.asarray(p.get("train_class_counts") or [], dtype=np.int64)
         if len(counts) != k or not counts.sum():
@@ -74,7 +54,7 @@ class SequenceClassificationMetrics:
             "error_rate": 1.0 - acc,
             "balanced_accuracy": float(np.mean([v["recall"] for v in present])) if present else 0.0,
             "macro_f1": float(np.mean([v["f1"] for v in per_class.values()])),
-            "log_loss": float(-np.mean(np.log(q))) if n else 0.0,
+            "log_loss": log_loss if n else 0.0,
             "majority_class": names[majority],
             "majority_accuracy": float(np.mean(y == majority)) if n else 0.0,
             "majority_balanced_accuracy": 1.0 / len(present) if present else 0.0,
