@@ -94,3 +94,54 @@ def shard_batches(ds: Any, shard: Shard | None) -> Any:
     return ds.flat_map(
         lambda idx: tf.data.Dataset.range(first, first + local).map(lambda r: idx[r::total])
     )
+
+
+class IndexedBatches:
+    """tf.data pipelines over one split whose examples are gathered by index: subclasses give
+    ``__len__`` and ``_gather_fn`` (a batch of indices -> (inputs, targets)); a subclass may
+    change the order of training batches in ``_training_index``."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _gather_fn(self) -> Any:
+        raise NotImplementedError
+
+    def steps(self, batch_size: int) -> int:
+        """Batches per epoch."""
+        return -(-len(self) // batch_size)
+
+    def dataset(self, batch_size: int, shard: Shard | None = None) -> Any:
+        """Examples in order, batched (evaluation, prediction); ``shard``: this worker's part
+        of every batch."""
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.range(len(self)).batch(batch_size)
+        ds = shard_batches(ds, shard)
+        return ds.map(self._gather_fn()).prefetch(2)
+
+    def _training_index(
+        self, batch_size: int, seed: int, first_epoch: int, last_epoch: int, shuffle: bool
+    ) -> Any:
+        """The index batches of the epochs, each epoch's order from (seed, epoch)."""
+        import tensorflow as tf
+
+        index = tf.range(len(self), dtype=tf.int64)
+        return epoch_batches(index, batch_size, seed, first_epoch, last_epoch, shuffle)
+
+    def training_dataset(
+        self,
+        batch_size: int,
+        seed: int,
+        first_epoch: int,
+        last_epoch: int,
+        shuffle: bool = True,
+        shard: Shard | None = None,
+    ) -> Any:
+        """Batches of epochs ``first_epoch``..``last_epoch - 1``; each order from (seed, epoch).
+
+        ``shard`` keeps this worker's part of every batch (several workers, one global batch).
+        """
+        ds = self._training_index(batch_size, seed, first_epoch, last_epoch, shuffle)
+        ds = shard_batches(ds, shard)
+        return ds.map(self._gather_fn()).prefetch(2)

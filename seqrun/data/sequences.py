@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.data.base import Shard
+from seqrun.data.base import IndexedBatches
 
 PERCENTILES = (50, 90, 99)
 EXAMPLES = 3
@@ -65,7 +65,7 @@ def _stats(v: np.ndarray) -> dict[str, float]:
     return out
 
 
-class SequenceBatches:
+class SequenceBatches(IndexedBatches):
     """tf.data pipelines over one encoded split: (inputs, targets) batches.
 
     ``x`` is (N, L, F), post-padded; with ``bucket`` each batch is cut to its longest series
@@ -85,10 +85,6 @@ class SequenceBatches:
     def __len__(self) -> int:
         return len(self.y)
 
-    def steps(self, batch_size: int) -> int:
-        """Batches per epoch."""
-        return -(-len(self.y) // batch_size)
-
     def _gather_fn(self):
         import tensorflow as tf
 
@@ -105,16 +101,6 @@ class SequenceBatches:
 
         return gather
 
-    def dataset(self, batch_size: int, shard: Shard | None = None):
-        """Series in order, batched (evaluation, prediction)."""
-        import tensorflow as tf
-
-        from seqrun.data.base import shard_batches
-
-        ds = tf.data.Dataset.range(len(self.y)).batch(batch_size)
-        ds = shard_batches(ds, shard)
-        return ds.map(self._gather_fn()).prefetch(2)
-
     def bucket_order(self, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
         """The batches of one epoch with length bucketing: a (seed, epoch) permutation, cut in
         pools of ``pool`` batches, each pool sorted by length and cut into batches, the batches
@@ -129,33 +115,22 @@ class SequenceBatches:
             batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
         return [batches[i] for i in rng.permutation(len(batches))]
 
-    def training_dataset(
-        self,
-        batch_size: int,
-        seed: int,
-        first_epoch: int,
-        last_epoch: int,
-        shuffle: bool = True,
-        shard: Shard | None = None,
-    ):
-        """Batches of epochs ``first_epoch``..``last_epoch - 1``; each order from (seed, epoch)."""
+    def _training_index(
+        self, batch_size: int, seed: int, first_epoch: int, last_epoch: int, shuffle: bool
+    ) -> Any:
+        """With bucketing, the batches of :meth:`bucket_order` for every epoch; otherwise
+        the shared (seed, epoch) shuffle."""
+        if not (self.bucket and shuffle):
+            return super()._training_index(batch_size, seed, first_epoch, last_epoch, shuffle)
         import tensorflow as tf
 
-        from seqrun.data.base import epoch_batches, shard_batches
-
-        if self.bucket and shuffle:
-            order = [
-                b
-                for e in range(first_epoch, last_epoch)
-                for b in self.bucket_order(batch_size, seed, e)
-            ]
-            ragged = tf.ragged.constant([b.tolist() for b in order], dtype=tf.int64)
-            ds = tf.data.Dataset.from_tensor_slices(ragged).map(lambda r: r)
-        else:
-            index = tf.range(len(self.y), dtype=tf.int64)
-            ds = epoch_batches(index, batch_size, seed, first_epoch, last_epoch, shuffle)
-        ds = shard_batches(ds, shard)
-        return ds.map(self._gather_fn()).prefetch(2)
+        order = [
+            b
+            for e in range(first_epoch, last_epoch)
+            for b in self.bucket_order(batch_size, seed, e)
+        ]
+        ragged = tf.ragged.constant([b.tolist() for b in order], dtype=tf.int64)
+        return tf.data.Dataset.from_tensor_slices(ragged).map(lambda r: r)
 
 
 class SequenceData:

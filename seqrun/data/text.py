@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import UserError
-from seqrun.data.base import Shard
+from seqrun.data.base import IndexedBatches
 
 
 @dataclass
@@ -52,7 +52,7 @@ def text_fingerprint(splits: dict[str, TextSplit]) -> str:
     return h.hexdigest()[:16]
 
 
-class TextBatches:
+class TextBatches(IndexedBatches):
     """tf.data pipelines over one encoded split (same contract as ``SeriesWindows``)."""
 
     def __init__(self, inputs: Any, labels: np.ndarray, binary: bool) -> None:
@@ -62,10 +62,6 @@ class TextBatches:
 
     def __len__(self) -> int:
         return len(self.labels)
-
-    def steps(self, batch_size: int) -> int:
-        """Batches per epoch."""
-        return -(-len(self.labels) // batch_size)
 
     def _gather_fn(self):
         import tensorflow as tf
@@ -97,39 +93,6 @@ class TextBatches:
             return tf.gather(x_all, idx), tf.gather(y_all, idx)
 
         return gather
-
-    def dataset(self, batch_size: int, shard: Shard | None = None):
-        """Examples in order, batched (evaluation, prediction); ``shard``: this worker's part
-        of every batch."""
-        import tensorflow as tf
-
-        from seqrun.data.base import shard_batches
-
-        ds = tf.data.Dataset.range(len(self.labels)).batch(batch_size)
-        ds = shard_batches(ds, shard)
-        return ds.map(self._gather_fn()).prefetch(2)
-
-    def training_dataset(
-        self,
-        batch_size: int,
-        seed: int,
-        first_epoch: int,
-        last_epoch: int,
-        shuffle: bool = True,
-        shard: Shard | None = None,
-    ):
-        """Batches of epochs ``first_epoch``..``last_epoch - 1``; each order from (seed, epoch).
-
-        ``shard`` keeps this worker's part of every batch (several workers, one global batch).
-        """
-        import tensorflow as tf
-
-        from seqrun.data.base import epoch_batches, shard_batches
-
-        index = tf.range(len(self.labels), dtype=tf.int64)
-        ds = epoch_batches(index, batch_size, seed, first_epoch, last_epoch, shuffle)
-        ds = shard_batches(ds, shard)
-        return ds.map(self._gather_fn()).prefetch(2)
 
 
 class TextData:
