@@ -300,3 +300,17 @@ def test_grid_sampler_covers_the_grid_once_and_stops(cli, tmp_path):
     assert last_json(r.stdout)["counts"] == {"complete": 2}  # the budget is capped at the grid
     trials = _load(_journal(runs)).get_trials()
     assert sorted(t.params["model.units"] for t in trials) == [4, 6]
+
+
+def test_tpe_learns_within_a_small_budget_and_study_options_win(tmp_path):
+    from seqrun.engine.tune import Study
+
+    st = Study(_study(tmp_path, sampler="tpe"), tmp_path / "runs", [], None)
+    # Optuna's default of 10 random trials would leave a 12-trial study random throughout
+    assert st.make_sampler(0, 12)._n_startup_trials == 3
+    assert st.make_sampler(0, 100)._n_startup_trials == 10
+    assert st.make_sampler(0)._n_startup_trials == 3  # the study's own 4 trials
+    own = Study(
+        _study(tmp_path, sampler={"tpe": {"n_startup_trials": 7}}), tmp_path / "runs", [], None
+    )
+    assert own.make_sampler(0, 12)._n_startup_trials == 7

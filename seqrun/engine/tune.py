@@ -61,6 +61,18 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 FINISHED = ("COMPLETE", "PRUNED")
 
 
+def tpe_defaults(trials: int) -> dict[str, Any]:
+    """TPE options for a budget of ``trials`` finished trials; a study file's own options win.
+
+    Optuna's TPE draws its first 10 trials at random, a default made for budgets of a hundred or
+    so; under Hyperband each bracket's sampler also sees only the trials of its own bracket, so a
+    study of a dozen trials would never leave the random start. A quarter of the budget, between
+    3 and 10, lets it learn from the second quarter on. ``constant_liar`` keeps parallel workers
+    from all proposing the same point while the trials they wait for are still running.
+    """
+    return {"n_startup_trials": max(3, min(10, trials // 4)), "constant_liar": True}
+
+
 def check_name(name: str, where: str) -> str:
     """``name`` if it is safe as one path component (letters, digits, '.', '_', '-'; not
     starting with '.'); a UserError otherwise, so nothing is written outside the runs dir."""
@@ -285,11 +297,14 @@ class Study:
             return None
         return math.prod(len(_grid_values(d) or []) for d in self.spec.space.values())
 
-    def make_sampler(self, seed: int) -> Any:
-        """A fresh sampler of the study's kind, seeded with ``seed``."""
+    def make_sampler(self, seed: int, trials: int | None = None) -> Any:
+        """A fresh sampler of the study's kind, seeded with ``seed``; TPE's defaults follow the
+        budget of ``trials`` finished trials (:func:`tpe_defaults`)."""
         import optuna
 
         kwargs = {"seed": seed, **self.sampler_args}
+        if self.sampler_kind == "tpe":
+            kwargs = {**tpe_defaults(trials or self.spec.trials), **kwargs}
         if self.sampler_kind == "grid":
             kwargs.setdefault(
                 "search_space", {k: _grid_values(d) for k, d in self.spec.space.items()}
@@ -620,7 +635,7 @@ def run_worker(
         # a seed per trial, so that processes sharing the study draw different points (the
         # grid sampler keeps one seed: it numbers its shuffled grid with it)
         seed = st.spec.seed + (0 if st.sampler_kind == "grid" else len(all_trials))
-        study.sampler = st.make_sampler(seed)
+        study.sampler = st.make_sampler(seed, target)
         with _quiet_optuna():
             trial = study.ask(distributions)
         trial.set_user_attr("pid", os.getpid())
