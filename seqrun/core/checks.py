@@ -99,7 +99,11 @@ def _sizes(cfg: Any) -> list[Any]:
     size, out = registry.get("encoder", cfg.encoder.type).input_size(cfg.encoder, size)
     out = list(out)
     batch = cfg.train.batch_size
-    out += registry.get("arch", cfg.model.arch).memory(cfg.model, size, batch)
+    arch = registry.get("arch", cfg.model.arch).memory(cfg.model, size, batch)
+    k = getattr(cfg.model, "ensemble", 1)
+    if k > 1:  # K copies of the network
+        arch = [i._replace(nbytes=k * i.nbytes, what=f"{k} x {i.what}") for i in arch]
+    out += arch
     if size.steps:
         per = size.width if size.values_per_step is None else size.values_per_step
         per_batch = batch * size.steps * per

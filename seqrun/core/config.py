@@ -84,6 +84,13 @@ class ModelConfig(Section):
     """Base of architecture configs."""
 
     arch: str = Field(description="Architecture name (see `seqrun list`).")
+    ensemble: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="K independent copies of the network (own initial weights, own loss; K x "
+        "the compute), used as their mean.",
+    )
 
 
 class EarlyStopping(Section):

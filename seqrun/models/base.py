@@ -56,12 +56,43 @@ class Architecture:
         return out
 
     def build(self, task: Any, inputs: Any = None, features: Any = None):
-        """A keras.Model for ``task``; ``inputs``/``features`` let an encoder supply the front."""
+        """A keras.Model for ``task``; ``inputs``/``features`` let an encoder supply the front.
+
+        With ``model.ensemble: K`` > 1 the model holds K copies of the network (sub-models
+        ``member_0`` ...) after the shared front, trained independently and used as their
+        mean (:class:`seqrun.models.layers.EnsembleModel`)."""
         import keras
 
         if inputs is None:
             inputs = keras.Input(shape=task.input_shape, name="inputs", dtype=task.input_dtype)
             features = inputs
+        k = int(getattr(self.cfg, "ensemble", 1) or 1)
+        if k == 1:
+            return keras.Model(inputs, self.network(task, inputs, features), name=self.model_name())
+        from seqrun.models.layers import EnsembleModel, SplitMask, StackMembers, WithMask
+
+        # a sub-model drops the padding mask of an encoder's front: hand it over explicitly
+        masked = getattr(features, "_keras_mask", None) is not None
+        if masked:
+            features, mask = SplitMask(name="padding_mask")(features)
+        outputs = []
+        for i in range(k):
+            x = keras.Input(shape=features.shape[1:], dtype=features.dtype, name=f"member_{i}_in")
+            if masked:
+                m = keras.Input(shape=mask.shape[1:], dtype="bool", name=f"member_{i}_mask")
+                x_masked = WithMask(name=f"member_{i}_masked")([x, m])
+                member = keras.Model(
+                    [x, m], self.network(task, x_masked, x_masked), name=f"member_{i}"
+                )
+                outputs.append(member([features, mask]))
+            else:
+                member = keras.Model(x, self.network(task, x, x), name=f"member_{i}")
+                outputs.append(member(features))
+        return EnsembleModel(inputs, StackMembers(name="members")(outputs), name=self.model_name())
+
+    def network(self, task: Any, inputs: Any, features: Any) -> Any:
+        """The output tensor: ``body`` on the features, the head, and the lower bounds of
+        non-negative targets (which read the raw input window)."""
         x = self.body(task, features)
         out = self.head(task, x)
         lower = task.extra.get("lower_bounds") if task.kind == "regression" else None
@@ -71,7 +102,7 @@ class Architecture:
             cols = task.extra.get("target_idx") or list(range(task.output_dim))
             residual = bool(task.extra.get("residual"))
             out = LowerBound(lower, cols, residual, task.seq2seq, name="nonnegative")([out, inputs])
-        return keras.Model(inputs, out, name=self.model_name())
+        return out
 
     def head(self, task: Any, x: Any) -> Any:
         """The output layer: one value per target, or (output_steps, targets) for direct

@@ -125,3 +125,79 @@ class LastStep(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "cols": self.cols}
+
+
+@keras.saving.register_keras_serializable(package="seqrun")
+class StackMembers(keras.layers.Layer):
+    """The outputs of an ensemble's members stacked on a new axis 1: K x (batch, ...) ->
+    (batch, K, ...)."""
+
+    def call(self, members):
+        return keras.ops.stack(members, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        first = tuple(input_shape[0])
+        return (first[0], len(input_shape), *first[1:])
+
+
+@keras.saving.register_keras_serializable(package="seqrun")
+class SplitMask(keras.layers.Layer):
+    """``x`` carrying a padding mask -> ``[x, mask]``, two plain tensors (the mask (batch,
+    steps) as booleans), so that both can enter a sub-model, which would drop a carried mask."""
+
+    def call(self, x, mask=None):
+        if mask is None:
+            mask = keras.ops.ones(keras.ops.shape(x)[:2], dtype="bool")
+        return [x, keras.ops.cast(mask, "bool")]
+
+    def compute_output_shape(self, input_shape):
+        return [tuple(input_shape), tuple(input_shape[:2])]
+
+    def compute_mask(self, x, mask=None):
+        return [None, None]
+
+
+@keras.saving.register_keras_serializable(package="seqrun")
+class WithMask(keras.layers.Layer):
+    """``[x, mask] -> x`` carrying ``mask`` for the layers that follow (RNNs, pooling)."""
+
+    def call(self, inputs):
+        return inputs[0]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def compute_mask(self, inputs, mask=None):
+        return keras.ops.cast(inputs[1], "bool")
+
+
+@keras.saving.register_keras_serializable(package="seqrun")
+class EnsembleModel(keras.Model):
+    """A functional model whose output stacks K members' outputs, (batch, K, ...), trained as
+    K independent models and used as their mean.
+
+    Training: each member is scored by the compiled loss against the targets on its own (the
+    K losses are averaged), so the members do not co-adapt; they differ by their initial
+    weights (and dropout draws), like a seed ensemble. Evaluation, metrics and ``predict``:
+    the members' mean (probabilities for a classifier, values for a regression), so the dev
+    loss that picks the best epoch is the ensemble's.
+    """
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if not training:
+            return super().compute_loss(
+                x, y, keras.ops.mean(y_pred, axis=1), sample_weight, training=training
+            )
+        k = y_pred.shape[1]
+        members = keras.ops.moveaxis(y_pred, 1, 0)  # (K, batch, ...)
+        flat = keras.ops.reshape(members, (-1, *members.shape[2:]))
+        y = keras.ops.concatenate([y] * k, axis=0)
+        if sample_weight is not None:
+            sample_weight = keras.ops.concatenate([sample_weight] * k, axis=0)
+        return super().compute_loss(x, y, flat, sample_weight, training=training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        return super().compute_metrics(x, y, keras.ops.mean(y_pred, axis=1), sample_weight)
+
+    def predict_step(self, data):
+        return keras.ops.mean(super().predict_step(data), axis=1)
