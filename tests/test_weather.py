@@ -571,8 +571,8 @@ def test_lower_bound_layer_keeps_outputs_nonnegative():
     assert (window[:, -1, 0] + y[:, 0] > -1.0).all()
 
 
-@pytest.mark.parametrize("arch", ["encoder_decoder", "gru"])
-def test_direct_multistep_forecasts(cli, export, tmp_path, arch):
+@pytest.mark.parametrize("arch, ensemble", [("encoder_decoder", 1), ("gru", 1), ("gru", 2)])
+def test_direct_multistep_forecasts(cli, export, tmp_path, arch, ensemble):
     raw = synop_cfg(
         export.path,
         interpolate={"max_gap": "12h"},
@@ -581,13 +581,16 @@ def test_direct_multistep_forecasts(cli, export, tmp_path, arch):
         target_mode="change",
         time_features=["hour"],
     )
-    raw["model"] = {"arch": arch, "units": 8}
+    raw["model"] = {"arch": arch, "units": 8, "ensemble": ensemble}
     cfg = write_config(tmp_path, raw)
     r = cli("train", cfg, "--runs-dir", tmp_path / "runs", "--json")
     assert r.exit_code == 0, r.output
     res = last_json(r.stdout)
     dev = res["metrics"]
     assert dev["horizon"] == "12h" and dev["direct"]["lead"] == ["3h", "6h", "9h", "12h"]
+    if ensemble > 1:  # the recipe's shape: members stacked as (batch, 2, 4 steps, targets)
+        summary = (Path(res["run_dir"]) / "model.txt").read_text()
+        assert "member_1" in summary and "(None, 2, 4," in summary
     tc = dev["direct"]["per_target"]["tc"]
     assert tc["mae_per_step"][-1] == pytest.approx(dev["per_target"]["tc"]["mae"])
     r = cli("evaluate", res["run_dir"], "--split", "dev", "--json")  # reloads custom layers

@@ -45,7 +45,7 @@ class Interpolation(Section):
     method: Literal["linear", "time", "nearest", "ffill", "pchip", "akima"] = Field(
         "linear",
         description="pandas interpolation method for gaps of at most `max_gap` "
-        "('nearest', 'pchip' and 'akima' need scipy; 'ffill' repeats the last value).",
+        "('nearest', 'pchip' and 'akima' go through scipy; 'ffill' repeats the last value).",
     )
     max_gap: int | str = Field(
         "6h",
