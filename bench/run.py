@@ -442,8 +442,7 @@ def bench_weather(args: argparse.Namespace) -> list[dict]:
                 round(test["mae"], 3),
                 round(plain["test_mae"], 3),
                 round(test["mae"] / plain["test_mae"], 3),
-                f"reference: plain Keras GRU(128), same data and split, inputs temp, dewp, "
-                f"pressure, wind_speed, hour (one network); persistence "
+                f"reference: plain Keras GRU(128), same data/split/inputs; persistence "
                 f"{test['persistence_mae']:.3f} (plain {plain['test_persistence_mae']:.3f}), "
                 f"same hour yesterday {test['daily_persistence_mae']:.3f}",
             ),
