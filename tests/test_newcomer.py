@@ -79,3 +79,13 @@ def test_toy_encoder_with_a_text_adapter_is_refused_from_declarations(
     r = cli("config", "validate", write_config(tmp_path, raw))
     assert r.exit_code == 2
     assert "encoder 'toy_scale' reads toy data but adapter 'text_table' gives text" in r.stderr
+
+
+def test_an_architecture_that_builds_one_network_refuses_model_ensemble(
+    toy_registered, cli, tmp_path
+):
+    raw = {**TOY, "model": {"arch": "toy_mean", "ensemble": 3}}
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 2, r.output
+    assert "model.arch 'toy_mean' builds one network and ignores model.ensemble" in r.stderr
+    assert "Traceback" not in r.output
