@@ -602,6 +602,29 @@ def test_direct_multistep_forecasts(cli, export, tmp_path, arch, ensemble):
         assert "encoder" in summary and "decoder" in summary
 
 
+def test_headline_step_picks_the_lead_of_the_headline_metrics(cli, export, tmp_path):
+    raw = synop_cfg(
+        export.path,
+        interpolate={"max_gap": "12h"},
+        sequence_len=8,
+        output_steps=4,
+        headline_step=1,
+        target_mode="change",
+    )
+    raw["model"] = {"arch": "gru", "units": 8}
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    dev = last_json(r.stdout)["metrics"]
+    assert dev["horizon"] == "3h" and dev["direct"]["lead"][0] == "3h"
+    for t in ("tc", "pmer"):
+        per_step = dev["direct"]["per_target"][t]["mae_per_step"]
+        assert dev["per_target"][t]["mae"] == pytest.approx(per_step[0])
+        assert per_step[0] != pytest.approx(per_step[-1])
+    raw["data"]["headline_step"] = 5
+    r = cli("config", "validate", write_config(tmp_path, raw, "bad.yaml"))
+    assert r.exit_code == 2 and "headline_step 5 is beyond the 4 step(s)" in r.stderr
+
+
 def test_multistep_windows_targets():
     from seqrun.data.series import SeriesWindows
 

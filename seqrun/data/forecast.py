@@ -109,7 +109,15 @@ class ForecastConfig(DataConfig):
         ge=1,
         description="Direct multi-step forecasting: predict the N steps horizon .. horizon+N-1 "
         "at once (an (N, targets) output; the encoder_decoder architecture, or a Dense head "
-        "for the others). Every lead is scored; the headline metrics are the last one's.",
+        "for the others). Every lead is scored; the headline metrics are the last one's "
+        "unless `headline_step` says otherwise.",
+    )
+    headline_step: int | None = Field(
+        None,
+        ge=1,
+        description="With output_steps: the lead (1 = the first, `horizon` steps ahead) whose "
+        "scores are the run's headline metrics (per_target, skill, plots); null: the last. "
+        "Every lead stays in the metrics' `direct` section.",
     )
     circular: list[str] | None = Field(
         None,
@@ -415,6 +423,12 @@ class ForecastAdapter:
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
         """Cross-field checks done by `seqrun config validate` (no file is read)."""
         d = cfg.data
+        if d.headline_step is not None and d.headline_step > d.output_steps:
+            return (
+                "data.headline_step",
+                f"headline_step {d.headline_step} is beyond the {d.output_steps} step(s) the "
+                "model predicts (data.output_steps): use 1 to output_steps, or null for the last",
+            )
         if d.recursive_steps and d.output_steps > 1:
             return (
                 "data.recursive_steps",
@@ -581,6 +595,7 @@ class ForecastAdapter:
                 for name, (lo, hi) in cuts.items()
             },
             output_steps=d.output_steps,
+            headline_step=d.headline_step,
             scored=ScoredTargets(
                 names=targets,
                 units=[raw.units.get(t, "°" if t in pairs else "") for t in targets],

@@ -297,6 +297,7 @@ class SeriesData:
         output_steps: int = 1,
         scored: ScoredTargets | None = None,
         trajectory: bool = False,
+        headline_step: int | None = None,
     ) -> None:
 
         self.splits = splits
@@ -317,6 +318,7 @@ class SeriesData:
         self.residual = residual
         self.bounds = bounds or {}
         self.output_steps = output_steps
+        self.headline_step = min(headline_step or output_steps, output_steps)
         self.geometry = WindowGeometry(
             sequence_len, horizon, seq2seq=seq2seq, output_steps=output_steps
         )
@@ -439,34 +441,36 @@ class SeriesData:
         inv = self.encoder.inverse_transform
         t = len(self.target_idx)
         direct = None
-        if self.output_steps > 1:  # (N, steps, targets): every lead, the last one headline
+        rows = w.target_rows()  # the headline target's row of each window
+        true_head = w.targets()
+        if self.output_steps > 1:  # (N, steps, targets): every lead, one of them headline
             if self.residual:
                 pred = pred + last[:, None, :]
             first = self.geometry.target_offset(w.starts)
-            rows = first[:, None] + np.arange(self.output_steps)[None, :]
-            true = w.values[rows][..., self.target_idx]
+            leads = first[:, None] + np.arange(self.output_steps)[None, :]
+            true = w.values[leads][..., self.target_idx]
             shape = pred.shape
             direct = {
                 "y_true": self.collapse(inv(true.reshape(-1, t), self.target_idx).reshape(shape)),
                 "y_pred": self.collapse(inv(pred.reshape(-1, t), self.target_idx).reshape(shape)),
                 "persistence": self.collapse(inv(last, self.target_idx)),
             }
-            pred = pred[:, -1, :]
+            k = self.headline_step - 1
+            pred, true_head, rows = pred[:, k, :], true[:, k, :], leads[:, k]
         elif self.residual:
             pred = pred + last
         out: dict[str, Any] = {
-            "y_true": self.collapse(inv(w.targets(), self.target_idx)),
+            "y_true": self.collapse(inv(true_head, self.target_idx)),
             "y_pred": self.collapse(inv(pred, self.target_idx)),
             "persistence": self.collapse(inv(last, self.target_idx)),
             **self._scored_info(),
-            "horizon": self.horizon + self.output_steps - 1,
+            "horizon": self.horizon + self.headline_step - 1,
             "step": self.step,
         }
         if direct is not None:
             out["direct"] = direct
             out["direct_first_step"] = self.horizon
         s = self.splits[split]
-        rows = w.target_rows()
         if s.times is not None:
             out["target_times"] = s.times[rows]
         if self.period:
