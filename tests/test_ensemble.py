@@ -107,3 +107,34 @@ def test_memory_check_counts_every_member(tmp_path):
     weights4 = [i for i in _sizes(four) if "recurrent weights" in i.what]
     assert weights4[0].nbytes == 4 * weights[0].nbytes
     assert weights4[0].what.startswith("4 x ")
+
+
+def test_an_ensemble_killed_mid_epoch_resumes_to_the_uninterrupted_result(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_resume import _auto, _killed_at, _one_run
+
+    raw = {**TINY_LADYBUG, "model": {**TINY_LADYBUG["model"], "ensemble": 2, "dropout": 0.2}}
+    cfg = write_config(tmp_path, raw)
+
+    def train(*args: str) -> dict:
+        p = subprocess.run(
+            [sys.executable, "-m", "seqrun", *args, "--json"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    expected = train("train", str(cfg), "--runs-dir", str(tmp_path / "a"))["metrics"]
+    runs = tmp_path / "b"
+    _killed_at("batch:2:1", _auto(cfg, runs))  # after epoch 1's checkpoint, inside epoch 2
+    state = json.loads((_one_run(runs) / "checkpoints" / "state.json").read_text())
+    assert state["epoch"] == 1
+    result = train(*_auto(cfg, runs))
+    assert result["run_dir"] == str(_one_run(runs))
+    for key in ("mae", "rmse", "mae_norm"):
+        assert result["metrics"][key] == pytest.approx(expected[key], rel=1e-5)
