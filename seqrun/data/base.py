@@ -145,3 +145,14 @@ class IndexedBatches:
         ds = self._training_index(batch_size, seed, first_epoch, last_epoch, shuffle)
         ds = shard_batches(ds, shard)
         return ds.map(self._gather_fn()).prefetch(2)
+
+
+def class_counts(class_names: list[str], labels_by_split: dict[str, Any]) -> dict[str, dict]:
+    """{split: {class name: examples}} from each split's integer labels."""
+    import numpy as np
+
+    k = len(class_names)
+    return {
+        name: dict(zip(class_names, np.bincount(labels, minlength=k).tolist(), strict=True))
+        for name, labels in labels_by_split.items()
+    }

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.data.base import IndexedBatches
+from seqrun.data.base import IndexedBatches, class_counts
 
 PERCENTILES = (50, 90, 99)
 EXAMPLES = 3
@@ -216,13 +216,8 @@ class SequenceData:
         """What ``meta.json`` records: source, classes per split, adapter notes, encoder facts."""
         out: dict[str, Any] = {"source": self.source, **self.notes}
         if not self.regression:
-            k = len(self.class_names)
-            out["classes"] = {
-                name: dict(
-                    zip(self.class_names, np.bincount(s.y, minlength=k).tolist(), strict=True)
-                )
-                for name, s in self.splits.items()
-            }
+            labels = {name: sp.y for name, sp in self.splits.items()}
+            out["classes"] = class_counts(self.class_names, labels)
         if self.encoder is not None:
             out["encoder"] = dict(self.encoder.info)
         return out

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import UserError
-from seqrun.data.base import IndexedBatches
+from seqrun.data.base import IndexedBatches, class_counts
 
 
 @dataclass
@@ -162,16 +162,9 @@ class TextData:
         """What meta.json records about the data: class counts per split, encoder facts."""
         out: dict[str, Any] = {
             "source": self.source,
-            "classes": {
-                name: dict(
-                    zip(
-                        self.class_names,
-                        np.bincount(s.labels, minlength=len(self.class_names)).tolist(),
-                        strict=True,
-                    )
-                )
-                for name, s in self.splits.items()
-            },
+            "classes": class_counts(
+                self.class_names, {name: sp.labels for name, sp in self.splits.items()}
+            ),
         }
         if self.encoder is not None:
             out["encoder"] = dict(self.encoder.info)

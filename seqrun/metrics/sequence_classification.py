@@ -3,11 +3,7 @@ macro F1, per class, confusion, majority baseline."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    pass
-
+from typing import Any
 
 from seqrun.metrics.classification import class_scores
 

@@ -34,7 +34,20 @@ def _conv_block(x: Any, filters: int, kernel: int, i: int, momentum: float) -> A
     return keras.layers.Activation("relu", name=f"relu_{i}")(x)
 
 
-class FCNConfig(ModelConfig):
+class _ConvConfig(ModelConfig):
+    """Options shared by the Conv1D+BatchNorm architectures."""
+
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout before the output layer.")
+    bn_momentum: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="Momentum of the BatchNorm moving statistics used at inference (Keras: "
+        "0.99, too slow for archive sets of a few batches per epoch).",
+    )
+
+
+class FCNConfig(_ConvConfig):
     """Options of the fully convolutional network."""
 
     arch: Literal["fcn"] = Field("fcn", description="Conv1D blocks -> global average pooling.")
@@ -43,14 +56,6 @@ class FCNConfig(ModelConfig):
     )
     kernels: list[int] = Field(
         default_factory=lambda: [8, 5, 3], description="Kernel size of each Conv1D block."
-    )
-    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout before the output layer.")
-    bn_momentum: float = Field(
-        0.9,
-        gt=0,
-        lt=1,
-        description="Momentum of the BatchNorm moving statistics used at inference (Keras: "
-        "0.99, too slow for archive sets of a few batches per epoch).",
     )
 
 
@@ -82,7 +87,7 @@ class FCNArch(Architecture):
         return x
 
 
-class ConvGRUConfig(ModelConfig):
+class ConvGRUConfig(_ConvConfig):
     """Options of the Conv1D -> GRU stack."""
 
     arch: Literal["conv_gru"] = Field("conv_gru", description="Conv1D blocks -> GRU.")
@@ -92,14 +97,6 @@ class ConvGRUConfig(ModelConfig):
     kernel: int = Field(5, ge=1, description="Kernel size of the Conv1D blocks.")
     units: int = Field(64, ge=1, description="GRU units.")
     bidirectional: bool = Field(False, description="Bidirectional GRU.")
-    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout before the output layer.")
-    bn_momentum: float = Field(
-        0.9,
-        gt=0,
-        lt=1,
-        description="Momentum of the BatchNorm moving statistics used at inference (Keras: "
-        "0.99, too slow for archive sets of a few batches per epoch).",
-    )
 
 
 class ConvGRUArch(Architecture):
