@@ -159,7 +159,8 @@ def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
     arch = registry.get("arch", cfg.model.arch)(cfg.model)
     front = encoder.model_front(task)  # (inputs, features), or None for a plain input
     model = arch.build(task, *front) if front else arch.build(task)
-    if cfg.model.ensemble > 1 and not isinstance(model, seqrun.models.layers.EnsembleModel):
+    ensemble = getattr(cfg.model, "ensemble", 1)  # a plugin config may not derive ModelConfig
+    if ensemble > 1 and not isinstance(model, seqrun.models.layers.EnsembleModel):
         raise UserError(
             f"model.arch '{cfg.model.arch}' builds one network and ignores model.ensemble: "
             "drop model.ensemble, or build the architecture on seqrun.models.base.Architecture",
