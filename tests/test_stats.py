@@ -176,3 +176,40 @@ def test_comparison_tests_do_not_import_tensorflow(tmp_path):
     )
     test, p, tf, keras = json.loads(out.stdout.splitlines()[-1])
     assert test == "mcnemar" and 0 <= p <= 1 and not tf and not keras
+
+
+def test_forecast_comparison_scores_directions_circularly_and_skips_calm(tmp_path):
+    import types
+
+    from seqrun.engine import stats
+
+    rng = np.random.default_rng(1)
+    n = 200
+    y = np.stack([rng.uniform(0, 360, n), rng.normal(10, 3, n)], axis=1)
+    y[:20, 0] = np.nan  # calm: no direction to score
+    a = y + np.stack([rng.normal(0, 5, n), rng.normal(0, 1, n)], axis=1)
+    b = a.copy()
+    b[:, 0] = np.mod(a[:, 0] + 360, 360)  # the same directions, written another way round
+    runs = []
+    for name, pred in (("a", a), ("b", b)):
+        (tmp_path / name / "predictions").mkdir(parents=True)
+        np.savez(
+            tmp_path / name / "predictions" / "test.npz",
+            y_true=y,
+            y_pred=np.nan_to_num(pred, nan=0.0),
+            circular_targets=np.array([True, False]),
+        )
+        runs.append(types.SimpleNamespace(path=tmp_path / name, config_path=tmp_path / "none"))
+    same = stats.compare_two(*runs)
+    assert same["test"] == "diebold_mariano" and same["n"] == n
+    # 350 and -10 are the same bearing
+    assert same["mean_loss_a"] == pytest.approx(same["mean_loss_b"])
+    b[:, 1] += 2.0  # a worse second target
+    np.savez(
+        tmp_path / "b" / "predictions" / "test.npz",
+        y_true=y,
+        y_pred=b,
+        circular_targets=np.array([True, False]),
+    )
+    worse = stats.compare_two(*runs)
+    assert np.isfinite(worse["statistic"]) and worse["p_value"] < 1e-3

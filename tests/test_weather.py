@@ -439,6 +439,7 @@ def test_course_config_trains_on_the_orly_export(cli, tmp_path):
     assert set(dev["per_target"]) == set(COURSE_FEATURES)
     dd = dev["per_target"]["dd"]
     assert dd["circular"] and dd["unit"] == "°" and 0 < dd["mae"] <= 180
+    assert 0 < dev["n"] - dd["n_scored"] < 40  # calm truths or persistence forecasts
     rain = dev["per_target"]["rr3"]["rain"]
     assert rain["model"]["threshold"] == 0.1 and rain["model"]["observed_events"] > 0
     run = Path(last_json(r.stdout)["run_dir"])
@@ -447,6 +448,8 @@ def test_course_config_trains_on_the_orly_export(cli, tmp_path):
     for t in ("ff", "rafper", "u", "rr1", "rr3"):  # bounded at 0 by the model itself
         assert preds["y_pred"][:, names.index(t)].min() >= 0, t
     assert ((preds["y_pred"][:, names.index("dd")] >= 0) & (preds["y_pred"][:, 3] < 360)).all()
+    calm = np.isnan(preds["y_true"][:, names.index("dd")])  # the model always gives an angle
+    assert calm.any() and not np.isnan(preds["y_pred"]).any()
 
 
 @pytest.mark.parametrize("encoding", ["mac_roman", "cp1252", "utf-8-sig", "utf-16"])
@@ -555,6 +558,49 @@ def test_circular_and_rain_metrics():
     assert rain["false_alarm_rate"] == 0.5 and rain["observed_events"] == 2
     pers = m["per_target"]["rr3"]["rain"]["persistence"]  # rain forecast in rows 2 and 3
     assert pers["hit_rate"] == 0.5 and pers["false_alarm_ratio"] == 0.5
+
+
+def test_calm_wind_has_no_direction_to_score():
+    from seqrun.metrics import ForecastMetrics
+
+    # row 1: calm truth; row 2: calm last observation (persistence): neither is scored, for
+    # the model as for persistence; the other target keeps every row
+    m = ForecastMetrics().compute(
+        {
+            "y_true": np.array([[350.0, 1.0], [np.nan, 2.0], [90.0, 3.0], [180.0, 4.0]]),
+            "y_pred": np.array([[10.0, 1.0], [200.0, 2.0], [120.0, 3.0], [170.0, 0.0]]),
+            "persistence": np.array([[340.0, 0.0], [0.0, 0.0], [np.nan, 0.0], [180.0, 0.0]]),
+            "scale": np.array([90.0, 1.0]),
+            "target_names": ["dd", "ff"],
+            "units": ["°", "m/s"],
+            "circular": [True, False],
+        }
+    )
+    dd, ff = m["per_target"]["dd"], m["per_target"]["ff"]
+    assert dd["n_scored"] == 2 and m["n"] == 4
+    assert dd["mae"] == pytest.approx((20 + 10) / 2)
+    assert dd["persistence_mae"] == pytest.approx((10 + 0) / 2)
+    assert ff["mae"] == pytest.approx(1.0) and ff["persistence_mae"] == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("calm", [True, False])
+def test_calm_is_a_zero_vector_not_north(calm):
+    # Orly reports 37 calms as dd = 0 with ff = 0, and north as 360 (WMO convention)
+    d = {"adapter": "synop", "sample": "synop-orly-2023", "features": ["dd", "ff"]}
+    cfg = config_from_dict({**synop_cfg(Path("x")), "data": {**d, "calm": calm}})
+    raw = SynopAdapter(cfg.data).read()
+    assert int((raw.columns["dd"] == 0).sum()) == 37
+    assert ((raw.columns["dd"] == 0) == (raw.columns["ff"] == 0)).all()
+    data = SynopAdapter(cfg.data).load(("train",))
+    names = data.feature_names
+    v = data.splits["train"].values
+    zero = (v[:, names.index("dd_sin")] == 0) & (v[:, names.index("dd_cos")] == 0)
+    if calm:
+        assert data.report()["calm_rows"] == {"dd": 37} and zero.sum() >= 10
+        angles = data.collapse(v[:, [names.index(c) for c in data.target_names]], observed=True)
+        assert np.isnan(angles[zero, 0]).all() and not np.isnan(angles[~zero, 0]).any()
+    else:
+        assert "calm_rows" not in data.report() and zero.sum() == 0
 
 
 def test_lower_bound_layer_keeps_outputs_nonnegative():

@@ -125,6 +125,14 @@ class ForecastConfig(DataConfig):
         "cosine, and scored in circular degrees (359 and 1 are 2 apart); null takes the "
         "adapter's (synop: dd; the NYC sample: wind_dir), [] none.",
     )
+    calm: bool = Field(
+        True,
+        description="A circular column's 0 means calm, no direction (north is 360): the WMO "
+        "convention of SYNOP and METAR/ASOS reports. Calm is fed as a zero sine and cosine, "
+        "and a calm truth or persistence forecast has no direction to score, so those rows "
+        "are left out of its circular error (for the model and persistence alike); false: 0 "
+        "is north.",
+    )
     nonnegative: list[str] | None = Field(
         None,
         description="Targets that cannot be negative (wind speed, gusts, precipitation, "
@@ -515,13 +523,19 @@ class ForecastAdapter:
         nonneg = [t for t in nonneg if t not in circular]
         table = raw.columns[features].copy()
         pairs: dict[str, tuple[str, str]] = {}
+        calm_rows: dict[str, int] = {}
         for c in circular:  # degrees -> sine and cosine, before gap filling
-            rad = np.deg2rad(table[c].to_numpy(dtype=np.float64))
+            deg = table[c].to_numpy(dtype=np.float64)
+            sin, cos = np.sin(np.deg2rad(deg)), np.cos(np.deg2rad(deg))
+            if d.calm:  # no direction: a zero vector (its angle is undefined when scored)
+                calm = deg == 0
+                sin[calm], cos[calm] = 0.0, 0.0
+                calm_rows[c] = int(calm.sum())
             pairs[c] = (f"{c}_sin", f"{c}_cos")
             at = list(table.columns).index(c)
             table = table.drop(columns=[c])
-            table.insert(at, pairs[c][0], np.sin(rad))
-            table.insert(at + 1, pairs[c][1], np.cos(rad))
+            table.insert(at, pairs[c][0], sin)
+            table.insert(at + 1, pairs[c][1], cos)
         columns = [n for f in features for n in pairs.get(f, (f,))]
         model_targets = [n for t in targets for n in pairs.get(t, (t,))]
         geometry = WindowGeometry(d.sequence_len, d.horizon, d.stride, output_steps=d.output_steps)
@@ -544,6 +558,8 @@ class ForecastAdapter:
         report["units"] = {c: raw.units.get(c, "") for c in features}
         if pairs:
             report["circular"] = {c: list(v) for c, v in pairs.items()}
+        if calm_rows:
+            report["calm_rows"] = calm_rows
         if nonneg:
             report["nonnegative_targets"] = nonneg
         report["split_rows"] = {k: hi - lo for k, (lo, hi) in cuts.items()}

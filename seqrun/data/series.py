@@ -96,6 +96,9 @@ def _no_graph_rewrite(ds):
     return ds.with_options(options)
 
 
+CALM_NORM = 1e-3  # a circular (sine, cosine) pair shorter than this has no direction
+
+
 @dataclass
 class ScoredTargets:
     """The targets as scored and reported, when the model predicts them in another form.
@@ -361,10 +364,12 @@ class SeriesData:
             r = float(np.hypot(a, b))
             self._circular_scale[name] = float(np.degrees(np.sqrt(-2 * np.log(max(r, 1e-6)))))
 
-    def collapse(self, arr: np.ndarray) -> np.ndarray:
+    def collapse(self, arr: np.ndarray, observed: bool = False) -> np.ndarray:
         """Predicted columns (last axis, original units) -> the scored targets.
 
-        Each circular (sine, cosine) pair becomes one angle in degrees, in [0, 360).
+        Each circular (sine, cosine) pair becomes one angle in degrees, in [0, 360). For
+        ``observed`` values (truth, persistence) a zero vector, a calm wind, has no angle:
+        NaN, which the forecast metrics leave out.
         """
         sc = self.scored
         if not sc.circular:
@@ -375,7 +380,10 @@ class SeriesData:
                 sin, cos = sc.circular[name]
                 a = arr[..., self.target_names.index(sin)]
                 b = arr[..., self.target_names.index(cos)]
-                cols.append(np.mod(np.degrees(np.arctan2(a, b)), 360.0))
+                angle = np.mod(np.degrees(np.arctan2(a, b)), 360.0)
+                if observed:
+                    angle = np.where(np.hypot(a, b) < CALM_NORM, np.nan, angle)
+                cols.append(angle)
             else:
                 cols.append(arr[..., self.target_names.index(name)])
         return np.stack(cols, axis=-1)
@@ -398,6 +406,7 @@ class SeriesData:
             "target_names": list(sc.names),
             "units": list(sc.units),
             "circular": [n in sc.circular for n in sc.names],
+            "circular_targets": np.array([n in sc.circular for n in sc.names]),  # saved
             "precipitation": dict(sc.precipitation),
             "scale": self._scored_scale(),
         }
@@ -451,18 +460,20 @@ class SeriesData:
             true = w.values[leads][..., self.target_idx]
             shape = pred.shape
             direct = {
-                "y_true": self.collapse(inv(true.reshape(-1, t), self.target_idx).reshape(shape)),
+                "y_true": self.collapse(
+                    inv(true.reshape(-1, t), self.target_idx).reshape(shape), observed=True
+                ),
                 "y_pred": self.collapse(inv(pred.reshape(-1, t), self.target_idx).reshape(shape)),
-                "persistence": self.collapse(inv(last, self.target_idx)),
+                "persistence": self.collapse(inv(last, self.target_idx), observed=True),
             }
             k = self.headline_step - 1
             pred, true_head, rows = pred[:, k, :], true[:, k, :], leads[:, k]
         elif self.residual:
             pred = pred + last
         out: dict[str, Any] = {
-            "y_true": self.collapse(inv(true_head, self.target_idx)),
+            "y_true": self.collapse(inv(true_head, self.target_idx), observed=True),
             "y_pred": self.collapse(inv(pred, self.target_idx)),
-            "persistence": self.collapse(inv(last, self.target_idx)),
+            "persistence": self.collapse(inv(last, self.target_idx), observed=True),
             **self._scored_info(),
             "horizon": self.horizon + self.headline_step - 1,
             "step": self.step,
@@ -480,7 +491,7 @@ class SeriesData:
             ok = src >= seg_lo
             daily = np.full((len(rows), t), np.nan)
             daily[ok] = s.values[src[ok]][:, self.target_idx]
-            out["daily_persistence"] = self.collapse(daily)
+            out["daily_persistence"] = self.collapse(daily, observed=True)
             out["period"] = self.period
         if self.recursive_steps and self.can_recurse():
             out["recursive"] = self.recursive(model, split, self.recursive_steps, batch_size)
@@ -525,10 +536,12 @@ class SeriesData:
         inv = self.encoder.inverse_transform
         n_t = len(tgt)
         return {
-            "y_true": self.collapse(inv(true.reshape(-1, n_t), tgt).reshape(true.shape)),
+            "y_true": self.collapse(
+                inv(true.reshape(-1, n_t), tgt).reshape(true.shape), observed=True
+            ),
             "y_pred": self.collapse(inv(pred.reshape(-1, n_t), tgt).reshape(pred.shape)),
             "persistence": self.collapse(
-                s.values[ok + self.geometry.last_input][:, tgt].astype(np.float64)
+                s.values[ok + self.geometry.last_input][:, tgt].astype(np.float64), observed=True
             ),
             "starts": ok,
         }

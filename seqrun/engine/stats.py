@@ -165,7 +165,10 @@ def compare_two(run_a: Any, run_b: Any, split: str = "test") -> dict[str, Any]:
     from seqrun.core.errors import UserError
 
     a, b = _load_predictions(run_a, split), _load_predictions(run_b, split)
-    if a["y_true"].shape != b["y_true"].shape or not np.array_equal(a["y_true"], b["y_true"]):
+    same = a["y_true"].shape == b["y_true"].shape and np.array_equal(
+        a["y_true"], b["y_true"], equal_nan=a["y_true"].dtype.kind == "f"
+    )
+    if not same:
         raise UserError(
             f"the two runs were scored on different {split} items (other data, split or "
             "config); a paired test needs the same items",
@@ -179,12 +182,19 @@ def compare_two(run_a: Any, run_b: Any, split: str = "test") -> dict[str, Any]:
             predicted_labels(b["proba"])[0] == b["y_true"],
         )
     elif "y_pred" in a and "y_pred" in b:
-        err_a = (a["y_pred"] - a["y_true"]).reshape(len(a["y_true"]), -1)
-        err_b = (b["y_pred"] - b["y_true"]).reshape(len(b["y_true"]), -1)
-        # one loss per item: mean squared error over the targets, in original units
+        from seqrun.metrics.forecast import paired_errors
+
+        # circular targets (wind direction) in circular degrees; items without a defined
+        # truth (a calm wind's direction) count over the other targets only
+        circ = [bool(v) for v in a.get("circular_targets", [])] or None
+        err_a, err_b = paired_errors(a["y_true"], a["y_pred"], b["y_pred"], circ)
+        err_a = err_a.reshape(len(err_a), -1)
+        err_b = err_b.reshape(len(err_b), -1)
+        keep = ~np.all(np.isnan(err_a), axis=1)
+        # one loss per item: root mean squared error over the targets, in original units
         result = diebold_mariano(
-            np.sqrt(np.mean(err_a**2, axis=1)),
-            np.sqrt(np.mean(err_b**2, axis=1)),
+            np.sqrt(np.nanmean(err_a[keep] ** 2, axis=1)),
+            np.sqrt(np.nanmean(err_b[keep] ** 2, axis=1)),
             horizon=_horizon(run_a),
         )
     else:

@@ -42,4 +42,8 @@ def _rmse(a: np.ndarray, b: np.ndarray, axis: Any = None) -> Any:
 
 
 def _skill(model_err: float, base_err: float) -> float | None:
-    return float(1.0 - model_err / base_err) if base_err else None
+    """``1 - model_err / base_err``; None when the baseline's error is 0 or undefined (NaN:
+    nothing was scored)."""
+    if not base_err or base_err != base_err or model_err != model_err:
+        return None
+    return float(1.0 - model_err / base_err)

@@ -24,6 +24,31 @@ def _abs_err(a: np.ndarray, b: np.ndarray, circular: list[bool] | None) -> np.nd
     return d
 
 
+def paired_errors(
+    y: np.ndarray, yhat: np.ndarray, pers: np.ndarray, circular: list[bool] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute errors of the model and of persistence, NaN in both where either has no
+    defined truth or forecast (a calm wind's direction), so that they score the same items."""
+    import numpy as np
+
+    err, perr = _abs_err(y, yhat, circular), _abs_err(y, pers, circular)
+    undefined = np.isnan(err) | np.isnan(perr)
+    if undefined.any():
+        err, perr = np.where(undefined, np.nan, err), np.where(undefined, np.nan, perr)
+    return err, perr
+
+
+def _mean(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Mean over ``axis`` leaving out NaN (items with nothing to score); NaN if none is left."""
+    import warnings
+
+    import numpy as np
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(a, axis=axis)
+
+
 def rain_scores(y: np.ndarray, yhat: np.ndarray, threshold: float) -> dict[str, Any]:
     """Rain / no-rain verification at ``threshold``: hit rate, false alarms, frequency bias.
 
@@ -80,9 +105,10 @@ class ForecastMetrics:
         scale = np.asarray(p["scale"], dtype=np.float64)
         names, units = p["target_names"], p["units"]
         circ = p.get("circular")
-        err, perr = _abs_err(y, yhat, circ), _abs_err(y, pers, circ)
-        mae_t, rmse_t = err.mean(0), np.sqrt((err**2).mean(0))
-        pmae_t, prmse_t = perr.mean(0), np.sqrt((perr**2).mean(0))
+        err, perr = paired_errors(y, yhat, pers, circ)
+        mae_t, rmse_t = _mean(err), np.sqrt(_mean(err**2))
+        pmae_t, prmse_t = _mean(perr), np.sqrt(_mean(perr**2))
+        scored_n = np.sum(~np.isnan(err), axis=0)
         out: dict[str, Any] = {"n": int(len(y))}
         horizon = int(p.get("horizon", 1))
         out["horizon_steps"] = horizon
@@ -103,6 +129,8 @@ class ForecastMetrics:
             }
             if circ and circ[i]:
                 per[name]["circular"] = True
+                # items whose truth or persistence is calm have no direction to score
+                per[name]["n_scored"] = int(scored_n[i])
             if name in (p.get("precipitation") or {}):
                 th = p["precipitation"][name]
                 per[name]["rain"] = {
@@ -114,7 +142,7 @@ class ForecastMetrics:
             daily = np.asarray(daily, dtype=np.float64)
             model_n, daily_n = [], []
             for i, name in enumerate(names):
-                ok = ~np.isnan(daily[:, i])
+                ok = ~np.isnan(daily[:, i]) & ~np.isnan(y[:, i])
                 if not ok.any():
                     continue
                 c = [bool(circ and circ[i])]
@@ -158,9 +186,9 @@ class ForecastMetrics:
         import numpy as np
 
         y, yhat = np.asarray(rec["y_true"]), np.asarray(rec["y_pred"])
-        pers = np.asarray(rec["persistence"])[:, None, :]
-        mae_ks = _abs_err(y, yhat, circ).mean(0)  # (steps, targets)
-        pmae_ks = _abs_err(y, np.broadcast_to(pers, y.shape), circ).mean(0)
+        pers = np.broadcast_to(np.asarray(rec["persistence"])[:, None, :], y.shape)
+        err, perr = paired_errors(y, yhat, pers, circ)
+        mae_ks, pmae_ks = _mean(err), _mean(perr)  # (steps, targets)
         steps = y.shape[1]
         norm = np.mean(mae_ks / scale, axis=1)
         pnorm = np.mean(pmae_ks / scale, axis=1)
