@@ -6,7 +6,9 @@
    per study seed (--seeds), reporting the median over seeds of the best dev accuracy and of the
    epochs trained, against the grid's best and its total epochs;
 3. workers: one study (random sampler, no pruning, --parallel-trials trials) with --workers 2
-   and with --workers 1; the wall-time ratio.
+   and with --workers 1, alternated --repeats times; the median wall-time ratio, and the CPU
+   seconds (user + system, all processes) that each took: a ratio near cpu_1 / (2 x wall_1)
+   means one trial alone already kept both cores busy.
 
 Every figure comes from the studies' storages. Prints one JSON object (and a line per part).
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,6 +46,12 @@ def study_file(folder: Path, name: str, base: Path, **fields) -> Path:
     return path
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def tune(study: Path, runs: Path, sets: list[str], *extra: str) -> tuple[dict, float]:
     cmd = [sys.executable, "-m", "seqrun", "tune", str(study), "--runs-dir", str(runs), "--json"]
     for s in sets:
@@ -63,6 +72,7 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=15)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--parallel-trials", type=int, default=6)
+    p.add_argument("--repeats", type=int, default=1, help="workers part: pairs of runs")
     p.add_argument("--skip", nargs="*", default=[], choices=["grid", "tune", "workers"])
     p.add_argument("--runs-dir", default=None)
     args = p.parse_args()
@@ -121,23 +131,35 @@ def main() -> None:
             result["tune"]["gap_points"] = round(100 * (g["best_dev_accuracy"] - best), 3)
             result["tune"]["epochs_ratio"] = round(epochs / g["epochs"], 3)
     if "workers" not in args.skip:
-        walls = {}
-        for workers in (2, 1):
-            study = study_file(
-                folder,
-                f"workers-{workers}",
-                base,
-                sampler="random",
-                pruner="none",
-                trials=args.parallel_trials,
-            )
-            info, wall = tune(study, runs, sets, "--workers", str(workers))
-            walls[workers] = round(wall, 1)
-            print(f"workers {workers}: {wall:.1f}s {info['counts']}", file=sys.stderr, flush=True)
+        walls: dict[int, list[float]] = {2: [], 1: []}
+        cpus: dict[int, list[float]] = {2: [], 1: []}
+        for rep in range(args.repeats):
+            for workers in (2, 1):
+                study = study_file(
+                    folder,
+                    f"workers-{workers}-{rep}",
+                    base,
+                    sampler="random",
+                    pruner="none",
+                    trials=args.parallel_trials,
+                )
+                cpu0 = children_cpu()
+                info, wall = tune(study, runs, sets, "--workers", str(workers))
+                walls[workers].append(round(wall, 1))
+                cpus[workers].append(round(children_cpu() - cpu0, 1))
+                print(
+                    f"workers {workers}: {wall:.1f}s wall, {cpus[workers][-1]}s CPU "
+                    f"{info['counts']}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        ratios = [round(a / b, 3) for a, b in zip(walls[2], walls[1], strict=True)]
         result["workers"] = {
             "trials": args.parallel_trials,
             "wall_s": walls,
-            "ratio_2_over_1": round(walls[2] / walls[1], 3),
+            "cpu_s": cpus,
+            "ratios_2_over_1": ratios,
+            "ratio_2_over_1": statistics.median(ratios),
         }
     result["load_avg_end"] = os.getloadavg()
     result["runs_dir"] = str(runs)
