@@ -603,6 +603,36 @@ def test_calm_is_a_zero_vector_not_north(calm):
         assert "calm_rows" not in data.report() and zero.sum() == 0
 
 
+def test_missing_features_dropped_with_a_warning_or_an_error(capsys):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    # EWR reports gusts in 21 % of its hours; the NYC sample has no snow column
+    raw = nyc_cfg(features=["temp", "wind_gust", "snow", "dewp"], missing_features="drop")
+    data = TimeseriesCsvAdapter(config_from_dict(raw).data).load(("train",))
+    assert "wind_gust" not in data.feature_names and "snow" not in data.feature_names
+    assert {"temp", "dewp"} <= set(data.feature_names) and data.target_names == ["temp"]
+    dropped = data.report()["dropped_features"]
+    assert dropped == {"wind_gust": "values in 21% of the rows", "snow": "absent"}
+    assert (
+        "left out wind_gust (values in 21% of the rows), snow (absent)" in capsys.readouterr().err
+    )
+    with pytest.raises(UserError, match="feature column 'snow' is absent") as e:
+        TimeseriesCsvAdapter(config_from_dict(nyc_cfg(features=["temp", "snow"])).data).load()
+    assert e.value.where == "data.features"
+    # targets 'all' on SYNOP: the columns ORLY does not report (geop: never; tn12: 25 %) go
+    d = {"adapter": "synop", "sample": "synop-orly-2023", "missing_features": "drop"}
+    d |= {"features": ["tc", "geop", "td", "tn12"], "targets": "all"}
+    data = SynopAdapter(config_from_dict({**synop_cfg(Path("x")), "data": d}).data).load()
+    assert data.target_names == ["tc", "td"] and data.report()["dropped_features"] == {
+        "geop": "values in 0% of the rows",
+        "tn12": "values in 25% of the rows",
+    }
+    # the only target missing: nothing is dropped, the usual error says why
+    d |= {"features": ["geop"], "targets": "geop"}
+    with pytest.raises(UserError, match="'geop' has no values"):
+        SynopAdapter(config_from_dict({**synop_cfg(Path("x")), "data": d}).data).load()
+
+
 def test_lower_bound_layer_keeps_outputs_nonnegative():
     from seqrun.models.layers import LowerBound
 

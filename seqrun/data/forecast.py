@@ -125,6 +125,13 @@ class ForecastConfig(DataConfig):
         "cosine, and scored in circular degrees (359 and 1 are 2 apart); null takes the "
         "adapter's (synop: dd; the NYC sample: wind_dir), [] none.",
     )
+    missing_features: Literal["error", "drop"] = Field(
+        "error",
+        description="A listed feature or target the file lacks, or holds in fewer than half "
+        "of its rows (a station without that sensor): 'error' stops with exit 2; 'drop' leaves "
+        "it out with a warning (meta.json: data.dropped_features), so that one recipe runs on "
+        "every station. A target is dropped only while another one remains.",
+    )
     calm: bool = Field(
         True,
         description="A circular column's 0 means calm, no direction (north is 360): the WMO "
@@ -467,6 +474,8 @@ class ForecastAdapter:
         names = raw.all_columns or available
         features = list(d.features) if d.features is not None else list(raw.default_features)
         targets = list(features) if d.targets == "all" else _as_list(d.targets)
+        if d.missing_features == "drop":
+            features, targets = self._drop_missing(raw, features, targets)
         for key, wanted in (("data.targets", targets), ("data.features", features)):
             for name in wanted:
                 if name in available:
@@ -488,6 +497,33 @@ class ForecastAdapter:
             dup = sorted({f for f in features if features.count(f) > 1})
             raise UserError(f"features listed twice: {', '.join(dup)}", where="data.features")
         return features, targets
+
+    def _drop_missing(
+        self, raw: RawSeries, features: list[str], targets: list[str]
+    ) -> tuple[list[str], list[str]]:
+        """``missing_features: drop``: leave out the listed columns that the file lacks or
+        holds in fewer than half of its rows, with a warning; keep at least one target."""
+        from seqrun.core.text import warn
+
+        source = raw.report.get("source", "the file")
+        dropped: dict[str, str] = {}
+        for name in dict.fromkeys([*features, *targets]):
+            if name in raw.non_numeric:
+                continue  # text where numbers are expected: an input error, reported as such
+            if name not in raw.columns.columns:
+                dropped[name] = "absent"
+                continue
+            share = float(raw.columns[name].notna().mean()) if len(raw.columns) else 0.0
+            if share < 0.5:
+                dropped[name] = f"values in {share:.0%} of the rows"
+        if dropped and all(t in dropped for t in targets):
+            return features, targets  # nothing left to forecast: the usual errors say why
+        if dropped:
+            shown = ", ".join(f"{k} ({v})" for k, v in dropped.items())
+            warn(f"{source}: left out {shown} (data.missing_features: drop)")
+            raw.report["dropped_features"] = dropped
+        keep = [f for f in features if f not in dropped]
+        return keep, [t for t in targets if t not in dropped]
 
     @classmethod
     def input_size(cls, section: ForecastConfig) -> InputSize:
