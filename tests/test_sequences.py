@@ -165,6 +165,11 @@ def test_compatibility_is_checked_from_declarations(cli, tmp_path):
         "encoder.type",
         "sequences",
     )
+    one_line_error(  # before any data is read or model built
+        cli("config", "validate", config, "--set", "model.filters=[8,8]"),
+        "model.kernels",
+        "2 blocks (model.filters)",
+    )
 
 
 # ----------------------------------------------------------------------------- contracts

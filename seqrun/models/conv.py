@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from seqrun.core.config import ModelConfig
 from seqrun.models.base import Architecture
@@ -58,6 +58,15 @@ class FCNConfig(_ConvConfig):
         default_factory=lambda: [8, 5, 3], description="Kernel size of each Conv1D block."
     )
 
+    @model_validator(mode="after")
+    def _one_kernel_per_block(self) -> FCNConfig:
+        if len(self.filters) != len(self.kernels):
+            raise ValueError(
+                f"model.kernels has {len(self.kernels)} sizes for {len(self.filters)} blocks "
+                "(model.filters): give one kernel size per block"
+            )
+        return self
+
 
 class FCNArch(Architecture):
     """Fully Convolutional Network (Wang et al. 2017): Conv1D+BatchNorm+ReLU blocks (128/256/
@@ -71,13 +80,6 @@ class FCNArch(Architecture):
         import keras
 
         c = self.cfg
-        if len(c.filters) != len(c.kernels):
-            from seqrun.core.errors import UserError
-
-            raise UserError(
-                f"model.filters has {len(c.filters)} entries, model.kernels {len(c.kernels)}",
-                where="model.kernels",
-            )
         x, mask = _step_mask(features)
         for i, (f, k) in enumerate(zip(c.filters, c.kernels, strict=True), start=1):
             x = _conv_block(x, f, k, i, c.bn_momentum)
