@@ -428,7 +428,6 @@ def bench_weather(args: argparse.Namespace) -> list[dict]:
         plain_args += ["--units", "128"]
         if horizon == 24:
             plain_args += ["--dropout", "0.3", "--lr", "3e-4", "--batch", "64"]
-            plain_args += ["--features", "temp,dewp,pressure,wind_dir,wind_speed"]
         wall_plain, out = sh([sys.executable, "bench/weather_plain.py", *plain_args])
         plain = json.loads(out.strip().splitlines()[-1])
         wall, out = sh(seqrun("train", config, "--runs-dir", runs, "--json", *epochs))
