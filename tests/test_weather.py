@@ -710,3 +710,69 @@ def test_multistep_windows_targets():
     assert tuple(y.shape) == (2, 3, 1)
     np.testing.assert_array_equal(y.numpy()[1, :, 0], values[7:10, 1] - values[6, 1])
     assert w.target_rows().tolist() == [6, 9]
+
+
+def test_also_train_on_adds_other_series_to_train_only(export):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    splits = ("train", "dev", "test")
+    one = TimeseriesCsvAdapter(config_from_dict(nyc_cfg()).data).load(splits)
+    cfg = config_from_dict(nyc_cfg(also_train_on=["JFK", "LGA"]))
+    pooled = TimeseriesCsvAdapter(cfg.data).load(splits)
+    for name in ("dev", "test"):  # the main series' dev and test, unchanged
+        a, b = one.splits[name], pooled.splits[name]
+        assert np.array_equal(a.values, b.values) and np.array_equal(a.starts, b.starts)
+    own, train = one.splits["train"], pooled.splits["train"]
+    n = len(own.values)
+    assert np.array_equal(train.values[:n], own.values)
+    report = pooled.report()["also_train_on"]
+    assert list(report) == ["JFK", "LGA"]
+    rows = [report[k]["rows"] for k in ("JFK", "LGA")]
+    assert len(train.values) == n + sum(rows) and rows == [n, n]  # three gap-free stretches
+    assert len(train.starts) == 3 * len(own.starts)
+    # JFK's rows follow EWR's: its first temperature, and nothing at or after the dev split
+    jfk = pd.read_csv(sample_csv(), compression="gzip").query("origin == 'JFK'")
+    assert train.values[n, 0] == pytest.approx(jfk["temp"].iloc[0])
+    dev_start = np.datetime64(pooled.bounds["dev"]["first_time"].rstrip("Z"))
+    assert (train.times[n:] < dev_start).all()
+    assert report["LGA"]["last_time"] < pooled.bounds["dev"]["first_time"]
+    # no window spans two series: each starts and ends inside one segment
+    lo, hi = train.segment_lo_hi(train.starts)
+    span = 12 + 3
+    assert (train.starts + span <= hi).all() and (train.starts >= lo).all()
+    assert np.isin([n, n + rows[0]], train.bounds()[:, 0]).all()
+    # the SYNOP adapter: another station of the same export
+    data = SynopAdapter(config_from_dict(synop_cfg(export.path, also_train_on=["07149"])).data)
+    alone = SynopAdapter(config_from_dict(synop_cfg(export.path)).data).load(splits)
+    both = data.load(splits)
+    assert both.report()["also_train_on"]["07149"]["series"] == "07149"
+    assert len(both.splits["train"].starts) > 1.5 * len(alone.splits["train"].starts)
+    assert np.array_equal(both.splits["test"].values, alone.splits["test"].values)
+
+
+def sample_csv() -> Path:
+    from seqrun.samples import sample_path
+
+    return sample_path("nyc-weather-2013")
+
+
+def test_also_train_on_errors(cli, export, tmp_path):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    bad = nyc_cfg(also_train_on=["JFK"])
+    del bad["data"]["group"]
+    r = cli("config", "validate", write_config(tmp_path, bad))
+    assert r.exit_code == 2 and "set data.group too" in r.stderr
+    for key, message in (("EWR", "is the main series itself"), ("BOS", "no row has origin")):
+        with pytest.raises(UserError, match=message) as e:
+            TimeseriesCsvAdapter(config_from_dict(nyc_cfg(also_train_on=[key])).data).load()
+        assert e.value.where == "data.also_train_on"
+    with pytest.raises(UserError, match="station '07999' is not in") as e:
+        SynopAdapter(config_from_dict(synop_cfg(export.path, also_train_on=["07999"])).data).load()
+    assert e.value.where == "data.also_train_on"
+    # trains end to end; the run's meta says what was pooled
+    raw = synop_cfg(export.path, also_train_on=["ORLY"], interpolate={"max_gap": "12h"})
+    r = cli("train", write_config(tmp_path, raw, "ok.yaml"), "--runs-dir", tmp_path / "r", "--json")
+    assert r.exit_code == 0, r.output
+    meta = json.loads((Path(last_json(r.stdout)["run_dir"]) / "meta.json").read_text())
+    assert meta["data"]["also_train_on"]["ORLY"]["series"] == "07149"

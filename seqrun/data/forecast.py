@@ -156,6 +156,13 @@ class ForecastConfig(DataConfig):
         default_factory=_default_split,
         description="Chronological split fractions of the cleaned rows.",
     )
+    also_train_on: list[str | int] = Field(
+        default_factory=list,
+        description="Other series of the same source (timeseries_csv: values of data.group's "
+        "column; synop: station numbers or names) whose rows before the dev split's first time "
+        "add training windows: one model learns from the neighbouring stations too. Dev and "
+        "test (and every score) stay the main series'.",
+    )
 
     @field_validator("freq")
     @classmethod
@@ -465,7 +472,8 @@ class ForecastAdapter:
                 )
         return None
 
-    def read(self) -> RawSeries:  # pragma: no cover - implemented by subclasses
+    def read(self, series: str | int | None = None) -> RawSeries:  # pragma: no cover
+        """The main series, or the one named ``series`` (an entry of data.also_train_on)."""
         raise NotImplementedError
 
     def _features_and_targets(self, raw: RawSeries) -> tuple[list[str], list[str]]:
@@ -557,21 +565,7 @@ class ForecastAdapter:
         circular = self._kind_list("circular", raw, features)
         nonneg = [t for t in self._kind_list("nonnegative", raw, features) if t in targets]
         nonneg = [t for t in nonneg if t not in circular]
-        table = raw.columns[features].copy()
-        pairs: dict[str, tuple[str, str]] = {}
-        calm_rows: dict[str, int] = {}
-        for c in circular:  # degrees -> sine and cosine, before gap filling
-            deg = table[c].to_numpy(dtype=np.float64)
-            sin, cos = np.sin(np.deg2rad(deg)), np.cos(np.deg2rad(deg))
-            if d.calm:  # no direction: a zero vector (its angle is undefined when scored)
-                calm = deg == 0
-                sin[calm], cos[calm] = 0.0, 0.0
-                calm_rows[c] = int(calm.sum())
-            pairs[c] = (f"{c}_sin", f"{c}_cos")
-            at = list(table.columns).index(c)
-            table = table.drop(columns=[c])
-            table.insert(at, pairs[c][0], sin)
-            table.insert(at + 1, pairs[c][1], cos)
+        table, pairs, calm_rows = self._as_sin_cos(raw.columns[features], circular)
         columns = [n for f in features for n in pairs.get(f, (f,))]
         model_targets = [n for t in targets for n in pairs.get(t, (t,))]
         geometry = WindowGeometry(d.sequence_len, d.horizon, d.stride, output_steps=d.output_steps)
@@ -613,11 +607,28 @@ class ForecastAdapter:
                     self._no_window_message(name, hi - lo, sub, cleaned),
                     where="data.interpolate.max_gap",
                 )
+            info = {"rows": int(hi - lo), "segments": len(sub), "from": int(lo)}
+            split_values, split_times = values[lo:hi], cleaned.times[lo:hi]
+            if name == "train" and d.also_train_on:
+                later = [a for k, (a, b) in cuts.items() if k != "train" and b > a]
+                before = cleaned.times[min(later)] if later else cleaned.times[-1] + 1
+                more, more_times, more_segs, pooled = self._pooled_train(
+                    features, circular, before, cleaned.step_s, raw
+                )
+                offsets = np.cumsum([len(split_values)] + [len(v) for v in more[:-1]])
+                sub = np.concatenate(
+                    [sub] + [s + o for s, o in zip(more_segs, offsets, strict=True)]
+                )
+                split_values = np.concatenate([split_values, *more])
+                split_times = np.concatenate([split_times, *more_times])
+                starts = geometry.segment_starts(sub)
+                info["also_train_on"] = {k: v["rows"] for k, v in pooled.items()}
+                report["also_train_on"] = pooled
             out[name] = SeriesSplit(
-                values[lo:hi],
+                split_values,
                 starts,
-                times=cleaned.times[lo:hi],
-                info={"rows": int(hi - lo), "segments": len(sub), "from": int(lo)},
+                times=split_times,
+                info=info,
                 segments=sub,
             )
         period = 86400 // cleaned.step_s if 86400 % cleaned.step_s == 0 else 0
@@ -657,6 +668,81 @@ class ForecastAdapter:
             ),
         )
 
+    def _as_sin_cos(self, columns: Any, circular: list[str]) -> tuple[Any, dict, dict[str, int]]:
+        """The feature table with each circular column (degrees) as its sine and cosine."""
+        table = columns.copy()
+        pairs: dict[str, tuple[str, str]] = {}
+        calm_rows: dict[str, int] = {}
+        for c in circular:  # degrees -> sine and cosine, before gap filling
+            deg = table[c].to_numpy(dtype=np.float64)
+            sin, cos = np.sin(np.deg2rad(deg)), np.cos(np.deg2rad(deg))
+            if self.data_cfg.calm:  # no direction: a zero vector (undefined angle when scored)
+                calm = deg == 0
+                sin[calm], cos[calm] = 0.0, 0.0
+                calm_rows[c] = int(calm.sum())
+            pairs[c] = (f"{c}_sin", f"{c}_cos")
+            at = list(table.columns).index(c)
+            table = table.drop(columns=[c])
+            table.insert(at, pairs[c][0], sin)
+            table.insert(at + 1, pairs[c][1], cos)
+        return table, pairs, calm_rows
+
+    def _pooled_train(
+        self,
+        features: list[str],
+        circular: list[str],
+        before: np.datetime64,
+        step_s: int,
+        main: RawSeries,
+    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], dict[str, Any]]:
+        """``data.also_train_on``: each other series' rows before ``before``, cleaned like the
+        main one; returns their values, times, segments and a report entry per series."""
+        d = self.data_cfg
+        values, times, segments, report = [], [], [], {}
+        for key in d.also_train_on:
+            raw = self.read(key)
+            source = f"{raw.report.get('source', 'the file')} ({key})"
+            if _series_id(raw) == _series_id(main):
+                raise UserError(
+                    f"{key!r} is the main series itself; data.also_train_on lists other ones",
+                    where="data.also_train_on",
+                )
+            absent = [f for f in features if f not in raw.columns.columns]
+            if absent or any(raw.columns[f].notna().sum() == 0 for f in features):
+                missing = absent or [f for f in features if raw.columns[f].notna().sum() == 0]
+                raise UserError(
+                    f"series {key!r} has no values of {', '.join(missing)} in {source}; "
+                    "remove it from data.also_train_on or those columns from data.features",
+                    where="data.also_train_on",
+                )
+            table, _, _ = self._as_sin_cos(raw.columns[features], circular)
+            early = (raw.times < pd_utc(before)).to_numpy()
+            if not early.any():
+                raise UserError(
+                    f"series {key!r} has no row before the dev split's first time "
+                    f"{_iso(before)}; remove it from data.also_train_on",
+                    where="data.also_train_on",
+                )
+            c = clean(
+                raw.times[early],
+                table.loc[early],
+                format_duration(step_s),
+                d.interpolate.method,
+                d.interpolate.max_gap,
+            )
+            known, extra = time_feature_columns(c.times, list(d.time_features))
+            v = np.concatenate([c.values, extra], axis=1) if known else c.values
+            values.append(v)
+            times.append(c.times)
+            segments.append(c.segments)
+            report[str(key)] = {
+                "series": _series_id(raw),
+                "rows": len(v),
+                "first_time": _iso(c.times[0]),
+                "last_time": _iso(c.times[-1]),
+            }
+        return values, times, segments, report
+
     def _kind_list(self, key: str, raw: RawSeries, features: list[str]) -> list[str]:
         """``data.circular`` / ``data.nonnegative``, or the adapter's default, among features."""
         given = getattr(self.data_cfg, key)
@@ -687,6 +773,19 @@ class ForecastAdapter:
             f"(now {d.interpolate.max_gap!r}), drop the gappiest features, or shorten "
             "data.sequence_len / data.horizon"
         )
+
+
+def _series_id(raw: RawSeries) -> str | None:
+    """Which series of its source ``raw`` is (station number, or group value)."""
+    group = raw.report.get("group")
+    return raw.report.get("station") or (str(next(iter(group.values()))) if group else None)
+
+
+def pd_utc(t: np.datetime64) -> Any:
+    """A naive UTC datetime64 as a pandas Timestamp in UTC (to compare with read times)."""
+    import pandas as pd
+
+    return pd.Timestamp(t).tz_localize("UTC")
 
 
 def _iso(t: np.datetime64) -> str:

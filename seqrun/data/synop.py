@@ -359,13 +359,14 @@ class SynopAdapter(ForecastAdapter):
             report["files"] = [str(p) for p in paths]
         return df.reset_index(drop=True), report
 
-    def read(self) -> RawSeries:
-        """Read the export(s), keep one station, convert units, parse dates to UTC."""
+    def read(self, series: str | int | None = None) -> RawSeries:
+        """Read the export(s), keep one station (or ``series``), convert units, parse dates
+        to UTC."""
         import pandas as pd
 
         d = self.data_cfg
         df, report = self._read_files()
-        df = self._one_station(df, report)
+        df = self._one_station(df, report, series)
         dates = df["date"].fillna("").astype(str).str.strip()
         monthly = dates.str.match(_MONTHLY_DATE)
         if monthly.all():  # Météo-France's monthly archives: YYYYMMDDHHMMSS in UTC
@@ -441,40 +442,42 @@ class SynopAdapter(ForecastAdapter):
             precipitation={c: 0.1 for c in PRECIPITATION if c in numeric},
         )
 
-    def _one_station(self, df, report: dict):
+    def _one_station(self, df, report: dict, series: str | int | None = None):
         d = self.data_cfg
+        station = d.station if series is None else series
+        where = "data.station" if series is None else "data.also_train_on"
         if "numer_sta" not in df.columns:
-            if d.station is not None:
+            if station is not None:
                 raise UserError(
                     "the export has no station column (numer_sta / 'ID OMM station') to "
-                    "filter on; remove data.station",
-                    where="data.station",
+                    f"filter on; remove {where}",
+                    where=where,
                 )
             return df
         ids = df["numer_sta"].fillna("").astype(str).str.strip()
         names = df["nom"].fillna("").astype(str) if "nom" in df.columns else None
         present = ids.unique().tolist()
-        if d.station is None:
+        if station is None:
             if len(present) > 1:
                 raise UserError(
                     f"the export holds {len(present)} stations, choose one with data.station; "
                     f"stations present: {_describe_stations(ids, names)}",
-                    where="data.station",
+                    where=where,
                 )
             report["station"] = _station_id(present[0]) if present else None
             return df
         keys = ids.map(_station_key)
-        keep = keys == _station_key(d.station)
-        if isinstance(d.station, int) and not keep.any():
+        keep = keys == _station_key(station)
+        if isinstance(station, int) and not keep.any():
             # YAML reads an unquoted 07401 as the octal number 3841: try its octal digits
-            keep = keys == _station_key(format(d.station, "o"))
+            keep = keys == _station_key(format(station, "o"))
         if names is not None and not keep.any():
-            keep = names.map(lambda s: s.strip().casefold()) == str(d.station).strip().casefold()
+            keep = names.map(lambda s: s.strip().casefold()) == str(station).strip().casefold()
         if not keep.any():
             raise UserError(
-                f"station {d.station!r} is not in {Path(report['source']).name}; stations present: "
+                f"station {station!r} is not in {Path(report['source']).name}; stations present: "
                 f"{_describe_stations(ids, names)}",
-                where="data.station",
+                where=where,
             )
         report["station"] = _station_id(ids[keep].iloc[0])
         if names is not None:

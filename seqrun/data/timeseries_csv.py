@@ -82,6 +82,11 @@ class TimeseriesCsvConfig(ForecastConfig):
             raise ValueError("data.time_column is required with data.path")
         if self.group is not None and len(self.group) != 1:
             raise ValueError("data.group takes one column: value pair, e.g. {origin: EWR}")
+        if self.also_train_on and self.group is None:
+            raise ValueError(
+                "data.also_train_on names other series of a data.group column: set data.group "
+                "too, e.g. group: {origin: EWR} with also_train_on: [JFK, LGA]"
+            )
         return self
 
 
@@ -90,8 +95,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
 
     Config = TimeseriesCsvConfig
 
-    def read(self) -> RawSeries:
-        """Read the CSV (or sample), filter the group, parse times to UTC."""
+    def read(self, series: str | int | None = None) -> RawSeries:
+        """Read the CSV (or sample), keep the group (or ``series``), parse times to UTC."""
         import pandas as pd
 
         d = self.data_cfg
@@ -118,6 +123,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         report: dict = {"source": d.sample or str(path), "format": "csv", "rows_in_file": len(df)}
         if d.group:
             ((gcol, gval),) = d.group.items()
+            where_group = "data.group" if series is None else "data.also_train_on"
+            gval = gval if series is None else series
             if gcol not in df.columns:
                 raise UserError(
                     f"group column '{gcol}' is absent{did_you_mean(gcol, columns)}; "
@@ -130,7 +137,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 present = ", ".join(f"{k} ({n} rows)" for k, n in keys.value_counts().items())
                 raise UserError(
                     f"no row has {gcol} = {gval!r}; values present: {present}",
-                    where="data.group",
+                    where=where_group,
                 )
             report["group"] = {gcol: str(gval)}
             report["rows_other_groups"] = int((~keep).sum())
