@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from datetime import UTC, datetime
@@ -431,6 +432,25 @@ def test_orly_export_as_found_in_the_wild():
         assert SynopAdapter(config_from_dict({**synop_cfg(Path("x")), "data": d}).data).read()
 
 
+def test_synop_decimal_commas_of_a_french_spreadsheet(tmp_path):
+    import re
+
+    from seqrun.samples import sample_path
+
+    d = {"adapter": "synop", "sample": "synop-orly-2023"}
+    plain = SynopAdapter(config_from_dict({**synop_cfg(Path("x")), "data": d}).data).read()
+    text = gzip.decompress(sample_path("synop-orly-2023").read_bytes()).decode("mac_roman")
+    # every decimal point between digits becomes a comma (the coordinates too: "48,716833, 2,...")
+    path = tmp_path / "orly-fr.csv"
+    path.write_text(re.sub(r"(?<=\d)\.(?=\d)", ",", text), encoding="mac_roman")
+    raw = SynopAdapter(config_from_dict(synop_cfg(path, station="07149")).data).read()
+    assert {"tc", "t", "ff"} <= set(raw.report["decimal_comma_columns"])
+    assert "coordonnees" not in raw.columns  # text stays text
+    for code in ("tc", "pmer", "ff", "rr3", "td"):
+        a, b = plain.columns[code].to_numpy(), raw.columns[code].to_numpy()
+        assert np.allclose(a, b, equal_nan=True), code
+
+
 def test_course_config_trains_on_the_orly_export(cli, tmp_path):
     over = ["--set", "train.epochs=1", "--set", "model.units=8", "--set", "data.recursive_steps=2"]
     r = cli("train", "configs/weather-synop-3h.yaml", "--runs-dir", tmp_path / "r", "--json", *over)
@@ -776,3 +796,58 @@ def test_also_train_on_errors(cli, export, tmp_path):
     assert r.exit_code == 0, r.output
     meta = json.loads((Path(last_json(r.stdout)["run_dir"]) / "meta.json").read_text())
     assert meta["data"]["also_train_on"]["ORLY"]["series"] == "07149"
+
+
+def test_csv_times_and_numbers_as_spreadsheets_write_them(cli, tmp_path):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    TINY = {"name": "p", "model": TINY_MODEL, "train": TINY_TRAIN}
+    # hourly Paris local times across the autumn change (02:00-03:00 happens twice), written
+    # day first with decimal commas and ';' fields, as a French spreadsheet saves them
+    utc = pd.date_range("2023-10-27T00:00", periods=120, freq="h", tz="UTC")
+    local = utc.tz_convert("Europe/Paris").strftime("%d/%m/%Y %H:%M")
+    temps = np.round(10 + 5 * np.sin(np.arange(120) / 4), 2)
+    lines = ["date;temp;vent"] + [
+        f"{t};{str(v).replace('.', ',')};{i % 7}"
+        for i, (t, v) in enumerate(zip(local, temps, strict=True))
+    ]
+    lines.append("26/03/2023 02:30;9,5;1")  # the spring change skips 02:00-03:00: no such time
+    path = tmp_path / "paris.csv"
+    path.write_text("\n".join(lines) + "\n")
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "date"}
+    data |= {"separator": ";", "targets": "temp", "sequence_len": 6}
+    good = {"decimal": ",", "time_format": "%d/%m/%Y %H:%M", "timezone": "Europe/Paris"}
+    raw = TimeseriesCsvAdapter(config_from_dict({**TINY, "data": data | good}).data).read()
+    assert local.duplicated().sum() == 1 and raw.report["local_times_dropped"] == 1
+    assert (raw.times.to_numpy() == utc.to_numpy()).all()  # the repeated hour told apart
+    assert np.allclose(raw.columns["temp"].to_numpy(), temps)
+    # seconds since 1970
+    epoch = tmp_path / "epoch.csv"
+    epoch.write_text(
+        "t,temp\n" + "".join(f"{int(t.timestamp())},{v}\n" for t, v in zip(utc, temps, strict=True))
+    )
+    unix = {"path": str(epoch), "time_column": "t", "separator": ",", "time_format": "unix"}
+    raw = TimeseriesCsvAdapter(config_from_dict({**TINY, "data": data | unix}).data).read()
+    assert (raw.times.to_numpy() == utc.to_numpy()).all()
+    # each missing option is one line naming what to set
+    cases = [
+        ({**good, "time_format": None}, "it reads as '%d/%m/%Y %H:%M': set data.time_format"),
+        ({**good, "decimal": "."}, "decimal commas: set data.decimal: ','"),
+        (
+            {**good, "separator": ",", "decimal": "."},
+            "looks ';'-separated: set data.separator: ';'",
+        ),
+        ({**unix, "time_format": None}, "seconds since 1970: set data.time_format: unix"),
+    ]
+    for i, (options, message) in enumerate(cases):
+        config = write_config(tmp_path, {**TINY, "data": data | options}, f"c{i}.yaml")
+        r = cli("train", config, "--runs-dir", tmp_path / "runs")
+        assert r.exit_code == 2 and message in r.stderr, r.output
+        assert len(r.stderr.strip().splitlines()) == 1
+    for options, message in (
+        ({"timezone": "Europe/Pariss"}, "unknown time zone 'Europe/Pariss'"),
+        ({"decimal": ",", "separator": ","}, "decimal and data.separator are both ','"),
+    ):
+        config = write_config(tmp_path, {**TINY, "data": data | options}, "bad.yaml")
+        r = cli("config", "validate", config)
+        assert r.exit_code == 2 and message in r.stderr, r.output

@@ -392,6 +392,13 @@ class SynopAdapter(ForecastAdapter):
                 continue
             col = pd.to_numeric(df[code], errors="coerce")
             bad = (col.isna() & df[code].notna()).to_numpy()
+            if bad.any() and df[code].str.contains(",", regex=False).any():
+                # a spreadsheet in French (and other locales) writes 283,25: a decimal comma
+                dotted = df[code].str.replace(",", ".", regex=False)
+                comma = pd.to_numeric(dotted, errors="coerce")
+                if not (comma.isna() & df[code].notna()).any():
+                    col, bad = comma, np.zeros_like(bad)
+                    report.setdefault("decimal_comma_columns", []).append(code)
             if bad.any():  # a text column (names, labels): not a candidate feature
                 i = int(bad.argmax())
                 non_numeric[code] = (

@@ -8,10 +8,11 @@ offline: ``sample: nyc-weather-2013`` is the hourly 2013 New York airports obser
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.text import decode_text, read_file_bytes
@@ -63,7 +64,25 @@ class TimeseriesCsvConfig(ForecastConfig):
         None,
         description="Keep the rows of one series of a file holding several, e.g. {origin: EWR}.",
     )
+    time_format: str | None = Field(
+        None,
+        description="How time_column is written: null = ISO 8601 ('2013-01-01 06:00', with "
+        "or without 'T', seconds and an offset); a strptime format such as '%d/%m/%Y %H:%M'; "
+        "'unix' or 'unix_ms' for seconds or milliseconds since 1970 (UTC).",
+    )
+    timezone: str | None = Field(
+        None,
+        description="IANA zone of the times written without an offset (e.g. "
+        "'America/New_York', 'Europe/Paris'): read as that local time, across daylight-saving "
+        "changes (the repeated autumn hour is told apart by its order in the file); null = "
+        "UTC. Times with an offset keep theirs.",
+    )
     separator: str = Field(",", description="Field separator of the CSV.")
+    decimal: Literal[".", ","] = Field(
+        ".",
+        description="Decimal mark of the numbers: ',' for the CSVs of French (and many "
+        "other) spreadsheets, which then separate fields with ';'.",
+    )
     encoding: str = Field(
         "utf-8",
         description="Text encoding of the CSV (a BOM selects UTF-8/UTF-16 by itself); a file "
@@ -75,6 +94,21 @@ class TimeseriesCsvConfig(ForecastConfig):
         "its own.",
     )
 
+    @field_validator("timezone")
+    @classmethod
+    def _check_zone(cls, v: str | None) -> str | None:
+        if v is not None:
+            import zoneinfo
+
+            try:
+                zoneinfo.ZoneInfo(v)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {v!r}: an IANA name such as 'Europe/Paris' or "
+                    "'America/New_York', or null for UTC"
+                ) from None
+        return v
+
     @model_validator(mode="after")
     def _one_source(self) -> TimeseriesCsvConfig:
         check_one_source(self.path, self.sample)
@@ -82,6 +116,11 @@ class TimeseriesCsvConfig(ForecastConfig):
             raise ValueError("data.time_column is required with data.path")
         if self.group is not None and len(self.group) != 1:
             raise ValueError("data.group takes one column: value pair, e.g. {origin: EWR}")
+        if self.decimal == self.separator:
+            raise ValueError(
+                f"data.decimal and data.separator are both {self.separator!r}: a file with "
+                "decimal commas separates its fields with ';' (separator: ';')"
+            )
         if self.also_train_on and self.group is None:
             raise ValueError(
                 "data.also_train_on names other series of a data.group column: set data.group "
@@ -107,7 +146,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             raise UserError(f"CSV file not found: {path}", where=where)
         text = decode_text(read_file_bytes(path), d.encoding, str(path))
         try:
-            df = pd.read_csv(io.StringIO(text), sep=d.separator)
+            df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise UserError(f"cannot read the CSV ({msg})", where=str(path)) from None
@@ -117,7 +156,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         if time_col not in df.columns:
             raise UserError(
                 f"time column '{time_col}' is absent{did_you_mean(str(time_col), columns)}; "
-                f"columns of {path.name}: {', '.join(columns)}",
+                f"columns of {path.name}: {', '.join(columns)}{_separator_hint(columns, d)}",
                 where="data.time_column",
             )
         report: dict = {"source": d.sample or str(path), "format": "csv", "rows_in_file": len(df)}
@@ -142,15 +181,19 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             report["group"] = {gcol: str(gval)}
             report["rows_other_groups"] = int((~keep).sum())
             df = df.loc[keep]
-        times = pd.to_datetime(df[time_col], utc=True, format="ISO8601", errors="coerce")
-        bad = times.isna().to_numpy()
+        times, dropped = parse_times(df[time_col], d.time_format, d.timezone)
+        bad = times.isna().to_numpy() & ~dropped
         if bad.any():
             i = int(bad.argmax())
             raise UserError(
-                f"cannot read the time {df[time_col].iloc[i]!r} on line {df.index[i] + 2} "
-                "(expected ISO 8601, e.g. 2013-01-01T06:00:00Z)",
-                where="data.time_column",
+                f"cannot read the time {str(df[time_col].iloc[i])!r} on line {df.index[i] + 2}"
+                f"{_time_format_hint(df[time_col], d.time_format)}",
+                where="data.time_format" if d.time_format else "data.time_column",
             )
+        if dropped.any():  # local times that do not exist or repeat (daylight-saving changes)
+            report["local_times_dropped"] = int(dropped.sum())
+            keep = ~dropped
+            df, times = df.loc[keep], times[keep]
         if not d.group:
             self._check_not_several_series(times, df, columns, time_col)
         skip = {time_col, *(d.group or {})}
@@ -162,7 +205,11 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             bad = (col.isna() & df[c].notna()).to_numpy()
             if bad.any():
                 i = int(bad.argmax())
-                non_numeric[c] = f"{df[c].iloc[i]!r} on line {df.index[i] + 2}"
+                value = str(df[c].iloc[i])
+                hint = ""
+                if d.decimal == "." and _DECIMAL_COMMA.match(value):
+                    hint = "; decimal commas: set data.decimal: ','"
+                non_numeric[c] = f"{value!r} on line {df.index[i] + 2}{hint}"
                 continue
             numeric[c] = col.astype("float64")
         table = pd.DataFrame(numeric, index=df.index)
@@ -195,3 +242,104 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             f"series; keep one with data.group{looks}, e.g. group: {{{example}: VALUE}}",
             where="data.group",
         )
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
+# layouts tried when a time does not read, to suggest data.time_format
+_COMMON_FORMATS = (
+    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%Y/%m/%d %H:%M",
+    "%Y/%m/%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y%m%d%H%M", "%d/%m/%y %H:%M", "%m/%d/%y %H:%M",
+    "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d",
+)  # fmt: skip
+
+
+def parse_times(column: Any, time_format: str | None, timezone: str | None) -> tuple[Any, Any]:
+    """UTC timestamps of a time column, and a mask of the local times that ``timezone``
+    skips or repeats ambiguously (NaT too, but not errors); unreadable values are NaT."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(column)
+    dropped = np.zeros(n, dtype=bool)
+    if time_format in ("unix", "unix_ms"):
+        number = pd.to_numeric(column, errors="coerce")
+        unit = "s" if time_format == "unix" else "ms"
+        times = pd.to_datetime(number, unit=unit, utc=True, errors="coerce")
+        return pd.Series(times, index=column.index), dropped
+    text = column.astype(str).str.strip()
+    fmt = time_format or "ISO8601"
+    if timezone is None:
+        return pd.to_datetime(text, utc=True, format=fmt, errors="coerce"), dropped
+    has_offset = text.str.contains(_OFFSET).to_numpy()
+    times = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns, UTC]")
+    if has_offset.any():
+        times[has_offset] = pd.to_datetime(text[has_offset], utc=True, format=fmt, errors="coerce")
+    naive = ~has_offset
+    if naive.any():
+        local = pd.to_datetime(text[naive], format=fmt, errors="coerce")
+        order = np.argsort(local.to_numpy(), kind="stable")  # 'infer' needs time order
+        index = pd.DatetimeIndex(local.to_numpy()[order])
+        try:
+            zoned = index.tz_localize(timezone, ambiguous="infer", nonexistent="NaT")
+        except (ValueError, TypeError):  # pytz/pandas AmbiguousTimeError is a ValueError
+            zoned = index.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        utc = np.empty(len(order), dtype="datetime64[ns]")
+        utc[order] = zoned.tz_convert("UTC").tz_localize(None).to_numpy()
+        values = pd.Series(utc, index=text[naive].index).dt.tz_localize("UTC")
+        times[naive] = values
+        lost = np.zeros(n, dtype=bool)
+        lost[np.flatnonzero(naive)] = values.isna().to_numpy() & local.notna().to_numpy()
+        dropped |= lost
+    return times, dropped
+
+
+def _time_format_hint(column: Any, time_format: str | None) -> str:
+    """What to set when a time column does not read: a layout that reads every value."""
+    import pandas as pd
+
+    if time_format:
+        return f" with data.time_format {time_format!r}"
+    sample = column.dropna().astype(str).str.strip().head(500)
+    number = pd.to_numeric(sample, errors="coerce")
+    if len(sample) and number.notna().all():
+        big = float(number.abs().median())
+        for unit, lo, hi in (("unix", 1e8, 1e11), ("unix_ms", 1e11, 1e14)):
+            if lo <= big < hi:
+                what = "seconds" if unit == "unix" else "milliseconds"
+                return (
+                    f" (expected ISO 8601): the numbers look like {what} since 1970: set "
+                    f"data.time_format: {unit}"
+                )
+    fits = [
+        f
+        for f in _COMMON_FORMATS
+        if pd.to_datetime(sample, format=f, errors="coerce").notna().all()
+    ]
+    if len(fits) > 1 and fits[1] == _month_first(fits[0]):
+        return (
+            f" (expected ISO 8601): it reads as '{fits[0]}' (day first) or '{fits[1]}' "
+            "(month first): set data.time_format to the one your file uses"
+        )
+    if fits:
+        return f" (expected ISO 8601): it reads as '{fits[0]}': set data.time_format: '{fits[0]}'"
+    return (
+        " (expected ISO 8601, e.g. 2013-01-01T06:00:00Z; another layout: set "
+        "data.time_format, e.g. '%d/%m/%Y %H:%M')"
+    )
+
+
+def _month_first(fmt: str) -> str:
+    """A day-first strptime format with day and month swapped."""
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def _separator_hint(columns: list[str], d: TimeseriesCsvConfig) -> str:
+    """When the header is one field holding another separator: which one to set."""
+    if len(columns) != 1:
+        return ""
+    for sep, name in ((";", "';'"), ("\t", "'\\t'"), (",", "','"), ("|", "'|'")):
+        if sep != d.separator and sep in columns[0]:
+            return f"; the header looks {name}-separated: set data.separator: {name}"
+    return ""
