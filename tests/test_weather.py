@@ -829,6 +829,16 @@ def test_csv_times_and_numbers_as_spreadsheets_write_them(cli, tmp_path):
     unix = {"path": str(epoch), "time_column": "t", "separator": ",", "time_format": "unix"}
     raw = TimeseriesCsvAdapter(config_from_dict({**TINY, "data": data | unix}).data).read()
     assert (raw.times.to_numpy() == utc.to_numpy()).all()
+    # the date and the time of day in two columns
+    split = tmp_path / "split.csv"
+    split.write_text(
+        "Date,Heure,temp\n"
+        + "".join(f"{t:%d/%m/%Y},{t:%H:%M},{v}\n" for t, v in zip(utc, temps, strict=True))
+    )
+    two = {"path": str(split), "time_column": ["Date", "Heure"], "separator": ","}
+    two["time_format"] = "%d/%m/%Y %H:%M"
+    raw = TimeseriesCsvAdapter(config_from_dict({**TINY, "data": data | two}).data).read()
+    assert (raw.times.to_numpy() == utc.to_numpy()).all() and list(raw.columns) == ["temp"]
     # each missing option is one line naming what to set
     cases = [
         ({**good, "time_format": None}, "it reads as '%d/%m/%Y %H:%M': set data.time_format"),

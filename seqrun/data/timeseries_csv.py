@@ -55,9 +55,11 @@ class TimeseriesCsvConfig(ForecastConfig):
         "(hourly 2013 New York airports weather, CC0; brings its time column, features "
         "and units).",
     )
-    time_column: str | None = Field(
+    time_column: str | list[str] | None = Field(
         None,
-        description="Column of timestamps (ISO 8601; naive times are read as UTC); null "
+        description="Column of timestamps (ISO 8601 unless time_format says otherwise; naive "
+        "times are read as UTC unless timezone says otherwise), or a list of columns joined "
+        "with a space before reading (a date column and a time column: [Date, Time]); null "
         "takes the sample's.",
     )
     group: dict[str, str | int] | None = Field(
@@ -152,13 +154,18 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             raise UserError(f"cannot read the CSV ({msg})", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
         columns = list(df.columns)
-        time_col = d.time_column or sample.get("time_column")
-        if time_col not in df.columns:
-            raise UserError(
-                f"time column '{time_col}' is absent{did_you_mean(str(time_col), columns)}; "
-                f"columns of {path.name}: {', '.join(columns)}{_separator_hint(columns, d)}",
-                where="data.time_column",
-            )
+        time_cols = d.time_column or sample.get("time_column")
+        time_cols = [time_cols] if isinstance(time_cols, str) else list(time_cols)
+        for time_col in time_cols:
+            if time_col not in df.columns:
+                raise UserError(
+                    f"time column '{time_col}' is absent{did_you_mean(time_col, columns)}; "
+                    f"columns of {path.name}: {', '.join(columns)}{_separator_hint(columns, d)}",
+                    where="data.time_column",
+                )
+        stamps = df[time_cols[0]]
+        for more in time_cols[1:]:  # date and time of day in two columns
+            stamps = stamps.astype(str).str.strip() + " " + df[more].astype(str).str.strip()
         report: dict = {"source": d.sample or str(path), "format": "csv", "rows_in_file": len(df)}
         if d.group:
             ((gcol, gval),) = d.group.items()
@@ -181,13 +188,13 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             report["group"] = {gcol: str(gval)}
             report["rows_other_groups"] = int((~keep).sum())
             df = df.loc[keep]
-        times, dropped = parse_times(df[time_col], d.time_format, d.timezone)
+        times, dropped = parse_times(stamps, d.time_format, d.timezone)
         bad = times.isna().to_numpy() & ~dropped
         if bad.any():
             i = int(bad.argmax())
             raise UserError(
-                f"cannot read the time {str(df[time_col].iloc[i])!r} on line {df.index[i] + 2}"
-                f"{_time_format_hint(df[time_col], d.time_format)}",
+                f"cannot read the time {str(stamps.iloc[i])!r} on line {df.index[i] + 2}"
+                f"{_time_format_hint(stamps, d.time_format)}",
                 where="data.time_format" if d.time_format else "data.time_column",
             )
         if dropped.any():  # local times that do not exist or repeat (daylight-saving changes)
@@ -195,8 +202,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             keep = ~dropped
             df, times = df.loc[keep], times[keep]
         if not d.group:
-            self._check_not_several_series(times, df, columns, time_col)
-        skip = {time_col, *(d.group or {})}
+            self._check_not_several_series(times, df, columns, time_cols)
+        skip = {*time_cols, *(d.group or {})}
         numeric, non_numeric = {}, {}
         for c in columns:
             if c in skip:
@@ -228,13 +235,17 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             precipitation=dict(sample.get("precipitation", {})),
         )
 
-    def _check_not_several_series(self, times, df, columns: list[str], time_col: str) -> None:
+    def _check_not_several_series(
+        self, times, df, columns: list[str], time_cols: list[str]
+    ) -> None:
         import pandas as pd
 
         dup = int(times.duplicated().sum())
         if dup <= 0.1 * len(times):
             return  # a few duplicates are dropped (and counted) by the cleaning
-        groups = [c for c in columns if c != time_col and not pd.api.types.is_numeric_dtype(df[c])]
+        groups = [
+            c for c in columns if c not in time_cols and not pd.api.types.is_numeric_dtype(df[c])
+        ]
         example = groups[0] if groups else "COLUMN"
         looks = f" ({', '.join(groups)} looks like one)" if groups else ""
         raise UserError(
