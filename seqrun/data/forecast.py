@@ -716,7 +716,7 @@ class ForecastAdapter:
                     where="data.also_train_on",
                 )
             table, _, _ = self._as_sin_cos(raw.columns[features], circular)
-            early = (raw.times < pd_utc(before)).to_numpy()
+            early = (raw.times < _pd_utc(before)).to_numpy()
             if not early.any():
                 raise UserError(
                     f"series {key!r} has no row before the dev split's first time "
@@ -781,7 +781,7 @@ def _series_id(raw: RawSeries) -> str | None:
     return raw.report.get("station") or (str(next(iter(group.values()))) if group else None)
 
 
-def pd_utc(t: np.datetime64) -> Any:
+def _pd_utc(t: np.datetime64) -> Any:
     """A naive UTC datetime64 as a pandas Timestamp in UTC (to compare with read times)."""
     import pandas as pd
 
