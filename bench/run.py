@@ -426,6 +426,8 @@ def bench_weather(args: argparse.Namespace) -> list[dict]:
         plain_args = ["--horizon", str(horizon), "--time-features", "hour"]
         plain_args += ["--epochs", "2"] if args.quick else []
         plain_args += ["--units", "128"]
+        if horizon == 3:
+            plain_args += ["--neighbours", "JFK,LGA"]  # the config's data.neighbours
         if horizon == 24:
             plain_args += ["--dropout", "0.3", "--lr", "3e-4", "--batch", "64"]
         wall_plain, out = sh([sys.executable, "bench/weather_plain.py", *plain_args])

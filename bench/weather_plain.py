@@ -6,11 +6,12 @@ wind_dir becomes its sine and cosine, a calm the zero vector, as in seqrun) and
 the sine/cosine of the UTC hour (``--time-features hour``), per-column mean/std from the
 training rows, chronological 70/15/15 split of the rows, 24-step windows; target: the
 temperature ``--horizon`` hours after the window's last step, learnt as its change since that
-step (``--target-mode change``, as the configs' ``target_mode: change``). GRU(64) -> Dense(1),
-Adam, MSE, the weights of the best dev loss kept. Prints one JSON line with the figures (test
-MAE in °F, persistence MAE, same-hour-yesterday MAE).
+step (``--target-mode change``, as the configs' ``target_mode: change``); ``--neighbours
+JFK,LGA`` adds those stations' temperatures at EWR's times (``data.neighbours``).
+GRU(64) -> Dense(1), Adam, MSE, the weights of the best dev loss kept. Prints one JSON line
+with the figures (test MAE in °F, persistence MAE, same-hour-yesterday MAE).
 
-    python bench/weather_plain.py --horizon 3
+    python bench/weather_plain.py --horizon 3 --units 128 --neighbours JFK,LGA
     python bench/weather_plain.py --horizon 24 --dropout 0.3 --lr 3e-4 --batch 64
 """
 
@@ -35,12 +36,19 @@ DATA = ROOT / "seqrun" / "samples" / "nyc_weather_2013.csv.gz"
 FEATURES = ["temp", "dewp", "pressure", "wind_speed"]  # temp first: it is the target
 
 
-def load(features: list[str], time_features: list[str]) -> tuple[np.ndarray, list[str]]:
-    df = pd.read_csv(DATA)
-    df = df[df["origin"] == "EWR"].copy()
+def load(
+    features: list[str], time_features: list[str], neighbours: list[str] = ()
+) -> tuple[np.ndarray, list[str]]:
+    everything = pd.read_csv(DATA)
+    df = everything[everything["origin"] == "EWR"].copy()
     df.index = pd.to_datetime(df["time_hour"], utc=True)
     df = df.sort_index()[features]
     names = list(features)
+    for station in neighbours:  # its temperature at EWR's observation times
+        other = everything[everything["origin"] == station]
+        temp = pd.Series(other["temp"].to_numpy(), pd.to_datetime(other["time_hour"], utc=True))
+        df[f"temp@{station}"] = temp[~temp.index.duplicated()].reindex(df.index)
+        names.append(f"temp@{station}")
     if "wind_dir" in features:  # sine and cosine; a calm (0, speed 0) is the zero vector
         rad = np.deg2rad(df["wind_dir"])
         calm = df["wind_dir"] == 0
@@ -82,12 +90,14 @@ def main() -> None:
     ap.add_argument("--features", default=",".join(FEATURES), help="comma-separated, temp first")
     ap.add_argument("--time-features", default="hour", help="'hour', 'hour,day_of_year' or ''")
     ap.add_argument("--target-mode", choices=["change", "value"], default="change")
+    ap.add_argument("--neighbours", default="", help="stations whose temperature is an input")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     keras.utils.set_random_seed(args.seed)
 
     features = args.features.split(",")
-    data, names = load(features, [t for t in args.time_features.split(",") if t])
+    time_features = [t for t in args.time_features.split(",") if t]
+    data, names = load(features, time_features, [s for s in args.neighbours.split(",") if s])
     n = len(data)
     n_train, n_dev = math.floor(n * 0.7), math.floor(n * 0.15)
     mean, std = data[:n_train].mean(0), data[:n_train].std(0)

@@ -861,3 +861,63 @@ def test_csv_times_and_numbers_as_spreadsheets_write_them(cli, tmp_path):
         config = write_config(tmp_path, {**TINY, "data": data | options}, "bad.yaml")
         r = cli("config", "validate", config)
         assert r.exit_code == 2 and message in r.stderr, r.output
+
+
+def test_neighbours_columns_are_inputs_at_the_main_series_times(cli, export, tmp_path, capsys):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    splits = ("train", "dev", "test")
+    near = {"series": ["JFK", "LGA"], "features": ["temp", "wind_dir"]}
+    cfg = config_from_dict(nyc_cfg(features=["temp"], neighbours=near))
+    data = TimeseriesCsvAdapter(cfg.data).load(splits)
+    names = data.feature_names
+    assert names[:3] == ["temp", "temp@JFK", "wind_dir_sin@JFK"] and "wind_dir_cos@LGA" in names
+    assert data.report()["neighbours"]["JFK"]["columns"] == [
+        "temp@JFK", "wind_dir_sin@JFK", "wind_dir_cos@JFK"
+    ]  # fmt: skip
+    # each row holds JFK's observation of the same hour
+    df = pd.read_csv(sample_csv(), compression="gzip")
+    jfk = df[df.origin == "JFK"].set_index("time_hour")["temp"]
+    test = data.splits["test"]
+    stamps = [str(np.datetime_as_string(t, unit="s")) + "Z" for t in test.times[:200]]
+    observed = jfk.reindex(stamps).to_numpy()
+    column = test.values[:200, names.index("temp@JFK")]
+    has = ~np.isnan(observed)
+    assert has.sum() > 190 and np.allclose(column[has], observed[has])
+    assert data.target_names == ["temp"]  # inputs, never targets
+    # errors: one line, the key to change
+    for near, where, message in (
+        ({"series": ["EWR"]}, "data.neighbours.series", "is the main series itself"),
+        ({"series": ["BOS"]}, "data.neighbours.series", "no row has origin = 'BOS'"),
+        ({"series": ["JFK"], "features": ["tmp"]}, "data.neighbours.features", "did you mean"),
+    ):
+        with pytest.raises(UserError, match=message) as e:
+            TimeseriesCsvAdapter(config_from_dict(nyc_cfg(neighbours=near)).data).load()
+        assert e.value.where == where
+    # missing_features: drop: what is not there is left out with a warning (one recipe, any file)
+    near = {"series": ["EWR", "BOS", "JFK"], "features": ["temp", "wind_gust", "snow"]}
+    cfg = config_from_dict(nyc_cfg(features=["temp"], neighbours=near, missing_features="drop"))
+    data = TimeseriesCsvAdapter(cfg.data).load()
+    assert data.feature_names == ["temp", "temp@JFK"]
+    left = data.report()["neighbours"]["left_out"]
+    assert set(left) == {"EWR", "BOS", "wind_gust@JFK", "snow@JFK"}
+    assert "main series itself" in left["EWR"] and left["snow@JFK"] == "absent"
+    assert "neighbours left out: EWR" in capsys.readouterr().err
+    bad = synop_cfg(export.path, neighbours={"series": ["07149"]}, recursive_steps=2)
+    r = cli("config", "validate", write_config(tmp_path, bad, "bad.yaml"))
+    assert r.exit_code == 2 and "neighbours' columns are not forecast" in r.stderr
+    # SYNOP: the other station's temperature as an input, trained and scored again
+    raw = synop_cfg(
+        export.path,
+        targets=["tc", "pmer"],
+        neighbours={"series": ["ORLY"]},
+        interpolate={"max_gap": "12h"},
+    )
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    run = last_json(r.stdout)["run_dir"]
+    meta = json.loads((Path(run) / "meta.json").read_text())
+    assert meta["data"]["neighbours"]["ORLY"]["columns"] == ["tc@ORLY", "pmer@ORLY"]
+    assert "tc@ORLY" in meta["data"]["features"]
+    r = cli("evaluate", run, "--split", "test", "--json")
+    assert r.exit_code == 0, r.output

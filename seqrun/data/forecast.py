@@ -65,6 +65,22 @@ class Interpolation(Section):
         return v
 
 
+class Neighbours(Section):
+    """Columns of other series of the same source (nearby stations), as inputs."""
+
+    series: list[str | int] = Field(
+        ...,
+        min_length=1,
+        description="The other series (timeseries_csv: values of data.group's column; synop: "
+        "station numbers or names).",
+    )
+    features: list[str] | None = Field(
+        None,
+        description="Their columns added as inputs at the main series' times, named "
+        "COLUMN@SERIES (temp@JFK), gaps filled like the main columns'; null: the targets.",
+    )
+
+
 def _default_split() -> SplitFractions:
     return SplitFractions(train=0.7, dev=0.15, test=0.15)
 
@@ -155,6 +171,12 @@ class ForecastConfig(DataConfig):
     split: SplitFractions = Field(
         default_factory=_default_split,
         description="Chronological split fractions of the cleaned rows.",
+    )
+    neighbours: Neighbours | None = Field(
+        None,
+        description="Other series' columns as inputs (e.g. {series: [JFK, LGA], features: "
+        "[temp]} beside group {origin: EWR}): what the nearby stations observe at the same "
+        "times. Never targets.",
     )
     also_train_on: list[str | int] = Field(
         default_factory=list,
@@ -451,6 +473,18 @@ class ForecastAdapter:
                 f"headline_step {d.headline_step} is beyond the {d.output_steps} step(s) the "
                 "model predicts (data.output_steps): use 1 to output_steps, or null for the last",
             )
+        if d.neighbours is not None and d.recursive_steps:
+            return (
+                "data.neighbours",
+                "recursive_steps feeds the model's forecasts back as inputs, and the "
+                "neighbours' columns are not forecast: use data.horizon or data.output_steps",
+            )
+        if d.neighbours is not None and d.also_train_on:
+            return (
+                "data.also_train_on",
+                "also_train_on and neighbours do not combine (the other series have no "
+                "neighbours of their own): keep one of them",
+            )
         if d.recursive_steps and d.output_steps > 1:
             return (
                 "data.recursive_steps",
@@ -537,7 +571,10 @@ class ForecastAdapter:
     def input_size(cls, section: ForecastConfig) -> InputSize:
         """Windows of ``sequence_len`` steps of the listed features (all columns: unknown)."""
         if isinstance(section.features, list):
-            return InputSize(max(1, len(section.features)), "data.features", section.sequence_len)
+            near = section.neighbours
+            more = len(near.series) * len(near.features) if near and near.features else 0
+            n = max(1, len(section.features)) + more
+            return InputSize(n, "data.features", section.sequence_len)
         return InputSize(steps=section.sequence_len)
 
     @classmethod
@@ -547,6 +584,8 @@ class ForecastAdapter:
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> Any:
         """Read, clean and cut the requested chronological splits."""
+        import pandas as pd
+
         from seqrun.core.splits import series_cuts
         from seqrun.core.windows import WindowGeometry
         from seqrun.data.base import fingerprint
@@ -568,6 +607,11 @@ class ForecastAdapter:
         table, pairs, calm_rows = self._as_sin_cos(raw.columns[features], circular)
         columns = [n for f in features for n in pairs.get(f, (f,))]
         model_targets = [n for t in targets for n in pairs.get(t, (t,))]
+        near_units: dict[str, str] = {}
+        if d.neighbours is not None:
+            near, near_units, near_report = self._neighbour_columns(raw, targets)
+            table = pd.concat([table, near], axis=1)
+            columns += list(near.columns)
         geometry = WindowGeometry(d.sequence_len, d.horizon, d.stride, output_steps=d.output_steps)
 
         def split_starts(n: int) -> list[int]:
@@ -576,7 +620,13 @@ class ForecastAdapter:
         cleaned = clean(
             raw.times, table, d.freq, d.interpolate.method, d.interpolate.max_gap, split_starts
         )
-        check_columns(cleaned.values, features, targets, raw.report.get("source", "the file"))
+        plain = [f for f in features if f not in pairs]  # sine/cosine pairs are not checked
+        check_columns(
+            cleaned.values[:, [columns.index(f) for f in plain]],
+            plain,
+            targets,
+            raw.report.get("source", "the file"),
+        )
         known, extra = time_feature_columns(cleaned.times, list(d.time_features))
         values = np.concatenate([cleaned.values, extra], axis=1) if known else cleaned.values
         names = columns + known
@@ -590,6 +640,8 @@ class ForecastAdapter:
             report["circular"] = {c: list(v) for c, v in pairs.items()}
         if calm_rows:
             report["calm_rows"] = calm_rows
+        if d.neighbours is not None:
+            report["neighbours"] = near_report
         if nonneg:
             report["nonnegative_targets"] = nonneg
         report["split_rows"] = {k: hi - lo for k, (lo, hi) in cuts.items()}
@@ -633,7 +685,7 @@ class ForecastAdapter:
             )
         period = 86400 // cleaned.step_s if 86400 % cleaned.step_s == 0 else 0
         seq2seq = self.options.sequence_outputs
-        unit_of = {**raw.units, **{s: "" for p in pairs.values() for s in p}}
+        unit_of = {**raw.units, **{s: "" for p in pairs.values() for s in p}, **near_units}
         return SeriesData(
             out,
             feature_names=names,
@@ -687,6 +739,94 @@ class ForecastAdapter:
             table.insert(at + 1, pairs[c][1], cos)
         return table, pairs, calm_rows
 
+    def _read_other(self, key: str | int, option: str) -> RawSeries:
+        """The series ``key`` of data.also_train_on or data.neighbours; an error about which
+        series to keep names ``option``."""
+        try:
+            return self.read(key)
+        except UserError as e:
+            if e.where in ("data.group", "data.station"):
+                raise UserError(e.message, where=option) from None
+            raise
+
+    def _neighbour_columns(
+        self, raw: RawSeries, targets: list[str]
+    ) -> tuple[Any, dict[str, str], dict[str, Any]]:
+        """``data.neighbours``: the other series' columns at ``raw``'s times (NaN where they
+        did not report), named COLUMN@SERIES; their units; a report entry per series. With
+        ``missing_features: drop``, a series or column that is not there (or holds values at
+        fewer than half of the times) is left out with a warning instead of an error."""
+        import pandas as pd
+
+        from seqrun.core.text import warn
+
+        d = self.data_cfg
+        near = d.neighbours
+        lenient = d.missing_features == "drop"
+        wanted = list(near.features) if near.features is not None else list(targets)
+        at = pd.DatetimeIndex(raw.times)
+        parts, units, report, left_out = [], {}, {}, {}
+        for key in near.series:
+            try:
+                other = self._read_other(key, "data.neighbours.series")
+                if _series_id(other) == _series_id(raw):
+                    raise UserError(
+                        f"{key!r} is the main series itself; data.neighbours.series lists "
+                        "other ones",
+                        where="data.neighbours.series",
+                    )
+            except UserError as e:
+                if not lenient or e.where != "data.neighbours.series":
+                    raise
+                left_out[str(key)] = e.message.split(";")[0]
+                continue
+            source = f"{other.report.get('source', 'the file')} ({key})"
+            columns = list(other.columns.columns)
+            given = d.circular
+            degrees = [c for c in (other.circular if given is None else given) if c in wanted]
+            keep = []
+            for name in wanted:
+                if name in columns and other.columns[name].notna().any():
+                    values = other.columns[name].set_axis(pd.DatetimeIndex(other.times))
+                    share = values[~values.index.duplicated()].reindex(at).notna().mean()
+                    if not lenient or share >= 0.5:
+                        keep.append(name)
+                        continue
+                    left_out[f"{name}@{key}"] = f"values at {share:.0%} of the times"
+                elif lenient:
+                    left_out[f"{name}@{key}"] = "absent"
+                else:
+                    why = "is absent" if name not in columns else "has no values"
+                    raise UserError(
+                        f"column '{name}' {why} in series {key!r}{did_you_mean(name, columns)}; "
+                        f"numeric columns of {source}: {', '.join(columns[:40])}",
+                        where="data.neighbours.features",
+                    )
+            if not keep:
+                continue
+            table, pairs, _ = self._as_sin_cos(
+                other.columns[keep], [c for c in degrees if c in keep]
+            )
+            table.index = pd.DatetimeIndex(other.times)
+            table = table[~table.index.duplicated()].reindex(at)
+            table.index = raw.columns.index
+            table.columns = [f"{c}@{key}" for c in table.columns]
+            for name in keep:
+                for c in pairs.get(name, (name,)):
+                    units[f"{c}@{key}"] = "" if name in pairs else other.units.get(name, "")
+            parts.append(table)
+            report[str(key)] = {
+                "series": _series_id(other),
+                "columns": list(table.columns),
+                "rows_without_a_value": int(table.isna().all(axis=1).sum()),
+            }
+        if left_out:
+            shown = ", ".join(f"{k} ({v})" for k, v in left_out.items())
+            warn(f"neighbours left out: {shown} (data.missing_features: drop)")
+            report["left_out"] = left_out
+        table = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=raw.columns.index)
+        return table, units, report
+
     def _pooled_train(
         self,
         features: list[str],
@@ -700,7 +840,7 @@ class ForecastAdapter:
         d = self.data_cfg
         values, times, segments, report = [], [], [], {}
         for key in d.also_train_on:
-            raw = self.read(key)
+            raw = self._read_other(key, "data.also_train_on")
             source = f"{raw.report.get('source', 'the file')} ({key})"
             if _series_id(raw) == _series_id(main):
                 raise UserError(

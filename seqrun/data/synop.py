@@ -452,12 +452,13 @@ class SynopAdapter(ForecastAdapter):
     def _one_station(self, df, report: dict, series: str | int | None = None):
         d = self.data_cfg
         station = d.station if series is None else series
-        where = "data.station" if series is None else "data.also_train_on"
+        where = "data.station"
         if "numer_sta" not in df.columns:
             if station is not None:
+                fix = "remove data.station" if series is None else "it holds one station"
                 raise UserError(
                     "the export has no station column (numer_sta / 'ID OMM station') to "
-                    f"filter on; remove {where}",
+                    f"filter on; {fix}",
                     where=where,
                 )
             return df

@@ -123,11 +123,12 @@ class TimeseriesCsvConfig(ForecastConfig):
                 f"data.decimal and data.separator are both {self.separator!r}: a file with "
                 "decimal commas separates its fields with ';' (separator: ';')"
             )
-        if self.also_train_on and self.group is None:
-            raise ValueError(
-                "data.also_train_on names other series of a data.group column: set data.group "
-                "too, e.g. group: {origin: EWR} with also_train_on: [JFK, LGA]"
-            )
+        for key, given in (("also_train_on", self.also_train_on), ("neighbours", self.neighbours)):
+            if given and self.group is None:
+                raise ValueError(
+                    f"data.{key} names other series of a data.group column: set data.group "
+                    f"too, e.g. group: {{origin: EWR}} with {key} naming JFK and LGA"
+                )
         return self
 
 
@@ -163,13 +164,9 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                     f"columns of {path.name}: {', '.join(columns)}{_separator_hint(columns, d)}",
                     where="data.time_column",
                 )
-        stamps = df[time_cols[0]]
-        for more in time_cols[1:]:  # date and time of day in two columns
-            stamps = stamps.astype(str).str.strip() + " " + df[more].astype(str).str.strip()
         report: dict = {"source": d.sample or str(path), "format": "csv", "rows_in_file": len(df)}
         if d.group:
             ((gcol, gval),) = d.group.items()
-            where_group = "data.group" if series is None else "data.also_train_on"
             gval = gval if series is None else series
             if gcol not in df.columns:
                 raise UserError(
@@ -183,11 +180,14 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 present = ", ".join(f"{k} ({n} rows)" for k, n in keys.value_counts().items())
                 raise UserError(
                     f"no row has {gcol} = {gval!r}; values present: {present}",
-                    where=where_group,
+                    where="data.group",
                 )
             report["group"] = {gcol: str(gval)}
             report["rows_other_groups"] = int((~keep).sum())
             df = df.loc[keep]
+        stamps = df[time_cols[0]]
+        for more in time_cols[1:]:  # date and time of day in two columns
+            stamps = stamps.astype(str).str.strip() + " " + df[more].astype(str).str.strip()
         times, dropped = parse_times(stamps, d.time_format, d.timezone)
         bad = times.isna().to_numpy() & ~dropped
         if bad.any():
