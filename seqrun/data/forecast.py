@@ -635,7 +635,7 @@ class ForecastAdapter:
         report = {**raw.report, **cleaned.report}
         report["features"] = names
         report["targets"] = targets
-        report["units"] = {c: raw.units.get(c, "") for c in features}
+        report["units"] = {**{c: raw.units.get(c, "") for c in features}, **near_units}
         if pairs:
             report["circular"] = {c: list(v) for c, v in pairs.items()}
         if calm_rows:

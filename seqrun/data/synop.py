@@ -452,14 +452,13 @@ class SynopAdapter(ForecastAdapter):
     def _one_station(self, df, report: dict, series: str | int | None = None):
         d = self.data_cfg
         station = d.station if series is None else series
-        where = "data.station"
         if "numer_sta" not in df.columns:
             if station is not None:
                 fix = "remove data.station" if series is None else "it holds one station"
                 raise UserError(
                     "the export has no station column (numer_sta / 'ID OMM station') to "
                     f"filter on; {fix}",
-                    where=where,
+                    where="data.station",
                 )
             return df
         ids = df["numer_sta"].fillna("").astype(str).str.strip()
@@ -470,7 +469,7 @@ class SynopAdapter(ForecastAdapter):
                 raise UserError(
                     f"the export holds {len(present)} stations, choose one with data.station; "
                     f"stations present: {_describe_stations(ids, names)}",
-                    where=where,
+                    where="data.station",
                 )
             report["station"] = _station_id(present[0]) if present else None
             return df
@@ -485,7 +484,7 @@ class SynopAdapter(ForecastAdapter):
             raise UserError(
                 f"station {station!r} is not in {Path(report['source']).name}; stations present: "
                 f"{_describe_stations(ids, names)}",
-                where=where,
+                where="data.station",
             )
         report["station"] = _station_id(ids[keep].iloc[0])
         if names is not None:
