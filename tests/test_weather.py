@@ -921,3 +921,23 @@ def test_neighbours_columns_are_inputs_at_the_main_series_times(cli, export, tmp
     assert "tc@ORLY" in meta["data"]["features"]
     r = cli("evaluate", run, "--split", "test", "--json")
     assert r.exit_code == 0, r.output
+
+
+def test_constant_target_after_a_circular_feature_is_an_error(tmp_path):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    # the wind direction takes two columns (sine, cosine): the check must still look at temp
+    times = pd.date_range("2023-01-01", periods=300, freq="h", tz="UTC")
+    path = tmp_path / "flat.csv"
+    pd.DataFrame(
+        {
+            "t": times.strftime("%Y-%m-%dT%H:%MZ"),
+            "wind_dir": (np.arange(300) * 37) % 360 + 1,
+            "temp": 12.5,
+        }
+    ).to_csv(path, index=False)
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "t"}
+    data |= {"features": ["wind_dir", "temp"], "targets": "temp", "circular": ["wind_dir"]}
+    cfg = config_from_dict({"name": "f", "data": data, "model": TINY_MODEL, "train": TINY_TRAIN})
+    with pytest.raises(UserError, match="target column 'temp' .* is constant"):
+        TimeseriesCsvAdapter(cfg.data).load()
