@@ -857,6 +857,8 @@ def test_csv_times_and_numbers_as_spreadsheets_write_them(cli, tmp_path):
     for options, message in (
         ({"timezone": "Europe/Pariss"}, "unknown time zone 'Europe/Pariss'"),
         ({"decimal": ",", "separator": ","}, "decimal and data.separator are both ','"),
+        ({"time_format": "%d/%m/%Y %Q"}, "unknown directive %Q"),
+        ({"time_format": "dd/mm/yyyy"}, "no % directive"),
     ):
         config = write_config(tmp_path, {**TINY, "data": data | options}, "bad.yaml")
         r = cli("config", "validate", config)

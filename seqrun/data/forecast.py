@@ -76,6 +76,7 @@ class Neighbours(Section):
     )
     features: list[str] | None = Field(
         None,
+        min_length=1,
         description="Their columns added as inputs at the main series' times, named "
         "COLUMN@SERIES (temp@JFK), gaps filled like the main columns'; null: the targets.",
     )

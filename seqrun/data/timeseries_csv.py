@@ -96,6 +96,21 @@ class TimeseriesCsvConfig(ForecastConfig):
         "its own.",
     )
 
+    @field_validator("time_format")
+    @classmethod
+    def _check_format(cls, v: str | None) -> str | None:
+        if v is None or v in ("unix", "unix_ms"):
+            return v
+        bad = [m for m in re.findall(r"%(:?.)", v) if m.lstrip(":") not in _DIRECTIVES]
+        if bad or "%" not in v:
+            what = f"unknown directive %{bad[0]}" if bad else "no % directive"
+            raise ValueError(
+                f"time_format {v!r}: {what}; a strptime layout such as '%d/%m/%Y %H:%M' "
+                "(%Y year, %m month, %d day, %H hour, %M minute, %S second, %z offset), or "
+                "'unix' / 'unix_ms'"
+            )
+        return v
+
     @field_validator("timezone")
     @classmethod
     def _check_zone(cls, v: str | None) -> str | None:
@@ -255,6 +270,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         )
 
 
+_DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")  # what strptime reads
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
 # layouts tried when a time does not read, to suggest data.time_format
