@@ -821,6 +821,15 @@ def test_csv_times_and_numbers_as_spreadsheets_write_them(cli, tmp_path):
     assert local.duplicated().sum() == 1 and raw.report["local_times_dropped"] == 1
     assert (raw.times.to_numpy() == utc.to_numpy()).all()  # the repeated hour told apart
     assert np.allclose(raw.columns["temp"].to_numpy(), temps)
+    # dates alone (daily rows) are local midnights; a time with an offset keeps it
+    from seqrun.data.timeseries_csv import parse_times
+
+    column = pd.Series(["2023-07-01", "2023-07-02", "2023-07-02T12:00:00+00:00"])
+    times, dropped = parse_times(column, None, "Europe/Paris")
+    assert [str(t) for t in times] == [
+        "2023-06-30 22:00:00+00:00", "2023-07-01 22:00:00+00:00", "2023-07-02 12:00:00+00:00"
+    ]  # fmt: skip
+    assert not dropped.any()
     # seconds since 1970
     epoch = tmp_path / "epoch.csv"
     epoch.write_text(
