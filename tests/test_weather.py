@@ -952,3 +952,33 @@ def test_constant_target_after_a_circular_feature_is_an_error(tmp_path):
     cfg = config_from_dict({"name": "f", "data": data, "model": TINY_MODEL, "train": TINY_TRAIN})
     with pytest.raises(UserError, match="target column 'temp' .* is constant"):
         TimeseriesCsvAdapter(cfg.data).load()
+
+
+def test_neighbours_observed_a_little_earlier_are_taken_later_ones_never(tmp_path):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    hours = pd.date_range("2023-01-01", periods=200, freq="h", tz="UTC")
+    rows = [("A", t, 10.0 + np.sin(i / 5)) for i, t in enumerate(hours)]
+    rows += [("B", t - pd.Timedelta("10min"), 100.0 + i) for i, t in enumerate(hours)]
+    rows += [("C", t + pd.Timedelta("10min"), 500.0 + i) for i, t in enumerate(hours)]
+    path = tmp_path / "three.csv"
+    pd.DataFrame(
+        [(g, t.strftime("%Y-%m-%dT%H:%M:%SZ"), v) for g, t, v in rows], columns=["id", "t", "x"]
+    ).to_csv(path, index=False)
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "t", "freq": "1h"}
+    data |= {"group": {"id": "A"}, "targets": "x", "sequence_len": 4}
+
+    def load(**more):
+        cfg = {"name": "n", "data": data | more, "model": TINY_MODEL, "train": TINY_TRAIN}
+        return TimeseriesCsvAdapter(config_from_dict(cfg).data).load(("train",))
+
+    # B reports 10 min before each of A's hours: its value is taken, unchanged
+    train = load(neighbours={"series": ["B"]}).splits["train"]
+    assert np.array_equal(train.values[:, 1], 100.0 + np.arange(len(train.values)))
+    # C reports 10 min after: never used (a later value would leak the future)
+    with pytest.raises(UserError, match="has values at 0% of the main series' times") as e:
+        load(neighbours={"series": ["C"]})
+    assert e.value.where == "data.neighbours.features"
+    data_c = load(neighbours={"series": ["B", "C"]}, missing_features="drop")
+    assert data_c.feature_names == ["x", "x@B"]
+    assert data_c.report()["neighbours"]["left_out"] == {"x@C": "values at 0% of the times"}

@@ -77,7 +77,8 @@ class Neighbours(Section):
     features: list[str] | None = Field(
         None,
         min_length=1,
-        description="Their columns added as inputs at the main series' times, named "
+        description="Their columns added as inputs at the main series' times (the latest "
+        "observation at or up to half a step before each, never a later one), named "
         "COLUMN@SERIES (temp@JFK), gaps filled like the main columns'; null: the targets.",
     )
 
@@ -766,6 +767,23 @@ class ForecastAdapter:
         lenient = d.missing_features == "drop"
         wanted = list(near.features) if near.features is not None else list(targets)
         at = pd.DatetimeIndex(raw.times)
+        spacing = np.diff(np.unique(at.asi8))
+        step = (
+            duration_seconds(d.freq) * 10**9
+            if d.freq
+            else np.median(spacing)
+            if len(spacing)
+            else 0
+        )
+        half = pd.Timedelta(int(step // 2), "ns")
+
+        def align(frame: Any, times: Any) -> Any:
+            """The latest observation at or up to half a step before each main time (never
+            a later one: no future value)."""
+            frame = frame.set_axis(pd.DatetimeIndex(times))
+            frame = frame[~frame.index.duplicated()].sort_index()
+            return frame.reindex(at, method="ffill", tolerance=half)
+
         parts, units, report, left_out = [], {}, {}, {}
         for key in near.series:
             try:
@@ -788,11 +806,18 @@ class ForecastAdapter:
             keep = []
             for name in wanted:
                 if name in columns and other.columns[name].notna().any():
-                    values = other.columns[name].set_axis(pd.DatetimeIndex(other.times))
-                    share = values[~values.index.duplicated()].reindex(at).notna().mean()
-                    if not lenient or share >= 0.5:
+                    share = float(align(other.columns[[name]], other.times)[name].notna().mean())
+                    if share >= 0.5:
                         keep.append(name)
                         continue
+                    if not lenient:
+                        raise UserError(
+                            f"column '{name}' of series {key!r} has values at {share:.0%} of "
+                            "the main series' times (at them or up to half a step before): "
+                            "too few to be an input; remove it, or set data.missing_features: "
+                            "drop to leave it out",
+                            where="data.neighbours.features",
+                        )
                     left_out[f"{name}@{key}"] = f"values at {share:.0%} of the times"
                 elif lenient:
                     left_out[f"{name}@{key}"] = "absent"
@@ -808,8 +833,7 @@ class ForecastAdapter:
             table, pairs, _ = self._as_sin_cos(
                 other.columns[keep], [c for c in degrees if c in keep]
             )
-            table.index = pd.DatetimeIndex(other.times)
-            table = table[~table.index.duplicated()].reindex(at)
+            table = align(table, other.times)
             table.index = raw.columns.index
             table.columns = [f"{c}@{key}" for c in table.columns]
             for name in keep:
