@@ -741,15 +741,20 @@ class ForecastAdapter:
             table.insert(at + 1, pairs[c][1], cos)
         return table, pairs, calm_rows
 
-    def _read_other(self, key: str | int, option: str) -> RawSeries:
-        """The series ``key`` of data.also_train_on or data.neighbours; an error about which
-        series to keep names ``option``."""
+    def _read_other(self, key: str | int, option: str, main: RawSeries) -> RawSeries:
+        """The series ``key`` of data.also_train_on or data.neighbours (not ``main`` itself);
+        an error about which series to keep names ``option``."""
         try:
-            return self.read(key)
+            other = self.read(key)
         except UserError as e:
             if e.where in ("data.group", "data.station"):
                 raise UserError(e.message, where=option) from None
             raise
+        if _series_id(other) == _series_id(main):
+            raise UserError(
+                f"{key!r} is the main series itself; {option} lists other ones", where=option
+            )
+        return other
 
     def _neighbour_columns(
         self, raw: RawSeries, targets: list[str]
@@ -767,14 +772,7 @@ class ForecastAdapter:
         lenient = d.missing_features == "drop"
         wanted = list(near.features) if near.features is not None else list(targets)
         at = pd.DatetimeIndex(raw.times)
-        spacing = np.diff(np.unique(at.asi8))
-        step = (
-            duration_seconds(d.freq) * 10**9
-            if d.freq
-            else np.median(spacing)
-            if len(spacing)
-            else 0
-        )
+        step = duration_seconds(d.freq) * 10**9 if d.freq else _infer_step_ns(np.unique(at.asi8))
         half = pd.Timedelta(int(step // 2), "ns")
 
         def align(frame: Any, times: Any) -> Any:
@@ -787,13 +785,7 @@ class ForecastAdapter:
         parts, units, report, left_out = [], {}, {}, {}
         for key in near.series:
             try:
-                other = self._read_other(key, "data.neighbours.series")
-                if _series_id(other) == _series_id(raw):
-                    raise UserError(
-                        f"{key!r} is the main series itself; data.neighbours.series lists "
-                        "other ones",
-                        where="data.neighbours.series",
-                    )
+                other = self._read_other(key, "data.neighbours.series", raw)
             except UserError as e:
                 if not lenient or e.where != "data.neighbours.series":
                     raise
@@ -803,10 +795,12 @@ class ForecastAdapter:
             columns = list(other.columns.columns)
             given = d.circular
             degrees = [c for c in (other.circular if given is None else given) if c in wanted]
+            present = [n for n in wanted if n in columns and other.columns[n].notna().any()]
+            aligned = align(other.columns[present], other.times)  # degrees, then sine/cosine
             keep = []
             for name in wanted:
-                if name in columns and other.columns[name].notna().any():
-                    share = float(align(other.columns[[name]], other.times)[name].notna().mean())
+                if name in present:
+                    share = float(aligned[name].notna().mean())
                     if share >= 0.5:
                         keep.append(name)
                         continue
@@ -830,10 +824,7 @@ class ForecastAdapter:
                     )
             if not keep:
                 continue
-            table, pairs, _ = self._as_sin_cos(
-                other.columns[keep], [c for c in degrees if c in keep]
-            )
-            table = align(table, other.times)
+            table, pairs, _ = self._as_sin_cos(aligned[keep], [c for c in degrees if c in keep])
             table.index = raw.columns.index
             table.columns = [f"{c}@{key}" for c in table.columns]
             for name in keep:
@@ -865,16 +856,11 @@ class ForecastAdapter:
         d = self.data_cfg
         values, times, segments, report = [], [], [], {}
         for key in d.also_train_on:
-            raw = self._read_other(key, "data.also_train_on")
+            raw = self._read_other(key, "data.also_train_on", main)
             source = f"{raw.report.get('source', 'the file')} ({key})"
-            if _series_id(raw) == _series_id(main):
-                raise UserError(
-                    f"{key!r} is the main series itself; data.also_train_on lists other ones",
-                    where="data.also_train_on",
-                )
-            absent = [f for f in features if f not in raw.columns.columns]
-            if absent or any(raw.columns[f].notna().sum() == 0 for f in features):
-                missing = absent or [f for f in features if raw.columns[f].notna().sum() == 0]
+            columns = raw.columns
+            missing = [f for f in features if f not in columns or columns[f].notna().sum() == 0]
+            if missing:
                 raise UserError(
                     f"series {key!r} has no values of {', '.join(missing)} in {source}; "
                     "remove it from data.also_train_on or those columns from data.features",
