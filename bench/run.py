@@ -425,7 +425,7 @@ def bench_weather(args: argparse.Namespace) -> list[dict]:
         config = f"configs/weather-nyc-{horizon}h.yaml"
         plain_args = ["--horizon", str(horizon), "--time-features", "hour"]
         plain_args += ["--epochs", "2"] if args.quick else []
-        plain_args += ["--units", "128"]
+        plain_args += ["--units", "128", "--max-wind-speed", "100"]  # data.valid_range
         if horizon == 3:
             plain_args += ["--neighbours", "JFK,LGA"]  # the config's data.neighbours
         if horizon == 24:

@@ -982,3 +982,94 @@ def test_neighbours_observed_a_little_earlier_are_taken_later_ones_never(tmp_pat
     data_c = load(neighbours={"series": ["B", "C"]}, missing_features="drop")
     assert data_c.feature_names == ["x", "x@B"]
     assert data_c.report()["neighbours"]["left_out"] == {"x@C": "values at 0% of the times"}
+
+
+def test_missing_value_markers_codes_and_implausible_values(cli, tmp_path, capsys):
+    """An ASOS-style 'M', a logger's -9999 and the sample's 1048 mph wind: each is read as
+    missing when the config says so, and is a clear error or warning when it does not."""
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    hours = pd.date_range("2023-01-01", periods=400, freq="h", tz="UTC")
+    temps = np.round(10 + 5 * np.sin(np.arange(400) / 5), 2)
+    wind = np.round(3 + 2 * np.cos(np.arange(400) / 7), 2)
+    table = pd.DataFrame({"valid": hours.strftime("%Y-%m-%d %H:%M"), "tmpf": temps, "wv": wind})
+    table = table.astype({"tmpf": object, "wv": object})
+    table.loc[[5, 50], "tmpf"] = "M"  # ASOS: M for missing
+    table.loc[[100, 101, 300], "wv"] = -9999.0  # a logger's missing-value code
+    path = tmp_path / "station.csv"
+    table.to_csv(path, index=False)
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "valid"}
+    data |= {"features": ["tmpf", "wv"], "targets": "tmpf", "sequence_len": 6}
+    tiny = {"name": "m", "model": TINY_MODEL, "train": TINY_TRAIN}
+
+    def load(**options):
+        raw = {**tiny, "data": data | options}
+        return TimeseriesCsvAdapter(config_from_dict(raw).data).load(("train", "dev", "test"))
+
+    with pytest.raises(UserError, match=r"'M' on line 7; if 'M' means missing, set data\.missing"):
+        load()
+    with pytest.raises(UserError) as e:
+        load(missing_values=["M"])
+    assert "column 'wv' of " in e.value.message and "-9999 in 3 rows" in e.value.message
+    assert "first at 2023-01-05T04:00Z" in e.value.message
+    assert "set data.missing_values: [-9999]" in e.value.message
+    loaded = load(missing_values=["M", "-9999"])  # a number matches -9999.0 too
+    assert loaded.report()["missing_values"] == {"tmpf": 2, "wv": 3}
+    values = np.concatenate([s.values for s in loaded.splits.values()])
+    assert values[:, 1].min() > 0  # interpolated between real winds, no -9999 left
+    # a French spreadsheet's copy: ';' fields, decimal commas, 'M' beside them
+    french = tmp_path / "station-fr.csv"
+    commas = table.assign(wv=table["wv"].replace(-9999.0, "M"))
+    for c in ("tmpf", "wv"):
+        commas[c] = commas[c].astype(str).str.replace(".", ",")
+    commas.to_csv(french, sep=";", index=False)
+    assert "10,99;4,98" in french.read_text()
+    fr = load(path=str(french), separator=";", decimal=",", missing_values=["M"])
+    assert fr.report()["missing_values"] == {"tmpf": 2, "wv": 3}
+    assert np.allclose(fr.splits["train"].values[:5, :2], np.stack([temps, wind], 1)[:5])
+    # the CLI: one line, exit 2
+    r = cli("data", "describe", write_config(tmp_path, {**tiny, "data": data}))
+    assert r.exit_code == 2 and "missing_values: ['M']" in r.stderr, r.output
+
+    # a value far beyond all others (the sample's 1048 mph wind at EWR) is a warning naming
+    # data.valid_range; with a range, it is missing and counted
+    nyc = config_from_dict(nyc_cfg(features=["temp", "wind_speed"]))
+    capsys.readouterr()
+    TimeseriesCsvAdapter(nyc.data).load()
+    err = capsys.readouterr().err
+    assert "column 'wind_speed' of nyc-weather-2013 holds 1 value (e.g. 1048)" in err
+    assert "first at 2013-02-12T08:00Z" in err and "data.valid_range: {wind_speed:" in err
+    ranged = nyc_cfg(features=["temp", "wind_speed"], valid_range={"wind_speed": [0, 100]})
+    loaded = TimeseriesCsvAdapter(config_from_dict(ranged).data).load()
+    assert "wind_speed" not in capsys.readouterr().err
+    assert loaded.report()["out_of_range"] == {"wind_speed": 1}
+    assert np.nanmax(loaded.splits["train"].values[:, 1]) < 100
+    r = cli("data", "describe", write_config(tmp_path, ranged, "ranged.yaml"))
+    assert "outside data.valid_range, made missing: wind_speed 1" in r.stdout, r.output
+    typo = config_from_dict(nyc_cfg(valid_range={"wind_sped": [0, 100]}))
+    with pytest.raises(UserError, match="'wind_sped' is not a numeric .*mean 'wind_speed'") as e:
+        TimeseriesCsvAdapter(typo.data).load()
+    assert e.value.where == "data.valid_range.wind_sped"
+    r = cli("config", "validate", write_config(tmp_path, nyc_cfg(valid_range={"temp": [5, 5]})))
+    assert r.exit_code == 2 and "low 5 is not below high 5" in r.stderr, r.output
+
+
+def test_quality_checks_leave_plausible_extremes_alone():
+    from seqrun.data.quality import gross_outliers, missing_code
+
+    rng = np.random.default_rng(0)
+    # visibility in metres: 9999 is the usual "10 km or more", not a missing-value code
+    visibility = np.where(rng.random(2000) < 0.7, 9999.0, rng.uniform(100, 9000, 2000))
+    assert missing_code(visibility) is None
+    # mostly-zero rain with a few downpours; a gust of 40 m/s among 5-25 m/s
+    rain = np.where(rng.random(2000) < 0.9, 0.0, rng.exponential(2.0, 2000))
+    rain[7] = 60.0
+    assert gross_outliers(rain) is None and missing_code(rain) is None
+    gusts = np.append(rng.uniform(5, 25, 2000), 40.0)
+    assert gross_outliers(gusts) is None
+    # a -999 temperature is a code; a pressure in hPa among pascals is an outlier
+    temps = np.append(rng.normal(12, 6, 500), -999.0)
+    assert missing_code(temps)[0] == -999.0
+    pressure = np.append(rng.normal(101300, 900, 2000), 1013.0)
+    first, what, low, high = gross_outliers(pressure)
+    assert first == 2000 and "1 value (e.g. 1013)" in what and low > 90000

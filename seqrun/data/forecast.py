@@ -180,6 +180,14 @@ class ForecastConfig(DataConfig):
         "[temp]} beside group {origin: EWR}): what the nearby stations observe at the same "
         "times. Never targets.",
     )
+    valid_range: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="Plausible [low, high] of a column (a range check, the first step of "
+        "weather data quality control), e.g. {wind_speed: [0, 150]}: values outside it are "
+        "missing (then filled like any gap) and counted in meta.json "
+        "(data.out_of_range). Applies to the neighbours' and also_train_on series' columns "
+        "of that name too.",
+    )
     also_train_on: list[str | int] = Field(
         default_factory=list,
         description="Other series of the same source (timeseries_csv: values of data.group's "
@@ -187,6 +195,14 @@ class ForecastConfig(DataConfig):
         "add training windows: one model learns from the neighbouring stations too. Dev and "
         "test (and every score) stay the main series'.",
     )
+
+    @field_validator("valid_range")
+    @classmethod
+    def _check_ranges(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for name, (low, high) in v.items():
+            if not low < high:
+                raise ValueError(f"valid_range of {name!r}: low {low:g} is not below high {high:g}")
+        return v
 
     @field_validator("freq")
     @classmethod
@@ -531,6 +547,7 @@ class ForecastAdapter:
                     why = "is not numeric" if name in names else "is absent"
                 hint = "" if name in names else did_you_mean(name, names)
                 shown = ", ".join(available[:40]) + (" ..." if len(available) > 40 else "")
+                shown = shown or "none"
                 raise UserError(
                     f"{kind} column '{name}' {why}{hint}; numeric columns of "
                     f"{raw.report.get('source', 'the file')}: {shown}",
@@ -541,6 +558,65 @@ class ForecastAdapter:
             dup = sorted({f for f in features if features.count(f) > 1})
             raise UserError(f"features listed twice: {', '.join(dup)}", where="data.features")
         return features, targets
+
+    def _read_series(self, series: str | int | None = None) -> RawSeries:
+        """:meth:`read`, then ``data.valid_range``: values outside a column's range made
+        missing and counted (``out_of_range`` in the report)."""
+        raw = self.read(series)
+        counts: dict[str, int] = {}
+        for name, (low, high) in self.data_cfg.valid_range.items():
+            if name not in raw.columns:
+                if series is not None:
+                    continue  # a neighbour without that column: its own check reports it
+                known = list(raw.columns.columns)
+                raise UserError(
+                    f"'{name}' is not a numeric column of {raw.report.get('source', 'the file')}"
+                    f"{did_you_mean(name, known)}; numeric columns: {', '.join(known[:40])}",
+                    where=f"data.valid_range.{name}",
+                )
+            col = raw.columns[name]
+            out = (col < low) | (col > high)
+            if out.any():
+                counts[name] = int(out.sum())
+                raw.columns[name] = col.mask(out)
+        if counts:
+            raw.report["out_of_range"] = counts
+        return raw
+
+    def _check_values(self, raw: RawSeries, name: str) -> None:
+        """A missing-value code such as -9999 read as a measurement is a UserError naming the
+        code, where it first occurs and the fix; a value far beyond all others (a 1048 mph
+        wind) is a warning naming data.valid_range."""
+        from seqrun.core.text import warn
+        from seqrun.data.quality import gross_outliers, missing_code
+
+        values = raw.columns[name].to_numpy(dtype="float64")
+        source = raw.report.get("source", "the file")
+        found = missing_code(values)
+        if found is None:
+            outliers = gross_outliers(values)
+            if outliers is not None:
+                first, what, low, high = outliers
+                warn(
+                    f"column '{name}' of {source} holds {what} (first at "
+                    f"{raw.times.iloc[first]:%Y-%m-%dT%H:%M}Z): a measurement error? To "
+                    f"treat such values as missing, set data.valid_range: {{{name}: [LOW, "
+                    f"HIGH]}} with this quantity's plausible limits (every other value lies in "
+                    f"{low:.4g} to {high:.4g})"
+                )
+            return
+        code, what = found
+        first = raw.times.iloc[int(np.flatnonzero(values == code)[0])]
+        fix = (
+            f"set data.missing_values: [{code:g}]"
+            if "missing_values" in type(self.data_cfg).model_fields
+            else "blank those values in the file (an empty field is missing)"
+        )
+        raise UserError(
+            f"column '{name}' of {source} holds {what} (first at "
+            f"{first:%Y-%m-%dT%H:%M}Z): a missing-value code, not a measurement; {fix}",
+            where="data.features",
+        )
 
     def _drop_missing(
         self, raw: RawSeries, features: list[str], targets: list[str]
@@ -594,7 +670,7 @@ class ForecastAdapter:
         from seqrun.data.series import ScoredTargets, SeriesSplit
 
         d = self.data_cfg
-        raw = self.read()
+        raw = self._read_series()
         features, targets = self._features_and_targets(raw)
         for name in features:
             if raw.columns[name].notna().sum() == 0:
@@ -603,6 +679,7 @@ class ForecastAdapter:
                     "drop it from data.features",
                     where="data.features",
                 )
+            self._check_values(raw, name)
         circular = self._kind_list("circular", raw, features)
         nonneg = [t for t in self._kind_list("nonnegative", raw, features) if t in targets]
         nonneg = [t for t in nonneg if t not in circular]
@@ -745,7 +822,7 @@ class ForecastAdapter:
         """The series ``key`` of data.also_train_on or data.neighbours (not ``main`` itself);
         an error about which series to keep names ``option``."""
         try:
-            other = self.read(key)
+            other = self._read_series(key)
         except UserError as e:
             if e.where in ("data.group", "data.station"):
                 raise UserError(e.message, where=option) from None

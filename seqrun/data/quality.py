@@ -4,6 +4,62 @@ from __future__ import annotations
 
 import numpy as np
 
+# |value| of the codes that loggers and exports write for "missing" (-9999, 999.9, ...)
+_CODES = (999.0, 9999.0, 99999.0, 999999.0, 99.99, 999.9, 9999.9, 99999.9)
+
+
+def missing_code(values: np.ndarray) -> tuple[float, str] | None:
+    """A missing-value code in a numeric column and a description of it, or None.
+
+    A value is taken for a code when it is a run of nines (±999, ±9999, ±999.9, ...) and lies
+    farther beyond the column's other values than twice their whole range: -9999 among wind
+    speeds of 0 to 20, not 9999 m among visibilities of 100 to 9000 m.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    for code in np.unique(v[np.isin(np.round(np.abs(v), 6), _CODES)]):
+        others = v[v != code]
+        if len(others) < 10:
+            continue
+        lo, hi = float(others.min()), float(others.max())
+        span = max(hi - lo, 1e-9)
+        if code > hi + 2 * span or code < lo - 2 * span:
+            n = int((v == code).sum())
+            rows = "row" if n == 1 else "rows"
+            return float(code), f"{code:g} in {n:,} {rows}, far outside its other values " + (
+                f"({lo:.4g} to {hi:.4g})"
+            )
+    return None
+
+
+def gross_outliers(values: np.ndarray) -> tuple[int, str, float, float] | None:
+    """Values far beyond all the others of a column (a measurement or transcription error,
+    such as a 1048 mph wind among winds of 0 to 40), or None; else the position of the first,
+    a description, and the plausible range that excludes them.
+
+    Far means more than 20 times the 1st-99th percentile width beyond those percentiles, so
+    heavy-tailed variables (rain, gusts) are not flagged.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(v)
+    if finite.sum() < 100:
+        return None
+    p1, p99 = (float(x) for x in np.percentile(v[finite], [1, 99]))
+    width = p99 - p1
+    if width <= 0:
+        return None
+    low, high = p1 - 20 * width, p99 + 20 * width
+    out = finite & ((v < low) | (v > high))
+    if not out.any():
+        return None
+    n = int(out.sum())
+    worst = v[out][np.argmax(np.abs(v[out] - (p1 + p99) / 2))]
+    rows = "value" if n == 1 else "values"
+    what = f"{n:,} {rows} (e.g. {worst:.4g}) far beyond its others (1st-99th percentile "
+    what += f"{p1:.4g} to {p99:.4g})"
+    inner = v[finite & ~out]
+    return int(np.flatnonzero(out)[0]), what, float(inner.min()), float(inner.max())
+
 
 def mixed_units(values: np.ndarray) -> str | None:
     """Describe two separate regimes of values in one column (e.g. kelvin and °C), or None.

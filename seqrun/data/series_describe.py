@@ -25,6 +25,8 @@ GAP_KEYS = (
     "interpolation",
     "values_filled",
     "values_still_missing",
+    "missing_values",
+    "out_of_range",
     "missing_timestamps",
     "rows_dropped",
     "grid_rows_dropped",
@@ -130,6 +132,12 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
         f"(gaps up to {interp.get('max_gap_steps')} steps): "
         + (", ".join(f"{k} {v}" for k, v in filled.items()) or "none")
     ]
+    for key, what in (
+        ("missing_values", "read as missing (data.missing_values)"),
+        ("out_of_range", "outside data.valid_range, made missing"),
+    ):
+        if gaps.get(key):
+            lines.append(f"  {what}: " + ", ".join(f"{k} {v}" for k, v in gaps[key].items()))
     still = gaps.get("values_still_missing") or {}
     if still:
         lines.append(

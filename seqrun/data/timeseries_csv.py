@@ -90,6 +90,12 @@ class TimeseriesCsvConfig(ForecastConfig):
         description="Text encoding of the CSV (a BOM selects UTF-8/UTF-16 by itself); a file "
         "that looks like another encoding (cp1252, mac_roman) is an error naming it.",
     )
+    missing_values: list[str | float] = Field(
+        default_factory=list,
+        description="Values that mean 'missing' besides empty fields and NA, e.g. ['M', "
+        "-9999] (ASOS exports write M, many loggers -9999): a text matches a whole field "
+        "(spaces ignored), a number its value in any spelling (-9999, -9999.0).",
+    )
     units: dict[str, str] = Field(
         default_factory=dict,
         description="Unit of each column, for reports (e.g. {temp: '°F'}); a sample brings "
@@ -219,21 +225,23 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         if not d.group:
             self._check_not_several_series(times, df, columns, time_cols)
         skip = {*time_cols, *(d.group or {})}
-        numeric, non_numeric = {}, {}
+        numeric, non_numeric, marked = {}, {}, {}
         for c in columns:
             if c in skip:
                 continue
-            col = pd.to_numeric(df[c], errors="coerce")
-            bad = (col.isna() & df[c].notna()).to_numpy()
+            given, n_marked = _blank_missing(df[c], d.missing_values, d.decimal)
+            if n_marked:
+                marked[c] = n_marked
+            col = as_numbers(given, d.decimal)
+            bad = (col.isna() & given.notna()).to_numpy()
             if bad.any():
                 i = int(bad.argmax())
-                value = str(df[c].iloc[i])
-                hint = ""
-                if d.decimal == "." and _DECIMAL_COMMA.match(value):
-                    hint = "; decimal commas: set data.decimal: ','"
-                non_numeric[c] = f"{value!r} on line {df.index[i] + 2}{hint}"
+                value = str(given.iloc[i])
+                non_numeric[c] = f"{value!r} on line {df.index[i] + 2}{_value_hint(value, d)}"
                 continue
             numeric[c] = col.astype("float64")
+        if marked:
+            report["missing_values"] = marked
         table = pd.DataFrame(numeric, index=df.index)
         default = [c for c in sample.get("features", table.columns) if c in table.columns]
         units = {**sample.get("units", {}), **d.units}
@@ -272,6 +280,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
 
 _DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")  # what strptime reads
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
+
 # a UTC offset after a time of day (not the '-29' that ends the date 2023-10-29)
 _OFFSET = re.compile(r"\d:?\d\d(?::?\d\d(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d\d(?::?\d\d)?)$", re.I)
 # layouts tried when a time does not read, to suggest data.time_format
@@ -370,4 +379,43 @@ def _separator_hint(columns: list[str], d: TimeseriesCsvConfig) -> str:
     for sep, name in ((";", "';'"), ("\t", "'\\t'"), (",", "','"), ("|", "'|'")):
         if sep != d.separator and sep in columns[0]:
             return f"; the header looks {name}-separated: set data.separator: {name}"
+    return ""
+
+
+def _blank_missing(column: Any, markers: list[str | float], decimal: str) -> tuple[Any, int]:
+    """``column`` with the ``data.missing_values`` markers made NaN, and how many were."""
+    if not markers:
+        return column, 0
+    texts = {str(m).strip() for m in markers}
+    numbers = {float(m) for m in markers if _is_number(m)}
+    hit = column.astype(str).str.strip().isin(texts) & column.notna()
+    if numbers:
+        hit |= as_numbers(column, decimal).isin(numbers)
+    return column.mask(hit), int(hit.sum())
+
+
+def as_numbers(column: Any, decimal: str) -> Any:
+    """``column`` as floats, NaN where a value is not a number; ``decimal`` is the decimal
+    mark of text that pandas left unread (a column that also holds text)."""
+    import pandas as pd
+
+    if decimal == "," and not pd.api.types.is_numeric_dtype(column):
+        column = column.astype(str).str.replace(",", ".", regex=False)
+    return pd.to_numeric(column, errors="coerce")
+
+
+def _is_number(value: str | float) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _value_hint(value: str, d: TimeseriesCsvConfig) -> str:
+    """How to read a value that is not a number: decimal commas, or a missing-value marker."""
+    if d.decimal == "." and _DECIMAL_COMMA.match(value):
+        return "; decimal commas: set data.decimal: ','"
+    if not any(ch.isdigit() for ch in value):
+        return f"; if {value.strip()!r} means missing, set data.missing_values: [{value.strip()!r}]"
     return ""
