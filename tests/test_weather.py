@@ -1073,3 +1073,27 @@ def test_quality_checks_leave_plausible_extremes_alone():
     pressure = np.append(rng.normal(101300, 900, 2000), 1013.0)
     first, what, low, high = gross_outliers(pressure)
     assert first == 2000 and "1 value (e.g. 1013)" in what and low > 90000
+
+
+def test_repeated_times_with_other_values_and_empty_times_are_reported(cli, tmp_path):
+    from seqrun.data.series_describe import _gap_lines
+
+    hours = pd.date_range("2023-01-01", periods=50, freq="h", tz="UTC")
+    times = pd.Series(hours.append(hours[[10, 20]]))
+    temps = np.arange(52, dtype=float)
+    temps[50] = 10.0  # the same value again: a plain duplicate
+    c = clean(times, pd.DataFrame({"t": temps}), "1h", "linear", 2)
+    assert c.report["rows_dropped"]["duplicate_time"] == 2
+    assert c.report["duplicate_times_differing"] == 1  # 20:00 says 51, the first row 20
+    assert c.report["first_differing_duplicate"] == "2023-01-01T20:00:00Z"
+    assert c.values[20, 0] == 20.0  # the first row of a time is kept
+    line = "\n".join(_gap_lines(c.report))
+    assert "rows dropped: 2 repeating a time (1 with other values" in line
+    path = tmp_path / "holes.csv"
+    path.write_text("t,temp\n2023-01-01T00:00Z,1\n,2\n2023-01-01T02:00Z,3\n")
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "t", "targets": "temp"}
+    raw = {"name": "h", "data": data, "model": TINY_MODEL}
+    r = cli("data", "describe", write_config(tmp_path, raw))
+    assert _one_line_error(r).endswith(
+        "the time on line 3 is empty: fill it in or remove the row (rows without a time: 1)"
+    )

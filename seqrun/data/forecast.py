@@ -315,6 +315,17 @@ def clean(
     ns, df = ns[order], df.iloc[order].reset_index(drop=True)
     dup = np.zeros(len(ns), dtype=bool)
     dup[1:] = ns[1:] == ns[:-1]
+    if dup.any():  # the first row of a time is kept: do the others say something else?
+        vals = df.to_numpy(dtype=np.float64)
+        kept = np.maximum.accumulate(np.where(dup, 0, np.arange(len(ns))))
+        a, b = vals[dup], vals[kept[dup]]
+        differ = (~np.isnan(a) & ~np.isnan(b) & (a != b)).any(axis=1)
+        if differ.any():
+            report["duplicate_times_differing"] = int(differ.sum())
+            first = ns[dup][differ][0]
+            report["first_differing_duplicate"] = (
+                f"{pd.Timestamp(first, tz='UTC'):%Y-%m-%dT%H:%M:%SZ}"
+            )
     ns, df = ns[~dup], df.loc[~dup].reset_index(drop=True)
     step_ns = duration_seconds(freq) * 10**9 if freq else _infer_step_ns(ns)
     if step_ns % 10**9:

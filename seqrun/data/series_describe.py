@@ -29,6 +29,8 @@ GAP_KEYS = (
     "out_of_range",
     "missing_timestamps",
     "rows_dropped",
+    "duplicate_times_differing",
+    "first_differing_duplicate",
     "grid_rows_dropped",
     "segments",
     "longest_segment",
@@ -144,6 +146,15 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
             "  still missing (rows dropped, series split there): "
             + ", ".join(f"{k} {v}" for k, v in still.items())
         )
+    dropped = gaps.get("rows_dropped") or {}
+    if dropped.get("duplicate_time") or dropped.get("off_grid"):
+        text = f"  rows dropped: {dropped.get('duplicate_time', 0)} repeating a time"
+        if gaps.get("duplicate_times_differing"):
+            text += (
+                f" ({gaps['duplicate_times_differing']} with other values than the first row "
+                f"of their time, which is kept; first at {gaps['first_differing_duplicate']})"
+            )
+        lines.append(text + f", {dropped.get('off_grid', 0)} off the time grid")
     lines.append(
         f"  grid rows dropped {gaps.get('grid_rows_dropped', 0)}; "
         f"{gaps.get('segments')} gap-free segments, the longest {gaps.get('longest_segment')}"

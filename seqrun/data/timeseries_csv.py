@@ -213,6 +213,12 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         bad = times.isna().to_numpy() & ~dropped
         if bad.any():
             i = int(bad.argmax())
+            if not str(stamps.iloc[i]).strip() or stamps.isna().iloc[i]:
+                raise UserError(
+                    f"the time on line {df.index[i] + 2} is empty: fill it in or remove the "
+                    f"row (rows without a time: {int(stamps.isna().sum())})",
+                    where="data.time_column",
+                )
             raise UserError(
                 f"cannot read the time {str(stamps.iloc[i])!r} on line {df.index[i] + 2}"
                 f"{_time_format_hint(stamps, d.time_format)}",
