@@ -1050,6 +1050,8 @@ def test_missing_value_markers_codes_and_implausible_values(cli, tmp_path, capsy
     with pytest.raises(UserError, match="'wind_sped' is not a numeric .*mean 'wind_speed'") as e:
         TimeseriesCsvAdapter(typo.data).load()
     assert e.value.where == "data.valid_range.wind_sped"
+    typo.data.missing_features = "drop"  # a station without that column: nothing to check
+    assert TimeseriesCsvAdapter(typo.data).load().report().get("out_of_range") is None
     r = cli("config", "validate", write_config(tmp_path, nyc_cfg(valid_range={"temp": [5, 5]})))
     assert r.exit_code == 2 and "low 5 is not below high 5" in r.stderr, r.output
 

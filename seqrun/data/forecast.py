@@ -186,7 +186,8 @@ class ForecastConfig(DataConfig):
         "weather data quality control), e.g. {wind_speed: [0, 150]}: values outside it are "
         "missing (then filled like any gap) and counted in meta.json "
         "(data.out_of_range). Applies to the neighbours' and also_train_on series' columns "
-        "of that name too.",
+        "of that name too. A column the file lacks is an error (skipped with "
+        "missing_features: drop).",
     )
     also_train_on: list[str | int] = Field(
         default_factory=list,
@@ -577,8 +578,8 @@ class ForecastAdapter:
         counts: dict[str, int] = {}
         for name, (low, high) in self.data_cfg.valid_range.items():
             if name not in raw.columns:
-                if series is not None:
-                    continue  # a neighbour without that column: its own check reports it
+                if series is not None or self.data_cfg.missing_features == "drop":
+                    continue  # a station without that column: the feature checks report it
                 known = list(raw.columns.columns)
                 raise UserError(
                     f"'{name}' is not a numeric column of {raw.report.get('source', 'the file')}"

@@ -238,7 +238,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             given, n_marked = _blank_missing(df[c], d.missing_values, d.decimal)
             if n_marked:
                 marked[c] = n_marked
-            col = as_numbers(given, d.decimal)
+            col = _as_numbers(given, d.decimal)
             bad = (col.isna() & given.notna()).to_numpy()
             if bad.any():
                 i = int(bad.argmax())
@@ -286,7 +286,6 @@ class TimeseriesCsvAdapter(ForecastAdapter):
 
 _DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")  # what strptime reads
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
-
 # a UTC offset after a time of day (not the '-29' that ends the date 2023-10-29)
 _OFFSET = re.compile(r"\d:?\d\d(?::?\d\d(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d\d(?::?\d\d)?)$", re.I)
 # layouts tried when a time does not read, to suggest data.time_format
@@ -396,11 +395,11 @@ def _blank_missing(column: Any, markers: list[str | float], decimal: str) -> tup
     numbers = {float(m) for m in markers if _is_number(m)}
     hit = column.astype(str).str.strip().isin(texts) & column.notna()
     if numbers:
-        hit |= as_numbers(column, decimal).isin(numbers)
+        hit |= _as_numbers(column, decimal).isin(numbers)
     return column.mask(hit), int(hit.sum())
 
 
-def as_numbers(column: Any, decimal: str) -> Any:
+def _as_numbers(column: Any, decimal: str) -> Any:
     """``column`` as floats, NaN where a value is not a number; ``decimal`` is the decimal
     mark of text that pandas left unread (a column that also holds text)."""
     import pandas as pd
