@@ -1009,7 +1009,7 @@ def test_missing_value_markers_codes_and_implausible_values(cli, tmp_path, capsy
     with pytest.raises(UserError, match=r"'M' on line 7; if 'M' means missing, set data\.missing"):
         load()
     with pytest.raises(UserError) as e:
-        load(missing_values=["M"])
+        load(missing_values="M")  # one marker needs no list
     assert "column 'wv' of " in e.value.message and "-9999 in 3 rows" in e.value.message
     assert "first at 2023-01-05T04:00Z" in e.value.message
     assert "set data.missing_values: [-9999]" in e.value.message
@@ -1052,8 +1052,9 @@ def test_missing_value_markers_codes_and_implausible_values(cli, tmp_path, capsy
     assert e.value.where == "data.valid_range.wind_sped"
     typo.data.missing_features = "drop"  # a station without that column: nothing to check
     assert TimeseriesCsvAdapter(typo.data).load().report().get("out_of_range") is None
-    r = cli("config", "validate", write_config(tmp_path, nyc_cfg(valid_range={"temp": [5, 5]})))
-    assert r.exit_code == 2 and "low 5 is not below high 5" in r.stderr, r.output
+    for bounds, message in (([5, 5], "low 5 is not below high 5"), ([5], "takes [low, high]")):
+        r = cli("config", "validate", write_config(tmp_path, nyc_cfg(valid_range={"temp": bounds})))
+        assert r.exit_code == 2 and message in r.stderr, r.output
 
 
 def test_quality_checks_leave_plausible_extremes_alone():

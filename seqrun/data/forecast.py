@@ -197,6 +197,17 @@ class ForecastConfig(DataConfig):
         "test (and every score) stay the main series'.",
     )
 
+    @field_validator("valid_range", mode="before")
+    @classmethod
+    def _two_bounds(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for name, bounds in v.items():
+                if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+                    raise ValueError(
+                        f"valid_range of {name!r} takes [low, high], e.g. {{{name}: [0, 100]}}"
+                    )
+        return v
+
     @field_validator("valid_range")
     @classmethod
     def _check_ranges(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:

@@ -117,6 +117,11 @@ class TimeseriesCsvConfig(ForecastConfig):
             )
         return v
 
+    @field_validator("missing_values", mode="before")
+    @classmethod
+    def _one_or_more(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str | int | float) and not isinstance(v, bool) else v
+
     @field_validator("timezone")
     @classmethod
     def _check_zone(cls, v: str | None) -> str | None:
