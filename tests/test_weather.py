@@ -1100,3 +1100,24 @@ def test_repeated_times_with_other_values_and_empty_times_are_reported(cli, tmp_
     assert _one_line_error(r).endswith(
         "the time on line 3 is empty: fill it in or remove the row (rows without a time: 1)"
     )
+
+
+def test_missing_value_code_in_a_neighbour_or_pooled_series_names_it(tmp_path):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    table = pd.read_csv(sample_csv())
+    table.loc[table.index[(table["origin"] == "JFK").to_numpy()][100], "temp"] = -9999.0
+    path = tmp_path / "nyc.csv"
+    table.to_csv(path, index=False)
+    base = {"sample": None, "path": str(path), "time_column": "time_hour"}
+    base |= {"features": ["temp", "dewp"], "valid_range": {"wind_speed": [0, 100]}}
+    for option, where in (
+        ({"neighbours": {"series": ["JFK"], "features": ["temp"]}}, "data.neighbours.features"),
+        ({"also_train_on": ["JFK"]}, "data.also_train_on"),
+    ):
+        cfg = config_from_dict(nyc_cfg(**base, **option))
+        with pytest.raises(UserError, match=r"column 'temp' of .*nyc.csv \(JFK\) holds -9999") as e:
+            TimeseriesCsvAdapter(cfg.data).load()
+        assert e.value.where == where
+    # the main series (EWR) alone has no code: it loads
+    TimeseriesCsvAdapter(config_from_dict(nyc_cfg(**base)).data).load()

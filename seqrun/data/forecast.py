@@ -606,15 +606,18 @@ class ForecastAdapter:
             raw.report["out_of_range"] = counts
         return raw
 
-    def _check_values(self, raw: RawSeries, name: str) -> None:
+    def _check_values(
+        self, raw: RawSeries, name: str, source: str = "", where: str = "data.features"
+    ) -> None:
         """A missing-value code such as -9999 read as a measurement is a UserError naming the
         code, where it first occurs and the fix; a value far beyond all others (a 1048 mph
-        wind) is a warning naming data.valid_range."""
+        wind) is a warning naming data.valid_range. ``source`` names the series in messages
+        (default: the file), ``where`` the key of the error."""
         from seqrun.core.text import warn
         from seqrun.data.quality import gross_outliers, missing_code
 
         values = raw.columns[name].to_numpy(dtype="float64")
-        source = raw.report.get("source", "the file")
+        source = source or raw.report.get("source", "the file")
         found = missing_code(values)
         if found is None:
             outliers = gross_outliers(values)
@@ -638,7 +641,7 @@ class ForecastAdapter:
         raise UserError(
             f"column '{name}' of {source} holds {what} (first at "
             f"{first:%Y-%m-%dT%H:%M}Z): a missing-value code, not a measurement; {fix}",
-            where="data.features",
+            where=where,
         )
 
     def _drop_missing(
@@ -896,6 +899,8 @@ class ForecastAdapter:
             given = d.circular
             degrees = [c for c in (other.circular if given is None else given) if c in wanted]
             present = [n for n in wanted if n in columns and other.columns[n].notna().any()]
+            for name in present:
+                self._check_values(other, name, source, "data.neighbours.features")
             aligned = align(other.columns[present], other.times)  # degrees, then sine/cosine
             keep = []
             for name in wanted:
@@ -966,6 +971,8 @@ class ForecastAdapter:
                     "remove it from data.also_train_on or those columns from data.features",
                     where="data.also_train_on",
                 )
+            for name in features:
+                self._check_values(raw, name, source, "data.also_train_on")
             table, _, _ = self._as_sin_cos(raw.columns[features], circular)
             early = (raw.times < _pd_utc(before)).to_numpy()
             if not early.any():
