@@ -1027,6 +1027,14 @@ def test_missing_value_markers_codes_and_implausible_values(cli, tmp_path, capsy
     fr = load(path=str(french), separator=";", decimal=",", missing_values=["M"])
     assert fr.report()["missing_values"] == {"tmpf": 2, "wv": 3}
     assert np.allclose(fr.splits["train"].values[:5, :2], np.stack([temps, wind], 1)[:5])
+    # ASOS writes T for a trace of rain: text that stands for a number
+    table.loc[[7, 8], "wv"] = " T"
+    table.to_csv(path, index=False)
+    with pytest.raises(UserError, match=r"' T' on line 9; .*data\.text_values: \{'T': 0\}"):
+        load(missing_values=["M", -9999])
+    traced = load(missing_values=["M", -9999], text_values={"T": 0.25})
+    assert traced.report()["text_values"] == {"wv": 2}
+    assert traced.splits["train"].values[7, 1] == 0.25
     # the CLI: one line, exit 2
     r = cli("data", "describe", write_config(tmp_path, {**tiny, "data": data}))
     assert r.exit_code == 2 and "missing_values: ['M']" in r.stderr, r.output

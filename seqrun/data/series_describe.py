@@ -26,6 +26,7 @@ GAP_KEYS = (
     "values_filled",
     "values_still_missing",
     "missing_values",
+    "text_values",
     "out_of_range",
     "missing_timestamps",
     "rows_dropped",
@@ -136,6 +137,7 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
     ]
     for key, what in (
         ("missing_values", "read as missing (data.missing_values)"),
+        ("text_values", "text read as numbers (data.text_values)"),
         ("out_of_range", "outside data.valid_range, made missing"),
     ):
         if gaps.get(key):

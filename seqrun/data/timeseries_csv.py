@@ -96,6 +96,12 @@ class TimeseriesCsvConfig(ForecastConfig):
         "-9999] (ASOS exports write M, many loggers -9999): a text matches a whole field "
         "(spaces ignored), a number its value in any spelling (-9999, -9999.0).",
     )
+    text_values: dict[str, float] = Field(
+        default_factory=dict,
+        description="Text that stands for a number in numeric columns, e.g. {T: 0} for the "
+        "trace precipitation ('T') of ASOS exports; a text matches a whole field (spaces "
+        "ignored). meta.json counts the replacements (data.text_values).",
+    )
     units: dict[str, str] = Field(
         default_factory=dict,
         description="Unit of each column, for reports (e.g. {temp: '°F'}); a sample brings "
@@ -236,13 +242,19 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         if not d.group:
             self._check_not_several_series(times, df, columns, time_cols)
         skip = {*time_cols, *(d.group or {})}
-        numeric, non_numeric, marked = {}, {}, {}
+        numeric, non_numeric, marked, replaced = {}, {}, {}, {}
         for c in columns:
             if c in skip:
                 continue
             given, n_marked = _blank_missing(df[c], d.missing_values, d.decimal)
             if n_marked:
                 marked[c] = n_marked
+            if d.text_values and not pd.api.types.is_numeric_dtype(given):
+                stripped = given.astype(str).str.strip()
+                hit = stripped.isin(list(d.text_values)) & given.notna()
+                if hit.any():
+                    replaced[c] = int(hit.sum())
+                    given = given.mask(hit, stripped.map(d.text_values))
             col = _as_numbers(given, d.decimal)
             bad = (col.isna() & given.notna()).to_numpy()
             if bad.any():
@@ -253,6 +265,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             numeric[c] = col.astype("float64")
         if marked:
             report["missing_values"] = marked
+        if replaced:
+            report["text_values"] = replaced
         table = pd.DataFrame(numeric, index=df.index)
         default = [c for c in sample.get("features", table.columns) if c in table.columns]
         units = {**sample.get("units", {}), **d.units}
@@ -427,5 +441,9 @@ def _value_hint(value: str, d: TimeseriesCsvConfig) -> str:
     if d.decimal == "." and _DECIMAL_COMMA.match(value):
         return "; decimal commas: set data.decimal: ','"
     if not any(ch.isdigit() for ch in value):
-        return f"; if {value.strip()!r} means missing, set data.missing_values: [{value.strip()!r}]"
+        v = value.strip()
+        return (
+            f"; if {v!r} means missing, set data.missing_values: [{v!r}]; if it stands for a "
+            f"number (ASOS writes T for a trace of rain), data.text_values: {{{v!r}: 0}}"
+        )
     return ""
