@@ -631,8 +631,8 @@ class ForecastAdapter:
                     f"{low:.4g} to {high:.4g})"
                 )
             return
-        code, what = found
-        first = raw.times.iloc[int(np.flatnonzero(values == code)[0])]
+        at, code, what = found
+        first = raw.times.iloc[at]
         fix = (
             f"set data.missing_values: [{code:g}]"
             if "missing_values" in type(self.data_cfg).model_fields

@@ -8,15 +8,16 @@ import numpy as np
 _CODES = (999.0, 9999.0, 99999.0, 999999.0, 99.99, 999.9, 9999.9, 99999.9)
 
 
-def missing_code(values: np.ndarray) -> tuple[float, str] | None:
-    """A missing-value code in a numeric column and a description of it, or None.
+def missing_code(values: np.ndarray) -> tuple[int, float, str] | None:
+    """A missing-value code in a numeric column, or None; else the position of its first
+    occurrence, the code and a description.
 
     A value is taken for a code when it is a run of nines (±999, ±9999, ±999.9, ...) and lies
     farther beyond the column's other values than twice their whole range: -9999 among wind
     speeds of 0 to 20, not 9999 m among visibilities of 100 to 9000 m.
     """
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
+    all_values = np.asarray(values, dtype=np.float64)
+    v = all_values[np.isfinite(all_values)]
     for code in np.unique(v[np.isin(np.round(np.abs(v), 6), _CODES)]):
         others = v[v != code]
         if len(others) < 10:
@@ -26,9 +27,9 @@ def missing_code(values: np.ndarray) -> tuple[float, str] | None:
         if code > hi + 2 * span or code < lo - 2 * span:
             n = int((v == code).sum())
             rows = "row" if n == 1 else "rows"
-            return float(code), f"{code:g} in {n:,} {rows}, far outside its other values " + (
-                f"({lo:.4g} to {hi:.4g})"
-            )
+            what = f"{code:g} in {n:,} {rows}, far outside its other values "
+            what += f"({lo:.4g} to {hi:.4g})"
+            return int(np.flatnonzero(all_values == code)[0]), float(code), what
     return None
 
 

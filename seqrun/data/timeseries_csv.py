@@ -246,15 +246,11 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         for c in columns:
             if c in skip:
                 continue
-            given, n_marked = _blank_missing(df[c], d.missing_values, d.decimal)
+            given, n_marked, n_replaced = _apply_markers(df[c], d)
             if n_marked:
                 marked[c] = n_marked
-            if d.text_values and not pd.api.types.is_numeric_dtype(given):
-                stripped = given.astype(str).str.strip()
-                hit = stripped.isin(list(d.text_values)) & given.notna()
-                if hit.any():
-                    replaced[c] = int(hit.sum())
-                    given = given.mask(hit, stripped.map(d.text_values))
+            if n_replaced:
+                replaced[c] = n_replaced
             col = _as_numbers(given, d.decimal)
             bad = (col.isna() & given.notna()).to_numpy()
             if bad.any():
@@ -406,16 +402,20 @@ def _separator_hint(columns: list[str], d: TimeseriesCsvConfig) -> str:
     return ""
 
 
-def _blank_missing(column: Any, markers: list[str | float], decimal: str) -> tuple[Any, int]:
-    """``column`` with the ``data.missing_values`` markers made NaN, and how many were."""
-    if not markers:
-        return column, 0
-    texts = {str(m).strip() for m in markers}
-    numbers = {float(m) for m in markers if _is_number(m)}
-    hit = column.astype(str).str.strip().isin(texts) & column.notna()
+def _apply_markers(column: Any, d: TimeseriesCsvConfig) -> tuple[Any, int, int]:
+    """``column`` with the ``data.missing_values`` markers made NaN and the
+    ``data.text_values`` texts read as their numbers; how many of each."""
+    if not (d.missing_values or d.text_values):
+        return column, 0, 0
+    present = column.notna()
+    text = column.astype(str).str.strip()  # a marker matches a whole field
+    missing = text.isin({str(m).strip() for m in d.missing_values}) & present
+    numbers = {float(m) for m in d.missing_values if _is_number(m)}
     if numbers:
-        hit |= _as_numbers(column, decimal).isin(numbers)
-    return column.mask(hit), int(hit.sum())
+        missing |= _as_numbers(column, d.decimal).isin(numbers)
+    named = text.isin(list(d.text_values)) & present & ~missing
+    column = column.mask(missing).mask(named, text.map(d.text_values))
+    return column, int(missing.sum()), int(named.sum())
 
 
 def _as_numbers(column: Any, decimal: str) -> Any:
