@@ -761,6 +761,13 @@ def test_also_train_on_adds_other_series_to_train_only(export):
     span = 12 + 3
     assert (train.starts + span <= hi).all() and (train.starts >= lo).all()
     assert np.isin([n, n + rows[0]], train.bounds()[:, 0]).all()
+    # the other series' windows, numbered after EWR's train rows, are not leakage into the
+    # dev and test rows of EWR (a false alarm at every train before)
+    from seqrun.engine import leakage
+
+    found = leakage.check(pooled)
+    assert not found["found"], found["issues"]
+    assert "time-series windows whose targets fall in another split" in found["checked"]
     # the SYNOP adapter: another station of the same export
     data = SynopAdapter(config_from_dict(synop_cfg(export.path, also_train_on=["07149"])).data)
     alone = SynopAdapter(config_from_dict(synop_cfg(export.path)).data).load(splits)

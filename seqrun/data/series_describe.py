@@ -191,9 +191,12 @@ def leakage(data: Any) -> dict[str, Any]:
     for name, split in data.splits.items():
         if name not in bounds:
             continue
-        lo = bounds[name]["rows"][0]
-        t_first = lo + split.starts + geo.first_target
-        t_last = lo + geo.last_rows(split.starts)
+        lo, hi = bounds[name]["rows"]
+        # the split's own windows: data.also_train_on appends other series' windows after
+        # its rows, numbered past them (before the dev split in time, in no split's rows)
+        starts = split.starts[split.starts < hi - lo]
+        t_first = lo + starts + geo.first_target
+        t_last = lo + geo.last_rows(starts)
         for other, ob in bounds.items():
             if other == name:
                 continue
@@ -203,7 +206,7 @@ def leakage(data: Any) -> dict[str, Any]:
                 continue
             examples = [
                 {
-                    "window_start_row": int(lo + split.starts[i]),
+                    "window_start_row": int(lo + starts[i]),
                     "target_row": int(t_last[i]),
                     f"{other}_rows": [int(olo), int(ohi)],
                 }
@@ -214,8 +217,8 @@ def leakage(data: Any) -> dict[str, Any]:
                     "check": "window_targets_in_other_split",
                     "splits": [name, other],
                     "count": int(len(hit)),
-                    "of": int(len(split.starts)),
-                    "message": f"{len(hit)} of {len(split.starts)} {name} windows have targets "
+                    "of": int(len(starts)),
+                    "message": f"{len(hit)} of {len(starts)} {name} windows have targets "
                     f"in the {other} split (rows {olo}-{ohi - 1})",
                     "examples": examples,
                 }
