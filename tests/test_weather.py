@@ -499,7 +499,7 @@ def test_wrong_encoding_names_the_option(cli, export, tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
-def test_monthly_archives_read_as_one_series(tmp_path):
+def test_monthly_archives_read_as_one_series(tmp_path, monkeypatch):
     from tests.synop_export import make_monthly
 
     m = make_monthly(tmp_path)
@@ -527,6 +527,24 @@ def test_monthly_archives_read_as_one_series(tmp_path):
     ).load(("train", "dev"))
     assert data.report()["rows_dropped"]["duplicate_time"] == 1
     assert data.report()["segments"] == 1  # the two months join without a gap
+    # other stations of the same archives (neighbours, also_train_on) are not read again
+    from seqrun.data import synop
+
+    opened = []
+
+    def counting(path, encoding):
+        opened.append(path.name)
+        return read_text(path, encoding)
+
+    read_text = synop.read_text
+    monkeypatch.setattr(synop, "read_text", counting)
+    paths = [str(p) for p in m.paths]
+    for more in ({"neighbours": {"series": ["07481"]}}, {"also_train_on": ["07481", "07005"]}):
+        opened.clear()
+        data = SynopAdapter(config_from_dict(synop_cfg(paths, station="07149", **more)).data)
+        report = data.load(("train", "dev")).report()
+        assert sorted(opened) == sorted(p.name for p in m.paths)
+        assert report["station"] == "07149" and report["rows_other_stations"] == 2 * len(times)
     with pytest.raises(UserError, match="no file matches") as e:
         SynopAdapter(config_from_dict(synop_cfg("nowhere/synop.*.csv")).data).read()
     assert e.value.where == "data.path"

@@ -19,6 +19,7 @@ Pandas is imported inside functions only: validating a config never imports it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -495,6 +496,16 @@ class ForecastAdapter:
     def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
         self.data_cfg = section
         self.options = options or LoadOptions()
+        self._files: Any = None
+
+    def _read_once(self, parse: Callable[[], tuple[Any, dict]]) -> tuple[Any, dict]:
+        """``parse()``'s table and report, parsed once per adapter: the main series, its
+        neighbours and its also_train_on series come from the same file(s). The table is
+        shared (not to be changed in place); the report is a fresh copy each time."""
+        if self._files is None:
+            self._files = parse()
+        table, report = self._files
+        return table, copy.deepcopy(report)
 
     def read_inputs(self, path: Any, column: str | None = None) -> tuple[list[dict], list[Any]]:
         """A UserError: a forecast's examples are windows of the station's series."""

@@ -308,6 +308,9 @@ class SynopAdapter(ForecastAdapter):
 
     def _read_files(self) -> tuple[Any, dict]:
         """Every file as one table of codes, with ``__file`` and ``__line`` per row."""
+        return self._read_once(self._parse_files)
+
+    def _parse_files(self) -> tuple[Any, dict]:
         import pandas as pd
 
         d = self.data_cfg

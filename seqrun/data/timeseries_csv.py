@@ -176,16 +176,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         d = self.data_cfg
         sample = SAMPLES.get(d.sample or "", {})
         path = sample_path(d.sample) if d.sample else Path(d.path)
-        where = "data.sample" if d.sample else "data.path"
-        if not path.is_file():
-            raise UserError(f"CSV file not found: {path}", where=where)
-        text = decode_text(read_file_bytes(path), d.encoding, str(path))
-        try:
-            df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise UserError(f"cannot read the CSV ({msg})", where=str(path)) from None
-        df.columns = [str(c).strip() for c in df.columns]
+        df, _ = self._read_once(lambda: (self._parse(path), {}))
         columns = list(df.columns)
         time_cols = d.time_column or sample.get("time_column")
         time_cols = [time_cols] if isinstance(time_cols, str) else list(time_cols)
@@ -278,6 +269,23 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             nonnegative=list(sample.get("nonnegative", [])),
             precipitation=dict(sample.get("precipitation", {})),
         )
+
+    def _parse(self, path: Path) -> Any:
+        """The CSV as a table, its column names stripped."""
+        import pandas as pd
+
+        d = self.data_cfg
+        if not path.is_file():
+            where = "data.sample" if d.sample else "data.path"
+            raise UserError(f"CSV file not found: {path}", where=where)
+        text = decode_text(read_file_bytes(path), d.encoding, str(path))
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise UserError(f"cannot read the CSV ({msg})", where=str(path)) from None
+        df.columns = [str(c).strip() for c in df.columns]
+        return df
 
     def _check_not_several_series(
         self, times, df, columns: list[str], time_cols: list[str]
