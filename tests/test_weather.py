@@ -1154,3 +1154,23 @@ def test_missing_value_code_in_a_neighbour_or_pooled_series_names_it(tmp_path):
         assert e.value.where == where
     # the main series (EWR) alone has no code: it loads
     TimeseriesCsvAdapter(config_from_dict(nyc_cfg(**base)).data).load()
+
+
+def test_missing_value_code_in_a_synop_export_names_valid_range(tmp_path):
+    exp = make_export(tmp_path / "export.csv", labels=False, quirks=False)
+    lines = exp.path.read_text(encoding="utf-8").splitlines()
+    ff = lines[0].split(";").index("ff")
+    changed = 0
+    for i, line in enumerate(lines[1:], start=1):
+        fields = line.split(";")
+        if fields[0] == "07481" and changed < 3:
+            fields[ff] = "-9999"
+            lines[i], changed = ";".join(fields), changed + 1
+    exp.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(UserError, match="ff.*holds -9999 in 3 rows") as e:
+        SynopAdapter(config_from_dict(synop_cfg(exp.path)).data).load()
+    assert "data.valid_range: {ff: [LOW, HIGH]}" in e.value.message  # the synop adapter's fix
+    assert "missing_values" not in e.value.message  # a timeseries_csv key
+    fixed = synop_cfg(exp.path, valid_range={"ff": [0, 100]})
+    data = SynopAdapter(config_from_dict(fixed).data).load()
+    assert data.report()["out_of_range"] == {"ff": 3}

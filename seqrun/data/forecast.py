@@ -644,15 +644,17 @@ class ForecastAdapter:
             return
         at, code, what = found
         first = raw.times.iloc[at]
-        fix = (
-            f"set data.missing_values: [{code:g}]"
-            if "missing_values" in type(self.data_cfg).model_fields
-            else "blank those values in the file (an empty field is missing)"
-        )
         raise UserError(
-            f"column '{name}' of {source} holds {what} (first at "
-            f"{first:%Y-%m-%dT%H:%M}Z): a missing-value code, not a measurement; {fix}",
+            f"column '{name}' of {source} holds {what} (first at {first:%Y-%m-%dT%H:%M}Z): "
+            f"a missing-value code, not a measurement; {self._missing_code_fix(name, code)}",
             where=where,
+        )
+
+    def _missing_code_fix(self, name: str, code: float) -> str:
+        """How to make the missing-value ``code`` of column ``name`` read as missing."""
+        return (
+            f"blank those values in the file (an empty field is missing), or set "
+            f"data.valid_range: {{{name}: [LOW, HIGH]}} with the quantity's plausible limits"
         )
 
     def _drop_missing(

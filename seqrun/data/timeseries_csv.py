@@ -270,6 +270,10 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             precipitation=dict(sample.get("precipitation", {})),
         )
 
+    def _missing_code_fix(self, name: str, code: float) -> str:
+        """This adapter has a key for it: data.missing_values."""
+        return f"set data.missing_values: [{code:g}]"
+
     def _parse(self, path: Path) -> Any:
         """The CSV as a table, its column names stripped."""
         import pandas as pd
