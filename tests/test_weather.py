@@ -847,7 +847,7 @@ def test_csv_times_and_numbers_as_spreadsheets_write_them(cli, tmp_path):
     assert (raw.times.to_numpy() == utc.to_numpy()).all()  # the repeated hour told apart
     assert np.allclose(raw.columns["temp"].to_numpy(), temps)
     # dates alone (daily rows) are local midnights; a time with an offset keeps it
-    from seqrun.data.timeseries_csv import parse_times
+    from seqrun.data.times import parse_times
 
     column = pd.Series(["2023-07-01", "2023-07-02", "2023-07-02T12:00:00+00:00"])
     times, dropped = parse_times(column, None, "Europe/Paris")
@@ -1174,3 +1174,103 @@ def test_missing_value_code_in_a_synop_export_names_valid_range(tmp_path):
     fixed = synop_cfg(exp.path, valid_range={"ff": [0, 100]})
     data = SynopAdapter(config_from_dict(fixed).data).load()
     assert data.report()["out_of_range"] == {"ff": 3}
+
+
+def _orly_lines() -> list[str]:
+    from seqrun.samples import sample_path
+
+    text = gzip.decompress(sample_path("synop-orly-2023").read_bytes()).decode("mac_roman")
+    return text.split("\r\n")
+
+
+def _rewrite(lines: list[str], column: int, change) -> list[str]:
+    """``lines`` with field ``column`` of every data row (index, value) -> changed value."""
+    out = [lines[0]]
+    for i, line in enumerate(lines[1:]):
+        fields = line.split(";")
+        fields[column] = change(i, fields[column])
+        out.append(";".join(fields))
+    return out
+
+
+def test_synop_export_after_a_spreadsheet(tmp_path, cli):
+    """What a spreadsheet does to the export: dates without their offset or day first, the
+    station number with and without its leading zero, empty rows, the header twice (two exports
+    joined), spaces between thousands, another separator, a workbook, no data rows."""
+    lines = _orly_lines()
+    date, pmer = lines[0].split(";").index("Date"), 2
+
+    def read(lines_or_path, **data):
+        path = lines_or_path
+        if isinstance(lines_or_path, list):
+            path = tmp_path / "export.csv"
+            path.write_text("\r\n".join(lines_or_path), encoding="mac_roman")
+        return SynopAdapter(config_from_dict(synop_cfg(path, station=None, **data)).data).read()
+
+    plain = read(lines)
+    utc = set(plain.times)
+    # local times without an offset: an error naming data.timezone, then read in that zone
+    local = _rewrite(lines, date, lambda i, v: v[:19].replace("T", " "))
+    with pytest.raises(UserError, match=r"'2023-01-06 07:00:00' on line 2 has no UTC offset") as e:
+        read(local)
+    assert "set data.timezone" in e.value.message and e.value.where.endswith("export.csv")
+    paris = read(local, timezone="Europe/Paris")
+    assert set(paris.times) <= utc and len(utc) - len(set(paris.times)) <= 1  # 29 Oct 02:00
+    assert paris.times.iloc[0] == plain.times.iloc[0]  # 07:00 in Paris in January: 06:00Z
+    # day first: the error names the layout and the zone, which then read it
+    dmy = _rewrite(local, date, lambda i, v: f"{v[8:10]}/{v[5:7]}/{v[:4]} {v[11:16]}")
+    with pytest.raises(UserError, match=r"'06/01/2023 07:00' on line 2") as e:
+        read(dmy)
+    assert "set data.time_format: '%d/%m/%Y %H:%M', and data.timezone" in e.value.message
+    again = read(dmy, time_format="%d/%m/%Y %H:%M", timezone="Europe/Paris")
+    assert list(again.times) == list(paris.times)
+    # 7149 and 07149 are one station; empty rows and a second header are skipped, counted
+    zeros = _rewrite(lines, 0, lambda i, v: v.zfill(5) if i % 2 else v)
+    junk = zeros[:100] + [";" * 20, lines[0]] + zeros[100:] + [";" * 20, ""]
+    raw = read(junk)
+    assert raw.report["station"] == "07149" and list(raw.times) == list(plain.times)
+    assert raw.report["rows_skipped"] == {"empty": 2, "repeated_header": 1}
+    # 102 220 (a no-break space between thousands): the number
+    spaced = _rewrite(lines, pmer, lambda i, v: f"{v[:-3]}\u00a0{v[-3:]}" if len(v) > 3 else v)
+    raw = read(spaced)
+    assert raw.report["thousands_separator_columns"] == ["pmer"]
+    assert np.allclose(raw.columns["pmer"], plain.columns["pmer"], equal_nan=True)
+    # bad files: one line each, exit 2
+    commas = tmp_path / "commas.csv"
+    commas.write_text("\n".join(line.replace(";", ",") for line in lines[:50]), encoding="utf-8")
+    workbook = tmp_path / "export.xlsx"
+    workbook.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)))
+    header = tmp_path / "header.csv"
+    header.write_text(lines[0] + "\n", encoding="utf-8")
+    for path, says in (
+        (commas, "the header is separated by commas, not ';'"),
+        (workbook, "export.xlsx is a zip archive (an Excel .xlsx workbook?), not a text file"),
+        (header, "the export has no data rows, only its header"),
+    ):
+        cfg = write_config(tmp_path, synop_cfg(path, station=None), "bad.yaml")
+        assert says in _one_line_error(cli("data", "describe", cfg))
+    cfg = write_config(tmp_path, synop_cfg(commas, station=True), "bad.yaml")
+    assert "give a WMO number such as '07149'" in _one_line_error(cli("config", "validate", cfg))
+
+
+def test_monthly_archives_cut_short_or_with_an_export(tmp_path):
+    from tests.synop_export import make_monthly
+
+    m = make_monthly(tmp_path, gz=(False, False))
+    text = m.paths[1].read_text()
+    m.paths[1].write_text(text + "07149;2015022")  # a download cut short
+    with pytest.raises(UserError, match=r"'2015022' on line \d+ \(.*is the line cut short") as e:
+        SynopAdapter(
+            config_from_dict(synop_cfg(str(tmp_path / "synop.*"), station="07149")).data
+        ).read()
+    assert e.value.where == "synop.201502.csv"  # the file with the bad line, not the first one
+    m.paths[1].write_text(text)
+    # an export (ISO dates with offsets, station names) read with the archives
+    lines = _orly_lines()
+    (tmp_path / "orly.csv").write_text("\r\n".join(lines), encoding="mac_roman")
+    both = [str(m.paths[0]), str(tmp_path / "orly.csv")]
+    raw = SynopAdapter(config_from_dict(synop_cfg(both, station="07149")).data).read()
+    assert raw.times.min().year == 2015 and raw.times.max().year == 2023
+    # a station name where the files have none: say to give its number
+    with pytest.raises(UserError, match="the files name no station.*give its WMO number"):
+        SynopAdapter(config_from_dict(synop_cfg(str(m.paths[0]), station="ORLY")).data).read()

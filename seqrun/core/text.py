@@ -78,12 +78,24 @@ _BINARY = (
 def read_file_bytes(path: str | Path) -> bytes:
     """The bytes of a data file, decompressed when it is gzip (by content, whatever its name).
 
-    A truncated or corrupt gzip file is a one-line UserError naming the file.
+    A truncated or corrupt gzip file, a spreadsheet workbook or a zip archive is a one-line
+    UserError naming the file.
     """
     import gzip
     import zlib
 
     data = Path(path).read_bytes()
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        what = (
+            "a zip archive (an Excel .xlsx workbook?)"
+            if data[:2] == b"PK"
+            else "an Excel .xls workbook"
+        )
+        raise UserError(
+            f"{Path(path).name} is {what}, not a text file: save the sheet as CSV (or unzip "
+            "the archive) and point seqrun at that file",
+            where=str(path),
+        )
     if data[:2] != b"\x1f\x8b":
         return data
     try:

@@ -33,6 +33,7 @@ from seqrun.core.durations import duration_seconds, format_duration
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.splits import SplitFractions
 from seqrun.data.series import SeriesData
+from seqrun.data.times import check_time_format, check_timezone
 
 TIME_FEATURES = {
     "hour": ("hour_sin", "hour_cos"),
@@ -98,6 +99,23 @@ class ForecastConfig(DataConfig):
         "all",
         description="Predicted column(s): one name, a list, or 'all' (every feature; needed by "
         "`recursive_steps`). Targets missing from `features` are added to them.",
+    )
+    time_format: str | None = Field(
+        None,
+        description="How the times are written (timeseries_csv: time_column; synop: the "
+        "date column): null = ISO 8601 ('2013-01-01 06:00', with or without 'T', seconds and "
+        "an offset; synop also reads the monthly archives' YYYYMMDDHHMMSS, UTC); a strptime "
+        "format such as '%d/%m/%Y %H:%M'; 'unix' or 'unix_ms' for seconds or milliseconds "
+        "since 1970 (UTC).",
+    )
+    timezone: str | None = Field(
+        None,
+        description="IANA zone of the times written without an offset (e.g. "
+        "'America/New_York', 'Europe/Paris', 'UTC'): read as that local time, across "
+        "daylight-saving changes (the repeated autumn hour is told apart by its order in the "
+        "file). Times with an offset keep theirs. null: timeseries_csv reads such times as "
+        "UTC; synop stops with an error, since a spreadsheet re-save drops the export's "
+        "offset and leaves local times (the monthly archives' dates are UTC and need none).",
     )
     freq: str | None = Field(
         None,
@@ -197,6 +215,16 @@ class ForecastConfig(DataConfig):
         "add training windows: one model learns from the neighbouring stations too. Dev and "
         "test (and every score) stay the main series'.",
     )
+
+    @field_validator("time_format")
+    @classmethod
+    def _time_format(cls, v: str | None) -> str | None:
+        return check_time_format(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        return check_timezone(v)
 
     @field_validator("valid_range", mode="before")
     @classmethod

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.errors import UserError
 from seqrun.core.text import read_file_bytes
@@ -188,6 +188,7 @@ SampleName = Literal["synop-orly-2023"]  # bundled exports (seqrun.samples), as 
 SPREADSHEET_ENCODINGS = ("cp1252", "mac_roman")
 _MONTHLY_DATE = re.compile(r"^\d{14}$")  # 20150101000000, the monthly archives' UTC dates
 _GLOB = re.compile(r"[*?\[]")
+_THOUSANDS = r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))"  # 102 220: a space between thousands
 
 
 class SynopConfig(ForecastConfig):
@@ -223,6 +224,16 @@ class SynopConfig(ForecastConfig):
         0.0, description="Value given to -0.1 (trace) in the rr1..rr24 precipitation columns."
     )
     sequence_len: int = Field(16, ge=1, description="Past grid steps in each input window.")
+
+    @field_validator("station", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError(
+                f"station {str(v).lower()}: give a WMO number such as '07149' or a station "
+                "name, or null for an export holding one station"
+            )
+        return v
 
     @model_validator(mode="after")
     def _one_source(self) -> SynopConfig:
@@ -316,6 +327,7 @@ class SynopAdapter(ForecastAdapter):
         d = self.data_cfg
         paths = [sample_path(d.sample)] if d.sample else expand_paths(d.path)
         frames, encodings = [], {}
+        skipped = {"empty": 0, "header": 0}
         for path in paths:
             text, enc = read_text(path, d.encoding)
             encodings[path.name] = enc
@@ -341,6 +353,15 @@ class SynopAdapter(ForecastAdapter):
             df.columns = [codes[i] for i in keep]
             if "date" not in df.columns:
                 head = ", ".join(map(str, list(df.columns)[:4]))
+                first = str(df.columns[0]) if len(df.columns) else ""
+                for sep, name in ((",", "commas"), ("\t", "tabs")):
+                    if len(df.columns) == 1 and first.count(sep) >= 2:
+                        raise UserError(
+                            f"not a SYNOP export: the header is separated by {name}, not ';' "
+                            "(a spreadsheet re-save?); save it again with ';' as the field "
+                            "separator, as Météo-France's files are",
+                            where=str(path),
+                        )
                 raise UserError(
                     "not a SYNOP export: no 'date' (or 'Date') column in the header "
                     f"(starts with: {head}); expected a ';'-separated Météo-France SYNOP export "
@@ -349,6 +370,14 @@ class SynopAdapter(ForecastAdapter):
                 )
             df["__file"] = path.name if len(paths) > 1 else str(path)
             df["__line"] = np.arange(2, len(df) + 2)
+            # rows a spreadsheet or a concatenation leaves: empty ones (';;;'), the header again
+            fields = [c for c in df.columns if not c.startswith("__")]
+            empty = df[fields].isna().all(axis=1)
+            header = df["date"].fillna("").astype(str).str.strip().str.casefold() == "date"
+            if (empty | header).any():
+                skipped["empty"] += int(empty.sum())
+                skipped["header"] += int((header & ~empty).sum())
+                df = df.loc[~(empty | header)]
             frames.append(df)
         df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         source = d.sample or (str(paths[0]) if len(paths) == 1 else f"{len(paths)} files")
@@ -360,6 +389,18 @@ class SynopAdapter(ForecastAdapter):
         }
         if len(paths) > 1:
             report["files"] = [str(p) for p in paths]
+        if any(skipped.values()):
+            report["rows_skipped"] = {
+                "empty": skipped["empty"],
+                "repeated_header": skipped["header"],
+            }
+        if df.empty:
+            junk = sum(skipped.values())
+            raise UserError(
+                "the export has no data rows, only its header"
+                + (f" ({junk} empty or repeated-header rows)" if junk else ""),
+                where=str(paths[0]) if len(paths) == 1 else "data.path",
+            )
         return df.reset_index(drop=True), report
 
     def read(self, series: str | int | None = None) -> RawSeries:
@@ -370,22 +411,10 @@ class SynopAdapter(ForecastAdapter):
         d = self.data_cfg
         df, report = self._read_files()
         df = self._one_station(df, report, series)
-        dates = df["date"].fillna("").astype(str).str.strip()
-        monthly = dates.str.match(_MONTHLY_DATE)
-        if monthly.all():  # Météo-France's monthly archives: YYYYMMDDHHMMSS in UTC
-            times = pd.to_datetime(dates, format="%Y%m%d%H%M%S", utc=True, errors="coerce")
-            report["date_format"] = "YYYYMMDDHHMMSS (UTC)"
-        else:
-            times = pd.to_datetime(dates, utc=True, format="ISO8601", errors="coerce")
-        bad = times.isna()
-        if bad.any():
-            i = int(bad.to_numpy().argmax())
-            raise UserError(
-                f"cannot read the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]} "
-                "(expected ISO 8601 with an offset, e.g. 2015-06-12T17:00:00+02:00, or "
-                "YYYYMMDDHHMMSS in UTC as in the monthly archives)",
-                where=str(df["__file"].iloc[i]),
-            )
+        times, dropped = self._times(df, report)
+        if dropped.any():  # local times that do not exist or repeat (daylight-saving changes)
+            report["local_times_dropped"] = int(dropped.sum())
+            df, times = df.loc[~dropped], times[~dropped]
         numeric = {}
         non_numeric: dict[str, str] = {}
         source_units: dict[str, str] = {}
@@ -395,13 +424,21 @@ class SynopAdapter(ForecastAdapter):
                 continue
             col = pd.to_numeric(df[code], errors="coerce")
             bad = (col.isna() & df[code].notna()).to_numpy()
-            if bad.any() and df[code].str.contains(",", regex=False).any():
-                # a spreadsheet in French (and other locales) writes 283,25: a decimal comma
-                dotted = df[code].str.replace(",", ".", regex=False)
-                comma = pd.to_numeric(dotted, errors="coerce")
-                if not (comma.isna() & df[code].notna()).any():
-                    col, bad = comma, np.zeros_like(bad)
-                    report.setdefault("decimal_comma_columns", []).append(code)
+            if bad.any():
+                # a spreadsheet in French (and other locales) writes 102 220,5: a space
+                # (often a no-break one) between thousands, a decimal comma
+                text, used = df[code], []
+                for key, pattern, by in (
+                    ("thousands_separator_columns", _THOUSANDS, ""),
+                    ("decimal_comma_columns", ",", "."),
+                ):
+                    if text.str.contains(pattern).any():
+                        text, used = text.str.replace(pattern, by, regex=True), [*used, key]
+                fixed = pd.to_numeric(text, errors="coerce")
+                if used and not (fixed.isna() & df[code].notna()).any():
+                    col, bad = fixed, np.zeros_like(bad)
+                    for key in used:
+                        report.setdefault(key, []).append(code)
             if bad.any():  # a text column (names, labels): not a candidate feature
                 i = int(bad.argmax())
                 non_numeric[code] = (
@@ -452,6 +489,65 @@ class SynopAdapter(ForecastAdapter):
             precipitation={c: 0.1 for c in PRECIPITATION if c in numeric},
         )
 
+    def _times(self, df: Any, report: dict) -> tuple[Any, Any]:
+        """UTC times of the rows: the monthly archives' YYYYMMDDHHMMSS (UTC) wherever a date
+        is written so, else ISO 8601 with an offset (or data.time_format / data.timezone);
+        and a mask of the local times that data.timezone skips or repeats ambiguously."""
+        import pandas as pd
+
+        from seqrun.data.times import OFFSET, parse_times, time_format_hint
+
+        d = self.data_cfg
+        dates = df["date"].fillna("").astype(str).str.strip()
+        monthly = np.zeros(len(df), dtype=bool)
+        if d.time_format is None:
+            monthly = dates.str.match(_MONTHLY_DATE).to_numpy()
+        times = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+        dropped = np.zeros(len(df), dtype=bool)
+        if monthly.any():
+            fmt = "%Y%m%d%H%M%S"
+            times[monthly] = pd.to_datetime(dates[monthly], format=fmt, utc=True, errors="coerce")
+        if monthly.all():
+            report["date_format"] = "YYYYMMDDHHMMSS (UTC)"
+        else:
+            rest = ~monthly
+            parsed, lost = parse_times(dates[rest], d.time_format, d.timezone)
+            times[rest] = parsed
+            dropped[rest] = lost
+        bad = (times.isna().to_numpy() & ~dropped).nonzero()[0]
+        if len(bad):
+            i = int(bad[0])
+            hint = time_format_hint(dates[~monthly], d.time_format)
+            if monthly.any() and dates.iloc[i].isdigit():
+                hint = (
+                    f" (the other dates are YYYYMMDDHHMMSS as in the monthly archives: is the "
+                    f"line cut short? {int(len(bad))} such rows)"
+                )
+            elif "another layout" in hint:  # no layout reads them all: say what the files use
+                hint = (
+                    " (expected ISO 8601 with an offset as in the exports, e.g. "
+                    "2015-06-12T17:00:00+02:00, or YYYYMMDDHHMMSS in UTC as in the monthly "
+                    "archives; another layout: set data.time_format, e.g. '%d/%m/%Y %H:%M')"
+                )
+            elif d.timezone is None and "set data.time_format:" in hint:
+                hint += ", and data.timezone to the zone of those times (e.g. Europe/Paris)"
+            raise UserError(
+                f"cannot read the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]}{hint}",
+                where=str(df["__file"].iloc[i]),
+            )
+        if d.timezone is None and not monthly.all():
+            naive = ~monthly & ~dates.str.contains(OFFSET).to_numpy()
+            if naive.any():
+                i = int(naive.argmax())
+                raise UserError(
+                    f"the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]} has no "
+                    f"UTC offset ({int(naive.sum())} of {len(df)} rows; a spreadsheet re-save "
+                    "drops the export's +01:00): set data.timezone to the zone those times "
+                    "are in, e.g. Europe/Paris for French local times, or UTC",
+                    where=str(df["__file"].iloc[i]),
+                )
+        return times, dropped
+
     def _one_station(self, df, report: dict, series: str | int | None = None):
         d = self.data_cfg
         station = d.station if series is None else series
@@ -466,7 +562,8 @@ class SynopAdapter(ForecastAdapter):
             return df
         ids = df["numer_sta"].fillna("").astype(str).str.strip()
         names = df["nom"].fillna("").astype(str) if "nom" in df.columns else None
-        present = ids.unique().tolist()
+        keys = ids.map({i: _station_key(i) for i in ids.unique()})  # 7149 is 07149
+        present = keys.unique().tolist()
         if station is None:
             if len(present) > 1:
                 raise UserError(
@@ -474,9 +571,8 @@ class SynopAdapter(ForecastAdapter):
                     f"stations present: {_describe_stations(ids, names)}",
                     where="data.station",
                 )
-            report["station"] = _station_id(present[0]) if present else None
+            report["station"] = _station_id(ids.iloc[0]) if present else None
             return df
-        keys = ids.map(_station_key)
         keep = keys == _station_key(station)
         if isinstance(station, int) and not keep.any():
             # YAML reads an unquoted 07401 as the octal number 3841: try its octal digits
@@ -484,9 +580,17 @@ class SynopAdapter(ForecastAdapter):
         if names is not None and not keep.any():
             keep = names.map(lambda s: s.strip().casefold()) == str(station).strip().casefold()
         if not keep.any():
+            named = (
+                ""
+                if names is not None or str(station).strip().isdigit()
+                else (
+                    " (the files name no station, as in the monthly archives: give its WMO "
+                    "number, e.g. '07149' for Orly)"
+                )
+            )
             raise UserError(
-                f"station {station!r} is not in {Path(report['source']).name}; stations present: "
-                f"{_describe_stations(ids, names)}",
+                f"station {station!r} is not in {Path(report['source']).name}{named}; "
+                f"stations present: {_describe_stations(ids, names)}",
                 where="data.station",
             )
         report["station"] = _station_id(ids[keep].iloc[0])

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.text import decode_text, read_file_bytes
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
+from seqrun.data.times import parse_times, time_format_hint
 from seqrun.samples import check_one_source, sample_path
 
 # the defaults each bundled sample (seqrun.samples) brings to this adapter
@@ -66,19 +67,6 @@ class TimeseriesCsvConfig(ForecastConfig):
         None,
         description="Keep the rows of one series of a file holding several, e.g. {origin: EWR}.",
     )
-    time_format: str | None = Field(
-        None,
-        description="How time_column is written: null = ISO 8601 ('2013-01-01 06:00', with "
-        "or without 'T', seconds and an offset); a strptime format such as '%d/%m/%Y %H:%M'; "
-        "'unix' or 'unix_ms' for seconds or milliseconds since 1970 (UTC).",
-    )
-    timezone: str | None = Field(
-        None,
-        description="IANA zone of the times written without an offset (e.g. "
-        "'America/New_York', 'Europe/Paris'): read as that local time, across daylight-saving "
-        "changes (the repeated autumn hour is told apart by its order in the file); null = "
-        "UTC. Times with an offset keep theirs.",
-    )
     separator: str = Field(",", description="Field separator of the CSV.")
     decimal: Literal[".", ","] = Field(
         ".",
@@ -108,40 +96,10 @@ class TimeseriesCsvConfig(ForecastConfig):
         "its own.",
     )
 
-    @field_validator("time_format")
-    @classmethod
-    def _check_format(cls, v: str | None) -> str | None:
-        if v is None or v in ("unix", "unix_ms"):
-            return v
-        bad = [m for m in re.findall(r"%(:?.)", v) if m.lstrip(":") not in _DIRECTIVES]
-        if bad or "%" not in v:
-            what = f"unknown directive %{bad[0]}" if bad else "no % directive"
-            raise ValueError(
-                f"time_format {v!r}: {what}; a strptime layout such as '%d/%m/%Y %H:%M' "
-                "(%Y year, %m month, %d day, %H hour, %M minute, %S second, %z offset), or "
-                "'unix' / 'unix_ms'"
-            )
-        return v
-
     @field_validator("missing_values", mode="before")
     @classmethod
     def _one_or_more(cls, v: Any) -> Any:
         return [v] if isinstance(v, str | int | float) and not isinstance(v, bool) else v
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_zone(cls, v: str | None) -> str | None:
-        if v is not None:
-            import zoneinfo
-
-            try:
-                zoneinfo.ZoneInfo(v)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ValueError(
-                    f"unknown time zone {v!r}: an IANA name such as 'Europe/Paris' or "
-                    "'America/New_York', or null for UTC"
-                ) from None
-        return v
 
     @model_validator(mode="after")
     def _one_source(self) -> TimeseriesCsvConfig:
@@ -223,7 +181,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 )
             raise UserError(
                 f"cannot read the time {str(stamps.iloc[i])!r} on line {df.index[i] + 2}"
-                f"{_time_format_hint(stamps, d.time_format)}",
+                f"{time_format_hint(stamps, d.time_format)}",
                 where="data.time_format" if d.time_format else "data.time_column",
             )
         if dropped.any():  # local times that do not exist or repeat (daylight-saving changes)
@@ -311,97 +269,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         )
 
 
-_DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")  # what strptime reads
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
-# a UTC offset after a time of day (not the '-29' that ends the date 2023-10-29)
-_OFFSET = re.compile(r"\d:?\d\d(?::?\d\d(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d\d(?::?\d\d)?)$", re.I)
-# layouts tried when a time does not read, to suggest data.time_format
-_COMMON_FORMATS = (
-    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%Y/%m/%d %H:%M",
-    "%Y/%m/%d %H:%M:%S", "%Y%m%d%H%M%S", "%Y%m%d%H%M", "%d/%m/%y %H:%M", "%m/%d/%y %H:%M",
-    "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d",
-)  # fmt: skip
-
-
-def parse_times(column: Any, time_format: str | None, timezone: str | None) -> tuple[Any, Any]:
-    """UTC timestamps of a time column, and a mask of the local times that ``timezone``
-    skips or repeats ambiguously (NaT too, but not errors); unreadable values are NaT."""
-    import numpy as np
-    import pandas as pd
-
-    n = len(column)
-    dropped = np.zeros(n, dtype=bool)
-    if time_format in ("unix", "unix_ms"):
-        number = pd.to_numeric(column, errors="coerce")
-        unit = "s" if time_format == "unix" else "ms"
-        times = pd.to_datetime(number, unit=unit, utc=True, errors="coerce")
-        return pd.Series(times, index=column.index), dropped
-    text = column.astype(str).str.strip()
-    fmt = time_format or "ISO8601"
-    if timezone is None:
-        return pd.to_datetime(text, utc=True, format=fmt, errors="coerce"), dropped
-    has_offset = text.str.contains(_OFFSET).to_numpy()
-    times = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ns, UTC]")
-    if has_offset.any():
-        times[has_offset] = pd.to_datetime(text[has_offset], utc=True, format=fmt, errors="coerce")
-    naive = ~has_offset
-    if naive.any():
-        local = pd.to_datetime(text[naive], format=fmt, errors="coerce")
-        order = np.argsort(local.to_numpy(), kind="stable")  # 'infer' needs time order
-        index = pd.DatetimeIndex(local.to_numpy()[order])
-        try:
-            zoned = index.tz_localize(timezone, ambiguous="infer", nonexistent="NaT")
-        except (ValueError, TypeError):  # pytz/pandas AmbiguousTimeError is a ValueError
-            zoned = index.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-        utc = np.empty(len(order), dtype="datetime64[ns]")
-        utc[order] = zoned.tz_convert("UTC").tz_localize(None).to_numpy()
-        values = pd.Series(utc, index=text[naive].index).dt.tz_localize("UTC")
-        times[naive] = values
-        lost = np.zeros(n, dtype=bool)
-        lost[np.flatnonzero(naive)] = values.isna().to_numpy() & local.notna().to_numpy()
-        dropped |= lost
-    return times, dropped
-
-
-def _time_format_hint(column: Any, time_format: str | None) -> str:
-    """What to set when a time column does not read: a layout that reads every value."""
-    import pandas as pd
-
-    if time_format:
-        return f" with data.time_format {time_format!r}"
-    sample = column.dropna().astype(str).str.strip().head(500)
-    number = pd.to_numeric(sample, errors="coerce")
-    if len(sample) and number.notna().all():
-        big = float(number.abs().median())
-        for unit, lo, hi in (("unix", 1e8, 1e11), ("unix_ms", 1e11, 1e14)):
-            if lo <= big < hi:
-                what = "seconds" if unit == "unix" else "milliseconds"
-                return (
-                    f" (expected ISO 8601): the numbers look like {what} since 1970: set "
-                    f"data.time_format: {unit}"
-                )
-    fits = [
-        f
-        for f in _COMMON_FORMATS
-        if pd.to_datetime(sample, format=f, errors="coerce").notna().all()
-    ]
-    if len(fits) > 1 and fits[1] == _month_first(fits[0]):
-        return (
-            f" (expected ISO 8601): it reads as '{fits[0]}' (day first) or '{fits[1]}' "
-            "(month first): set data.time_format to the one your file uses"
-        )
-    if fits:
-        return f" (expected ISO 8601): it reads as '{fits[0]}': set data.time_format: '{fits[0]}'"
-    return (
-        " (expected ISO 8601, e.g. 2013-01-01T06:00:00Z; another layout: set "
-        "data.time_format, e.g. '%d/%m/%Y %H:%M')"
-    )
-
-
-def _month_first(fmt: str) -> str:
-    """A day-first strptime format with day and month swapped."""
-    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
 
 
 def _separator_hint(columns: list[str], d: TimeseriesCsvConfig) -> str:
