@@ -318,19 +318,43 @@ class SynopAdapter(ForecastAdapter):
     Config = SynopConfig
 
     def _read_files(self) -> tuple[Any, dict]:
-        """Every file as one table of codes, with ``__file`` and ``__line`` per row."""
-        return self._read_once(self._parse_files)
+        """Every file as one table of codes, with ``__file`` and ``__line`` per row: the rows
+        of the stations the config names (main, neighbours, also_train_on) when it names them
+        all by number, as in the monthly archives' dozens of stations, else every row."""
+        stations = self._only_stations = self._named_stations()
+        return self._read_once(lambda: self._parse_files(stations))
 
-    def _parse_files(self) -> tuple[Any, dict]:
+    def _named_stations(self) -> set[str] | None:
+        """Keys of the stations the config names, or None if one is a name or none is given."""
+        d = self.data_cfg
+        if d.station is None:
+            return None
+        more = [*(d.neighbours.series if d.neighbours else []), *d.also_train_on]
+        keys = set()
+        for given in [d.station, *more]:
+            if not str(given).strip().isdigit():
+                return None
+            keys.add(_station_key(str(given)))
+            if isinstance(given, int):  # an unquoted 07401, read by YAML as octal
+                keys.add(_station_key(format(given, "o")))
+        return keys
+
+    def _parse_files(self, stations: set[str] | None = None) -> tuple[Any, dict]:
+        """The files' rows (those of ``stations`` only, if given) and the read's report."""
         import pandas as pd
 
         d = self.data_cfg
         paths = [sample_path(d.sample)] if d.sample else expand_paths(d.path)
         frames, encodings = [], {}
         skipped = {"empty": 0, "header": 0}
+        rows_in_files = 0
         for path in paths:
             text, enc = read_text(path, d.encoding)
             encodings[path.name] = enc
+            lines = None
+            if stations is not None:
+                text, lines, rows = _rows_of(text, stations)
+                rows_in_files += rows
             try:
                 df = pd.read_csv(
                     io.StringIO(text),
@@ -369,7 +393,10 @@ class SynopAdapter(ForecastAdapter):
                     where=str(path),
                 )
             df["__file"] = path.name if len(paths) > 1 else str(path)
-            df["__line"] = np.arange(2, len(df) + 2)
+            if lines is None or len(lines) != len(df):  # all rows read (or a quoted newline)
+                rows_in_files += len(df) if lines is None else 0
+                lines = np.arange(2, len(df) + 2)
+            df["__line"] = lines
             # rows a spreadsheet or a concatenation leaves: empty ones (';;;'), the header again
             fields = [c for c in df.columns if not c.startswith("__")]
             empty = df[fields].isna().all(axis=1)
@@ -384,7 +411,7 @@ class SynopAdapter(ForecastAdapter):
         report: dict = {
             "source": source,
             "format": "synop",
-            "rows_in_file": len(df),
+            "rows_in_file": rows_in_files - sum(skipped.values()),
             "encoding": encodings[paths[0].name] if len(paths) == 1 else encodings,
         }
         if len(paths) > 1:
@@ -394,7 +421,7 @@ class SynopAdapter(ForecastAdapter):
                 "empty": skipped["empty"],
                 "repeated_header": skipped["header"],
             }
-        if df.empty:
+        if df.empty and stations is None:
             junk = sum(skipped.values())
             raise UserError(
                 "the export has no data rows, only its header"
@@ -548,7 +575,11 @@ class SynopAdapter(ForecastAdapter):
                 )
         return times, dropped
 
-    def _one_station(self, df, report: dict, series: str | int | None = None):
+    def _one_station(
+        self, df, report: dict, series: str | int | None = None, every_row: bool = False
+    ):
+        """The rows of the config's station (or ``series``); ``every_row``: ``df`` holds every
+        station's rows, not just those the config names."""
         d = self.data_cfg
         station = d.station if series is None else series
         if "numer_sta" not in df.columns:
@@ -579,6 +610,9 @@ class SynopAdapter(ForecastAdapter):
             keep = keys == _station_key(format(station, "o"))
         if names is not None and not keep.any():
             keep = names.map(lambda s: s.strip().casefold()) == str(station).strip().casefold()
+        if not keep.any() and self._only_stations is not None and not every_row:
+            # the rows of the named stations only were read: read them all to list them
+            return self._one_station(self._parse_files()[0], report, series, every_row=True)
         if not keep.any():
             named = (
                 ""
@@ -596,8 +630,35 @@ class SynopAdapter(ForecastAdapter):
         report["station"] = _station_id(ids[keep].iloc[0])
         if names is not None:
             report["station_name"] = names[keep].iloc[0].strip()
-        report["rows_other_stations"] = int((~keep).sum())
+        report["rows_other_stations"] = int(report["rows_in_file"] - keep.sum())
         return df.loc[keep]
+
+
+def _rows_of(text: str, stations: set[str]) -> tuple[str, np.ndarray | None, int]:
+    """The export's header and the rows of ``stations`` (keys), their line numbers and the
+    number of rows in all; the whole text (and no line numbers) without a station column."""
+    lines = text.splitlines()
+    if not lines:
+        return text, None, 0
+    codes = header_codes(lines[0].split(";"))
+    if "numer_sta" not in codes:
+        return text, None, 0
+    column = codes.index("numer_sta")
+    keys: dict[str, bool] = {}  # a station field -> kept
+    kept, numbers, rows = [lines[0]], [], 0
+    for n, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        rows += 1
+        parts = line.split(";", column + 1)
+        field = parts[column].strip() if len(parts) > column else ""
+        keep = keys.get(field)
+        if keep is None:
+            keep = keys[field] = _station_key(field) in stations
+        if keep:
+            kept.append(line)
+            numbers.append(n)
+    return "\n".join(kept) + "\n", np.asarray(numbers, dtype=np.int64), rows
 
 
 def _station_id(text: str) -> str:
@@ -616,6 +677,7 @@ def _looks_like_pascal(numeric: dict) -> bool:
 
 
 def _describe_stations(ids, names) -> str:
+    ids = ids.map({i: _station_id(i) for i in ids.unique()})  # 7149 and 07149: one station
     counts = ids.value_counts(sort=False)
     parts = []
     for sid, n in counts.items():
