@@ -294,6 +294,129 @@ def test_stratified_split_and_ties_kept(tmp_path):
         assert s.labels.mean() == pytest.approx(0.4)
 
 
+def _table(tmp_path, name: str, content: str | bytes, **data):
+    """Load every split of a table written to ``tmp_path/name`` (UserError propagates)."""
+    from seqrun.core.config import config_from_dict
+    from seqrun.data.text_table import TextTableAdapter
+
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    section = {"path": str(path), "label_column": "label", "label_type": "auto", "id_column": None}
+    cfg = config_from_dict(mr(data={**section, **data}))
+    return TextTableAdapter(cfg.data).load(("train", "dev", "test"))
+
+
+def _rows(labels: list, n: int = 60) -> str:
+    """A CSV body of ``n`` rows cycling through ``labels``."""
+    return "".join(f"review number {i},{labels[i % len(labels)]}\n" for i in range(n))
+
+
+def test_auto_labels_few_whole_numbers_are_classes(tmp_path):
+    """-1/0/1, 1/2, 1..5 and SST-5's 0..4 are classes (none dropped), sorted numerically."""
+    for labels, names in [
+        (["-1", "0", "1"], ["-1", "0", "1"]),
+        (["1", "2"], ["1", "2"]),
+        (["5", "4", "3", "2", "1"], ["1", "2", "3", "4", "5"]),
+        (["0", "1", "2", "3", "4"], ["0", "1", "2", "3", "4"]),
+        ([" positive ", "negative"], ["negative", "positive"]),  # stripped names, as before
+        (["10", "2", "1"], ["1", "2", "10"]),
+    ]:
+        data = _table(tmp_path, "t.csv", "text,label\n" + _rows(labels))
+        assert data.class_names == names, labels
+        assert sum(data.sizes().values()) == 60, labels
+    # JSON Lines integers 0/1 stay two classes
+    path_rows = "".join(json.dumps({"text": f"t {i}", "label": i % 2}) + "\n" for i in range(40))
+    assert _table(tmp_path, "t.jsonl", path_rows).class_names == ["0", "1"]
+
+
+def test_auto_fractional_scores_warn_and_count_dropped_ties(tmp_path, capsys):
+    """Fractional labels are still scores cut at data.threshold; ties dropped are warned about
+    (naming data.ties) and counted in the data report."""
+    labels = ["-1.5", "0", "2.5", "-0.5", "1"]
+    data = _table(tmp_path, "s.csv", "text,label\n" + _rows(labels, 50))
+    assert data.class_names == ["negative", "positive"]
+    assert sum(data.sizes().values()) == 40
+    err = capsys.readouterr().err
+    assert "dropped 10 row(s) whose score equals data.threshold (0)" in err and "data.ties" in err
+    assert data.report()["rows_dropped"] == {"empty_text": 0, "no_label": 0, "ties": 10}
+    assert data.report()["rows_read"] == 50
+    # more than 20 distinct whole numbers are scores too
+    many = _table(tmp_path, "m.csv", "text,label\n" + _rows([str(i) for i in range(-20, 21)], 82))
+    assert many.class_names == ["negative", "positive"]
+
+
+def test_scores_of_one_class_name_the_threshold(tmp_path):
+    from seqrun.core.errors import UserError
+
+    with pytest.raises(UserError) as e:
+        _table(tmp_path, "p.csv", "text,label\n" + _rows(["0.5", "3.5", "1.25"]))
+    msg = str(e.value)
+    assert "has one class ('positive')" in msg
+    assert "scores split at data.threshold=0 (values range 0.5..3.5)" in msg
+    assert "data.label_type: names" in msg and e.value.where == "data.threshold"
+
+
+def test_tsv_quoted_multiline_fields_and_plain_quotes(tmp_path):
+    """pandas' to_csv(sep='\\t') quotes texts holding newlines or tabs; GLUE-style TSVs hold
+    unbalanced quotes as plain characters: both read row by row."""
+    import csv
+    import io
+
+    texts = [
+        f'film {i}: "fine"' + ("\nsecond line\twith a tab" if i % 4 == 0 else "") for i in range(40)
+    ]
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter="\t", lineterminator="\n")  # pandas' quoting
+    writer.writerow(["text", "label"])
+    writer.writerows([t, "pos" if i % 2 else "neg"] for i, t in enumerate(texts))
+    assert '"film 0: ""fine""\nsecond line\twith a tab"\tneg' in buf.getvalue()
+    data = _table(tmp_path, "q.tsv", buf.getvalue())
+    assert sum(data.sizes().values()) == 40 and data.class_names == ["neg", "pos"]
+    read = {t for s in data.splits.values() for t in s.texts}
+    assert read == set(texts)
+    glue = ['he said "wow', '"great" movie', 'a "bad film', '"dull']
+    body = "".join(f"{t} {i}\t{i % 2}\n" for i in range(40) for t in [glue[i % 4]])
+    data = _table(tmp_path, "g.tsv", "text\tlabel\n" + body)
+    read = {t for s in data.splits.values() for t in s.texts}
+    assert read == {f"{glue[i % 4]} {i}" for i in range(40)}
+
+
+def test_duplicate_header_name_is_an_error(tmp_path):
+    from seqrun.core.errors import UserError
+
+    with pytest.raises(UserError) as e:
+        _table(tmp_path, "d.csv", "text,text,label\n" + "".join(f"a{i},b{i},x\n" for i in range(9)))
+    assert "column 'text' appears twice" in str(e.value)
+    assert e.value.where == f"{tmp_path / 'd.csv'}:1"
+
+
+def test_headerless_table_semicolons_and_long_fields(tmp_path):
+    from seqrun.core.errors import UserError
+
+    sentence = "The Rock is destined to be the 21st Century's new Conan and a splash"
+    body = "".join(f'{i},"{sentence} {i}",{"pos" if i % 2 else "neg"}\n' for i in range(30))
+    with pytest.raises(UserError) as e:
+        _table(tmp_path, "h.csv", body)
+    assert "no header row" in str(e.value) and "naming its 3 columns" in str(e.value)
+    semi = "text;label\n" + "".join(f"film, number {i};{i % 2}\n" for i in range(30))
+    with pytest.raises(UserError) as e:
+        _table(tmp_path, "s.csv", semi)
+    assert "separator is probably ';'" in str(e.value) and "data.separator: ';'" in str(e.value)
+    semi2 = "text;label\n" + "".join(f"film {i};{i % 2}\n" for i in range(30))
+    with pytest.raises(UserError) as e:  # no comma at all: one column, the header tells
+        _table(tmp_path, "s2.csv", semi2)
+    assert "separator is probably ';'" in str(e.value)
+    data = _table(tmp_path, "s.csv", semi, separator=";")
+    assert data.splits["train"].texts[0].startswith("film, number ")
+    long = "word " * 40_000  # 200,000 characters: over csv's default field limit
+    rows = "".join(f'"{long if i == 3 else "short"} {i}",{i % 2}\n' for i in range(30))
+    data = _table(tmp_path, "l.csv", "text,label\n" + rows)
+    assert max(len(t) for s in data.splits.values() for t in s.texts) > 200_000
+
+
 # ----------------------------------------------------------------------------- end to end
 
 
@@ -380,6 +503,35 @@ def test_predict_texts_file_and_json(mr_run, cli, tmp_path):
     assert r.exit_code == 2 and "available columns: text" in r.stderr
     r = cli("predict", run, "   ")
     assert r.exit_code == 2 and "empty" in r.stderr
+
+
+def test_predict_reads_inputs_with_the_runs_encoding(cli, tmp_path):
+    """A run trained on a cp1252 table reads cp1252 --input tables and text files as cp1252."""
+    rows = [
+        f"{'superb café gem' if i % 2 else 'dull naïve mess'} {i},{'pos' if i % 2 else 'neg'}"
+        for i in range(60)
+    ]
+    train = tmp_path / "cp.csv"
+    train.write_bytes(("text,label\n" + "\n".join(rows) + "\n").encode("cp1252"))
+    data = {"path": str(train), "label_column": "label", "label_type": "names", "id_column": None}
+    raw = mr(data={**data, "encoding": "cp1252"}, train={"epochs": 1})
+    run = train_json(cli, tmp_path, raw)["run_dir"]
+    texts = ["Un café superb, gem – “oui”", "Naïve, dull mess"]
+    table = tmp_path / "in.csv"
+    table.write_bytes(("text\n" + "\n".join(f'"{t}"' for t in texts) + "\n").encode("cp1252"))
+    plain = tmp_path / "in.txt"
+    plain.write_bytes("\n".join(texts).encode("cp1252"))
+    for path in (table, plain):
+        r = cli("predict", run, "--input", path, "--json")
+        assert r.exit_code == 0, r.output
+        assert [p["text"] for p in json.loads(r.stdout)["predictions"]] == texts
+    utf8 = tmp_path / "utf8.txt"
+    utf8.write_text(texts[1], encoding="utf-8")
+    r = cli("predict", run, "--input", utf8)
+    assert r.exit_code == 0 and "valid UTF-8 but is read as cp1252" in r.stderr
+    utf8.write_text(texts[0], encoding="utf-8")  # a byte cp1252 lacks: the file is not cp1252
+    r = cli("predict", run, "--input", utf8)
+    _assert_one_line_error(r, "not valid cp1252 text", "looks like utf-8", "re-save it as cp1252")
 
 
 def test_sequence_encoders_and_architectures(cli, tmp_path):

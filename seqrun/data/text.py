@@ -134,6 +134,8 @@ class TextData:
         # to get when the adapter reads the whole file anyway) and notes on what was skipped
         self.other_digests: dict[str, list[bytes]] = {}
         self.leakage_notes: list[str] = []
+        # what the adapter did while loading (rows read, rows dropped and why), for meta.json
+        self.load_report: dict[str, Any] = {}
 
     # -- task
     @property
@@ -159,9 +161,11 @@ class TextData:
         return {name: len(s) for name, s in self.splits.items()}
 
     def report(self) -> dict[str, Any]:
-        """What meta.json records about the data: class counts per split, encoder facts."""
+        """What meta.json records about the data: rows read and dropped, class counts per
+        split, encoder facts."""
         out: dict[str, Any] = {
             "source": self.source,
+            **self.load_report,
             "classes": class_counts(
                 self.class_names, {name: sp.labels for name, sp in self.splits.items()}
             ),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +18,14 @@ from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
-from seqrun.core.text import decode_text, read_file_bytes, warn
+from seqrun.core.text import (
+    bom_encoding,
+    decode_bytes,
+    decode_text,
+    guess_encoding,
+    read_file_bytes,
+    warn,
+)
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 from seqrun.data.text_describe import text_digest
 from seqrun.samples import check_one_source, sample_path
@@ -75,6 +84,13 @@ class TextTableConfig(DataConfig):
     format: Literal["auto", "csv", "tsv", "jsonl"] = Field(
         "auto", description="File format; 'auto' goes by the extension (.csv, .tsv/.tab, .jsonl)."
     )
+    separator: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1,
+        description="Field separator of a CSV/TSV, e.g. ';' for a European spreadsheet export; "
+        "null: ',' for CSV, a tab for TSV.",
+    )
     encoding: str = Field(
         "utf-8",
         description="Text encoding (a BOM selects UTF-8/UTF-16 by itself); a file that looks "
@@ -89,8 +105,9 @@ class TextTableConfig(DataConfig):
     label_type: Literal["auto", "names", "score"] = Field(
         "auto",
         description="'names': each distinct value is a class; 'score': numbers split at "
-        "data.threshold into negative/positive; 'auto': score if every label is a number other "
-        "than just 0/1, else names.",
+        "data.threshold into negative/positive; 'auto': names for texts and for whole numbers "
+        "with at most 20 distinct values (each value a class, sorted numerically: -1, 0, 1 or "
+        "1..5), score for other numbers (fractions, or more distinct values).",
     )
     classes: list[str] | None = Field(
         None,
@@ -127,24 +144,58 @@ class TextTableConfig(DataConfig):
         return str(sample_path(self.sample)) if self.sample else str(self.path)
 
 
+def table_format(path: str | Path, fmt: str = "auto") -> str:
+    """The format of a table file: ``fmt``, or for 'auto' the one its extension names."""
+    if fmt != "auto":
+        return fmt
+    p = Path(path)
+    ext = Path(p.stem).suffix.lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
+    return {".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(ext, "csv")
+
+
 def read_table(
-    path: str, fmt: str = "auto", encoding: str = "utf-8", max_rows: int | None = None
+    path: str,
+    fmt: str = "auto",
+    encoding: str = "utf-8",
+    max_rows: int | None = None,
+    separator: str | None = None,
+    separator_key: str | None = None,
 ) -> tuple[list[str], list[dict[str, Any]], list[int]]:
     """Columns, rows (dicts) and the line number of each row of a CSV/TSV/JSONL file (or its
     gzip-compressed ``.gz``).
 
     A BOM selects UTF-8/UTF-16 by itself; a file in another encoding than ``encoding`` is an
     error naming data.encoding and the likely one; stray undecodable bytes are replaced by
-    U+FFFD, counted and reported in one warning line.
+    U+FFFD, counted and reported in one warning line. ``separator`` overrides the format's
+    (',' or tab); ``separator_key`` is the config key an error about it names.
     """
     p = Path(path).expanduser()
     if not p.is_file():
         raise missing_path_error(path, "directory, not a file" if p.is_dir() else "file")
-    gz = p.suffix.lower() == ".gz"
-    if fmt == "auto":
-        ext = Path(p.stem).suffix.lower() if gz else p.suffix.lower()
-        fmt = {".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(ext, "csv")
     text = decode_text(read_file_bytes(p), encoding, str(path))
+    return parse_table(text, str(path), table_format(p, fmt), max_rows, separator, separator_key)
+
+
+_FIELD_LIMIT = 2**31 - 1  # csv's default (131,072 characters) rejects long texts
+_QUOTED_FIELD = re.compile(r'(?:^|\t)"', re.MULTILINE)
+_SEPARATORS = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
+
+
+def parse_table(
+    text: str,
+    path: str,
+    fmt: str,
+    max_rows: int | None = None,
+    separator: str | None = None,
+    separator_key: str | None = None,
+) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    """Columns, rows (dicts) and line numbers of a decoded CSV/TSV/JSONL text (see
+    :func:`read_table`).
+
+    Tab-separated text is read with standard CSV quoting when it has quoted fields (pandas'
+    ``to_csv(sep='\\t')`` quotes texts with newlines or tabs) that give every row the header's
+    field count, else with quotes as plain characters (GLUE-style TSVs with unbalanced quotes).
+    """
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     if fmt == "jsonl":
@@ -164,10 +215,13 @@ def read_table(
             if max_rows and len(rows) >= max_rows:
                 break
         return columns, rows, lines
-    if fmt == "tsv":
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""))
+    if csv.field_size_limit() < _FIELD_LIMIT:
+        csv.field_size_limit(_FIELD_LIMIT)
+    sep = separator or ("\t" if fmt == "tsv" else ",")
+    quoting = csv.QUOTE_MINIMAL
+    if sep == "\t" and not _quoted_tsv(text):
+        quoting = csv.QUOTE_NONE
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=quoting)
     try:
         header = next(reader)
     except StopIteration:
@@ -175,13 +229,40 @@ def read_table(
     except csv.Error as e:
         raise UserError(f"unreadable {fmt.upper()}: {e}", where=f"{path}:1") from None
     columns = [h.strip() for h in header]
+    if len(columns) == 1:
+        raw = _raw_lines(text)
+        first = next((n for n, x in enumerate(raw[1:], start=2) if x.strip()), None)
+        other = _other_separator(raw, [1, first] if first else [], sep)
+        if other:
+            raise UserError(
+                f"the header has one column ({columns[0]!r}): the separator is probably "
+                f"{_SEPARATORS[other]}, not {_SEPARATORS[sep]}: "
+                f"{_separator_fix(other, separator_key)}",
+                where=f"{path}:1",
+            )
+    seen: dict[str, int] = {}
+    for i, name in enumerate(columns, start=1):
+        if name and name in seen:
+            raise UserError(
+                f"column '{name}' appears twice in the header (columns {seen[name]} and {i}): "
+                "rename one so that each column has its own name",
+                where=f"{path}:1",
+            )
+        seen[name] = i
     try:
         for values in reader:
             if not values:
                 continue
             if len(values) > len(columns):
+                other = _other_separator(_raw_lines(text), [1, reader.line_num], sep)
+                hint = (
+                    f"; the separator is probably {_SEPARATORS[other]}, not "
+                    f"{_SEPARATORS[sep]}: {_separator_fix(other, separator_key)}"
+                    if other
+                    else ""
+                )
                 raise UserError(
-                    f"{len(values)} fields, the header has {len(columns)}",
+                    f"{len(values)} fields, the header has {len(columns)}{hint}",
                     where=f"{path}:{reader.line_num}",
                 )
             rows.append(dict(zip(columns, values, strict=False)))
@@ -195,28 +276,87 @@ def read_table(
     return columns, rows, lines
 
 
+def _quoted_tsv(text: str) -> bool:
+    """Whether tab-separated ``text`` has quoted fields that standard CSV quoting reads into
+    rows of the header's field count (else quotes are plain characters)."""
+    if not _QUOTED_FIELD.search(text):
+        return False
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    try:
+        header = next(reader, None)
+        return header is not None and all(len(r) == len(header) for r in reader if r)
+    except csv.Error:
+        return False
+
+
+def _raw_lines(text: str) -> list[str]:
+    """The lines of a table as the csv reader numbers them."""
+    return io.StringIO(text, newline="").readlines()
+
+
+def _other_separator(all_lines: list[str], line_numbers: list[int], sep: str) -> str | None:
+    """A separator other than ``sep`` that splits each of the given lines (1-based; the first
+    is the header) into the same number (two or more) of fields, or None."""
+    if len(line_numbers) < 2:
+        return None
+    if max(line_numbers) > len(all_lines):
+        return None
+    for cand in _SEPARATORS:
+        if cand == sep:
+            continue
+        counts = set()
+        for n in line_numbers:
+            try:
+                counts.add(len(next(csv.reader([all_lines[n - 1]], delimiter=cand))))
+            except (csv.Error, StopIteration):
+                counts.add(0)
+        if len(counts) == 1 and min(counts) >= 2:
+            return cand
+    return None
+
+
+def _separator_fix(sep: str, key: str | None) -> str:
+    """How to read a table whose fields are separated by ``sep``."""
+    if key:
+        return f"set {key}: {sep!r}"
+    if sep == "\t":
+        return "name the file .tsv (or set data.format: tsv)"
+    return "re-save it comma-separated"
+
+
 TABLE_EXTS = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson")
 
 
-def read_text_inputs(path: Path, column: str | None, default_column: str = "text") -> list[str]:
+def read_text_inputs(
+    path: Path,
+    column: str | None,
+    default_column: str = "text",
+    encoding: str = "utf-8",
+    separator: str | None = None,
+) -> list[str]:
     """Texts of ``seqrun predict --input FILE``: one per line, or a CSV/TSV/JSONL table's
-    text column (``column``, else ``default_column``); empty ones are skipped with a warning."""
-    from seqrun.core.text import decode_bytes
+    text column (``column``, else ``default_column``); empty ones are skipped with a warning.
 
+    The file is read as ``encoding`` (the run's data.encoding; a BOM selects UTF-8/16 by
+    itself); ``separator`` (the run's data.separator) applies to a CSV input.
+    """
     p = Path(path)
     if not p.is_file():
         hint = " (it is a directory)" if p.is_dir() else ""
         raise UserError(f"input file not found{hint}", where=f"--input {path}")
-    if p.suffix.lower() in TABLE_EXTS:
-        columns, rows, _ = read_table(str(p))
+    text = _decode_input(read_file_bytes(p), encoding, str(path))
+    if p.suffix.lower() in TABLE_EXTS or (
+        p.suffix.lower() == ".gz" and Path(p.stem).suffix.lower() in TABLE_EXTS
+    ):
+        fmt = table_format(p)
+        columns, rows, _ = parse_table(
+            text, str(p), fmt, separator=separator if fmt == "csv" else None
+        )
         name = column or default_column
         if name not in columns:
             raise column_error(str(p), "--column", name, columns)
         texts = [("" if r.get(name) is None else str(r.get(name))) for r in rows]
     else:
-        text, bad = decode_bytes(p.read_bytes())
-        if bad:
-            warn(f"{path}: {bad} undecodable byte(s) (not utf-8) replaced by U+FFFD")
         texts = text.splitlines()
     blank = sum(1 for t in texts if not t.strip())
     if blank:
@@ -227,17 +367,72 @@ def read_text_inputs(path: Path, column: str | None, default_column: str = "text
     return texts
 
 
+def _decode_input(data: bytes, encoding: str, path: str) -> str:
+    """A predict input decoded as ``encoding`` (a BOM selects UTF-8/16 by itself): a file that
+    looks like another encoding is an error, stray undecodable bytes are replaced and warned,
+    a UTF-8 file read as another encoding is warned about."""
+    bom = bom_encoding(data)
+    try:
+        text = data.decode(bom or encoding)
+    except UnicodeDecodeError as e:
+        guess = guess_encoding(data)
+        line = data.count(b"\n", 0, e.start) + 1
+        if guess and not bom and codecs.lookup(guess).name != codecs.lookup(encoding).name:
+            raise UserError(
+                f"byte 0x{data[e.start]:02x} is not valid {encoding} text (the run's "
+                f"data.encoding); the file looks like {guess}: re-save it as {encoding}",
+                where=f"--input {path}:{line}",
+            ) from None
+        text, bad = decode_bytes(data, bom or encoding)
+        warn(f"{path}: {bad} undecodable byte(s) (not {bom or encoding}) replaced by U+FFFD")
+        return text
+    except LookupError:
+        raise UserError(f"unknown text encoding '{encoding}'", where="data.encoding") from None
+    if not bom and codecs.lookup(encoding).name != "utf-8" and max(data, default=0) > 127:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            warn(
+                f"{path}: the file is valid UTF-8 but is read as {encoding} (the run's "
+                f"data.encoding): accented characters will be garbled; re-save it as {encoding}"
+            )
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def text_inputs(texts: list[str]) -> tuple[list[dict], list[str]]:
     """(output rows, examples) of texts to predict: each row starts with its text."""
     return [{"text": t} for t in texts], texts
 
 
 def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
-    """Unknown column: name the available ones."""
+    """Unknown column: name the available ones (and say so when the header looks like data)."""
+    if _looks_like_data(columns):
+        shown = ", ".join(c if len(c) <= 40 else c[:37] + "..." for c in columns)
+        return UserError(
+            f"no column '{name}' in {path}: its first line looks like data, not column names "
+            f"({shown}); the file seems to have no header row: add one as its first line, "
+            f"naming its {len(columns)} columns",
+            where=key,
+        )
     return UserError(
         f"no column '{name}' in {path}{did_you_mean(name, columns)}; "
         f"available columns: {', '.join(columns) or '(none)'}",
         where=key,
+    )
+
+
+def _looks_like_data(columns: list[str]) -> bool:
+    """Whether header names look like a data row: a long text, a fractional number, or only
+    numbers."""
+    if not columns:
+        return False
+    numbers = [_number(c) for c in columns]
+    if all(x is not None for x in numbers):
+        return True
+    return any(len(c) > 40 or len(c.split()) >= 6 for c in columns) or any(
+        x is not None and not x.is_integer() for x in numbers
     )
 
 
@@ -292,6 +487,8 @@ class TextTableAdapter:
     def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
         self.data_cfg: TextTableConfig = section
         self.options = options or LoadOptions()
+        # (min, max) of the labels when the last load read them as scores, else None
+        self._score_range: tuple[float, float] | None = None
 
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
@@ -309,14 +506,18 @@ class TextTableAdapter:
         return []
 
     def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[str]]:
-        """Texts to predict from a file (default column: ``data.text_column``)."""
-        return text_inputs(read_text_inputs(path, column, self.data_cfg.text_column))
+        """Texts to predict from a file (default column: ``data.text_column``), read with the
+        run's data.encoding and data.separator."""
+        d = self.data_cfg
+        return text_inputs(read_text_inputs(path, column, d.text_column, d.encoding, d.separator))
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """Read the table, turn labels into classes, split; keep only the requested splits."""
         d = self.data_cfg
         source = d.source
-        columns, rows, lines = read_table(source, d.format, d.encoding, d.max_rows)
+        columns, rows, lines = read_table(
+            source, d.format, d.encoding, d.max_rows, d.separator, "data.separator"
+        )
         for key, name in (
             ("data.text_column", d.text_column),
             ("data.label_column", d.label_column),
@@ -360,7 +561,15 @@ class TextTableAdapter:
             )
 
         labels, class_names, keep = self._classes(raw_labels, keep_lines)
+        ties = 0
         if keep is not None:
+            ties = len(keep) - sum(keep)
+            if "ties" not in d.model_fields_set:  # a config that says ties: drop knows it
+                warn(
+                    f"{source}: dropped {ties} row(s) whose score equals data.threshold "
+                    f"({d.threshold:g}) (data.ties is drop; set data.ties: negative or "
+                    "positive to keep them)"
+                )
             texts = [t for t, k in zip(texts, keep, strict=True) if k]
             row_ids = [r for r, k in zip(row_ids, keep, strict=True) if k]
             if split_values:
@@ -368,11 +577,20 @@ class TextTableAdapter:
         present = np.unique(labels)
         if len(present) < 2:
             only = class_names[int(present[0])] if len(present) else "none"
-            raise UserError(
+            message = (
                 f"the label column '{d.label_column}' has one class ({only!r}) in {len(labels)} "
-                "rows; a classifier needs at least two",
-                where="data.label_column",
+                "rows; a classifier needs at least two"
             )
+            where = "data.label_column"
+            if self._score_range is not None:
+                lo, hi = self._score_range
+                message += (
+                    f": its values were read as scores split at data.threshold={d.threshold:g} "
+                    f"(values range {lo:g}..{hi:g}); set data.threshold inside that range, or "
+                    "data.label_type: names if each value is a class"
+                )
+                where = "data.threshold"
+            raise UserError(message, where=where)
 
         parts = self._parts(labels, split_values)
         out = {}
@@ -395,6 +613,10 @@ class TextTableAdapter:
                 row_ids=[row_ids[i] for i in idx],
             )
         data = TextData(out, class_names, report_errors=d.report_errors, source=d.sample or source)
+        data.load_report = {
+            "rows_read": len(rows),
+            "rows_dropped": {"empty_text": len(empty), "no_label": len(unlabelled), "ties": ties},
+        }
         # the leakage check compares loaded splits with the others by hash only: the table is
         # read whole anyway, so hashing the rows of an unloaded split (test, at train time)
         # costs milliseconds and never scores them
@@ -421,9 +643,11 @@ class TextTableAdapter:
     def _classes(
         self, raw: list[Any], lines: list[int]
     ) -> tuple[np.ndarray, list[str], list[bool] | None]:
+        """Class ids, class names and the rows kept (None: all) from the raw labels."""
         d = self.data_cfg
         numbers = [_number(v) for v in raw]
         kind = d.label_type
+        self._score_range = None
         if kind == "auto":
             numeric = all(x is not None for x in numbers)
             odd = [i for i, x in enumerate(numbers) if x is None]
@@ -436,7 +660,8 @@ class TextTableAdapter:
                     "data.label_type: names if each value is a class name",
                     where=f"{d.path}:{lines[i]}",
                 )
-            kind = "score" if numeric and not set(numbers) <= {0.0, 1.0} else "names"
+            classes = numeric and all(x.is_integer() for x in numbers)
+            kind = "names" if not numeric or (classes and len(set(numbers)) <= 20) else "score"
         if kind == "score":
             for x, v, n in zip(numbers, raw, lines, strict=True):
                 if x is None:
@@ -450,6 +675,7 @@ class TextTableAdapter:
                     "with scores, data.classes names exactly two classes", where="data.classes"
                 )
             x = np.asarray(numbers, dtype=np.float64)
+            self._score_range = (float(x.min()), float(x.max()))
             labels = (x > d.threshold).astype(np.int64)
             tie = x == d.threshold
             keep = None
@@ -477,6 +703,9 @@ class TextTableAdapter:
                     )
         else:
             names = sorted(set(values))
+            order = {v: _number(v) for v in names}
+            if all(x is not None for x in order.values()):  # numbers: -1, 0, 1; 1 .. 10
+                names.sort(key=lambda v: (order[v], v))
             index = {c: i for i, c in enumerate(names)}
             check_class_count(d, len(names), len(values), numeric=None not in numbers)
         return np.asarray([index[v] for v in values], dtype=np.int64), names, None
