@@ -337,3 +337,156 @@ def test_unequal_lengths_recurrent_bucketed_and_regression(cli, tmp_path):
     assert r.exit_code == 0, r.output
     dev = json.loads(next((runs / "reg").iterdir()).joinpath("metrics", "dev.json").read_text())
     assert {"rmse", "mae", "baseline_rmse", "skill"} <= set(dev)
+
+
+# ----------------------------------------------------------------------------- tester's report
+
+
+LONG_HEAD = "id,step,x,y,label"
+
+
+def write_long(path: Path, n: int = 12, head: str = LONG_HEAD, sep: str = ",") -> Path:
+    """A long CSV of ``n`` 2-channel series of 4-6 steps, classes 'up' and 'down'."""
+    rng = np.random.default_rng(1)
+    lines = [head.replace(",", sep)]
+    for i in range(n):
+        label = "up" if i % 2 else "down"
+        for t in range(4 + i % 3):
+            x, y = rng.normal(size=2) + (1 if label == "up" else -1)
+            lines.append(sep.join([f"s{i}", str(t), f"{x:.4f}", f"{y:.4f}", label]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _fitted_encoder(channels: list[str]):
+    from seqrun.encoders.sequences import SequenceStandardize
+
+    enc = SequenceStandardize(SequenceStandardize.Config(type="sequence_standardize"))
+    rng = np.random.default_rng(0)
+    series = [rng.normal(size=(5, len(channels))) for _ in range(4)]
+    enc.fit(series, np.array([0, 1, 0, 1]), ["a", "b"], channels)
+    return enc
+
+
+def test_encoder_checks_channel_count_before_scaling_and_picks_names():
+    from seqrun.core.errors import UserError
+    from seqrun.data.ts_format import NamedSeries
+
+    enc = _fitted_encoder(["x", "y"])
+    with pytest.raises(UserError, match=r"series 0 has 1 channel\(s\), the model was trained on 2"):
+        enc.model_inputs([np.ones((5, 1))])  # (T, 1) would broadcast to (T, 2) when scaled
+    values = np.array([[1.0, 10.0, 7.0], [2.0, 20.0, 7.0]], np.float32)
+    swapped = NamedSeries(values, ["y", "x", "extra"], "in.csv")
+    direct = enc.model_inputs([values[:, [1, 0]]])
+    np.testing.assert_array_equal(enc.model_inputs([swapped]), direct)  # by name, extra ignored
+    renamed = NamedSeries(values[:, :2], ["a", "b"], "in.csv")
+    with pytest.raises(UserError, match="no column x, y .*other columns: a, b") as e:
+        enc.model_inputs([renamed])
+    assert e.value.where == "in.csv"
+
+
+def test_predict_on_long_csv_matches_channels_by_name(cli, tmp_path):
+    runs = tmp_path / "runs"
+    train = write_long(tmp_path / "long.csv")
+    config = seq_config(tmp_path, {"path": str(train)})
+    assert cli("train", config, "--runs-dir", runs, "--quiet").exit_code == 0
+    run = next((runs / "seq").iterdir())
+
+    def predict(path: Path) -> list:
+        r = cli("predict", run, "--input", path, "--json")
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)["predictions"]
+
+    own = predict(train)  # the training file itself: the label column is not a feature
+    rows = [ln.split(",") for ln in train.read_text().splitlines()]
+    numbers = {"label": "label", "up": "1", "down": "0"}  # numeric labels, as a feature would be
+    order = [4, 3, 0, 2, 1]  # label, y, id, x, step: permuted columns
+    perm_rows = [[numbers.get(r[i], r[i]) for i in order] for r in rows]
+    (tmp_path / "perm.csv").write_text("\n".join(",".join(r) for r in perm_rows) + "\n")
+    perm = predict(tmp_path / "perm.csv")
+    assert len(own) == 12 and [p["probabilities"] for p in perm] == [
+        p["probabilities"] for p in own
+    ]
+    renamed = train.read_text().replace(LONG_HEAD, "id,step,a,b,label", 1)
+    (tmp_path / "renamed.csv").write_text(renamed)
+    one_line_error(cli("predict", run, "--input", tmp_path / "renamed.csv"), "no column x, y")
+    one_line_error(  # one channel into a two-channel model
+        cli("predict", run, "--input", sample_path("gunpoint-test")),
+        "1 channel(s), the model was trained on 2",
+    )
+
+
+def test_ts_reads_the_configured_encoding(tmp_path):
+    path = tmp_path / "Cp_TRAIN.ts"
+    head = TS_HEAD.replace("# a comment", "# mesur\u00e9 en \u00b0C")
+    path.write_bytes((head + "\n".join(TS_ROWS) + "\n").encode("cp1252"))
+    _, data = _load(tmp_path, {"path": str(path), "encoding": "cp1252"}, ("train",))
+    assert len(data.splits["train"]) >= 1
+
+
+def test_npz_layout_bytes_labels_and_foreign_keys(tmp_path, capsys):
+    from seqrun.core.errors import UserError
+    from seqrun.data.sequence_npz import read_npz
+
+    rng = np.random.default_rng(0)
+    ntf = rng.normal(size=(8, 50, 3)).astype(np.float32)
+    y = np.array([b"Badminton", b"Running"] * 4)  # dtype S, as h5py/old pickles give
+    np.savez(tmp_path / "nft.npz", x=ntf.transpose(0, 2, 1), y=y)
+    s = read_npz(tmp_path / "nft.npz")  # default NTF: 3 steps x 50 channels, with a warning
+    assert s.series[0].shape == (3, 50) and "set data.layout: NFT" in capsys.readouterr().err
+    s = read_npz(tmp_path / "nft.npz", layout="NFT")
+    np.testing.assert_array_equal(s.series[2], ntf[2])
+    assert s.labels[:2] == ["Badminton", "Running"] and capsys.readouterr().err == ""
+    read_npz(tmp_path / "nft.npz", layout="NFT")  # a plausible (N, T, F) array: no warning
+    np.savez(tmp_path / "ok.npz", x=ntf, y=y)
+    read_npz(tmp_path / "ok.npz")
+    assert capsys.readouterr().err == ""
+    _, data = _load(tmp_path, {"path": str(tmp_path / "nft.npz"), "layout": "NFT"}, ("train",))
+    assert data.class_names == ["Badminton", "Running"] and len(data.channels) == 3
+    np.savez(tmp_path / "aeon.npz", X_train=ntf, y_train=y, X_test=ntf, y_test=y)
+    with pytest.raises(UserError, match="arrays: X_train, y_train, X_test, y_test.*x=X_train"):
+        read_npz(tmp_path / "aeon.npz")
+
+
+def test_other_table_layouts_get_a_specific_message(cli, tmp_path):
+    ucr = tmp_path / "GunPoint_TRAIN.tsv"  # UCR 2018: no header, the label first
+    ucr.write_text("1\t0.1\t0.2\t0.3\n2\t0.4\t0.5\t0.6\n")
+    arff = tmp_path / "GunPoint_TRAIN.arff"
+    arff.write_text("@relation GunPoint\n@attribute att0 numeric\n@attribute target {1,2}\n")
+    semi = write_long(tmp_path / "semi.csv", sep=";")
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(30)) + "\n" + ",".join("1" * 30) + "\n")
+    cases = [
+        (ucr, "the UCR archive's .tsv/.csv layout"),
+        (arff, "this is an ARFF file"),
+        (semi, "the separator is probably ';'"),
+        (wide, "c19, ... (30 columns in all)"),
+    ]
+    for path, needle in cases:
+        config = seq_config(tmp_path, {"path": str(path)})
+        text = one_line_error(cli("data", "describe", config), needle)
+        assert len(text) < 400 and "c25" not in text
+
+
+def test_long_csv_accepts_na_as_missing(tmp_path):
+    from seqrun.data.sequence_csv import read_long_csv
+
+    path = tmp_path / "r.csv"  # as R's write.csv writes it
+    path.write_text('"id","step","x","label"\n"a",0,NA,"u"\n"a",1,2,"u"\n"b",0,n/a,"v"\n')
+    s = read_long_csv(path, "id", "step", None, "label")
+    assert np.isnan(s.series[0][0, 0]) and s.series[0][1, 0] == 2 and np.isnan(s.series[1][0, 0])
+
+
+def test_ts_tab_after_tag_and_trailing_comma(cli, tmp_path):
+    from seqrun.data.ts_format import read_ts
+
+    head = TS_HEAD.replace("@problemName Tiny", "@problemName\tTiny").replace(
+        "@classLabel true a b", "@classLabel\ttrue\ta\tb"
+    )
+    s = read_ts(write_ts(tmp_path, TS_ROWS, head))
+    assert s.header["problem"] == "Tiny" and s.class_names == ["a", "b"]
+    path = write_ts(tmp_path, ["1,2:3,4:a", "1,2,3,:4,5,6:b"])
+    config = seq_config(tmp_path, {"path": str(path)})
+    one_line_error(
+        cli("data", "describe", config), "X_TRAIN.ts:11", "value 4 of dimension 1 is empty"
+    )

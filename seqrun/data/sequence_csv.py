@@ -3,7 +3,11 @@
 Each row carries a sequence id, an order value (time or step), feature values and the
 sequence's label (or regression target), which must be the same on every row of a sequence.
 Rows of a sequence need not be contiguous; they are sorted by the order column (numbers when
-every value is one, else as text, which sorts ISO 8601 times).
+every value is one, else as text, which sorts ISO 8601 times). An empty cell, ``?``, ``NaN``,
+``NA``, ``N/A`` or ``null`` is a missing value (what R's ``write.csv`` and pandas write).
+
+Files in another layout get a one-line error saying which: the UCR archive's ``.tsv`` (no
+header, one series per row), ARFF, or a CSV separated by ``;`` or tabs.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.core.errors import UserError
-from seqrun.data.ts_format import MISSING, SequenceSet
+from seqrun.core.errors import UserError, did_you_mean
+from seqrun.data.ts_format import ARFF_HELP, MISSING, MISSING_HELP, SequenceSet
+
+#: columns named in full by a "no column" error; the rest are counted
+SHOWN_COLUMNS = 20
 
 
 def _float(value: Any) -> float:
@@ -25,6 +32,60 @@ def _float(value: Any) -> float:
     if text.lower() in MISSING:
         return math.nan
     return float(text)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
+    """Unknown column: name the first available ones and count the rest."""
+    shown = ", ".join(columns[:SHOWN_COLUMNS]) or "(none)"
+    if len(columns) > SHOWN_COLUMNS:
+        shown += f", ... ({len(columns)} columns in all)"
+    return UserError(
+        f"no column '{name}' in {path}{did_you_mean(name, columns)}; available columns: {shown}",
+        where=key,
+    )
+
+
+def layout_problem(columns: list[str], fmt: str) -> str | None:
+    """What is wrong with a header row that shows another layout than a long table (UCR
+    ``.tsv``, ARFF, ``;`` or tab separators), or None."""
+    first = columns[0].strip().lower() if columns else ""
+    if first.startswith(("@relation", "@attribute", "@data", "%")):
+        return ARFF_HELP
+    if len(columns) >= 2 and all(_is_number(c) for c in columns):
+        return (
+            f"the first row is all numbers ({len(columns)} of them), not a header: this looks "
+            "like the UCR archive's .tsv/.csv layout (no header, the label first, one series per "
+            "row), which is not supported; use the archive's .ts file of the problem, or a long "
+            "table with a header (id, step, value columns, label)"
+        )
+    if len(columns) == 1 and first.count(";") >= 2:
+        return (
+            "the header has one column holding ';': the separator is probably ';' (a European "
+            "spreadsheet export); save the file with ',' between fields and '.' as the decimal "
+            "point (pandas: df.to_csv(path, index=False))"
+        )
+    if len(columns) == 1 and fmt != "tsv" and first.count("\t") >= 2:
+        return "the header has one column holding tabs: set data.format: tsv (or name it .tsv)"
+    return None
+
+
+def _first_row(name: str, fmt: str, encoding: str) -> list[str]:
+    """The first non-empty line of a table split at its separator (for error messages)."""
+    from seqrun.core.text import decode_text, read_file_bytes
+
+    text = decode_text(read_file_bytes(Path(name)), encoding, name)
+    for line in text.splitlines():
+        if line.strip():
+            return line.split("\t" if fmt == "tsv" else ",")
+    return []
 
 
 def read_long_csv(
@@ -38,12 +99,29 @@ def read_long_csv(
     encoding: str = "utf-8",
     max_series: int | None = None,
     fmt: str = "auto",
+    inputs: bool = False,
+    ignore: tuple[str, ...] = (),
 ) -> SequenceSet:
-    """The sequences of a long table; ``label_column=None`` reads unlabelled inputs."""
-    from seqrun.data.text_table import column_error, read_table
+    """The sequences of a long table; ``label_column=None`` reads unlabelled inputs.
+
+    ``inputs=True`` (new inputs for ``seqrun predict``): every column but the id, order and
+    ``ignore`` columns is read, and a column holding text is left out of the channels and
+    noted in ``text_columns`` instead of being an error (the run's channels are picked by name
+    later).
+    """
+    from seqrun.data.text_table import read_table
 
     name = str(path)
-    columns, rows, lines = read_table(name, fmt, encoding)
+    try:
+        columns, rows, lines = read_table(name, fmt, encoding)
+    except UserError:
+        problem = layout_problem(_first_row(name, fmt, encoding), fmt)
+        if problem:
+            raise UserError(problem, where=name) from None
+        raise
+    problem = layout_problem(columns, fmt)
+    if problem:
+        raise UserError(problem, where=name)
     keys = [("data.id_column", id_column)]
     if order_column:
         keys.append(("data.order_column", order_column))
@@ -55,15 +133,21 @@ def read_long_csv(
         if col not in columns:
             raise column_error(name, key, col, columns)
     used = {c for _, c in keys}
-    features = list(feature_columns) if feature_columns else [c for c in columns if c not in used]
+    if inputs:
+        features = [c for c in columns if c not in used and c not in ignore]
+    elif feature_columns:
+        features = list(feature_columns)
+    else:
+        features = [c for c in columns if c not in used]
     for col in features:
         if col not in columns:
             raise column_error(name, "data.feature_columns", col, columns)
     if not features:
         raise UserError(
-            f"no feature column left in {name} (columns: {', '.join(columns)})",
+            f"no feature column left in {name} (columns: {', '.join(columns[:SHOWN_COLUMNS])})",
             where="data.feature_columns",
         )
+    text_columns: dict[str, tuple[str, str]] = {}
     groups: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
         sid = str(row.get(id_column, "")).strip()
@@ -88,11 +172,14 @@ def read_long_csv(
                 try:
                     values[r, c] = _float(rows[i].get(col))
                 except ValueError:
-                    raise UserError(
+                    message = (
                         f"value {str(rows[i].get(col))[:40]!r} in column '{col}' is not a number "
-                        "(missing values: empty, ? or NaN)",
-                        where=f"{name}:{lines[i]}",
-                    ) from None
+                        f"(missing values: empty, {MISSING_HELP})"
+                    )
+                    if not inputs:
+                        raise UserError(message, where=f"{name}:{lines[i]}") from None
+                    text_columns.setdefault(col, (f"{name}:{lines[i]}", message))
+                    values[r, c] = math.nan
         label: Any = None
         if label_column:
             seen = {}
@@ -135,6 +222,10 @@ def read_long_csv(
             break
     if not series:
         raise UserError("no sequence in the file (no data row)", where=name)
+    if text_columns:  # inputs: keep the numeric columns only
+        keep = [c for c, col in enumerate(features) if col not in text_columns]
+        series = [s[:, keep] for s in series]
+        features = [features[c] for c in keep]
     return SequenceSet(
         series=series,
         labels=labels,
@@ -144,4 +235,5 @@ def read_long_csv(
         source=name,
         regression=regression,
         split_values=split_values or None,
+        text_columns=text_columns,
     )

@@ -22,7 +22,7 @@ from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError
 from seqrun.core.splits import SplitFractions
 from seqrun.data.sequences import SeqSplit, SequenceData, series_digest
-from seqrun.data.ts_format import SequenceSet
+from seqrun.data.ts_format import NamedSeries, SequenceSet
 from seqrun.samples import check_one_source, sample_path
 
 SampleName = Literal["basicmotions", "gunpoint"]
@@ -74,13 +74,18 @@ class SequencesConfig(DataConfig):
     format: Literal["auto", "ts", "csv", "tsv", "npz"] = Field(
         "auto", description="File format; 'auto' goes by the extension (.gz ignored)."
     )
-    encoding: str = Field("utf-8", description="Text encoding of a CSV/TSV file.")
+    encoding: str = Field(
+        "utf-8", description="Text encoding of a .ts or CSV/TSV file (a byte-order mark wins)."
+    )
     id_column: str = Field("id", description="CSV: the column naming each sequence.")
     order_column: str | None = Field(
         "step", description="CSV: the column ordering the rows of a sequence (null: file order)."
     )
     feature_columns: list[str] | None = Field(
-        None, description="CSV: the feature columns (null: every other column)."
+        None,
+        description="CSV: the feature columns (null: every other column); an empty cell, ?, "
+        "NaN, NA, N/A or null is a missing value. `seqrun predict` picks them from its input "
+        "by name.",
     )
     label_column: str = Field(
         "label", description="CSV: the label (or target) column, constant within a sequence."
@@ -92,6 +97,12 @@ class SequencesConfig(DataConfig):
     )
     allow_pickle: bool = Field(
         False, description=".npz: allow object arrays (unpickling runs code from the file)."
+    )
+    layout: Literal["NTF", "NFT"] = Field(
+        "NTF",
+        description=".npz: axis order of a 3-D 'x' (and of each series of an object array): "
+        "'NTF' (series, steps, channels: Keras, tslearn) or 'NFT' (series, channels, steps: "
+        "aeon, sktime).",
     )
     max_series: int | None = Field(
         None, ge=1, description="Read only the first N series of each file (tests)."
@@ -178,9 +189,12 @@ class SequencesAdapter:
         labelled: bool = True,
         split_column: str | None = None,
         max_series: int | None | bool = True,
-    ):
+        inputs: bool = False,
+    ) -> SequenceSet:
         """The sequences of one file in the configured format (at most ``data.max_series`` of
-        them, or ``max_series`` when it is given as a number or None)."""
+        them, or ``max_series`` when it is given as a number or None); ``inputs``: new series
+        for ``seqrun predict`` (a table's label column is ignored, its text columns left
+        out)."""
         d = self.data_cfg
         limit = d.max_series if max_series is True else max_series
         p = Path(path).expanduser()
@@ -192,7 +206,7 @@ class SequencesAdapter:
         if fmt == "ts":
             from seqrun.data.ts_format import read_ts
 
-            s = read_ts(p, limit, labelled=labelled)
+            s = read_ts(p, limit, labelled=labelled, encoding=d.encoding)
             if labelled and s.regression != self.regression:
                 other = "sequence_regression" if s.regression else "sequences"
                 what = "@targetLabel true (regression)" if s.regression else "@classLabel"
@@ -203,7 +217,7 @@ class SequencesAdapter:
         if fmt == "npz":
             from seqrun.data.sequence_npz import read_npz
 
-            return read_npz(p, self.regression, labelled, d.allow_pickle, limit)
+            return read_npz(p, self.regression, labelled, d.allow_pickle, limit, layout=d.layout)
         from seqrun.data.sequence_csv import read_long_csv
 
         return read_long_csv(
@@ -217,6 +231,8 @@ class SequencesAdapter:
             encoding=d.encoding,
             max_series=limit,
             fmt="tsv" if fmt == "tsv" else "csv",
+            inputs=inputs,
+            ignore=(d.label_column, *([d.split.column] if d.split.method == "column" else [])),
         )
 
     @classmethod
@@ -231,9 +247,20 @@ class SequencesAdapter:
 
     def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[Any]]:
         """New series for ``seqrun predict`` from a .ts, CSV or .npz file (labels ignored):
-        ({"id": ...} per series, the raw (length, channels) arrays)."""
-        s = self.read(path, labelled=False, max_series=None)  # every series of the file
-        return [{"id": i} for i in s.ids], list(s.series)
+        ({"id": ...} per series, the raw (length, channels) arrays). A table's series come
+        with their column names when the run trained on a table (the encoder picks its
+        channels by name); otherwise channels go by position."""
+        d = self.data_cfg
+        s = self.read(path, labelled=False, max_series=None, inputs=True)  # every series
+        rows = [{"id": i} for i in s.ids]
+        if file_format(path, d.format) not in ("csv", "tsv"):
+            return rows, list(s.series)
+        if file_format(d.source, d.format) in ("csv", "tsv"):
+            return rows, [NamedSeries(x, s.channels, s.source, s.text_columns) for x in s.series]
+        if s.text_columns:
+            where, why = next(iter(s.text_columns.values()))
+            raise UserError(why, where=where)
+        return rows, list(s.series)
 
     # -- loading
     def _classes(self, sets: list[SequenceSet]) -> tuple[list[str], dict[str, int]]:

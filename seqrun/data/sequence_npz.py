@@ -1,11 +1,13 @@
 """Sequences from a NumPy ``.npz`` archive.
 
 ``x`` is (N, T, F) or (N, T) (one channel), cut to ``lengths[i]`` steps when ``lengths`` is
-given; or the ragged layout without pickles: ``x`` of shape (sum of lengths, F) with
-``lengths`` (N); or an object array of (T_i, F) arrays (needs ``data.allow_pickle: true``:
-unpickling runs code from the file). ``y`` holds class names or ids (classification) or
-numbers (regression); an optional ``classes`` array names class ids in order, optional ``ids``
-name the sequences.
+given (``data.layout: NFT`` reads a 3-D ``x`` as (N, F, T), the aeon/sktime order; a 3-D
+``x`` that looks transposed for the layout gets a warning); or the ragged layout without
+pickles: ``x`` of shape (sum of lengths, F) with ``lengths`` (N); or an object array of
+(T_i, F) arrays (needs ``data.allow_pickle: true``: unpickling runs code from the file).
+``y`` holds class names or ids (classification) or numbers (regression); an optional
+``classes`` array names class ids in order, optional ``ids`` name the sequences. Byte strings
+(dtype ``S``) are decoded as UTF-8.
 """
 
 from __future__ import annotations
@@ -18,6 +20,39 @@ import numpy as np
 from seqrun.core.errors import UserError
 from seqrun.data.ts_format import SequenceSet
 
+#: a 3-D x of shape (N, A, B) with A <= SHORT_AXIS and B >= WIDE_RATIO * A looks like
+#: (series, channels, steps): few channels, many steps
+SHORT_AXIS = 64
+WIDE_RATIO = 4
+
+
+def _text(value: object) -> str:
+    """An array element as text (bytes decoded as UTF-8)."""
+    v = value.item() if isinstance(value, np.generic) else value
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="replace")
+    return str(v)
+
+
+def _check_layout(shape: tuple[int, ...], layout: str, name: str) -> None:
+    """A warning when a 3-D x looks transposed for ``layout`` (few steps, many channels)."""
+    from seqrun.core.text import warn
+
+    n, a, b = shape
+    steps, channels = (a, b) if layout == "NTF" else (b, a)
+    if steps > SHORT_AXIS or channels < WIDE_RATIO * steps:
+        return
+    other = "NFT" if layout == "NTF" else "NTF"
+    order = (
+        "(series, channels, steps), as aeon/sktime write it"
+        if other == "NFT"
+        else "(series, steps, channels)"
+    )
+    warn(
+        f"{name}: 'x' of shape {shape} is read as {n} series of {steps} steps x {channels} "
+        f"channels (data.layout: {layout}); if it is {order}, set data.layout: {other}"
+    )
+
 
 def read_npz(
     path: str | Path,
@@ -25,9 +60,10 @@ def read_npz(
     labelled: bool = True,
     allow_pickle: bool = False,
     max_series: int | None = None,
+    layout: str = "NTF",
 ) -> SequenceSet:
     """The sequences of an ``.npz`` file (keys ``x``, ``y``, optional ``lengths``, ``classes``,
-    ``ids``)."""
+    ``ids``); ``layout``: the axis order of a 3-D ``x`` (NTF or NFT)."""
     name = str(path)
     try:
         archive = np.load(path, allow_pickle=allow_pickle)
@@ -43,21 +79,32 @@ def read_npz(
     except (OSError, EOFError) as e:
         raise UserError(f"not a readable .npz archive ({e})", where=name) from None
     if "x" not in arrays:
-        raise UserError(f"no array 'x' in the archive (arrays: {', '.join(arrays)})", where=name)
+        keys = ", ".join(list(arrays)[:10]) or "none"
+        raise UserError(
+            f"no array 'x' in the archive (arrays: {keys}); the keys must be x (series), y "
+            "(labels), optional lengths, classes, ids: save one file per split, e.g. "
+            "np.savez('train.npz', x=X_train, y=y_train) and the test one for data.test_path",
+            where=name,
+        )
     x = arrays["x"]
     lengths = arrays.get("lengths")
     series: list[np.ndarray] = []
     if x.dtype == object:
         for s in x:
             a = np.asarray(s, dtype=np.float32)
-            series.append(a[:, None] if a.ndim == 1 else a)
+            a = a[:, None] if a.ndim == 1 else a.T if layout == "NFT" else a
+            series.append(a)
     elif lengths is not None and x.ndim in (1, 2) and int(np.sum(lengths)) == len(x):
         flat = x.astype(np.float32).reshape(len(x), -1)
         edges = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         series = [flat[edges[i] : edges[i + 1]] for i in range(len(lengths))]
     elif x.ndim in (2, 3):
         full = x.astype(np.float32)
-        full = full[:, :, None] if full.ndim == 2 else full
+        if full.ndim == 3:
+            _check_layout(full.shape, layout, name)
+            full = full.transpose(0, 2, 1) if layout == "NFT" else full
+        else:
+            full = full[:, :, None]
         if lengths is not None:
             if len(lengths) != len(full):
                 raise UserError(
@@ -90,7 +137,7 @@ def read_npz(
             if bad:
                 raise UserError(f"y[{bad[0]}] is not a finite number", where=name)
         elif "classes" in arrays:
-            class_names = [str(c) for c in arrays["classes"]]
+            class_names = [_text(c) for c in arrays["classes"]]
             for i, v in enumerate(y):
                 if not 0 <= int(v) < len(class_names):
                     raise UserError(
@@ -98,10 +145,10 @@ def read_npz(
                     )
             labels = [class_names[int(v)] for v in y]
         else:
-            labels = [str(v.item() if hasattr(v, "item") else v) for v in y]
+            labels = [_text(v) for v in y]
     elif labelled:
         raise UserError("no array 'y' (the labels) in the archive", where=name)
-    ids = [str(v) for v in arrays["ids"]] if "ids" in arrays else list(range(len(series)))
+    ids = [_text(v) for v in arrays["ids"]] if "ids" in arrays else list(range(len(series)))
     if max_series:
         series, labels, ids = series[:max_series], labels[:max_series], ids[:max_series]
     return SequenceSet(

@@ -13,10 +13,11 @@ Header lines (case-insensitive tags) come first, then ``@data`` and one series p
     @data
     0.07,0.07,...:0.39,0.39,...:...:Standing
 
-Dimensions are separated by ``:``, values by ``,``; ``?`` or ``NaN`` is a missing value; the
-label comes last (a class name with ``@classLabel true``, a number with ``@targetLabel true``,
-nothing when both are false). Lines starting with ``#`` are comments. Every problem is a
-one-line UserError naming ``file:line``.
+Dimensions are separated by ``:``, values by ``,``; ``?``, ``NaN`` or ``NA`` is a missing
+value (an empty value, e.g. after a trailing comma, is an error); the label comes last (a
+class name with ``@classLabel true``, a number with ``@targetLabel true``, nothing when both
+are false). A tag and its value are separated by spaces or tabs. Lines
+starting with ``#`` are comments. Every problem is a one-line UserError naming ``file:line``.
 """
 
 from __future__ import annotations
@@ -54,7 +55,16 @@ _SPELLING = {
     "classlabel|targetlabel": "@classLabel (or @targetLabel)",
     "data": "@data",
 }
-MISSING = {"?", "nan", ""}
+#: missing-value spellings (lower case) of .ts values and long-CSV cells (as pandas reads them);
+#: an empty CSV cell is missing too, an empty .ts value is an error
+MISSING = {"?", "nan", "-nan", "na", "n/a", "#n/a", "<na>", "null", "none", ""}
+#: the message for an ARFF file (Weka's format, also in the UEA/UCR archive)
+ARFF_HELP = (
+    "this is an ARFF file (@relation/@attribute/@data), which is not supported: use the .ts "
+    "file of the same problem (the UEA/UCR archive ships both), or convert it to .ts or .npz"
+)
+#: how messages name them
+MISSING_HELP = "?, NaN, NA, N/A or null"
 
 
 @dataclass
@@ -75,9 +85,26 @@ class SequenceSet:
     class_names: list[str] | None = None  # the classes the file declares (in its order)
     split_values: list[str] | None = None  # a split column's value per series (CSV)
     header: dict[str, Any] = field(default_factory=dict)
+    #: prediction inputs (CSV): columns left out for holding text -> (where, why) of the first
+    #: such value
+    text_columns: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.series)
+
+
+@dataclass
+class NamedSeries:
+    """One new series from a table, with its column names (``seqrun predict``): the encoder
+    picks the run's channels from it by name."""
+
+    values: np.ndarray  # (length, len(columns)) float32, NaN = missing
+    columns: list[str]
+    source: str
+    text_columns: dict[str, tuple[str, str]] = field(default_factory=dict)  # see SequenceSet
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 def _bool(value: str, tag: str, where: str) -> bool:
@@ -98,9 +125,17 @@ def _int(value: str, tag: str, where: str) -> int:
 
 
 def _values(text: str, where: str, dim: int) -> np.ndarray:
-    out = np.empty(text.count(",") + 1, dtype=np.float32)
-    for i, v in enumerate(text.split(",")):
+    parts = text.split(",")
+    out = np.empty(len(parts), dtype=np.float32)
+    for i, v in enumerate(parts):
         v = v.strip()
+        if not v:
+            what = "a trailing comma" if i == len(parts) - 1 else "two commas in a row"
+            raise UserError(
+                f"value {i + 1} of dimension {dim + 1} is empty ({what}?): remove the comma, or "
+                "write ? for a missing value",
+                where=where,
+            )
         if v.lower() in MISSING:
             out[i] = np.nan
             continue
@@ -109,7 +144,7 @@ def _values(text: str, where: str, dim: int) -> np.ndarray:
         except ValueError:
             raise UserError(
                 f"value {v[:40]!r} (value {i + 1} of dimension {dim + 1}) is not a number "
-                "(missing values are ? or NaN)",
+                f"(missing values: {MISSING_HELP})",
                 where=where,
             ) from None
     return out
@@ -134,8 +169,11 @@ class _Header:
                 f"expected a header tag (@...) or @data before the series, got {line[:30]!r}",
                 where=where,
             )
-        tag, _, value = line[1:].partition(" ")
+        parts = line[1:].split(None, 1)  # spaces or tabs after the tag
+        tag, value = (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else "")
         key = tag.lower()
+        if key in ("relation", "attribute"):
+            raise UserError(ARFF_HELP, where=where)
         if key not in TAGS:
             raise UserError(
                 f"unknown header tag '@{tag}'{did_you_mean(key, TAGS)}; known tags: "
@@ -159,14 +197,14 @@ class _Header:
         elif key in ("dimensions", "serieslength"):
             header[key] = _int(value, tag, where)
         elif key == "classlabel":
-            flag, _, rest = value.strip().partition(" ")
+            flag, rest = (value.split(None, 1) + [""])[:2]
             if _bool(flag, tag, where):
                 self.declared = rest.split()
                 if not self.declared:
                     raise UserError("@classLabel true lists no class", where=where)
                 self.has_label = True
         elif key == "targetlabel":
-            if _bool(value.strip().partition(" ")[0], tag, where):
+            if _bool((value.split() or [""])[0], tag, where):
                 self.regression = self.has_label = True
         elif key == "data":
             self._start_data(where)
@@ -254,14 +292,20 @@ class _Header:
         return label
 
 
-def read_ts(path: str | Path, max_series: int | None = None, labelled: bool = True) -> SequenceSet:
-    """The series and labels of a ``.ts`` file (optionally gzip-compressed).
+def read_ts(
+    path: str | Path,
+    max_series: int | None = None,
+    labelled: bool = True,
+    encoding: str = "utf-8",
+) -> SequenceSet:
+    """The series and labels of a ``.ts`` file (optionally gzip-compressed) in ``encoding``
+    (``data.encoding``; a BOM wins).
 
     ``labelled=False`` (new inputs for ``seqrun predict``) reads labels when the file has them
     but does not require them.
     """
     name = str(path)
-    text = decode_text(read_file_bytes(Path(path)), "utf-8", name)
+    text = decode_text(read_file_bytes(Path(path)), encoding, name)
     head = _Header()
     series: list[np.ndarray] = []
     labels: list[Any] = []

@@ -154,12 +154,14 @@ class _SequenceEncoder:
         out = np.zeros((len(series), self.length, f), dtype=np.float32)
         lengths = np.zeros(len(series), dtype=np.int64)
         for i, s in enumerate(series):
-            x = self.scale(s)
-            if x.shape[1] != f:
+            width = 1 if np.ndim(s) == 1 else int(np.shape(s)[1])
+            if width != f:  # before scaling, which would broadcast one channel to f
                 raise UserError(
-                    f"series {i} has {x.shape[1]} channel(s), the model was trained on {f}",
-                    where="input",
+                    f"series {i} has {width} channel(s), the model was trained on {f} "
+                    f"({_names(self.channels)}); give series with the training file's channels",
+                    where="--input",
                 )
+            x = self.scale(s)
             if len(x) > self.length:
                 x = x[-self.length :] if self.cfg.truncating == "pre" else x[: self.length]
             out[i, : len(x)] = x
@@ -203,10 +205,40 @@ class _SequenceEncoder:
         """Model inputs for new series (``seqrun predict``)."""
         if not examples:
             raise UserError("no series to predict", where="--input")
-        x, lengths = self.encode(list(examples))
+        x, lengths = self.encode(self.by_name(list(examples)))
         if self.bucketing:
             x = x[:, : int(lengths.max())]
         return x
+
+    def by_name(self, examples: list[Any]) -> list[Any]:
+        """Series read from a table with their column names (``values``, ``columns``,
+        ``source``, ``text_columns``: the data layer's ``NamedSeries``) cut to the model's
+        channels, matched by name in the training order; other series as given."""
+        named = [e for e in examples if _is_named(e)]
+        if not named:
+            return examples
+        first = named[0]  # the series of one file share its columns
+        missing = [c for c in self.channels if c not in first.columns]
+        for c in missing:
+            if c in first.text_columns:
+                where, why = first.text_columns[c]
+                raise UserError(why, where=where)
+        if missing:
+            extra = [c for c in first.columns if c not in self.channels]
+            raise UserError(
+                f"the input has no column {_names(missing)} (channels of the model, matched by "
+                f"name); its other columns: {_names(extra) or '(none)'}; rename the columns as "
+                "in the training file",
+                where=first.source,
+            )
+        out = []
+        for e in examples:
+            if _is_named(e):
+                idx = [list(e.columns).index(c) for c in self.channels]
+                out.append(np.asarray(e.values)[:, idx])
+            else:
+                out.append(e)
+        return out
 
     # -- state
     def save(self, folder: Path) -> None:
@@ -241,6 +273,17 @@ class _SequenceEncoder:
         self.target_mean = float(state["target_mean"])
         self.target_std = float(state["target_std"])
         self.info = dict(state.get("info", {}))
+
+
+def _is_named(example: Any) -> bool:
+    """Whether a prediction input carries its column names (a series from a table)."""
+    return hasattr(example, "columns") and hasattr(example, "values")
+
+
+def _names(names: list[str], shown: int = 20) -> str:
+    """Names joined by commas, the first ``shown`` of them and a count of the rest."""
+    text = ", ".join(names[:shown])
+    return text + (f", ... ({len(names)} in all)" if len(names) > shown else "")
 
 
 class SequenceStandardize(_SequenceEncoder):
