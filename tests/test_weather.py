@@ -373,7 +373,7 @@ def test_bad_input_one_line_exit_2(cli, export, tmp_path):
             export.path, station="07000"
         ),
         "target column 'tmp' is absent (did you mean 'temp'?)": nyc_cfg(targets="tmp"),
-        "no window of 12 + 3 steps fits": nyc_cfg(
+        "no window of 15 steps (12 past + 3 ahead) fits": nyc_cfg(
             features=["temp", "wind_gust"], interpolate={"max_gap": 0}
         ),
         "no row has origin = 'XYZ'; values present: ": nyc_cfg(group={"origin": "XYZ"}),
@@ -1279,3 +1279,39 @@ def test_monthly_archives_cut_short_or_with_an_export(tmp_path):
     # a station name where the files have none: say to give its number
     with pytest.raises(UserError, match="the files name no station.*give its WMO number"):
         SynopAdapter(config_from_dict(synop_cfg(str(m.paths[0]), station="ORLY")).data).read()
+
+
+def test_series_errors_name_the_cause(tmp_path):
+    """An infinite value, a year-1 placeholder, a window longer than its split, a header-only
+    file and a valid_range that excludes every value: each names its key and its fix."""
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    table = pd.read_csv(sample_csv()).query("origin == 'EWR'").head(300)
+    base = {"sample": None, "group": None, "time_column": "time_hour", "features": ["temp"]}
+
+    def error(frame: pd.DataFrame, **data) -> UserError:
+        path = tmp_path / "ewr.csv"
+        frame.to_csv(path, index=False)
+        cfg = config_from_dict(nyc_cfg(**{**base, "path": str(path), **data}))
+        with pytest.raises(UserError) as e:
+            TimeseriesCsvAdapter(cfg.data).load()
+        return e.value
+
+    inf = table.copy()
+    inf.loc[inf.index[100], "temp"] = float("inf")
+    e = error(inf)
+    assert "holds inf in 1 row(s)" in e.message and "data.missing_values: [inf]" in e.message
+    year1 = table.assign(time_hour=table["time_hour"].str.replace("2013-", "0001-"))
+    e = error(year1)
+    assert "0001-01-01T06:00 (data row 1, 300 such rows) is outside the years" in e.message
+    e = error(table, horizon=1000)
+    assert (
+        e.where == "data.horizon"
+        and "a window needs 1012 steps (12 past + 1000 ahead)" in e.message
+    )
+    e = error(table.head(40))  # 12 + 1 steps fit the series but not its 15 % dev split
+    assert e.where == "data.split" and "the dev split has 6 rows" in e.message
+    e = error(table.head(0))
+    assert e.message.endswith("has no data rows, only its header")
+    e = error(table, valid_range={"temp": [100, 200]})
+    assert e.where == "data.valid_range.temp" and "every value of 'temp'" in e.message

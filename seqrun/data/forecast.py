@@ -510,6 +510,23 @@ class RawSeries:
     precipitation: dict[str, float] = field(default_factory=dict)  # column -> rain threshold
 
 
+def _check_years(raw: RawSeries) -> None:
+    """A UserError for a time outside the years pandas' nanosecond times hold (1678-2261):
+    year 1 or 9999 is a placeholder or a misread layout, not an observation."""
+    import pandas as pd
+
+    low, high = pd.Timestamp("1678-01-01", tz="UTC"), pd.Timestamp("2262-01-01", tz="UTC")
+    bad = ((raw.times < low) | (raw.times >= high)).to_numpy()
+    if bad.any():
+        i = int(bad.argmax())
+        raise UserError(
+            f"the time {raw.times.iloc[i].isoformat()[:16]} (data row {i + 1}, {int(bad.sum())} "
+            "such rows) is outside the years seqrun reads, 1678 to 2261: a placeholder date or "
+            "a misread layout; fix those rows, or set data.time_format to the file's layout",
+            where=str(raw.report.get("source", "data.path")),
+        )
+
+
 class ForecastAdapter:
     """Base of the weather adapters: subclasses implement :meth:`read`."""
 
@@ -625,6 +642,7 @@ class ForecastAdapter:
         """:meth:`read`, then ``data.valid_range``: values outside a column's range made
         missing and counted (``out_of_range`` in the report)."""
         raw = self.read(series)
+        _check_years(raw)
         counts: dict[str, int] = {}
         for name, (low, high) in self.data_cfg.valid_range.items():
             if name not in raw.columns:
@@ -657,6 +675,15 @@ class ForecastAdapter:
 
         values = raw.columns[name].to_numpy(dtype="float64")
         source = source or raw.report.get("source", "the file")
+        infinite = np.isinf(values)
+        if infinite.any():
+            at = int(infinite.argmax())
+            raise UserError(
+                f"column '{name}' of {source} holds {values[at]:g} in {int(infinite.sum())} "
+                f"row(s) (first at {raw.times.iloc[at]:%Y-%m-%dT%H:%M}Z): not a finite "
+                f"measurement; {self._missing_code_fix(name, values[at])}",
+                where=where,
+            )
         found = missing_code(values)
         if found is None:
             outliers = gross_outliers(values)
@@ -739,11 +766,22 @@ class ForecastAdapter:
         d = self.data_cfg
         raw = self._read_series()
         features, targets = self._features_and_targets(raw)
+        source = raw.report.get("source", "the file")
+        if len(raw.columns) == 0:
+            raise UserError(f"{source} has no data rows, only its header", where="data.path")
         for name in features:
             if raw.columns[name].notna().sum() == 0:
+                excluded = raw.report.get("out_of_range", {}).get(name)
+                if excluded:
+                    low, high = d.valid_range[name]
+                    raise UserError(
+                        f"every value of '{name}' in {source} ({excluded} of them) lies outside "
+                        f"data.valid_range [{low:g}, {high:g}]: widen it (in the column's "
+                        "units) or remove it",
+                        where=f"data.valid_range.{name}",
+                    )
                 raise UserError(
-                    f"column '{name}' has no values in {raw.report.get('source', 'the file')}; "
-                    "drop it from data.features",
+                    f"column '{name}' has no values in {source}; drop it from data.features",
                     where="data.features",
                 )
             self._check_values(raw, name)
@@ -801,10 +839,7 @@ class ForecastAdapter:
             sub = sub[sub[:, 1] > sub[:, 0]]
             starts = geometry.segment_starts(sub)
             if len(starts) == 0:
-                raise UserError(
-                    self._no_window_message(name, hi - lo, sub, cleaned),
-                    where="data.interpolate.max_gap",
-                )
+                raise UserError(*self._no_window_message(name, hi - lo, sub, cleaned))
             info = {"rows": int(hi - lo), "segments": len(sub), "from": int(lo)}
             split_values, split_times = values[lo:hi], cleaned.times[lo:hi]
             if name == "train" and d.also_train_on:
@@ -1056,9 +1091,28 @@ class ForecastAdapter:
                 )
         return list(given)
 
-    def _no_window_message(self, split: str, rows: int, sub: np.ndarray, c: Cleaned) -> str:
+    def _no_window_message(
+        self, split: str, rows: int, sub: np.ndarray, c: Cleaned
+    ) -> tuple[str, str]:
+        """Why no window fits in a split, and the key to change: the window is longer than the
+        split (its geometry or the split's share), or gaps cut the split too short."""
         d = self.data_cfg
         need = d.sequence_len + d.horizon + d.output_steps - 1
+        parts = f"{d.sequence_len} past + {d.horizon} ahead" + (
+            f" + {d.output_steps - 1} more outputs" if d.output_steps > 1 else ""
+        )
+        if rows < need:
+            keys = {"data.sequence_len": d.sequence_len, "data.horizon": d.horizon}
+            keys["data.output_steps"] = d.output_steps - 1
+            longest_key = max(keys, key=keys.get)
+            total = int(c.report["grid_rows"])
+            where = longest_key if need > total else "data.split"
+            return (
+                f"a window needs {need} steps ({parts}) and the {split} split has {rows} rows "
+                f"(the series {total}): shorten {' / '.join(k for k, v in keys.items() if v)}"
+                f", give the {split} split a larger share (data.split), or use a longer series",
+                where,
+            )
         longest = int((sub[:, 1] - sub[:, 0]).max()) if len(sub) else 0
         worst = sorted(
             c.report["values_still_missing"].items(), key=lambda kv: kv[1], reverse=True
@@ -1066,11 +1120,11 @@ class ForecastAdapter:
         cols = ", ".join(f"{k} ({v} of {c.report['grid_rows']} steps)" for k, v in worst)
         gappy = f"; columns with unfilled gaps: {cols}" if cols else ""
         return (
-            f"no window of {d.sequence_len} + {d.horizon} steps fits in the {split} split: "
-            f"after gap filling it has {rows} rows in {len(sub)} gap-free segments, the longest "
-            f"{longest} < {need} steps{gappy}; raise data.interpolate.max_gap "
-            f"(now {d.interpolate.max_gap!r}), drop the gappiest features, or shorten "
-            "data.sequence_len / data.horizon"
+            f"no window of {need} steps ({parts}) fits in the {split} split: after gap filling "
+            f"it has {rows} rows in {len(sub)} gap-free segments, the longest {longest}"
+            f"{gappy}; raise data.interpolate.max_gap (now {d.interpolate.max_gap!r}), drop "
+            "the gappiest features, or shorten data.sequence_len / data.horizon",
+            "data.interpolate.max_gap",
         )
 
 

@@ -67,7 +67,7 @@ class TimeseriesCsvConfig(ForecastConfig):
         None,
         description="Keep the rows of one series of a file holding several, e.g. {origin: EWR}.",
     )
-    separator: str = Field(",", description="Field separator of the CSV.")
+    separator: str = Field(",", min_length=1, description="Field separator of the CSV.")
     decimal: Literal[".", ","] = Field(
         ".",
         description="Decimal mark of the numbers: ',' for the CSVs of French (and many "
