@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -753,7 +754,8 @@ def runs_list(
     """One line per run: name, id, status, dev and test headline metrics, duration."""
     from seqrun.engine.listing import list_runs, render_runs
 
-    rows = list_runs(_runs_dir(runs_dir), name=name, status=status)
+    given = runs_dir is not None or bool(os.environ.get("SEQRUN_RUNS_DIR"))
+    rows = list_runs(_runs_dir(runs_dir), name=name, status=status, given=given)
     render_runs(rows, "json" if as_json else "csv" if as_csv else "table")
 
 

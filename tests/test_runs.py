@@ -66,6 +66,11 @@ def test_runs_list_many_filters_and_formats(cli, tmp_path):
     r = cli("runs", "list", "--runs-dir", tmp_path, "--csv")
     lines = r.stdout.strip().splitlines()
     assert lines[0].startswith("name,id,status") and len(lines) == 61
+    # a mistyped filter or folder is an error, not "no runs found"
+    r = cli("runs", "list", "--runs-dir", tmp_path, "--status", "complted")
+    assert r.exit_code == 2 and "unknown status 'complted' (did you mean 'completed'?)" in r.stderr
+    r = cli("runs", "list", "--runs-dir", tmp_path / "nowhere")
+    assert r.exit_code == 2 and "nowhere does not exist" in r.stderr
 
 
 def test_dead_process_is_not_running_forever(cli, tmp_path):

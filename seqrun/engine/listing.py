@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.runs import Run, iter_runs
 
 
@@ -107,12 +108,30 @@ def meta_problem(run: Run) -> str | None:
     return None
 
 
-def list_runs(runs_dir: Path, name: str | None = None, status: str | None = None) -> list[dict]:
-    """Rows for every readable run under ``runs_dir``, newest first, filtered.
+def list_runs(
+    runs_dir: Path, name: str | None = None, status: str | None = None, given: bool = False
+) -> list[dict]:
+    """Rows for every readable run under ``runs_dir``, newest first, filtered; ``given``: the
+    user named ``runs_dir`` (then it must exist; the default may not exist yet).
 
     A run whose meta.json is unreadable (truncated, corrupt, not an object) is reported in one
     warning line on stderr and left out.
     """
+    from seqrun.core.runs import STATUSES
+
+    if status is not None and status not in STATUSES:
+        raise UserError(
+            f"unknown status {status!r}{did_you_mean(status, list(STATUSES))}; one of "
+            f"{', '.join(STATUSES)}",
+            where="--status",
+        )
+    if runs_dir.exists() and not runs_dir.is_dir() or given and not runs_dir.exists():
+        what = "does not exist" if not runs_dir.exists() else "is a file, not a directory"
+        raise UserError(
+            f"the runs directory {runs_dir} {what}: give the folder `seqrun train` wrote its "
+            "runs into (--runs-dir or SEQRUN_RUNS_DIR; default runs/)",
+            where="--runs-dir",
+        )
     rows = []
     for run in iter_runs(runs_dir):
         if name and run.path.parent.name != name:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
 from seqrun.core.config import ModelConfig
 from seqrun.models.base import Architecture
@@ -51,11 +51,15 @@ class FCNConfig(_ConvConfig):
     """Options of the fully convolutional network."""
 
     arch: Literal["fcn"] = Field("fcn", description="Conv1D blocks -> global average pooling.")
-    filters: list[int] = Field(
-        default_factory=lambda: [128, 256, 128], description="Filters of each Conv1D block."
+    filters: list[PositiveInt] = Field(
+        default_factory=lambda: [128, 256, 128],
+        min_length=1,
+        description="Filters of each Conv1D block.",
     )
-    kernels: list[int] = Field(
-        default_factory=lambda: [8, 5, 3], description="Kernel size of each Conv1D block."
+    kernels: list[PositiveInt] = Field(
+        default_factory=lambda: [8, 5, 3],
+        min_length=1,
+        description="Kernel size of each Conv1D block.",
     )
 
     @model_validator(mode="after")
@@ -93,8 +97,8 @@ class ConvGRUConfig(_ConvConfig):
     """Options of the Conv1D -> GRU stack."""
 
     arch: Literal["conv_gru"] = Field("conv_gru", description="Conv1D blocks -> GRU.")
-    filters: list[int] = Field(
-        default_factory=lambda: [64, 64], description="Filters of each Conv1D block."
+    filters: list[PositiveInt] = Field(
+        default_factory=lambda: [64, 64], min_length=1, description="Filters of each Conv1D block."
     )
     kernel: int = Field(5, ge=1, description="Kernel size of the Conv1D blocks.")
     units: int = Field(64, ge=1, description="GRU units.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveInt
 
 from seqrun.core.config import ModelConfig
 from seqrun.core.contracts import InputSize, MemoryItem
@@ -26,7 +26,7 @@ class RecurrentConfig(ModelConfig):
         description="Sequence-to-sequence: predict at every step (trained against the next "
         "point at every step) instead of only after the last step.",
     )
-    head_units: list[int] = Field(
+    head_units: list[PositiveInt] = Field(
         default_factory=list,
         description="Hidden Dense layers between the recurrent stack and output.",
     )
