@@ -107,3 +107,34 @@ def test_too_small_split_is_a_user_error():
     _, adapter = _data(data={"scale": 0.001, "sequence_len": 30})
     with pytest.raises(UserError, match="too few"):
         adapter.load(("train", "dev"))
+
+
+def test_predict_len_longer_than_a_split_is_refused_before_training(cli, tmp_path):
+    from tests.conftest import write_config
+    from tests.test_bad_inputs import no_run_left, one_line_error
+
+    config = write_config(tmp_path, TINY_LADYBUG)
+    runs = tmp_path / "runs"
+    r = cli("train", config, "--set", "data.predict_len=100000", "--runs-dir", runs)
+    one_line_error(r, "data.predict_len:", "lower data.predict_len to at most 92")
+    no_run_left(runs)
+    _, adapter = _data(data={"predict_len": 92})  # the bound it gives works
+    adapter.load(("train", "dev"))
+
+
+@pytest.mark.parametrize(
+    ("data", "advice", "not_advised"),
+    [
+        ({"scale": 1, "max_t": 0.5}, "raise data.max_t (now 0.5)", "data.scale"),
+        ({"scale": 1, "sequence_len": 100000}, "lower data.sequence_len to at most", "scale"),
+        ({"scale": 0.5, "sequence_len": 100000}, "raise data.max_t", "data.scale"),
+        ({"scale": 0.001, "sequence_len": 30}, "raise data.scale (now 0.001", "max_t"),
+    ],
+)
+def test_too_small_split_advice_can_work(data, advice, not_advised):
+    from seqrun.core.errors import UserError
+
+    _, adapter = _data(data=data)
+    with pytest.raises(UserError, match="too few") as e:
+        adapter.load(("train", "dev"))
+    assert advice in str(e.value) and not_advised not in str(e.value)

@@ -303,6 +303,10 @@ def test_gunpoint_slice_train_evaluate_predict(cli, tmp_path):
     assert len(preds) == 150 and preds[0]["id"] == 0
     assert {p["label"] for p in preds} <= {"1", "2"}
     assert all(set(p["probabilities"]) == {"1", "2"} for p in preds)
+    # a text argument is not a series: one line pointing at --input, not a ValueError
+    one_line_error(cli("predict", run, "1 2 3"), "predict:", "not texts", "--input FILE")
+    (tmp_path / "trunc.npz").write_bytes(b"PK\x03\x04" + b"\0" * 40)  # cut short
+    one_line_error(cli("predict", run, "--input", tmp_path / "trunc.npz"), "a damaged .npz archive")
 
 
 def test_unequal_lengths_recurrent_bucketed_and_regression(cli, tmp_path):
@@ -490,3 +494,108 @@ def test_ts_tab_after_tag_and_trailing_comma(cli, tmp_path):
     one_line_error(
         cli("data", "describe", config), "X_TRAIN.ts:11", "value 4 of dimension 1 is empty"
     )
+
+
+# ----------------------------------------------------------------------------- bad .npz files
+
+
+def _npz(folder: Path, name: str = "bad.npz", **arrays) -> Path:
+    rng = np.random.default_rng(0)
+    arrays.setdefault("x", rng.normal(size=(6, 30, 2)).astype(np.float32))
+    arrays.setdefault("y", np.array([0, 1] * 3))
+    path = folder / name
+    np.savez(path, **arrays)
+    return path
+
+
+LENGTHS = np.full(6, 10)
+ALL_NAN = np.full((6, 30, 2), np.nan, np.float32)
+ONE_NAN_CHANNEL = np.random.default_rng(1).normal(size=(6, 30, 2)).astype(np.float32)
+ONE_NAN_CHANNEL[:, :, 1] = np.nan
+BAD_NPZ = [  # arrays, read_npz options, message
+    ({"lengths": np.array([-1, 5, 5, 5, 5, 5])}, {}, "lengths[0]=-1 must be between 1 and 30"),
+    ({"lengths": np.array([10, 35, 5, 5, 5, 5])}, {}, "lengths[1]=35 must be between 1 and 30"),
+    ({"lengths": np.array([0, 5, 5, 5, 5, 5])}, {}, "lengths[0]=0 must be between 1 and 30"),
+    ({"lengths": LENGTHS + 0.5}, {}, "lengths[0]=10.5 is not a whole number"),
+    ({"x": np.zeros((12, 2)), "lengths": np.array([-1, 13])}, {}, "lengths[0]=-1 must be at"),
+    ({"y": np.array([0.0, np.nan, 1, 0, 1, np.nan])}, {}, "y holds NaN labels (first y[1])"),
+    ({"x": ALL_NAN}, {}, "'x' has no values (every value is NaN)"),
+    ({"x": ONE_NAN_CHANNEL}, {}, "channel x1 of 'x' has no values"),
+    ({"x": np.zeros((0, 30, 2)), "y": np.zeros(0)}, {}, "the file holds no series"),
+    ({"x": np.full((6, 30), "a")}, {}, "'x' holds text, not numbers (x[0, 0] = 'a')"),
+    ({"y": np.array(list("abcabc"))}, {"regression": True}, "'y' holds text, not numbers"),
+    ({"y": np.eye(2)[[0, 1] * 3]}, {}, "'y' has shape (6, 2)"),
+    ({"y": np.array(list("abcabc")), "classes": np.array(["a", "b"])}, {}, "class ids"),
+    ({"x": np.full((6, 30), np.inf)}, {}, "series 0 of 'x' holds an infinite value"),
+]
+
+
+@pytest.mark.parametrize(("arrays", "options", "needle"), BAD_NPZ)
+def test_npz_contents_are_checked(tmp_path, arrays, options, needle):
+    from seqrun.core.errors import UserError
+    from seqrun.data.sequence_npz import read_npz
+
+    with pytest.raises(UserError) as e:
+        read_npz(_npz(tmp_path, **arrays), **options)
+    assert needle in str(e.value) and e.value.where.endswith("bad.npz")
+
+
+def test_npz_text_x_regression_and_lengths_through_the_cli(cli, tmp_path):
+    good = _npz(tmp_path, "good.npz", lengths=np.array([30, 20, 10, 30, 30, 1]))
+    from seqrun.data.sequence_npz import read_npz
+
+    assert [len(x) for x in read_npz(good).series] == [30, 20, 10, 30, 30, 1]  # still read
+    cases = [
+        ({"path": str(_npz(tmp_path, "neg.npz", lengths=np.full(6, -1)))}, "lengths[0]=-1"),
+        ({"path": str(_npz(tmp_path, "xs.npz", x=np.full((6, 30), "a")))}, "'x' holds text"),
+        (
+            {
+                "adapter": "sequence_regression",
+                "path": str(_npz(tmp_path, "ys.npz", y=np.array(list("abcabc")))),
+            },
+            "'y' holds text",
+        ),
+    ]
+    for data_cfg, needle in cases:
+        one_line_error(cli("data", "describe", seq_config(tmp_path, data_cfg)), needle)
+
+
+def test_a_file_that_is_not_an_npz_archive(cli, tmp_path):
+    from seqrun.core.config import load_config
+    from seqrun.data.base import open_adapter
+
+    text = tmp_path / "text.npz"
+    text.write_text("hello\n")
+    good = _npz(tmp_path, "good.npz")
+    trunc = tmp_path / "trunc.npz"
+    trunc.write_bytes(good.read_bytes()[:300])
+    npy = tmp_path / "one.npz"
+    with open(npy, "wb") as f:
+        np.save(f, np.zeros(3))
+    ts = write_ts(tmp_path, TS_ROWS)
+    cases = [
+        ({"path": str(text)}, "text.npz: not an .npz archive (numpy.savez)"),
+        ({"path": str(text), "allow_pickle": True}, "text.npz: not an .npz archive"),
+        ({"path": str(ts), "format": "npz"}, "X_TRAIN.ts: not an .npz archive"),
+        ({"path": str(trunc)}, "trunc.npz: a damaged .npz archive"),
+        ({"path": str(trunc), "allow_pickle": True}, "trunc.npz: a damaged .npz archive"),
+        ({"path": str(npy)}, "a .npy file (numpy.save: one array)"),
+    ]
+    for data_cfg, needle in cases:
+        text_ = one_line_error(cli("data", "describe", seq_config(tmp_path, data_cfg)), needle)
+        assert "allow_pickle" not in text_
+    # seqrun predict --input reads through the same reader
+    cfg = load_config(seq_config(tmp_path, {"path": str(good)}))
+    with pytest.raises(Exception, match="a damaged .npz archive") as e:
+        open_adapter(cfg).read_inputs(trunc)
+    assert type(e.value).__name__ == "UserError"
+
+
+def test_missing_test_path_and_directory_name_their_key(cli, tmp_path):
+    train = write_ts(tmp_path, TS_ROWS)
+    config = seq_config(tmp_path, {"path": str(train), "test_path": "nope.ts"})
+    one_line_error(cli("data", "describe", config), "data.test_path: file not found: nope.ts")
+    (tmp_path / "adir.npz").mkdir()
+    config = seq_config(tmp_path, {"path": str(tmp_path / "adir.npz")})
+    text = one_line_error(cli("data", "describe", config), "data.path:", "is a directory, not")
+    assert "not found" not in text

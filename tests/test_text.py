@@ -664,6 +664,7 @@ def _assert_one_line_error(r, *needles):
     ("change", "needles"),
     [
         ({"data": {"path": "no/such/file.tsv"}}, ["data.path", "file not found"]),
+        ({"data": {"path": "tests"}}, ["data.path", "tests is a directory, not a file"]),
         (
             {"data": {"text_column": "body"}},
             ["no column 'body'", "available columns: id, score, text"],

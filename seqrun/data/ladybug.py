@@ -66,6 +66,23 @@ def ladybug_trajectory(seed: int = 16, max_t: float = 1000.0, delta_t: float = 0
     return np.stack([x, y], axis=1)
 
 
+def _more_points(d: LadybugConfig, points: int, after: int) -> tuple[str, str]:
+    """The key to change and advice that can work when the shortest split, of ``points``
+    points, is too short for a window of ``sequence_len`` + ``after``: raise data.scale when
+    its maximum of 1 would be enough, else lengthen the trajectory; or shorten the windows
+    while a point is left for them."""
+    needed = d.sequence_len + after
+    if d.scale < 1 and points / d.scale >= needed:
+        key, fixes = "data.scale", [f"raise data.scale (now {d.scale:g}, at most 1)"]
+    else:
+        fix = f"raise data.max_t (now {d.max_t:g}) or lower data.delta_t (now {d.delta_t:g})"
+        key, fixes = "data.max_t", [fix]
+    if points > after:
+        key = key if key == "data.scale" else "data.sequence_len"
+        fixes.append(f"lower data.sequence_len to at most {points - after}")
+    return key, " or ".join(fixes)
+
+
 class LadybugAdapter:
     """The course's 2D ladybug trajectory (LADYB1), generated from a seed."""
 
@@ -115,25 +132,37 @@ class LadybugAdapter:
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> SeriesData:
         """Generate the trajectory and cut the requested chronological splits."""
+        from seqrun.core.errors import UserError
+
         d = self.data_cfg
         full = ladybug_trajectory(d.trajectory_seed, d.max_t, d.delta_t)
         n = int(len(full) * d.scale)
         points = full[:n].astype(np.float32)
         bounds = series_cuts(n, d.split)
         seq2seq = self.options.sequence_outputs
+        sizes = {name: bounds[name][1] - bounds[name][0] for name in splits}
+        fewest = min(sizes.values())
+        short = min(sizes, key=lambda k: sizes[k])
+        if fewest < d.sequence_len + 1:
+            where, advice = _more_points(d, fewest, 1)
+            raise UserError(
+                f"the {short} split has {fewest} points, too few for one window of "
+                f"{d.sequence_len} + 1; {advice}",
+                where=where,
+            )
+        if d.predict_len and fewest < d.sequence_len + d.predict_len:
+            # the recursive evaluation needs a window and predict_len points after it
+            raise UserError(
+                f"the {short} split has {fewest} points, too few for the recursive evaluation "
+                f"of {d.predict_len} steps after a window of {d.sequence_len}; lower "
+                f"data.predict_len to at most {fewest - d.sequence_len} (0 turns it off)",
+                where="data.predict_len",
+            )
         out = {}
         for name in splits:
             lo, hi = bounds[name]
             values = points[lo:hi]
             starts = WindowGeometry(d.sequence_len, 1, 1, seq2seq).starts(len(values))
-            if len(starts) == 0:
-                from seqrun.core.errors import UserError
-
-                raise UserError(
-                    f"the {name} split has {len(values)} points, too few for one window of "
-                    f"{d.sequence_len} + 1; raise data.scale or lower data.sequence_len",
-                    where="data.scale",
-                )
             out[name] = SeriesSplit(values, starts, info={"points": int(hi - lo), "from": lo})
         return SeriesData(
             out,

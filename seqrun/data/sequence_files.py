@@ -190,18 +190,24 @@ class SequencesAdapter:
         split_column: str | None = None,
         max_series: int | None | bool = True,
         inputs: bool = False,
+        key: str = "data.path",
     ) -> SequenceSet:
         """The sequences of one file in the configured format (at most ``data.max_series`` of
         them, or ``max_series`` when it is given as a number or None); ``inputs``: new series
         for ``seqrun predict`` (a table's label column is ignored, its text columns left
-        out)."""
+        out); ``key``: where the path comes from, for messages (data.path, data.test_path,
+        --input)."""
         d = self.data_cfg
         limit = d.max_series if max_series is True else max_series
         p = Path(path).expanduser()
+        if p.is_dir():
+            raise UserError(
+                f"{path} is a directory, not a file: give the path of the data file", where=key
+            )
         if not p.is_file():
             from seqrun.data.text import missing_path_error
 
-            raise missing_path_error(str(path), "directory, not a file" if p.is_dir() else "file")
+            raise missing_path_error(str(path), "file", key)
         fmt = file_format(p, d.format)
         if fmt == "ts":
             from seqrun.data.ts_format import read_ts
@@ -251,7 +257,7 @@ class SequencesAdapter:
         with their column names when the run trained on a table (the encoder picks its
         channels by name); otherwise channels go by position."""
         d = self.data_cfg
-        s = self.read(path, labelled=False, max_series=None, inputs=True)  # every series
+        s = self.read(path, labelled=False, max_series=None, inputs=True, key="--input")
         rows = [{"id": i} for i in s.ids]
         if file_format(path, d.format) not in ("csv", "tsv"):
             return rows, list(s.series)
@@ -298,7 +304,8 @@ class SequencesAdapter:
             test_file = str(found) if found is not None else None
         # the test file is read even when test is not loaded: its digests feed the leakage
         # check (the files of this family are small); nothing of it is scored
-        test = self.read(test_file) if test_file is not None else None
+        test_key = "data.test_path" if d.test_path is not None else "data.path"
+        test = self.read(test_file, key=test_key) if test_file is not None else None
         sets = [main] + ([test] if test is not None else [])
         if len({len(s.channels) for s in sets}) > 1:
             raise UserError(

@@ -12,8 +12,13 @@ pickles: ``x`` of shape (sum of lengths, F) with ``lengths`` (N); or an object a
 
 from __future__ import annotations
 
+import gzip
+import io
 import math
+import zipfile
+import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +59,189 @@ def _check_layout(shape: tuple[int, ...], layout: str, name: str) -> None:
     )
 
 
+#: how a zip archive (what numpy.savez writes) starts: a member, or an empty archive
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+NPY_MAGIC = b"\x93NUMPY"
+GZIP_MAGIC = b"\x1f\x8b"
+SAVEZ_HINT = "write it with np.savez(path, x=X, y=y)"
+
+
+def _open_archive(path: str | Path, name: str, allow_pickle: bool) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` archive (a gzip-compressed one is unpacked first), or a
+    UserError saying what the file is instead."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise UserError(f"cannot be read ({e.strerror or e})", where=name) from None
+    source: Any = path
+    if head.startswith(GZIP_MAGIC):
+        try:
+            with gzip.open(path, "rb") as f:
+                source = io.BytesIO(f.read())
+        except (OSError, EOFError, zlib.error) as e:
+            raise UserError(f"a damaged gzip file ({e}); compress it again", where=name) from None
+        head = source.getvalue()[:8]
+    if not head:
+        raise UserError(f"the file is empty, not an .npz archive; {SAVEZ_HINT}", where=name)
+    if head.startswith(NPY_MAGIC):
+        raise UserError(
+            f"a .npy file (numpy.save: one array), not an .npz archive (numpy.savez); {SAVEZ_HINT}",
+            where=name,
+        )
+    if not head.startswith(ZIP_MAGIC):
+        text = not any(b < 9 or 13 < b < 32 for b in head)
+        what = (
+            "it holds text: give a .ts/.csv/.tsv file under its own extension, with "
+            "data.format: auto"
+            if text
+            else SAVEZ_HINT
+        )
+        raise UserError(f"not an .npz archive (numpy.savez); {what}", where=name)
+    try:
+        fid = open(path, "rb") if isinstance(source, str | Path) else source  # noqa: SIM115
+        with fid, np.load(fid, allow_pickle=allow_pickle) as archive:  # a zip: an NpzFile
+            return {k: archive[k] for k in archive.files}
+    except ValueError as e:
+        if "pickle" in str(e).lower() and not allow_pickle:
+            raise UserError(
+                "the archive holds object arrays (pickles); set data.allow_pickle: true if you "
+                "trust the file, or store x as (N, T, F) or (sum of lengths, F) with lengths",
+                where=name,
+            ) from None
+        raise UserError(
+            f"a damaged .npz archive ({e}); write it again with np.savez", where=name
+        ) from None
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError) as e:
+        raise UserError(
+            f"a damaged .npz archive ({e}); write it again with np.savez", where=name
+        ) from None
+    except Exception as e:  # unpickling an object array (allow_pickle) runs arbitrary code
+        if allow_pickle and "pickle" in f"{type(e).__name__} {e}".lower():
+            raise UserError(
+                f"an object array could not be unpickled ({type(e).__name__}: {e})", where=name
+            ) from None
+        raise
+
+
+def _at(shape: tuple[int, ...], flat: int) -> str:
+    """The index of the ``flat``-th element of an array of ``shape``, as ``i, j, k``."""
+    return ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) if shape else ""
+
+
+def _numbers(a: np.ndarray, key: str, name: str, hint: str, dtype: Any = np.float32) -> np.ndarray:
+    """``a`` as numbers, or a UserError naming the array ``key`` and its first non-number
+    (text that reads as a number, e.g. '1.5', is accepted)."""
+    if a.dtype.kind in "biuf":
+        return a.astype(dtype)
+    if a.dtype.kind in "USO":
+        try:
+            return a.astype(dtype)
+        except (TypeError, ValueError):
+            pass
+        flat = a.reshape(-1)
+        for i, v in enumerate(flat):
+            try:
+                float(_text(v) if a.dtype.kind != "O" else v)
+            except (TypeError, ValueError):
+                raise UserError(
+                    f"'{key}' holds text, not numbers ({key}[{_at(a.shape, i)}] = "
+                    f"{_text(v)[:40]!r}); {hint}",
+                    where=name,
+                ) from None
+        return np.asarray([float(_text(v)) for v in flat], dtype=dtype).reshape(a.shape)
+    raise UserError(f"'{key}' has dtype {a.dtype}, not numbers; {hint}", where=name)
+
+
+def _lengths(lengths: np.ndarray, name: str) -> np.ndarray:
+    """``lengths`` as whole numbers (one per series), or a UserError."""
+    if lengths.ndim != 1:
+        raise UserError(
+            f"'lengths' has shape {lengths.shape}: expected one number per series", where=name
+        )
+    values = _numbers(lengths, "lengths", name, "store the step count of each series", np.float64)
+    bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
+    if len(bad):
+        i = int(bad[0])
+        raise UserError(f"lengths[{i}]={lengths[i]} is not a whole number of steps", where=name)
+    return values.astype(np.int64)
+
+
+def _check_range(lengths: np.ndarray, name: str, steps: int | None) -> None:
+    """Each length between 1 and ``steps`` (None: no upper bound, the ragged layout)."""
+    too_big = lengths > steps if steps is not None else np.zeros(len(lengths), dtype=bool)
+    bad = np.flatnonzero((lengths < 1) | too_big)
+    if len(bad):
+        i = int(bad[0])
+        bound = f"between 1 and {steps} (the steps of x)" if steps is not None else "at least 1"
+        raise UserError(f"lengths[{i}]={lengths[i]} must be {bound}", where=name)
+
+
+def _check_values(series: list[np.ndarray], name: str, labelled: bool) -> None:
+    """No infinity in x; some value in x (and, for training data, in each channel)."""
+    flat = np.concatenate([s.reshape(-1, s.shape[1]) for s in series])
+    inf = np.flatnonzero(np.isinf(flat).any(axis=1))
+    if len(inf):
+        i = int(inf[0])
+        first = next(j for j, n in enumerate(np.cumsum([len(s) for s in series])) if n > i)
+        raise UserError(
+            f"series {first} of 'x' holds an infinite value; store missing values as NaN",
+            where=name,
+        )
+    seen = ~np.isnan(flat).all(axis=0)
+    if not seen.any():
+        raise UserError("'x' has no values (every value is NaN)", where=name)
+    if labelled and not seen.all():
+        c = int(np.flatnonzero(~seen)[0])
+        raise UserError(
+            f"channel x{c} of 'x' has no values (every value is NaN); drop it from the file",
+            where=name,
+        )
+
+
+def _labels_of(
+    y: np.ndarray, arrays: dict[str, np.ndarray], regression: bool, name: str
+) -> tuple[list, list[str] | None]:
+    """The label of each series (class names, or numbers for regression) and the archive's
+    class names (None without a ``classes`` array)."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise UserError(
+            f"'y' has shape {y.shape}: expected one label per series (one-hot labels: store "
+            "y.argmax(axis=1) and the class names as 'classes')",
+            where=name,
+        )
+    if regression:
+        hint = "sequence_regression needs a number per series (classes: data.adapter: sequences)"
+        labels = [float(v) for v in _numbers(y, "y", name, hint, np.float64)]
+        bad = [i for i, v in enumerate(labels) if not math.isfinite(v)]
+        if bad:
+            raise UserError(f"y[{bad[0]}] is not a finite number", where=name)
+        return labels, None
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        first = int(np.flatnonzero(np.isnan(y))[0])
+        raise UserError(
+            f"y holds NaN labels (first y[{first}]); give every series a class, or leave the "
+            "unlabelled ones out",
+            where=name,
+        )
+    if "classes" not in arrays:
+        return [_text(v) for v in y], None
+    class_names = [_text(c) for c in arrays["classes"]]
+    whole = y.dtype.kind in "iu" or (y.dtype.kind == "f" and bool((y == np.round(y)).all()))
+    if not whole:
+        raise UserError(
+            f"'y' must hold class ids (0 to {len(class_names) - 1}) with a 'classes' array "
+            f"(y[0] = {_text(y[0])[:40]!r}); store the ids, or leave 'classes' out",
+            where=name,
+        )
+    for i, v in enumerate(y):
+        if not 0 <= int(v) < len(class_names):
+            raise UserError(f"y[{i}] = {v} is not a class id below {len(class_names)}", where=name)
+    return [class_names[int(v)] for v in y], class_names
+
+
 def read_npz(
     path: str | Path,
     regression: bool = False,
@@ -65,19 +253,7 @@ def read_npz(
     """The sequences of an ``.npz`` file (keys ``x``, ``y``, optional ``lengths``, ``classes``,
     ``ids``); ``layout``: the axis order of a 3-D ``x`` (NTF or NFT)."""
     name = str(path)
-    try:
-        archive = np.load(path, allow_pickle=allow_pickle)
-        arrays = {k: archive[k] for k in archive.files}
-    except ValueError as e:
-        if "pickle" in str(e).lower():
-            raise UserError(
-                "the archive holds object arrays (pickles); set data.allow_pickle: true if you "
-                "trust the file, or store x as (N, T, F) or (sum of lengths, F) with lengths",
-                where=name,
-            ) from None
-        raise UserError(f"not a readable .npz archive ({e})", where=name) from None
-    except (OSError, EOFError) as e:
-        raise UserError(f"not a readable .npz archive ({e})", where=name) from None
+    arrays = _open_archive(path, name, allow_pickle)
     if "x" not in arrays:
         keys = ", ".join(list(arrays)[:10]) or "none"
         raise UserError(
@@ -87,19 +263,26 @@ def read_npz(
             where=name,
         )
     x = arrays["x"]
-    lengths = arrays.get("lengths")
+    lengths = _lengths(arrays["lengths"], name) if "lengths" in arrays else None
+    hint = "store the series as numbers (float), missing values as NaN"
     series: list[np.ndarray] = []
     if x.dtype == object:
-        for s in x:
-            a = np.asarray(s, dtype=np.float32)
+        for i, s in enumerate(x):
+            a = _numbers(np.asarray(s), f"x[{i}]", name, hint) if s is not None else None
+            if a is None or a.ndim not in (1, 2):
+                shape = None if a is None else a.shape
+                raise UserError(
+                    f"x[{i}] has shape {shape}: each series must be (T, F) or (T,)", where=name
+                )
             a = a[:, None] if a.ndim == 1 else a.T if layout == "NFT" else a
             series.append(a)
     elif lengths is not None and x.ndim in (1, 2) and int(np.sum(lengths)) == len(x):
-        flat = x.astype(np.float32).reshape(len(x), -1)
+        _check_range(lengths, name, None)
+        flat = _numbers(x, "x", name, hint).reshape(len(x), -1)
         edges = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         series = [flat[edges[i] : edges[i + 1]] for i in range(len(lengths))]
     elif x.ndim in (2, 3):
-        full = x.astype(np.float32)
+        full = _numbers(x, "x", name, hint)
         if full.ndim == 3:
             _check_layout(full.shape, layout, name)
             full = full.transpose(0, 2, 1) if layout == "NFT" else full
@@ -110,6 +293,7 @@ def read_npz(
                 raise UserError(
                     f"'lengths' has {len(lengths)} entries, 'x' {len(full)} series", where=name
                 )
+            _check_range(lengths, name, full.shape[1])
             series = [full[i, : int(n)] for i, n in enumerate(lengths)]
         else:
             series = list(full)
@@ -119,36 +303,27 @@ def read_npz(
             "'lengths', or an object array of series",
             where=name,
         )
-    widths = {s.shape[1] if s.ndim == 2 else -1 for s in series}
-    if len(widths) != 1 or -1 in widths:
+    if not series:
+        raise UserError(f"the file holds no series ('x' has shape {x.shape})", where=name)
+    widths = {s.shape[1] for s in series}
+    if len(widths) != 1:
         raise UserError(f"the series have different channel counts ({sorted(widths)})", where=name)
     for i, s in enumerate(series):
         if len(s) == 0:
             raise UserError(f"series {i} is empty (no step)", where=name)
+    _check_values(series, name, labelled)
     labels: list = [None] * len(series)
     class_names = None
     if "y" in arrays:
         y = arrays["y"]
         if len(y) != len(series):
             raise UserError(f"'y' has {len(y)} entries, 'x' {len(series)} series", where=name)
-        if regression:
-            labels = [float(v) for v in y.astype(np.float64)]
-            bad = [i for i, v in enumerate(labels) if not math.isfinite(v)]
-            if bad:
-                raise UserError(f"y[{bad[0]}] is not a finite number", where=name)
-        elif "classes" in arrays:
-            class_names = [_text(c) for c in arrays["classes"]]
-            for i, v in enumerate(y):
-                if not 0 <= int(v) < len(class_names):
-                    raise UserError(
-                        f"y[{i}] = {v} is not a class id below {len(class_names)}", where=name
-                    )
-            labels = [class_names[int(v)] for v in y]
-        else:
-            labels = [_text(v) for v in y]
+        labels, class_names = _labels_of(y, arrays, regression, name)
     elif labelled:
         raise UserError("no array 'y' (the labels) in the archive", where=name)
     ids = [_text(v) for v in arrays["ids"]] if "ids" in arrays else list(range(len(series)))
+    if len(ids) != len(series):
+        raise UserError(f"'ids' has {len(ids)} entries, 'x' {len(series)} series", where=name)
     if max_series:
         series, labels, ids = series[:max_series], labels[:max_series], ids[:max_series]
     return SequenceSet(

@@ -170,8 +170,12 @@ def read_table(
     (',' or tab); ``separator_key`` is the config key an error about it names.
     """
     p = Path(path).expanduser()
+    if p.is_dir():
+        raise UserError(
+            f"{path} is a directory, not a file: give the table's path", where="data.path"
+        )
     if not p.is_file():
-        raise missing_path_error(path, "directory, not a file" if p.is_dir() else "file")
+        raise missing_path_error(path, "file")
     text = decode_text(read_file_bytes(p), encoding, str(path))
     return parse_table(text, str(path), table_format(p, fmt), max_rows, separator, separator_key)
 

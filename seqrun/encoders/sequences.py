@@ -205,6 +205,13 @@ class _SequenceEncoder:
         """Model inputs for new series (``seqrun predict``)."""
         if not examples:
             raise UserError("no series to predict", where="--input")
+        texts = [e for e in examples if isinstance(e, str)]
+        if texts:
+            raise UserError(
+                f"a sequence run predicts from numeric series, not texts (got {texts[0][:40]!r}): "
+                "give them with --input FILE (a .ts, long CSV or .npz file like the training one)",
+                where="predict",
+            )
         x, lengths = self.encode(self.by_name(list(examples)))
         if self.bucketing:
             x = x[:, : int(lengths.max())]
