@@ -582,3 +582,11 @@ def test_size_checks_are_not_too_strict(cli):
     assert r.exit_code == 0, r.output
     r = cli("config", "validate", "configs/ladybug-gru.yaml", "--set", "data.delta_t=1e-12")
     one_line_error(r, "data.delta_t = 1e-12", "raise data.delta_t")
+
+
+def test_bad_thread_count_in_the_environment_names_the_variable(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("SEQRUN_THREADS", "abc")
+    r = cli("train", write_config(tmp_path, TINY_LADYBUG), "--runs-dir", tmp_path / "runs")
+    line = one_line_error(r, "environment variable SEQRUN_THREADS")
+    assert "'abc' is not a whole number of at least 1" in line
+    assert not (tmp_path / "runs").exists()  # checked before any run directory

@@ -50,3 +50,19 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def env_count(name: str) -> int | None:
+    """The environment variable ``name`` as a whole number >= 1, None when unset or empty; a
+    UserError naming the variable otherwise."""
+    import os
+
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise UserError(
+            f"{text!r} is not a whole number of at least 1: set one, or unset the variable",
+            where=f"environment variable {name}",
+        )
+    return int(text)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from seqrun.core.errors import env_count
+
 
 def quiet_tf_logs() -> None:
     """Keep TensorFlow's C++ log lines (``E0000 ... oneDNN supports DT_BOOL``, ``I0000 ...``,
@@ -39,7 +41,7 @@ def import_tensorflow() -> None:
         import tensorflow as tf
 
         cpus = tf.config.list_physical_devices("CPU")  # device probing logs here, too
-        split = int(os.environ.get("SEQRUN_CPU_DEVICES") or 0)
+        split = env_count("SEQRUN_CPU_DEVICES") or 0
         if split > 1:  # logical CPUs, to exercise tf.distribute without GPUs
             tf.config.set_logical_device_configuration(
                 cpus[0], [tf.config.LogicalDeviceConfiguration() for _ in range(split)]
