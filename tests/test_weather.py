@@ -1313,5 +1313,7 @@ def test_series_errors_name_the_cause(tmp_path):
     assert e.where == "data.split" and "the dev split has 6 rows" in e.message
     e = error(table.head(0))
     assert e.message.endswith("has no data rows, only its header")
+    e = error(table[["time_hour", "temp", "dewp", "temp"]])  # pandas would read temp.1
+    assert "column 'temp' appears twice in the header (columns 2 and 4)" in e.message
     e = error(table, valid_range={"temp": [100, 200]})
     assert e.where == "data.valid_range.temp" and "every value of 'temp'" in e.message

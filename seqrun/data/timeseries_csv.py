@@ -247,6 +247,19 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise UserError(f"cannot read the CSV ({msg})", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
+        if len(d.separator) == 1:  # pandas renames a repeated name (temp, temp.1): refuse it
+            import csv
+
+            first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+            names = [n.strip() for n in next(csv.reader([first], delimiter=d.separator))]
+            twice = sorted({n for n in names if n and names.count(n) > 1})
+            if twice:
+                at = [i + 1 for i, n in enumerate(names) if n == twice[0]]
+                raise UserError(
+                    f"column '{twice[0]}' appears twice in the header (columns "
+                    f"{' and '.join(map(str, at[:2]))}): rename one",
+                    where=f"{path}:1",
+                )
         return df
 
     def _check_not_several_series(
