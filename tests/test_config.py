@@ -113,6 +113,14 @@ def test_override_applies_and_errors_point_at_set(tiny_config):
     assert "--set model.unitz=5" in str(e.value) and "did you mean 'units'" in str(e.value)
     with pytest.raises(UserError, match="KEY=VALUE"):
         load_config(tiny_config, ["model.units"])
+    # a section the file does not have, made by --set: the --set is named, not the file
+    with pytest.raises(UserError) as e:
+        load_config(tiny_config, ["modle.units=5"])
+    assert str(e.value).startswith("--set modle.units=5: unknown section 'modle'")
+    with pytest.raises(UserError) as e:
+        load_config(tiny_config, ["data.split.train=0.5"])
+    assert str(e.value).startswith("--set data.split.train=0.5: split fractions must add up")
+    assert "(train 0.5 + dev " in str(e.value)
 
 
 def test_resolved_config_round_trips(tiny_config):

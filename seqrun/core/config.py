@@ -338,6 +338,9 @@ class Source:
             if probe in self.overridden:
                 return f"--set {self.overridden[probe]}"
             probe = probe.rpartition(".")[0]
+        below = [text for key, text in self.overridden.items() if key.startswith(dotted + ".")]
+        if below and dotted not in self.lines:  # a section the file lacks, made by --set
+            return f"--set {below[-1]}"
         probe = dotted
         while probe:
             if probe in self.lines:

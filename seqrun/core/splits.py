@@ -52,7 +52,10 @@ class SplitFractions(Section):
             return self  # the folds replace the train/dev fractions
         total = self.train + self.dev + self.test
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"split fractions must add up to 1, they add up to {total:g}")
+            raise ValueError(
+                f"split fractions must add up to 1, they add up to {total:g} (train "
+                f"{self.train:g} + dev {self.dev:g} + test {self.test:g})"
+            )
         return self
 
 
