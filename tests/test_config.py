@@ -71,6 +71,10 @@ def test_bad_yaml_reports_line(tmp_path):
     with pytest.raises(UserError) as e:
         load_config(path)
     assert str(e.value).startswith(f"{path}:") and "invalid YAML" in str(e.value)
+    path.write_text("name: x\ndata:\n\tadapter: ladybug\n")  # a tab-indented line
+    with pytest.raises(UserError) as e:
+        load_config(path)
+    assert str(e.value).startswith(f"{path}:3:") and "replace the tabs" in str(e.value)
 
 
 def test_missing_file():

@@ -316,6 +316,8 @@ def load_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if "'\\t'" in problem:
+            problem += " (YAML indents with spaces: replace the tabs)"
         raise UserError(f"invalid YAML: {problem}", where=f"{where}{line}") from None
     except (ValueError, RecursionError) as e:  # e.g. Python's limit on integer digits
         raise UserError(f"invalid YAML: {e}", where=where) from None
