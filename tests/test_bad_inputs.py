@@ -364,16 +364,17 @@ def test_timeseries_csv_encodings(cli, tmp_path):
 
 
 def test_one_non_number_in_a_score_column_names_the_line(cli, tmp_path):
-    path = write_table(tmp_path / "t.tsv", "utf-8", rows=60, extra="un film sans note\tn/a\n")
+    # (n/a, NaN, null... are missing labels, dropped with a warning like empty ones)
+    path = write_table(tmp_path / "t.tsv", "utf-8", rows=60, extra="un film sans note\tunrated\n")
     config = write_config(tmp_path, table_cfg(path))
     line = one_line_error(
-        cli("train", config, "--runs-dir", tmp_path / "runs"), "'n/a'", "data.label_type"
+        cli("train", config, "--runs-dir", tmp_path / "runs"), "'unrated'", "data.label_type"
     )
     assert f"{path}:62" in line
     no_run_left(tmp_path / "runs")
     original = path.read_text()
-    for bad in ("nan", "inf"):
-        path.write_text(original.replace("\tn/a", f"\t{bad}"))
+    for bad in ("inf",):
+        path.write_text(original.replace("\tunrated", f"\t{bad}"))
         one_line_error(cli("train", config, "--runs-dir", tmp_path / "runs"), repr(bad))
 
 

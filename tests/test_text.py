@@ -359,6 +359,90 @@ def test_scores_of_one_class_name_the_threshold(tmp_path):
     assert "data.label_type: names" in msg and e.value.where == "data.threshold"
 
 
+PLACEHOLDERS = ["NaN", "NA", "nan", "N/A", "null", "None", " none "]
+
+
+def test_placeholder_labels_are_missing_like_empty_ones(tmp_path, capsys):
+    """NaN/NA/nan/N/A/null/None labels (and JSON null or NaN) are dropped with the warning and
+    count of empty labels, not made a class; data.classes listing one keeps it as a class."""
+    body = _rows(["neg", "pos"], 40) + "".join(f"odd {i},{x}\n" for i, x in enumerate(PLACEHOLDERS))
+    data = _table(tmp_path, "t.csv", "text,label\n" + body + "empty,\n")
+    assert data.class_names == ["neg", "pos"]
+    assert sum(data.sizes().values()) == 40
+    assert data.report()["rows_dropped"] == {"empty_text": 0, "no_label": 8, "ties": 0}
+    err = capsys.readouterr().err
+    assert "dropped 8 row(s) with no label (lines 42, 43, 44, 45, 46, ...)" in err
+    assert "'NaN'" in err and "data.classes" in err
+    # numbers with a NaN are still scores (the NaN row dropped, not an error)
+    scores = _table(tmp_path, "s.csv", "text,label\n" + _rows(["-1.5", "2.5", "NaN"], 60))
+    assert scores.class_names == ["negative", "positive"]
+    assert scores.report()["rows_dropped"]["no_label"] == 20
+    # JSON Lines: null and NaN labels
+    rows = [{"text": f"t {i}", "label": ["neg", "pos", None][i % 3]} for i in range(60)]
+    jsonl = "".join(json.dumps(r) + "\n" for r in rows)
+    jsonl += '{"text": "nan label", "label": NaN}\n{"text": "str", "label": "null"}\n'
+    data = _table(tmp_path, "t.jsonl", jsonl)
+    assert data.class_names == ["neg", "pos"]
+    assert data.report()["rows_dropped"]["no_label"] == 22
+    # a placeholder that data.classes names is a class
+    kept = _table(
+        tmp_path,
+        "k.csv",
+        "text,label\n" + _rows(["neg", "pos", "None"]),
+        classes=["neg", "None", "pos"],
+    )
+    assert kept.class_names == ["neg", "None", "pos"] and sum(kept.sizes().values()) == 60
+    assert kept.report()["rows_dropped"]["no_label"] == 0
+    # JSON booleans stay two classes
+    rows = "".join(json.dumps({"text": f"t {i}", "label": i % 2 == 1}) + "\n" for i in range(40))
+    assert _table(tmp_path, "b.jsonl", rows).class_names == ["False", "True"]
+
+
+@pytest.mark.parametrize(
+    ("row", "needles"),
+    [
+        ({"label": ["neg"]}, ["column 'label'", 'is an array (["neg"])', 'write it as "neg"']),
+        ({"label": {"a": "neg"}}, ["column 'label'", "is an object", "one label"]),
+        ({"label": ["neg", "pos"]}, ["column 'label'", "is an array", "one label"]),
+        ({"text": ["a", "b"]}, ["the text in column 'text'", "is an array", "one text"]),
+        ({"text": {"t": "x"}}, ["the text in column 'text'", "is an object"]),
+    ],
+)
+def test_jsonl_list_or_object_labels_and_texts_are_errors(tmp_path, row, needles):
+    from seqrun.core.errors import UserError
+
+    rows = [{"text": f"t {i}", "label": ["neg", "pos"][i % 2]} for i in range(40)]
+    rows[6] = {**rows[6], **row}
+    with pytest.raises(UserError) as e:
+        _table(tmp_path, "t.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    assert e.value.where == f"{tmp_path / 't.jsonl'}:7"
+    assert "\n" not in str(e.value)
+    for needle in needles:
+        assert needle in e.value.message, (needle, e.value.message)
+
+
+def test_predict_input_with_list_texts_is_an_error(tmp_path):
+    from seqrun.core.errors import UserError
+    from seqrun.data.text_table import read_text_inputs
+
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "fine"}\n{"text": ["a", "b"]}\n')
+    with pytest.raises(UserError) as e:
+        read_text_inputs(path, None)
+    assert e.value.where == f"{path}:2" and "column 'text'" in e.value.message
+
+
+def test_text_column_equal_to_label_column_fails_config_validate(cli, tmp_path):
+    raw = mr(data={"text_column": "score"})
+    r = cli("config", "validate", write_config(tmp_path, raw))
+    _assert_one_line_error(r, "data.text_column and data.label_column are both 'score'")
+    # the sample's label column counts too
+    raw = mr(data={"sample": "mr-snippets", "text_column": "score"})
+    del raw["data"]["path"], raw["data"]["label_column"]
+    r = cli("config", "validate", write_config(tmp_path, raw))
+    _assert_one_line_error(r, "data.text_column", "data.label_column")
+
+
 def test_tsv_quoted_multiline_fields_and_plain_quotes(tmp_path):
     """pandas' to_csv(sep='\\t') quotes texts holding newlines or tabs; GLUE-style TSVs hold
     unbalanced quotes as plain characters: both read row by row."""

@@ -136,6 +136,12 @@ class TextTableConfig(DataConfig):
             for key, value in SAMPLES[self.sample].items():
                 if key not in self.model_fields_set:
                     setattr(self, key, value)
+        if self.text_column == self.label_column:
+            raise ValueError(
+                f"data.text_column and data.label_column are both {self.text_column!r}: the "
+                "texts and the labels must come from two different columns; set "
+                "data.text_column to the column holding the texts"
+            )
         return self
 
     @property
@@ -353,13 +359,16 @@ def read_text_inputs(
         p.suffix.lower() == ".gz" and Path(p.stem).suffix.lower() in TABLE_EXTS
     ):
         fmt = table_format(p)
-        columns, rows, _ = parse_table(
+        columns, rows, lines = parse_table(
             text, str(p), fmt, separator=separator if fmt == "csv" else None
         )
         name = column or default_column
         if name not in columns:
             raise column_error(str(p), "--column", name, columns)
-        texts = [("" if r.get(name) is None else str(r.get(name))) for r in rows]
+        values = [
+            _scalar(r.get(name), name, "text", f"{p}:{n}") for r, n in zip(rows, lines, strict=True)
+        ]
+        texts = [("" if v is None else str(v)) for v in values]
     else:
         texts = text.splitlines()
     blank = sum(1 for t in texts if not t.strip())
@@ -463,6 +472,40 @@ def check_class_count(d: Any, classes: int, rows: int, numeric: bool) -> None:
     )
 
 
+MISSING_LABELS = frozenset({"nan", "na", "n/a", "#n/a", "<na>", "null", "none"})
+"""Label texts (compared stripped, in any case) that mean 'no label', as an empty cell does:
+what pandas and spreadsheets write for a missing value."""
+
+
+def _missing_label(label: Any, classes: list[str] | None) -> bool:
+    """Whether a raw label means 'no label': None (JSON null), a float NaN, an empty text, or
+    a placeholder of :data:`MISSING_LABELS` that ``classes`` (data.classes) does not list."""
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return True
+    if not isinstance(label, str):
+        return False
+    text = label.strip()
+    return not text or (text.lower() in MISSING_LABELS and text not in (classes or ()))
+
+
+def _scalar(value: Any, column: str, what: str, where: str) -> Any:
+    """``value`` unless it is a JSON array or object, which is a UserError naming the column."""
+    if not isinstance(value, list | dict):
+        return value
+    kind = "an array" if isinstance(value, list) else "an object"
+    shown = json.dumps(value, ensure_ascii=False)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    fix = (
+        f"write it as {json.dumps(value[0], ensure_ascii=False)}"
+        if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], list | dict)
+        else f"give each row one {what}"
+    )
+    noun = "a string or a number" if what == "label" else "a single text"
+    raise UserError(
+        f"the {what} in column '{column}' is {kind} ({shown}), not {noun}: {fix}", where=where
+    )
+
+
 def _number(value: Any) -> float | None:
     """A label as a finite number, or None (texts, empty cells, nan, inf)."""
     if isinstance(value, bool):
@@ -538,15 +581,18 @@ class TextTableAdapter:
         row_ids: list[Any] = []
         split_values: list[str] = []
         empty, unlabelled = [], []
+        placeholders: set[str] = set()
         for row, n in zip(rows, lines, strict=True):
-            text = row.get(d.text_column)
+            text = _scalar(row.get(d.text_column), d.text_column, "text", f"{source}:{n}")
             text = "" if text is None else str(text)
             if not text.strip():
                 empty.append(n)
                 continue
-            label = row.get(d.label_column)
-            if label is None or (isinstance(label, str) and not label.strip()):
+            label = _scalar(row.get(d.label_column), d.label_column, "label", f"{source}:{n}")
+            if _missing_label(label, d.classes):
                 unlabelled.append(n)
+                if isinstance(label, str) and label.strip():
+                    placeholders.add(label.strip())
                 continue
             texts.append(text)
             raw_labels.append(label)
@@ -557,7 +603,14 @@ class TextTableAdapter:
         for what, found in (("empty text", empty), ("no label", unlabelled)):
             if found:
                 shown = ", ".join(map(str, found[:5])) + (", ..." if len(found) > 5 else "")
-                warn(f"{source}: dropped {len(found)} row(s) with {what} (lines {shown})")
+                hint = ""
+                if what == "no label" and placeholders and d.label_type != "score":
+                    names = ", ".join(repr(x) for x in sorted(placeholders))
+                    hint = (
+                        f"; {names} read as missing (to keep such a label as a class, list it "
+                        "in data.classes)"
+                    )
+                warn(f"{source}: dropped {len(found)} row(s) with {what} (lines {shown}){hint}")
         if not texts:
             raise UserError(
                 f"no row with a non-empty '{d.text_column}' and '{d.label_column}'",
@@ -662,7 +715,7 @@ class TextTableAdapter:
                     f"{len(numbers) - len(odd):,} of {len(numbers):,} labels are "
                     f"({len(odd)} such row(s)); fix or remove those rows, or set "
                     "data.label_type: names if each value is a class name",
-                    where=f"{d.path}:{lines[i]}",
+                    where=f"{d.source}:{lines[i]}",
                 )
             classes = numeric and all(x.is_integer() for x in numbers)
             kind = "names" if not numeric or (classes and len(set(numbers)) <= 20) else "score"
