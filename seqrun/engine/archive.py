@@ -15,10 +15,34 @@ from seqrun.core.runs import Run
 
 
 def load_run_config(run: Run) -> ExperimentConfig:
-    """The resolved config saved in a run directory."""
+    """The resolved config saved in a run directory; a relative data path that is not found
+    from here but is from the directory the run was trained in (meta.json's ``cwd``) is read
+    from there, so `seqrun evaluate` and `predict` work from any directory."""
     if not run.config_path.is_file():
         raise UserError("the run has no config.yaml", where=str(run.path))
-    return resolve(read_yaml(run.config_path))
+    source = read_yaml(run.config_path)
+    data = source.raw.get("data")
+    origin = run.meta().get("cwd")
+    if isinstance(data, dict) and isinstance(origin, str):
+        for key, value in data.items():
+            if key.endswith("path") and isinstance(value, str | list):
+                paths = [
+                    _from_origin(v, origin) for v in ([value] if isinstance(value, str) else value)
+                ]
+                data[key] = paths[0] if isinstance(value, str) else paths
+    return resolve(source)
+
+
+def _from_origin(path: Any, origin: str) -> Any:
+    """``path`` (a file, folder or glob) under ``origin`` when it is relative and matches
+    nothing from the working directory but something there; else ``path`` unchanged."""
+    import glob
+    from pathlib import Path
+
+    if not isinstance(path, str) or not path or Path(path).is_absolute() or glob.glob(path):
+        return path
+    there = str(Path(origin) / path)
+    return there if glob.glob(there) else path
 
 
 def make_encoder(cfg: ExperimentConfig) -> Any:
