@@ -2,8 +2,13 @@
 
 ``KILL_AT=save:N``: the N-th Keras model save has written its temporary file; cut the file to
 half its size (a torn write) and die before it is renamed. ``KILL_AT=batch:E:B``: die after
-batch B of epoch E (both 1-based), in the middle of that epoch. The process is a real
-``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
+batch B of epoch E (both 1-based), in the middle of that epoch. ``KILL_AT=epoch:N``: die just
+after epoch N's checkpoint is saved and linked (before the run is scored). The process is a
+real ``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
+
+``KILL_AT=signal:SIG:WHERE`` sends SIG (INT, TERM) to this process once, at WHERE: ``claimed``
+(a tune trial was asked and its process recorded, before it trains), ``summary`` (writing a
+new run directory, before training) or ``score`` (scoring the best checkpoint after the fit).
 """
 
 from __future__ import annotations
@@ -53,6 +58,41 @@ def _install(spec: str) -> None:
 
         keras.callbacks.CallbackList.on_epoch_begin = on_epoch_begin
         keras.callbacks.CallbackList.on_train_batch_end = on_train_batch_end
+    elif kind == "epoch":
+        import seqrun.engine.checkpoint as ckpt
+
+        target, save_epoch = int(args[0]), ckpt.save_epoch
+
+        def save_then_die(model, run, state):
+            save_epoch(model, run, state)
+            if state.epoch == target:
+                _die()
+
+        ckpt.save_epoch = save_then_die
+    elif kind == "signal":
+        sig, where = getattr(signal, "SIG" + args[0]), args[1]
+        if where == "claimed":
+            import optuna
+
+            owner, name = optuna.trial.Trial, "set_user_attr"
+        else:
+            import seqrun.engine.trainer as owner
+
+            name = {"summary": "model_summary", "score": "score"}[where]
+        original, sent = getattr(owner, name), [False]
+
+        def signalled(*a, **k):
+            out = original(*a, **k)
+            if where == "claimed" and a[1:2] != ("host",):
+                return out
+            if not sent[0]:
+                sent[0] = True
+                os.kill(os.getpid(), sig)
+                for _ in range(100):  # the handler runs at the next bytecode of this thread
+                    pass
+            return out
+
+        setattr(owner, name, signalled)
     else:
         raise SystemExit(f"KILL_AT: unknown kind {kind!r}")
 

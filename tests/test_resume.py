@@ -110,6 +110,60 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
     assert _one_run(runs) == run_dir
 
 
+def test_resume_after_the_last_checkpoint_leaves_no_temporary_links(tmp_path):
+    cfg = write_config(tmp_path, RAW)
+    runs = tmp_path / "runs"
+    # killed just after the final epoch's checkpoint: last.keras and best.keras already link it
+    _killed_at("epoch:2", _auto(cfg, runs))
+    run_dir = _one_run(runs)
+    ckpts = run_dir / "checkpoints"
+    assert os.path.samefile(ckpts / "last.keras", ckpts / "epoch-0002.keras")
+    done = subprocess.run(
+        [sys.executable, "-m", "seqrun", *_auto(cfg, runs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Run(run_dir).meta()["status"] == "completed"
+    assert not list(ckpts.glob(".*")), "temporary links were left"
+    assert os.path.samefile(ckpts / "last.keras", ckpts / "epoch-0002.keras")
+
+
+def test_relinking_an_already_linked_epoch_leaves_no_temporary_files(tmp_path):
+    from seqrun.engine.checkpoint import TrainState, link_checkpoints
+
+    run = Run(tmp_path / "run")
+    ckpts = run.path / "checkpoints"
+    ckpts.mkdir(parents=True)
+    (ckpts / "epoch-0004.keras").write_bytes(b"model")
+    state = TrainState(epoch=4, best=1.0, best_epoch=4, checkpoint="epoch-0004.keras")
+    link_checkpoints(run, state)
+    link_checkpoints(run, state)  # a resume's repair: both links already name the file
+    names = sorted(p.name for p in ckpts.iterdir())
+    assert names == ["best.keras", "epoch-0004.keras", "last.keras"]
+    assert os.path.samefile(ckpts / "best.keras", ckpts / "epoch-0004.keras")
+
+
+@pytest.mark.parametrize("sig", ["INT", "TERM"])
+def test_interrupt_while_the_run_directory_is_written_marks_it_interrupted(tmp_path, sig):
+    cfg = write_config(tmp_path, RAW)
+    runs = tmp_path / "runs"
+    env = {**os.environ, "KILL_AT": f"signal:{sig}:summary", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, str(HOOK), *_auto(cfg, runs)]
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    assert p.returncode == 130, p.stderr[-2000:]
+    run_dir = _one_run(runs)
+    assert p.stderr.strip().splitlines()[-1] == (
+        f"error: interrupted; resume with: seqrun train --resume {run_dir}"
+    )
+    assert Run(run_dir).meta()["status"] == "interrupted" and Run(run_dir).status() != "dead"
+    cmd = [sys.executable, "-m", "seqrun", *_auto(cfg, runs)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert _one_run(runs) == run_dir and Run(run_dir).meta()["status"] == "completed"
+
+
 def _fake(runs: Path, rid: str, key: str, status: str, **meta) -> Run:
     run = Run(runs / "tiny-ladybug" / rid)
     write_json(run.meta_path, {"status": status, "config_key": key, **meta})

@@ -169,3 +169,47 @@ def test_record_is_safe_across_threads_and_processes(tmp_path):
     state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
     expected = {str(i): "failed" if i % 4 < 2 else "completed" for i in range(24)}
     assert {k: v["status"] for k, v in state["trials"].items()} == expected
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_killing_the_sweep_stops_its_trials(tmp_path, sig):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    sw = _sweep_file(tmp_path, {"train.epochs": [500]})
+    runs = tmp_path / "runs"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SEQRUN_THREADS": "1"}
+    cmd = [sys.executable, "-m", "seqrun", "sweep", str(sw), "--runs-dir", str(runs)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        end = time.time() + 240
+        while not list(runs.glob("tiny-ladybug/*/history.csv")):  # the trial is training
+            assert proc.poll() is None and time.time() < end, proc.stderr.read().decode()
+            time.sleep(0.2)
+        (meta_path,) = runs.glob("tiny-ladybug/*/meta.json")
+        child = json.loads(meta_path.read_text())["pid"]
+        proc.send_signal(getattr(signal, sig))
+        proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    if sig == "SIGTERM":
+        assert proc.returncode == 130
+    end = time.time() + 60
+    while _running(child) and time.time() < end:  # its trial stops, too
+        time.sleep(0.2)
+    assert not _running(child), "the trial outlived its sweep"
+    assert json.loads(meta_path.read_text())["status"] == "interrupted"
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -314,3 +314,97 @@ def test_tpe_learns_within_a_small_budget_and_study_options_win(tmp_path):
         _study(tmp_path, sampler={"tpe": {"n_startup_trials": 7}}), tmp_path / "runs", [], None
     )
     assert own.make_sampler(0, 12)._n_startup_trials == 7
+
+
+HOOK = Path(__file__).with_name("kill_hook.py")
+
+
+def _hooked(spec: str, args: list[str]) -> subprocess.CompletedProcess:
+    """`seqrun ARGS` under tests/kill_hook.py with KILL_AT=SPEC (a signal at an exact point)."""
+    env = {**_env(), "KILL_AT": spec}
+    cmd = [sys.executable, str(HOOK), *[str(a) for a in args]]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("where", ["claimed", "summary"])
+def test_interrupted_trial_is_failed_at_once_and_its_budget_given_back(cli, tmp_path, where):
+    # SIGINT after the trial was asked (before it trains), or while its run directory is written
+    study = _study(tmp_path, trials=1, pruner="none", set=["train.epochs=1"])
+    runs = tmp_path / "runs"
+    p = _hooked(f"signal:INT:{where}", ["tune", study, "--runs-dir", runs])
+    assert p.returncode == 130, p.stderr[-2000:]
+    assert p.stderr.strip().splitlines()[-1].startswith("error: tune interrupted"), p.stderr
+    (trial,) = _load(_journal(runs)).get_trials()
+    assert trial.state.name == "FAIL", "the interrupted trial was left running"
+    assert trial.user_attrs["pid"] and trial.user_attrs["error"] == "interrupted"
+    if where == "summary":
+        meta = json.loads((Path(trial.user_attrs["run_dir"]) / "meta.json").read_text())
+        assert meta["status"] == "interrupted"
+    r = cli("tune", study, "--runs-dir", runs, "--json")  # at once: nothing waits on it
+    assert r.exit_code == 0, r.output
+    assert last_json(r.stdout)["counts"] == {"fail": 1, "complete": 1}
+
+
+def test_ctrl_c_while_a_trial_is_scored_stops_the_study(tmp_path):
+    study = _study(tmp_path, trials=3, pruner="none", set=["train.epochs=1"])
+    runs = tmp_path / "runs"
+    p = _hooked("signal:INT:score", ["tune", study, "--runs-dir", runs])
+    assert p.returncode == 130, p.stderr[-2000:]
+    states = [t.state.name for t in _load(_journal(runs)).get_trials()]
+    assert states == ["FAIL"], f"tune went on after Ctrl-C: {states}"
+
+
+def test_a_trial_no_process_claimed_is_not_counted_forever(cli, tmp_path):
+    from seqrun.engine.tune import ASK_GRACE_S
+
+    study = _study(tmp_path, trials=1, pruner="none", set=["train.epochs=1"])
+    runs = tmp_path / "runs"
+    r = cli("tune", study, "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    _load(_journal(runs)).ask()  # a process interrupted inside ask: no pid was recorded
+    t0 = time.time()
+    r = cli("tune", study, "--runs-dir", runs, "--trials", "2", "--json")
+    assert r.exit_code == 0, r.output
+    assert last_json(r.stdout)["counts"] == {"complete": 2, "fail": 1}
+    assert time.time() - t0 >= ASK_GRACE_S - 1  # a trial just asked is not failed at once
+
+
+def test_sigint_to_the_parent_of_workers_stops_them(tmp_path):
+    study = _study(tmp_path, trials=6, pruner="none", set=["data.scale=0.05"])
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "seqrun", "tune", str(study), "--runs-dir", str(runs)]
+    cmd += ["--workers", "2"]
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    journal = _journal(runs)
+
+    def training() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode())
+        if not Path(journal).is_file():
+            return False
+        trials = _load(journal).get_trials()
+        return any(t.state.name == "RUNNING" and "run_dir" in t.user_attrs for t in trials)
+
+    try:
+        _wait_for(training, 240, "a trial training")
+        asked = len(_load(journal).get_trials())
+        proc.send_signal(signal.SIGINT)  # to the parent only, not its process group
+        t0 = time.time()
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert time.time() - t0 < 60
+    trials = _load(journal).get_trials()
+    assert not [t.number for t in trials if t.state.name == "RUNNING"]
+    assert len(trials) <= asked + 1, "the workers went on asking for trials"
+    for t in trials:
+        assert not _alive(t.user_attrs["pid"]), "a worker outlived its tune"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1317,3 +1317,24 @@ def test_series_errors_name_the_cause(tmp_path):
     assert "column 'temp' appears twice in the header (columns 2 and 4)" in e.message
     e = error(table, valid_range={"temp": [100, 200]})
     assert e.where == "data.valid_range.temp" and "every value of 'temp'" in e.message
+
+
+def test_evaluate_from_another_directory_and_on_changed_data(cli, tmp_path, monkeypatch):
+    """A relative data.path is read from the directory the run was trained in; a file that
+    changed since is scored with a warning."""
+    work = tmp_path / "work"
+    work.mkdir()
+    table = pd.read_csv(sample_csv()).query("origin == 'EWR'").head(400)
+    table.to_csv(work / "ewr.csv", index=False)
+    raw = nyc_cfg(sample=None, group=None, path="ewr.csv", time_column="time_hour")
+    monkeypatch.chdir(work)
+    r = cli("train", write_config(work, raw), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    run = last_json(r.stdout)["run_dir"]
+    monkeypatch.chdir(tmp_path)  # ewr.csv is not here
+    r = cli("evaluate", run, "--split", "dev", "--json")
+    assert r.exit_code == 0, r.output
+    assert "differ from those the run was trained on" not in r.stderr
+    table.assign(temp=table["temp"] + 10).to_csv(work / "ewr.csv", index=False)
+    r = cli("evaluate", run, "--split", "dev", "--json")
+    assert r.exit_code == 0 and "the data differ from those the run was trained on" in r.stderr

@@ -230,6 +230,9 @@ def link_checkpoints(run: Run, state: TrainState) -> None:
     current = folder / state.checkpoint
     names = ["last"] + (["best"] if state.best_epoch == state.epoch else [])
     for name in names:
+        target = run.checkpoint(name)
+        if _same_file(current, target):  # already linked (a resume after the last save)
+            continue
         tmp = folder / f".{name}.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         try:
@@ -238,10 +241,20 @@ def link_checkpoints(run: Run, state: TrainState) -> None:
             import shutil
 
             shutil.copyfile(current, tmp)
-        os.replace(tmp, run.checkpoint(name))
+        os.replace(tmp, target)
+        # rename() of two links to one file does nothing and leaves the source behind
+        tmp.unlink(missing_ok=True)
     for old in folder.glob("epoch-*.keras"):
         if old.name != current.name:
             old.unlink(missing_ok=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` both exist and are the same file (hard links to one inode)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def repair(run: Run, state: TrainState) -> None:

@@ -247,6 +247,9 @@ def run_local(
     the run is marked failed and the exit code is 1; Ctrl-C kills every worker and marks the
     run interrupted (exit code 130). Either way the run resumes from its last completed epoch.
     """
+    from seqrun.engine.processes import die_with_parent
+
+    die_with_parent()  # a trial of a sweep: it stops with the sweep
     folder = Path(tempfile.mkdtemp(prefix="seqrun-launch-"))
     procs: list[subprocess.Popen] = []
     logs: list[Path] = []
@@ -287,8 +290,11 @@ def _start_workers(
     logs: list[Path],
 ) -> None:
     """Start the workers (appended to ``procs`` as they start, their logs to ``logs``)."""
+    from seqrun.engine.processes import PARENT_ENV
+
     env_base = {
         **os.environ,
+        PARENT_ENV: str(os.getpid()),  # the workers die with this launcher
         LAUNCH_DIR_ENV: str(folder),
         LAUNCH_CMD_ENV: json.dumps(sys.argv),
     }

@@ -39,6 +39,7 @@ from pydantic import Field, ValidationError, field_validator
 from seqrun.core.config import Section, Source, config_key, load_config, load_yaml, parse_override
 from seqrun.core.errors import UserError
 from seqrun.core.runs import check_path_name, inside, iter_runs, now_iso, read_json, write_json
+from seqrun.engine.processes import PARENT_ENV, sigterm_interrupts, stop_children
 
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
 MAX_TRIALS = 10_000
@@ -335,17 +336,28 @@ def _pending(sweep: Sweep, say: Any) -> list[Trial]:
 
 
 def run_trial_subprocess(
-    sweep: Sweep, trial: Trial, threads: int | None, procs: dict[int, subprocess.Popen]
+    sweep: Sweep,
+    trial: Trial,
+    threads: int | None,
+    procs: dict[int, subprocess.Popen],
+    stop: threading.Event | None = None,
 ) -> Trial:
-    """Run one trial as a `seqrun train` child process and fill in its outcome."""
+    """Run one trial as a `seqrun train` child process and fill in its outcome (the child
+    gets SIGTERM when this process dies; nothing starts once ``stop`` is set)."""
     cmd = [sys.executable, "-m", "seqrun", *sweep.command(trial, runs_dir_flag=True)[1:]]
     cmd += ["--json", "--quiet"]
     env = dict(os.environ)
+    env[PARENT_ENV] = str(os.getpid())
     if threads:
         env["SEQRUN_THREADS"] = str(threads)
     t0 = time.time()
+    if stop is not None and stop.is_set():
+        trial.status, trial.error = "interrupted", "interrupted before it started"
+        return trial
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     procs[trial.index] = proc
+    if stop is not None and stop.is_set():  # stopped while it was starting
+        proc.terminate()
     out, err = proc.communicate()
     procs.pop(trial.index, None)
     trial.duration_s = round(time.time() - t0, 2)
@@ -372,18 +384,23 @@ def run_local(
     workers: int = 1,
     fail_fast: bool = False,
     on_event: Any = None,
+    procs: dict[int, subprocess.Popen] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[Trial]:
     """Run the sweep's pending trials with ``workers`` parallel processes.
 
     ``on_event(kind, trial)`` is called with kind 'skip', 'start' or 'end' as things happen.
+    Ctrl-C or SIGTERM stops the children (each marks its run interrupted), then raises
+    KeyboardInterrupt. ``procs`` and ``stop`` let a caller that runs this in another thread
+    stop the children itself (:func:`stop_children`, after setting ``stop``).
     """
     say = on_event or (lambda kind, trial: None)
     pending = _pending(sweep, say)
     cores = os.cpu_count() or 1
     threads = max(1, cores // workers) if workers > 1 else None
-    procs: dict[int, subprocess.Popen] = {}
-    stop = threading.Event()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    procs = {} if procs is None else procs
+    stop = threading.Event() if stop is None else stop
+    with sigterm_interrupts(), ThreadPoolExecutor(max_workers=workers) as pool:
         futures: dict[Future, Trial] = {}
         queue = list(pending)
 
@@ -393,7 +410,7 @@ def run_local(
                 t.status = "running"
                 sweep.record(t)
                 say("start", t)
-                futures[pool.submit(run_trial_subprocess, sweep, t, threads, procs)] = t
+                futures[pool.submit(run_trial_subprocess, sweep, t, threads, procs, stop)] = t
 
         try:
             launch()
@@ -411,8 +428,12 @@ def run_local(
                 launch()
         except KeyboardInterrupt:
             stop.set()
-            for p in list(procs.values()):
-                p.terminate()
+            stop_children(procs)
+            done, _ = wait(list(futures), timeout=10)
+            for f in done:  # the children stopped: their trials are interrupted
+                t = futures.pop(f)
+                if f.exception() is None:
+                    sweep.record(t)
             raise
     for t in queue:  # not started because of --fail-fast
         t.status = "cancelled"

@@ -27,7 +27,7 @@ import_tensorflow()
 
 import seqrun.models.layers  # noqa: E402, F401  (custom layers: saved models load without them)
 from seqrun.core.config import ExperimentConfig, config_key  # noqa: E402
-from seqrun.core.errors import RunFailure, UserError  # noqa: E402
+from seqrun.core.errors import RunFailure, UserError, env_count  # noqa: E402
 from seqrun.core.registry import registry  # noqa: E402
 from seqrun.core.runs import (  # noqa: E402
     Run,
@@ -41,6 +41,7 @@ from seqrun.core.runs import (  # noqa: E402
     now_iso,
     write_json,
 )
+from seqrun.core.text import warn  # noqa: E402
 from seqrun.engine import archive, launch  # noqa: E402
 from seqrun.engine.checkpoint import (  # noqa: E402
     Interrupted,
@@ -130,11 +131,11 @@ def setup_tf(cfg: ExperimentConfig) -> Any:
     import tensorflow as tf
 
     strategy = make_strategy(cfg.train.strategy)  # multi-worker must come before other ops
-    threads = os.environ.get("SEQRUN_THREADS")
+    threads = env_count("SEQRUN_THREADS")
     if threads:
         try:
-            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-            tf.config.threading.set_inter_op_parallelism_threads(max(1, int(threads) // 2))
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(max(1, threads // 2))
         except RuntimeError:
             pass  # already initialised in this process
     keras.utils.set_random_seed(cfg.seed)
@@ -279,24 +280,42 @@ def train(
     order and initial weights, it ends as an uninterrupted run would.
     """
     from seqrun.engine import tracking
+    from seqrun.engine.processes import die_with_parent, sigterm_interrupts
 
+    die_with_parent()  # a trial of a sweep: it stops with the sweep
     locks: list[Any] = []  # released when this run ends (the process may train others)
+    started: dict[str, Run] = {}  # the run this process writes, once it exists
     try:
-        cluster = launch.cluster_of(cfg)
-        if resume is not None and (cluster is None or cluster.is_chief):
-            locks.append(lock_run(resume))  # before anything is read or changed
-        if cfg.tracking.mlflow is not None:
-            tracking.require("mlflow", "mlflow", "tracking.mlflow")
-        job = _prepare(cfg, cluster, log)
-        if resume is not None and (state := resume_state(resume)) is not None:
-            run, model = _continue(job, resume, state)
-        else:
-            run, model, state = _start(job, runs_dir, locks, resume, make_run, argv, overrides)
-        if job.chief:
-            job.say(f"run directory: {run.path}")
-            launch.announce_run_dir(run.path)
-        else:
-            job.say(f"{cluster.task} of {cluster.size} workers: the chief writes the run directory")
+        try:
+            with sigterm_interrupts():  # before the fit's guard, SIGTERM is Ctrl-C as well
+                cluster = launch.cluster_of(cfg)
+                chief = cluster is None or cluster.is_chief
+                if resume is not None and chief:
+                    locks.append(lock_run(resume))  # before anything is read or changed
+                    started["run"] = resume
+                if cfg.tracking.mlflow is not None:
+                    tracking.require("mlflow", "mlflow", "tracking.mlflow")
+                job = _prepare(cfg, cluster, log)
+                if resume is not None and (state := resume_state(resume)) is not None:
+                    run, model = _continue(job, resume, state)
+                else:
+                    run, model, state = _start(
+                        job, runs_dir, locks, resume, make_run, argv, overrides, started
+                    )
+                if job.chief:
+                    job.say(f"run directory: {run.path}")
+                    launch.announce_run_dir(run.path)
+                else:
+                    job.say(
+                        f"{cluster.task} of {cluster.size} workers: the chief writes the run "
+                        "directory"
+                    )
+        except KeyboardInterrupt:  # writing the run directory, before the first batch
+            run = started.get("run")
+            if run is None:
+                raise
+            run.finish("interrupted", error="interrupted by the user (Ctrl-C / SIGTERM)")
+            raise Interrupted(str(run.path)) from None
         return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
     finally:
         for lock in locks:
@@ -349,9 +368,11 @@ def _start(
     make_run: Any,
     argv: list[str] | None,
     overrides: list[str] | None,
+    started: dict[str, Run] | None = None,
 ) -> tuple[Run, Any, TrainState]:
     """A run from epoch 1: fit the encoder, build the model, write the run directory (a new
-    one, or ``resume``'s when it was killed before its first checkpoint)."""
+    one, or ``resume``'s when it was killed before its first checkpoint). ``started["run"]``
+    is the new run as soon as it exists (an interrupt marks it interrupted)."""
     cfg = job.cfg
     encoder = archive.make_encoder(cfg)
     job.data.fit_encoder(encoder)
@@ -363,6 +384,8 @@ def _start(
         run = Run(launch.scratch_dir(job.cluster))
     elif resume is None:
         run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
+        if started is not None:
+            started["run"] = run
         locks.append(lock_run(run))
     else:
         run = resume
@@ -524,6 +547,7 @@ def _fit_and_score(
     if state.epoch < cfg.train.epochs and not state.stopped_early:
         fit_callbacks = [checkpointer(run, state, cfg.train, monitor_mode(cfg), guard, on_epoch)]
         _fit(job, run, model, state.epoch, [*fit_callbacks, *callbacks], quiet)
+    guard.at_once = True  # no batch left to finish: Ctrl-C while scoring interrupts at once
     if guard.requested:  # the signal came after the last batch
         raise KeyboardInterrupt
     if state.best_epoch is None:
@@ -739,6 +763,14 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     cfg = archive.load_run_config(run)
     setup_tf(cfg)
     data = load_data(cfg, (split,))
+    trained = (run.meta().get("data") or {}).get("fingerprint")
+    now = getattr(data, "fingerprint", None)
+    if trained and now and trained != now:
+        warn(
+            f"the data differ from those the run was trained on (fingerprint {now}, "
+            f"meta.json {trained}): the file changed or another one is read; these scores "
+            "are not comparable with the run's others"
+        )
     _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
     data.set_encoder(encoder)
     metrics = score(run, cfg, data, split, checkpoint, model)

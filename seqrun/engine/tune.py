@@ -461,9 +461,15 @@ def _alive(pid: int) -> bool:
     return _pid_alive(pid)
 
 
-def fail_stale(study: Any) -> list[int]:
-    """Mark failed the running trials whose process (on this host) is gone; their run
-    directories too. Returns their numbers."""
+ASK_GRACE_S = 20.0
+"""A running trial without a pid is taken as alive this long after it was asked (a process
+records its pid right after asking); older, nothing shows it alive and it is failed."""
+
+
+def fail_stale(study: Any, grace: float = ASK_GRACE_S) -> list[int]:
+    """Mark failed the running trials whose process (on this host) is gone, and those that
+    never recorded a process ``grace`` seconds after they were asked; their run directories
+    too. Returns their numbers."""
     from optuna.trial import TrialState
 
     failed = []
@@ -472,7 +478,7 @@ def fail_stale(study: Any) -> list[int]:
         pid, where = t.user_attrs.get("pid"), t.user_attrs.get("host")
         if pid is None:
             started = t.datetime_start.timestamp() if t.datetime_start else time.time()
-            if time.time() - started < 120:  # between ask and its first attribute
+            if time.time() - started < grace:  # between ask and its first attribute
                 continue
         elif where != host or _alive(int(pid)):
             continue
@@ -609,9 +615,15 @@ def run_worker(
 ) -> Any:
     """Ask and train trials in this process until the study has its finished trials (all
     processes together) or ``timeout`` seconds have passed. Returns the Optuna study."""
+    from seqrun.engine.processes import sigterm_interrupts
+
+    with sigterm_interrupts():  # SIGTERM (a stopping `tune --workers`) is Ctrl-C here
+        return _worker_loop(st, trials, timeout, on_event or (lambda outcome: None))
+
+
+def _worker_loop(st: Study, trials: int | None, timeout: float | None, say: Any) -> Any:
     from optuna.trial import TrialState
 
-    say = on_event or (lambda outcome: None)
     study = st.open()
     fail_stale(study)
     target = budget(st, trials)
@@ -624,8 +636,14 @@ def run_worker(
             break
         all_trials = study.get_trials(deepcopy=False)
         finished = sum(_state(t) in FINISHED for t in all_trials)
-        running = sum(t.state == TrialState.RUNNING for t in all_trials)
-        if finished + running >= target:
+        running = [t for t in all_trials if t.state == TrialState.RUNNING]
+        if finished < target <= finished + len(running):
+            if fail_stale(study):  # trials of dead processes: their budget comes back
+                continue
+            if any("pid" not in t.user_attrs for t in running):
+                time.sleep(1.0)  # a trial no process has claimed: counted only while it may be
+                continue  # alive (ASK_GRACE_S), then failed by fail_stale
+        if finished + len(running) >= target:
             break
         if failures >= target:
             raise RunFailure(
@@ -636,27 +654,42 @@ def run_worker(
         # grid sampler keeps one seed: it numbers its shuffled grid with it)
         seed = st.spec.seed + (0 if st.sampler_kind == "grid" else len(all_trials))
         study.sampler = st.make_sampler(seed, target)
-        with _quiet_optuna():
-            trial = study.ask(distributions)
-        trial.set_user_attr("pid", os.getpid())
-        trial.set_user_attr("host", socket.gethostname())
-        outcome = run_trial(st, study, trial)
+        trial = None
+        try:
+            with _quiet_optuna():
+                trial = study.ask(distributions)
+            trial.set_user_attr("pid", os.getpid())  # first: the trial's process is known
+            trial.set_user_attr("host", socket.gethostname())
+            outcome = run_trial(st, study, trial)
+        except KeyboardInterrupt:  # Ctrl-C / SIGTERM: the trial fails, its budget comes back
+            if trial is not None:  # inside ask: a rerun fails it after ASK_GRACE_S
+                _fail_interrupted(study, trial)
+            raise
         if outcome.state == "FAIL":
             failures, last_error = failures + 1, outcome.error
         say(outcome)
     return study
 
 
-def _death_signal() -> None:
-    """Ask Linux to send SIGTERM to this process when its parent dies (a killed `tune`)."""
-    import ctypes
-    import signal
+def _fail_interrupted(study: Any, trial: Any) -> None:
+    """Mark ``trial`` (a Trial or number) failed as interrupted, unless it has ended."""
+    from optuna.trial import TrialState
 
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-    if os.getppid() == 1:  # the parent died before prctl
-        os._exit(130)
+    number = trial if isinstance(trial, int) else trial.number
+    with contextlib.suppress(Exception):
+        frozen = study.get_trials(deepcopy=False)[number]
+        if frozen.state != TrialState.RUNNING:
+            return
+        trial_id = frozen._trial_id
+        study._storage.set_trial_user_attr(trial_id, "error", "interrupted")
+        study.tell(number, state=TrialState.FAIL)
+
+
+def _death_signal() -> None:
+    """Ask Linux to send SIGTERM to this worker when its parent dies (a killed `tune`)."""
+    from seqrun.engine.processes import death_signal
+
+    death_signal()
 
 
 class WorkerPool:
@@ -709,34 +742,45 @@ def run_workers(
     each trial that ends through ``on_event(outcome)`` while they run."""
     import threading
 
+    from seqrun.engine.processes import sigterm_interrupts, stop_children
     from seqrun.engine.sweep import run_local, run_ray
 
     study = st.open()
     fail_stale(study)
     pool = WorkerPool(st, workers, trials, timeout)
     box: dict[str, Any] = {}
+    procs: dict[int, Any] = {}
+    stop = threading.Event()
 
     def go() -> None:
         try:
             if executor == "ray":
                 box["trials"] = run_ray(pool, workers, address=address)
             else:
-                box["trials"] = run_local(pool, workers=workers)
+                box["trials"] = run_local(pool, workers=workers, procs=procs, stop=stop)
         except BaseException as e:  # reported by the main thread
             box["error"] = e
 
     thread = threading.Thread(target=go, daemon=True)
     seen = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
-    thread.start()
-    while True:
-        thread.join(poll_s)
-        for t in study.get_trials(deepcopy=False):
-            if t.state.is_finished() and t.number not in seen:
-                seen.add(t.number)
-                if on_event:
-                    on_event(outcome_of(t))
-        if not thread.is_alive():
-            break
+    with sigterm_interrupts():  # SIGTERM stops the workers as Ctrl-C does
+        try:
+            thread.start()
+            while True:
+                thread.join(poll_s)
+                for t in study.get_trials(deepcopy=False):
+                    if t.state.is_finished() and t.number not in seen:
+                        seen.add(t.number)
+                        if on_event:
+                            on_event(outcome_of(t))
+                if not thread.is_alive():
+                    break
+        except KeyboardInterrupt:  # each worker fails its trial and exits; none starts
+            stop.set()
+            stop_children(procs)
+            thread.join(10)
+            stop_children(procs, grace=0)  # one that was starting meanwhile
+            raise
     if "error" in box:
         raise box["error"]
     return box["trials"]
