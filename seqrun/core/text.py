@@ -163,14 +163,18 @@ def guess_encoding(data: bytes) -> str | None:
     return best
 
 
-def decode_text(data: bytes, encoding: str, source: str, key: str = "data.encoding") -> str:
+def decode_text(
+    data: bytes, encoding: str, source: str, key: str = "data.encoding", fixed: bool = False
+) -> str:
     """Decode a data file: a BOM selects UTF-8/16/32 by itself, else ``encoding``.
 
     When bytes do not decode and the file looks like another encoding (a cp1252 or Mac Roman
     spreadsheet export), a UserError names ``key`` and that encoding. Stray undecodable bytes
     without a likely encoding are replaced by U+FFFD and reported in one warning line naming
-    ``key``.
+    ``key``. ``fixed``: the encoding is a trained run's (`seqrun predict`), so the advice is to
+    re-save the file in it rather than to set ``key``.
     """
+    resave = f"re-save it as {encoding} (the run's {key})"
     bom = bom_encoding(data)
     for magic, what in _BINARY:
         if data.startswith(magic):
@@ -214,14 +218,14 @@ def decode_text(data: bytes, encoding: str, source: str, key: str = "data.encodi
         ):
             raise UserError(
                 f"byte 0x{data[e.start]:02x} is not valid {bom or encoding} text; the file looks "
-                f"like {guess}: set {key}: {guess}",
+                f"like {guess}: {resave if fixed else f'set {key}: {guess}'}",
                 where=f"{source}:{line}",
             ) from None
         text, bad = decode_bytes(data, bom or encoding)
         warn(
             f"{source}: {bad} undecodable byte(s) (not {bom or encoding}) replaced by U+FFFD, "
-            f"the first on line {line}; if the file has another encoding, set {key} "
-            "(spreadsheet exports are often cp1252 or mac_roman)"
+            f"the first on line {line}; if the file has another encoding, "
+            + (resave if fixed else f"set {key} (spreadsheets often write cp1252 or mac_roman)")
         )
         return text
     if text.startswith("\ufeff"):
@@ -234,7 +238,7 @@ def decode_text(data: bytes, encoding: str, source: str, key: str = "data.encodi
         else:
             warn(
                 f"{source}: the file is valid UTF-8 but is read as {encoding}: accented "
-                f"characters will be garbled unless you set {key}: utf-8"
+                f"characters will be garbled; {resave if fixed else f'set {key}: utf-8'}"
             )
     return text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -19,10 +18,7 @@ from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
 from seqrun.core.text import (
-    bom_encoding,
-    decode_bytes,
     decode_text,
-    guess_encoding,
     read_file_bytes,
     warn,
 )
@@ -354,7 +350,7 @@ def read_text_inputs(
     if not p.is_file():
         hint = " (it is a directory)" if p.is_dir() else ""
         raise UserError(f"input file not found{hint}", where=f"--input {path}")
-    text = _decode_input(read_file_bytes(p), encoding, str(path))
+    text = decode_text(read_file_bytes(p), encoding, f"--input {path}", fixed=True)
     if p.suffix.lower() in TABLE_EXTS or (
         p.suffix.lower() == ".gz" and Path(p.stem).suffix.lower() in TABLE_EXTS
     ):
@@ -378,40 +374,6 @@ def read_text_inputs(
     if not texts:
         raise UserError("no text to label in the file", where=f"--input {path}")
     return texts
-
-
-def _decode_input(data: bytes, encoding: str, path: str) -> str:
-    """A predict input decoded as ``encoding`` (a BOM selects UTF-8/16 by itself): a file that
-    looks like another encoding is an error, stray undecodable bytes are replaced and warned,
-    a UTF-8 file read as another encoding is warned about."""
-    bom = bom_encoding(data)
-    try:
-        text = data.decode(bom or encoding)
-    except UnicodeDecodeError as e:
-        guess = guess_encoding(data)
-        line = data.count(b"\n", 0, e.start) + 1
-        if guess and not bom and codecs.lookup(guess).name != codecs.lookup(encoding).name:
-            raise UserError(
-                f"byte 0x{data[e.start]:02x} is not valid {encoding} text (the run's "
-                f"data.encoding); the file looks like {guess}: re-save it as {encoding}",
-                where=f"--input {path}:{line}",
-            ) from None
-        text, bad = decode_bytes(data, bom or encoding)
-        warn(f"{path}: {bad} undecodable byte(s) (not {bom or encoding}) replaced by U+FFFD")
-        return text
-    except LookupError:
-        raise UserError(f"unknown text encoding '{encoding}'", where="data.encoding") from None
-    if not bom and codecs.lookup(encoding).name != "utf-8" and max(data, default=0) > 127:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            warn(
-                f"{path}: the file is valid UTF-8 but is read as {encoding} (the run's "
-                f"data.encoding): accented characters will be garbled; re-save it as {encoding}"
-            )
-    return text[1:] if text.startswith("\ufeff") else text
 
 
 def text_inputs(texts: list[str]) -> tuple[list[dict], list[str]]:
