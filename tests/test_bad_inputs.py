@@ -208,12 +208,14 @@ def test_long_integer_names_the_key(cli, tmp_path):
         ("trials: 0\nrandom: {model.units: {int: [1, 8]}}", ["trials", "greater than or equal"]),
         ("trials: 1000000\nrandom: {model.units: {int: [1, 8]}}", ["trials"]),
         ("grid: {model.units: []}", ["no values"]),
+        ("grid: {model.units: [4, 8, 4]}", ["grid 'model.units' lists 4 twice"]),
+        ("grid: {seed: [0, 1]}\nseeds: [0, 1]", ["seeds", "grid varies seed too"]),
         ("name: ../../escape", ["name", "not a valid name"]),
         ("name: /tmp/escape", ["name", "not a valid name"]),
         ("grid: {model.units: [4]}\ngrid: {model.units: [8]}", ["duplicate key 'grid'"]),
         (
-            "grid: {seed: ["
-            + ",".join(str(i) for i in range(200))
+            "grid: {model.units: ["
+            + ",".join(str(i) for i in range(1, 201))
             + "]}\nseeds: "
             + str(list(range(60))),
             ["12,000 trials"],

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from seqrun.core.config import Section, Source, config_key, load_config, load_yaml, parse_override
 from seqrun.core.errors import UserError
@@ -116,6 +116,12 @@ class SweepSpec(Section):
         for key, values in v.items():
             if not values:
                 raise ValueError(f"grid '{key}' has no values")
+            shown = [json.dumps(x, sort_keys=True, default=str) for x in values]
+            twice = next(
+                (x for x, t in zip(values, shown, strict=True) if shown.count(t) > 1), None
+            )
+            if twice is not None:
+                raise ValueError(f"grid '{key}' lists {format_value(twice)} twice: {values}")
         return v
 
     @field_validator("random")
@@ -125,7 +131,13 @@ class SweepSpec(Section):
 
     @field_validator("seeds")
     @classmethod
-    def _seeds(cls, v: list[int] | None) -> list[int] | None:
+    def _seeds(cls, v: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        for where in ("grid", "random"):
+            if v is not None and "seed" in (info.data.get(where) or {}):
+                raise ValueError(
+                    f"{where} varies seed too: keep one (seeds: [0, 1, 2] runs every "
+                    "configuration once per seed)"
+                )
         if v is not None and not v:
             raise ValueError("seeds is an empty list: give at least one seed, or leave it out")
         for seed in v or []:

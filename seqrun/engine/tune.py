@@ -325,7 +325,8 @@ class Study:
                 return cls(**kwargs)
         except (TypeError, ValueError) as e:
             raise UserError(
-                f"sampler {self.sampler_kind}: {e}", where=f"{self.path}: sampler"
+                f"sampler {self.sampler_kind}: {_option_error(e, cls)}",
+                where=f"{self.path}: sampler",
             ) from None
 
     def make_pruner(self) -> Any:
@@ -340,7 +341,7 @@ class Study:
             return cls(**kwargs)
         except (TypeError, ValueError) as e:
             raise UserError(
-                f"pruner {self.pruner_kind}: {e}", where=f"{self.path}: pruner"
+                f"pruner {self.pruner_kind}: {_option_error(e, cls)}", where=f"{self.path}: pruner"
             ) from None
 
     def storage(self) -> Any:
@@ -414,6 +415,23 @@ class Study:
             },
         )
         return study
+
+
+def _option_error(e: Exception, cls: type) -> str:
+    """An Optuna constructor's error in the study file's terms: an unknown option is named
+    with the closest known one and the list of them."""
+    import inspect
+    import re
+
+    text = str(e)
+    unknown = re.search(r"unexpected keyword argument '(\w+)'", text)
+    if not unknown:
+        return text
+    known = [
+        n for n in inspect.signature(cls.__init__).parameters if n not in ("self", "args", "kwargs")
+    ]
+    name = unknown.group(1)
+    return f"unknown option '{name}'{did_you_mean(name, known)}; its options: {', '.join(known)}"
 
 
 def _grid_sampler_class() -> type:
