@@ -1223,6 +1223,10 @@ def test_synop_export_after_a_spreadsheet(tmp_path, cli):
         read(dmy)
     assert "set data.time_format: '%d/%m/%Y %H:%M', and data.timezone" in e.value.message
     again = read(dmy, time_format="%d/%m/%Y %H:%M", timezone="Europe/Paris")
+    with pytest.raises(UserError, match="set data.time_format: '%d/%m/%Y %H:%M'"):
+        read(dmy, time_format="%m/%d/%Y %H:%M", timezone="Europe/Paris")  # month first: no
+    with pytest.raises(UserError, match="the times are ISO 8601, which null reads: remove"):
+        read(lines, time_format="%d/%m/%Y %H:%M")
     assert list(again.times) == list(paris.times)
     # 7149 and 07149 are one station; empty rows and a second header are skipped, counted
     zeros = _rewrite(lines, 0, lambda i, v: v.zfill(5) if i % 2 else v)
@@ -1270,6 +1274,10 @@ def test_monthly_archives_cut_short_or_with_an_export(tmp_path):
     with pytest.raises(UserError, match=r"station '07999' is not in .*07149 .*07481 .*07005"):
         SynopAdapter(config_from_dict(synop_cfg(str(m.paths[0]), station="07999")).data).read()
     m.paths[1].write_text(text)
+    # neighbours: [07005] unquoted is the octal 3589 for YAML: the station, named 07005
+    octal = synop_cfg(str(tmp_path / "synop.*"), station="07149", neighbours={"series": [0o7005]})
+    near = SynopAdapter(config_from_dict(octal).data).load().report()["neighbours"]
+    assert near["07005"]["series"] == "07005" and "tc@07005" in near["07005"]["columns"]
     # an export (ISO dates with offsets, station names) read with the archives
     lines = _orly_lines()
     (tmp_path / "orly.csv").write_text("\r\n".join(lines), encoding="mac_roman")

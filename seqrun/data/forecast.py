@@ -970,6 +970,7 @@ class ForecastAdapter:
                     raise
                 left_out[str(key)] = e.message.split(";")[0]
                 continue
+            key = _series_label(key, other)
             source = f"{other.report.get('source', 'the file')} ({key})"
             columns = list(other.columns.columns)
             given = d.circular
@@ -1038,6 +1039,7 @@ class ForecastAdapter:
         values, times, segments, report = [], [], [], {}
         for key in d.also_train_on:
             raw = self._read_other(key, "data.also_train_on", main)
+            key = _series_label(key, raw)
             source = f"{raw.report.get('source', 'the file')} ({key})"
             columns = raw.columns
             missing = [f for f in features if f not in columns or columns[f].notna().sum() == 0]
@@ -1126,6 +1128,16 @@ class ForecastAdapter:
             "the gappiest features, or shorten data.sequence_len / data.horizon",
             "data.interpolate.max_gap",
         )
+
+
+def _series_label(key: str | int, raw: RawSeries) -> str | int:
+    """How ``key`` (of data.neighbours / also_train_on) names its series in columns and
+    reports: ``key`` itself, or the series' own id when YAML turned the station number into
+    another number (an unquoted 07005 is read as the octal 3589)."""
+    found = _series_id(raw)
+    if isinstance(key, int) and found and found.isdigit() and int(found) != key:
+        return found
+    return key
 
 
 def _series_id(raw: RawSeries) -> str | None:

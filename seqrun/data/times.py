@@ -66,9 +66,16 @@ def time_format_hint(column: Any, time_format: str | None) -> str:
     """What to set when a time column does not read: a layout that reads every value."""
     import pandas as pd
 
-    if time_format:
-        return f" with data.time_format {time_format!r}"
     sample = column.dropna().astype(str).str.strip().head(500)
+    if time_format:
+        given = f" with data.time_format {time_format!r}"
+        iso = pd.to_datetime(sample, format="ISO8601", utc=True, errors="coerce")
+        if len(sample) and iso.notna().all():
+            return f"{given}: the times are ISO 8601, which null reads: remove data.time_format"
+        fits = [f for f in _COMMON_FORMATS if f != time_format and _reads(sample, f)]
+        if fits:
+            return f"{given}: they read as '{fits[0]}': set data.time_format: '{fits[0]}'"
+        return given
     number = pd.to_numeric(sample, errors="coerce")
     if len(sample) and number.notna().all():
         big = float(number.abs().median())
@@ -79,11 +86,7 @@ def time_format_hint(column: Any, time_format: str | None) -> str:
                     f" (expected ISO 8601): the numbers look like {what} since 1970: set "
                     f"data.time_format: {unit}"
                 )
-    fits = [
-        f
-        for f in _COMMON_FORMATS
-        if pd.to_datetime(sample, format=f, errors="coerce").notna().all()
-    ]
+    fits = [f for f in _COMMON_FORMATS if _reads(sample, f)]
     if len(fits) > 1 and fits[1] == _month_first(fits[0]):
         return (
             f" (expected ISO 8601): it reads as '{fits[0]}' (day first) or '{fits[1]}' "
@@ -95,6 +98,17 @@ def time_format_hint(column: Any, time_format: str | None) -> str:
         " (expected ISO 8601, e.g. 2013-01-01T06:00:00Z; another layout: set "
         "data.time_format, e.g. '%d/%m/%Y %H:%M')"
     )
+
+
+def _reads(sample: Any, fmt: str) -> bool:
+    """Whether every time of ``sample`` reads with the strptime layout ``fmt``."""
+    import pandas as pd
+
+    try:
+        times = pd.to_datetime(sample, format=fmt, errors="coerce")
+    except ValueError:  # e.g. %z layouts over mixed offsets
+        return False
+    return bool(len(sample)) and bool(times.notna().all())
 
 
 def _month_first(fmt: str) -> str:
