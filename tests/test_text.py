@@ -323,6 +323,7 @@ def test_auto_labels_few_whole_numbers_are_classes(tmp_path):
         (["0", "1", "2", "3", "4"], ["0", "1", "2", "3", "4"]),
         ([" positive ", "negative"], ["negative", "positive"]),  # stripped names, as before
         (["10", "2", "1"], ["1", "2", "10"]),
+        (["1", "1.0", "0", "0.0", "+1"], ["0", "1"]),  # one number, one class
     ]:
         data = _table(tmp_path, "t.csv", "text,label\n" + _rows(labels))
         assert data.class_names == names, labels
@@ -609,13 +610,13 @@ def test_predict_reads_inputs_with_the_runs_encoding(cli, tmp_path):
         r = cli("predict", run, "--input", path, "--json")
         assert r.exit_code == 0, r.output
         assert [p["text"] for p in json.loads(r.stdout)["predictions"]] == texts
+    # a UTF-8 input is read as UTF-8 (valid UTF-8 with accents is not cp1252 text)
     utf8 = tmp_path / "utf8.txt"
-    utf8.write_text(texts[1], encoding="utf-8")
-    r = cli("predict", run, "--input", utf8)
-    assert r.exit_code == 0 and "valid UTF-8 but is read as cp1252" in r.stderr
-    utf8.write_text(texts[0], encoding="utf-8")  # a byte cp1252 lacks: the file is not cp1252
-    r = cli("predict", run, "--input", utf8)
-    _assert_one_line_error(r, "not valid cp1252 text", "looks like utf-8", "re-save it as cp1252")
+    for text in texts:
+        utf8.write_text(text, encoding="utf-8")
+        r = cli("predict", run, "--input", utf8, "--json")
+        assert r.exit_code == 0 and not r.stderr.strip(), r.output
+        assert json.loads(r.stdout)["predictions"][0]["text"] == text
 
 
 def test_sequence_encoders_and_architectures(cli, tmp_path):

@@ -1248,7 +1248,7 @@ def test_synop_export_after_a_spreadsheet(tmp_path, cli):
     header.write_text(lines[0] + "\n", encoding="utf-8")
     for path, says in (
         (commas, "the header is separated by commas, not ';'"),
-        (workbook, "export.xlsx is a zip archive (an Excel .xlsx workbook?), not a text file"),
+        (workbook, "export.xlsx is a .xlsx workbook (a zip archive), not a text file: save"),
         (header, "the export has no data rows, only its header"),
     ):
         cfg = write_config(tmp_path, synop_cfg(path, station=None), "bad.yaml")

@@ -86,16 +86,19 @@ def read_file_bytes(path: str | Path) -> bytes:
 
     data = Path(path).read_bytes()
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        what = (
-            "a zip archive (an Excel .xlsx workbook?)"
-            if data[:2] == b"PK"
-            else "an Excel .xls workbook"
-        )
-        raise UserError(
-            f"{Path(path).name} is {what}, not a text file: save the sheet as CSV (or unzip "
-            "the archive) and point seqrun at that file",
-            where=str(path),
-        )
+        suffix = Path(path).suffix.lower()
+        if data[:2] != b"PK":
+            what, fix = "an Excel .xls workbook", "save the sheet as CSV"
+        elif suffix in (".xlsx", ".xlsm", ".ods"):
+            what, fix = f"a {suffix} workbook (a zip archive)", "save the sheet as CSV"
+        elif suffix == ".npz":
+            what, fix = "a NumPy .npz archive", "this reads text: give a CSV, TSV or text file"
+        else:
+            what, fix = (
+                "a zip archive (an .xlsx or .ods workbook?)",
+                "save the sheet as CSV, or unzip it",
+            )
+        raise UserError(f"{Path(path).name} is {what}, not a text file: {fix}", where=str(path))
     if data[:2] != b"\x1f\x8b":
         return data
     try:

@@ -347,10 +347,17 @@ def read_text_inputs(
     itself); ``separator`` (the run's data.separator) applies to a CSV input.
     """
     p = Path(path)
-    if not p.is_file():
+    if p.is_dir() or not p.exists():
         hint = " (it is a directory)" if p.is_dir() else ""
         raise UserError(f"input file not found{hint}", where=f"--input {path}")
-    text = decode_text(read_file_bytes(p), encoding, f"--input {path}", fixed=True)
+    data = read_file_bytes(p)
+    if max(data, default=0) > 127:
+        try:  # valid UTF-8 with accents is UTF-8, whatever the training file's encoding
+            data.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            pass
+    text = decode_text(data, encoding, f"--input {path}", fixed=True)
     if p.suffix.lower() in TABLE_EXTS or (
         p.suffix.lower() == ".gz" and Path(p.stem).suffix.lower() in TABLE_EXTS
     ):
@@ -709,6 +716,12 @@ class TextTableAdapter:
             str(v).strip() if not isinstance(v, float) or not v.is_integer() else str(int(v))
             for v in raw
         ]
+        whole = all(
+            x is not None and x.is_integer() and not isinstance(v, bool)
+            for x, v in zip(numbers, raw, strict=True)
+        )
+        if d.label_type == "auto" and whole:
+            values = [str(int(x)) for x in numbers]  # 1 and 1.0 (or +1) are one class: '1'
         if d.classes:
             names = list(d.classes)
             if len(set(names)) != len(names):
