@@ -132,8 +132,14 @@ def list_runs(
             "runs into (--runs-dir or SEQRUN_RUNS_DIR; default runs/)",
             where="--runs-dir",
         )
+    runs = iter_runs(runs_dir)
+    if not runs and (runs_dir / "meta.json").is_file():
+        runs = [Run(runs_dir)]  # a run directory itself
+    elif not runs and any(runs_dir.glob("*/meta.json")):
+        runs = iter_runs(runs_dir.parent)  # an experiment's folder: its runs
+        name = name or runs_dir.name
     rows = []
-    for run in iter_runs(runs_dir):
+    for run in runs:
         if name and run.path.parent.name != name:
             continue
         problem = meta_problem(run)
