@@ -69,7 +69,7 @@ def test_runs_list_many_filters_and_formats(cli, tmp_path):
     # an experiment's folder lists its runs; a run's folder, that run
     rows = json.loads(cli("runs", "list", "--runs-dir", tmp_path / "a", "--json").stdout)
     assert len(rows) == 30 and {x["name"] for x in rows} == {"a"}
-    one = Path(rows[0]["run_dir"]) if "run_dir" in rows[0] else tmp_path / "a" / rows[0]["id"]
+    one = Path(rows[0]["path"])
     rows = json.loads(cli("runs", "list", "--runs-dir", one, "--json").stdout)
     assert [x["id"] for x in rows] == [one.name]
     # a mistyped filter or folder is an error, not "no runs found"
