@@ -203,7 +203,8 @@ def test_killing_the_sweep_stops_its_trials(tmp_path, sig):
     while _running(child) and time.time() < end:  # its trial stops, too
         time.sleep(0.2)
     assert not _running(child), "the trial outlived its sweep"
-    assert json.loads(meta_path.read_text())["status"] == "interrupted"
+    meta = json.loads(meta_path.read_text())
+    assert meta["status"] == "interrupted", meta.get("error")
 
 
 def _running(pid: int) -> bool:

@@ -331,6 +331,9 @@ def save_model(model: Any, path: Path) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
+    except BrokenPipeError:  # our output's reader died (a killed sweep), not the disk
+        tmp.unlink(missing_ok=True)
+        raise
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise RunFailure(f"cannot write checkpoint {path}: {e.strerror or e}") from None

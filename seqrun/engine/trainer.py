@@ -479,6 +479,10 @@ def _fit_guarded(
             result = _fit_and_score(job, run, model, state, quiet, extra, guard, on_epoch)
         status = result["status"]
         run.finish(status)
+    except BrokenPipeError:  # the reader of our output (a killed sweep or tune) is gone
+        status = "interrupted"
+        run.finish("interrupted", error="interrupted: the process reading its output ended")
+        raise Interrupted(str(run.path)) from None
     except OSError as e:  # disk full, permissions: fail the run with the real cause
         what = f"{e.filename}: " if e.filename else ""
         run.finish("failed", error=f"{what}{e.strerror or e}")
