@@ -334,9 +334,7 @@ class SynopAdapter(ForecastAdapter):
         for given in [d.station, *more]:
             if not str(given).strip().isdigit():
                 return None
-            keys.add(_station_key(str(given)))
-            if isinstance(given, int):  # an unquoted 07401, read by YAML as octal
-                keys.add(_station_key(format(given, "o")))
+            keys.update(_station_keys(given))
         return keys
 
     def _parse_files(self, stations: set[str] | None = None) -> tuple[Any, dict]:
@@ -393,8 +391,9 @@ class SynopAdapter(ForecastAdapter):
                     where=str(path),
                 )
             df["__file"] = path.name if len(paths) > 1 else str(path)
-            if lines is None or len(lines) != len(df):  # all rows read (or a quoted newline)
-                rows_in_files += len(df) if lines is None else 0
+            if lines is None:  # every row read
+                rows_in_files += len(df)
+            if lines is None or len(lines) != len(df):  # (or a quoted newline)
                 lines = np.arange(2, len(df) + 2)
             df["__line"] = lines
             # rows a spreadsheet or a concatenation leaves: empty ones (';;;'), the header again
@@ -544,20 +543,21 @@ class SynopAdapter(ForecastAdapter):
         bad = (times.isna().to_numpy() & ~dropped).nonzero()[0]
         if len(bad):
             i = int(bad[0])
-            hint = time_format_hint(dates[~monthly], d.time_format)
             if monthly.any() and dates.iloc[i].isdigit():
                 hint = (
                     f" (the other dates are YYYYMMDDHHMMSS as in the monthly archives: is the "
                     f"line cut short? {int(len(bad))} such rows)"
                 )
-            elif "another layout" in hint:  # no layout reads them all: say what the files use
-                hint = (
-                    " (expected ISO 8601 with an offset as in the exports, e.g. "
+            else:
+                zone = ", and data.timezone to the zone of those times (e.g. Europe/Paris)"
+                hint = time_format_hint(
+                    dates[~monthly],
+                    d.time_format,
+                    expected="ISO 8601 with an offset as in the exports, e.g. "
                     "2015-06-12T17:00:00+02:00, or YYYYMMDDHHMMSS in UTC as in the monthly "
-                    "archives; another layout: set data.time_format, e.g. '%d/%m/%Y %H:%M')"
+                    "archives",
+                    zone=zone if d.timezone is None else "",
                 )
-            elif d.timezone is None and "set data.time_format:" in hint:
-                hint += ", and data.timezone to the zone of those times (e.g. Europe/Paris)"
             raise UserError(
                 f"cannot read the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]}{hint}",
                 where=str(df["__file"].iloc[i]),
@@ -604,10 +604,10 @@ class SynopAdapter(ForecastAdapter):
                 )
             report["station"] = _station_id(ids.iloc[0]) if present else None
             return df
-        keep = keys == _station_key(station)
-        if isinstance(station, int) and not keep.any():
-            # YAML reads an unquoted 07401 as the octal number 3841: try its octal digits
-            keep = keys == _station_key(format(station, "o"))
+        for key in _station_keys(station):  # its number first, then its octal reading
+            keep = keys == key
+            if keep.any():
+                break
         if names is not None and not keep.any():
             keep = names.map(lambda s: s.strip().casefold()) == str(station).strip().casefold()
         if not keep.any() and self._only_stations is not None and not every_row:
@@ -632,6 +632,15 @@ class SynopAdapter(ForecastAdapter):
             report["station_name"] = names[keep].iloc[0].strip()
         report["rows_other_stations"] = int(report["rows_in_file"] - keep.sum())
         return df.loc[keep]
+
+
+def _station_keys(station: str | int) -> list[str]:
+    """The keys a configured station may match, in order: its own, then, for a number, that
+    of its octal digits (YAML reads an unquoted 07401 as the octal number 3841)."""
+    keys = [_station_key(station)]
+    if isinstance(station, int):
+        keys.append(_station_key(format(station, "o")))
+    return keys
 
 
 def _rows_of(text: str, stations: set[str]) -> tuple[str, np.ndarray | None, int]:

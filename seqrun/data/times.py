@@ -62,8 +62,15 @@ def parse_times(column: Any, time_format: str | None, timezone: str | None) -> t
     return times, dropped
 
 
-def time_format_hint(column: Any, time_format: str | None) -> str:
-    """What to set when a time column does not read: a layout that reads every value."""
+def time_format_hint(
+    column: Any,
+    time_format: str | None,
+    expected: str = "ISO 8601, e.g. 2013-01-01T06:00:00Z",
+    zone: str = "",
+) -> str:
+    """What to set when a time column does not read: a layout that reads every value.
+    ``expected`` describes what is read without data.time_format; ``zone`` follows each
+    strptime layout suggested (what else the times then need, e.g. data.timezone)."""
     import pandas as pd
 
     sample = column.dropna().astype(str).str.strip().head(500)
@@ -74,7 +81,7 @@ def time_format_hint(column: Any, time_format: str | None) -> str:
             return f"{given}: the times are ISO 8601, which null reads: remove data.time_format"
         fits = [f for f in _COMMON_FORMATS if f != time_format and _reads(sample, f)]
         if fits:
-            return f"{given}: they read as '{fits[0]}': set data.time_format: '{fits[0]}'"
+            return f"{given}: they read as '{fits[0]}': set data.time_format: '{fits[0]}'{zone}"
         return given
     number = pd.to_numeric(sample, errors="coerce")
     if len(sample) and number.notna().all():
@@ -93,11 +100,11 @@ def time_format_hint(column: Any, time_format: str | None) -> str:
             "(month first): set data.time_format to the one your file uses"
         )
     if fits:
-        return f" (expected ISO 8601): it reads as '{fits[0]}': set data.time_format: '{fits[0]}'"
-    return (
-        " (expected ISO 8601, e.g. 2013-01-01T06:00:00Z; another layout: set "
-        "data.time_format, e.g. '%d/%m/%Y %H:%M')"
-    )
+        return (
+            f" (expected ISO 8601): it reads as '{fits[0]}': set data.time_format: "
+            f"'{fits[0]}'{zone}"
+        )
+    return f" (expected {expected}; another layout: set data.time_format, e.g. '%d/%m/%Y %H:%M')"
 
 
 def _reads(sample: Any, fmt: str) -> bool:
