@@ -17,11 +17,7 @@ from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
-from seqrun.core.text import (
-    decode_text,
-    read_file_bytes,
-    warn,
-)
+from seqrun.core.text import decode_text, read_file_bytes, warn
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 from seqrun.data.text_describe import text_digest
 from seqrun.samples import check_one_source, sample_path
@@ -503,8 +499,6 @@ class TextTableAdapter:
     def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
         self.data_cfg: TextTableConfig = section
         self.options = options or LoadOptions()
-        # (min, max) of the labels when the last load read them as scores, else None
-        self._score_range: tuple[float, float] | None = None
 
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
@@ -586,7 +580,7 @@ class TextTableAdapter:
                 where=f"data.path {source}",
             )
 
-        labels, class_names, keep = self._classes(raw_labels, keep_lines)
+        labels, class_names, keep, score_range = self._classes(raw_labels, keep_lines)
         ties = 0
         if keep is not None:
             ties = len(keep) - sum(keep)
@@ -608,8 +602,8 @@ class TextTableAdapter:
                 "rows; a classifier needs at least two"
             )
             where = "data.label_column"
-            if self._score_range is not None:
-                lo, hi = self._score_range
+            if score_range is not None:
+                lo, hi = score_range
                 message += (
                     f": its values were read as scores split at data.threshold={d.threshold:g} "
                     f"(values range {lo:g}..{hi:g}); set data.threshold inside that range, or "
@@ -668,12 +662,12 @@ class TextTableAdapter:
 
     def _classes(
         self, raw: list[Any], lines: list[int]
-    ) -> tuple[np.ndarray, list[str], list[bool] | None]:
-        """Class ids, class names and the rows kept (None: all) from the raw labels."""
+    ) -> tuple[np.ndarray, list[str], list[bool] | None, tuple[float, float] | None]:
+        """Class ids, class names, the rows kept (None: all) and, when the labels were read
+        as scores, their (min, max) (else None), from the raw labels."""
         d = self.data_cfg
         numbers = [_number(v) for v in raw]
         kind = d.label_type
-        self._score_range = None
         if kind == "auto":
             numeric = all(x is not None for x in numbers)
             odd = [i for i, x in enumerate(numbers) if x is None]
@@ -701,7 +695,6 @@ class TextTableAdapter:
                     "with scores, data.classes names exactly two classes", where="data.classes"
                 )
             x = np.asarray(numbers, dtype=np.float64)
-            self._score_range = (float(x.min()), float(x.max()))
             labels = (x > d.threshold).astype(np.int64)
             tie = x == d.threshold
             keep = None
@@ -711,17 +704,18 @@ class TextTableAdapter:
                     labels = labels[~tie]
                 else:
                     labels[tie] = 1 if d.ties == "positive" else 0
-            return labels, names, keep
-        values = [
-            str(v).strip() if not isinstance(v, float) or not v.is_integer() else str(int(v))
-            for v in raw
-        ]
+            return labels, names, keep, (float(x.min()), float(x.max()))
         whole = all(
             x is not None and x.is_integer() and not isinstance(v, bool)
             for x, v in zip(numbers, raw, strict=True)
         )
         if d.label_type == "auto" and whole:
             values = [str(int(x)) for x in numbers]  # 1 and 1.0 (or +1) are one class: '1'
+        else:
+            values = [
+                str(v).strip() if not isinstance(v, float) or not v.is_integer() else str(int(v))
+                for v in raw
+            ]
         if d.classes:
             names = list(d.classes)
             if len(set(names)) != len(names):
@@ -740,7 +734,7 @@ class TextTableAdapter:
                 names.sort(key=lambda v: (order[v], v))
             index = {c: i for i, c in enumerate(names)}
             check_class_count(d, len(names), len(values), numeric=None not in numbers)
-        return np.asarray([index[v] for v in values], dtype=np.int64), names, None
+        return np.asarray([index[v] for v in values], dtype=np.int64), names, None, None
 
     def _column_split(self, values: list[str]) -> dict[str, np.ndarray]:
         d = self.data_cfg
