@@ -290,11 +290,8 @@ def _start_workers(
     logs: list[Path],
 ) -> None:
     """Start the workers (appended to ``procs`` as they start, their logs to ``logs``)."""
-    from seqrun.engine.processes import PARENT_ENV
-
     env_base = {
         **os.environ,
-        PARENT_ENV: str(os.getpid()),  # the workers die with this launcher
         LAUNCH_DIR_ENV: str(folder),
         LAUNCH_CMD_ENV: json.dumps(sys.argv),
     }

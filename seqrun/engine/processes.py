@@ -19,7 +19,6 @@ PARENT_ENV = "SEQRUN_DIE_WITH"
 def death_signal() -> None:
     """Ask Linux to send SIGTERM to this process when its parent dies (a killed sweep or
     tune); exit at once if the parent is already gone."""
-    import contextlib
     import ctypes
     import signal
 
