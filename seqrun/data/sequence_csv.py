@@ -18,11 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.errors import UserError
 from seqrun.data.ts_format import ARFF_HELP, MISSING, MISSING_HELP, SequenceSet
-
-#: columns named in full by a "no column" error; the rest are counted
-SHOWN_COLUMNS = 20
 
 
 def _float(value: Any) -> float:
@@ -42,20 +39,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
-    """Unknown column: name the first available ones and count the rest."""
-    shown = ", ".join(columns[:SHOWN_COLUMNS]) or "(none)"
-    if len(columns) > SHOWN_COLUMNS:
-        shown += f", ... ({len(columns)} columns in all)"
-    return UserError(
-        f"no column '{name}' in {path}{did_you_mean(name, columns)}; available columns: {shown}",
-        where=key,
-    )
-
-
-def layout_problem(columns: list[str], fmt: str) -> str | None:
+def layout_problem(columns: list[str]) -> str | None:
     """What is wrong with a header row that shows another layout than a long table (UCR
-    ``.tsv``, ARFF, ``;`` or tab separators), or None."""
+    ``.tsv``, ARFF), or None (another separator is named by the table reader itself)."""
     first = columns[0].strip().lower() if columns else ""
     if first.startswith(("@relation", "@attribute", "@data", "%")):
         return ARFF_HELP
@@ -66,14 +52,6 @@ def layout_problem(columns: list[str], fmt: str) -> str | None:
             "row), which is not supported; use the archive's .ts file of the problem, or a long "
             "table with a header (id, step, value columns, label)"
         )
-    if len(columns) == 1 and first.count(";") >= 2:
-        return (
-            "the header has one column holding ';': the separator is probably ';' (a European "
-            "spreadsheet export); save the file with ',' between fields and '.' as the decimal "
-            "point (pandas: df.to_csv(path, index=False))"
-        )
-    if len(columns) == 1 and fmt != "tsv" and first.count("\t") >= 2:
-        return "the header has one column holding tabs: set data.format: tsv (or name it .tsv)"
     return None
 
 
@@ -109,17 +87,17 @@ def read_long_csv(
     noted in ``text_columns`` instead of being an error (the run's channels are picked by name
     later).
     """
-    from seqrun.data.text_table import read_table
+    from seqrun.data.text_table import SHOWN_COLUMNS, column_error, read_table
 
     name = str(path)
     try:
         columns, rows, lines = read_table(name, fmt, encoding)
     except UserError:
-        problem = layout_problem(_first_row(name, fmt, encoding), fmt)
+        problem = layout_problem(_first_row(name, fmt, encoding))
         if problem:
             raise UserError(problem, where=name) from None
         raise
-    problem = layout_problem(columns, fmt)
+    problem = layout_problem(columns)
     if problem:
         raise UserError(problem, where=name)
     keys = [("data.id_column", id_column)]

@@ -323,7 +323,7 @@ def _separator_fix(sep: str, key: str | None) -> str:
         return f"set {key}: {sep!r}"
     if sep == "\t":
         return "name the file .tsv (or set data.format: tsv)"
-    return "re-save it comma-separated"
+    return "re-save it comma-separated, with '.' as the decimal point"
 
 
 TABLE_EXTS = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson")
@@ -384,6 +384,10 @@ def text_inputs(texts: list[str]) -> tuple[list[dict], list[str]]:
     return [{"text": t} for t in texts], texts
 
 
+SHOWN_COLUMNS = 20
+"""Columns named in full by a "no column" error; the rest are counted."""
+
+
 def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
     """Unknown column: name the available ones (and say so when the header looks like data)."""
     if _looks_like_data(columns):
@@ -394,9 +398,11 @@ def column_error(path: str, key: str, name: str, columns: list[str]) -> UserErro
             f"naming its {len(columns)} columns",
             where=key,
         )
+    shown = ", ".join(columns[:SHOWN_COLUMNS]) or "(none)"
+    if len(columns) > SHOWN_COLUMNS:
+        shown += f", ... ({len(columns)} columns in all)"
     return UserError(
-        f"no column '{name}' in {path}{did_you_mean(name, columns)}; "
-        f"available columns: {', '.join(columns) or '(none)'}",
+        f"no column '{name}' in {path}{did_you_mean(name, columns)}; available columns: {shown}",
         where=key,
     )
 
