@@ -50,6 +50,9 @@ def tokenize(text: str, lowercase: bool = True, punctuation: Punctuation = "stri
     return text.split()
 
 
+NA_TEXTS = frozenset({"nan", "na", "n/a", "#n/a", "<na>", "null", "none"})
+"""What pandas, R and spreadsheets write for a missing value (compared stripped, lower case)."""
+
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),

@@ -17,7 +17,7 @@ from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
-from seqrun.core.text import decode_text, read_file_bytes, warn
+from seqrun.core.text import NA_TEXTS, decode_text, read_file_bytes, warn
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 from seqrun.data.text_describe import text_digest
 from seqrun.samples import check_one_source, sample_path
@@ -443,9 +443,8 @@ def check_class_count(d: Any, classes: int, rows: int, numeric: bool) -> None:
     )
 
 
-MISSING_LABELS = frozenset({"nan", "na", "n/a", "#n/a", "<na>", "null", "none"})
-"""Label texts (compared stripped, in any case) that mean 'no label', as an empty cell does:
-what pandas and spreadsheets write for a missing value."""
+MISSING_LABELS = NA_TEXTS
+"""Label texts (compared stripped, in any case) that mean 'no label', as an empty cell does."""
 
 
 def _missing_label(label: Any, classes: list[str] | None) -> bool:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.core.text import decode_text, read_file_bytes
+from seqrun.core.text import NA_TEXTS, decode_text, read_file_bytes
 
 #: the header tags of the format (lower case); ``dimension`` is an alias some files use
 TAGS = (
@@ -57,7 +57,7 @@ _SPELLING = {
 }
 #: missing-value spellings (lower case) of .ts values and long-CSV cells (as pandas reads them);
 #: an empty CSV cell is missing too, an empty .ts value is an error
-MISSING = {"?", "nan", "-nan", "na", "n/a", "#n/a", "<na>", "null", "none", ""}
+MISSING = {"?", "-nan", "", *NA_TEXTS}
 #: the message for an ARFF file (Weka's format, also in the UEA/UCR archive)
 ARFF_HELP = (
     "this is an ARFF file (@relation/@attribute/@data), which is not supported: use the .ts "
