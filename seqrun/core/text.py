@@ -50,6 +50,14 @@ def tokenize(text: str, lowercase: bool = True, punctuation: Punctuation = "stri
     return text.split()
 
 
+def shown_names(names: list[str], shown: int = 20, noun: str = "") -> str:
+    """Names joined by commas: the first ``shown`` of them and, past that, how many in all
+    (``noun`` names what is counted, e.g. 'columns')."""
+    text = ", ".join(names[:shown])
+    counted = f"{len(names)} {noun}".strip()
+    return text + (f", ... ({counted} in all)" if len(names) > shown else "")
+
+
 NA_TEXTS = frozenset({"nan", "na", "n/a", "#n/a", "<na>", "null", "none"})
 """What pandas, R and spreadsheets write for a missing value (compared stripped, lower case)."""
 

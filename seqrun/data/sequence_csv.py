@@ -87,7 +87,8 @@ def read_long_csv(
     noted in ``text_columns`` instead of being an error (the run's channels are picked by name
     later).
     """
-    from seqrun.data.text_table import SHOWN_COLUMNS, column_error, read_table
+    from seqrun.core.text import shown_names
+    from seqrun.data.text_table import column_error, read_table
 
     name = str(path)
     try:
@@ -122,7 +123,7 @@ def read_long_csv(
             raise column_error(name, "data.feature_columns", col, columns)
     if not features:
         raise UserError(
-            f"no feature column left in {name} (columns: {', '.join(columns[:SHOWN_COLUMNS])})",
+            f"no feature column left in {name} (columns: {shown_names(columns)})",
             where="data.feature_columns",
         )
     text_columns: dict[str, tuple[str, str]] = {}

@@ -17,7 +17,7 @@ from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
-from seqrun.core.text import NA_TEXTS, decode_text, read_file_bytes, warn
+from seqrun.core.text import NA_TEXTS, decode_text, read_file_bytes, shown_names, warn
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 from seqrun.data.text_describe import text_digest
 from seqrun.samples import check_one_source, sample_path
@@ -398,9 +398,7 @@ def column_error(path: str, key: str, name: str, columns: list[str]) -> UserErro
             f"naming its {len(columns)} columns",
             where=key,
         )
-    shown = ", ".join(columns[:SHOWN_COLUMNS]) or "(none)"
-    if len(columns) > SHOWN_COLUMNS:
-        shown += f", ... ({len(columns)} columns in all)"
+    shown = shown_names(columns, SHOWN_COLUMNS, "columns") or "(none)"
     return UserError(
         f"no column '{name}' in {path}{did_you_mean(name, columns)}; available columns: {shown}",
         where=key,

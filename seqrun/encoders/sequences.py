@@ -21,6 +21,7 @@ from pydantic import Field
 from seqrun.core.config import EncoderConfig
 from seqrun.core.contracts import InputSize, MemoryItem
 from seqrun.core.errors import UserError
+from seqrun.core.text import shown_names
 
 STATE_FILE = "encoder.json"
 
@@ -158,7 +159,8 @@ class _SequenceEncoder:
             if width != f:  # before scaling, which would broadcast one channel to f
                 raise UserError(
                     f"series {i} has {width} channel(s), the model was trained on {f} "
-                    f"({_names(self.channels)}); give series with the training file's channels",
+                    f"({shown_names(self.channels)}); give series with the training file's "
+                    "channels",
                     where="--input",
                 )
             x = self.scale(s)
@@ -233,9 +235,9 @@ class _SequenceEncoder:
         if missing:
             extra = [c for c in first.columns if c not in self.channels]
             raise UserError(
-                f"the input has no column {_names(missing)} (channels of the model, matched by "
-                f"name); its other columns: {_names(extra) or '(none)'}; rename the columns as "
-                "in the training file",
+                f"the input has no column {shown_names(missing)} (channels of the model, matched "
+                f"by name); its other columns: {shown_names(extra) or '(none)'}; rename the "
+                "columns as in the training file",
                 where=first.source,
             )
         out = []
@@ -285,12 +287,6 @@ class _SequenceEncoder:
 def _is_named(example: Any) -> bool:
     """Whether a prediction input carries its column names (a series from a table)."""
     return hasattr(example, "columns") and hasattr(example, "values")
-
-
-def _names(names: list[str], shown: int = 20) -> str:
-    """Names joined by commas, the first ``shown`` of them and a count of the rest."""
-    text = ", ".join(names[:shown])
-    return text + (f", ... ({len(names)} in all)" if len(names) > shown else "")
 
 
 class SequenceStandardize(_SequenceEncoder):
