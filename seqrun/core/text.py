@@ -50,6 +50,20 @@ def tokenize(text: str, lowercase: bool = True, punctuation: Punctuation = "stri
     return text.split()
 
 
+def check_unique_names(names: list[str], where: str) -> None:
+    """A UserError naming the first column name a header repeats (empty names may repeat,
+    as a spreadsheet's trailing separators leave them)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if name and name in seen:
+            raise UserError(
+                f"column '{name}' appears twice in the header (columns {seen[name]} and {i}): "
+                "rename one so that each column has its own name",
+                where=where,
+            )
+        seen[name] = i
+
+
 def shown_names(names: list[str], shown: int = 20, noun: str = "") -> str:
     """Names joined by commas: the first ``shown`` of them and, past that, how many in all
     (``noun`` names what is counted, e.g. 'columns')."""

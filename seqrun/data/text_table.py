@@ -17,7 +17,14 @@ from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
-from seqrun.core.text import NA_TEXTS, decode_text, read_file_bytes, shown_names, warn
+from seqrun.core.text import (
+    NA_TEXTS,
+    check_unique_names,
+    decode_text,
+    read_file_bytes,
+    shown_names,
+    warn,
+)
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 from seqrun.data.text_describe import text_digest
 from seqrun.samples import check_one_source, sample_path
@@ -242,15 +249,7 @@ def parse_table(
                 f"{_separator_fix(other, separator_key)}",
                 where=f"{path}:1",
             )
-    seen: dict[str, int] = {}
-    for i, name in enumerate(columns, start=1):
-        if name and name in seen:
-            raise UserError(
-                f"column '{name}' appears twice in the header (columns {seen[name]} and {i}): "
-                "rename one so that each column has its own name",
-                where=f"{path}:1",
-            )
-        seen[name] = i
+    check_unique_names(columns, f"{path}:1")
     try:
         for values in reader:
             if not values:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.core.text import decode_text, read_file_bytes
+from seqrun.core.text import check_unique_names, decode_text, read_file_bytes
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.data.times import parse_times, time_format_hint
 from seqrun.samples import check_one_source, sample_path
@@ -252,14 +252,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
 
             first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
             names = [n.strip() for n in next(csv.reader([first], delimiter=d.separator))]
-            twice = sorted({n for n in names if n and names.count(n) > 1})
-            if twice:
-                at = [i + 1 for i, n in enumerate(names) if n == twice[0]]
-                raise UserError(
-                    f"column '{twice[0]}' appears twice in the header (columns "
-                    f"{' and '.join(map(str, at[:2]))}): rename one",
-                    where=f"{path}:1",
-                )
+            check_unique_names(names, f"{path}:1")
         return df
 
     def _check_not_several_series(
