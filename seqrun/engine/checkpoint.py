@@ -41,6 +41,10 @@ class Interrupted(Exception):
     is the run directory to resume."""
 
 
+BY_THE_USER = "interrupted by the user (Ctrl-C / SIGTERM)"
+"""The error recorded in meta.json of a run stopped by Ctrl-C or SIGTERM."""
+
+
 @dataclass
 class TrainState:
     """How far a run trained and what selection and early stopping saw so far."""

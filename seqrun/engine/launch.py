@@ -389,8 +389,10 @@ def _report(
             mark_run(run_dir, "failed", what, force=True)
         err(f"{what}{resume}")
     elif status == "interrupted":
+        from seqrun.engine.checkpoint import BY_THE_USER
+
         if run_dir is not None:
-            mark_run(run_dir, "interrupted", "interrupted by the user (Ctrl-C / SIGTERM)")
+            mark_run(run_dir, "interrupted", BY_THE_USER)
         err(f"interrupted; every worker was stopped{resume}")
     elif procs:  # completed, or the chief reported its own failure: pass its stdout on
         with contextlib.suppress(OSError):

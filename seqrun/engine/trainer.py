@@ -44,6 +44,7 @@ from seqrun.core.runs import (  # noqa: E402
 from seqrun.core.text import warn  # noqa: E402
 from seqrun.engine import archive, launch  # noqa: E402
 from seqrun.engine.checkpoint import (  # noqa: E402
+    BY_THE_USER,
     Interrupted,
     SignalGuard,
     TrainState,
@@ -314,7 +315,7 @@ def train(
             run = started.get("run")
             if run is None:
                 raise
-            run.finish("interrupted", error="interrupted by the user (Ctrl-C / SIGTERM)")
+            run.finish("interrupted", error=BY_THE_USER)
             raise Interrupted(str(run.path)) from None
         return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
     finally:
@@ -489,7 +490,7 @@ def _fit_guarded(
         raise RunFailure(f"{what}{e.strerror or e}") from None
     except KeyboardInterrupt:
         status = "interrupted"
-        run.finish("interrupted", error="interrupted by the user (Ctrl-C / SIGTERM)")
+        run.finish("interrupted", error=BY_THE_USER)
         raise Interrupted(str(run.path)) from None
     except UserError as e:
         run.finish("failed", error=str(e))
