@@ -370,7 +370,9 @@ def predict(
             "--input",
             "-i",
             help="File of new examples in the run's data format: one text per line or a "
-            "CSV/TSV/JSONL table (text runs), a .ts, long CSV or .npz file (sequence runs).",
+            "CSV/TSV/JSONL table (text runs), a .ts, long CSV or .npz file (sequence runs); "
+            "for a forecasting run, a series in the training file's layout: the forecast "
+            "starts from its end.",
         ),
     ] = None,
     column: Annotated[
@@ -382,7 +384,7 @@ def predict(
     as_json: JsonOpt = False,
 ) -> None:
     """Predict with a trained run: one line per example (label and probability, or the
-    predicted value; then the example)."""
+    predicted value; then the example); a forecasting run forecasts from the end of --input."""
     from seqrun.core.runs import resolve_run
 
     if checkpoint not in ("best", "last"):

@@ -208,7 +208,12 @@ class DatasetAdapter(Protocol):
     def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[Any]]:
         """New examples from a file for ``seqrun predict``: (what each output row starts with,
         e.g. ``{"text": ...}`` or ``{"id": ...}``; the raw examples for
-        ``Encoder.model_inputs``). A UserError when the family cannot predict from files."""
+        ``Encoder.model_inputs``). A UserError when the family cannot predict from files.
+
+        Optional instead: ``predict_file(path, model, encoder, meta) -> list[dict]``, for a
+        family whose new examples are not independent rows (a forecast is made from the end
+        of a whole series): ``seqrun predict --input`` then hands it the file, the run's model,
+        fitted encoder and meta.json, and prints the rows it returns."""
         ...
 
 

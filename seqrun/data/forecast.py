@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -32,7 +33,7 @@ from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.durations import duration_seconds, format_duration
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.splits import SplitFractions
-from seqrun.data.series import SeriesData
+from seqrun.data.series import SeriesData, iso_utc, series_name
 from seqrun.data.times import check_time_format, check_timezone
 
 TIME_FEATURES = {
@@ -542,6 +543,7 @@ class ForecastAdapter:
         self.data_cfg = section
         self.options = options or LoadOptions()
         self._files: Any = None
+        self.input_paths: list[Path] | None = None  # seqrun predict: read these instead
 
     def _read_once(self, parse: Callable[[], tuple[Any, dict]]) -> tuple[Any, dict]:
         """``parse()``'s table and report, parsed once per adapter: the main series, its
@@ -553,12 +555,76 @@ class ForecastAdapter:
         return table, copy.deepcopy(report)
 
     def read_inputs(self, path: Any, column: str | None = None) -> tuple[list[dict], list[Any]]:
-        """A UserError: a forecast's examples are windows of the station's series."""
+        """A UserError: a forecast is made from the end of a whole series (see
+        :meth:`predict_file`), not from independent examples."""
         raise UserError(
-            "a forecasting run cannot predict from a file (its examples are windows of the "
-            "station's series); score its splits with seqrun evaluate RUN_DIR",
-            where="--input",
+            "a forecasting run forecasts from the end of a series, not from independent "
+            "examples: seqrun predict RUN_DIR --input FILE (a file in the run's data format)",
+            where="predict",
         )
+
+    def predict_file(
+        self, path: Path, model: Any, encoder: Any, meta: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """``seqrun predict --input FILE``: the forecast from the end of FILE (a file in the
+        run's format, read and cleaned with the run's data section), one row per lead time:
+        ``series``, ``issued`` (the last input's time), ``valid``, ``lead`` and ``prediction``
+        (each target in its units; circular ones in degrees). ``meta`` is the run's meta.json
+        (its grid step when ``data.freq`` was inferred)."""
+        from seqrun.data.series import forecast_rows
+
+        d = self.data_cfg
+        step = (meta.get("data") or {}).get("freq")
+        self.data_cfg = d.model_copy(update={"also_train_on": [], "freq": d.freq or step})
+        self.input_paths = [Path(path)]
+        try:
+            data = self._build(("input",), whole=True)
+        except UserError as e:  # the run's config is fixed: the file is what to change
+            key = f" (the run's {e.where})" if e.where and e.where != "--input" else ""
+            raise UserError(f"{e.message}{key}", where=f"--input {path}") from None
+        wanted = list(getattr(encoder, "columns", []) or [])
+        if wanted and wanted != data.feature_names:
+            missing = [c for c in wanted if c not in data.feature_names]
+            extra = [c for c in data.feature_names if c not in wanted]
+            what = f"lacks {', '.join(missing)}" if missing else f"adds {', '.join(extra)}"
+            raise UserError(
+                f"{path} {what}: the model reads {', '.join(wanted)}; give a file with the "
+                "same columns (and neighbours) as the run's training data",
+                where="--input",
+            )
+        data.set_encoder(encoder)
+        return forecast_rows(data, model, "input", self._known_at())
+
+    def _known_at(self) -> Callable[[np.ndarray], np.ndarray]:
+        """The clock's input columns (time features) at given times, for recursive forecasts."""
+        kinds = list(self.data_cfg.time_features)
+        return lambda times: time_feature_columns(times, kinds)[1]
+
+    def _last_window(self, segments: np.ndarray, c: Cleaned, raw: RawSeries) -> np.ndarray:
+        """The start of the window made of the last ``sequence_len`` rows of the last gap-free
+        stretch (a UserError when it is shorter); a warning when the file's last rows could
+        not be used (missing values at its end)."""
+        from seqrun.core.text import warn
+
+        d = self.data_cfg
+        source = raw.report.get("source", "the file")
+        lo, hi = (int(v) for v in segments[-1]) if len(segments) else (0, 0)
+        if hi - lo < d.sequence_len:
+            span = f" ({iso_utc(c.times[lo])} to {iso_utc(c.times[hi - 1])})" if hi > lo else ""
+            raise UserError(
+                f"the last gap-free stretch of {source} holds {hi - lo} row(s) on the "
+                f"{c.report.get('freq', '')} grid{span}; the model reads data.sequence_len = "
+                f"{d.sequence_len} steps: give at least {d.sequence_len} consecutive rows "
+                f"(gaps up to data.interpolate.max_gap = {d.interpolate.max_gap} are filled)",
+                where="--input",
+            )
+        last_read = np.datetime64(raw.times.max().tz_convert(None))
+        if c.times[hi - 1] < last_read:
+            warn(
+                f"{source}: the forecast starts from {iso_utc(c.times[hi - 1])}, the last time "
+                f"with every input; later rows (up to {iso_utc(last_read)}) lack values"
+            )
+        return np.array([hi - d.sequence_len], dtype=np.int64)
 
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
@@ -756,6 +822,12 @@ class ForecastAdapter:
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> Any:
         """Read, clean and cut the requested chronological splits."""
+        return self._build(splits)
+
+    def _build(self, splits: tuple[str, ...], whole: bool = False) -> Any:
+        """:meth:`load`; with ``whole`` (``seqrun predict``) the file is one split named
+        ``input`` with one window, the last ``sequence_len`` rows of its last gap-free stretch
+        (no target needed), and nothing is cut."""
         import pandas as pd
 
         from seqrun.core.splits import series_cuts
@@ -802,20 +874,26 @@ class ForecastAdapter:
             return [lo for name, (lo, _) in series_cuts(n, d.split).items() if name != "train"]
 
         cleaned = clean(
-            raw.times, table, d.freq, d.interpolate.method, d.interpolate.max_gap, split_starts
+            raw.times,
+            table,
+            d.freq,
+            d.interpolate.method,
+            d.interpolate.max_gap,
+            None if whole else split_starts,
         )
         plain = [f for f in features if f not in pairs]  # sine/cosine pairs are not checked
-        check_columns(
-            cleaned.values[:, [columns.index(f) for f in plain]],
-            plain,
-            targets,
-            raw.report.get("source", "the file"),
-        )
+        if not whole:  # a few hours of new input may well hold a constant column
+            check_columns(
+                cleaned.values[:, [columns.index(f) for f in plain]],
+                plain,
+                targets,
+                raw.report.get("source", "the file"),
+            )
         known, extra = time_feature_columns(cleaned.times, list(d.time_features))
         values = np.concatenate([cleaned.values, extra], axis=1) if known else cleaned.values
         names = columns + known
         n = len(values)
-        cuts = series_cuts(n, d.split)
+        cuts = {"input": (0, n)} if whole else series_cuts(n, d.split)
         report = {**raw.report, **cleaned.report}
         report["features"] = names
         report["targets"] = targets
@@ -837,7 +915,8 @@ class ForecastAdapter:
                 [np.clip(seg[:, 0], lo, hi) - lo, np.clip(seg[:, 1], lo, hi) - lo], axis=1
             )
             sub = sub[sub[:, 1] > sub[:, 0]]
-            starts = geometry.segment_starts(sub)
+            last = self._last_window if whole else None
+            starts = last(sub, cleaned, raw) if last else geometry.segment_starts(sub)
             if len(starts) == 0:
                 raise UserError(*self._no_window_message(name, hi - lo, sub, cleaned))
             info = {"rows": int(hi - lo), "segments": len(sub), "from": int(lo)}
@@ -885,8 +964,8 @@ class ForecastAdapter:
             bounds={
                 name: {
                     "rows": [lo, hi],
-                    "first_time": _iso(cleaned.times[lo]) if hi > lo else None,
-                    "last_time": _iso(cleaned.times[hi - 1]) if hi > lo else None,
+                    "first_time": iso_utc(cleaned.times[lo]) if hi > lo else None,
+                    "last_time": iso_utc(cleaned.times[hi - 1]) if hi > lo else None,
                 }
                 for name, (lo, hi) in cuts.items()
             },
@@ -1056,7 +1135,7 @@ class ForecastAdapter:
             if not early.any():
                 raise UserError(
                     f"series {key!r} has no row before the dev split's first time "
-                    f"{_iso(before)}; remove it from data.also_train_on",
+                    f"{iso_utc(before)}; remove it from data.also_train_on",
                     where="data.also_train_on",
                 )
             c = clean(
@@ -1074,8 +1153,8 @@ class ForecastAdapter:
             report[str(key)] = {
                 "series": _series_id(raw),
                 "rows": len(v),
-                "first_time": _iso(c.times[0]),
-                "last_time": _iso(c.times[-1]),
+                "first_time": iso_utc(c.times[0]),
+                "last_time": iso_utc(c.times[-1]),
             }
         return values, times, segments, report
 
@@ -1142,8 +1221,7 @@ def _series_label(key: str | int, raw: RawSeries) -> str | int:
 
 def _series_id(raw: RawSeries) -> str | None:
     """Which series of its source ``raw`` is (station number, or group value)."""
-    group = raw.report.get("group")
-    return raw.report.get("station") or (str(next(iter(group.values()))) if group else None)
+    return series_name(raw.report)
 
 
 def _pd_utc(t: np.datetime64) -> Any:
@@ -1151,11 +1229,6 @@ def _pd_utc(t: np.datetime64) -> Any:
     import pandas as pd
 
     return pd.Timestamp(t).tz_localize("UTC")
-
-
-def _iso(t: np.datetime64) -> str:
-    """A UTC timestamp as ISO 8601 text with seconds (``2013-01-01T05:00:00Z``)."""
-    return str(np.datetime_as_string(t, unit="s")) + "Z"
 
 
 def _as_list(v: str | list[str]) -> list[str]:

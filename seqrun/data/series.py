@@ -9,6 +9,7 @@ segment into the next.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -588,3 +589,92 @@ class SeriesData:
         from seqrun.data import series_describe
 
         return series_describe.brief(info)
+
+
+def _predict_one(model: Any, x: np.ndarray) -> np.ndarray:
+    """The model's output for a small batch of windows (N, L, F)."""
+    import tensorflow as tf
+
+    # a tf.data input: Keras' numpy adapter adds a parallel map that logs a TF warning
+    return np.asarray(model.predict(tf.data.Dataset.from_tensors(x), verbose=0))
+
+
+def forecast_rows(
+    data: SeriesData, model: Any, split: str, known_at: Callable[[np.ndarray], np.ndarray]
+) -> list[dict[str, Any]]:
+    """The forecast from the last window of ``split`` (no truth needed), one row per lead
+    time: ``series`` (when the data names one), ``issued`` (the last input's time), ``valid``,
+    ``lead`` and ``prediction`` (scored target -> value in original units, circular ones in
+    degrees). A recursive run (``recursive_steps``) feeds its forecasts back for that many
+    steps, reading the known columns at each new time from ``known_at(times)``."""
+    from seqrun.core.durations import duration_seconds, format_duration
+
+    s = data.splits[split]
+    start = int(s.starts[-1])
+    tgt = data.target_idx
+    window = encode_rows(data.encoder, s.values[start : start + data.sequence_len])
+    x = window[None]
+    last = x[:, -1, tgt]
+    step_s = duration_seconds(data.step)
+    issued = s.times[start + data.sequence_len - 1]
+    recursive = data.recursive_steps and data.can_recurse()
+    if recursive:
+        preds = []
+        for k in range(data.recursive_steps):
+            p = _predict_one(model, x)
+            p = (p[:, -1, :] if data.seq2seq else p) + (x[:, -1, tgt] if data.residual else 0)
+            preds.append(p[0])
+            step = x[:, -1, :].copy()  # the next input row: forecasts and the clock
+            step[:, tgt] = p
+            if data.known_idx:
+                when = np.array([issued + np.timedelta64((k + 1) * step_s, "s")])
+                known = data.encoder.transform(_fill_known(data, when, known_at))
+                step[:, data.known_idx] = known[:, data.known_idx]
+            x = np.concatenate([x[:, 1:, :], step[:, None, :]], axis=1)
+        pred, leads = np.stack(preds), list(range(1, data.recursive_steps + 1))
+    else:
+        p = _predict_one(model, x)
+        if data.seq2seq:
+            p = p[:, -1, :]
+        if data.output_steps > 1:  # (1, steps, targets)
+            pred = p[0] + (last if data.residual else 0)
+            leads = [data.horizon + k for k in range(data.output_steps)]
+        else:
+            pred = p + (last if data.residual else 0)
+            leads = [data.horizon]
+    values = data.collapse(data.encoder.inverse_transform(pred.astype(np.float64), tgt))
+    series = series_name(data.report())
+    rows = []
+    for lead, vals in zip(leads, values, strict=True):
+        valid = issued + np.timedelta64(lead * step_s, "s")
+        row: dict[str, Any] = {"series": str(series)} if series is not None else {}
+        row.update(
+            issued=iso_utc(issued),
+            valid=iso_utc(valid),
+            lead=format_duration(lead * step_s),
+            prediction={
+                n: round(float(v), 4) for n, v in zip(data.scored.names, vals, strict=True)
+            },
+        )
+        rows.append(row)
+    return rows
+
+
+def _fill_known(
+    data: SeriesData, when: np.ndarray, known_at: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """A full (1, F) row of NaN with the known columns (time features) at ``when``."""
+    row = np.full((len(when), len(data.feature_names)), np.nan)
+    row[:, data.known_idx] = known_at(when)
+    return row
+
+
+def series_name(report: dict[str, Any]) -> str | None:
+    """Which series of its source a report describes (station number, or group value)."""
+    group = report.get("group")
+    return report.get("station") or (str(next(iter(group.values()))) if group else None)
+
+
+def iso_utc(t: np.datetime64) -> str:
+    """A UTC timestamp as ISO 8601 text with seconds (``2013-01-01T05:00:00Z``)."""
+    return str(np.datetime_as_string(t, unit="s")) + "Z"

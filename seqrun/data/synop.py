@@ -343,6 +343,8 @@ class SynopAdapter(ForecastAdapter):
 
         d = self.data_cfg
         paths = [sample_path(d.sample)] if d.sample else expand_paths(d.path)
+        if self.input_paths:  # seqrun predict: new files in the same layout
+            paths = list(self.input_paths)
         frames, encodings = [], {}
         skipped = {"empty": 0, "header": 0}
         rows_in_files = 0
@@ -406,7 +408,8 @@ class SynopAdapter(ForecastAdapter):
                 df = df.loc[~(empty | header)]
             frames.append(df)
         df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-        source = d.sample or (str(paths[0]) if len(paths) == 1 else f"{len(paths)} files")
+        source = None if self.input_paths else d.sample
+        source = source or (str(paths[0]) if len(paths) == 1 else f"{len(paths)} files")
         report: dict = {
             "source": source,
             "format": "synop",

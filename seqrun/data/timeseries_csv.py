@@ -134,6 +134,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         d = self.data_cfg
         sample = SAMPLES.get(d.sample or "", {})
         path = sample_path(d.sample) if d.sample else Path(d.path)
+        if self.input_paths:  # seqrun predict: a new file in the same layout
+            path = self.input_paths[0]
         df, _ = self._read_once(lambda: (self._parse(path), {}))
         columns = list(df.columns)
         time_cols = d.time_column or sample.get("time_column")
@@ -145,7 +147,11 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                     f"columns of {path.name}: {', '.join(columns)}{_separator_hint(columns, d)}",
                     where="data.time_column",
                 )
-        report: dict = {"source": d.sample or str(path), "format": "csv", "rows_in_file": len(df)}
+        report: dict = {
+            "source": str(path) if self.input_paths else d.sample or str(path),
+            "format": "csv",
+            "rows_in_file": len(df),
+        }
         if d.group:
             ((gcol, gval),) = d.group.items()
             gval = gval if series is None else series

@@ -41,15 +41,18 @@ def predict(
             f"run, e.g. {run.path / 'fold-0'}",
             where=str(run.path),
         )
+    cfg = archive.load_run_config(run)
+    adapter = open_adapter(cfg)
+    if hasattr(adapter, "predict_file"):  # a forecast: from the end of a whole series
+        return _predict_file(run, cfg, adapter, texts, path, column, checkpoint)
     texts = list(texts or [])
     for i, t in enumerate(texts, start=1):
         if not t.strip():
             raise UserError(f"text {i} is empty; give non-empty texts", where="predict")
-    cfg = archive.load_run_config(run)
     rows: list[dict[str, Any]] = [{"text": t} for t in texts]
     examples: list[Any] = list(texts)
     if path is not None:
-        more_rows, more = open_adapter(cfg).read_inputs(path, column)
+        more_rows, more = adapter.read_inputs(path, column)
         rows += more_rows
         examples += more
     _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
@@ -80,3 +83,32 @@ def _label(proba: np.ndarray, names: list[str]) -> dict[str, Any]:
 def _value(pred: np.ndarray) -> Any:
     """A regression output: a number, or nested lists for several outputs."""
     return float(pred.reshape(-1)[0]) if pred.size == 1 else pred.tolist()
+
+
+def _predict_file(
+    run: Run,
+    cfg: Any,
+    adapter: Any,
+    texts: list[str] | None,
+    path: Path | None,
+    column: str | None,
+    checkpoint: str,
+) -> list[dict[str, Any]]:
+    """A family whose examples are not independent (a forecast reads the end of a series)
+    predicts from a whole file itself (``DatasetAdapter.predict_file``)."""
+    from seqrun.engine import archive
+
+    if texts or path is None:
+        raise UserError(
+            "a forecasting run forecasts from the end of a series: give the series as "
+            "--input FILE (in the run's data format), not texts",
+            where="predict",
+        )
+    if column is not None:
+        raise UserError(
+            "--column names a text column; a forecast reads the run's columns", where="--column"
+        )
+    if not Path(path).is_file():
+        raise UserError(f"no such file: {path}", where="--input")
+    _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
+    return adapter.predict_file(path, model, encoder, run.meta())

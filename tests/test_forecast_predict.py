@@ -1,0 +1,181 @@
+"""`seqrun predict --input FILE` on a forecasting run: the forecast from the end of a series.
+
+The checks compare predict's numbers with the ones evaluate (or the recursive evaluation)
+computes for the same window of the whole series: a file cut just after that window must give
+the same forecast, value for value.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqrun.core.runs import Run
+from seqrun.data.base import open_adapter
+from seqrun.engine import archive
+from seqrun.samples import sample_path
+from tests.conftest import last_json, write_config
+
+SAMPLE_LINES = gzip.decompress(sample_path("nyc-weather-2013").read_bytes()).decode().splitlines()
+INPUTS = ["temp", "dewp", "pressure", "wind_speed"]
+
+
+def nyc(**data) -> dict:
+    """A tiny EWR temperature run on the bundled sample (neighbours, hour, change mode)."""
+    return {
+        "name": "tiny-forecast",
+        "seed": 3,
+        "data": {
+            "adapter": "timeseries_csv",
+            "sample": "nyc-weather-2013",
+            "group": {"origin": "EWR"},
+            "features": INPUTS,
+            "targets": "temp",
+            "sequence_len": 12,
+            "horizon": 3,
+            "interpolate": {"method": "time", "max_gap": "12h"},
+            "time_features": ["hour"],
+            "target_mode": "change",
+            "neighbours": {"series": ["JFK", "LGA"], "features": ["temp"]},
+            **data,
+        },
+        "model": {"arch": "gru", "units": 8},
+        "train": {"epochs": 1, "batch_size": 128, "learning_rate": 0.01},
+    }
+
+
+def train(cli, tmp_path: Path, cfg: dict) -> Path:
+    r = cli("train", write_config(tmp_path, cfg), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    return Path(last_json(r.stdout)["run_dir"])
+
+
+def cut_sample(tmp_path: Path, first: str, last: str, name: str = "new.csv") -> Path:
+    """The bundled sample's rows (every airport) with first <= time <= last, as a new file."""
+    rows = [line for line in SAMPLE_LINES[1:] if first <= line.split(",")[1] <= last]
+    path = tmp_path / name
+    path.write_text("\n".join([SAMPLE_LINES[0], *rows]) + "\n")
+    return path
+
+
+def iso(t: np.datetime64) -> str:
+    return str(np.datetime_as_string(t, unit="s")) + "Z"
+
+
+def observed_hours() -> set[str]:
+    """Hours at which every input of the main series and the neighbours' temperature are in
+    the file (a window ending there is cleaned alike in a cut file and in the whole one)."""
+    df = pd.read_csv(sample_path("nyc-weather-2013"))
+    ewr = df[df.origin == "EWR"].dropna(subset=INPUTS).time_hour
+    near = [set(df[(df.origin == o) & df.temp.notna()].time_hour) for o in ("JFK", "LGA")]
+    return set(ewr) & near[0] & near[1]
+
+
+def forecast(cli, run: Path, path: Path) -> list[dict]:
+    r = cli("predict", run, "--input", path, "--json")
+    assert r.exit_code == 0, r.output
+    return last_json(r.stdout)["predictions"]
+
+
+def test_forecast_from_a_cut_file_equals_the_evaluated_one(cli, tmp_path):
+    run = train(cli, tmp_path, nyc())
+    dev = np.load(run / "predictions" / "dev.npz")
+    ok = observed_hours()
+    picked = 0
+    for i in range(100, len(dev["target_times"]), 150):
+        issued = dev["target_times"][i] - np.timedelta64(3, "h")
+        earlier = [iso(issued - np.timedelta64(h, "h")) for h in range(12)]
+        if not all(t in ok for t in earlier):
+            continue
+        new = cut_sample(tmp_path, iso(issued - np.timedelta64(2, "D")), iso(issued))
+        (row,) = forecast(cli, run, new)
+        assert row["series"] == "EWR" and row["lead"] == "3h"
+        assert row["issued"] == iso(issued)
+        assert row["valid"] == iso(dev["target_times"][i])
+        assert row["prediction"]["temp"] == pytest.approx(float(dev["y_pred"][i, 0]), abs=1e-3)
+        picked += 1
+    assert picked >= 3
+
+
+def test_direct_multistep_forecast_gives_every_lead(cli, tmp_path):
+    run = train(cli, tmp_path, nyc(horizon=1, output_steps=3, neighbours=None))
+    dev = np.load(run / "predictions" / "dev.npz")  # the headline: the last lead (3 h)
+    i = 400
+    issued = dev["target_times"][i] - np.timedelta64(3, "h")
+    assert iso(issued) in observed_hours()
+    new = cut_sample(tmp_path, iso(issued - np.timedelta64(2, "D")), iso(issued))
+    rows = forecast(cli, run, new)
+    assert [r["lead"] for r in rows] == ["1h", "2h", "3h"]
+    assert [r["valid"] for r in rows] == [iso(issued + np.timedelta64(h, "h")) for h in (1, 2, 3)]
+    assert rows[-1]["prediction"]["temp"] == pytest.approx(float(dev["y_pred"][i, 0]), abs=1e-3)
+
+
+def test_recursive_forecast_feeds_itself_like_the_recursive_evaluation(cli, tmp_path):
+    cfg = nyc(
+        features=["temp", "dewp"],
+        targets="all",
+        horizon=1,
+        recursive_steps=4,
+        neighbours=None,
+        target_mode="value",
+    )
+    run = train(cli, tmp_path, cfg)
+    config, encoder, model = archive.load(Run(run))
+    data = open_adapter(config).load(("train", "dev"))
+    data.set_encoder(encoder)
+    rec = data.recursive(model, "dev", 4)
+    times = data.splits["dev"].times
+    k = 300
+    start = int(rec["starts"][k])
+    issued = times[start + 11]
+    new = cut_sample(tmp_path, iso(issued - np.timedelta64(2, "D")), iso(issued))
+    rows = forecast(cli, run, new)
+    assert [r["lead"] for r in rows] == ["1h", "2h", "3h", "4h"]
+    assert rows[0]["issued"] == iso(issued)
+    got = np.array([[r["prediction"]["temp"], r["prediction"]["dewp"]] for r in rows])
+    np.testing.assert_allclose(got, rec["y_pred"][k], atol=1e-3)
+
+
+def test_forecast_input_errors_are_one_line(cli, tmp_path):
+    run = train(cli, tmp_path, nyc(missing_features="drop"))
+    short = cut_sample(tmp_path, "2013-03-01T00:00:00Z", "2013-03-01T05:00:00Z")
+    r = cli("predict", run, "--input", short)
+    assert r.exit_code == 2
+    assert "holds 6 row(s)" in r.output and "data.sequence_len = 12" in r.output
+    assert "Traceback" not in r.output
+    lines = cut_sample(tmp_path, "2013-03-01", "2013-03-03").read_text().splitlines()
+    alone = tmp_path / "ewr.csv"  # the neighbours' rows are missing
+    alone.write_text("\n".join(x for x in lines if not x.startswith(("JFK", "LGA"))) + "\n")
+    r = cli("predict", run, "--input", alone)
+    assert r.exit_code == 2 and "lacks temp@JFK, temp@LGA: the model reads" in r.output
+    bad = tmp_path / "bad.csv"
+    cells = lines[-1].split(",")
+    cells[1] = "03/03/2013 01:00"
+    bad.write_text("\n".join([*lines[:-1], ",".join(cells)]) + "\n")
+    r = cli("predict", run, "--input", bad)
+    assert r.exit_code == 2 and f"--input {bad}: cannot read the time" in r.output
+    assert "(the run's data.time_column)" in r.output
+    r = cli("predict", run, "--input", tmp_path / "absent.csv")
+    assert r.exit_code == 2 and "no such file" in r.output
+    r = cli("predict", run, "a text")
+    assert r.exit_code == 2 and "--input FILE" in r.output
+
+
+def test_forecast_starts_from_the_last_complete_row_with_a_warning(cli, tmp_path):
+    run = train(cli, tmp_path, nyc())
+    new = cut_sample(tmp_path, "2013-03-01T00:00:00Z", "2013-03-03T10:00:00Z")
+    lines = new.read_text().splitlines()
+    last_ewr = max(i for i, line in enumerate(lines) if line.startswith("EWR"))
+    cells = lines[last_ewr].split(",")
+    cells[2] = ""  # no temperature at the last hour
+    lines[last_ewr] = ",".join(cells)
+    new.write_text("\n".join(lines) + "\n")
+    r = cli("predict", run, "--input", new, "--json")
+    assert r.exit_code == 0, r.output
+    (row,) = last_json(r.stdout)["predictions"]
+    assert row["issued"] == "2013-03-03T09:00:00Z"
+    assert "later rows (up to 2013-03-03T10:00:00Z) lack values" in r.output
