@@ -380,6 +380,16 @@ def predict(
         typer.Option("--column", help="Text column of a table (default: the run's text column)."),
     ] = None,
     checkpoint: Annotated[str, typer.Option("--checkpoint", help="best or last.")] = "best",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="How the input file is written, when not as the training data: "
+            "--set data.separator=';' (repeatable; only keys of the file's layout, such as "
+            "data.separator, data.encoding, data.time_format, data.timezone, data.station).",
+        ),
+    ] = None,
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -392,11 +402,13 @@ def predict(
             f"unknown checkpoint '{checkpoint}'; use best or last", where="--checkpoint"
         )
     if not texts and input_ is None:
-        raise UserError('give texts to label ("a review" ...) or --input FILE')
+        raise UserError(
+            'give --input FILE (any run), or texts to label ("a review" ...) for a text run'
+        )
     from seqrun.engine.predict import predict as predict_rows
 
     run = resolve_run(run_dir, runs_dir)
-    results = predict_rows(run, texts, input_, column, checkpoint)
+    results = predict_rows(run, texts, input_, column, checkpoint, list(set_ or []))
     if as_json:
         _print_json({"run_dir": str(run.path), "predictions": results})
         return
@@ -413,7 +425,13 @@ def _prediction_line(row: dict[str, Any]) -> str:
         head = [str(row["label"]), f"{row['probability']:.4f}"]
     else:
         value = row["prediction"]
-        head = [f"{value:.6g}" if isinstance(value, float) else json.dumps(value)]
+        if isinstance(value, dict):  # several named outputs (a forecast's targets)
+            shown = [
+                f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in value.items()
+            ]
+            head = [" ".join(shown)]
+        else:
+            head = [f"{value:.6g}" if isinstance(value, float) else json.dumps(value)]
     what = " ".join(str(v) for k, v in row.items() if k not in PREDICTION_KEYS)
     what = " ".join(what.split())
     what = what if len(what) <= 100 else what[:97] + "..."

@@ -151,14 +151,31 @@ def test_forecast_input_errors_are_one_line(cli, tmp_path):
     alone = tmp_path / "ewr.csv"  # the neighbours' rows are missing
     alone.write_text("\n".join(x for x in lines if not x.startswith(("JFK", "LGA"))) + "\n")
     r = cli("predict", run, "--input", alone)
-    assert r.exit_code == 2 and "lacks temp@JFK, temp@LGA: the model reads" in r.output
+    assert r.exit_code == 2 and "has no values of temp@JFK, temp@LGA: the model reads" in r.output
     bad = tmp_path / "bad.csv"
     cells = lines[-1].split(",")
     cells[1] = "03/03/2013 01:00"
     bad.write_text("\n".join([*lines[:-1], ",".join(cells)]) + "\n")
     r = cli("predict", run, "--input", bad)
     assert r.exit_code == 2 and f"--input {bad}: cannot read the time" in r.output
-    assert "(the run's data.time_column)" in r.output
+    assert "(seqrun predict takes such keys with --set KEY=VALUE)" in r.output
+    dmy = tmp_path / "dmy.csv"  # every time as a spreadsheet writes it: --set reads it
+    frame = pd.read_csv(cut_sample(tmp_path, "2013-03-01", "2013-03-03"))
+    frame["time_hour"] = pd.to_datetime(frame["time_hour"]).dt.strftime("%d/%m/%Y %H:%M")
+    frame.to_csv(dmy, index=False)
+    fmt = "data.time_format=%d/%m/%Y %H:%M"
+    r = cli("predict", run, "--input", dmy, "--set", fmt, "--set", "data.timezone=UTC", "--json")
+    assert r.exit_code == 0, r.output
+    same = forecast(cli, run, cut_sample(tmp_path, "2013-03-01", "2013-03-03"))
+    assert last_json(r.stdout)["predictions"] == same
+    r = cli("predict", run, "--input", dmy, "--set", "model.units=3")
+    assert r.exit_code == 2 and "predict cannot change model.units" in r.output
+    header = tmp_path / "header.csv"
+    header.write_text(SAMPLE_LINES[0] + "\n")
+    r = cli("predict", run, "--input", header)
+    assert r.exit_code == 2 and "has no data rows, only its header" in r.output
+    r = cli("predict", run, "--input", tmp_path)
+    assert r.exit_code == 2 and "is a directory" in r.output
     r = cli("predict", run, "--input", tmp_path / "absent.csv")
     assert r.exit_code == 2 and "no such file" in r.output
     r = cli("predict", run, "a text")
@@ -179,3 +196,67 @@ def test_forecast_starts_from_the_last_complete_row_with_a_warning(cli, tmp_path
     (row,) = last_json(r.stdout)["predictions"]
     assert row["issued"] == "2013-03-03T09:00:00Z"
     assert "later rows (up to 2013-03-03T10:00:00Z) lack values" in r.output
+
+
+def test_a_column_is_kept_when_its_window_is_filled(cli, tmp_path):
+    """missing_features: drop leaves out a column with values in under half of the training
+    rows; a forecast needs them only in its window (EWR's pressure: 48 % of these 48 hours)."""
+    run = train(cli, tmp_path, nyc(missing_features="drop"))
+    end = "2013-12-07T06:00:00Z"
+    two_days = forecast(cli, run, cut_sample(tmp_path, "2013-12-05T07:00:00Z", end, "a.csv"))
+    ten_days = forecast(cli, run, cut_sample(tmp_path, "2013-11-27T07:00:00Z", end, "b.csv"))
+    assert two_days == ten_days and two_days[0]["issued"] == end
+
+
+def test_synop_forecast_for_the_station_the_run_learnt(cli, tmp_path):
+    """A run trained on a one-station export (data.station: null) forecasts that station from
+    a file holding several, refuses a file without it, and --set data.station picks another."""
+    from tests.synop_export import make_export
+
+    both = tmp_path / "both.csv"
+    make_export(both, quirks=False, days=20)
+    lines = both.read_text(encoding="utf-8").splitlines()
+    orly, lyon = tmp_path / "orly.csv", tmp_path / "lyon.csv"
+    orly.write_text("\n".join([lines[0], *[x for x in lines[1:] if "ORLY" in x]]) + "\n")
+    lyon.write_text("\n".join([lines[0], *[x for x in lines[1:] if "ORLY" not in x]]) + "\n")
+    cfg = {
+        "name": "tiny-synop",
+        "seed": 1,
+        "data": {"adapter": "synop", "path": str(orly), "features": ["t", "td"], "targets": "t"},
+        "model": {"arch": "gru", "units": 4},
+        "train": {"epochs": 1, "batch_size": 64},
+    }
+    run = train(cli, tmp_path, cfg)
+    rows = forecast(cli, run, both)
+    assert rows[0]["series"] == "07149" and rows == forecast(cli, run, orly)
+    r = cli("predict", run, "--input", lyon)
+    assert r.exit_code == 2 and "station '07149' is not in" in r.output
+    r = cli("predict", run, "--input", lyon, "--set", "data.station='07481'", "--json")
+    assert r.exit_code == 0, r.output
+    assert last_json(r.stdout)["predictions"][0]["series"] == "07481"
+
+
+def test_times_off_the_runs_grid_are_warned_about(cli, tmp_path):
+    run = train(cli, tmp_path, nyc())
+    frame = pd.read_csv(cut_sample(tmp_path, "2013-03-01", "2013-03-03"))
+    frame["time_hour"] = (pd.to_datetime(frame["time_hour"]) + pd.Timedelta("30min")).dt.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+    shifted = tmp_path / "shifted.csv"
+    frame.to_csv(shifted, index=False)
+    r = cli("predict", run, "--input", shifted, "--json")
+    assert r.exit_code == 0, r.output
+    assert "issued at 2013-03-02T23:30Z, off the run's 1h grid" in r.output
+    extra = (
+        frame[frame.origin == "EWR"]
+        .tail(1)
+        .assign(  # a quarter later: off the grid
+            time_hour=lambda f: (
+                pd.to_datetime(f["time_hour"]) + pd.Timedelta("15min")
+            ).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+    )
+    pd.concat([frame, extra]).to_csv(shifted, index=False)
+    r = cli("predict", run, "--input", shifted, "--json")
+    assert r.exit_code == 0, r.output
+    assert "later rows (up to 2013-03-02T23:45:00Z) lie off the 1h grid" in r.output

@@ -610,6 +610,15 @@ def test_predict_reads_inputs_with_the_runs_encoding(cli, tmp_path):
         r = cli("predict", run, "--input", path, "--json")
         assert r.exit_code == 0, r.output
         assert [p["text"] for p in json.loads(r.stdout)["predictions"]] == texts
+    # a table written otherwise than the training data: its layout keys are given with --set
+    semi = tmp_path / "semi.csv"
+    semi.write_bytes(("n;text\n" + "\n".join(f"{i};{t}" for i, t in enumerate(texts))).encode())
+    over = ["--set", "data.separator=;", "--set", "data.encoding=utf-8"]
+    r = cli("predict", run, "--input", semi, *over, "--json")
+    assert r.exit_code == 0, r.output
+    assert [p["text"] for p in json.loads(r.stdout)["predictions"]] == texts
+    r = cli("predict", run, "--input", semi, "--set", "data.label_type=scores")
+    assert r.exit_code == 2 and "predict cannot change data.label_type" in r.output
     # a UTF-8 input is read as UTF-8 (valid UTF-8 with accents is not cp1252 text)
     utf8 = tmp_path / "utf8.txt"
     for text in texts:

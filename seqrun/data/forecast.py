@@ -538,12 +538,23 @@ class ForecastAdapter:
     provides = "series"
     fold_scheme = "forward-chaining"
     sequence_outputs = True
+    #: what ``seqrun predict --set`` may change: how a new file is written, which series
+    predict_keys: tuple[str, ...] = (
+        "data.separator", "data.decimal", "data.encoding", "data.time_column", "data.time_format",
+        "data.timezone", "data.missing_values", "data.text_values", "data.station", "data.group",
+    )  # fmt: skip
 
     def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
         self.data_cfg = section
         self.options = options or LoadOptions()
         self._files: Any = None
         self.input_paths: list[Path] | None = None  # seqrun predict: read these instead
+
+    @property
+    def _enough(self) -> float:
+        """The share of rows with values that keeps a column under ``missing_features: drop``:
+        half when training; for a forecast, any value (only its window must be filled)."""
+        return 1e-12 if self.input_paths else 0.5
 
     def _read_once(self, parse: Callable[[], tuple[Any, dict]]) -> tuple[Any, dict]:
         """``parse()``'s table and report, parsed once per adapter: the main series, its
@@ -574,26 +585,54 @@ class ForecastAdapter:
         from seqrun.data.series import forecast_rows
 
         d = self.data_cfg
-        step = (meta.get("data") or {}).get("freq")
-        self.data_cfg = d.model_copy(update={"also_train_on": [], "freq": d.freq or step})
+        trained = meta.get("data") or {}
+        update: dict[str, Any] = {"also_train_on": [], "freq": d.freq or trained.get("freq")}
+        if getattr(d, "station", "") is None and trained.get("station"):
+            update["station"] = str(trained["station"])  # the station the model learnt
+        self.data_cfg = d.model_copy(update=update)
         self.input_paths = [Path(path)]
         try:
             data = self._build(("input",), whole=True)
         except UserError as e:  # the run's config is fixed: the file is what to change
-            key = f" (the run's {e.where})" if e.where and e.where != "--input" else ""
-            raise UserError(f"{e.message}{key}", where=f"--input {path}") from None
+            hint = _predict_hint(e.where, self.predict_keys)
+            raise UserError(f"{e.message}{hint}", where=f"--input {path}") from None
         wanted = list(getattr(encoder, "columns", []) or [])
         if wanted and wanted != data.feature_names:
             missing = [c for c in wanted if c not in data.feature_names]
             extra = [c for c in data.feature_names if c not in wanted]
-            what = f"lacks {', '.join(missing)}" if missing else f"adds {', '.join(extra)}"
+            what = (
+                f"has no values of {', '.join(missing)}"
+                if missing
+                else (f"adds {', '.join(extra)}")
+            )
             raise UserError(
                 f"{path} {what}: the model reads {', '.join(wanted)}; give a file with the "
                 "same columns (and neighbours) as the run's training data",
                 where="--input",
             )
+        self._check_grid(data, trained, path)
         data.set_encoder(encoder)
         return forecast_rows(data, model, "input", self._known_at())
+
+    def _check_grid(self, data: Any, trained: dict[str, Any], path: Path) -> None:
+        """Warnings when the file's forecast times are off the run's grid (other hours than
+        the model learnt from, e.g. 01, 04, ... UTC for a run on 00, 03, ...)."""
+        import pandas as pd
+
+        from seqrun.core.text import warn
+
+        first = trained.get("first_time")
+        if not first:
+            return
+        step = pd.Timedelta(data.step)
+        s = data.splits["input"]
+        issued = pd.Timestamp(s.times[int(s.starts[-1]) + data.sequence_len - 1], tz="UTC")
+        if (issued - pd.Timestamp(first)) % step != pd.Timedelta(0):
+            warn(
+                f"{path}: the forecast is issued at {issued:%Y-%m-%dT%H:%M}Z, off the run's "
+                f"{data.step} grid (its training times were {pd.Timestamp(first):%H:%M} UTC "
+                f"+ k x {data.step}): the model learnt from other hours of the day"
+            )
 
     def _known_at(self) -> Callable[[np.ndarray], np.ndarray]:
         """The clock's input columns (time features) at given times, for recursive forecasts."""
@@ -618,11 +657,17 @@ class ForecastAdapter:
                 f"(gaps up to data.interpolate.max_gap = {d.interpolate.max_gap} are filled)",
                 where="--input",
             )
-        last_read = np.datetime64(raw.times.max().tz_convert(None))
+        last_read = np.datetime64(raw.times.max().tz_convert(None), "ns")
         if c.times[hi - 1] < last_read:
+            step = np.timedelta64(c.step_s, "s")
+            why = (
+                f"lie off the {c.report.get('freq', '')} grid"
+                if (last_read - c.times[hi - 1]) % step
+                else "lack values"
+            )
             warn(
                 f"{source}: the forecast starts from {iso_utc(c.times[hi - 1])}, the last time "
-                f"with every input; later rows (up to {iso_utc(last_read)}) lack values"
+                f"with every input on the grid; later rows (up to {iso_utc(last_read)}) {why}"
             )
         return np.array([hi - d.sequence_len], dtype=np.int64)
 
@@ -794,7 +839,7 @@ class ForecastAdapter:
                 dropped[name] = "absent"
                 continue
             share = float(raw.columns[name].notna().mean()) if len(raw.columns) else 0.0
-            if share < 0.5:
+            if share < self._enough:
                 dropped[name] = f"values in {share:.0%} of the rows"
         if dropped and all(t in dropped for t in targets):
             return features, targets  # nothing left to forecast: the usual errors say why
@@ -1062,7 +1107,7 @@ class ForecastAdapter:
             for name in wanted:
                 if name in present:
                     share = float(aligned[name].notna().mean())
-                    if share >= 0.5:
+                    if share >= self._enough and share > 0:
                         keep.append(name)
                         continue
                     if not lenient:
@@ -1233,3 +1278,11 @@ def _pd_utc(t: np.datetime64) -> Any:
 
 def _as_list(v: str | list[str]) -> list[str]:
     return [v] if isinstance(v, str) else list(v)
+
+
+def _predict_hint(where: str, keys: tuple[str, ...]) -> str:
+    """What ends a predict error about the run's data key ``where``: a key among ``keys`` is
+    given to predict with --set; another one belongs to the run's config."""
+    if ".".join(where.split(".")[:2]) in keys:
+        return " (seqrun predict takes such keys with --set KEY=VALUE)"
+    return f" (the run's {where})" if where.startswith("data.") else ""

@@ -154,6 +154,10 @@ class SequencesAdapter:
     provides = "sequences"
     fold_scheme = "stratified"
     sequence_outputs = False
+    #: what ``seqrun predict --set`` may change: how a new file is written
+    predict_keys = (
+        "data.format", "data.encoding", "data.layout", "data.id_column", "data.order_column",
+    )  # fmt: skip
     default_encoder = {"type": "sequence_standardize"}
     default_metrics = "sequence_classification"
     task_kind = "classification"

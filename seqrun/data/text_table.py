@@ -497,6 +497,8 @@ class TextTableAdapter:
     provides = "text"
     fold_scheme = "stratified"
     sequence_outputs = False
+    #: what ``seqrun predict --set`` may change: how a new file is written
+    predict_keys = ("data.format", "data.separator", "data.encoding", "data.text_column")
 
     def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
         self.data_cfg: TextTableConfig = section

@@ -147,6 +147,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                     f"columns of {path.name}: {', '.join(columns)}{_separator_hint(columns, d)}",
                     where="data.time_column",
                 )
+        if len(df) == 0:
+            raise UserError(f"{path} has no data rows, only its header", where="data.path")
         report: dict = {
             "source": str(path) if self.input_paths else d.sample or str(path),
             "format": "csv",

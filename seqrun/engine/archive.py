@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from seqrun.core.config import ExperimentConfig, read_yaml, resolve
+from seqrun.core.config import ExperimentConfig, apply_overrides, read_yaml, resolve
 from seqrun.core.errors import UserError
 from seqrun.core.registry import registry
 from seqrun.core.runs import Run
 
 
-def load_run_config(run: Run) -> ExperimentConfig:
-    """The resolved config saved in a run directory; a relative data path that is not found
-    from here but is from the directory the run was trained in (meta.json's ``cwd``) is read
-    from there, so `seqrun evaluate` and `predict` work from any directory."""
+def load_run_config(run: Run, overrides: list[str] | None = None) -> ExperimentConfig:
+    """The resolved config saved in a run directory (``overrides``: ``--set`` texts applied
+    to it); a relative data path that is not found from here but is from the directory the
+    run was trained in (meta.json's ``cwd``) is read from there, so `seqrun evaluate` and
+    `predict` work from any directory."""
     if not run.config_path.is_file():
         raise UserError("the run has no config.yaml", where=str(run.path))
     source = read_yaml(run.config_path)
+    apply_overrides(source, overrides or [])
     data = source.raw.get("data")
     origin = run.meta().get("cwd")
     if isinstance(data, dict) and isinstance(origin, str):

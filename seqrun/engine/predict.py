@@ -28,9 +28,11 @@ def predict(
     path: Path | None = None,
     column: str | None = None,
     checkpoint: str = "best",
+    overrides: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Predictions for ``texts`` (given on the command line) and the examples of the file
-    ``path`` (``column``: its column to read, for a table)."""
+    ``path`` (``column``: its column to read, for a table; ``overrides``: ``--set`` texts
+    naming how the file is written, among the adapter's ``predict_keys``)."""
     from seqrun.core.registry import registry
     from seqrun.data.base import open_adapter
     from seqrun.engine import archive
@@ -42,6 +44,9 @@ def predict(
             where=str(run.path),
         )
     cfg = archive.load_run_config(run)
+    if overrides:
+        _check_overrides(registry.get("adapter", cfg.data.adapter), overrides)
+        cfg = archive.load_run_config(run, overrides)
     adapter = open_adapter(cfg)
     if hasattr(adapter, "predict_file"):  # a forecast: from the end of a whole series
         return _predict_file(run, cfg, adapter, texts, path, column, checkpoint)
@@ -106,9 +111,29 @@ def _predict_file(
         )
     if column is not None:
         raise UserError(
-            "--column names a text column; a forecast reads the run's columns", where="--column"
+            "a forecast reads the columns the run was trained on; --column is for text runs",
+            where="--column",
         )
+    if Path(path).is_dir():
+        raise UserError(f"{path} is a directory; give a file", where="--input")
     if not Path(path).is_file():
         raise UserError(f"no such file: {path}", where="--input")
     _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
     return adapter.predict_file(path, model, encoder, run.meta())
+
+
+def _check_overrides(adapter: Any, overrides: list[str]) -> None:
+    """A UserError for a ``--set`` key that predict cannot change: anything but how the
+    input file is written (the adapter's ``predict_keys``) was fixed by training."""
+    from seqrun.core.config import parse_override
+
+    keys = tuple(getattr(adapter, "predict_keys", ()))
+    for text in overrides:
+        key, _ = parse_override(text)
+        if ".".join(key.split(".")[:2]) not in keys:
+            allowed = ", ".join(keys) if keys else "none for this kind of run"
+            raise UserError(
+                f"predict cannot change {key}: the model was trained with it; --set names "
+                f"how the input file is written ({allowed})",
+                where=f"--set {text}",
+            )
