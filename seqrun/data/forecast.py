@@ -550,11 +550,11 @@ class ForecastAdapter:
         self._files: Any = None
         self.input_paths: list[Path] | None = None  # seqrun predict: read these instead
 
-    @property
-    def _enough(self) -> float:
-        """The share of rows with values that keeps a column under ``missing_features: drop``:
-        half when training; for a forecast, any value (only its window must be filled)."""
-        return 1e-12 if self.input_paths else 0.5
+    def _enough(self, share: float) -> bool:
+        """Whether a column with values in ``share`` of the rows is kept under
+        ``missing_features: drop``: half of them when training; any value for a forecast
+        (``seqrun predict``: only its window must be filled)."""
+        return share > 0 if self.input_paths else share >= 0.5
 
     def _read_once(self, parse: Callable[[], tuple[Any, dict]]) -> tuple[Any, dict]:
         """``parse()``'s table and report, parsed once per adapter: the main series, its
@@ -600,11 +600,8 @@ class ForecastAdapter:
         if wanted and wanted != data.feature_names:
             missing = [c for c in wanted if c not in data.feature_names]
             extra = [c for c in data.feature_names if c not in wanted]
-            what = (
-                f"has no values of {', '.join(missing)}"
-                if missing
-                else (f"adds {', '.join(extra)}")
-            )
+            shown = ", ".join(missing or extra)
+            what = f"has no values of {shown}" if missing else f"adds {shown}"
             raise UserError(
                 f"{path} {what}: the model reads {', '.join(wanted)}; give a file with the "
                 "same columns (and neighbours) as the run's training data",
@@ -839,7 +836,7 @@ class ForecastAdapter:
                 dropped[name] = "absent"
                 continue
             share = float(raw.columns[name].notna().mean()) if len(raw.columns) else 0.0
-            if share < self._enough:
+            if not self._enough(share):
                 dropped[name] = f"values in {share:.0%} of the rows"
         if dropped and all(t in dropped for t in targets):
             return features, targets  # nothing left to forecast: the usual errors say why
@@ -960,8 +957,7 @@ class ForecastAdapter:
                 [np.clip(seg[:, 0], lo, hi) - lo, np.clip(seg[:, 1], lo, hi) - lo], axis=1
             )
             sub = sub[sub[:, 1] > sub[:, 0]]
-            last = self._last_window if whole else None
-            starts = last(sub, cleaned, raw) if last else geometry.segment_starts(sub)
+            starts = self._last_window(sub, cleaned, raw) if whole else geometry.segment_starts(sub)
             if len(starts) == 0:
                 raise UserError(*self._no_window_message(name, hi - lo, sub, cleaned))
             info = {"rows": int(hi - lo), "segments": len(sub), "from": int(lo)}
@@ -1107,7 +1103,7 @@ class ForecastAdapter:
             for name in wanted:
                 if name in present:
                     share = float(aligned[name].notna().mean())
-                    if share >= self._enough and share > 0:
+                    if self._enough(share):
                         keep.append(name)
                         continue
                     if not lenient:
