@@ -910,3 +910,23 @@ def test_text_config_validate_imports_no_tensorflow():
         "ok: configs/mr-best"
     )
     assert lines[-1].strip() == ""  # none of the heavy modules was imported
+
+
+def test_evaluate_warns_of_changed_data_only_when_it_changed(cli, tmp_path):
+    """The texts' hash depends on the splits loaded: evaluate compares the split it scores
+    with the same split at training (a test split training never read is not compared)."""
+    rows = [
+        f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
+        for i in range(80)
+    ]
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    data = {"path": str(path), "label_column": "label", "label_type": "names", "id_column": None}
+    run = train_json(cli, tmp_path, mr(data=data, train={"epochs": 1}))["run_dir"]
+    for split in ("test", "dev"):
+        r = cli("evaluate", run, "--split", split)
+        assert r.exit_code == 0, r.output
+        assert "data differ" not in r.stderr, split
+    path.write_text("text,label\n" + "\n".join(x.replace("gem", "find") for x in rows) + "\n")
+    r = cli("evaluate", run, "--split", "dev")
+    assert r.exit_code == 0 and "the data differ from those the run was trained on" in r.stderr

@@ -111,6 +111,8 @@ class DataModule(Protocol):
     """The loaded splits of one experiment, and everything that depends on their family."""
 
     fingerprint: str  # a short content hash of the data, recorded in the run's meta.json
+    # optional: ``split_fingerprints`` {split: hash} when ``fingerprint`` depends on the splits
+    # loaded (text, sequences); `evaluate` then compares the splits both loads hold
 
     def sizes(self) -> dict[str, int]:
         """Examples per split."""

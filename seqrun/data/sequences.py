@@ -133,6 +133,17 @@ class SequenceBatches(IndexedBatches):
         return tf.data.Dataset.from_tensor_slices(ragged).map(lambda r: r)
 
 
+def _fingerprint(splits: dict[str, Any]) -> str:
+    """A short content hash of the given splits (series and labels)."""
+    h = hashlib.sha256()
+    for name in sorted(splits):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(splits[name].y).tobytes())
+        for d in splits[name].digests():
+            h.update(d)
+    return h.hexdigest()[:16]
+
+
 class SequenceData:
     """Sequences labelled as a whole: splits, classes (or a target), encoder, outputs.
 
@@ -168,13 +179,8 @@ class SequenceData:
         self.notes = dict(notes or {})
         self.encoder: Any = None
         self.other_digests: dict[str, list[bytes]] = {}  # splits read but not loaded
-        h = hashlib.sha256()
-        for name in sorted(splits):
-            h.update(name.encode())
-            h.update(np.ascontiguousarray(splits[name].y).tobytes())
-            for d in splits[name].digests():
-                h.update(d)
-        self.fingerprint = h.hexdigest()[:16]
+        self.fingerprint = _fingerprint(splits)
+        self.split_fingerprints = {k: _fingerprint({k: v}) for k, v in splits.items()}
 
     # -- task
     @property

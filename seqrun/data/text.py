@@ -129,6 +129,7 @@ class TextData:
         self.report_errors = report_errors
         self.source = source
         self.fingerprint = text_fingerprint(splits)
+        self.split_fingerprints = {k: text_fingerprint({k: v}) for k, v in splits.items()}
         self.encoder: Any = None
         # leakage check inputs for splits that were not loaded: normalised-text digests (cheap
         # to get when the adapter reads the whole file anyway) and notes on what was skipped

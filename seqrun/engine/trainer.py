@@ -410,6 +410,8 @@ def _new_meta(
     meta["overrides"] = list(overrides or [])
     meta.update(framework_versions())
     meta["data"] = {"fingerprint": data.fingerprint, "sizes": data.sizes()}
+    if hasattr(data, "split_fingerprints"):
+        meta["data"]["split_fingerprints"] = dict(data.split_fingerprints)
     meta["data"].update(data.report())  # what the adapter did: values filled, rows dropped...
     meta["leakage"] = job.leak
     meta["epochs_completed"] = 0
@@ -762,20 +764,32 @@ def _plot_history(
         run.update_meta(plot_error=f"{type(e).__name__}: {e}")
 
 
+def _check_fingerprint(run: Run, data: Any, split: str) -> None:
+    """A warning when the data now read differ from those the run was trained on: the whole
+    series' hash, or, for a family whose hash depends on the splits loaded, the hash of
+    ``split`` when training loaded it too (a test split never read by training is not
+    compared)."""
+    trained = run.meta().get("data") or {}
+    if hasattr(data, "split_fingerprints"):
+        before = (trained.get("split_fingerprints") or {}).get(split)
+        now = data.split_fingerprints.get(split)
+    else:
+        before, now = trained.get("fingerprint"), getattr(data, "fingerprint", None)
+    if before and now and before != now:
+        warn(
+            f"the data differ from those the run was trained on (fingerprint {now}, "
+            f"meta.json {before}): the file changed or another one is read; these scores "
+            "are not comparable with the run's others"
+        )
+
+
 def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
     """Rebuild ``split`` from the run's own config and score a checkpoint on it (one run; a
     cross-validation goes through :func:`seqrun.engine.experiment.evaluate`)."""
     cfg = archive.load_run_config(run)
     setup_tf(cfg)
     data = load_data(cfg, (split,))
-    trained = (run.meta().get("data") or {}).get("fingerprint")
-    now = getattr(data, "fingerprint", None)
-    if trained and now and trained != now:
-        warn(
-            f"the data differ from those the run was trained on (fingerprint {now}, "
-            f"meta.json {trained}): the file changed or another one is read; these scores "
-            "are not comparable with the run's others"
-        )
+    _check_fingerprint(run, data, split)
     _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
     data.set_encoder(encoder)
     metrics = score(run, cfg, data, split, checkpoint, model)
