@@ -147,3 +147,20 @@ def test_readme_reference_is_generated_from_models():
     readme = (ROOT / "README.md").read_text()
     assert reference_markdown() in readme
     assert readme_with_reference(readme) == readme, "regenerate with: python -m seqrun.core.docs"
+
+
+def test_reference_gives_each_adapters_own_nested_defaults():
+    """A nested section's defaults come from the adapter's own default (the weather adapters
+    split 70/15/15, not SplitFractions' 70/10/20)."""
+    from seqrun.core.registry import registry
+
+    text = reference_markdown()
+    for name in registry.names("adapter"):
+        split = registry.get("adapter", name).Config.model_fields.get("split")
+        if split is None:  # imdb: a dev fraction of the train half, no split section
+            continue
+        default = split.get_default(call_default_factory=True)
+        block = text.split(f"| **data: {name}** |")[1].split("| **")[0]
+        for part in ("train", "dev", "test"):
+            row = f"| `data.split.{part}` | float | `{getattr(default, part)}` |"
+            assert row in block, (name, part)

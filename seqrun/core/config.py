@@ -720,20 +720,25 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-def _model_rows(model: type[BaseModel], prefix: str) -> list[tuple[str, str, str, str]]:
+def _model_rows(
+    model: type[BaseModel], prefix: str, defaults: BaseModel | None = None
+) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) of every field; ``defaults``: the instance a parent
+    section's default gives a nested section (e.g. the weather adapters' 70/15/15 split),
+    whose values are the defaults rather than the nested class's own."""
     rows = []
     for name, field in model.model_fields.items():
         key = f"{prefix}.{name}" if prefix else name
         ann = field.annotation
+        given = field.is_required() and defaults is None
+        value = getattr(defaults, name) if defaults is not None else None
+        if defaults is None and not field.is_required():
+            value = field.get_default(call_default_factory=True)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
-            rows.extend(_model_rows(ann, key))
+            rows.extend(_model_rows(ann, key, value if isinstance(value, BaseModel) else None))
             continue
         typ = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
-        if field.is_required():
-            default = "required"
-        else:
-            value = field.get_default(call_default_factory=True)
-            default = "`" + json.dumps(value, default=str) + "`"
+        default = "required" if given else "`" + json.dumps(value, default=str) + "`"
         rows.append((key, typ, default, field.description or ""))
     return rows
 
