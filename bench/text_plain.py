@@ -15,7 +15,6 @@ import csv
 import gzip
 import json
 import os
-import sys
 import time
 
 T0 = time.time()
@@ -65,11 +64,17 @@ def data_file(data: dict) -> str:
 
 
 def main() -> None:
-    with open(sys.argv[1], encoding="utf-8") as f:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("config", help="a configs/mr-*.yaml file")
+    ap.add_argument("--epochs", type=int, help="override train.epochs (bench --quick)")
+    args = ap.parse_args()
+    with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
     enc, m, t = cfg["encoder"], cfg["model"], cfg["train"]
-    if "--epochs" in sys.argv:  # bench --quick
-        t["epochs"] = int(sys.argv[sys.argv.index("--epochs") + 1])
+    if args.epochs is not None:
+        t["epochs"] = args.epochs
     keras.utils.set_random_seed(cfg.get("seed", 0))
     tf.config.experimental.enable_op_determinism()
     (x_tr, y_tr), (x_dev, y_dev), (x_te, y_te) = read_split(data_file(cfg["data"]))
@@ -131,7 +136,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "config": sys.argv[1],
+                "config": args.config,
                 "train": len(y_tr),
                 "dev": len(y_dev),
                 "test": len(y_te),
