@@ -112,6 +112,10 @@ def test_direct_multistep_forecast_gives_every_lead(cli, tmp_path):
     assert [r["lead"] for r in rows] == ["1h", "2h", "3h"]
     assert [r["valid"] for r in rows] == [iso(issued + np.timedelta64(h, "h")) for h in (1, 2, 3)]
     assert rows[-1]["prediction"]["temp"] == pytest.approx(float(dev["y_pred"][i, 0]), abs=1e-3)
+    r = cli("predict", run, "--input", new)  # a line per lead: the values, then where and when
+    lines = r.stdout.strip().splitlines()
+    assert r.exit_code == 0 and len(lines) == 3
+    assert lines[0].startswith("temp=") and lines[0].endswith(f"{rows[0]['valid']} 1h")
 
 
 def test_recursive_forecast_feeds_itself_like_the_recursive_evaluation(cli, tmp_path):
