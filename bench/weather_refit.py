@@ -22,23 +22,12 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from weather_skill import ROOT, seqrun  # bench/ is on the path of a bench script
+
 TEST_START = "2013-11-06T10:00:00Z"  # the shipped configs' first test hour (seqrun data describe)
-
-
-def seqrun(*args: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "seqrun", *args, "--json"]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    if r.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr[-2000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def ratio(metrics: dict) -> float:
