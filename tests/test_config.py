@@ -164,3 +164,17 @@ def test_reference_gives_each_adapters_own_nested_defaults():
         for part in ("train", "dev", "test"):
             row = f"| `data.split.{part}` | float | `{getattr(default, part)}` |"
             assert row in block, (name, part)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"adapter": "text_table", "path": "x.tsv"},
+        {"adapter": "timeseries_csv", "path": "x.csv", "time_column": "t"},
+    ],
+)
+def test_a_typed_backslash_t_separator_is_a_tab(data):
+    """YAML's '\\t' in single quotes (and --set data.separator=\\t) keeps the backslash."""
+    arch = "dense" if data["adapter"] == "text_table" else "gru"
+    raw = {"name": "a", "data": {**data, "separator": "\\t"}, "model": {"arch": arch}}
+    assert config_from_dict(raw).data.separator == "\t"

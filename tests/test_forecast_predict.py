@@ -238,6 +238,9 @@ def test_synop_forecast_for_the_station_the_run_learnt(cli, tmp_path):
     r = cli("predict", run, "--input", lyon, "--set", "data.station='07481'", "--json")
     assert r.exit_code == 0, r.output
     assert last_json(r.stdout)["predictions"][0]["series"] == "07481"
+    r = cli("predict", run, "--input", lyon, "--set", "data.separator=,")  # not a synop key
+    assert r.exit_code == 2 and "predict cannot change data.separator" in r.output
+    assert "(data.encoding, data.time_format, data.timezone, data.station)" in r.output
 
 
 def test_times_off_the_runs_grid_are_warned_about(cli, tmp_path):

@@ -462,3 +462,9 @@ def pad_sequences(
         else:
             out[i, length - len(s) :] = s
     return out
+
+
+def unescape_separator(value: object) -> object:
+    """A field separator as typed in YAML: ``'\\t'`` (single quotes keep the backslash) and
+    ``\\t`` given on the command line mean a tab, as in ``"\\t"``."""
+    return "\t" if value == "\\t" else value

@@ -538,11 +538,9 @@ class ForecastAdapter:
     provides = "series"
     fold_scheme = "forward-chaining"
     sequence_outputs = True
-    #: what ``seqrun predict --set`` may change: how a new file is written, which series
-    predict_keys: tuple[str, ...] = (
-        "data.separator", "data.decimal", "data.encoding", "data.time_column", "data.time_format",
-        "data.timezone", "data.missing_values", "data.text_values", "data.station", "data.group",
-    )  # fmt: skip
+    #: what ``seqrun predict --set`` may change: how a new file is written (each front end
+    #: adds its own keys, e.g. the series to read)
+    predict_keys: tuple[str, ...] = ("data.encoding", "data.time_format", "data.timezone")
 
     def __init__(self, section: Any, options: LoadOptions | None = None) -> None:
         self.data_cfg = section
@@ -1279,6 +1277,8 @@ def _as_list(v: str | list[str]) -> list[str]:
 def _predict_hint(where: str, keys: tuple[str, ...]) -> str:
     """What ends a predict error about the run's data key ``where``: a key among ``keys`` is
     given to predict with --set; another one belongs to the run's config."""
+    if where in ("data.path", "data.sample"):  # the message is about the input file itself
+        return ""
     if ".".join(where.split(".")[:2]) in keys:
         return " (seqrun predict takes such keys with --set KEY=VALUE)"
     return f" (the run's {where})" if where.startswith("data.") else ""

@@ -155,9 +155,8 @@ class SequencesAdapter:
     fold_scheme = "stratified"
     sequence_outputs = False
     #: what ``seqrun predict --set`` may change: how a new file is written
-    predict_keys = (
-        "data.format", "data.encoding", "data.layout", "data.id_column", "data.order_column",
-    )  # fmt: skip
+    #: (not data.format: a table's channels are read by name only when training read one)
+    predict_keys = ("data.encoding", "data.layout", "data.id_column", "data.order_column")
     default_encoder = {"type": "sequence_standardize"}
     default_metrics = "sequence_classification"
     task_kind = "classification"

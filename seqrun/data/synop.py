@@ -316,6 +316,7 @@ class SynopAdapter(ForecastAdapter):
     """Météo-France SYNOP export (opendatasoft or monthly archives): ';' CSV, Pa/K converted."""
 
     Config = SynopConfig
+    predict_keys = (*ForecastAdapter.predict_keys, "data.station")
 
     def _read_files(self) -> tuple[Any, dict]:
         """Every file as one table of codes, with ``__file`` and ``__line`` per row: the rows

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
@@ -23,6 +23,7 @@ from seqrun.core.text import (
     decode_text,
     read_file_bytes,
     shown_names,
+    unescape_separator,
     warn,
 )
 from seqrun.data.text import TextData, TextSplit, missing_path_error
@@ -127,6 +128,11 @@ class TextTableConfig(DataConfig):
     report_errors: int = Field(
         20, ge=0, description="Most confident mistakes written to errors.jsonl per scored split."
     )
+
+    @field_validator("separator", mode="before")
+    @classmethod
+    def _tab(cls, value: Any) -> Any:
+        return unescape_separator(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> TextTableConfig:

@@ -15,7 +15,12 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.core.text import check_unique_names, decode_text, read_file_bytes
+from seqrun.core.text import (
+    check_unique_names,
+    decode_text,
+    read_file_bytes,
+    unescape_separator,
+)
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
 from seqrun.data.times import parse_times, time_format_hint
 from seqrun.samples import check_one_source, sample_path
@@ -96,6 +101,11 @@ class TimeseriesCsvConfig(ForecastConfig):
         "its own.",
     )
 
+    @field_validator("separator", mode="before")
+    @classmethod
+    def _tab(cls, value: Any) -> Any:
+        return unescape_separator(value)
+
     @field_validator("missing_values", mode="before")
     @classmethod
     def _one_or_more(cls, v: Any) -> Any:
@@ -126,6 +136,10 @@ class TimeseriesCsvAdapter(ForecastAdapter):
     """Any CSV time series (time column, features, targets, optional group filter)."""
 
     Config = TimeseriesCsvConfig
+    predict_keys = (
+        *ForecastAdapter.predict_keys, "data.separator", "data.decimal", "data.time_column",
+        "data.missing_values", "data.text_values", "data.group",
+    )  # fmt: skip
 
     def read(self, series: str | int | None = None) -> RawSeries:
         """Read the CSV (or sample), keep the group (or ``series``), parse times to UTC."""

@@ -46,7 +46,11 @@ def predict(
     cfg = archive.load_run_config(run)
     if overrides:
         _check_overrides(registry.get("adapter", cfg.data.adapter), overrides)
-        cfg = archive.load_run_config(run, overrides)
+        try:
+            cfg = archive.load_run_config(run, overrides)
+        except UserError as e:  # blame the --set, not the run's config.yaml
+            where = e.where if e.where.startswith("--set") else f"--set {' '.join(overrides)}"
+            raise UserError(e.message, where=where) from None
     adapter = open_adapter(cfg)
     if hasattr(adapter, "predict_file"):  # a forecast: from the end of a whole series
         return _predict_file(run, cfg, adapter, texts, path, column, checkpoint)
@@ -133,7 +137,7 @@ def _check_overrides(adapter: Any, overrides: list[str]) -> None:
         if ".".join(key.split(".")[:2]) not in keys:
             allowed = ", ".join(keys) if keys else "none for this kind of run"
             raise UserError(
-                f"predict cannot change {key}: the model was trained with it; --set names "
-                f"how the input file is written ({allowed})",
+                f"predict cannot change {key}: --set only says how the input file is written "
+                f"({allowed}); the rest is the run's",
                 where=f"--set {text}",
             )
