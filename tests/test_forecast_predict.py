@@ -150,7 +150,15 @@ def test_forecast_input_errors_are_one_line(cli, tmp_path):
     r = cli("predict", run, "--input", short)
     assert r.exit_code == 2
     assert "holds 6 row(s)" in r.output and "data.sequence_len = 12" in r.output
-    assert "Traceback" not in r.output
+    assert "Traceback" not in r.output and "before it" not in r.output  # the file is short
+    frame = pd.read_csv(cut_sample(tmp_path, "2013-12-05T07:00:00Z", "2013-12-07T06:00:00Z"))
+    hours = pd.to_datetime(frame["time_hour"])
+    cut = (frame.origin == "EWR") & hours.between("2013-12-06T10:00Z", "2013-12-06T23:00Z")
+    frame.loc[cut, "pressure"] = None  # 14 hours: longer than max_gap (12 h)
+    frame.to_csv(gap := tmp_path / "gap.csv", index=False)
+    r = cli("predict", run, "--input", gap)
+    assert r.exit_code == 2 and "the last gap-free stretch" in r.output
+    assert "before it pressure is missing at 2013-12-0" in r.output
     lines = cut_sample(tmp_path, "2013-03-01", "2013-03-03").read_text().splitlines()
     alone = tmp_path / "ewr.csv"  # the neighbours' rows are missing
     alone.write_text("\n".join(x for x in lines if not x.startswith(("JFK", "LGA"))) + "\n")

@@ -634,6 +634,24 @@ class ForecastAdapter:
         kinds = list(self.data_cfg.time_features)
         return lambda times: time_feature_columns(times, kinds)[1]
 
+    def _gap_before(self, c: Cleaned, lo: int, raw: RawSeries) -> str:
+        """What ends the stretch that starts at cleaned row ``lo`` on its left: the listed
+        columns missing at the grid time just before it, or no row there ("" at the start)."""
+        import pandas as pd
+
+        if lo == 0 and c.times[0] <= np.datetime64(raw.times.min().tz_convert(None), "ns"):
+            return ""
+        before = pd.Timestamp(c.times[lo] - np.timedelta64(c.step_s, "s"), tz="UTC")
+        at = (raw.times == before).to_numpy()
+        if not at.any():
+            return f"; before it the file has no row at {before:%Y-%m-%dT%H:%M}Z"
+        row = raw.columns.loc[at].iloc[-1]
+        listed = self.data_cfg.features or raw.default_features
+        missing = [n for n in listed if n in row.index and pd.isna(row[n])]
+        if not missing:
+            return ""
+        return f"; before it {', '.join(missing)} is missing at {before:%Y-%m-%dT%H:%M}Z"
+
     def _last_window(self, segments: np.ndarray, c: Cleaned, raw: RawSeries) -> np.ndarray:
         """The start of the window made of the last ``sequence_len`` rows of the last gap-free
         stretch (a UserError when it is shorter); a warning when the file's last rows could
@@ -649,7 +667,8 @@ class ForecastAdapter:
                 f"the last gap-free stretch of {source} holds {hi - lo} row(s) on the "
                 f"{c.report.get('freq', '')} grid{span}; the model reads data.sequence_len = "
                 f"{d.sequence_len} steps: give at least {d.sequence_len} consecutive rows "
-                f"(gaps up to data.interpolate.max_gap = {d.interpolate.max_gap} are filled)",
+                f"(gaps up to data.interpolate.max_gap = {d.interpolate.max_gap} are filled)"
+                f"{self._gap_before(c, lo, raw) if hi > lo else ''}",
                 where="--input",
             )
         last_read = np.datetime64(raw.times.max().tz_convert(None), "ns")
