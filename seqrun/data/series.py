@@ -518,20 +518,10 @@ class SeriesData:
         x = values[idx]
         tgt = self.target_idx
         preds = []
-        import tensorflow as tf
-
         for k in range(steps):
-            # a tf.data input: Keras' numpy adapter adds a parallel map that logs a TF warning
-            batches = tf.data.Dataset.from_tensor_slices(x).batch(batch_size)
-            p = model.predict(batches, verbose=0)
-            if self.seq2seq:
-                p = p[:, -1, :]
-            if self.residual:
-                p = p + x[:, -1, tgt]
+            p = self.forecast_values(model, x, batch_size)
             preds.append(p)
-            row = values[ok + self.sequence_len + k].copy()  # known columns of the next step
-            row[:, tgt] = p
-            x = np.concatenate([x[:, 1:, :], row[:, None, :]], axis=1)
+            x = self.shift_in(x, p, values[ok + self.sequence_len + k])
         pred = np.stack(preds, axis=1)
         true = values[ok[:, None] + self.sequence_len + np.arange(steps)[None, :]][..., tgt]
         inv = self.encoder.inverse_transform
@@ -546,6 +536,30 @@ class SeriesData:
             ),
             "starts": ok,
         }
+
+    def forecast_values(self, model: Any, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """The model's forecasts of the targets for encoded windows ``x`` (N, L, F), in
+        encoded units: a sequence-to-sequence model's last step, and with ``residual`` the
+        change added back to the last input; (N, targets) or (N, output_steps, targets)."""
+        import tensorflow as tf
+
+        # a tf.data input: Keras' numpy adapter adds a parallel map that logs a TF warning
+        batches = tf.data.Dataset.from_tensor_slices(x).batch(batch_size)
+        p = np.asarray(model.predict(batches, verbose=0))
+        if self.seq2seq:
+            p = p[:, -1, :]
+        if self.residual:
+            last = x[:, -1, self.target_idx]
+            p = p + (last[:, None, :] if p.ndim == 3 else last)
+        return p
+
+    def shift_in(self, x: np.ndarray, p: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """The windows ``x`` moved one step on (recursive forecasts): the new last row holds
+        the forecasts ``p`` of the targets and, from ``known`` (N, F, encoded), the known
+        columns (time features) of that step; every column is one or the other."""
+        row = known.copy()
+        row[:, self.target_idx] = p
+        return np.concatenate([x[:, 1:, :], row[:, None, :]], axis=1)
 
     batches = windows  # the trainer's name for "a split ready to batch"
 
@@ -591,14 +605,6 @@ class SeriesData:
         return series_describe.brief(info)
 
 
-def _predict_one(model: Any, x: np.ndarray) -> np.ndarray:
-    """The model's output for a small batch of windows (N, L, F)."""
-    import tensorflow as tf
-
-    # a tf.data input: Keras' numpy adapter adds a parallel map that logs a TF warning
-    return np.asarray(model.predict(tf.data.Dataset.from_tensors(x), verbose=0))
-
-
 def forecast_rows(
     data: SeriesData, model: Any, split: str, known_at: Callable[[np.ndarray], np.ndarray]
 ) -> list[dict[str, Any]]:
@@ -612,36 +618,22 @@ def forecast_rows(
     s = data.splits[split]
     start = int(s.starts[-1])
     tgt = data.target_idx
-    window = encode_rows(data.encoder, s.values[start : start + data.sequence_len])
-    x = window[None]
-    last = x[:, -1, tgt]
+    x = encode_rows(data.encoder, s.values[start : start + data.sequence_len])[None]
     step_s = duration_seconds(data.step)
     issued = s.times[start + data.sequence_len - 1]
-    recursive = data.recursive_steps and data.can_recurse()
-    if recursive:
+    if data.recursive_steps and data.can_recurse():
         preds = []
         for k in range(data.recursive_steps):
-            p = _predict_one(model, x)
-            p = (p[:, -1, :] if data.seq2seq else p) + (x[:, -1, tgt] if data.residual else 0)
+            p = data.forecast_values(model, x)
             preds.append(p[0])
-            step = x[:, -1, :].copy()  # the next input row: forecasts and the clock
-            step[:, tgt] = p
-            if data.known_idx:
-                when = np.array([issued + np.timedelta64((k + 1) * step_s, "s")])
-                known = data.encoder.transform(_fill_known(data, when, known_at))
-                step[:, data.known_idx] = known[:, data.known_idx]
-            x = np.concatenate([x[:, 1:, :], step[:, None, :]], axis=1)
+            when = np.array([issued + np.timedelta64((k + 1) * step_s, "s")])
+            x = data.shift_in(x, p, data.encoder.transform(_fill_known(data, when, known_at)))
         pred, leads = np.stack(preds), list(range(1, data.recursive_steps + 1))
+    elif data.output_steps > 1:  # (1, steps, targets)
+        pred = data.forecast_values(model, x)[0]
+        leads = [data.horizon + k for k in range(data.output_steps)]
     else:
-        p = _predict_one(model, x)
-        if data.seq2seq:
-            p = p[:, -1, :]
-        if data.output_steps > 1:  # (1, steps, targets)
-            pred = p[0] + (last if data.residual else 0)
-            leads = [data.horizon + k for k in range(data.output_steps)]
-        else:
-            pred = p + (last if data.residual else 0)
-            leads = [data.horizon]
+        pred, leads = data.forecast_values(model, x), [data.horizon]
     values = data.collapse(data.encoder.inverse_transform(pred.astype(np.float64), tgt))
     series = series_name(data.report())
     rows = []
