@@ -53,6 +53,14 @@ def fingerprint(*arrays: np.ndarray) -> str:
     return h.hexdigest()[:16]
 
 
+def split_fingerprints(splits: dict[str, Any], one: Any) -> tuple[str, dict[str, str]]:
+    """The hash ``one({name: split})`` of each split, and one hash of them all (for a family
+    whose data hash depends on the splits loaded: text, sequences)."""
+    each = {name: one({name: s}) for name, s in splits.items()}
+    whole = hashlib.sha256("".join(f"{k}={each[k]};" for k in sorted(each)).encode())
+    return whole.hexdigest()[:16], each
+
+
 def epoch_batches(
     index: Any, batch_size: int, seed: int, first_epoch: int, last_epoch: int, shuffle: bool
 ):

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.data.base import IndexedBatches, class_counts
+from seqrun.data.base import IndexedBatches, class_counts, split_fingerprints
 
 PERCENTILES = (50, 90, 99)
 EXAMPLES = 3
@@ -179,8 +179,7 @@ class SequenceData:
         self.notes = dict(notes or {})
         self.encoder: Any = None
         self.other_digests: dict[str, list[bytes]] = {}  # splits read but not loaded
-        self.fingerprint = _fingerprint(splits)
-        self.split_fingerprints = {k: _fingerprint({k: v}) for k, v in splits.items()}
+        self.fingerprint, self.split_fingerprints = split_fingerprints(splits, _fingerprint)
 
     # -- task
     @property

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import UserError
-from seqrun.data.base import IndexedBatches, class_counts
+from seqrun.data.base import IndexedBatches, class_counts, split_fingerprints
 
 
 @dataclass
@@ -128,8 +128,7 @@ class TextData:
         self.sequence_hints = sequence_hints or {}
         self.report_errors = report_errors
         self.source = source
-        self.fingerprint = text_fingerprint(splits)
-        self.split_fingerprints = {k: text_fingerprint({k: v}) for k, v in splits.items()}
+        self.fingerprint, self.split_fingerprints = split_fingerprints(splits, text_fingerprint)
         self.encoder: Any = None
         # leakage check inputs for splits that were not loaded: normalised-text digests (cheap
         # to get when the adapter reads the whole file anyway) and notes on what was skipped
