@@ -197,19 +197,28 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "SEQRUN_THREADS": "1"}
 
 
-def test_kill_9_then_rerun_finishes_without_losing_trials(cli, tmp_path):
-    study = _study(tmp_path, trials=3, pruner="none", set=["data.scale=0.05"])
+def _start_tune(tmp_path: Path, trials: int, *args: str):
+    """A tiny ladybug study run by a `seqrun tune` process: (study, runs, process, journal)."""
+    study = _study(tmp_path, trials=trials, pruner="none", set=["data.scale=0.05"])
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "seqrun", "tune", str(study), "--runs-dir", str(runs)]
+    cmd = [sys.executable, "-m", "seqrun", "tune", str(study), "--runs-dir", str(runs), *args]
     proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    journal = _journal(runs)
+    return study, runs, proc, _journal(runs)
+
+
+def _trials_while_running(proc: subprocess.Popen, journal: str) -> list:
+    """The study's trials so far ([] before the journal exists); an AssertionError with its
+    stderr when the tune process has ended."""
+    if proc.poll() is not None:
+        raise AssertionError(proc.stderr.read().decode())
+    return _load(journal).get_trials() if Path(journal).is_file() else []
+
+
+def test_kill_9_then_rerun_finishes_without_losing_trials(cli, tmp_path):
+    study, runs, proc, journal = _start_tune(tmp_path, 3)
 
     def one_done_one_running() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode())
-        if not Path(journal).is_file():
-            return False
-        trials = _load(journal).get_trials()
+        trials = _trials_while_running(proc, journal)
         training = [t for t in trials if t.state.name == "RUNNING" and "run_dir" in t.user_attrs]
         return any(t.state.name == "COMPLETE" for t in trials) and bool(training)
 
@@ -371,19 +380,10 @@ def test_a_trial_no_process_claimed_is_not_counted_forever(cli, tmp_path):
 
 
 def test_sigint_to_the_parent_of_workers_stops_them(tmp_path):
-    study = _study(tmp_path, trials=6, pruner="none", set=["data.scale=0.05"])
-    runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "seqrun", "tune", str(study), "--runs-dir", str(runs)]
-    cmd += ["--workers", "2"]
-    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    journal = _journal(runs)
+    _, _, proc, journal = _start_tune(tmp_path, 6, "--workers", "2")
 
     def training() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode())
-        if not Path(journal).is_file():
-            return False
-        trials = _load(journal).get_trials()
+        trials = _trials_while_running(proc, journal)
         return any(t.state.name == "RUNNING" and "run_dir" in t.user_attrs for t in trials)
 
     try:
