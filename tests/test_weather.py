@@ -979,7 +979,8 @@ def test_constant_target_after_a_circular_feature_is_an_error(tmp_path):
         TimeseriesCsvAdapter(cfg.data).load()
 
 
-def test_neighbours_observed_a_little_earlier_are_taken_later_ones_never(tmp_path):
+@pytest.mark.parametrize("freq", ["1h", None])  # None: the step inferred from the times
+def test_neighbours_observed_a_little_earlier_are_taken_later_ones_never(tmp_path, freq):
     from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
 
     hours = pd.date_range("2023-01-01", periods=200, freq="h", tz="UTC")
@@ -990,7 +991,7 @@ def test_neighbours_observed_a_little_earlier_are_taken_later_ones_never(tmp_pat
     pd.DataFrame(
         [(g, t.strftime("%Y-%m-%dT%H:%M:%SZ"), v) for g, t, v in rows], columns=["id", "t", "x"]
     ).to_csv(path, index=False)
-    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "t", "freq": "1h"}
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "t", "freq": freq}
     data |= {"group": {"id": "A"}, "targets": "x", "sequence_len": 4}
 
     def load(**more):

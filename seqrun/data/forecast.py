@@ -1087,14 +1087,14 @@ class ForecastAdapter:
         near = d.neighbours
         lenient = d.missing_features == "drop"
         wanted = list(near.features) if near.features is not None else list(targets)
-        at = pd.DatetimeIndex(raw.times)
+        at = pd.DatetimeIndex(raw.times).as_unit("ns")  # pandas 3 parses to microseconds
         step = duration_seconds(d.freq) * 10**9 if d.freq else _infer_step_ns(np.unique(at.asi8))
         half = pd.Timedelta(int(step // 2), "ns")
 
         def align(frame: Any, times: Any) -> Any:
             """The latest observation at or up to half a step before each main time (never
             a later one: no future value)."""
-            frame = frame.set_axis(pd.DatetimeIndex(times))
+            frame = frame.set_axis(pd.DatetimeIndex(times).as_unit("ns"))
             frame = frame[~frame.index.duplicated()].sort_index()
             return frame.reindex(at, method="ffill", tolerance=half)
 
