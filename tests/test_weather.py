@@ -550,6 +550,25 @@ def test_monthly_archives_read_as_one_series(tmp_path, monkeypatch):
     assert e.value.where == "data.path"
 
 
+def test_an_export_read_with_archives_gets_tc_in_every_row(tmp_path):
+    """The export has tc, the monthly archives do not: their rows take tc from t."""
+    from tests.synop_export import make_monthly
+
+    m = make_monthly(tmp_path)  # January and February 2015
+    exp = make_export(tmp_path / "export.csv", days=10, quirks=False)  # from 2015-03-10
+    paths = [str(exp.path), *(str(p) for p in m.paths)]
+    raw = SynopAdapter(config_from_dict(synop_cfg(paths, station="07149")).data).read()
+    times = list(raw.times.dt.to_pydatetime())
+    assert raw.columns["tc"].notna().all()
+    jan = times.index(m.times[40])
+    assert raw.columns["tc"].iloc[jan] == pytest.approx(
+        float(m.truth[("07149", m.times[40])]["t"]) - 273.15
+    )
+    march = times.index(exp.times[5])
+    assert raw.columns["tc"].iloc[march] == float(exp.truth[("07149", exp.times[5])]["tc"])
+    assert "rows of files without a tc column" in raw.report["derived"]["tc"]
+
+
 def gzip_lines(path: Path) -> list[str]:
     import gzip
 

@@ -407,6 +407,7 @@ class SynopAdapter(ForecastAdapter):
                 skipped["empty"] += int(empty.sum())
                 skipped["header"] += int((header & ~empty).sum())
                 df = df.loc[~(empty | header)]
+            df["__tc_absent"] = "tc" not in df.columns
             frames.append(df)
         df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         source = None if self.input_paths else d.sample
@@ -494,9 +495,18 @@ class SynopAdapter(ForecastAdapter):
                 source_units[code] = "K" if kelvin else "°C"
                 if kelvin:
                     numeric[code] = numeric[code] - 273.15
-        if "tc" not in numeric and "t" in numeric:  # the monthly archives have no tc
-            numeric["tc"] = numeric["t"].copy()
-            report["derived"] = {"tc": "t converted to °C (the file has no tc column)"}
+        if "t" in numeric:  # the monthly archives have no tc: °C from t (also when read
+            # together with an export that has it, whose tc is its t in °C)
+            if "tc" not in numeric:
+                numeric["tc"] = numeric["t"].copy()
+                report["derived"] = {"tc": "t converted to °C (the file has no tc column)"}
+            elif "__tc_absent" in df.columns:
+                absent = df["__tc_absent"].fillna(False).astype(bool).to_numpy()
+                numeric["tc"] = numeric["tc"].mask(absent, numeric["t"])
+                report["derived"] = {
+                    "tc": f"t converted to °C in the {int(absent.sum())} rows of files "
+                    "without a tc column"
+                }
         table = pd.DataFrame(numeric, index=df.index)
         report["trace_precipitation_values"] = traces
         report["converted_units"] = {
