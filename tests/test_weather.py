@@ -589,6 +589,23 @@ def test_gap_across_a_split_boundary_uses_no_future_value():
     assert c.report["values_filled"] == {"x": 3}
 
 
+@pytest.mark.parametrize("method", ["pchip", "akima", "linear"])
+def test_gap_before_a_split_boundary_is_filled_without_later_splits(method):
+    """pchip and akima use points beyond a gap's ends: a train gap that ends just before
+    the dev split must not take the shape of dev's values."""
+    t = pd.Series(pd.date_range("2020-01-01", periods=20, freq="1h", tz="UTC"))
+    filled = []
+    for dev in (0.0, 1000.0):
+        x = np.arange(20, dtype=float)
+        x[11:13] = np.nan  # train rows 11 and 12; row 13 observed; dev starts at row 14
+        x[14:] = dev + np.arange(6)
+        c = clean(t, pd.DataFrame({"x": x}), "1h", method, 6, split_starts=lambda n: [14])
+        filled.append(c.values[11:13, 0])
+        assert c.report["values_forward_filled_at_split_boundaries"] == 0
+    np.testing.assert_allclose(filled[0], filled[1])
+    np.testing.assert_allclose(filled[0], [11, 12], atol=0.5)
+
+
 def test_circular_and_rain_metrics():
     from seqrun.metrics import ForecastMetrics, rain_scores
 

@@ -346,7 +346,8 @@ def clean(
         split_starts: given the number of kept rows, the kept-row index where each later
             split starts. A gap that straddles such a boundary is filled on its earlier side
             by repeating the last value before the gap (never from values after the
-            boundary: no future information leaks into the earlier split).
+            boundary: no future information leaks into the earlier split); the other gaps
+            of a split are interpolated from that split and the earlier ones only.
     """
     import pandas as pd
 
@@ -404,13 +405,20 @@ def clean(
     at_boundary = 0
     if split_starts is not None:
         kept_rows = np.flatnonzero(keep)
-        for k in split_starts(len(kept_rows)):
-            if not 0 < k < len(kept_rows):
-                continue
-            g = kept_rows[k]  # grid row where the later split starts
-            for j, name in enumerate(df.columns):
-                raw = grid[name].to_numpy(dtype=np.float64)
-                for a, b in zip(*nan_runs(np.isnan(raw)), strict=True):
+        starts = split_starts(len(kept_rows))
+        bounds = sorted(int(kept_rows[k]) for k in starts if 0 < k < len(kept_rows))
+        for j, name in enumerate(df.columns):
+            raw = grid[name].to_numpy(dtype=np.float64)
+            # a split's values are filled from it and the earlier splits only: pchip, akima,
+            # splines and the like look past a gap's two ends, up to the next split
+            lo_row = 0
+            for g in bounds:
+                past, _ = _fill_column(grid[name].iloc[:g], method, int(gap_steps))
+                done = ~np.isnan(past[lo_row:g])
+                out[lo_row:g, j][done] = past[lo_row:g][done]
+                lo_row = g
+            for a, b in zip(*nan_runs(np.isnan(raw)), strict=True):
+                for g in bounds:  # g: the grid row where a later split starts
                     if a < g <= b and a > 0 and not np.isnan(out[a, j]):
                         out[a:g, j] = raw[a - 1]  # forward fill up to the boundary
                         at_boundary += int(g - a)
