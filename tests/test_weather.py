@@ -1299,15 +1299,17 @@ def test_monthly_archives_cut_short_or_with_an_export(tmp_path):
 
     m = make_monthly(tmp_path, gz=(False, False))
     text = m.paths[1].read_text()
-    m.paths[1].write_text(text + "07149;2015022")  # a download cut short
     last = len(text.splitlines()) + 1
     # only the named stations' rows are parsed (dozens in a real archive): lines still count
     cfg = synop_cfg(str(tmp_path / "synop.*"), station="07149", neighbours={"series": [7481]})
-    with pytest.raises(
-        UserError, match=rf"'2015022' on line {last} \(.*is the line cut short"
-    ) as e:
-        SynopAdapter(config_from_dict(cfg).data).read()
-    assert e.value.where == "synop.201502.csv"  # the file with the bad line, not the first one
+    # a download cut short: '20150228' alone would read as an ISO date
+    for cut in ("2015022", "20150228", "201502281"):
+        m.paths[1].write_text(text + f"07149;{cut}")
+        with pytest.raises(
+            UserError, match=rf"'{cut}' on line {last}: .*is the line cut short"
+        ) as e:
+            SynopAdapter(config_from_dict(cfg).data).read()
+        assert e.value.where == "synop.201502.csv"  # the file with the bad line
     with pytest.raises(UserError, match=r"station '07999' is not in .*07149 .*07481 .*07005"):
         SynopAdapter(config_from_dict(synop_cfg(str(m.paths[0]), station="07999")).data).read()
     m.paths[1].write_text(text)

@@ -547,6 +547,19 @@ class SynopAdapter(ForecastAdapter):
         if monthly.any():
             fmt = "%Y%m%d%H%M%S"
             times[monthly] = pd.to_datetime(dates[monthly], format=fmt, utc=True, errors="coerce")
+            # among archive dates, other runs of digits are cut lines, not ISO dates
+            cut = (monthly & times.isna().to_numpy()) | (
+                ~monthly & dates.str.fullmatch(r"\d+").to_numpy()
+            )
+            if cut.any():
+                i = int(cut.argmax())
+                raise UserError(
+                    f"cannot read the date {df['date'].iloc[i]!r} on line "
+                    f"{df['__line'].iloc[i]}: the other dates are YYYYMMDDHHMMSS as in the "
+                    f"monthly archives; is the line cut short? ({int(cut.sum())} such rows) "
+                    "Remove it or download the file again",
+                    where=str(df["__file"].iloc[i]),
+                )
         if monthly.all():
             report["date_format"] = "YYYYMMDDHHMMSS (UTC)"
         else:
@@ -557,21 +570,15 @@ class SynopAdapter(ForecastAdapter):
         bad = (times.isna().to_numpy() & ~dropped).nonzero()[0]
         if len(bad):
             i = int(bad[0])
-            if monthly.any() and dates.iloc[i].isdigit():
-                hint = (
-                    f" (the other dates are YYYYMMDDHHMMSS as in the monthly archives: is the "
-                    f"line cut short? {int(len(bad))} such rows)"
-                )
-            else:
-                zone = ", and data.timezone to the zone of those times (e.g. Europe/Paris)"
-                hint = time_format_hint(
-                    dates[~monthly],
-                    d.time_format,
-                    expected="ISO 8601 with an offset as in the exports, e.g. "
-                    "2015-06-12T17:00:00+02:00, or YYYYMMDDHHMMSS in UTC as in the monthly "
-                    "archives",
-                    zone=zone if d.timezone is None else "",
-                )
+            zone = ", and data.timezone to the zone of those times (e.g. Europe/Paris)"
+            hint = time_format_hint(
+                dates[~monthly],
+                d.time_format,
+                expected="ISO 8601 with an offset as in the exports, e.g. "
+                "2015-06-12T17:00:00+02:00, or YYYYMMDDHHMMSS in UTC as in the monthly "
+                "archives",
+                zone=zone if d.timezone is None else "",
+            )
             raise UserError(
                 f"cannot read the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]}{hint}",
                 where=str(df["__file"].iloc[i]),
