@@ -891,6 +891,14 @@ def test_csv_times_and_numbers_as_spreadsheets_write_them(cli, tmp_path):
         "2023-06-30 22:00:00+00:00", "2023-07-01 22:00:00+00:00", "2023-07-02 12:00:00+00:00"
     ]  # fmt: skip
     assert not dropped.any()
+    # the repeated autumn hour, oldest first and newest first (as many exports list rows)
+    utc_hours = pd.date_range("2023-10-29T00:00Z", periods=4, freq="h")  # 02:00 CEST .. 03:00
+    written = utc_hours.tz_convert("Europe/Paris").strftime("%Y-%m-%d %H:%M")
+    assert list(written).count("2023-10-29 02:00") == 2
+    for rows in (list(written), list(written)[::-1]):
+        times, dropped = parse_times(pd.Series(rows), None, "Europe/Paris")
+        assert sorted(times) == list(utc_hours) and not dropped.any()
+        assert list(times) == (list(utc_hours) if rows[0] < rows[-1] else list(utc_hours)[::-1])
     # seconds since 1970
     epoch = tmp_path / "epoch.csv"
     epoch.write_text(

@@ -46,7 +46,14 @@ def parse_times(column: Any, time_format: str | None, timezone: str | None) -> t
     naive = ~has_offset
     if naive.any():
         local = pd.to_datetime(text[naive], format=fmt, errors="coerce")
-        order = np.argsort(local.to_numpy(), kind="stable")  # 'infer' needs time order
+        # 'infer' needs time order; a repeated hour keeps the file's order, oldest first
+        # (the file read backwards when it is newest first, as many exports are)
+        stamps = local.to_numpy()
+        step = np.diff(stamps[~np.isnat(stamps)]).astype(np.int64)
+        if np.count_nonzero(step < 0) > np.count_nonzero(step > 0):
+            order = len(stamps) - 1 - np.argsort(stamps[::-1], kind="stable")
+        else:
+            order = np.argsort(stamps, kind="stable")
         index = pd.DatetimeIndex(local.to_numpy()[order])
         try:
             zoned = index.tz_localize(timezone, ambiguous="infer", nonexistent="NaT")
