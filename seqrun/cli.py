@@ -909,8 +909,11 @@ def main() -> None:
     """Console-script entry point."""
     import os
 
+    from seqrun.engine.processes import sigterm_interrupts
+
     try:
-        app()
+        with sigterm_interrupts():  # from the start: SIGTERM is Ctrl-C (exit code 130)
+            app()
     except KeyboardInterrupt:
         _err("interrupted")
         code = EXIT_INTERRUPTED

@@ -7,8 +7,10 @@ after epoch N's checkpoint is saved and linked (before the run is scored). The p
 real ``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
 
 ``KILL_AT=signal:SIG:WHERE`` sends SIG (INT, TERM) to this process once, at WHERE: ``claimed``
-(a tune trial was asked and its process recorded, before it trains), ``summary`` (writing a
-new run directory, before training) or ``score`` (scoring the best checkpoint after the fit).
+(a tune trial was asked and its process recorded, before it trains), ``config`` (the
+experiment file read, nothing written yet), ``summary`` (writing a new run directory, before
+training), ``score`` (scoring the best checkpoint after the fit) or ``run_config`` (a saved
+run's config read, as ``evaluate`` and ``predict`` start).
 """
 
 from __future__ import annotations
@@ -75,6 +77,14 @@ def _install(spec: str) -> None:
             import optuna
 
             owner, name = optuna.trial.Trial, "set_user_attr"
+        elif where == "config":
+            import seqrun.core.config as owner
+
+            name = "load_config"
+        elif where == "run_config":
+            import seqrun.engine.archive as owner
+
+            name = "load_run_config"
         else:
             import seqrun.engine.trainer as owner
 

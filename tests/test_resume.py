@@ -149,9 +149,16 @@ def test_relinking_an_already_linked_epoch_leaves_no_temporary_files(tmp_path):
 def test_interrupt_while_the_run_directory_is_written_marks_it_interrupted(tmp_path, sig):
     cfg = write_config(tmp_path, RAW)
     runs = tmp_path / "runs"
-    env = {**os.environ, "KILL_AT": f"signal:{sig}:summary", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, str(HOOK), *_auto(cfg, runs)]
-    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+
+    def signalled(where: str, *args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "KILL_AT": f"signal:{sig}:{where}", "PYTHONPATH": str(ROOT)}
+        cmd = [sys.executable, str(HOOK), *args]
+        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+
+    p = signalled("config", *_auto(cfg, runs))  # at start-up: nothing written yet
+    assert p.returncode == 130, p.stderr[-2000:]
+    assert not list(runs.glob("*/*"))
+    p = signalled("summary", *_auto(cfg, runs))
     assert p.returncode == 130, p.stderr[-2000:]
     run_dir = _one_run(runs)
     assert p.stderr.strip().splitlines()[-1] == (
@@ -162,6 +169,10 @@ def test_interrupt_while_the_run_directory_is_written_marks_it_interrupted(tmp_p
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert _one_run(runs) == run_dir and Run(run_dir).meta()["status"] == "completed"
+    files = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    p = signalled("run_config", "evaluate", str(run_dir), "--split", "test")
+    assert p.returncode == 130, p.stderr[-2000:]
+    assert {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == files
 
 
 def _fake(runs: Path, rid: str, key: str, status: str, **meta) -> Run:
