@@ -389,6 +389,21 @@ def test_encoder_checks_channel_count_before_scaling_and_picks_names():
     assert e.value.where == "in.csv"
 
 
+def test_series_cut_or_padded_without_masking_are_warned(capsys):
+    enc = _fitted_encoder(["x"])  # four training series of 5 steps: no masking
+    assert not enc.masking
+    enc.model_inputs([np.ones((5, 1)), np.ones((6, 1))])
+    err = capsys.readouterr().err
+    assert "--input: 1 of 2 series are longer than the model's 5 steps" in err
+    assert "shorter" not in err
+    enc.model_inputs([np.ones((3, 1)), np.ones((2, 1)), np.ones((5, 1))])
+    err = capsys.readouterr().err
+    assert "2 of 3 series are shorter than the 5 steps" in err and "encoder.mask: on" in err
+    enc.masking = True  # a masked model skips the padding: nothing to say
+    enc.model_inputs([np.ones((3, 1))])
+    assert capsys.readouterr().err == ""
+
+
 def test_predict_on_long_csv_matches_channels_by_name(cli, tmp_path):
     runs = tmp_path / "runs"
     train = write_long(tmp_path / "long.csv")

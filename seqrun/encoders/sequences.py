@@ -170,6 +170,29 @@ class _SequenceEncoder:
             lengths[i] = max(len(x), 1)
         return out, lengths
 
+    def warn_lengths(self, series: list[Any], what: str) -> None:
+        """Warn when series of ``what`` (a split, an input file) are cut to the model's
+        length, or padded with zeros that a model without masking reads as values."""
+        from seqrun.core.text import warn
+
+        lengths = np.asarray([len(s) for s in series])
+        longer = int(np.count_nonzero(lengths > self.length))
+        if longer:
+            kept = "last" if self.cfg.truncating == "pre" else "first"
+            warn(
+                f"{what}: {longer} of {len(lengths)} series are longer than the model's "
+                f"{self.length} steps and keep only their {kept} {self.length} "
+                "(encoder.max_length and encoder.truncating of the training config)"
+            )
+        shorter = int(np.count_nonzero(lengths < self.length))
+        if shorter and not self.masking:
+            warn(
+                f"{what}: {shorter} of {len(lengths)} series are shorter than the "
+                f"{self.length} steps of every training series and are padded with zeros, "
+                "which this model (trained without masking) reads as values; to skip "
+                "padding, train with encoder.mask: on"
+            )
+
     def model_targets(self, y: np.ndarray) -> np.ndarray:
         """Targets as the model is trained on them."""
         if self.class_names is None:
@@ -214,7 +237,9 @@ class _SequenceEncoder:
                 "give them with --input FILE (a .ts, long CSV or .npz file like the training one)",
                 where="predict",
             )
-        x, lengths = self.encode(self.by_name(list(examples)))
+        series = self.by_name(list(examples))
+        self.warn_lengths(series, "--input")
+        x, lengths = self.encode(series)
         if self.bucketing:
             x = x[:, : int(lengths.max())]
         return x
