@@ -590,6 +590,38 @@ def test_predict_texts_file_and_json(mr_run, cli, tmp_path):
     assert r.exit_code == 2 and "empty" in r.stderr
 
 
+def test_predict_reads_a_table_as_the_run_did_and_names_each_row(cli, tmp_path):
+    """A run trained on a table with another extension (data.format: csv) reads --input
+    files as such tables; each prediction names its line and id."""
+    rows = [f"{i},{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
+            for i in range(60)]  # fmt: skip
+    train = tmp_path / "reviews.txt"
+    train.write_text("id,text,label\n" + "\n".join(rows) + "\n")
+    data = {"path": str(train), "format": "csv", "label_column": "label"}
+    data |= {"label_type": "names", "id_column": "id"}
+    run = train_json(cli, tmp_path, mr(data=data, train={"epochs": 1}))["run_dir"]
+    new = tmp_path / "new.txt"
+    new.write_text('id,text\n101,"superb gem,\nreally"\n102,\n103,dull mess\n')
+    r = cli("predict", run, "--input", new, "--json")
+    assert r.exit_code == 0, r.output
+    preds = json.loads(r.stdout)["predictions"]
+    assert [(p["line"], p["id"], p["text"]) for p in preds] == [
+        (2, "101", "superb gem,\nreally"), (5, "103", "dull mess")
+    ]  # fmt: skip
+    assert "skipped 1 empty line(s)/text(s) (line 4)" in r.stderr
+    plain = tmp_path / "plain.txt"
+    plain.write_text("superb gem\ndull mess\n")
+    r = cli("predict", run, "--input", plain)
+    assert r.exit_code == 2 and "add --set data.format=auto" in r.stderr
+    r = cli("predict", run, "--input", plain, "--set", "data.format=auto", "--json")
+    preds = json.loads(r.stdout)["predictions"]
+    assert [(p["line"], p["text"]) for p in preds] == [(1, "superb gem"), (2, "dull mess")]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("text\ncafé naïve\n".encode("cp1252"))
+    r = cli("predict", run, "--input", latin)
+    assert r.exit_code == 2 and "or add --set data.encoding=cp1252" in r.stderr
+
+
 def test_predict_reads_inputs_with_the_runs_encoding(cli, tmp_path):
     """A run trained on a cp1252 table reads cp1252 --input tables and text files as cp1252."""
     rows = [

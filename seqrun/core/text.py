@@ -192,7 +192,12 @@ def guess_encoding(data: bytes) -> str | None:
 
 
 def decode_text(
-    data: bytes, encoding: str, source: str, key: str = "data.encoding", fixed: bool = False
+    data: bytes,
+    encoding: str,
+    source: str,
+    key: str = "data.encoding",
+    fixed: bool = False,
+    settable: bool = False,
 ) -> str:
     """Decode a data file: a BOM selects UTF-8/16/32 by itself, else ``encoding``.
 
@@ -200,9 +205,14 @@ def decode_text(
     spreadsheet export), a UserError names ``key`` and that encoding. Stray undecodable bytes
     without a likely encoding are replaced by U+FFFD and reported in one warning line naming
     ``key``. ``fixed``: the encoding is a trained run's (`seqrun predict`), so the advice is to
-    re-save the file in it rather than to set ``key``.
+    re-save the file in it, or (``settable``) to give ``--set key=...``, rather than to set
+    ``key``.
     """
-    resave = f"re-save it as {encoding} (the run's {key})"
+
+    def resave(guess: str = "ENCODING") -> str:
+        also = f", or add --set {key}={guess}" if settable else ""
+        return f"re-save it as {encoding} (the run's {key}){also}"
+
     bom = bom_encoding(data)
     for magic, what in _BINARY:
         if data.startswith(magic):
@@ -246,14 +256,14 @@ def decode_text(
         ):
             raise UserError(
                 f"byte 0x{data[e.start]:02x} is not valid {bom or encoding} text; the file looks "
-                f"like {guess}: {resave if fixed else f'set {key}: {guess}'}",
+                f"like {guess}: {resave(guess) if fixed else f'set {key}: {guess}'}",
                 where=f"{source}:{line}",
             ) from None
         text, bad = decode_bytes(data, bom or encoding)
         warn(
             f"{source}: {bad} undecodable byte(s) (not {bom or encoding}) replaced by U+FFFD, "
             f"the first on line {line}; if the file has another encoding, "
-            + (resave if fixed else f"set {key} (spreadsheets often write cp1252 or mac_roman)")
+            + (resave() if fixed else f"set {key} (spreadsheets often write cp1252 or mac_roman)")
         )
         return text
     if text.startswith("\ufeff"):

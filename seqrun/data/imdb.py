@@ -172,9 +172,9 @@ class ImdbAdapter:
 
     def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[str]]:
         """Reviews to predict from a file: one per line, or a table's ``text`` column."""
-        from seqrun.data.text_table import read_text_inputs, text_inputs
+        from seqrun.data.text_table import read_text_inputs
 
-        return text_inputs(read_text_inputs(path, column))
+        return read_text_inputs(path, column)
 
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:

@@ -256,8 +256,10 @@ def parse_table(
                 where=f"{path}:1",
             )
     check_unique_names(columns, f"{path}:1")
+    end = reader.line_num  # the last line read: a quoted field may span several
     try:
         for values in reader:
+            start, end = end + 1, reader.line_num  # the row's first and last lines
             if not values:
                 continue
             if len(values) > len(columns):
@@ -273,7 +275,7 @@ def parse_table(
                     where=f"{path}:{reader.line_num}",
                 )
             rows.append(dict(zip(columns, values, strict=False)))
-            lines.append(reader.line_num)
+            lines.append(start)
             if max_rows and len(rows) >= max_rows:
                 break
     except csv.Error as e:
@@ -340,12 +342,20 @@ def read_text_inputs(
     default_column: str = "text",
     encoding: str = "utf-8",
     separator: str | None = None,
-) -> list[str]:
-    """Texts of ``seqrun predict --input FILE``: one per line, or a CSV/TSV/JSONL table's
-    text column (``column``, else ``default_column``); empty ones are skipped with a warning.
+    fmt: str = "auto",
+    id_column: str | None = None,
+    settable: bool = False,
+) -> tuple[list[dict], list[str]]:
+    """(output rows, texts) of ``seqrun predict --input FILE``: one text per line, or a
+    table's text column (``column``, else ``default_column``); empty ones are skipped with a
+    warning. Each row names where its text is: ``line`` of the file, and a table's
+    ``id_column`` value when it has one.
 
-    The file is read as ``encoding`` (the run's data.encoding; a BOM selects UTF-8/16 by
-    itself); ``separator`` (the run's data.separator) applies to a CSV input.
+    A .csv/.tsv/.jsonl file (or its .gz) is a table of that format; another file is one too
+    when ``fmt`` (the run's data.format) is not 'auto', else one text per line. The file is
+    read as ``encoding`` (the run's data.encoding; a BOM selects UTF-8/16 by itself; a
+    ``settable`` one can be changed with --set); ``separator`` (the run's data.separator)
+    applies to a CSV input.
     """
     p = Path(path)
     if p.is_dir() or not p.exists():
@@ -358,35 +368,43 @@ def read_text_inputs(
             encoding = "utf-8"
         except UnicodeDecodeError:
             pass
-    text = decode_text(data, encoding, f"--input {path}", fixed=True)
-    if p.suffix.lower() in TABLE_EXTS or (
-        p.suffix.lower() == ".gz" and Path(p.stem).suffix.lower() in TABLE_EXTS
-    ):
-        fmt = table_format(p)
+    text = decode_text(data, encoding, f"--input {path}", fixed=True, settable=settable)
+    ext = Path(p.stem).suffix.lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
+    if ext in TABLE_EXTS or fmt != "auto":
+        fmt = table_format(p) if ext in TABLE_EXTS else fmt
         columns, rows, lines = parse_table(
             text, str(p), fmt, separator=separator if fmt == "csv" else None
         )
         name = column or default_column
         if name not in columns:
-            raise column_error(str(p), "--column", name, columns)
+            error = column_error(str(p), "--column", name, columns)
+            if ext not in TABLE_EXTS:  # read as a table because the run's data was one
+                error = UserError(
+                    f"{error.message}; the run's data.format is {fmt}: for a file of one "
+                    "text per line, add --set data.format=auto",
+                    where=error.where,
+                )
+            raise error
         values = [
             _scalar(r.get(name), name, "text", f"{p}:{n}") for r, n in zip(rows, lines, strict=True)
         ]
-        texts = [("" if v is None else str(v)) for v in values]
+        ids = [r.get(id_column) for r in rows] if id_column in columns else None
+        out = [
+            {"line": n, **({"id": ids[i]} if ids else {}), "text": "" if v is None else str(v)}
+            for i, (v, n) in enumerate(zip(values, lines, strict=True))
+        ]
     else:
-        texts = text.splitlines()
-    blank = sum(1 for t in texts if not t.strip())
+        out = [{"line": n, "text": t} for n, t in enumerate(text.splitlines(), start=1)]
+    blank = [r["line"] for r in out if not r["text"].strip()]
     if blank:
-        warn(f"{path}: skipped {blank} empty line(s)/text(s)")
-    texts = [t for t in texts if t.strip()]
-    if not texts:
+        warn(
+            f"{path}: skipped {len(blank)} empty line(s)/text(s) (line {blank[0]}"
+            + (" and others)" if len(blank) > 1 else ")")
+        )
+    out = [r for r in out if r["text"].strip()]
+    if not out:
         raise UserError("no text to label in the file", where=f"--input {path}")
-    return texts
-
-
-def text_inputs(texts: list[str]) -> tuple[list[dict], list[str]]:
-    """(output rows, examples) of texts to predict: each row starts with its text."""
-    return [{"text": t} for t in texts], texts
+    return out, [r["text"] for r in out]
 
 
 SHOWN_COLUMNS = 20
@@ -527,9 +545,18 @@ class TextTableAdapter:
 
     def read_inputs(self, path: Path, column: str | None = None) -> tuple[list[dict], list[str]]:
         """Texts to predict from a file (default column: ``data.text_column``), read with the
-        run's data.encoding and data.separator."""
+        run's data.encoding, data.separator and data.format."""
         d = self.data_cfg
-        return text_inputs(read_text_inputs(path, column, d.text_column, d.encoding, d.separator))
+        return read_text_inputs(
+            path,
+            column,
+            d.text_column,
+            d.encoding,
+            d.separator,
+            fmt=d.format,
+            id_column=d.id_column,
+            settable=True,
+        )
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
         """Read the table, turn labels into classes, split; keep only the requested splits."""
