@@ -500,6 +500,16 @@ def test_corrupt_checkpoint_on_resume_keeps_the_status(cli, trained, tmp_path):
     assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"
 
 
+@pytest.mark.parametrize("content", ["{trunc", "", "[1, 2]"])
+def test_unreadable_meta_refuses_resume_and_warns_elsewhere(cli, trained, tmp_path, content):
+    run = _copy_run(trained, tmp_path)
+    (run / "meta.json").write_text(content)
+    one_line_error(cli("train", "--resume", run), str(run), "cannot be continued")
+    assert (run / "meta.json").read_text() == content  # not rewritten without its provenance
+    r = cli("runs", "show", run)
+    assert r.exit_code == 0 and "status and provenance are unknown" in r.stderr
+
+
 def test_runs_list_skips_unreadable_meta_with_a_warning(cli, trained, tmp_path):
     good = _copy_run(trained, tmp_path)
     runs = tmp_path / "runs"

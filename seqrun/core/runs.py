@@ -225,6 +225,16 @@ class Run:
             return {}
         return meta if isinstance(meta, dict) else {}
 
+    def meta_problem(self) -> str | None:
+        """What is wrong with meta.json (absent, unreadable, not an object), or None."""
+        try:
+            meta = read_json(self.meta_path)
+        except (OSError, ValueError) as e:
+            return f"meta.json is unreadable ({type(e).__name__}: {str(e)[:80]})"
+        if meta is None:
+            return "the run has no meta.json"
+        return None if isinstance(meta, dict) else "meta.json does not hold a JSON object"
+
     def update_meta(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into meta.json atomically."""
         meta = self.meta()
@@ -466,11 +476,18 @@ def base_meta(seed: int, argv: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-def resolve_run(ref: str | Path, runs_dir: Path | None = None) -> Run:
-    """A run from a path, or from ``name/id`` or ``id`` under the runs directory."""
+def resolve_run(ref: str | Path, runs_dir: Path | None = None, quiet: bool = False) -> Run:
+    """A run from a path, or from ``name/id`` or ``id`` under the runs directory; a warning
+    when its meta.json is unreadable (unless ``quiet``: the caller refuses such a run)."""
     p = Path(ref)
     if (p / "meta.json").is_file() or (p / "config.yaml").is_file():
-        return Run(p)
+        run = Run(p)
+        problem = None if quiet else run.meta_problem()
+        if problem:  # evaluate and predict still work from config.yaml and a checkpoint
+            from seqrun.core.text import warn
+
+            warn(f"{p}: {problem}: its status and provenance are unknown")
+        return run
     root = runs_dir or default_runs_dir()
     if (root / p / "meta.json").is_file():
         return Run(root / p)

@@ -71,7 +71,7 @@ def plan(
         completed = run is not None and run.status() == "completed"
         return Plan(cfg, run, overrides, completed)
     if resume is not None:
-        run = resolve_run(resume, runs_dir)
+        run = resolve_run(resume, runs_dir, quiet=True)
         return Plan(resumed_config(run, config, overrides), run, overrides)
     return Plan(cfg or load_config(config, overrides), None, overrides)
 
@@ -124,6 +124,13 @@ def check_resumable(run: Run, saved: ExperimentConfig, cfg: ExperimentConfig) ->
     if diff:
         raise UserError(
             "the config differs from the run's, refusing to resume: " + "; ".join(diff),
+            str(run.path),
+        )
+    problem = run.meta_problem()
+    if problem:
+        raise UserError(
+            f"{problem}: what the run did is unknown, so it cannot be continued; train a new "
+            "run (seqrun train CONFIG)",
             str(run.path),
         )
     status = run.status()
