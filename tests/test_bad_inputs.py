@@ -214,6 +214,13 @@ def test_long_integer_names_the_key(cli, tmp_path):
         ("name: /tmp/escape", ["name", "not a valid name"]),
         ("grid: {model.units: [4]}\ngrid: {model.units: [8]}", ["duplicate key 'grid'"]),
         (
+            "grid: {model.units: [4, 8]}\nrandom: {model.units: {int: [1, 3]}}",
+            ["'model.units' is in both grid and random"],
+        ),
+        ("grid: {model.units: [4, 8]}\nset: [model.units=16]", ["fixes 'model.units'"]),
+        ("grid: {}", ["grid is empty"]),
+        ("gird: {model.units: [4, 8]}", [":2 gird: unknown key 'gird' (did you mean 'grid'?)"]),
+        (
             "grid: {model.units: ["
             + ",".join(str(i) for i in range(1, 201))
             + "]}\nseeds: "

@@ -69,10 +69,24 @@ def _journal(runs: Path, name: str = "study") -> str:
         ({"sampler": {"tpe": {"n_startup_trial": 5}}}, "did you mean 'n_startup_trials'"),
         ({"name": "../escape"}, "cannot be a directory name"),
         ({"sampler": "grid", "space": {"train.learning_rate": {"uniform": [0.1, 0.2]}}}, "grid"),
+        ({"set": ["model.units=16"]}, "fixes 'model.units', which space varies"),
+        ("typo", "study.yaml:2 spce: unknown key 'spce' (did you mean 'space'?)"),
+        ("dup", "study.yaml:4: duplicate key 'space.model.units' (lines 3 and 4)"),
+        ("cp1252", "study.yaml: not UTF-8 text"),
     ],
 )
 def test_bad_study_files_exit_2_before_any_trial(cli, tmp_path, change, message):
-    study = _study(tmp_path, **change)
+    if isinstance(change, str):  # what the YAML parser sees: the text itself
+        study = _study(tmp_path)
+        text = {
+            "dup": "base: exp.yaml\nspace:\n  model.units: {int: [4, 8]}\n"
+            "  model.units: {int: [2, 3]}\n",
+            "cp1252": "base: exp.yaml  # modèle\nspace: {model.units: {int: [4, 8]}}\n",
+            "typo": "base: exp.yaml\nspce: {model.units: {int: [4, 8]}}\n",
+        }[change]
+        study.write_bytes(text.encode("cp1252"))
+    else:
+        study = _study(tmp_path, **change)
     runs = tmp_path / "runs"
     r = cli("tune", study, "--runs-dir", runs)
     assert r.exit_code == 2, r.output

@@ -436,7 +436,8 @@ def _describe_value(value: Any) -> str:
 
 def _raise_validation(err: ValidationError, source: Source, prefix: str, model: type) -> None:
     lines = []
-    for e in err.errors(include_url=False):
+    errors = err.errors(include_url=False)  # an unknown key first: the typo of a missing one
+    for e in sorted(errors, key=lambda e: e["type"] != "extra_forbidden"):
         loc = [str(p) for p in e["loc"]]
         dotted = ".".join([prefix, *loc] if prefix else loc)
         if e["type"] == "extra_forbidden":
@@ -448,14 +449,46 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
             msg = f"missing required key '{dotted}'"
         else:
             text = e["msg"].removeprefix("Value error, ")
-            got = _describe_value(e.get("input"))
-            msg = f"{text[:1].lower()}{text[1:]} at '{dotted}', got {got}"
+            msg = f"{text[:1].lower()}{text[1:]}"
+            if dotted:  # (a check of the whole file says what it found itself)
+                msg += f" at '{dotted}'"
+            if dotted and not isinstance(e.get("input"), dict):
+                msg += f", got {_describe_value(e.get('input'))}"
         lines.append((source.where(dotted), msg))
     (where, first), *rest = lines
     more = "; ".join(f"{w}: {m}" for w, m in rest[:3])
     if len(rest) > 3:
         more += f"; and {len(rest) - 3} more"
     raise UserError(f"{first} (also {more})" if rest else first, where=where)
+
+
+def read_spec(path: str | Path, model: type[BaseModel], what: str) -> tuple[Any, Source]:
+    """A sweep or study file: UTF-8 YAML holding a mapping, validated by ``model``; bad
+    input is a UserError naming the file, the line and the key (as experiment files)."""
+    p = Path(path)
+    if not p.is_file():
+        hint = " (it is a directory)" if p.is_dir() else ""
+        raise UserError(f"{what} file not found{hint}; check the path", where=str(path))
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UserError(
+            f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8",
+            where=str(path),
+        ) from None
+    raw, lines = load_yaml(text, str(path))
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        keys = ", ".join(f"{k}:" for k in list(model.model_fields)[:3])
+        raise UserError(
+            f"a {what} file is a mapping ({keys} ...), got {type(raw).__name__}", where=str(path)
+        )
+    source = Source(path, raw, lines)
+    try:
+        return model.model_validate(raw), source
+    except ValidationError as err:
+        _raise_validation(err, source, "", model)
+        raise  # unreachable: _raise_validation raises
 
 
 def _fields_at(model: type, path: list[str]) -> list[str]:

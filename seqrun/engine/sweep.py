@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from seqrun.core.config import Section, Source, config_key, load_config, load_yaml, parse_override
+from seqrun.core.config import Section, config_key, load_config, parse_override, read_spec
 from seqrun.core.errors import UserError
 from seqrun.core.runs import check_path_name, inside, iter_runs, now_iso, read_json, write_json
 from seqrun.engine.processes import PARENT_ENV, sigterm_interrupts, stop_children
@@ -157,12 +157,35 @@ class SweepSpec(Section):
                 raise ValueError(e.message) from None
         return v
 
+    @model_validator(mode="after")
+    def _one_place_per_key(self) -> SweepSpec:
+        both = [k for k in self.grid if k in self.random]
+        if both:
+            raise ValueError(f"'{both[0]}' is in both grid and random: keep it in one")
+        fixed_and_varied(self.set, {**self.grid, **self.random}, "grid or random")
+        if "grid" in self.model_fields_set and not self.grid and not self.random:
+            raise ValueError("grid is empty: give a key and its values, or leave grid out")
+        return self
+
     def trial_count(self) -> int:
         """How many trials the file expands to."""
         n = math.prod(len(values) for values in self.grid.values())
         if self.random:
             n *= self.trials
         return n * (len(self.seeds) if self.seeds is not None else 1)
+
+
+def fixed_and_varied(fixed: list[str], varied: dict[str, Any], section: str) -> None:
+    """A ValueError when an override of ``set:`` names a key that ``section`` varies."""
+    for text in fixed:
+        try:
+            key = parse_override(text)[0]
+        except UserError:
+            continue  # a malformed override is reported where the overrides are applied
+        if key in varied:
+            raise ValueError(
+                f"set: '{text}' fixes '{key}', which {section} varies: keep it in one of them"
+            )
 
 
 def format_value(value: Any) -> str:
@@ -224,28 +247,7 @@ class Sweep:
 
     def __init__(self, path: str | Path, runs_dir: Path, extra_set: list[str] | None = None):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise UserError("sweep file not found; check the path", where=str(path))
-        try:
-            text = self.path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise UserError(f"not UTF-8 text ({e.reason} at byte {e.start})", str(path)) from None
-        raw, lines = load_yaml(text, str(path))
-        raw = {} if raw is None else raw
-        source = Source(path, raw if isinstance(raw, dict) else {}, lines)
-        if not isinstance(raw, dict):
-            raise UserError(
-                f"expected a mapping (base:, grid:, random:, ...), got {type(raw).__name__}",
-                where=str(path),
-            )
-        try:
-            self.spec = SweepSpec.model_validate(raw)
-        except ValidationError as err:
-            e = err.errors(include_url=False)[0]
-            key = ".".join(str(p) for p in e["loc"])
-            msg = e["msg"].removeprefix("Value error, ")
-            msg = msg[:1].lower() + msg[1:]
-            raise UserError(f"{msg} at '{key}'", where=source.where(key)) from None
+        self.spec, _ = read_spec(path, SweepSpec, "sweep")
         total = self.spec.trial_count()
         if total > MAX_TRIALS:
             raise UserError(

@@ -38,12 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from seqrun.core.config import Section, config_key, load_config
+from seqrun.core.config import Section, config_key, load_config, read_spec
 from seqrun.core.errors import RunFailure, SeqrunError, UserError, did_you_mean
 from seqrun.core.runs import Run, create_run, metric_name, now_iso, read_json, write_json
-from seqrun.engine.sweep import TrialResources, check_distributions, format_value
+from seqrun.engine.sweep import (
+    TrialResources,
+    check_distributions,
+    fixed_and_varied,
+    format_value,
+)
 
 SAMPLERS = {
     "tpe": "TPESampler",
@@ -141,6 +146,11 @@ class StudySpec(Section):
                 )
         return v
 
+    @model_validator(mode="after")
+    def _fixed_keys_not_searched(self) -> StudySpec:
+        fixed_and_varied(self.set, self.space, "space")
+        return self
+
     @field_validator("sampler")
     @classmethod
     def _sampler(cls, v: Any) -> Any:
@@ -205,29 +215,8 @@ class Study:
         extra_set: list[str] | None = None,
         storage: str | None = None,
     ) -> None:
-        import yaml
-
         self.path = Path(path)
-        if not self.path.is_file():
-            raise UserError("study file not found; check the path", where=str(path))
-        try:
-            raw = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark else ""
-            raise UserError(f"invalid YAML: {getattr(e, 'problem', e)}", f"{path}{line}") from None
-        if not isinstance(raw, dict):
-            raise UserError("a study file is a mapping (base:, space:, ...)", where=str(path))
-        try:
-            self.spec = StudySpec.model_validate(raw)
-        except ValidationError as err:
-            e = err.errors(include_url=False)[0]
-            key = ".".join(str(p) for p in e["loc"])
-            if e["type"] == "extra_forbidden":
-                hint = did_you_mean(str(e["loc"][-1]), StudySpec.model_fields)
-                raise UserError(f"unknown key '{key}'{hint}", where=str(path)) from None
-            msg = e["msg"].removeprefix("Value error, ")
-            raise UserError(f"{msg[:1].lower()}{msg[1:]} at '{key}'", where=str(path)) from None
+        self.spec, source = read_spec(path, StudySpec, "study")
         self.base = (self.path.parent / self.spec.base).resolve()
         self.runs_dir = Path(runs_dir)
         self.name = check_name(self.spec.name or self.path.stem, f"{path}: name")
@@ -248,7 +237,7 @@ class Study:
             try:
                 load_config(self.base, [*self.common, *_overrides(point)])
             except UserError as e:
-                raise UserError(f"space point {point}: {e}", where=str(path)) from None
+                raise UserError(f"space point {point}: {e}", where=source.where("space")) from None
         from seqrun.core.registry import registry
         from seqrun.metrics import direction
 
@@ -263,7 +252,7 @@ class Study:
                 raise UserError(
                     f"the grid sampler needs choice or int distributions; {', '.join(bad)} "
                     "is continuous",
-                    where=f"{path}: space",
+                    where=source.where("space"),
                 )
         self.storage_url = (
             parse_storage(storage) if storage else str((self.dir / "journal.log").resolve())
