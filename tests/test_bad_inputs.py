@@ -536,6 +536,24 @@ def test_runs_list_skips_unreadable_meta_with_a_warning(cli, trained, tmp_path):
     assert {row["id"] for row in json.loads(r.stdout)} == {good.name, odd.name}
 
 
+def test_corrupt_config_sweep_and_study_files_are_one_line(cli, trained, tmp_path):
+    run = _copy_run(trained, tmp_path)
+    (run / "config.yaml").write_text("name: [unclosed\n")
+    for args in (("report", run), ("runs", "compare", trained, run)):
+        one_line_error(cli(*args), f"{run / 'config.yaml'}:", "invalid YAML")
+    sweep = tmp_path / "runs" / "_sweeps" / "s"
+    sweep.mkdir(parents=True)
+    for content, needle in (('{"trials": {"0": {"st', "unreadable (JSONDecodeError"),
+                            ("[]", "does not hold a JSON object")):  # fmt: skip
+        (sweep / "sweep.json").write_text(content)
+        r = cli("runs", "compare", "--sweep", sweep)
+        one_line_error(r, str(sweep / "sweep.json"), needle, "rerunning the sweep skips")
+    study = tmp_path / "runs" / "_studies" / "st"
+    study.mkdir(parents=True)
+    (study / "study.json").write_text("{")
+    one_line_error(cli("report", study), str(study / "study.json"), "unreadable")
+
+
 def test_predict_on_a_series_run_is_one_line(cli, trained, tmp_path):
     """A series run cannot predict new examples: its adapter cannot read them from a file and
     its encoder cannot encode them alone; each says so in one line, and the run is untouched."""
@@ -572,6 +590,25 @@ def test_binary_and_bomless_utf16_tables(cli, tmp_path, payload, needles):
     r = cli("train", write_config(tmp_path, table_cfg(path)), "--runs-dir", tmp_path / "runs")
     one_line_error(r, str(path), *needles)
     no_run_left(tmp_path / "runs")
+
+
+def test_unclosed_quote_names_its_line_and_valid_multiline_rows_pass(cli, tmp_path):
+    from seqrun.core.errors import UserError
+    from seqrun.data.text_table import parse_table
+
+    rows = [f"nice film {i},{i % 2}" for i in range(20)]
+    rows[7] = '"a quote never closed, 1'
+    text = "text,score\n" + "\n".join(rows) + "\n"
+    with pytest.raises(UserError, match="never closed: the 13 lines to the end") as e:
+        parse_table(text, "t.csv", "csv")
+    assert e.value.where == "t.csv:9"
+    ok = 'text,score\nfine,1\n"a text over\ntwo lines, ""quoted""",0\n'
+    columns, parsed, lines = parse_table(ok, "t.csv", "csv")
+    assert parsed[-1]["text"] == 'a text over\ntwo lines, "quoted"' and lines == [2, 3]
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    cfg = write_config(tmp_path, table_cfg(path))
+    one_line_error(cli("data", "describe", cfg), f"{path}:9", "never closed")
 
 
 def test_classes_listed_twice(cli, tmp_path):

@@ -351,6 +351,12 @@ class Source:
         return f"{self.path} {dotted}" if dotted else self.path
 
 
+def read_saved_config(path: str | Path) -> dict[str, Any]:
+    """A run's config.yaml as a raw mapping ({} when absent); bad YAML is a UserError
+    naming the file and the line."""
+    return read_yaml(path).raw if Path(path).is_file() else {}
+
+
 def read_yaml(path: str | Path) -> Source:
     """Parse an experiment file; a UserError with the line for bad YAML or a missing file."""
     p = Path(path)

@@ -135,6 +135,19 @@ def read_json(path: Path) -> Any:
         return None
 
 
+def read_state(path: Path, fix: str) -> dict[str, Any] | None:
+    """A JSON object seqrun wrote (sweep.json, study.json); None when absent. An unreadable
+    file, or one not holding an object, is a UserError naming it and ``fix``."""
+    try:
+        data = read_json(path)
+    except (OSError, ValueError) as e:
+        problem = f"{type(e).__name__}: {str(e)[:80]}"
+        raise UserError(f"unreadable ({problem}); {fix}", where=str(path)) from None
+    if data is not None and not isinstance(data, dict):
+        raise UserError(f"does not hold a JSON object; {fix}", where=str(path))
+    return data
+
+
 def git_commit(cwd: Path | None = None) -> str | None:
     """The HEAD commit of the git checkout around ``cwd`` (with ``+dirty``), or None."""
     try:

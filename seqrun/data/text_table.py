@@ -282,7 +282,27 @@ def parse_table(
         raise UserError(
             f"unreadable {fmt.upper()}: {e}", where=f"{path}:{reader.line_num}"
         ) from None
+    if rows and lines[-1] < end and quoting != csv.QUOTE_NONE:  # a last row of several lines
+        _check_closed_quote(text, lines[-1], end, sep, str(path))
     return columns, rows, lines
+
+
+def _check_closed_quote(text: str, start: int, end: int, sep: str, path: str) -> None:
+    """A UserError when the row from line ``start`` to the end of the file is a quote that is
+    never closed (the csv reader then reads the rest of the file as one field)."""
+    rest = "".join(_raw_lines(text)[start - 1 :])
+    try:
+        for _ in csv.reader(io.StringIO(rest, newline=""), delimiter=sep, strict=True):
+            pass
+    except csv.Error as e:
+        if "end of data" not in str(e):  # another strictness (text after a closing quote)
+            return
+        raise UserError(
+            f"a quote opened on this line is never closed: the {end - start + 1} lines to the "
+            'end of the file would be one text; close the quote (or double it, "", for a '
+            "quote inside a quoted text)",
+            where=f"{path}:{start}",
+        ) from None
 
 
 def _quoted_tsv(text: str) -> bool:

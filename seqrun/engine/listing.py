@@ -418,14 +418,18 @@ def _yaml_text(obj: Any) -> str:
     return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, width=10**6).rstrip()
 
 
+SWEEP_STATE_FIX = "delete it: the runs stay, and rerunning the sweep skips its completed trials"
+"""What to do with an unreadable sweep.json."""
+
+
 def sweep_runs(sweep_dir: Path) -> list[Run]:
     """The runs recorded in a sweep directory's sweep.json."""
     from seqrun.core.errors import UserError
-    from seqrun.core.runs import read_json
+    from seqrun.core.runs import read_state
 
     path = Path(sweep_dir)
-    state = read_json(path / "sweep.json") if path.is_dir() else read_json(path)
-    if not state:
+    state = read_state(path / "sweep.json" if path.is_dir() else path, SWEEP_STATE_FIX)
+    if state is None:
         raise UserError("no sweep.json here; give runs/_sweeps/<name>", where=str(sweep_dir))
     runs = []
     for _, t in sorted(state.get("trials", {}).items(), key=lambda kv: int(kv[0])):
@@ -443,14 +447,9 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
     """
     import statistics
 
-    from seqrun.core.config import flatten
+    from seqrun.core.config import flatten, read_saved_config
 
-    flat = {}
-    for run in runs:
-        try:
-            flat[run] = flatten(yaml.safe_load(run.config_path.read_text()) or {})
-        except OSError:
-            flat[run] = {}
+    flat = {run: flatten(read_saved_config(run.config_path)) for run in runs}
     all_keys = sorted({k for f in flat.values() for k in f})
     differing = [k for k in all_keys if len({json.dumps(f.get(k)) for f in flat.values()}) > 1]
     rows = []

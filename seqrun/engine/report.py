@@ -9,8 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from seqrun.core.runs import Run, atomic_write_text
 
 CSS = """
@@ -197,8 +195,10 @@ def build_report(run: Run, describe: dict[str, Any] | None = None) -> str:
     """The report's HTML text."""
     meta = run.meta()
     status = run.status()
+    from seqrun.core.config import read_saved_config
+
     config = run.config_path.read_text() if run.config_path.is_file() else ""
-    cfg = yaml.safe_load(config) if config else {}
+    cfg = read_saved_config(run.config_path)
     name = cfg.get("name", run.path.parent.name)
     facts = {
         k: meta.get(k)

@@ -151,12 +151,9 @@ def _load_predictions(run: Any, split: str) -> dict[str, np.ndarray]:
 
 
 def _horizon(run: Any) -> int:
-    import yaml
+    from seqrun.core.config import read_saved_config
 
-    try:
-        cfg = yaml.safe_load(run.config_path.read_text()) or {}
-    except OSError:
-        return 1
+    cfg = read_saved_config(run.config_path)
     return int((cfg.get("data") or {}).get("horizon") or 1)
 
 

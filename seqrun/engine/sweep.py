@@ -38,7 +38,15 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from seqrun.core.config import Section, config_key, load_config, parse_override, read_spec
 from seqrun.core.errors import UserError
-from seqrun.core.runs import check_path_name, inside, iter_runs, now_iso, read_json, write_json
+from seqrun.core.runs import (
+    check_path_name,
+    inside,
+    iter_runs,
+    now_iso,
+    read_json,
+    read_state,
+    write_json,
+)
 from seqrun.engine.processes import PARENT_ENV, sigterm_interrupts, stop_children
 
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
@@ -288,7 +296,9 @@ class Sweep:
 
         self.dir.mkdir(parents=True, exist_ok=True)
         with FileLock(self.dir / ".lock"):
-            state = read_json(self.state_path) or {}
+            from seqrun.engine.listing import SWEEP_STATE_FIX
+
+            state = read_state(self.state_path, SWEEP_STATE_FIX) or {}
             state.update(
                 name=self.name,
                 sweep_file=str(self.path.resolve()),

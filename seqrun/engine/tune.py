@@ -42,7 +42,14 @@ from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.config import Section, config_key, load_config, read_spec
 from seqrun.core.errors import RunFailure, SeqrunError, UserError, did_you_mean
-from seqrun.core.runs import Run, create_run, metric_name, now_iso, read_json, write_json
+from seqrun.core.runs import (
+    Run,
+    create_run,
+    metric_name,
+    now_iso,
+    read_state,
+    write_json,
+)
 from seqrun.engine.sweep import (
     TrialResources,
     check_distributions,
@@ -837,7 +844,9 @@ def summary(st: Study, study: Any) -> dict[str, Any]:
 
 def study_from_dir(folder: Path) -> tuple[Study, Any]:
     """The Study and Optuna study of a study directory (``<runs>/_studies/<name>``)."""
-    info = read_json(Path(folder) / "study.json")
+    info = read_state(
+        Path(folder) / "study.json", "run `seqrun tune` on the study file again to rewrite it"
+    )
     if not info:
         raise UserError("not a study directory (no study.json)", where=str(folder))
     runs_dir = Path(folder).resolve().parent.parent
