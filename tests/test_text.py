@@ -715,6 +715,26 @@ def test_pretrained_embedding_coverage(cli, tmp_path):
     assert np.allclose(row, np.array(first[1:], dtype=np.float32), atol=1e-4)
 
 
+def test_word_vectors_gzipped_or_binary(tmp_path):
+    import gzip
+
+    from seqrun.core.errors import UserError
+    from seqrun.core.text import Vocabulary
+    from seqrun.encoders.text import read_vectors
+
+    glove = write_glove(tmp_path / "vectors.txt", ["the", "film"])
+    vocab = Vocabulary.build([["the", "film", "dull"]], size=10)
+    plain, found, _ = read_vectors(str(glove), vocab)
+    packed = tmp_path / "vectors.vec.gz"
+    packed.write_bytes(gzip.compress(glove.read_bytes()))
+    unpacked, found_gz, _ = read_vectors(str(packed), vocab)
+    assert found == found_gz == 2 and np.array_equal(plain, unpacked)
+    for payload in (b"\x00\x01binary\x00" * 20, b"PK\x03\x04" + b"\x00" * 40):
+        (tmp_path / "bad.bin").write_bytes(payload)
+        with pytest.raises(UserError, match="not word vectors in text form"):
+            read_vectors(str(tmp_path / "bad.bin"), vocab)
+
+
 def test_imdb_npz_train_evaluate_predict(cli, tmp_path):
     write_imdb_npz(tmp_path / "imdb", n_train=120, n_test=40)
     raw = {

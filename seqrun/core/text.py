@@ -90,7 +90,7 @@ _COMMON = set(
 _UPPER = set("ÀÂÄÁÃÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÖÕØÙÚÛÜŒŠŽ")
 
 
-_BINARY = (
+BINARY_MAGIC = (
     (b"PK\x03\x04", "a zip archive (an Excel .xlsx or OpenDocument .ods file?)"),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls (OLE) file"),
     (b"\x1f\x8b", "a gzip file that was not decompressed"),
@@ -214,7 +214,7 @@ def decode_text(
         return f"re-save it as {encoding} (the run's {key}){also}"
 
     bom = bom_encoding(data)
-    for magic, what in _BINARY:
+    for magic, what in BINARY_MAGIC:
         if data.startswith(magic):
             raise UserError(f"this is {what}, not a text file: export the data as CSV", source)
     try:

@@ -23,7 +23,14 @@ from pydantic import Field
 from seqrun.core.config import EncoderConfig
 from seqrun.core.contracts import InputSize, MemoryItem
 from seqrun.core.errors import UserError
-from seqrun.core.text import Punctuation, Vocabulary, pad_sequences, tokenize, warn
+from seqrun.core.text import (
+    BINARY_MAGIC,
+    Punctuation,
+    Vocabulary,
+    pad_sequences,
+    tokenize,
+    warn,
+)
 
 STATE_FILE = "encoder.json"
 DEFAULT_VOCAB = 20000
@@ -502,6 +509,20 @@ def read_vectors(path: str, vocab: Vocabulary, missing: str = "random", seed: in
     rows: dict[int, np.ndarray] = {}
     dim = None
     with p.open("rb") as f:
+        packed = f.read(2) == b"\x1f\x8b"  # fastText's .vec.gz, a gzipped GloVe file
+    import gzip
+
+    with gzip.open(p, "rb") if packed else p.open("rb") as f:
+        head = f.read(65536)
+        f.seek(0)
+        magic = next((what for m, what in BINARY_MAGIC if head.startswith(m)), None)
+        if magic or b"\x00" in head:
+            raise UserError(
+                f"this is {magic or 'a binary file (NUL bytes)'}, not word vectors in text "
+                "form ('word v1 v2 ...' per line, as GloVe's .txt or word2vec's text format; "
+                "a word2vec .bin needs converting to text)",
+                where=f"encoder.path {path}",
+            )
         for n, raw in enumerate(f, start=1):
             line = raw.decode("utf-8", errors="replace").rstrip("\n\r ")
             if not line:
