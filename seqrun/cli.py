@@ -22,6 +22,28 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _usage_error_line(self: Any, file: Any = None) -> None:
+    """A command-line usage error as one line (exit code 2), like every other user error."""
+    command = self.ctx.command_path if self.ctx is not None else "seqrun"
+    typer.echo(f"error: {self.format_message()} (see {command} --help)", err=True)
+
+
+def _one_line_usage_errors() -> None:
+    """Make Click's usage errors (its own, or the copy newer Typers ship) one line."""
+    import importlib
+
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            importlib.import_module(module).UsageError.show = _usage_error_line
+            return
+        except (ImportError, AttributeError):
+            continue
+
+
+_one_line_usage_errors()
+
 config_app = typer.Typer(help="Validate, show and document experiment files.", no_args_is_help=True)
 runs_app = typer.Typer(help="List and inspect run directories.", no_args_is_help=True)
 data_app = typer.Typer(help="Look at an experiment's data (no training).", no_args_is_help=True)

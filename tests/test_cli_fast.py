@@ -142,6 +142,20 @@ def test_version_and_short_help(cli):
         assert r.exit_code == 0 and r.stdout.startswith("Usage: "), args
 
 
+def test_usage_errors_are_one_line_exit_2():
+    for args, needle in (
+        (["runs", "list", "--sort", "x"], "No such option: --sort (Possible options: --json)"),
+        (["train", "x.yaml", "--folds", "1"], "'--folds'"),
+        (["nope"], "No such command 'nope'. (see python -m seqrun --help)"),
+    ):
+        p = subprocess.run(
+            [sys.executable, "-m", "seqrun", *args], capture_output=True, text=True, cwd=ROOT
+        )
+        assert p.returncode == 2 and p.stdout == "", (args, p.stdout)
+        assert p.stderr.count("\n") == 1 and p.stderr.startswith("error: "), p.stderr
+        assert needle in p.stderr, p.stderr
+
+
 def test_tensorboard_without_its_package_is_a_config_error(cli, tmp_path, monkeypatch):
     """Where tensorboard is not installed, train.tensorboard: true fails before any run dir."""
     monkeypatch.setitem(sys.modules, "tensorboard", None)  # what find_spec sees when it is absent
