@@ -219,6 +219,7 @@ def test_long_integer_names_the_key(cli, tmp_path):
         ),
         ("grid: {model.units: [4, 8]}\nset: [model.units=16]", ["fixes 'model.units'"]),
         ("grid: {}", ["grid is empty"]),
+        ("random: {model.units: {int: [1, 8]}}", ["random: needs trials: N"]),
         ("gird: {model.units: [4, 8]}", [":2 gird: unknown key 'gird' (did you mean 'grid'?)"]),
         (
             "grid: {model.units: ["
@@ -238,6 +239,14 @@ def test_bad_sweep_files(cli, tmp_path, body, needles):
     assert str(sweep) in line
     no_run_left(runs)
     assert not (tmp_path.parent / "escape").exists()
+
+
+def test_an_experiment_file_given_as_a_sweep_or_study(cli, tmp_path):
+    cfg = write_config(tmp_path, TINY_LADYBUG)
+    for command, what in (("sweep", "sweep"), ("tune", "study")):
+        r = cli(command, cfg, "--runs-dir", tmp_path / "runs")
+        one_line_error(r, str(cfg), f"this is an experiment file; a {what} file names one with")
+    no_run_left(tmp_path / "runs")
 
 
 # ----------------------------------------------------------------------------- encodings

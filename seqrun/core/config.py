@@ -490,6 +490,12 @@ def read_spec(path: str | Path, model: type[BaseModel], what: str) -> tuple[Any,
             f"a {what} file is a mapping ({keys} ...), got {type(raw).__name__}", where=str(path)
         )
     source = Source(path, raw, lines)
+    if "base" in model.model_fields and "base" not in raw and {"data", "model"} & set(raw):
+        raise UserError(
+            f"this is an experiment file; a {what} file names one with base: (its path, "
+            f"relative to the {what} file) and says what to vary",
+            where=str(path),
+        )
     try:
         return model.model_validate(raw), source
     except ValidationError as err:

@@ -108,7 +108,7 @@ class SweepSpec(Section):
         "| {choice: [...]}, drawn `trials` times.",
     )
     trials: int = Field(
-        1, ge=1, le=MAX_TRIALS, description="Random draws (with `random:`); at least 1."
+        1, ge=1, le=MAX_TRIALS, description="Random draws; required with `random:`."
     )
     seeds: list[int] | None = Field(None, description="Run each configuration once per seed.")
     resources: TrialResources = Field(
@@ -173,6 +173,8 @@ class SweepSpec(Section):
         fixed_and_varied(self.set, {**self.grid, **self.random}, "grid or random")
         if "grid" in self.model_fields_set and not self.grid and not self.random:
             raise ValueError("grid is empty: give a key and its values, or leave grid out")
+        if self.random and "trials" not in self.model_fields_set:
+            raise ValueError("random: needs trials: N, the number of draws")
         return self
 
     def trial_count(self) -> int:
