@@ -627,6 +627,19 @@ def test_classes_listed_twice(cli, tmp_path):
     one_line_error(r, "data.classes", "twice")
 
 
+def test_a_class_without_training_examples_is_warned(tmp_path, capsys):
+    from seqrun.data.base import warn_untrained_classes
+
+    path = write_table(tmp_path / "t.tsv", "utf-8")
+    found = load_table(table_cfg(path, label_type="names"))
+    warn_untrained_classes(found)
+    assert capsys.readouterr().err == ""
+    classes = [*found.class_names, "9.0"]
+    warn_untrained_classes(load_table(table_cfg(path, label_type="names", classes=classes)))
+    err = capsys.readouterr().err
+    assert "class 9.0 has no training example (1 of 5 classes)" in err
+
+
 def test_corrupt_preprocessing_one_line(cli, trained, tmp_path):
     run = _copy_run(trained, tmp_path)
     for f in (run / "preprocessing").iterdir():

@@ -69,6 +69,26 @@ def test_ts_samples_parse_with_their_archive_shapes():
     assert gp_test.class_names == ["1", "2"] and not gp_test.regression
 
 
+def test_test_file_beside_a_train_file_in_any_case(tmp_path):
+    from seqrun.data.ts_format import test_path_of
+
+    for train, test in (("A_TRAIN.ts", "A_TEST.ts"), ("B_Train.ts.gz", "B_Test.ts.gz"),
+                        ("c_train.ts", "c_test.ts")):  # fmt: skip
+        (tmp_path / train).touch()
+        assert test_path_of(tmp_path / train) is None
+        (tmp_path / test).touch()
+        assert test_path_of(tmp_path / train) == tmp_path / test
+    assert test_path_of(tmp_path / "A_TEST.ts") is None
+
+
+def test_numeric_class_labels_are_ordered_as_numbers():
+    from seqrun.data.base import class_order
+
+    assert class_order(["10", "2", "1", "3", "2"]) == ["1", "2", "3", "10"]
+    assert class_order([-1, 0, 1]) == ["-1", "0", "1"]
+    assert class_order(["b", "a", "10"]) == ["10", "a", "b"]
+
+
 def test_ts_unequal_lengths_missing_values_and_regression(tmp_path):
     from seqrun.data.ts_format import read_ts
 

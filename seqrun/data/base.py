@@ -164,3 +164,33 @@ def class_counts(class_names: list[str], labels_by_split: dict[str, Any]) -> dic
         name: dict(zip(class_names, np.bincount(labels, minlength=k).tolist(), strict=True))
         for name, labels in labels_by_split.items()
     }
+
+
+def class_order(labels: Any) -> list[str]:
+    """Distinct labels as class names in class-id order: numerically when every label is a
+    number (-1, 0, 1; 1, 2, 10), else alphabetically."""
+    names = sorted({str(v) for v in labels})
+    try:
+        values = {v: float(v) for v in names}
+    except ValueError:
+        return names
+    if all(np.isfinite(x) for x in values.values()):
+        names.sort(key=lambda v: (values[v], v))
+    return names
+
+
+def warn_untrained_classes(data: Any) -> None:
+    """Warn about classes with no training example (listed in data.classes, or found only
+    in other splits): the model cannot learn them."""
+    from seqrun.core.text import shown_names, warn
+
+    counts = (data.report().get("classes") or {}).get("train") or {}
+    empty = [name for name, n in counts.items() if n == 0]
+    if empty:
+        one = len(empty) == 1
+        warn(
+            f"{'class' if one else 'classes'} {shown_names(empty)} "
+            f"{'has' if one else 'have'} no training example ({len(empty)} of {len(counts)} "
+            f"classes): the model cannot learn {'it' if one else 'them'}; check the labels, "
+            f"or leave {'it' if one else 'them'} out of data.classes"
+        )

@@ -21,6 +21,7 @@ from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError
 from seqrun.core.splits import SplitFractions
+from seqrun.data.base import class_order
 from seqrun.data.sequences import SeqSplit, SequenceData, series_digest
 from seqrun.data.ts_format import NamedSeries, SequenceSet
 from seqrun.samples import check_one_source, sample_path
@@ -93,7 +94,7 @@ class SequencesConfig(DataConfig):
     classes: list[str] | None = Field(
         None,
         description="Class names in class-id order (null: the .ts @classLabel order, the "
-        ".npz 'classes', else sorted).",
+        ".npz 'classes', else sorted, numerically when all are numbers).",
     )
     allow_pickle: bool = Field(
         False, description=".npz: allow object arrays (unpickling runs code from the file)."
@@ -279,13 +280,15 @@ class SequencesAdapter:
         elif sets[0].class_names:
             names = list(sets[0].class_names)
         else:
-            names = sorted({str(v) for s in sets for v in s.labels})
+            names = class_order(v for s in sets for v in s.labels)
         index = {c: i for i, c in enumerate(names)}
         for s in sets:
             for v, line in zip(s.labels, s.lines, strict=True):
                 if str(v) not in index:
+                    every = class_order(v for s in sets for v in s.labels)
                     raise UserError(
-                        f"label {v!r} is not one of the classes ({', '.join(names)})",
+                        f"label {v!r} is not one of the classes ({', '.join(names)}); to "
+                        f"keep it, list every class in data.classes: [{', '.join(every)}]",
                         where=f"{s.source}:{line}",
                     )
         return names, index

@@ -26,6 +26,7 @@ from seqrun.core.text import (
     unescape_separator,
     warn,
 )
+from seqrun.data.base import class_order
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 from seqrun.data.text_describe import text_digest
 from seqrun.samples import check_one_source, sample_path
@@ -785,10 +786,7 @@ class TextTableAdapter:
                         where=f"{d.source}:{n}",
                     )
         else:
-            names = sorted(set(values))
-            order = {v: _number(v) for v in names}
-            if all(x is not None for x in order.values()):  # numbers: -1, 0, 1; 1 .. 10
-                names.sort(key=lambda v: (order[v], v))
+            names = class_order(values)
             index = {c: i for i, c in enumerate(names)}
             check_class_count(d, len(names), len(values), numeric=None not in numbers)
         return np.asarray([index[v] for v in values], dtype=np.int64), names, None, None

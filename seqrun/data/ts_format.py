@@ -347,12 +347,14 @@ def read_ts(
 
 
 def test_path_of(train: str | Path) -> Path | None:
-    """The ``<Name>_TEST.ts`` beside a ``<Name>_TRAIN.ts`` (gzip suffix kept), if it exists."""
+    """The ``<Name>_TEST.ts`` beside a ``<Name>_TRAIN.ts`` (gzip suffix kept; _train/_test
+    and _Train/_Test too), if it exists."""
     p = Path(train)
-    for a, b in (("_TRAIN", "_TEST"), ("_train", "_test")):
-        if a in p.name:
-            i = p.name.rfind(a)
-            other = p.with_name(p.name[:i] + b + p.name[i + len(a) :])
-            if other.is_file():
-                return other
+    i = p.name.lower().rfind("_train")
+    if i < 0:
+        return None
+    for test in ("_TEST", "_test", "_Test"):  # the archive's, and what people rename to
+        other = p.with_name(p.name[:i] + test + p.name[i + len("_train") :])
+        if other.is_file():
+            return other
     return None

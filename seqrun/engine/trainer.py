@@ -352,10 +352,12 @@ class _Job:
 def _prepare(cfg: ExperimentConfig, cluster: Any, log: Any) -> _Job:
     """TensorFlow, the data and its leakage check (a finding with ``data.leakage: error``
     stops here, before any run directory exists)."""
+    from seqrun.data.base import warn_untrained_classes
     from seqrun.engine import leakage
 
     strategy = setup_tf(cfg)
     data = load_data(cfg, ("train", "dev"))
+    warn_untrained_classes(data)
     leak = leakage.check(data, cfg.data.leakage)
     leakage.enforce(leak)
     return _Job(cfg, cluster, strategy, data, leak, log or (lambda msg: None))
