@@ -846,6 +846,12 @@ def runs_compare(
     chosen = [resolve_run(r, runs_dir) for r in runs or []]
     if sweep_dir is not None:
         chosen += sweep_runs(sweep_dir)
+    if len(chosen) < 2 and sweep_dir is not None:
+        raise UserError(
+            f"the sweep has {len(chosen)} run(s) to compare (its other trials have no run "
+            "directory: pending or failed before training; see sweep.json); rerun the sweep",
+            where=str(sweep_dir),
+        )
     if len(chosen) < 2:
         raise UserError("give at least two runs, or --sweep DIR", where="runs compare")
     split = split or ("test" if test else "dev")

@@ -347,6 +347,8 @@ def _other_separator(all_lines: list[str], line_numbers: list[int], sep: str) ->
 
 def _separator_fix(sep: str, key: str | None) -> str:
     """How to read a table whose fields are separated by ``sep``."""
+    if key and key.startswith("--set"):
+        return f"add {key}={sep!r}"
     if key:
         return f"set {key}: {sep!r}"
     if sep == "\t":
@@ -394,7 +396,11 @@ def read_text_inputs(
     if ext in TABLE_EXTS or fmt != "auto":
         fmt = table_format(p) if ext in TABLE_EXTS else fmt
         columns, rows, lines = parse_table(
-            text, str(p), fmt, separator=separator if fmt == "csv" else None
+            text,
+            str(p),
+            fmt,
+            separator=separator if fmt == "csv" else None,
+            separator_key="--set data.separator" if settable else None,
         )
         name = column or default_column
         if name not in columns:

@@ -261,7 +261,9 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         d = self.data_cfg
         if not path.is_file():
             where = "data.sample" if d.sample else "data.path"
-            raise UserError(f"CSV file not found: {path}", where=where)
+            what = "is a directory, not a CSV file" if path.is_dir() else "CSV file not found"
+            relative = "" if path.is_absolute() else " (relative to the working directory)"
+            raise UserError(f"{path}{relative}: {what}", where=where)
         text = decode_text(read_file_bytes(path), d.encoding, str(path))
         try:
             df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal)

@@ -131,7 +131,7 @@ class StudySpec(Section):
     pruner: str | dict[str, Any] = Field(
         "hyperband", description="hyperband | median | successive_halving | none."
     )
-    seed: int = Field(0, description="Seed of the sampler.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the sampler.")
     resources: TrialResources = Field(
         default_factory=lambda: TrialResources(),
         description="What each worker asks of a Ray cluster (`--executor ray`).",
@@ -421,6 +421,8 @@ def _option_error(e: Exception, cls: type) -> str:
 
     text = str(e)
     unknown = re.search(r"unexpected keyword argument '(\w+)'", text)
+    if not unknown and isinstance(e, TypeError):  # e.g. '<' between a str and an int
+        return f"an option has a value of the wrong type ({text}); options are numbers or names"
     if not unknown:
         return text
     known = [
