@@ -1054,6 +1054,30 @@ def test_neighbours_observed_a_little_earlier_are_taken_later_ones_never(tmp_pat
     assert data_c.report()["neighbours"]["left_out"] == {"x@C": "values at 0% of the times"}
 
 
+def test_a_direction_column_not_declared_circular_gets_a_hint(tmp_path, capsys):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    hours = pd.date_range("2023-01-01", periods=60, freq="h", tz="UTC")
+    frame = pd.DataFrame({"valid": hours.strftime("%Y-%m-%dT%H:%MZ"), "tmpf": np.arange(60.0)})
+    frame["drct"] = (np.arange(60) * 37) % 360  # an ASOS export's wind direction
+    frame["relh"] = 50 + (np.arange(60) % 40)  # a percentage: no hint
+    path = tmp_path / "asos.csv"
+    frame.to_csv(path, index=False)
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "valid"}
+    data |= {"targets": "tmpf", "sequence_len": 4, "features": ["tmpf", "drct", "relh"]}
+
+    def load(**more):
+        cfg = {"name": "n", "data": data | more, "model": TINY_MODEL, "train": TINY_TRAIN}
+        return TimeseriesCsvAdapter(config_from_dict(cfg).data).load(("train",))
+
+    assert "drct" in load().feature_names
+    err = capsys.readouterr().err
+    assert "column 'drct' looks like a direction in degrees" in err and "relh" not in err
+    assert load(circular=["drct"]).feature_names[1:3] == ["drct_sin", "drct_cos"]
+    load(circular=[])
+    assert "looks like a direction" not in capsys.readouterr().err
+
+
 def test_missing_value_markers_codes_and_implausible_values(cli, tmp_path, capsys):
     """An ASOS-style 'M', a logger's -9999 and the sample's 1048 mph wind: each is read as
     missing when the config says so, and is a clear error or warning when it does not."""

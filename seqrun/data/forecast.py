@@ -20,6 +20,7 @@ Pandas is imported inside functions only: validating a config never imports it.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -518,6 +519,28 @@ class RawSeries:
     circular: list[str] = field(default_factory=list)  # default circular columns (degrees)
     nonnegative: list[str] = field(default_factory=list)  # default non-negative columns
     precipitation: dict[str, float] = field(default_factory=dict)  # column -> rain threshold
+
+
+_DIRECTION_NAME = re.compile(
+    r"(?i)(^|[_\s.])(wind_?dir(ection)?|wdir|dir|direction|dd|drct|wd)($|[_\s.(])"
+)
+
+
+def _hint_directions(raw: RawSeries, columns: list[str]) -> None:
+    """Warn when a column named like a wind direction holds degrees (0 to 360) but is not in
+    data.circular: as a number, 359 and 1 look far apart."""
+    from seqrun.core.text import warn
+
+    for name in columns:
+        values = raw.columns[name].dropna() if name in raw.columns else None
+        if values is None or not _DIRECTION_NAME.search(name) or values.empty:
+            continue
+        if values.min() >= 0 and 90 < values.max() <= 360:
+            warn(
+                f"column '{name}' looks like a direction in degrees (0 to {values.max():g}): "
+                f"set data.circular: [{name}] to feed and score it as an angle (sine and "
+                "cosine; 359 and 1 are 2 apart), or data.circular: [] to keep it a number"
+            )
 
 
 def _check_years(raw: RawSeries) -> None:
@@ -1226,10 +1249,14 @@ class ForecastAdapter:
         return values, times, segments, report
 
     def _kind_list(self, key: str, raw: RawSeries, features: list[str]) -> list[str]:
-        """``data.circular`` / ``data.nonnegative``, or the adapter's default, among features."""
+        """``data.circular`` / ``data.nonnegative``, or the adapter's default, among features
+        (with a hint when a column of a user's file looks like a direction in degrees)."""
         given = getattr(self.data_cfg, key)
         if given is None:
-            return [c for c in getattr(raw, key) if c in features]
+            chosen = [c for c in getattr(raw, key) if c in features]
+            if key == "circular":
+                _hint_directions(raw, [c for c in features if c not in chosen])
+            return chosen
         for name in given:
             if name not in features:
                 raise UserError(
