@@ -220,6 +220,12 @@ def test_long_integer_names_the_key(cli, tmp_path):
         ("grid: {model.units: [4, 8]}\nset: [model.units=16]", ["fixes 'model.units'"]),
         ("grid: {}", ["grid is empty"]),
         ("random: {model.units: {int: [1, 8]}}", ["random: needs trials: N"]),
+        ("random: {}\ntrials: 2", ["random is empty"]),
+        ("grid: {model.units: [4, 8]}\ntrials: 3", ["trials counts the draws of random:"]),
+        (
+            "space: {model.units: {int: [4, 8]}}",
+            [":2 space", "a study file: run it with seqrun tune"],
+        ),
         ("gird: {model.units: [4, 8]}", [":2 gird: unknown key 'gird' (did you mean 'grid'?)"]),
         (
             "grid: {model.units: ["
@@ -516,7 +522,7 @@ def test_corrupt_checkpoint_on_resume_keeps_the_status(cli, trained, tmp_path):
     assert json.loads((run / "meta.json").read_text())["status"] == "interrupted"
 
 
-@pytest.mark.parametrize("content", ["{trunc", "", "[1, 2]"])
+@pytest.mark.parametrize("content", ["{trunc", "", "[1, 2]", "{}", '{"status": 5}'])
 def test_unreadable_meta_refuses_resume_and_warns_elsewhere(cli, trained, tmp_path, content):
     run = _copy_run(trained, tmp_path)
     (run / "meta.json").write_text(content)
@@ -550,6 +556,9 @@ def test_corrupt_config_sweep_and_study_files_are_one_line(cli, trained, tmp_pat
     (run / "config.yaml").write_text("name: [unclosed\n")
     for args in (("report", run), ("runs", "compare", trained, run)):
         one_line_error(cli(*args), f"{run / 'config.yaml'}:", "invalid YAML")
+    (run / "config.yaml").write_bytes(b"\xff\xfe\x00")
+    for args in (("report", run), ("runs", "compare", trained, run)):
+        one_line_error(cli(*args), f"{run / 'config.yaml'}", "not UTF-8")
     sweep = tmp_path / "runs" / "_sweeps" / "s"
     sweep.mkdir(parents=True)
     for content, needle in (('{"trials": {"0": {"st', "unreadable (JSONDecodeError"),

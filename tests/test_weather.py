@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -1078,6 +1079,22 @@ def test_a_direction_column_not_declared_circular_gets_a_hint(tmp_path, capsys):
     assert "looks like a direction" not in capsys.readouterr().err
 
 
+def test_a_column_missing_in_many_rows_is_warned(tmp_path, capsys):
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    hours = pd.date_range("2023-01-01", periods=100, freq="h", tz="UTC")
+    frame = pd.DataFrame({"t": hours.strftime("%Y-%m-%dT%H:%MZ"), "x": np.arange(100.0)})
+    frame["p"] = np.where(np.arange(100) < 70, 1000.0, np.nan)  # lost for the last 30 hours
+    path = tmp_path / "p.csv"
+    frame.to_csv(path, index=False)
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "t"}
+    data |= {"targets": "x", "sequence_len": 4, "features": ["x", "p"]}
+    data |= {"split": {"train": 0.5, "dev": 0.2, "test": 0.3}}
+    cfg = {"name": "n", "data": data, "model": TINY_MODEL, "train": TINY_TRAIN}
+    TimeseriesCsvAdapter(config_from_dict(cfg).data).load(("train",))
+    assert "p in 30 (30%); those rows are left out" in capsys.readouterr().err
+
+
 def test_missing_value_markers_codes_and_implausible_values(cli, tmp_path, capsys):
     """An ASOS-style 'M', a logger's -9999 and the sample's 1048 mph wind: each is read as
     missing when the config says so, and is a clear error or warning when it does not."""
@@ -1335,16 +1352,20 @@ def test_monthly_archives_cut_short_or_with_an_export(tmp_path):
     # only the named stations' rows are parsed (dozens in a real archive): lines still count
     cfg = synop_cfg(str(tmp_path / "synop.*"), station="07149", neighbours={"series": [7481]})
     # a download cut short: '20150228' alone would read as an ISO date
-    for cut in ("2015022", "20150228", "201502281"):
+    for cut in ("2015022", "20150228", "201502281", "", ";"):
         m.paths[1].write_text(text + f"07149;{cut}")
-        with pytest.raises(
-            UserError, match=rf"'{cut}' on line {last}: .*is the line cut short"
-        ) as e:
+        with pytest.raises(UserError, match=rf"on line {last}.*is the line cut short") as e:
             SynopAdapter(config_from_dict(cfg).data).read()
         assert e.value.where == "synop.201502.csv"  # the file with the bad line
     with pytest.raises(UserError, match=r"station '07999' is not in .*07149 .*07481 .*07005"):
         SynopAdapter(config_from_dict(synop_cfg(str(m.paths[0]), station="07999")).data).read()
     m.paths[1].write_text(text)
+    exp = make_export(tmp_path / "export.csv", days=3, quirks=False)
+    whole = exp.path.read_text()
+    for cut in ("2015-03-11T", "2015-03-11T11:00:00+0"):  # an export's ISO date cut short
+        exp.path.write_text(whole + f"07149;{cut}")
+        with pytest.raises(UserError, match=rf"'{re.escape(cut)}' on line \d+, which has no field"):
+            SynopAdapter(config_from_dict(synop_cfg(str(exp.path), station="07149")).data).read()
     # neighbours: [07005] unquoted is the octal 3589 for YAML: the station, named 07005
     octal = synop_cfg(str(tmp_path / "synop.*"), station="07149", neighbours={"series": [0o7005]})
     near = SynopAdapter(config_from_dict(octal).data).load().report()["neighbours"]

@@ -496,6 +496,14 @@ def read_spec(path: str | Path, model: type[BaseModel], what: str) -> tuple[Any,
             f"relative to the {what} file) and says what to vary",
             where=str(path),
         )
+    other = {"sweep": ("study", "space", "seqrun tune"), "study": ("sweep", "grid", "seqrun sweep")}
+    if what in other:
+        kind, key, command = other[what]
+        if key in raw and key not in model.model_fields:
+            raise UserError(
+                f"'{key}:' makes this a {kind} file: run it with {command}",
+                where=source.where(key),
+            )
     try:
         return model.model_validate(raw), source
     except ValidationError as err:

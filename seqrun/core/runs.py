@@ -246,7 +246,11 @@ class Run:
             return f"meta.json is unreadable ({type(e).__name__}: {str(e)[:80]})"
         if meta is None:
             return "the run has no meta.json"
-        return None if isinstance(meta, dict) else "meta.json does not hold a JSON object"
+        if not isinstance(meta, dict):
+            return "meta.json does not hold a JSON object"
+        if not isinstance(meta.get("status"), str) or "config_key" not in meta:
+            return "meta.json lacks the run's record (its status and config key)"
+        return None
 
     def update_meta(self, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into meta.json atomically."""

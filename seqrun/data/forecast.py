@@ -543,6 +543,21 @@ def _hint_directions(raw: RawSeries, columns: list[str]) -> None:
             )
 
 
+def _warn_dropped_rows(report: dict[str, Any]) -> None:
+    """Warn when a column's unfilled gaps drop more than a tenth of the grid's rows."""
+    from seqrun.core.text import warn
+
+    grid = report["grid_rows"]
+    heavy = {c: n for c, n in report["values_still_missing"].items() if n > grid / 10}
+    if heavy:
+        named = ", ".join(f"{c} in {n} ({n / grid:.0%})" for c, n in heavy.items())
+        warn(
+            f"values missing after gap filling drop rows of the {grid}-row time grid: {named}; "
+            "those rows are left out and the series is split there; leave such a column out "
+            "of data.features, or fill longer gaps (data.interpolate.max_gap)"
+        )
+
+
 def _check_years(raw: RawSeries) -> None:
     """A UserError for a time outside the years pandas' nanosecond times hold (1678-2261):
     year 1 or 9999 is a placeholder or a misread layout, not an observation."""
@@ -948,7 +963,7 @@ class ForecastAdapter:
                     where="data.features",
                 )
             self._check_values(raw, name)
-        circular = self._kind_list("circular", raw, features)
+        circular = self._kind_list("circular", raw, features, hint="train" in splits)
         nonneg = [t for t in self._kind_list("nonnegative", raw, features) if t in targets]
         nonneg = [t for t in nonneg if t not in circular]
         table, pairs, calm_rows = self._as_sin_cos(raw.columns[features], circular)
@@ -998,6 +1013,8 @@ class ForecastAdapter:
         if nonneg:
             report["nonnegative_targets"] = nonneg
         report["split_rows"] = {k: hi - lo for k, (lo, hi) in cuts.items()}
+        if "train" in splits:
+            _warn_dropped_rows(cleaned.report)
         out: dict[str, SeriesSplit] = {}
         for name in splits:
             lo, hi = cuts[name]
@@ -1248,13 +1265,15 @@ class ForecastAdapter:
             }
         return values, times, segments, report
 
-    def _kind_list(self, key: str, raw: RawSeries, features: list[str]) -> list[str]:
+    def _kind_list(
+        self, key: str, raw: RawSeries, features: list[str], hint: bool = False
+    ) -> list[str]:
         """``data.circular`` / ``data.nonnegative``, or the adapter's default, among features
-        (with a hint when a column of a user's file looks like a direction in degrees)."""
+        (``hint``: warn when a column of a user's file looks like a direction in degrees)."""
         given = getattr(self.data_cfg, key)
         if given is None:
             chosen = [c for c in getattr(raw, key) if c in features]
-            if key == "circular":
+            if hint and key == "circular":
                 _hint_directions(raw, [c for c in features if c not in chosen])
             return chosen
         for name in given:

@@ -186,6 +186,8 @@ SampleName = Literal["synop-orly-2023"]  # bundled exports (seqrun.samples), as 
 
 # encodings tried, in order, when data.encoding is not given and the file is not UTF-8
 SPREADSHEET_ENCODINGS = ("cp1252", "mac_roman")
+_ID_DATE = ("numer_sta", "date", "nom", "ID OMM station")  # not observations
+
 _MONTHLY_DATE = re.compile(r"^\d{14}$")  # 20150101000000, the monthly archives' UTC dates
 _GLOB = re.compile(r"[*?\[]")
 _THOUSANDS = r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))"  # 102 220: a space between thousands
@@ -539,6 +541,27 @@ class SynopAdapter(ForecastAdapter):
 
         d = self.data_cfg
         dates = df["date"].fillna("").astype(str).str.strip()
+        # nothing after the date: a line cut short (a download or a copy stopped there)
+        values = [c for c in df.columns if not c.startswith("__") and c not in _ID_DATE]
+        bare = df[values].isna().all(axis=1).to_numpy() if values else np.zeros(len(df), bool)
+
+        def cut_short(i: int, what: str) -> UserError:
+            return UserError(
+                f"{what} on line {df['__line'].iloc[i]}, which has no field after it: is the "
+                "line cut short? Remove it or download the file again",
+                where=str(df["__file"].iloc[i]),
+            )
+
+        empty = (dates == "").to_numpy()
+        if empty.any():
+            i = int(empty.argmax())
+            if bare[i]:
+                raise cut_short(i, "no date")
+            raise UserError(
+                f"line {df['__line'].iloc[i]} has no date ({int(empty.sum())} such row(s)); "
+                "every observation needs its date",
+                where=str(df["__file"].iloc[i]),
+            )
         monthly = np.zeros(len(df), dtype=bool)
         if d.time_format is None:
             monthly = dates.str.match(_MONTHLY_DATE).to_numpy()
@@ -556,8 +579,8 @@ class SynopAdapter(ForecastAdapter):
                 raise UserError(
                     f"cannot read the date {df['date'].iloc[i]!r} on line "
                     f"{df['__line'].iloc[i]}: the other dates are YYYYMMDDHHMMSS as in the "
-                    f"monthly archives; is the line cut short? ({int(cut.sum())} such rows) "
-                    "Remove it or download the file again",
+                    f"monthly archives; is the line cut short? ({int(cut.sum())} such "
+                    f"row(s)) Remove it or download the file again",
                     where=str(df["__file"].iloc[i]),
                 )
         if monthly.all():
@@ -568,6 +591,8 @@ class SynopAdapter(ForecastAdapter):
             times[rest] = parsed
             dropped[rest] = lost
         bad = (times.isna().to_numpy() & ~dropped).nonzero()[0]
+        if len(bad) and bare[bad[0]]:
+            raise cut_short(int(bad[0]), f"the date {df['date'].iloc[int(bad[0])]!r}")
         if len(bad):
             i = int(bad[0])
             zone = ", and data.timezone to the zone of those times (e.g. Europe/Paris)"
@@ -585,6 +610,10 @@ class SynopAdapter(ForecastAdapter):
             )
         if d.timezone is None and not monthly.all():
             naive = ~monthly & ~dates.str.contains(OFFSET).to_numpy()
+            if naive.any() and bare[naive].all():  # only cut lines lack the offset
+                raise cut_short(
+                    int(naive.argmax()), f"the date {df['date'].iloc[int(naive.argmax())]!r}"
+                )
             if naive.any():
                 i = int(naive.argmax())
                 raise UserError(

@@ -197,8 +197,8 @@ def build_report(run: Run, describe: dict[str, Any] | None = None) -> str:
     status = run.status()
     from seqrun.core.config import read_saved_config
 
-    config = run.config_path.read_text() if run.config_path.is_file() else ""
-    cfg = read_saved_config(run.config_path)
+    cfg = read_saved_config(run.config_path)  # bad YAML or bytes: a one-line error
+    config = run.config_path.read_text(encoding="utf-8-sig") if run.config_path.is_file() else ""
     name = cfg.get("name", run.path.parent.name)
     facts = {
         k: meta.get(k)

@@ -173,8 +173,12 @@ class SweepSpec(Section):
         fixed_and_varied(self.set, {**self.grid, **self.random}, "grid or random")
         if "grid" in self.model_fields_set and not self.grid and not self.random:
             raise ValueError("grid is empty: give a key and its values, or leave grid out")
+        if "random" in self.model_fields_set and not self.random:
+            raise ValueError("random is empty: give a key and its distribution, or leave it out")
         if self.random and "trials" not in self.model_fields_set:
             raise ValueError("random: needs trials: N, the number of draws")
+        if "trials" in self.model_fields_set and not self.random:
+            raise ValueError("trials counts the draws of random:, which the file lacks")
         return self
 
     def trial_count(self) -> int:
