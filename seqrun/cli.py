@@ -145,7 +145,9 @@ def _check_executor(executor: str) -> None:
 
 
 def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, default=str))
+    from seqrun.core.runs import json_safe
+
+    typer.echo(json.dumps(json_safe(obj), default=str))
 
 
 def _metrics_table(title: str, metrics: dict[str, Any]) -> None:

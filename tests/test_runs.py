@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
+import yaml
 
 from seqrun.core.runs import Run, atomic_write_text, create_run, iter_runs, write_json
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
@@ -66,10 +68,15 @@ def test_runs_list_many_filters_and_formats(cli, tmp_path):
     r = cli("runs", "list", "--runs-dir", tmp_path, "--csv")
     lines = r.stdout.strip().splitlines()
     assert lines[0].startswith("name,id,status") and len(lines) == 61
-    # an experiment's folder lists its runs; a run's folder, that run
+    # an experiment's folder lists its runs (a cross-validation's folds stay in their parent);
+    # a run's folder, that run
+    parent = _fake_run(tmp_path, "a", 99)
+    write_json(parent.path / "fold-0" / "meta.json", {"status": "completed"})
     rows = json.loads(cli("runs", "list", "--runs-dir", tmp_path / "a", "--json").stdout)
-    assert len(rows) == 30 and {x["name"] for x in rows} == {"a"}
-    one = Path(rows[0]["path"])
+    assert len(rows) == 31 and {x["name"] for x in rows} == {"a"}
+    assert parent.path.name in {x["id"] for x in rows}
+    one = Path(next(x["path"] for x in rows if x["id"] != parent.path.name))
+    shutil.rmtree(parent.path)
     rows = json.loads(cli("runs", "list", "--runs-dir", one, "--json").stdout)
     assert [x["id"] for x in rows] == [one.name]
     # a mistyped filter or folder is an error, not "no runs found"
@@ -77,6 +84,48 @@ def test_runs_list_many_filters_and_formats(cli, tmp_path):
     assert r.exit_code == 2 and "unknown status 'complted' (did you mean 'completed'?)" in r.stderr
     r = cli("runs", "list", "--runs-dir", tmp_path / "nowhere")
     assert r.exit_code == 2 and "nowhere does not exist" in r.stderr
+
+
+def _compare_run(root: Path, i: int, units: int, seed: int, mae: float | None) -> Run:
+    """A finished run's files as seqrun writes them: config.yaml, meta.json, dev metrics."""
+    run = Run(root / "exp" / f"20260101-0000{i:02d}-{i:06x}")
+    write_json(run.meta_path, {"status": "completed", "config_key": f"k{units}-{seed}"})
+    config = {"name": "exp", "seed": seed, "model": {"units": units}}
+    run.config_path.write_text(yaml.safe_dump(config))
+    if mae is not None:
+        write_json(run.metrics_path("dev"), {"mae": mae, "skill": 0.5})
+    return run
+
+
+def test_runs_compare_groups_sorts_and_refuses_what_it_cannot_pair(cli, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    a = [_compare_run(runs, i, 8, i, 0.2 + i / 100) for i in range(3)]
+    b = [_compare_run(runs, 3 + i, 16, i, 0.1 + i / 100) for i in range(3)]
+    lone = _compare_run(runs, 6, 32, 0, float("nan"))
+    failed = _compare_run(runs, 7, 64, 0, None)
+    paths = [str(r.path) for r in (*a, *b, lone, failed)]
+    r = cli("runs", "compare", *paths, "--sort", "-mae", "--json")
+    out = json.loads(r.stdout)  # strict JSON: NaN is null
+    order = [Path(x["run"]).name for x in out["rows"]]
+    assert order[:6] == [x.path.name for x in (a[2], a[1], a[0], b[2], b[1], b[0])]
+    assert set(order[6:]) == {lone.path.name, failed.path.name}  # no value: last either way
+    groups = {g["config"]["model.units"]: g for g in out["groups"]}
+    assert groups[8]["metrics"]["mae"]["mean"] == pytest.approx(0.21)
+    assert groups[8]["metrics"]["mae"]["std"] == pytest.approx(0.01)  # sample std (n - 1)
+    assert "mae" not in groups[32]["metrics"] and groups[32]["metrics"]["skill"]["std"] is None
+    r = cli("runs", "compare", *paths[:6], paths[0])
+    assert r.exit_code == 0 and "a run given twice counts once in the mean" in r.stderr
+    assert "0.21 +- 0.01" in r.stdout
+    r = cli("runs", "compare", *paths[:6], "--test")
+    assert r.exit_code == 2 and "have no test metrics: score them with seqrun evaluate" in r.stderr
+    # a sweep.json written elsewhere (run directories relative to that working directory)
+    sweep = runs / "_sweeps" / "s"
+    trials = {str(i): {"run_dir": f"runs/exp/{x.path.name}"} for i, x in enumerate(a + b)}
+    write_json(sweep / "sweep.json", {"trials": trials})
+    monkeypatch.chdir(tmp_path.parent)
+    r = cli("runs", "compare", "--sweep", sweep, "--json")
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.stdout)["rows"]) == 6
 
 
 def test_dead_process_is_not_running_forever(cli, tmp_path):

@@ -294,6 +294,12 @@ def test_metric_sets_by_hand():
     assert m["accuracy"] == 0.75 and m["confusion_matrix"][2] == [0, 1, 1]
     assert abs(m["balanced_accuracy"] - (1 + 1 + 0.5) / 3) < 1e-12
     assert m["majority_class"] == "c" and m["majority_accuracy"] == 0.5
+    # a class neither in the truth nor predicted does not count (scikit-learn's macro F1)
+    perfect = SequenceClassificationMetrics().compute(
+        {"y_true": [0, 0, 1, 1, 2, 2], "proba": np.eye(4)[[0, 0, 1, 1, 2, 2]],
+         "class_names": list("abcd")}
+    )  # fmt: skip
+    assert perfect["macro_f1"] == perfect["balanced_accuracy"] == 1.0
     r = SequenceRegressionMetrics().compute(
         {"y_true": [1.0, 3.0], "y_pred": [1.0, 2.0], "train_mean": 2.0}
     )

@@ -16,6 +16,7 @@ Layout of one run::
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import secrets
@@ -133,6 +134,17 @@ def read_json(path: Path) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with NaN and infinities as null (JSON has no NaN; strict parsers refuse it)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def read_state(path: Path, fix: str) -> dict[str, Any] | None:

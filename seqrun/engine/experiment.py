@@ -176,15 +176,17 @@ def aggregate(per_fold: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def mean_metrics(per_fold: list[Any], key: str = "") -> Any:
-    """One metrics dict for all folds: means of numbers (item counts ``n`` and integer matrices
-    such as confusion matrices are summed: the pooled out-of-fold figures), recursively."""
+def mean_metrics(per_fold: list[Any], key: str = "", shared: bool = False) -> Any:
+    """One metrics dict for all folds: means of numbers, recursively. Item counts ``n`` and
+    integer matrices such as confusion matrices are summed (the pooled out-of-fold figures),
+    unless the folds scored one ``shared`` split (the test split): then counts are one fold's
+    and matrices are averaged."""
     first = per_fold[0]
     if isinstance(first, dict):
         out = {}
         for k in first:
             if all(isinstance(m, dict) and k in m for m in per_fold):
-                v = mean_metrics([m[k] for m in per_fold], k)
+                v = mean_metrics([m[k] for m in per_fold], k, shared)
                 if v is not None:
                     out[k] = v
         return out
@@ -193,16 +195,18 @@ def mean_metrics(per_fold: list[Any], key: str = "") -> Any:
             arr = np.asarray(per_fold)
         except ValueError:
             return None
-        if arr.dtype.kind in "iu":
+        if arr.dtype.kind in "iu" and not shared:
             return arr.sum(axis=0).tolist()
+        if arr.dtype.kind in "iu":
+            return arr.mean(axis=0).tolist()
         if arr.dtype.kind == "f":
             return arr.mean(axis=0).tolist()
         return first if all(m == first for m in per_fold) else None
     if _numeric(first):
         if not all(_numeric(m) for m in per_fold):
             return None
-        if key in ("n", "support"):  # item counts: the pooled figure
-            return int(sum(per_fold))
+        if key in ("n", "support"):  # item counts: the pooled figure, or the shared split's
+            return int(max(per_fold)) if shared else int(sum(per_fold))
         return statistics.fmean(float(m) for m in per_fold)
     return first if all(m == first for m in per_fold) else None
 
@@ -263,7 +267,7 @@ def _write_summary(
     """The parent's metrics file of a split (means over the folds) and its cross-validation
     file (mean, std, min, max and values of each metric)."""
     stats = aggregate(per_fold)
-    means = mean_metrics(per_fold)
+    means = mean_metrics(per_fold, shared=split != "dev")  # each fold scores the same test
     spread = metrics_name(split, checkpoint, cv=True)
     means.update(
         split=per_fold[0].get("split", split),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import yaml
 
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.core.runs import Run, iter_runs
+from seqrun.core.runs import Run, iter_runs, json_safe
 
 
 @functools.cache
@@ -132,12 +133,13 @@ def list_runs(
             "runs into (--runs-dir or SEQRUN_RUNS_DIR; default runs/)",
             where="--runs-dir",
         )
-    runs = iter_runs(runs_dir)
-    if not runs and (runs_dir / "meta.json").is_file():
+    if (runs_dir / "meta.json").is_file():
         runs = [Run(runs_dir)]  # a run directory itself
-    elif not runs and any(runs_dir.glob("*/meta.json")):
-        runs = iter_runs(runs_dir.parent)  # an experiment's folder: its runs
+    elif any(runs_dir.glob("*/meta.json")):  # an experiment's folder: its runs (a
+        runs = iter_runs(runs_dir.parent)  # cross-validation's folds stay inside their parent)
         name = name or runs_dir.name
+    else:
+        runs = iter_runs(runs_dir)
     rows = []
     for run in runs:
         if name and run.path.parent.name != name:
@@ -167,7 +169,7 @@ def _fmt_metrics(m: dict[str, float], units: dict[str, str] | None = None) -> st
 def render_runs(rows: list[dict[str, Any]], fmt: str = "table") -> None:
     """Print rows as a table, JSON (one array) or CSV."""
     if fmt == "json":
-        print(json.dumps(rows))
+        print(json.dumps(json_safe(rows)))
         return
     if fmt == "csv":
         w = csv.writer(sys.stdout)
@@ -431,11 +433,21 @@ def sweep_runs(sweep_dir: Path) -> list[Run]:
     state = read_state(path / "sweep.json" if path.is_dir() else path, SWEEP_STATE_FIX)
     if state is None:
         raise UserError("no sweep.json here; give runs/_sweeps/<name>", where=str(sweep_dir))
+    root = (path if path.is_dir() else path.parent).resolve().parent.parent  # <runs>/_sweeps/X
     runs = []
     for _, t in sorted(state.get("trials", {}).items(), key=lambda kv: int(kv[0])):
-        if t.get("run_dir") and (Path(t["run_dir"]) / "meta.json").is_file():
-            runs.append(Run(Path(t["run_dir"])))
+        if not t.get("run_dir"):
+            continue
+        run_dir = Path(t["run_dir"])
+        if not (run_dir / "meta.json").is_file():  # relative to where the sweep ran (older
+            run_dir = root / run_dir.parent.name / run_dir.name  # sweep.json files)
+        if (run_dir / "meta.json").is_file():
+            runs.append(Run(run_dir))
     return runs
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
@@ -461,26 +473,42 @@ def compare_runs(runs: list[Run], split: str = "dev") -> dict[str, Any]:
                 "experiment": flat[run].get("name") or run.path.parent.name,
                 "status": run.status(),
                 "config": {k: flat[run].get(k) for k in differing},
+                "seed": flat[run].get("seed"),
                 "metrics": headline(metrics),
                 "units": headline_units(metrics),
             }
         )
     group_keys = [k for k in differing if k != "seed"]
     groups: dict[str, list[dict[str, Any]]] = {}
+    given_twice = False
     for r in rows:
         label = json.dumps({k: r["config"][k] for k in group_keys})
-        groups.setdefault(label, []).append(r)
+        members = groups.setdefault(label, [])
+        if any(Path(m["run"]).resolve() == Path(r["run"]).resolve() for m in members):
+            given_twice = True  # listed, but counted once in the mean over seeds
+            continue
+        members.append(r)
+    if given_twice:
+        print("warning: a run given twice counts once in the mean over seeds", file=sys.stderr)
     summary = []
     for label, members in groups.items():
         metrics = {}
         for m in headline_keys():
-            values = [r["metrics"][m] for r in members if m in r["metrics"]]
-            if values:
+            values = [r["metrics"][m] for r in members if _finite(r["metrics"].get(m))]
+            if values:  # the sample std (n - 1); none for a single run
                 metrics[m] = {
                     "mean": statistics.fmean(values),
-                    "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+                    "std": statistics.stdev(values) if len(values) > 1 else None,
                     "n": len(values),
                 }
+        seeds = [r["seed"] for r in members]
+        twice = sorted({str(s) for s in seeds if s is not None and seeds.count(s) > 1})
+        if twice:
+            print(
+                f"warning: runs of one configuration share seed {', '.join(twice)}: the mean "
+                "over seeds counts each of those runs",
+                file=sys.stderr,
+            )
         summary.append({"config": json.loads(label), "runs": len(members), "metrics": metrics})
     experiments = sorted({r["experiment"] for r in rows})
     return {
@@ -503,11 +531,14 @@ def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "
         if not any(key in r["metrics"] for r in rows):
             known = sorted({m for r in rows for m in r["metrics"]})
             raise UserError(f"no metric '{key}' to sort by; known: {', '.join(known)}", "--sort")
-        missing = float("inf")
-        rows.sort(key=lambda r: r["metrics"].get(key, missing), reverse=desc)
-        groups.sort(key=lambda g: g["metrics"].get(key, {}).get("mean", missing), reverse=desc)
+
+        def order(value: Any) -> tuple[bool, float]:  # a missing or NaN metric last either way
+            return (False, -value if desc else value) if _finite(value) else (True, 0.0)
+
+        rows.sort(key=lambda r: order(r["metrics"].get(key)))
+        groups.sort(key=lambda g: order(g["metrics"].get(key, {}).get("mean")))
     if fmt == "json":
-        print(json.dumps(result))
+        print(json.dumps(json_safe(result)))
         return
     width = terminal_width(None)
     if len(result.get("experiments", [])) > 1:
@@ -549,7 +580,10 @@ def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "
             cells_g = [_value_text(g["config"][k]) for k in gkeys] + [str(g["runs"])]
             for m in metrics:
                 st = g["metrics"].get(m)
-                cells_g.append(f"{st['mean']:.4g} +- {st['std']:.2g}" if st else "")
+                if st and st["std"] is not None:
+                    cells_g.append(f"{st['mean']:.4g} +- {st['std']:.2g}")
+                else:  # one run: no spread to show
+                    cells_g.append(f"{st['mean']:.4g}" if st else "")
             gcells.append(tuple(cells_g))
         print("\nmean +- std over seeds")
         print(plain_table(gcols, gcells, width, shrink=tuple(gkeys)))

@@ -222,7 +222,20 @@ def compare_seed_groups(comparison: dict[str, Any], metric: str | None = None) -
     seeds = sorted(set(ga) & set(gb), key=str)
     if len(seeds) < 2:
         raise UserError("the two configurations share fewer than two seeds; nothing to pair")
-    metric = metric or next(m for m in ("accuracy", "mae") if m in ga[seeds[0]])
+    split = comparison.get("split", "dev")
+    missing = [s for s in seeds if not ga[s] or not gb[s]]
+    if missing:
+        raise UserError(
+            f"runs of seed(s) {', '.join(map(str, missing))} have no {split} metrics: score "
+            f"them with seqrun evaluate RUN --split {split}, or compare another split"
+        )
+    if metric is None:
+        metric = next((m for m in ("accuracy", "mae") if m in ga[seeds[0]]), None)
+    if metric is None or any(metric not in ga[s] or metric not in gb[s] for s in seeds):
+        raise UserError(
+            f"no {metric or 'accuracy or mae'} in every run's {split} metrics to pair",
+            where="runs compare",
+        )
     result = paired_t([ga[s][metric] for s in seeds], [gb[s][metric] for s in seeds])
     result.update(metric=metric, a=json.loads(la), b=json.loads(lb), seeds=seeds)
     result["verdict"] = verdict(result["p_value"])

@@ -319,7 +319,8 @@ class Sweep:
                 "overrides": trial.overrides,
                 "config_key": trial.key,
                 "status": trial.status,
-                "run_dir": trial.run_dir,
+                # absolute: sweep.json is read from other working directories too
+                "run_dir": str(Path(trial.run_dir).resolve()) if trial.run_dir else None,
                 "error": trial.error,
                 "metrics": trial.metrics,
                 "duration_s": trial.duration_s,

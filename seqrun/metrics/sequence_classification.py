@@ -42,6 +42,8 @@ class SequenceClassificationMetrics:
         if len(counts) != k or not counts.sum():
             counts = np.bincount(y, minlength=k)
         majority = int(np.argmax(counts))
+        f1s = [v["f1"] for v in per_class.values()]
+        seen = (np.asarray(cm).sum(axis=0) + np.asarray(cm).sum(axis=1)) > 0
         n = len(y)
         acc = float(np.mean(pred == y)) if n else 0.0
         return {
@@ -49,7 +51,11 @@ class SequenceClassificationMetrics:
             "accuracy": acc,
             "error_rate": 1.0 - acc,
             "balanced_accuracy": float(np.mean([v["recall"] for v in present])) if present else 0.0,
-            "macro_f1": float(np.mean([v["f1"] for v in per_class.values()])),
+            # over the classes in the truth or the predictions (scikit-learn's convention): a
+            # class absent from both is no error
+            "macro_f1": float(np.mean([f for f, ok in zip(f1s, seen, strict=True) if ok]))
+            if seen.any()
+            else 0.0,
             "log_loss": log_loss if n else 0.0,
             "majority_class": names[majority],
             "majority_accuracy": float(np.mean(y == majority)) if n else 0.0,
