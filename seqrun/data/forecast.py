@@ -1013,8 +1013,6 @@ class ForecastAdapter:
         if nonneg:
             report["nonnegative_targets"] = nonneg
         report["split_rows"] = {k: hi - lo for k, (lo, hi) in cuts.items()}
-        if "train" in splits:
-            _warn_dropped_rows(cleaned.report)
         out: dict[str, SeriesSplit] = {}
         for name in splits:
             lo, hi = cuts[name]
@@ -1050,6 +1048,8 @@ class ForecastAdapter:
                 info=info,
                 segments=sub,
             )
+        if "train" in splits:  # (when windows fit; else the error names the columns)
+            _warn_dropped_rows(cleaned.report)
         period = 86400 // cleaned.step_s if 86400 % cleaned.step_s == 0 else 0
         seq2seq = self.options.sequence_outputs
         unit_of = {**raw.units, **{s: "" for p in pairs.values() for s in p}, **near_units}
