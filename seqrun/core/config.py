@@ -357,12 +357,13 @@ def read_saved_config(path: str | Path) -> dict[str, Any]:
     return read_yaml(path).raw if Path(path).is_file() else {}
 
 
-def read_yaml(path: str | Path) -> Source:
-    """Parse an experiment file; a UserError with the line for bad YAML or a missing file."""
+def _yaml_mapping(path: str | Path, what: str, keys: str) -> Source:
+    """A YAML file holding a mapping (``keys`` says of what); UserErrors name the file and,
+    for bad YAML, the line."""
     p = Path(path)
     if not p.is_file():
         hint = " (it is a directory)" if p.is_dir() else ""
-        raise UserError(f"config file not found{hint}; check the path", where=str(path))
+        raise UserError(f"{what} file not found{hint}; check the path", where=str(path))
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
@@ -374,11 +375,13 @@ def read_yaml(path: str | Path) -> Source:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise UserError(
-            f"expected a mapping of sections ({', '.join(TOP_KEYS)}), got {type(raw).__name__}",
-            where=str(path),
-        )
+        raise UserError(f"expected a mapping of {keys}, got {type(raw).__name__}", where=str(path))
     return Source(path, raw, lines)
+
+
+def read_yaml(path: str | Path) -> Source:
+    """Parse an experiment file; a UserError with the line for bad YAML or a missing file."""
+    return _yaml_mapping(path, "config", f"sections ({', '.join(TOP_KEYS)})")
 
 
 # ----------------------------------------------------------------------------- overrides
@@ -471,25 +474,9 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
 def read_spec(path: str | Path, model: type[BaseModel], what: str) -> tuple[Any, Source]:
     """A sweep or study file: UTF-8 YAML holding a mapping, validated by ``model``; bad
     input is a UserError naming the file, the line and the key (as experiment files)."""
-    p = Path(path)
-    if not p.is_file():
-        hint = " (it is a directory)" if p.is_dir() else ""
-        raise UserError(f"{what} file not found{hint}; check the path", where=str(path))
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise UserError(
-            f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8",
-            where=str(path),
-        ) from None
-    raw, lines = load_yaml(text, str(path))
-    raw = {} if raw is None else raw
-    if not isinstance(raw, dict):
-        keys = ", ".join(f"{k}:" for k in list(model.model_fields)[:3])
-        raise UserError(
-            f"a {what} file is a mapping ({keys} ...), got {type(raw).__name__}", where=str(path)
-        )
-    source = Source(path, raw, lines)
+    keys = ", ".join(f"{k}:" for k in list(model.model_fields)[:3])
+    source = _yaml_mapping(path, what, f"keys ({keys} ...)")
+    raw = source.raw
     if "base" in model.model_fields and "base" not in raw and {"data", "model"} & set(raw):
         raise UserError(
             f"this is an experiment file; a {what} file names one with base: (its path, "
