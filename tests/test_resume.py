@@ -85,6 +85,9 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
     _killed_at("batch:2:3", _auto(cfg, runs))
     assert json.loads((ckpts / "state.json").read_text())["epoch"] == 1
     assert Run(run_dir).status() == "dead"
+    # scores of the unfinished run's epoch-1 checkpoint do not outlive it
+    r = cli("evaluate", run_dir, "--split", "test")
+    assert r.exit_code == 0 and (run_dir / "metrics" / "test.json").is_file(), r.output
 
     done = subprocess.run(
         [sys.executable, "-m", "seqrun", *_auto(cfg, runs, "--json")],
@@ -95,6 +98,8 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["run_dir"] == str(run_dir) and _one_run(runs) == run_dir
+    assert not (run_dir / "metrics" / "test.json").exists()
+    assert not (run_dir / "predictions" / "test.npz").exists()
     for key in ("mae", "rmse", "skill", "mae_norm"):
         assert result["metrics"][key] == pytest.approx(expected[key], rel=1e-5)
     with open(run_dir / "history.csv") as f:
@@ -202,6 +207,15 @@ def test_status_follows_the_run_lock_not_a_reused_pid(tmp_path):
         assert run.owner() == f"pid {os.getpid()} on {socket.gethostname()}"
         assert not FileLock(run.lock_path).acquire(wait_s=0.05)  # nobody else gets it
     assert run.status() == "dead"
+
+
+def test_evaluate_refuses_a_run_still_training(cli, tmp_path):
+    run = _fake(tmp_path, "r1", "k", "running", pid=os.getpid(), host=socket.gethostname())
+    with FileLock(run.lock_path) as lock:
+        assert lock.acquire()
+        r = cli("evaluate", run.path)
+    assert r.exit_code == 2 and "still being trained by pid" in r.stderr, r.output
+    assert not (run.path / "metrics").exists()
 
 
 def test_resume_auto_never_trains_beside_a_live_owner(cli, tmp_path):

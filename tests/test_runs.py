@@ -118,6 +118,14 @@ def test_runs_compare_groups_sorts_and_refuses_what_it_cannot_pair(cli, tmp_path
     assert "0.21 +- 0.01" in r.stdout
     r = cli("runs", "compare", *paths[:6], "--test")
     assert r.exit_code == 2 and "have no test metrics: score them with seqrun evaluate" in r.stderr
+    r = cli("runs", "compare", *paths[:6], "--test", "--split", "dev", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["seeds"] == [0, 1, 2], r.output
+    again = _compare_run(runs, 8, 16, 0, 0.3)  # a second run of units 16 with seed 0
+    r = cli("runs", "compare", *paths[:6], str(again.path), "--test", "--split", "dev")
+    assert r.exit_code == 2 and "two runs of one configuration have seed 0" in r.stderr
+    write_json(b[1].metrics_path("dev"), {"mae": float("nan"), "skill": 0.5})
+    r = cli("runs", "compare", *paths[:6], "--test", "--split", "dev")
+    assert r.exit_code == 2 and "the dev mae of seed(s) 1 is not a number" in r.stderr
     # a sweep.json written elsewhere (run directories relative to that working directory)
     sweep = runs / "_sweeps" / "s"
     trials = {str(i): {"run_dir": f"runs/exp/{x.path.name}"} for i, x in enumerate(a + b)}

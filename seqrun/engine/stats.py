@@ -140,6 +140,13 @@ def _load_predictions(run: Any, split: str) -> dict[str, np.ndarray]:
     from seqrun.core.errors import UserError
 
     path = run.path / "predictions" / f"{split}.npz"
+    if not path.is_file() and split != "dev" and run.meta().get("kind") == "cv":
+        raise UserError(
+            f"a cross-validation has no per-item {split} predictions of its own (every fold's "
+            f"model scored the same {split} items); compare a fold's run, e.g. "
+            f"{run.path / 'fold-0'}, or use --split dev (the out-of-fold predictions)",
+            where=str(run.path),
+        )
     if not path.is_file():
         raise UserError(
             f"no per-item predictions for {split}; "
@@ -210,9 +217,18 @@ def compare_seed_groups(comparison: dict[str, Any], metric: str | None = None) -
 
     keys = [k for k in comparison["keys"] if k != "seed"]
     groups: dict[str, dict[Any, dict[str, float]]] = {}
+    runs: dict[tuple[str, Any], str] = {}
     for row in comparison["rows"]:
         label = json.dumps({k: row["config"].get(k) for k in keys})
-        groups.setdefault(label, {})[row["config"].get("seed")] = row["metrics"]
+        seed = row["config"].get("seed", row.get("seed"))
+        group = groups.setdefault(label, {})
+        if group.get(seed) and row["metrics"] and runs[label, seed] != row["run"]:
+            raise UserError(
+                f"two runs of one configuration have seed {seed} ({runs[label, seed]}, "
+                f"{row['run']}): give one run per seed to pair them"
+            )
+        if not group.get(seed):  # a run with metrics wins over one without (interrupted)
+            group[seed], runs[label, seed] = row["metrics"], row["run"]
     if len(groups) != 2:
         raise UserError(
             f"a seed-group test needs exactly two configurations, found {len(groups)} "
@@ -234,6 +250,13 @@ def compare_seed_groups(comparison: dict[str, Any], metric: str | None = None) -
     if metric is None or any(metric not in ga[s] or metric not in gb[s] for s in seeds):
         raise UserError(
             f"no {metric or 'accuracy or mae'} in every run's {split} metrics to pair",
+            where="runs compare",
+        )
+    bad = [s for s in seeds if not all(math.isfinite(float(g[s][metric])) for g in (ga, gb))]
+    if bad:
+        raise UserError(
+            f"the {split} {metric} of seed(s) {', '.join(map(str, bad))} is not a number (a "
+            "diverged run?): leave those runs out to pair the others",
             where="runs compare",
         )
     result = paired_t([ga[s][metric] for s in seeds], [gb[s][metric] for s in seeds])

@@ -427,6 +427,17 @@ def _new_meta(
     return meta
 
 
+def _drop_stale_scores(run: Run) -> None:
+    """Scores of the run's checkpoints before it trains on (``seqrun evaluate`` of an
+    unfinished run): the best checkpoint will change, so they would outlive it. The end of
+    training writes the dev scores again; other splits need a new evaluate."""
+    stale = [*run.path.glob("metrics/*.json"), *run.path.glob("predictions/*.npz")]
+    stale += [p for p in run.plots.glob("*.png") if p.name != "learning_curves.png"]
+    stale += [run.path / "errors.jsonl"]
+    for path in stale:
+        path.unlink(missing_ok=True)
+
+
 def _continue(job: _Job, run: Run, state: TrainState) -> tuple[Run, Any]:
     """A killed or stopped run from its saved state: the run's encoder, the epoch file that
     ``state.json`` names, the links and history a kill left undone; the run is running again."""
@@ -441,6 +452,7 @@ def _continue(job: _Job, run: Run, state: TrainState) -> tuple[Run, Any]:
     if not job.chief:  # read the chief's checkpoint, write nothing beside it
         return Run(launch.scratch_dir(job.cluster)), model
     repair(run, state)  # a kill may have come between state.json and the files that follow it
+    _drop_stale_scores(run)
     resumes = run.meta().get("resumes", [])
     run.update_meta(
         status="running",
@@ -788,6 +800,12 @@ def _check_fingerprint(run: Run, data: Any, split: str) -> None:
 def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
     """Rebuild ``split`` from the run's own config and score a checkpoint on it (one run; a
     cross-validation goes through :func:`seqrun.engine.experiment.evaluate`)."""
+    if run.status() == "running":
+        raise UserError(
+            f"the run is still being trained by {run.owner() or 'a live process'}: its best "
+            "checkpoint may still change; evaluate it when training has ended",
+            where=str(run.path),
+        )
     cfg = archive.load_run_config(run)
     setup_tf(cfg)
     data = load_data(cfg, (split,))
