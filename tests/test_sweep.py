@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 from pathlib import Path
 
@@ -97,6 +98,34 @@ def test_two_workers_one_failure_then_rerun_skips_completed(cli, tmp_path):
     r = cli("runs", "compare", "--sweep", runs / "_sweeps" / "sw", "--json")
     cmp = json.loads(r.stdout)
     assert cmp["keys"] == ["data.sequence_len"] and len(cmp["rows"]) == 2
+
+
+def test_a_trial_killed_mid_training_is_continued_by_the_rerun(cli, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=3))
+    base = write_config(tmp_path, raw, "base.yaml")
+    sw = tmp_path / "sw.yaml"
+    sw.write_text(yaml.safe_dump({"base": base.name, "grid": {"model.units": [3]}}))
+    runs = tmp_path / "runs"
+    (line,) = cli("sweep", sw, "--list", "--runs-dir", runs).stdout.strip().splitlines()
+    argv = shlex.split(line)
+    assert argv[-2:] == ["--resume", "auto"]
+    # the trial's own command killed in epoch 2 (a preempted job, a killed sweep)
+    hook = Path(__file__).with_name("kill_hook.py")
+    env = {**os.environ, "KILL_AT": "batch:2:2", "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, str(hook), *argv[1:]], env=env, capture_output=True)
+    assert p.returncode == -9
+    (partial,) = [d for d in (runs / raw["name"]).iterdir() if d.is_dir()]
+    r = cli("sweep", sw, "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    (trial,) = json.loads(r.stdout)["trials"]
+    assert trial["status"] == "completed" and Path(trial["run_dir"]) == partial
+    meta = json.loads((partial / "meta.json").read_text())
+    assert meta["epochs_completed"] == 3 and meta["resumes"][0]["from_epoch"] == 1
 
 
 def test_fail_fast_cancels_the_rest(cli, tmp_path):

@@ -341,13 +341,14 @@ class Sweep:
 
     # -- commands
     def command(self, trial: Trial, runs_dir_flag: bool = False) -> list[str]:
-        """The `seqrun train ...` command line of one trial."""
+        """The `seqrun train ...` command line of one trial; ``--resume auto`` continues
+        the trial's run where a kill (or a preempted job) left it."""
         cmd = ["seqrun", "train", str(self.base)]
         for o in [*self.common, *trial.overrides]:
             cmd += ["--set", o]
         if runs_dir_flag:
             cmd += ["--runs-dir", str(self.runs_dir)]
-        return cmd
+        return [*cmd, "--resume", "auto"]
 
 
 def _headline(metrics: dict[str, Any] | None) -> dict[str, Any]:
