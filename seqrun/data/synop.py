@@ -186,7 +186,7 @@ SampleName = Literal["synop-orly-2023"]  # bundled exports (seqrun.samples), as 
 
 # encodings tried, in order, when data.encoding is not given and the file is not UTF-8
 SPREADSHEET_ENCODINGS = ("cp1252", "mac_roman")
-_ID_DATE = ("numer_sta", "date", "nom", "ID OMM station")  # not observations
+_ID_DATE = ("numer_sta", "date", "nom")  # not observations (codes: labels are renamed)
 
 _MONTHLY_DATE = re.compile(r"^\d{14}$")  # 20150101000000, the monthly archives' UTC dates
 _GLOB = re.compile(r"[*?\[]")
@@ -541,21 +541,24 @@ class SynopAdapter(ForecastAdapter):
 
         d = self.data_cfg
         dates = df["date"].fillna("").astype(str).str.strip()
-        # nothing after the date: a line cut short (a download or a copy stopped there)
         values = [c for c in df.columns if not c.startswith("__") and c not in _ID_DATE]
-        bare = df[values].isna().all(axis=1).to_numpy() if values else np.zeros(len(df), bool)
 
-        def cut_short(i: int, what: str) -> UserError:
+        def bare(rows: Any) -> np.ndarray:
+            """Whether the rows have no field after the date (only asked on a bad date)."""
+            return df.iloc[rows][values].isna().all(axis=1).to_numpy()
+
+        def cut_short(i: int, what: str, why: str = "which has no field after it") -> UserError:
+            """A line a download or a copy stopped in."""
             return UserError(
-                f"{what} on line {df['__line'].iloc[i]}, which has no field after it: is the "
-                "line cut short? Remove it or download the file again",
+                f"{what} on line {df['__line'].iloc[i]}, {why}: is the line cut short? Remove "
+                "it or download the file again",
                 where=str(df["__file"].iloc[i]),
             )
 
         empty = (dates == "").to_numpy()
         if empty.any():
             i = int(empty.argmax())
-            if bare[i]:
+            if bare([i])[0]:
                 raise cut_short(i, "no date")
             raise UserError(
                 f"line {df['__line'].iloc[i]} has no date ({int(empty.sum())} such row(s)); "
@@ -576,12 +579,11 @@ class SynopAdapter(ForecastAdapter):
             )
             if cut.any():
                 i = int(cut.argmax())
-                raise UserError(
-                    f"cannot read the date {df['date'].iloc[i]!r} on line "
-                    f"{df['__line'].iloc[i]}: the other dates are YYYYMMDDHHMMSS as in the "
-                    f"monthly archives; is the line cut short? ({int(cut.sum())} such "
-                    f"row(s)) Remove it or download the file again",
-                    where=str(df["__file"].iloc[i]),
+                raise cut_short(
+                    i,
+                    f"cannot read the date {df['date'].iloc[i]!r}",
+                    f"unlike the other dates, YYYYMMDDHHMMSS as in the monthly archives "
+                    f"({int(cut.sum())} such row(s))",
                 )
         if monthly.all():
             report["date_format"] = "YYYYMMDDHHMMSS (UTC)"
@@ -591,7 +593,7 @@ class SynopAdapter(ForecastAdapter):
             times[rest] = parsed
             dropped[rest] = lost
         bad = (times.isna().to_numpy() & ~dropped).nonzero()[0]
-        if len(bad) and bare[bad[0]]:
+        if len(bad) and bare(bad[:1])[0]:
             raise cut_short(int(bad[0]), f"the date {df['date'].iloc[int(bad[0])]!r}")
         if len(bad):
             i = int(bad[0])
@@ -610,7 +612,7 @@ class SynopAdapter(ForecastAdapter):
             )
         if d.timezone is None and not monthly.all():
             naive = ~monthly & ~dates.str.contains(OFFSET).to_numpy()
-            if naive.any() and bare[naive].all():  # only cut lines lack the offset
+            if naive.any() and bare(np.flatnonzero(naive)).all():  # only cut lines lack it
                 raise cut_short(
                     int(naive.argmax()), f"the date {df['date'].iloc[int(naive.argmax())]!r}"
                 )
