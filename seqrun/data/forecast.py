@@ -963,7 +963,9 @@ class ForecastAdapter:
                     where="data.features",
                 )
             self._check_values(raw, name)
-        circular = self._kind_list("circular", raw, features, hint="train" in splits)
+        circular = self._kind_list("circular", raw, features)
+        if "train" in splits and self.data_cfg.circular is None:  # a user's file's columns
+            _hint_directions(raw, [c for c in features if c not in circular])
         nonneg = [t for t in self._kind_list("nonnegative", raw, features) if t in targets]
         nonneg = [t for t in nonneg if t not in circular]
         table, pairs, calm_rows = self._as_sin_cos(raw.columns[features], circular)
@@ -1265,17 +1267,11 @@ class ForecastAdapter:
             }
         return values, times, segments, report
 
-    def _kind_list(
-        self, key: str, raw: RawSeries, features: list[str], hint: bool = False
-    ) -> list[str]:
-        """``data.circular`` / ``data.nonnegative``, or the adapter's default, among features
-        (``hint``: warn when a column of a user's file looks like a direction in degrees)."""
+    def _kind_list(self, key: str, raw: RawSeries, features: list[str]) -> list[str]:
+        """``data.circular`` / ``data.nonnegative``, or the adapter's default, among features."""
         given = getattr(self.data_cfg, key)
         if given is None:
-            chosen = [c for c in getattr(raw, key) if c in features]
-            if hint and key == "circular":
-                _hint_directions(raw, [c for c in features if c not in chosen])
-            return chosen
+            return [c for c in getattr(raw, key) if c in features]
         for name in given:
             if name not in features:
                 raise UserError(
