@@ -250,8 +250,9 @@ class Run:
             return {}
         return meta if isinstance(meta, dict) else {}
 
-    def meta_problem(self) -> str | None:
-        """What is wrong with meta.json (absent, unreadable, not an object), or None."""
+    def meta_problem(self, record: bool = True) -> str | None:
+        """What is wrong with meta.json (absent, unreadable, not an object; with ``record``,
+        lacking the run's status or config key), or None."""
         try:
             meta = read_json(self.meta_path)
         except (OSError, ValueError) as e:
@@ -260,7 +261,7 @@ class Run:
             return "the run has no meta.json"
         if not isinstance(meta, dict):
             return "meta.json does not hold a JSON object"
-        if not isinstance(meta.get("status"), str) or "config_key" not in meta:
+        if record and (not isinstance(meta.get("status"), str) or "config_key" not in meta):
             return "meta.json lacks the run's record (its status and config key)"
         return None
 

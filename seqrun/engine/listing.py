@@ -98,17 +98,6 @@ def run_row(run: Run) -> dict[str, Any]:
     return row
 
 
-def meta_problem(run: Run) -> str | None:
-    """Why a run's meta.json cannot be read (None when it reads as a JSON object)."""
-    try:
-        meta = json.loads(run.meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        return f"{type(e).__name__}: {e}"
-    if not isinstance(meta, dict):
-        return f"expected a JSON object, found {type(meta).__name__}"
-    return None
-
-
 def list_runs(
     runs_dir: Path, name: str | None = None, status: str | None = None, given: bool = False
 ) -> list[dict]:
@@ -144,12 +133,9 @@ def list_runs(
     for run in runs:
         if name and run.path.parent.name != name:
             continue
-        problem = meta_problem(run)
+        problem = run.meta_problem(record=False)  # an incomplete record is still listed
         if problem:
-            print(
-                f"warning: {run.meta_path}: unreadable meta.json ({problem[:200]}); run skipped",
-                file=sys.stderr,
-            )
+            print(f"warning: {run.path}: {problem}; run skipped", file=sys.stderr)
             continue
         row = run_row(run)
         if status and row["status"] != status:
