@@ -220,7 +220,7 @@ def compare_seed_groups(comparison: dict[str, Any], metric: str | None = None) -
     runs: dict[tuple[str, Any], str] = {}
     for row in comparison["rows"]:
         label = json.dumps({k: row["config"].get(k) for k in keys})
-        seed = row["config"].get("seed", row.get("seed"))
+        seed = row["seed"]  # compare_runs gives every row its seed
         group = groups.setdefault(label, {})
         if group.get(seed) and row["metrics"] and runs[label, seed] != row["run"]:
             raise UserError(
