@@ -76,6 +76,27 @@ def bench_cli(args: argparse.Namespace) -> list[dict]:
                 f"median of 5, min {best:.3f}; target < 0.5 s",
             )
         )
+    # a user error in the data: reported before TensorFlow is imported
+    missing = seqrun(
+        "train",
+        "configs/weather-nyc-3h.yaml",
+        "--set",
+        "data.sample=null",
+        "--set",
+        "data.path=no-such-file.csv",
+        "--set",
+        "data.time_column=time",
+    )
+    times = [sh(missing, check=False)[0] for _ in range(5)]
+    rows.append(
+        row(
+            "seqrun train, data file missing: the error (s)",
+            round(statistics.median(times), 3),
+            1.0,
+            round(statistics.median(times) / 1.0, 2),
+            f"median of 5, min {min(times):.3f}; target < 1 s",
+        )
+    )
     t_tf = [sh([sys.executable, "-c", "import tensorflow"])[0] for _ in range(2)]
     rows.append(
         row("python -c 'import tensorflow' (s)", None, round(min(t_tf), 2), None, "for scale")

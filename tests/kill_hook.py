@@ -19,7 +19,9 @@ import os
 import signal
 import sys
 
-import seqrun.engine.trainer  # noqa: F401  (imports TensorFlow quietly, as `seqrun train` does)
+from seqrun.engine.backend import import_tensorflow
+
+import_tensorflow()  # quietly, as `seqrun train` does
 
 
 def _die() -> None:

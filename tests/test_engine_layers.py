@@ -130,3 +130,37 @@ def test_resume_and_predict_modules_import_no_tensorflow():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_train_reports_a_data_error_before_importing_tensorflow(tmp_path):
+    """A missing or malformed data file is a user error found before TensorFlow's seconds of
+    import, by `train` and `train --folds` alike."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,temp\n2013-01-01 00:00,1.0\n2013-01-01 01:00,oops\n", encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from seqrun.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as e:\n"
+        "    heavy = sorted(m for m in ('tensorflow', 'keras') if m in sys.modules)\n"
+        "    print('EXIT', e.code, heavy)\n"
+    )
+    base = ["configs/weather-nyc-3h.yaml", "--runs-dir", str(tmp_path / "runs")]
+    for path, extra in [
+        (tmp_path / "missing.csv", []),
+        (bad, []),
+        (bad, ["--folds", "2"]),
+    ]:
+        sets = ["--set", f"data.path={path}", "--set", "data.time_column=time"]
+        sets += ["--set", "data.sample=null", "--set", "data.neighbours=null"]
+        sets += ["--set", "data.group=null", "--set", "data.features=[temp]"]
+        out = subprocess.run(
+            [sys.executable, "-c", code, "train", *base, *sets, *extra],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert "EXIT 2 []" in out.stdout, (out.stdout, out.stderr)
+        assert out.stderr.startswith("error: ") and str(path.name) in out.stderr, out.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("meta.json"))

@@ -21,15 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.engine.backend import framework_versions, import_tensorflow
-
-import_tensorflow()
-
-import seqrun.models.layers  # noqa: E402, F401  (custom layers: saved models load without them)
-from seqrun.core.config import ExperimentConfig, config_key  # noqa: E402
-from seqrun.core.errors import RunFailure, UserError, env_count  # noqa: E402
-from seqrun.core.registry import registry  # noqa: E402
-from seqrun.core.runs import (  # noqa: E402
+from seqrun.core.config import ExperimentConfig, config_key
+from seqrun.core.errors import RunFailure, UserError, env_count
+from seqrun.core.registry import registry
+from seqrun.core.runs import (
     Run,
     atomic_write_bytes,
     atomic_write_text,
@@ -41,9 +36,10 @@ from seqrun.core.runs import (  # noqa: E402
     now_iso,
     write_json,
 )
-from seqrun.core.text import warn  # noqa: E402
-from seqrun.engine import archive, launch  # noqa: E402
-from seqrun.engine.checkpoint import (  # noqa: E402
+from seqrun.core.text import warn
+from seqrun.engine import archive, launch
+from seqrun.engine.backend import framework_versions, import_tensorflow
+from seqrun.engine.checkpoint import (
     BY_THE_USER,
     Interrupted,
     SignalGuard,
@@ -127,9 +123,14 @@ def _configure_coordination(cluster: Any) -> None:
 
 
 def setup_tf(cfg: ExperimentConfig) -> Any:
-    """Seed every RNG, make ops deterministic if asked; return the distribution strategy."""
+    """Import TensorFlow (quietly) and the custom layers; seed every RNG, make ops
+    deterministic if asked; return the distribution strategy. Called once the data are read,
+    so that a data error is reported without the seconds TensorFlow takes to import."""
+    import_tensorflow()
     import keras
     import tensorflow as tf
+
+    import seqrun.models.layers  # noqa: F401  (custom layers: saved models load with them)
 
     strategy = make_strategy(cfg.train.strategy)  # multi-worker must come before other ops
     threads = env_count("SEQRUN_THREADS")
@@ -157,12 +158,14 @@ def load_data(cfg: ExperimentConfig, splits: tuple[str, ...]) -> Any:
 
 def build_model(cfg: ExperimentConfig, data: Any, encoder: Any) -> Any:
     """Build and compile the model for the data's task."""
+    from seqrun.models.layers import EnsembleModel
+
     task = data.task
     arch = registry.get("arch", cfg.model.arch)(cfg.model)
     front = encoder.model_front(task)  # (inputs, features), or None for a plain input
     model = arch.build(task, *front) if front else arch.build(task)
     ensemble = getattr(cfg.model, "ensemble", 1)  # a plugin config may not derive ModelConfig
-    if ensemble > 1 and not isinstance(model, seqrun.models.layers.EnsembleModel):
+    if ensemble > 1 and not isinstance(model, EnsembleModel):
         raise UserError(
             f"model.arch '{cfg.model.arch}' builds one network and ignores model.ensemble: "
             "drop model.ensemble, or build the architecture on seqrun.models.base.Architecture",
@@ -355,8 +358,8 @@ def _prepare(cfg: ExperimentConfig, cluster: Any, log: Any) -> _Job:
     from seqrun.data.base import warn_untrained_classes
     from seqrun.engine import leakage
 
+    data = load_data(cfg, ("train", "dev"))  # before TensorFlow: a data error comes at once
     strategy = setup_tf(cfg)
-    data = load_data(cfg, ("train", "dev"))
     warn_untrained_classes(data)
     leak = leakage.check(data, cfg.data.leakage)
     leakage.enforce(leak)
@@ -807,8 +810,8 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
             where=str(run.path),
         )
     cfg = archive.load_run_config(run)
+    data = load_data(cfg, (split,))  # before TensorFlow: a data error comes at once
     setup_tf(cfg)
-    data = load_data(cfg, (split,))
     _check_fingerprint(run, data, split)
     _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
     data.set_encoder(encoder)
