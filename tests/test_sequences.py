@@ -8,6 +8,7 @@ import gzip
 import json
 from pathlib import Path
 
+import matplotlib.figure
 import numpy as np
 import pytest
 
@@ -322,6 +323,22 @@ def test_gunpoint_slice_train_evaluate_predict(cli, tmp_path):
     assert test["n"] == 24 and 0 <= test["accuracy"] <= 1 and "balanced_accuracy" in test
     assert (run / "plots" / "test.png").is_file()
     assert json.loads((run / "meta.json").read_text())["data"]["format"] == "ts"
+    # a plot cut short (a kill, a full disk) leaves the earlier one whole
+    before = (run / "plots" / "test.png").read_bytes()
+
+    def torn(fig, fname, *args, **kwargs):
+        if hasattr(fname, "write"):
+            fname.write(before[:100])
+        else:
+            Path(fname).write_bytes(before[:100])
+        raise OSError(28, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matplotlib.figure.Figure, "savefig", torn)
+        r = cli("evaluate", run)
+    assert r.exit_code == 0, r.output
+    assert (run / "plots" / "test.png").read_bytes() == before
+    assert "No space left" in json.loads((run / "meta.json").read_text())["plot_error"]
     # seqrun predict on a new .ts file: the adapter reads it, the run's encoder encodes it
     r = cli("predict", run, "--input", sample_path("gunpoint-test"), "--json")
     assert r.exit_code == 0, r.output

@@ -19,7 +19,9 @@ def _pyplot():
     return plt
 
 
-def _save(fig: Any, path: Path) -> None:
+def save_figure(fig: Any, path: Path) -> None:
+    """Write ``fig`` as a PNG at ``path`` in one atomic step (a kill leaves the old file or
+    the new one, never half of one) and close it."""
     import io
 
     from seqrun.core.runs import atomic_write_bytes
@@ -58,7 +60,7 @@ def learning_curves(
     The selected epoch (``best_epoch``, chosen on dev ``monitor``) is marked in every panel;
     a panel whose values span a decade or more has a log y axis.
     """
-    _save(learning_curves_figure(history, best_epoch, monitor), path)
+    save_figure(learning_curves_figure(history, best_epoch, monitor), path)
 
 
 def learning_curves_figure(
@@ -173,14 +175,14 @@ def cv_summary(
     bx.grid(alpha=0.3, axis="y")
     if title:
         fig.suptitle(title, y=1.02)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def trajectory(preds: dict[str, Any], path: Path, title: str = "", n_points: int = 300) -> None:
     """A 2D trajectory: true points vs one-step predictions (left), and a few recursive
     multi-step predictions, each in its own zoomed panel starting from its last observed
     point (right); the same numbers mark where they lie on the trajectory."""
-    _save(trajectory_figure(preds, title, n_points), path)
+    save_figure(trajectory_figure(preds, title, n_points), path)
 
 
 def trajectory_figure(preds: dict[str, Any], title: str = "", n_points: int = 300) -> Any:
@@ -247,7 +249,7 @@ def forecast(preds: dict[str, Any], path: Path, title: str = "", n_points: int =
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(title)
     axes[0, 0].legend(loc="best", fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def confusion(preds: dict[str, Any], path: Path, title: str = "") -> None:
@@ -291,7 +293,7 @@ def confusion(preds: dict[str, Any], path: Path, title: str = "") -> None:
         ax.set_xlabel(f"predicted probability of '{names[1]}'")
         ax.set_ylabel("examples")
         ax.legend(loc="upper center", fontsize=8)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def forecast_week(
@@ -355,4 +357,4 @@ def forecast_week(
     axes[0, 0].set_title(f"{head}forecast {ahead} ahead, first week of the split (UTC)")
     axes[0, 0].legend(loc="best", fontsize=8, ncol=4)
     fig.autofmt_xdate()
-    _save(fig, path)
+    save_figure(fig, path)

@@ -339,6 +339,8 @@ class SequenceData:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
+        from seqrun.data.plots import save_figure
+
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         split = self.splits.get(preds.get("split", ""))
@@ -354,8 +356,7 @@ class SequenceData:
             ax.legend()
             ax.set_title(title)
             fig.tight_layout()
-            fig.savefig(path, dpi=100)
-            plt.close(fig)
+            save_figure(fig, path)
             return
         from seqrun.metrics import predicted_labels
 
@@ -395,8 +396,7 @@ class SequenceData:
         ax.set_title("confusion")
         fig.suptitle(title)
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        save_figure(fig, path)
 
     # -- description
     def describe(self, cfg: Any = None) -> dict[str, Any]:
