@@ -12,6 +12,7 @@ import yaml
 
 from seqrun.core.config import parse_override
 from seqrun.core.errors import UserError
+from seqrun.engine.checkpoint import PARENT_ENDED
 from seqrun.engine.sweep import Sweep, SweepSpec, expand, format_value
 from tests.conftest import TINY_LADYBUG, write_config
 
@@ -234,6 +235,53 @@ def test_killing_the_sweep_stops_its_trials(tmp_path, sig):
     assert not _running(child), "the trial outlived its sweep"
     meta = json.loads(meta_path.read_text())
     assert meta["status"] == "interrupted", meta.get("error")
+    if sig == "SIGKILL":  # the trial knows why it stopped
+        assert meta["error"] == PARENT_ENDED
+    else:  # the sweep stopped it and recorded it
+        state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
+        assert {t["status"] for t in state["trials"].values()} == {"interrupted"}
+        assert {t["error"] for t in state["trials"].values()} == {"interrupted"}
+
+
+def test_an_orphaned_trial_writes_nothing_to_its_dead_parents_pipes(tmp_path):
+    """A trial whose sweep was SIGKILLed gets SIGTERM; its output pipes have no reader, and
+    any later write must not raise BrokenPipeError in the middle of its shutdown."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    done = tmp_path / "done"
+    child = (
+        "import sys, time\n"
+        "from seqrun.engine.processes import die_with_parent, orphaned, sigterm_interrupts\n"
+        "die_with_parent()\n"
+        "try:\n"
+        "    with sigterm_interrupts():\n"
+        "        print('ready', flush=True)\n"
+        "        time.sleep(60)\n"
+        "except KeyboardInterrupt:\n"
+        "    for _ in range(2000):\n"
+        "        print('a line nobody reads', file=sys.stderr)\n"
+        "    print('and one on stdout', flush=True)\n"
+        f"    open({str(done)!r}, 'w').write(f'orphaned={{orphaned()}}')\n"
+    )
+    parent = (
+        "import os, signal, subprocess, sys\n"
+        "env = {**os.environ, 'SEQRUN_DIE_WITH': str(os.getpid())}\n"
+        "p = subprocess.Popen([sys.executable, '-c', sys.argv[1]], env=env,\n"
+        "                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+        "p.stdout.readline()\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", parent, child], env=env, timeout=60)
+    end = time.time() + 30
+    while not done.exists() and time.time() < end:
+        time.sleep(0.1)
+    assert done.read_text() == "orphaned=True"
 
 
 def _running(pid: int) -> bool:

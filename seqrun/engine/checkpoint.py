@@ -17,6 +17,7 @@ Imports TensorFlow only inside the functions that save or load a model.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -32,6 +33,7 @@ import numpy as np
 
 from seqrun.core.errors import RunFailure, UserError
 from seqrun.core.runs import Run, atomic_write_text, dev_key, metric_name, read_json, write_json
+from seqrun.engine.processes import mute_if_orphaned, orphaned
 
 STATE_FILE = "state.json"
 
@@ -43,6 +45,15 @@ class Interrupted(Exception):
 
 BY_THE_USER = "interrupted by the user (Ctrl-C / SIGTERM)"
 """The error recorded in meta.json of a run stopped by Ctrl-C or SIGTERM."""
+
+PARENT_ENDED = "interrupted: the sweep or tune process that started it ended"
+"""The error recorded in meta.json of a trial stopped because its sweep or tune died."""
+
+
+def interrupt_cause(otherwise: str = BY_THE_USER) -> str:
+    """What stopped a run: the death of the sweep or tune that started it, else ``otherwise``
+    (Ctrl-C or SIGTERM from the user by default)."""
+    return PARENT_ENDED if orphaned() else otherwise
 
 
 @dataclass
@@ -420,7 +431,9 @@ class SignalGuard:
             raise KeyboardInterrupt
         self.requested = True
         self.model.stop_training = True
-        sys.stderr.write("\nstopping after this batch (press Ctrl-C again to stop now)\n")
+        if not mute_if_orphaned():  # a dead sweep's SIGTERM: its pipe has no reader
+            with contextlib.suppress(OSError):
+                sys.stderr.write("\nstopping after this batch (press Ctrl-C again to stop now)\n")
 
     def __exit__(self, *exc: Any) -> bool:
         for sig, old in self.old.items():

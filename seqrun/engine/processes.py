@@ -16,6 +16,9 @@ PARENT_ENV = "SEQRUN_DIE_WITH"
 :func:`die_with_parent`, so that killing the parent (even by SIGKILL) stops the child."""
 
 
+_PARENT: list[int] = []  # the sweep or tune process that started this one, if one did
+
+
 def death_signal() -> None:
     """Ask Linux to send SIGTERM to this process when its parent dies (a killed sweep or
     tune); exit at once if the parent is already gone."""
@@ -29,6 +32,27 @@ def death_signal() -> None:
     parent = os.getppid()
     if parent == 1 or (expected and expected.isdigit() and int(expected) != parent):
         os._exit(130)  # the parent died before prctl
+    _PARENT[:] = [parent]
+
+
+def orphaned() -> bool:
+    """Whether the sweep or tune process that started this one has died (then nothing reads
+    this process's stdout and stderr any more)."""
+    return bool(_PARENT) and os.getppid() != _PARENT[0]
+
+
+def mute_if_orphaned() -> bool:
+    """When :func:`orphaned`, send stdout and stderr to /dev/null from now on: a write to the
+    dead parent's pipes would raise BrokenPipeError wherever training happens to be. Whether
+    this process is orphaned."""
+    if not orphaned():
+        return False
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(devnull, fd)
+    os.close(devnull)
+    return True
 
 
 def die_with_parent() -> None:
@@ -44,6 +68,7 @@ def sigterm_interrupts():
     import signal
 
     def handle(signum: int, frame: Any) -> None:
+        mute_if_orphaned()  # the SIGTERM of a dead sweep: nothing reads our output now
         raise KeyboardInterrupt
 
     try:

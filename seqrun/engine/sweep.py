@@ -407,6 +407,8 @@ def run_trial_subprocess(
         trial.status = "interrupted" if proc.returncode in (130, -2, -15) else "failed"
         lines = [line for line in err.strip().splitlines() if line.strip()]
         errors = [line for line in lines if line.startswith("error:")]
+        if trial.status == "interrupted":  # its last line is a progress note, not a cause
+            lines = ["interrupted"]
         trial.error = (errors or lines or [f"exit code {proc.returncode}"])[-1]
     return trial
 

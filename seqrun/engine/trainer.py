@@ -40,12 +40,12 @@ from seqrun.core.text import warn
 from seqrun.engine import archive, launch
 from seqrun.engine.backend import framework_versions, import_tensorflow
 from seqrun.engine.checkpoint import (
-    BY_THE_USER,
     Interrupted,
     SignalGuard,
     TrainState,
     checkpointer,
     clear_run,
+    interrupt_cause,
     repair,
     restore_seed_states,
     resume_state,
@@ -318,7 +318,7 @@ def train(
             run = started.get("run")
             if run is None:
                 raise
-            run.finish("interrupted", error=BY_THE_USER)
+            run.finish("interrupted", error=interrupt_cause())
             raise Interrupted(str(run.path)) from None
         return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
     finally:
@@ -501,7 +501,8 @@ def _fit_guarded(
         run.finish(status)
     except BrokenPipeError:  # the reader of our output (a killed sweep or tune) is gone
         status = "interrupted"
-        run.finish("interrupted", error="interrupted: the process reading its output ended")
+        cause = interrupt_cause("interrupted: the process reading its output ended")
+        run.finish("interrupted", error=cause)
         raise Interrupted(str(run.path)) from None
     except OSError as e:  # disk full, permissions: fail the run with the real cause
         what = f"{e.filename}: " if e.filename else ""
@@ -509,7 +510,7 @@ def _fit_guarded(
         raise RunFailure(f"{what}{e.strerror or e}") from None
     except KeyboardInterrupt:
         status = "interrupted"
-        run.finish("interrupted", error=BY_THE_USER)
+        run.finish("interrupted", error=interrupt_cause())
         raise Interrupted(str(run.path)) from None
     except UserError as e:
         run.finish("failed", error=str(e))
