@@ -51,6 +51,7 @@ def check_everywhere(cli, tmp_path: Path, config: Path, sets: list[str], *needle
         (["train.monitor=dev_maee"], ["train.monitor", "did you mean 'mae'"]),
         (["train.optimizer=adamm"], ["train.optimizer", "'adam'"]),
         (["metrics=classification"], ["metrics", "regression task"]),
+        (["metrics=sequence_regression"], ["metrics", "gives series", "forecast or regression"]),
         (["train.learning_rate=.inf"], ["train.learning_rate", "finite"]),
         (["train.learning_rate=.nan"], ["train.learning_rate"]),
         (["train.learning_rate=-0.1"], ["train.learning_rate", "greater than 0"]),

@@ -191,6 +191,14 @@ def test_compatibility_is_checked_from_declarations(cli, tmp_path):
         "model.kernels",
         "2 blocks (model.filters)",
     )
+    data = {"adapter": "sequence_regression", "path": str(_npz(tmp_path, "reg.npz"))}
+    regression = seq_config(tmp_path, data)
+    for metrics in ("regression", "forecast"):  # they read a series' persistence forecast
+        one_line_error(
+            cli("config", "validate", regression, "--set", f"metrics={metrics}"),
+            "metrics",
+            "gives sequences; use metrics: sequence_regression",
+        )
 
 
 # ----------------------------------------------------------------------------- contracts

@@ -152,6 +152,32 @@ def check_sizes(cfg: Any) -> tuple[str, str] | None:
     return None
 
 
+def _scores(metrics: Any, provides: str) -> bool:
+    """Whether a metric set scores an adapter's data kind (``data_kinds`` absent: any)."""
+    kinds = getattr(metrics, "data_kinds", None)
+    return not kinds or provides in kinds
+
+
+def _metrics_data_kind(cfg: Any) -> tuple[str, str] | None:
+    """A metric set that reads predictions the adapter's data module does not give (the
+    persistence forecast of a series, the training mean of sequence targets)."""
+    provides = getattr(registry.get("adapter", cfg.data.adapter), "provides", None)
+    metrics = registry.get("metrics", cfg.metrics)
+    if not isinstance(provides, str) or _scores(metrics, provides):
+        return None
+    data_kind, _ = task_kind(cfg)
+    fits = [
+        name
+        for name in registry.names("metrics")
+        if _scores(m := registry.get("metrics", name), provides)
+        and getattr(m, "task_kind", None) in (None, data_kind)
+    ]
+    return "metrics", (
+        f"metric set '{cfg.metrics}' scores {' or '.join(metrics.data_kinds)} data, but adapter "
+        f"'{cfg.data.adapter}' gives {provides}; use metrics: {' or '.join(fits)}"
+    )
+
+
 def check_experiment(cfg: Any) -> tuple[str, str] | None:
     """The first problem of a resolved config that needs neither data nor TensorFlow."""
     data_kind, metrics_kind = task_kind(cfg)
@@ -161,6 +187,9 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
             f"'{cfg.data.adapter}' gives a {data_kind} task; use metrics: "
             f"{getattr(registry.get('adapter', cfg.data.adapter), 'default_metrics', '')}"
         )
+    problem = _metrics_data_kind(cfg)
+    if problem:
+        return problem
     from seqrun.core.contracts import compatibility
 
     problem = compatibility(

@@ -14,7 +14,8 @@ encoder     :class:`Encoder`          what it reads (``accepts``) and what it gi
                                       (``output_kind``)
 arch        :class:`Architecture`     the input kinds it reads (``accepts``), whether it returns
                                       one output per time step
-metrics     :class:`MetricSet`        its task kind, headline metrics, baselines, directions
+metrics     :class:`MetricSet`        its task kind, headline metrics, baselines, directions,
+                                      optionally the data kinds it scores (``data_kinds``)
 ==========  ========================  ==========================================================
 
 Generic code (trainer, describe, leakage, k-fold, runs tables, reports, config checks) talks to

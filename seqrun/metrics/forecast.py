@@ -93,6 +93,7 @@ class ForecastMetrics:
     headline = ("mae", "rmse", "skill")
     baselines = {"mae": "persistence_mae"}
     task_kind = "regression"
+    data_kinds = ("series",)  # it needs the persistence forecast of a series
     directions = {**_ERRORS_MIN, "skill": "max", "daily_skill": "max"}
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class RegressionMetrics:
     headline = ("mae", "rmse", "skill")
     baselines = {"mae": "persistence_mae"}
     task_kind = "regression"
+    data_kinds = ("series",)  # it needs the persistence forecast of a series
     directions = {**_ERRORS_MIN, "persistence_mae": "min", "skill": "max"}
 
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ class SequenceRegressionMetrics:
     series; ``skill = 1 - rmse / baseline_rmse`` (0: no better than the mean, 1: perfect)."""
 
     task_kind = "regression"
+    data_kinds = ("sequences",)  # it needs the training mean of whole-sequence targets
     headline = ("rmse", "mae", "skill")
     baselines = {"rmse": "baseline_rmse", "mae": "baseline_mae"}
     directions = {
