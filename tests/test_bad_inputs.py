@@ -385,6 +385,29 @@ def test_timeseries_csv_encodings(cli, tmp_path):
     assert load_series(series_cfg(path, encoding="mac_roman")).feature_names[0] == "température"
 
 
+def test_timeseries_csv_row_with_a_field_left_out(cli, tmp_path):
+    """pandas would pad the row at its end: the pressure would be read as the temperature."""
+    temps = 10 + 5 * np.sin(np.arange(200) / 8)
+    path = series_csv(tmp_path / "short.csv", temps)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i in (120, 130):  # lines 121 and 131: the temperature left out
+        t, _, p = lines[i].split(";")
+        lines[i] = f"{t};{p}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = write_config(tmp_path, series_cfg(path))
+    line = one_line_error(
+        cli("train", config, "--runs-dir", tmp_path / "runs"),
+        "2 fields, the header has 3 (and 1 more rows)",
+        "write a missing value as an empty field",
+    )
+    assert f"{path}:121" in line
+    no_run_left(tmp_path / "runs")
+    lines[120] = lines[120].replace(";", ";;")  # an empty field is a missing value
+    lines[130] = lines[130].replace(";", ";;")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert load_series(series_cfg(path)).feature_names == ["température", "pression"]
+
+
 # ----------------------------------------------------------------------------- labels, targets
 
 

@@ -277,6 +277,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
             names = [n.strip() for n in next(csv.reader([first], delimiter=d.separator))]
             check_unique_names(names, f"{path}:1")
+            _check_short_rows(text, d.separator, names, path)
         return df
 
     def _check_not_several_series(
@@ -296,6 +297,35 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             f"{dup} of {len(times)} rows repeat a timestamp: the file seems to hold several "
             f"series; keep one with data.group{looks}, e.g. group: {{{example}: VALUE}}",
             where="data.group",
+        )
+
+
+def _check_short_rows(text: str, sep: str, header: list[str], path: Path) -> None:
+    """A row with fewer fields than the header is an error naming its line: pandas pads it at
+    the end, so when a field in the middle is left out every later value lands under the
+    column before its own (trailing columns with no name may be left out)."""
+    import csv
+
+    needed = len(header)
+    while needed and not header[needed - 1]:
+        needed -= 1
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=sep)
+    next(reader, None)
+    short: list[tuple[int, int]] = []
+    try:
+        for row in reader:
+            if len(row) < needed and any(field.strip() for field in row):
+                short.append((reader.line_num, len(row)))
+    except csv.Error:
+        return  # pandas read it; its own reading stands
+    if short:
+        line, count = short[0]
+        more = f" (and {len(short) - 1} more rows)" if len(short) > 1 else ""
+        raise UserError(
+            f"{count} fields, the header has {len(header)}{more}: with a field left out, the "
+            "values after it would be read under the wrong columns; write a missing value as "
+            f"an empty field (e.g. 2013-01-01 00:00{sep}1.5{sep}{sep}30.1)",
+            where=f"{path}:{line}",
         )
 
 
