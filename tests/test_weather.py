@@ -1401,6 +1401,10 @@ def test_series_errors_name_the_cause(tmp_path):
     inf.loc[inf.index[100], "temp"] = float("inf")
     e = error(inf)
     assert "holds inf in 1 row(s)" in e.message and "data.missing_values: [inf]" in e.message
+    huge = table.copy()  # finite as float64, infinite as the model's float32
+    huge.loc[huge.index[[100, 200]], "temp"] = -1e39
+    e = error(huge)
+    assert "holds -1e+39 in 2 row(s)" in e.message and "32-bit floats" in e.message
     year1 = table.assign(time_hour=table["time_hour"].str.replace("2013-", "0001-"))
     e = error(year1)
     assert "0001-01-01T06:00 (data row 1, 300 such rows) is outside the years" in e.message

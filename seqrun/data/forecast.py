@@ -847,13 +847,19 @@ class ForecastAdapter:
 
         values = raw.columns[name].to_numpy(dtype="float64")
         source = source or raw.report.get("source", "the file")
-        infinite = np.isinf(values)
+        with np.errstate(invalid="ignore"):  # NaN is a missing value
+            infinite = np.abs(values) > np.finfo(np.float32).max  # the model's floats
         if infinite.any():
             at = int(infinite.argmax())
+            what = (
+                "not a finite measurement"
+                if np.isinf(values[at])
+                else "a number beyond the range of the model's 32-bit floats (3.4e38)"
+            )
             raise UserError(
                 f"column '{name}' of {source} holds {values[at]:g} in {int(infinite.sum())} "
-                f"row(s) (first at {raw.times.iloc[at]:%Y-%m-%dT%H:%M}Z): not a finite "
-                f"measurement; {self._missing_code_fix(name, values[at])}",
+                f"row(s) (first at {raw.times.iloc[at]:%Y-%m-%dT%H:%M}Z): {what}; "
+                f"{self._missing_code_fix(name, values[at])}",
                 where=where,
             )
         found = missing_code(values)
