@@ -1381,6 +1381,28 @@ def test_monthly_archives_cut_short_or_with_an_export(tmp_path):
         SynopAdapter(config_from_dict(synop_cfg(str(m.paths[0]), station="ORLY")).data).read()
 
 
+def test_a_nonnegative_target_holding_negative_values(tmp_path):
+    """data.nonnegative on a column with values below 0: the bound could never predict them."""
+    from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+
+    table = pd.read_csv(sample_csv()).query("origin == 'EWR'").head(300)
+    table.loc[table.index[[50, 60, 70]], "dewp"] = [-1.0, -3.5, -2.0]
+    path = tmp_path / "ewr.csv"
+    table.to_csv(path, index=False)
+    data = {"sample": None, "group": None, "path": str(path), "time_column": "time_hour"}
+    data |= {"features": ["temp", "dewp"], "targets": ["temp", "dewp"]}
+    cfg = config_from_dict(nyc_cfg(**data, nonnegative=["dewp"]))
+    with pytest.raises(UserError) as e:
+        TimeseriesCsvAdapter(cfg.data).load()
+    assert e.value.where == "data.nonnegative"
+    assert "'dewp' holds 3 negative value(s) (min -3.5" in e.value.message
+    assert "drop 'dewp' from data.nonnegative" in e.value.message
+    table.loc[table.index[[50, 60, 70]], "dewp"] = 1.0
+    table.to_csv(path, index=False)
+    data = TimeseriesCsvAdapter(config_from_dict(nyc_cfg(**data, nonnegative=["dewp"])).data)
+    assert data.load(("train",)).report()["nonnegative_targets"] == ["dewp"]
+
+
 def test_series_errors_name_the_cause(tmp_path):
     """An infinite value, a year-1 placeholder, a window longer than its split, a header-only
     file and a valid_range that excludes every value: each names its key and its fix."""

@@ -974,6 +974,8 @@ class ForecastAdapter:
             _hint_directions(raw, [c for c in features if c not in circular])
         nonneg = [t for t in self._kind_list("nonnegative", raw, features) if t in targets]
         nonneg = [t for t in nonneg if t not in circular]
+        if not whole:
+            nonneg = self._check_nonnegative(raw, nonneg)
         table, pairs, calm_rows = self._as_sin_cos(raw.columns[features], circular)
         columns = [n for f in features for n in pairs.get(f, (f,))]
         model_targets = [n for t in targets for n in pairs.get(t, (t,))]
@@ -1272,6 +1274,34 @@ class ForecastAdapter:
                 "last_time": iso_utc(c.times[-1]),
             }
         return values, times, segments, report
+
+    def _check_nonnegative(self, raw: RawSeries, targets: list[str]) -> list[str]:
+        """The non-negative targets that hold no negative value: one listed in
+        ``data.nonnegative`` that does is an error (the softplus bound could never predict
+        those values); one the adapter lists by default is warned and left unbounded."""
+        from seqrun.core.text import warn
+
+        kept = []
+        for name in targets:
+            values = raw.columns[name].to_numpy(dtype="float64")
+            below = values < 0  # NaN: False
+            if not below.any():
+                kept.append(name)
+                continue
+            unit = raw.units.get(name, "")
+            what = (
+                f"column '{name}' holds {int(below.sum())} negative value(s) (min "
+                f"{np.nanmin(values):g}{' ' + unit if unit else ''}, first at "
+                f"{raw.times.iloc[int(below.argmax())]:%Y-%m-%dT%H:%M}Z)"
+            )
+            if self.data_cfg.nonnegative is not None:
+                raise UserError(
+                    f"{what}: a target bounded at 0 could never be predicted there; drop "
+                    f"'{name}' from data.nonnegative",
+                    where="data.nonnegative",
+                )
+            warn(f"{what}, so it is not bounded at 0 (data.nonnegative)")
+        return kept
 
     def _kind_list(self, key: str, raw: RawSeries, features: list[str]) -> list[str]:
         """``data.circular`` / ``data.nonnegative``, or the adapter's default, among features."""
