@@ -144,6 +144,22 @@ def _check_executor(executor: str) -> None:
         require("ray", "ray", "--executor ray")
 
 
+def _check_local_processes(n: int, option: str) -> None:
+    """``option`` asks for ``n`` TensorFlow processes on this machine: more than its CPUs
+    (two allowed on any machine) is an error before any starts."""
+    import os
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = cpus or 1
+    if n > max(cpus, 2):
+        raise UserError(
+            f"{n} processes are more than this machine's CPUs ({cpus}): each is a TensorFlow "
+            f"process wanting a core and about 0.4 GB of memory; use {option} {max(cpus, 2)} "
+            "or fewer",
+            where=option,
+        )
+
+
 def _print_json(obj: Any) -> None:
     from seqrun.core.runs import json_safe
 
@@ -216,6 +232,7 @@ def train(
     if nproc is not None:
         if folds is not None:
             raise UserError("--folds does not run on several workers; leave out --nproc")
+        _check_local_processes(nproc, "--nproc")
         set_ = [*(set_ or []), "train.strategy=multi_worker"]
     held = contextlib.ExitStack()  # --resume auto: this config's choice lock, until the end
     # --json: stdout is one JSON object; progress still goes to stderr (unless --quiet)
@@ -521,6 +538,7 @@ def sweep(
             if executor == "ray":
                 trials = run_ray(sw, workers, fail_fast, event, address)
             else:
+                _check_local_processes(workers, "--workers")
                 trials = run_local(sw, workers=workers, fail_fast=fail_fast, on_event=event)
         except KeyboardInterrupt:
             _err(f"sweep interrupted; rerun the same command to continue ({sw.state_path})")
@@ -637,6 +655,8 @@ def tune(
 
     try:
         if workers > 1 or executor == "ray":
+            if executor == "local":
+                _check_local_processes(workers, "--workers")
             results = tuning.run_workers(
                 st, workers, trials, timeout, executor, address, on_event=event
             )

@@ -609,6 +609,26 @@ def test_predict_on_a_series_run_is_one_line(cli, trained, tmp_path):
     assert not (run / "predictions" / "test.npz").exists()
 
 
+def test_more_local_processes_than_cpus(cli, tmp_path):
+    """--nproc / --workers of 999 would start 999 TensorFlow processes on this machine."""
+    import yaml
+
+    config = write_config(tmp_path, TINY_LADYBUG)
+    runs = tmp_path / "runs"
+    sweep = tmp_path / "sw.yaml"
+    sweep.write_text(yaml.safe_dump({"base": config.name, "grid": {"model.units": [4, 8]}}))
+    study = tmp_path / "st.yaml"
+    space = {"model.units": {"int": [4, 8]}}
+    study.write_text(yaml.safe_dump({"base": config.name, "space": space, "trials": 2}))
+    for args in (
+        ["train", config, "--nproc", "999"],
+        ["sweep", sweep, "--workers", "999"],
+        ["tune", study, "--workers", "999"],
+    ):
+        one_line_error(cli(*args, "--runs-dir", runs), "999 processes are more than", "CPUs")
+    no_run_left(runs)
+
+
 def test_runs_dir_that_is_a_file(cli, tmp_path):
     config = write_config(tmp_path, TINY_LADYBUG)
     blocker = tmp_path / "runs"
