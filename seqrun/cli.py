@@ -62,7 +62,9 @@ SetOpt = Annotated[
 RunsDirOpt = Annotated[
     Path | None,
     typer.Option(
-        "--runs-dir", help="Root of the run directories (default: $SEQRUN_RUNS_DIR or ./runs)."
+        "--runs-dir",
+        help="Root of the run directories (default: $SEQRUN_RUNS_DIR or ./runs).",
+        callback=lambda value: value.expanduser() if value is not None else None,  # '~/runs'
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]

@@ -385,6 +385,25 @@ def test_timeseries_csv_encodings(cli, tmp_path):
     assert load_series(series_cfg(path, encoding="mac_roman")).feature_names[0] == "température"
 
 
+def test_home_folder_in_data_path_and_runs_dir(cli, tmp_path, monkeypatch):
+    """'~/...' means the home folder for every adapter and --runs-dir, as in a shell."""
+    from seqrun.data.synop import expand_paths
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    temps = 10 + 5 * np.sin(np.arange(200) / 8)
+    series_csv(tmp_path / "home" / "s.csv", temps)
+    data = load_series(series_cfg(Path("~/s.csv")))
+    assert data.feature_names == ["température", "pression"]
+    assert expand_paths(["~/s.csv", "~/*.csv"]) == [tmp_path / "home" / "s.csv"]
+    monkeypatch.chdir(tmp_path)
+    config = write_config(tmp_path, TINY_LADYBUG)
+    r = cli("train", config, "--runs-dir", "~/runs", "--quiet")
+    assert r.exit_code == 0, r.output
+    assert list((tmp_path / "home" / "runs").glob("*/*/meta.json"))
+    assert not (tmp_path / "~").exists()
+
+
 def test_timeseries_csv_row_with_a_field_left_out(cli, tmp_path):
     """pandas would pad the row at its end: the pressure would be read as the temperature."""
     temps = 10 + 5 * np.sin(np.arange(200) / 8)

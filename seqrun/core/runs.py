@@ -85,7 +85,7 @@ def inside(root: Path, path: Path) -> Path:
 
 def default_runs_dir() -> Path:
     """``$SEQRUN_RUNS_DIR`` or ``./runs``."""
-    return Path(os.environ.get("SEQRUN_RUNS_DIR") or "runs")
+    return Path(os.environ.get("SEQRUN_RUNS_DIR") or "runs").expanduser()
 
 
 def now_iso() -> str:

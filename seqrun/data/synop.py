@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import glob
 import io
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -249,6 +250,7 @@ def expand_paths(path: str | list[str], where: str = "data.path") -> list[Path]:
     """The files named by a path, a glob, or a list of them (globs sorted; no repeats)."""
     out: list[Path] = []
     for entry in [path] if isinstance(path, str) else path:
+        entry = os.path.expanduser(entry)  # ~/exports/... as a shell would read it
         if _GLOB.search(entry):
             hits = sorted(Path(p) for p in glob.glob(entry) if Path(p).is_file())
             if not hits:

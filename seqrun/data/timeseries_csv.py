@@ -147,7 +147,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
 
         d = self.data_cfg
         sample = SAMPLES.get(d.sample or "", {})
-        path = sample_path(d.sample) if d.sample else Path(d.path)
+        path = sample_path(d.sample) if d.sample else Path(d.path).expanduser()
         if self.input_paths:  # seqrun predict: a new file in the same layout
             path = self.input_paths[0]
         df, _ = self._read_once(lambda: (self._parse(path), {}))
