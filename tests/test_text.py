@@ -134,6 +134,26 @@ def _imdb_cfg(path, **data):
     return config_from_dict(raw)
 
 
+@pytest.mark.parametrize(
+    ("labels", "shown"),
+    [(lambda y: y * 9 + 1, "y_train holds 1, 10:"), (lambda y: y * 0.5 + 0.2, "holds 0.2, 0.7:")],
+)
+def test_imdb_npz_labels_other_than_0_and_1(tmp_path, labels, shown):
+    """Ratings or scores in y_train: an error naming them (10-class ratings crashed describe,
+    scores were cut to 0 and reported as one class)."""
+    from seqrun.core.errors import UserError
+    from seqrun.data.imdb import ImdbAdapter
+
+    npz = write_imdb_npz(tmp_path / "imdb")
+    arrays = dict(np.load(npz, allow_pickle=True))
+    arrays["y_train"] = labels(arrays["y_train"])
+    np.savez(npz, **arrays)
+    with pytest.raises(UserError) as e:
+        ImdbAdapter(_imdb_cfg(tmp_path / "imdb").data).load(("train", "dev"))
+    assert shown in e.value.message and "IMDB labels are 0 (negative) and 1" in e.value.message
+    assert e.value.where.endswith("imdb.npz")
+
+
 def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
     """Our reading of imdb.npz equals keras.datasets.imdb.load_data on the same file."""
     import keras

@@ -145,6 +145,26 @@ def read_npz_member(path: Path, name: str) -> np.ndarray:
             raise UserError(f"unsafe or corrupt array '{name}': {e}", where=str(path)) from None
 
 
+def _binary_labels(raw: Any, name: str, npz: Path) -> np.ndarray:
+    """The 0/1 labels of an imdb.npz array (0 negative, 1 positive); anything else (ratings
+    1..10, scores in [0, 1), texts) is an error naming the array and its values."""
+    values = np.asarray(raw)
+    if values.dtype.kind in "iub" or values.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            ok = values.ndim == 1 and bool(np.isin(values, (0, 1)).all())
+        if ok:
+            return values.astype(np.int64)
+    seen = np.unique(values.ravel()) if values.dtype.kind != "O" else values.ravel()
+    shown = ", ".join(f"{v:g}" if isinstance(v, float | np.floating) else str(v) for v in seen[:6])
+    shown += ", ..." if len(seen) > 6 else ""
+    raise UserError(
+        f"{name} holds {shown}: IMDB labels are 0 (negative) and 1 (positive), one per review; "
+        "turn ratings into 0/1 first (e.g. 1-4 -> 0, 7-10 -> 1), or read a table of texts and "
+        "labels with the text_table adapter",
+        where=str(npz),
+    )
+
+
 def keras_shuffle(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The permutations ``keras.datasets.imdb.load_data`` applies to the train then test half."""
     rng = np.random.RandomState(seed)
@@ -347,7 +367,7 @@ class ImdbAdapter:
             if not wanted:
                 continue
             x = read_npz_member(npz, f"x_{half}")
-            y = np.asarray(read_npz_member(npz, f"y_{half}"), dtype=np.int64)
+            y = _binary_labels(read_npz_member(npz, f"y_{half}"), f"y_{half}", npz)
             if len(x) != len(y):
                 raise UserError(f"x_{half} has {len(x)} reviews, y_{half} {len(y)}", str(npz))
             if d.max_reviews:
