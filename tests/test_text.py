@@ -353,6 +353,35 @@ def test_auto_labels_few_whole_numbers_are_classes(tmp_path):
     assert _table(tmp_path, "t.jsonl", path_rows).class_names == ["0", "1"]
 
 
+def test_two_spellings_of_a_label_and_a_one_row_class(tmp_path, capsys):
+    """'pos'/'POS', 'True'/'true' or, as names, '1'/'1.0' would be separate classes: an error
+    naming both and their lines, unless data.classes lists them; a class of one row among many
+    (a typo) is warned."""
+    from seqrun.core.errors import UserError
+
+    for labels, needle, names in [
+        (["pos", "neg", "POS"], "labels 'pos' (first on line 2) and 'POS' (first on line 4)", {}),
+        (["True", "False", "true"], "'True' (first on line 2) and 'true'", {}),
+        (["1", "0", "1.0"], "'1' (first on line 2) and '1.0'", {"label_type": "names"}),
+    ]:
+        with pytest.raises(UserError) as e:
+            _table(tmp_path, "t.csv", "text,label\n" + _rows(labels), **names)
+        assert needle in e.value.message and "data.classes" in e.value.message, labels
+        assert e.value.where == f"{tmp_path / 't.csv'}:4"
+    kept = _table(
+        tmp_path,
+        "t.csv",
+        "text,label\n" + _rows(["pos", "neg", "POS"]),
+        classes=["neg", "pos", "POS"],
+    )
+    assert kept.class_names == ["neg", "pos", "POS"]
+    capsys.readouterr()
+    body = _rows(["pos", "neg", "mixed"]) + "one more review,postive\n"
+    assert _table(tmp_path, "t.csv", "text,label\n" + body).class_names[-1] == "postive"
+    err = capsys.readouterr().err
+    assert "class 'postive' has a single row" in err and "t.csv:62" in err
+
+
 def test_auto_fractional_scores_warn_and_count_dropped_ties(tmp_path, capsys):
     """Fractional labels are still scores cut at data.threshold; ties dropped are warned about
     (naming data.ties) and counted in the data report."""

@@ -495,6 +495,47 @@ MISSING_LABELS = NA_TEXTS
 """Label texts (compared stripped, in any case) that mean 'no label', as an empty cell does."""
 
 
+def _spelling_key(label: str) -> str:
+    """What two spellings of one label share: its number, else its case-folded text."""
+    number = _number(label)
+    return repr(number) if number is not None else label.strip().casefold()
+
+
+def _check_label_spellings(values: list[str], lines: list[int], source: str) -> None:
+    """Labels that differ only in case or in how a number is written ('pos' and 'POS', '1'
+    and '1.0') are an error: each would be a class of its own. A class of one row among many
+    is warned (a typo such as 'postive')."""
+    from collections import Counter
+
+    from seqrun.core.text import warn
+
+    first: dict[str, int] = {}
+    for v, n in zip(values, lines, strict=True):
+        first.setdefault(v, n)
+    spellings: dict[str, list[str]] = {}
+    for v in first:
+        spellings.setdefault(_spelling_key(v), []).append(v)
+    for group in spellings.values():
+        if len(group) > 1:
+            later = max(group, key=first.get)
+            shown = " and ".join(f"{v!r} (first on line {first[v]})" for v in group)
+            raise UserError(
+                f"labels {shown} differ only in case or in how a number is written: they "
+                "would be separate classes; write each class one way, or list every class in "
+                "data.classes to keep them apart",
+                where=f"{source}:{first[later]}",
+            )
+    counts = Counter(values)
+    if len(counts) > 2 and len(values) >= 50:
+        for v, k in counts.items():
+            if k == 1:
+                others = [c for c in counts if c != v]
+                warn(
+                    f"class {v!r} has a single row ({source}:{first[v]}) among "
+                    f"{len(values):,}{did_you_mean(v, others)}: a typo makes a class of its own"
+                )
+
+
 def _missing_label(label: Any, classes: list[str] | None) -> bool:
     """Whether a raw label means 'no label': None (JSON null), a float NaN, an empty text, or
     a placeholder of :data:`MISSING_LABELS` that ``classes`` (data.classes) does not list."""
@@ -795,6 +836,7 @@ class TextTableAdapter:
             names = class_order(values)
             index = {c: i for i, c in enumerate(names)}
             check_class_count(d, len(names), len(values), numeric=None not in numbers)
+            _check_label_spellings(values, lines, d.source)
         return np.asarray([index[v] for v in values], dtype=np.int64), names, None, None
 
     def _column_split(self, values: list[str]) -> dict[str, np.ndarray]:
