@@ -404,6 +404,25 @@ def test_home_folder_in_data_path_and_runs_dir(cli, tmp_path, monkeypatch):
     assert not (tmp_path / "~").exists()
 
 
+def test_timeseries_csv_empty_file_semicolons_and_a_target_twice(tmp_path):
+    from seqrun.core.errors import UserError
+
+    temps = 10 + 5 * np.sin(np.arange(200) / 8)
+    path = series_csv(tmp_path / "s.csv", temps)
+    text = path.read_text(encoding="utf-8")
+    cases = [
+        ("", {}, "the file is empty (no header row)"),
+        # a spreadsheet's ';' export with decimal commas, read with the default separator
+        (text.replace(".", ","), {"separator": ","}, "set data.separator: ';' (and data.decimal"),
+        (text, {"targets": ["pression", "pression"]}, "targets listed twice: pression"),
+    ]
+    for content, data, needle in cases:
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(UserError) as e:
+            load_series(series_cfg(path, **data))
+        assert needle in e.value.message, (needle, e.value.message)
+
+
 def test_timeseries_csv_row_with_a_field_left_out(cli, tmp_path):
     """pandas would pad the row at its end: the pressure would be read as the temperature."""
     temps = 10 + 5 * np.sin(np.arange(200) / 8)

@@ -804,6 +804,9 @@ class ForecastAdapter:
                     f"{raw.report.get('source', 'the file')}: {shown}",
                     where=key,
                 )
+        if len(set(targets)) != len(targets):
+            dup = sorted({t for t in targets if targets.count(t) > 1})
+            raise UserError(f"targets listed twice: {', '.join(dup)}", where="data.targets")
         features += [t for t in targets if t not in features]
         if len(set(features)) != len(features):
             dup = sorted({f for f in features if features.count(f) > 1})

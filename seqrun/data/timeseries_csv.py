@@ -267,9 +267,16 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         text = decode_text(read_file_bytes(path), d.encoding, str(path))
         try:
             df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        except pd.errors.EmptyDataError:
+            raise UserError(
+                "the file is empty (no header row): give the CSV export itself",
+                where=str(path),
+            ) from None
+        except pd.errors.ParserError as e:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise UserError(f"cannot read the CSV ({msg})", where=str(path)) from None
+            first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+            hint = _separator_hint([first], d) if d.separator not in first else ""
+            raise UserError(f"cannot read the CSV ({msg}){hint}", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
         if len(d.separator) == 1:  # pandas renames a repeated name (temp, temp.1): refuse it
             import csv
@@ -338,7 +345,8 @@ def _separator_hint(columns: list[str], d: TimeseriesCsvConfig) -> str:
         return ""
     for sep, name in ((";", "';'"), ("\t", "'\\t'"), (",", "','"), ("|", "'|'")):
         if sep != d.separator and sep in columns[0]:
-            return f"; the header looks {name}-separated: set data.separator: {name}"
+            decimal = " (and data.decimal: ',' for decimal commas)" if sep == ";" else ""
+            return f"; the header looks {name}-separated: set data.separator: {name}{decimal}"
     return ""
 
 
