@@ -1359,6 +1359,8 @@ def test_monthly_archives_cut_short_or_with_an_export(tmp_path):
         assert e.value.where == "synop.201502.csv"  # the file with the bad line
     with pytest.raises(UserError, match=r"station '07999' is not in .*07149 .*07481 .*07005"):
         SynopAdapter(config_from_dict(synop_cfg(str(m.paths[0]), station="07999")).data).read()
+    with pytest.raises(UserError, match=r"station 3687 .*\(or 07147, if that is what was wr"):
+        SynopAdapter(config_from_dict(synop_cfg(str(m.paths[0]), station=0o7147)).data).read()
     m.paths[1].write_text(text)
     exp = make_export(tmp_path / "export.csv", days=3, quirks=False)
     whole = exp.path.read_text()

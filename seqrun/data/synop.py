@@ -676,6 +676,11 @@ class SynopAdapter(ForecastAdapter):
                     "number, e.g. '07149' for Orly)"
                 )
             )
+            if isinstance(station, int) and station >= 8 and len(f"{station:o}") <= 4:
+                octal = f"0{station:o}"  # what the user wrote, if YAML read it as octal
+                named += (
+                    f" (or {octal}, if that is what was written: YAML reads a leading 0 as octal)"
+                )
             raise UserError(
                 f"station {station!r} is not in {Path(report['source']).name}{named}; "
                 f"stations present: {_describe_stations(ids, names)}",
