@@ -49,7 +49,7 @@ def check_everywhere(cli, tmp_path: Path, config: Path, sets: list[str], *needle
         (["train.loss=binary_crossentropy"], ["train.loss", "not a regression loss"]),
         (["train.monitor=accuracy"], ["train.monitor", "loss, mae"]),
         (["train.monitor=dev_maee"], ["train.monitor", "did you mean 'mae'"]),
-        (["train.optimizer=adamm"], ["train.optimizer", "'adam'"]),
+        (["train.optimizer=adamm"], ["train.optimizer", "got 'adamm' (did you mean 'adam'?)"]),
         (["metrics=classification"], ["metrics", "regression task"]),
         (["metrics=sequence_regression"], ["metrics", "gives series", "forecast or regression"]),
         (["train.learning_rate=.inf"], ["train.learning_rate", "finite"]),

@@ -463,6 +463,9 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
                 msg += f" at '{dotted}'"
             if dotted and not isinstance(e.get("input"), dict):
                 msg += f", got {_describe_value(e.get('input'))}"
+            expected = (e.get("ctx") or {}).get("expected")
+            if e["type"] == "literal_error" and isinstance(e.get("input"), str) and expected:
+                msg += did_you_mean(e["input"], re.findall(r"'([^']*)'", expected))
         lines.append((source.where(dotted), msg))
     (where, first), *rest = lines
     more = "; ".join(f"{w}: {m}" for w, m in rest[:3])
