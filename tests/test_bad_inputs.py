@@ -613,6 +613,20 @@ def test_runs_list_skips_unreadable_meta_with_a_warning(cli, trained, tmp_path):
     assert {row["id"] for row in json.loads(r.stdout)} == {good.name, odd.name}
 
 
+def test_runs_list_warns_about_a_completed_run_missing_its_files(cli, trained, tmp_path):
+    run = _copy_run(trained, tmp_path)
+    r = cli("runs", "list", "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.output
+    (run / "checkpoints" / "best.keras").unlink()
+    (run / "metrics" / "dev.json").write_text("{trunc", encoding="utf-8")
+    r = cli("runs", "list", "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 0 and run.name in r.stdout, r.output  # still listed
+    (warning,) = [x for x in r.stderr.splitlines() if x.startswith("warning:")]
+    assert str(run) in warning and "completed, but" in warning
+    assert "checkpoints/best.keras is missing" in warning
+    assert "metrics/dev.json is unreadable" in warning
+
+
 def test_corrupt_config_sweep_and_study_files_are_one_line(cli, trained, tmp_path):
     run = _copy_run(trained, tmp_path)
     (run / "config.yaml").write_text("name: [unclosed\n")

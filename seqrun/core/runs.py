@@ -282,6 +282,20 @@ class Run:
             return None
         return metrics if isinstance(metrics, dict) else None
 
+    def damage(self) -> list[str]:
+        """What a completed run lacks of what evaluate, predict and the tables read: missing
+        files (config.yaml, the best checkpoint, the fitted preprocessing; a cross-validation
+        parent keeps no model of its own) and unreadable metrics files."""
+        needed = [self.config_path]
+        if self.meta().get("kind") != "cv":
+            needed += [self.checkpoint("best"), self.preprocessing]
+        found = [f"{p.relative_to(self.path)} is missing" for p in needed if not p.exists()]
+        for split in ("dev", "test"):
+            path = self.metrics_path(split, "best")
+            if path.is_file() and self.metrics(split) is None:
+                found.append(f"{path.relative_to(self.path)} is unreadable")
+        return found
+
     def status(self) -> str:
         """The recorded status, or ``dead`` for a 'running' run whose process is gone.
 

@@ -140,6 +140,9 @@ def list_runs(
         row = run_row(run)
         if status and row["status"] != status:
             continue
+        damage = run.damage() if row["status"] == "completed" else []
+        if damage:  # still listed: its record and metrics may be all that is wanted
+            print(f"warning: {run.path}: completed, but {', '.join(damage)}", file=sys.stderr)
         rows.append(row)
     return rows
 
