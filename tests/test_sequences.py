@@ -665,3 +665,110 @@ def test_missing_test_path_and_directory_name_their_key(cli, tmp_path):
     config = seq_config(tmp_path, {"path": str(tmp_path / "adir.npz")})
     text = one_line_error(cli("data", "describe", config), "data.path:", "is a directory, not")
     assert "not found" not in text
+
+
+# ----------------------------------------------------------------------------- long CSV order
+
+
+def _long_csv(folder: Path, steps: list[str], name: str = "long.csv", values=None) -> Path:
+    """Ten sequences s0..s9 (labels u, v, u, ...) with the given steps each, x = the row's
+    index, or ``values`` in s0 (whose rows are lines 2 to len(steps) + 1)."""
+    rows = ["id,step,x,label"]
+    for n in range(10):
+        for k, step in enumerate(steps):
+            x = values[k] if values is not None and n == 0 else k
+            rows.append(f"s{n},{step},{x},{'uv'[n % 2]}")
+    path = folder / name
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("steps", "line", "needles"),
+    [  # line 2 is the file's first row
+        ([f"t{k}" for k in range(12)], 2, ["'t0', neither a number nor an ISO 8601 time"]),
+        (["0", "1", "t2", "3"], 4, ["'t2', not a number (line 2 holds '0')"]),
+        (["0", "1", "", "3"], 4, ["order column 'step' is empty"]),
+        (["0", "1", "NA", "3"], 4, ["holds 'NA', a missing value"]),
+        (["0", "1", "inf", "3"], 4, ["'inf', not a number"]),
+        (["01/01/2024", "02/01/2024", "13/01/2024"], 2, ["'01/01/2024', neither a number"]),
+        (["2024-01-01", "2024-01-02", "02/01/2024"], 4, ["'02/01/2024', not an ISO 8601 time"]),
+    ],
+)
+def test_csv_order_column_holds_numbers_or_times(cli, tmp_path, steps, line, needles):
+    config = seq_config(tmp_path, {"path": str(_long_csv(tmp_path, steps))})
+    text = one_line_error(cli("data", "describe", config), f"long.csv:{line}", *needles)
+    assert "data.order_column: null" in text
+
+
+def test_csv_order_column_sorts_numbers_and_times_by_value(tmp_path):
+    from seqrun.data.sequence_csv import read_long_csv
+
+    path = _long_csv(tmp_path, ["9", "1e1", "-1"], values=[1, 2, 3])
+    s = read_long_csv(path, "id", "step", None, "label")
+    assert s.series[0][:, 0].tolist() == [3, 1, 2]  # -1, 9, 1e1 (as text: -1, 1e1, 9)
+    times = ["2024-01-01T01:00:00+01:00", "2024-01-01T00:30:00Z", "2024-01-01 00:45:00"]
+    s = read_long_csv(_long_csv(tmp_path, times, "t.csv", [1, 2, 3]), "id", "step", None, "label")
+    assert s.series[0][:, 0].tolist() == [1, 2, 3]  # 00:00Z, 00:30Z, 00:45 (UTC)
+
+
+def test_csv_repeated_step_names_both_lines(cli, tmp_path):
+    path = _long_csv(tmp_path, ["0", "1", "2", "2.0", "4"])
+    config = seq_config(tmp_path, {"path": str(path)})
+    needles = ("long.csv:5", "sequence 's0' has step '2.0' twice", "(lines 4 and 5)")
+    one_line_error(cli("data", "describe", config), *needles)
+    times = ["2024-01-01T00:00:00Z", "2024-01-01T01:00:00+01:00"]
+    config = seq_config(tmp_path, {"path": str(_long_csv(tmp_path, times, "t.csv"))})
+    one_line_error(cli("data", "describe", config), "t.csv:3", "(lines 2 and 3)")
+
+
+# ----------------------------------------------------------------------------- non-finite values
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("inf", "value 'inf' in column 'x' is infinite"),
+        ("-Infinity", "value '-Infinity' in column 'x' is infinite"),
+        ("1e39", "value '1e39' in column 'x' is beyond float32's range"),
+    ],
+)
+def test_csv_infinite_or_too_large_value(cli, tmp_path, value, needle):
+    path = _long_csv(tmp_path, ["0", "1", "2"], values=[1, value, "NaN"])
+    config = seq_config(tmp_path, {"path": str(path)})
+    one_line_error(cli("data", "describe", config), "long.csv:3", needle)
+    data = {"adapter": "sequence_regression", "path": str(path), "label_column": "label"}
+    reg = seq_config(tmp_path, data, metrics="sequence_regression")
+    path.write_text(path.read_text().replace(",u\n", ",1.5\n").replace(",v\n", ",2\n"))
+    one_line_error(cli("data", "describe", reg), "long.csv:3", needle)
+
+
+def test_csv_prediction_inputs_leave_out_a_column_with_infinity(tmp_path):
+    from seqrun.data.sequence_csv import read_long_csv
+
+    path = tmp_path / "new.csv"
+    path.write_text("id,step,x,extra\na,0,1,2\na,1,2,inf\n", encoding="utf-8")
+    s = read_long_csv(path, "id", "step", None, None, inputs=True)
+    assert s.channels == ["x"] and s.series[0][:, 0].tolist() == [1, 2]
+    where, why = s.text_columns["extra"]
+    assert where.endswith("new.csv:3") and "is infinite" in why
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        ("inf", "value 'inf' (value 2 of dimension 2) is infinite"),
+        ("-1e39", "value '-1e39' (value 2 of dimension 2) is beyond float32's range"),
+    ],
+)
+def test_ts_infinite_or_too_large_value(cli, tmp_path, value, needle):
+    path = write_ts(tmp_path, [*TS_ROWS[:2], f"0.5,1.5:2,{value}:a", *TS_ROWS[3:] * 10])
+    config = seq_config(tmp_path, {"path": str(path)})
+    one_line_error(cli("data", "describe", config), "X_TRAIN.ts:12", needle)
+
+
+def test_npz_value_beyond_float32_is_one_line(cli, tmp_path):
+    x = np.random.default_rng(0).normal(size=(6, 30, 2))
+    x[3, 5, 1] = 1e39  # finite as float64
+    config = seq_config(tmp_path, {"path": str(_npz(tmp_path, x=x))})
+    one_line_error(cli("data", "describe", config), "series 3 of 'x'", "channel x1", "float32")

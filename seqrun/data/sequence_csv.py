@@ -2,9 +2,12 @@
 
 Each row carries a sequence id, an order value (time or step), feature values and the
 sequence's label (or regression target), which must be the same on every row of a sequence.
-Rows of a sequence need not be contiguous; they are sorted by the order column (numbers when
-every value is one, else as text, which sorts ISO 8601 times). An empty cell, ``?``, ``NaN``,
-``NA``, ``N/A`` or ``null`` is a missing value (what R's ``write.csv`` and pandas write).
+Rows of a sequence need not be contiguous; they are sorted by the order column, which holds
+numbers (step numbers or seconds) or ISO 8601 times (what its first row holds decides which),
+each once per sequence; another value (``t10``, ``01/02/2024``), an empty one or a repeated
+one is an error. An empty cell, ``?``, ``NaN``, ``NA``, ``N/A`` or ``null`` is a missing value
+(what R's ``write.csv`` and pandas write); an infinite value, or one beyond float32's range
+(about ±3.4e38), is an error.
 
 Files in another layout get a one-line error saying which: the UCR archive's ``.tsv`` (no
 header, one series per row), ARFF, or a CSV separated by ``;`` or tabs.
@@ -19,7 +22,18 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import UserError
-from seqrun.data.ts_format import ARFF_HELP, MISSING, MISSING_HELP, SequenceSet
+from seqrun.data.ts_format import (
+    ARFF_HELP,
+    MISSING,
+    MISSING_HELP,
+    SequenceSet,
+    infinite_text,
+)
+
+
+def _text(value: Any) -> str:
+    """A cell as stripped text (a missing cell of a short row: empty)."""
+    return "" if value is None else str(value).strip()
 
 
 def _float(value: Any) -> float:
@@ -29,6 +43,102 @@ def _float(value: Any) -> float:
     if text.lower() in MISSING:
         return math.nan
     return float(text)
+
+
+#: what an order-column error suggests
+_ORDER_FIX = (
+    "write step numbers (0, 1, 2, ...) or ISO 8601 times (e.g. 2024-01-31T06:00:00) in every "
+    "row, or set data.order_column: null to keep the rows in file order"
+)
+
+
+def _order_number(text: str, column: str, where: str, first: str | None) -> float:
+    """An order value as a finite number, or a UserError (``first`` says what the first row
+    holds); ``first=None`` checks only that the value is there (not empty or missing)."""
+    if text.lower() in MISSING:
+        what = "is empty" if not text else f"holds {text!r}, a missing value"
+        raise UserError(
+            f"order column '{column}' {what}: every row needs its place in its sequence; "
+            + _ORDER_FIX,
+            where=where,
+        )
+    if first is None:
+        return math.nan
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise UserError(
+            f"order column '{column}' holds {text[:40]!r}, not a number ({first}); " + _ORDER_FIX,
+            where=where,
+        )
+    return value
+
+
+def _order_times(texts: list[str]) -> list[int | None]:
+    """ISO 8601 times as nanoseconds since 1970 UTC (a time without an offset is UTC); None
+    for a value that is not one."""
+    import pandas as pd
+
+    times = pd.to_datetime(
+        pd.Series(texts, dtype=object), format="ISO8601", utc=True, errors="coerce"
+    )
+    return [None if pd.isna(t) else int(t.value) for t in times]
+
+
+def _order_kind(text: str, column: str, where: str) -> str:
+    """'number' or 'time': what the first row's order value reads as (a UserError if neither)."""
+    _order_number(text, column, where, None)
+    if _is_number(text) and math.isfinite(float(text)):
+        return "number"
+    if _order_times([text])[0] is not None:
+        return "time"
+    raise UserError(
+        f"order column '{column}' holds {text[:40]!r}, neither a number nor an ISO 8601 time; "
+        + _ORDER_FIX,
+        where=where,
+    )
+
+
+def _ordered(
+    sid: str,
+    idx: list[int],
+    texts: list[str],
+    times: list[int | None] | None,
+    lines: list[int],
+    column: str,
+    name: str,
+) -> list[int]:
+    """The rows ``idx`` of sequence ``sid`` sorted by the order column (``texts``, one per row
+    of the file; ``times``: their times when the first row holds a time, else None): a
+    UserError for an empty value, one of another kind than the first row's, or a repeat."""
+    first = f"line {lines[0]} holds {texts[0][:40]!r}"
+    pairs: list[tuple[float | int, int]] = []
+    for i in idx:
+        where = f"{name}:{lines[i]}"
+        if times is None:
+            pairs.append((_order_number(texts[i], column, where, first), i))
+            continue
+        _order_number(texts[i], column, where, None)
+        t = times[i]
+        if t is None:
+            raise UserError(
+                f"order column '{column}' holds {texts[i][:40]!r}, not an ISO 8601 time "
+                f"({first}); " + _ORDER_FIX,
+                where=where,
+            )
+        pairs.append((t, i))
+    pairs.sort(key=lambda p: p[0])  # stable: equal values keep the file's order
+    for (a, i), (b, j) in zip(pairs, pairs[1:], strict=False):
+        if a == b:
+            raise UserError(
+                f"sequence '{sid}' has {column} {texts[j][:40]!r} twice (lines {lines[i]} and "
+                f"{lines[j]}): a sequence has one row per value of order column '{column}'; "
+                "drop the repeated row, or give the two sequences different ids",
+                where=f"{name}:{lines[j]}",
+            )
+    return [i for _, i in pairs]
 
 
 def _is_number(text: str) -> bool:
@@ -83,9 +193,9 @@ def read_long_csv(
     """The sequences of a long table; ``label_column=None`` reads unlabelled inputs.
 
     ``inputs=True`` (new inputs for ``seqrun predict``): every column but the id, order and
-    ``ignore`` columns is read, and a column holding text is left out of the channels and
-    noted in ``text_columns`` instead of being an error (the run's channels are picked by name
-    later).
+    ``ignore`` columns is read, and a column holding text (or an infinite value) is left out of
+    the channels and noted in ``text_columns`` instead of being an error (the run's channels
+    are picked by name later).
     """
     from seqrun.core.text import shown_names
     from seqrun.data.text_table import column_error, read_table
@@ -135,30 +245,41 @@ def read_long_csv(
                 f"empty sequence id in column '{id_column}'", where=f"{name}:{lines[i]}"
             )
         groups.setdefault(sid, []).append(i)
+    order: list[str] = []
+    times: list[int | None] | None = None
+    if order_column:
+        order = [_text(row.get(order_column)) for row in rows]
+        if rows and _order_kind(order[0], order_column, f"{name}:{lines[0]}") == "time":
+            times = _order_times(order)
     series, labels, ids, starts, split_values = [], [], [], [], []
     for sid, idx in groups.items():
         first = lines[idx[0]]
         if order_column:
-            raw = [str(rows[i].get(order_column, "")).strip() for i in idx]
-            try:
-                keyvals: list[Any] = [float(v) for v in raw]
-            except ValueError:
-                keyvals = raw
-            idx = [i for _, i in sorted(zip(keyvals, idx, strict=True), key=lambda t: t[0])]
+            idx = _ordered(sid, idx, order, times, lines, order_column, name)
         values = np.empty((len(idx), len(features)), dtype=np.float32)
-        for r, i in enumerate(idx):
-            for c, col in enumerate(features):
-                try:
-                    values[r, c] = _float(rows[i].get(col))
-                except ValueError:
-                    message = (
-                        f"value {str(rows[i].get(col))[:40]!r} in column '{col}' is not a number "
-                        f"(missing values: empty, {MISSING_HELP})"
-                    )
-                    if not inputs:
-                        raise UserError(message, where=f"{name}:{lines[i]}") from None
-                    text_columns.setdefault(col, (f"{name}:{lines[i]}", message))
-                    values[r, c] = math.nan
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, an error below
+            for r, i in enumerate(idx):
+                for c, col in enumerate(features):
+                    try:
+                        values[r, c] = _float(rows[i].get(col))
+                    except ValueError:
+                        message = (
+                            f"value {str(rows[i].get(col))[:40]!r} in column '{col}' is not a "
+                            f"number (missing values: empty, {MISSING_HELP})"
+                        )
+                        if not inputs:
+                            raise UserError(message, where=f"{name}:{lines[i]}") from None
+                        text_columns.setdefault(col, (f"{name}:{lines[i]}", message))
+                        values[r, c] = math.nan
+        for r, c in np.argwhere(np.isinf(values)).tolist():
+            col, i = features[c], idx[r]
+            text = _text(rows[i].get(col))
+            message = f"value {text[:40]!r} in column '{col}' is " + infinite_text(
+                text, f"an empty cell or {MISSING_HELP}"
+            )
+            if not inputs:
+                raise UserError(message, where=f"{name}:{lines[i]}")
+            text_columns.setdefault(col, (f"{name}:{lines[i]}", message))
         label: Any = None
         if label_column:
             seen = {}

@@ -133,10 +133,12 @@ def _numbers(a: np.ndarray, key: str, name: str, hint: str, dtype: Any = np.floa
     """``a`` as numbers, or a UserError naming the array ``key`` and its first non-number
     (text that reads as a number, e.g. '1.5', is accepted)."""
     if a.dtype.kind in "biuf":
-        return a.astype(dtype)
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, an error later
+            return a.astype(dtype)
     if a.dtype.kind in "USO":
         try:
-            return a.astype(dtype)
+            with np.errstate(over="ignore"):
+                return a.astype(dtype)
         except (TypeError, ValueError):
             pass
         flat = a.reshape(-1)
@@ -149,7 +151,8 @@ def _numbers(a: np.ndarray, key: str, name: str, hint: str, dtype: Any = np.floa
                     f"{_text(v)[:40]!r}); {hint}",
                     where=name,
                 ) from None
-        return np.asarray([float(_text(v)) for v in flat], dtype=dtype).reshape(a.shape)
+        with np.errstate(over="ignore"):
+            return np.asarray([float(_text(v)) for v in flat], dtype=dtype).reshape(a.shape)
     raise UserError(f"'{key}' has dtype {a.dtype}, not numbers; {hint}", where=name)
 
 
@@ -180,12 +183,14 @@ def _check_range(lengths: np.ndarray, name: str, steps: int | None) -> None:
 def _check_values(series: list[np.ndarray], name: str, labelled: bool) -> None:
     """No infinity in x; some value in x (and, for training data, in each channel)."""
     flat = np.concatenate([s.reshape(-1, s.shape[1]) for s in series])
-    inf = np.flatnonzero(np.isinf(flat).any(axis=1))
+    inf = np.argwhere(np.isinf(flat))
     if len(inf):
-        i = int(inf[0])
+        i, c = (int(k) for k in inf[0])
         first = next(j for j, n in enumerate(np.cumsum([len(s) for s in series])) if n > i)
         raise UserError(
-            f"series {first} of 'x' holds an infinite value; store missing values as NaN",
+            f"series {first} of 'x' holds an infinite value in channel x{c} (or one beyond "
+            "float32's range, about ±3.4e38, which values are read as); store missing values "
+            "as NaN, rescale values that large",
             where=name,
         )
     seen = ~np.isnan(flat).all(axis=0)

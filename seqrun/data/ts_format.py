@@ -85,8 +85,8 @@ class SequenceSet:
     class_names: list[str] | None = None  # the classes the file declares (in its order)
     split_values: list[str] | None = None  # a split column's value per series (CSV)
     header: dict[str, Any] = field(default_factory=dict)
-    #: prediction inputs (CSV): columns left out for holding text -> (where, why) of the first
-    #: such value
+    #: prediction inputs (CSV): columns left out for holding text (or an infinite value) ->
+    #: (where, why) of the first such value
     text_columns: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -124,29 +124,51 @@ def _int(value: str, tag: str, where: str) -> int:
     return n
 
 
+def infinite_text(text: str, missing: str) -> str:
+    """What is wrong with a value ``text`` that is infinite as float32, and what to do:
+    ``missing`` says how the format writes a missing value."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.inf
+    if math.isinf(value):
+        return f"infinite; write a missing value as {missing}"
+    return "beyond float32's range (about ±3.4e38), which values are read as; rescale the values"
+
+
 def _values(text: str, where: str, dim: int) -> np.ndarray:
     parts = text.split(",")
     out = np.empty(len(parts), dtype=np.float32)
-    for i, v in enumerate(parts):
-        v = v.strip()
-        if not v:
-            what = "a trailing comma" if i == len(parts) - 1 else "two commas in a row"
-            raise UserError(
-                f"value {i + 1} of dimension {dim + 1} is empty ({what}?): remove the comma, or "
-                "write ? for a missing value",
-                where=where,
-            )
-        if v.lower() in MISSING:
-            out[i] = np.nan
-            continue
-        try:
-            out[i] = float(v)
-        except ValueError:
-            raise UserError(
-                f"value {v[:40]!r} (value {i + 1} of dimension {dim + 1}) is not a number "
-                f"(missing values: {MISSING_HELP})",
-                where=where,
-            ) from None
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, an error below
+        for i, v in enumerate(parts):
+            v = v.strip()
+            if not v:
+                what = "a trailing comma" if i == len(parts) - 1 else "two commas in a row"
+                raise UserError(
+                    f"value {i + 1} of dimension {dim + 1} is empty ({what}?): remove the "
+                    "comma, or write ? for a missing value",
+                    where=where,
+                )
+            if v.lower() in MISSING:
+                out[i] = np.nan
+                continue
+            try:
+                out[i] = float(v)
+            except ValueError:
+                raise UserError(
+                    f"value {v[:40]!r} (value {i + 1} of dimension {dim + 1}) is not a number "
+                    f"(missing values: {MISSING_HELP})",
+                    where=where,
+                ) from None
+    infinite = np.flatnonzero(np.isinf(out))
+    if len(infinite):
+        i = int(infinite[0])
+        v = parts[i].strip()
+        raise UserError(
+            f"value {v[:40]!r} (value {i + 1} of dimension {dim + 1}) is "
+            + infinite_text(v, "? or NaN"),
+            where=where,
+        )
     return out
 
 
