@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -416,9 +417,20 @@ def test_timeseries_csv_empty_file_semicolons_and_a_target_twice(tmp_path):
         (text.replace(".", ","), {"separator": ","}, "set data.separator: ';' (and data.decimal"),
         (text, {"targets": ["pression", "pression"]}, "targets listed twice: pression"),
     ]
+    rows = text.splitlines()
+    dated = [rows[0].replace("heure", "heure;poste")] + [
+        f"{r[:10]};A;{r.split(';', 1)[1]}"
+        for r in rows[1:]  # the hours cut off
+    ]
+    cases += [
+        ("Relevés horaires\n" + text, {}, "the header seems to be on line 2: delete the line"),
+        ("\n".join(dated), {"group": {"poste": "A"}}, "are the hours missing from the time"),
+        (text, {"separator": ";;"}, "set data.separator: ';'"),  # a regex: no pandas warning
+    ]
     for content, data, needle in cases:
         path.write_text(content, encoding="utf-8")
-        with pytest.raises(UserError) as e:
+        with pytest.raises(UserError) as e, warnings.catch_warnings():
+            warnings.simplefilter("error")  # one line: no warning leaks out
             load_series(series_cfg(path, **data))
         assert needle in e.value.message, (needle, e.value.message)
 

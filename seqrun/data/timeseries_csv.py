@@ -158,7 +158,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             if time_col not in df.columns:
                 raise UserError(
                     f"time column '{time_col}' is absent{did_you_mean(time_col, columns)}; "
-                    f"columns of {path.name}: {', '.join(columns)}{_separator_hint(columns, d)}",
+                    f"columns of {path.name}: {', '.join(columns)}"
+                    f"{_separator_hint(columns, d) or _header_below(path, time_col, d)}",
                     where="data.time_column",
                 )
         if len(df) == 0:
@@ -210,8 +211,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             report["local_times_dropped"] = int(dropped.sum())
             keep = ~dropped
             df, times = df.loc[keep], times[keep]
-        if not d.group:
-            self._check_not_several_series(times, df, columns, time_cols)
+        self._check_not_several_series(times, df, columns, time_cols)
         skip = {*time_cols, *(d.group or {})}
         numeric, non_numeric, marked, replaced = {}, {}, {}, {}
         for c in columns:
@@ -266,7 +266,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             raise UserError(f"{path}{relative}: {what}", where=where)
         text = decode_text(read_file_bytes(path), d.encoding, str(path))
         try:
-            df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal)
+            engine = "python" if len(d.separator) > 1 else "c"  # a regex (pandas warns)
+            df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal, engine=engine)
         except pd.errors.EmptyDataError:
             raise UserError(
                 "the file is empty (no header row): give the CSV export itself",
@@ -295,6 +296,17 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         dup = int(times.duplicated().sum())
         if dup <= 0.1 * len(times):
             return  # a few duplicates are dropped (and counted) by the cleaning
+        if self.data_cfg.group:  # one series already: the times themselves are too coarse
+            repeated = times[times.duplicated(keep=False)]
+            first = repeated.iloc[0]
+            lines = [int(i) + 2 for i in repeated.index[repeated == first][:2]]
+            raise UserError(
+                f"{dup} of {len(times)} rows of the series (data.group) repeat a timestamp, "
+                f"e.g. {first:%Y-%m-%dT%H:%M}Z on lines {lines[0]} and {lines[1]}: every row "
+                "needs its own time; are the hours missing from the time column (a date "
+                "alone), or is another column needed in data.time_column or data.group?",
+                where="data.time_column",
+            )
         groups = [
             c for c in columns if c not in time_cols and not pd.api.types.is_numeric_dtype(df[c])
         ]
@@ -305,6 +317,21 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             f"series; keep one with data.group{looks}, e.g. group: {{{example}: VALUE}}",
             where="data.group",
         )
+
+
+def _header_below(path: Path, time_col: str, d: TimeseriesCsvConfig) -> str:
+    """When a title or comment line comes before the header: where the header is."""
+    try:
+        text = decode_text(read_file_bytes(path), d.encoding, str(path))
+    except UserError:
+        return ""
+    for n, line in enumerate(text.lstrip("\ufeff").splitlines()[1:10], start=2):
+        if time_col in (field.strip().strip('"') for field in line.split(d.separator)):
+            return (
+                f"; the header seems to be on line {n}: delete the line(s) above it (a title "
+                "or a comment)"
+            )
+    return ""
 
 
 def _check_short_rows(text: str, sep: str, header: list[str], path: Path) -> None:
