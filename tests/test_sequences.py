@@ -593,6 +593,8 @@ BAD_NPZ = [  # arrays, read_npz options, message
     ({"y": np.eye(2)[[0, 1] * 3]}, {}, "'y' has shape (6, 2)"),
     ({"y": np.array(list("abcabc")), "classes": np.array(["a", "b"])}, {}, "class ids"),
     ({"x": np.full((6, 30), np.inf)}, {}, "series 0 of 'x' holds an infinite value"),
+    ({"y": np.array([0.5, 1, 2, 3, -1e39, 4])}, {"regression": True}, "y[4] is beyond float32"),
+    ({"y": np.array([0.5, np.nan, 2, 3, 3, 4])}, {"regression": True}, "y[1] is not a finite"),
 ]
 
 

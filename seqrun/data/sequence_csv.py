@@ -28,6 +28,7 @@ from seqrun.data.ts_format import (
     MISSING_HELP,
     SequenceSet,
     infinite_text,
+    target_problem,
 )
 
 
@@ -301,10 +302,10 @@ def read_long_csv(
                     label = float(label)
                 except ValueError:
                     label = math.nan
-                if not math.isfinite(label):
+                problem = target_problem(label)
+                if problem:
                     raise UserError(
-                        f"target of sequence '{sid}' is not a finite number",
-                        where=f"{name}:{first}",
+                        f"target of sequence '{sid}' {problem}", where=f"{name}:{first}"
                     )
         if split_column:
             vals = {str(rows[i].get(split_column, "")).strip().lower() for i in idx}

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import math
 import zipfile
 import zlib
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import UserError
-from seqrun.data.ts_format import SequenceSet
+from seqrun.data.ts_format import SequenceSet, target_problem
 
 #: a 3-D x of shape (N, A, B) with A <= SHORT_AXIS and B >= WIDE_RATIO * A looks like
 #: (series, channels, steps): few channels, many steps
@@ -220,9 +219,9 @@ def _labels_of(
     if regression:
         hint = "sequence_regression needs a number per series (classes: data.adapter: sequences)"
         labels = [float(v) for v in _numbers(y, "y", name, hint, np.float64)]
-        bad = [i for i, v in enumerate(labels) if not math.isfinite(v)]
+        bad = [(i, p) for i, v in enumerate(labels) if (p := target_problem(v))]
         if bad:
-            raise UserError(f"y[{bad[0]}] is not a finite number", where=name)
+            raise UserError(f"y[{bad[0][0]}] {bad[0][1]}", where=name)
         return labels, None
     if y.dtype.kind == "f" and np.isnan(y).any():
         first = int(np.flatnonzero(np.isnan(y))[0])

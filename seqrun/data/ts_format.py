@@ -124,6 +124,19 @@ def _int(value: str, tag: str, where: str) -> int:
     return n
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def target_problem(value: float) -> str | None:
+    """What is wrong with a regression target, or None: not a finite number, or one beyond
+    float32's range (the model's, where it would be infinite)."""
+    if not math.isfinite(value):
+        return "is not a finite number"
+    if abs(value) > FLOAT32_MAX:
+        return "is beyond float32's range (about ±3.4e38), which the model computes in; rescale it"
+    return None
+
+
 def infinite_text(text: str, missing: str) -> str:
     """What is wrong with a value ``text`` that is infinite as float32, and what to do:
     ``missing`` says how the format writes a missing value."""
@@ -302,10 +315,9 @@ class _Header:
                 value = float(label)
             except ValueError:
                 value = math.nan
-            if not math.isfinite(value):
-                raise UserError(
-                    f"target {label!r} is not a finite number (@targetLabel true)", where=where
-                )
+            problem = target_problem(value)
+            if problem:
+                raise UserError(f"target {label!r} {problem} (@targetLabel true)", where=where)
             return value
         if self.declared is not None and label not in self.declared:
             raise UserError(
