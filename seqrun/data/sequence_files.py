@@ -80,7 +80,9 @@ class SequencesConfig(DataConfig):
     )
     id_column: str = Field("id", description="CSV: the column naming each sequence.")
     order_column: str | None = Field(
-        "step", description="CSV: the column ordering the rows of a sequence (null: file order)."
+        "step",
+        description="CSV: the column ordering the rows of a sequence: numbers or ISO 8601 "
+        "times, each once per sequence (null: file order).",
     )
     feature_columns: list[str] | None = Field(
         None,
