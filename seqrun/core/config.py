@@ -185,6 +185,7 @@ class ExperimentConfig(Section):
     name: str = Field(
         description="Experiment name: runs go to runs/<name>/ (letters, digits, '.', '_', '-'). "
         "Defaults to the file's stem.",
+        json_schema_extra={"derived": "the file's stem"},
     )
     seed: int = Field(
         0, description="Global seed: weight initialisation, dropout, shuffling, data splits."
@@ -195,7 +196,10 @@ class ExperimentConfig(Section):
     )
     model: SerializeAsAny[ModelConfig] = Field(description="Architecture and its options.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="Training options.")
-    metrics: str = Field(description="Metric-set name; defaults to the adapter's choice.")
+    metrics: str = Field(
+        description="Metric-set name; defaults to the adapter's choice.",
+        json_schema_extra={"derived": "the adapter's"},
+    )
     tracking: TrackingConfig = Field(
         default_factory=TrackingConfig, description="External experiment trackers."
     )
@@ -781,7 +785,11 @@ def _model_rows(
             rows.extend(_model_rows(ann, key, value if isinstance(value, BaseModel) else None))
             continue
         typ = getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
-        default = "required" if given else "`" + json.dumps(value, default=str) + "`"
+        derived = (field.json_schema_extra or {}).get("derived")  # filled in when loading
+        if derived:
+            default = str(derived)
+        else:
+            default = "required" if given else "`" + json.dumps(value, default=str) + "`"
         rows.append((key, typ, default, field.description or ""))
     return rows
 

@@ -52,12 +52,12 @@ class FCNConfig(_ConvConfig):
 
     arch: Literal["fcn"] = Field("fcn", description="Conv1D blocks -> global average pooling.")
     filters: list[PositiveInt] = Field(
-        default_factory=lambda: [128, 256, 128],
+        default=[128, 256, 128],  # a literal: the JSON Schema shows it
         min_length=1,
         description="Filters of each Conv1D block.",
     )
     kernels: list[PositiveInt] = Field(
-        default_factory=lambda: [8, 5, 3],
+        default=[8, 5, 3],
         min_length=1,
         description="Kernel size of each Conv1D block.",
     )
@@ -98,7 +98,7 @@ class ConvGRUConfig(_ConvConfig):
 
     arch: Literal["conv_gru"] = Field("conv_gru", description="Conv1D blocks -> GRU.")
     filters: list[PositiveInt] = Field(
-        default_factory=lambda: [64, 64], min_length=1, description="Filters of each Conv1D block."
+        default=[64, 64], min_length=1, description="Filters of each Conv1D block."
     )
     kernel: int = Field(5, ge=1, description="Kernel size of the Conv1D blocks.")
     units: int = Field(64, ge=1, description="GRU units.")
