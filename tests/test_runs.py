@@ -244,3 +244,25 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_duration_counts_the_time_running_not_the_time_dead(tmp_path):
+    """A run killed 90 s after it started, resumed an hour later and ending 5 s after that
+    has a duration of about 95 s, not 3,695 s; an interrupted one keeps its recorded time."""
+    from seqrun.core.runs import Run, write_json
+
+    now = time.time()
+    run = Run(tmp_path / "x" / "20240101-000000-abcdef")
+    (run.path / "checkpoints").mkdir(parents=True)
+    (run.path / "history.csv").write_text("epoch\n1\n", encoding="utf-8")
+    write_json(run.meta_path, {"status": "running", "started_ts": now - 3690})
+    for p in (run.meta_path, run.path / "history.csv", run.path / "checkpoints"):
+        os.utime(p, (now - 3600, now - 3600))  # its last sign of life: 90 s after the start
+    attempt = run.attempt()
+    assert abs(attempt["active_s_before"] - 90) < 1 and attempt["attempt_ts"] >= now
+    run.update_meta(status="running", **{**attempt, "attempt_ts": attempt["attempt_ts"] - 5})
+    run.finish("completed")
+    meta = run.meta()
+    assert abs(meta["duration_s"] - 95) < 2, meta
+    # stopped by Ctrl-C after 95 s, resumed later: the recorded 95 s carry over
+    assert run.attempt()["active_s_before"] == meta["duration_s"]

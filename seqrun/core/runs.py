@@ -88,6 +88,17 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("SEQRUN_RUNS_DIR") or "runs").expanduser()
 
 
+def active_seconds(meta: dict[str, Any], now: float) -> float:
+    """Seconds a run has spent running up to ``now``: its earlier attempts
+    (``active_s_before``, kept by :meth:`Run.resumed`) and the current one since it started
+    (``attempt_ts``, else ``started_ts``)."""
+    start = meta.get("attempt_ts", meta.get("started_ts", now))
+    before = meta.get("active_s_before") or 0.0
+    if not isinstance(start, int | float) or not isinstance(before, int | float):
+        return 0.0
+    return float(before) + max(0.0, now - start)
+
+
 def now_iso() -> str:
     """The current UTC time, ISO 8601 with seconds."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -318,21 +329,37 @@ class Run:
         return status
 
     def finish(self, status: str, error: str | None = None) -> None:
-        """Record how the run ended: status, end time, duration, error (best effort unless
-        ``completed``: the disk itself may be why it failed)."""
-        meta = self.meta()
+        """Record how the run ended: status, end time, duration (the time spent running, over
+        every attempt of a resumed run), error (best effort unless ``completed``: the disk
+        itself may be why it failed)."""
         ended = time.time()
-        started = meta.get("started_ts", ended)
         try:
             self.update_meta(
                 status=status,
                 ended_at=now_iso(),
-                duration_s=round(ended - started, 3),
+                ended_ts=ended,
+                duration_s=round(active_seconds(self.meta(), ended), 3),
                 error=error,
             )
         except OSError:
             if status == "completed":
                 raise
+
+    def attempt(self) -> dict[str, float]:
+        """The meta.json fields of a new attempt of this run (a resume, read before it changes
+        anything): the seconds its earlier attempts ran (``active_s_before``; up to a recorded
+        end, or for a killed run up to its last sign of life: the newest of meta.json,
+        history.csv and checkpoints/) and when this one starts. The time the run sat stopped
+        or dead is not counted in its ``duration_s``."""
+        meta = self.meta()
+        if meta.get("status") == "running":  # killed
+            files = [self.meta_path, self.path / "history.csv", self.path / "checkpoints"]
+            times = [p.stat().st_mtime for p in files if p.exists()]
+            before = active_seconds(meta, max(times, default=time.time()))
+        else:  # it ended with a recorded duration
+            recorded = meta.get("duration_s")
+            before = float(recorded) if isinstance(recorded, int | float) else 0.0
+        return {"active_s_before": round(before, 3), "attempt_ts": time.time()}
 
     def owner(self) -> str | None:
         """``pid N on HOST`` of the live process training this run, or None."""

@@ -434,7 +434,9 @@ def train_folds(
 def _mark_resumed(parent: Run) -> None:
     """A cross-validation continues: running again, one more entry in ``resumes``."""
     resumes = parent.meta().get("resumes", [])
+    attempt = parent.attempt()
     parent.update_meta(
+        **attempt,
         status="running",
         pid=os.getpid(),
         resumes=[*resumes, {"at": now_iso()}],

@@ -205,7 +205,7 @@ def _last_error_line(path: Path) -> str | None:
 def mark_run(run_dir: Path, status: str, error: str, force: bool = False) -> None:
     """Record how a launched run ended, unless the chief recorded it already (``force``: over
     the chief's own 'failed', when the launcher knows the cause better)."""
-    from seqrun.core.runs import Run, now_iso
+    from seqrun.core.runs import Run, active_seconds, now_iso
 
     run = Run(run_dir)
     meta = run.meta()
@@ -217,7 +217,7 @@ def mark_run(run_dir: Path, status: str, error: str, force: bool = False) -> Non
         run.update_meta(
             status=status,
             ended_at=now_iso(),
-            duration_s=round(ended - meta.get("started_ts", ended), 3),
+            duration_s=round(active_seconds(meta, ended), 3),
             error=error,
         )
 

@@ -395,7 +395,7 @@ def _start(
         locks.append(lock_run(run))
     else:
         run = resume
-        before = run.meta()
+        before = {**run.meta(), **run.attempt()}
         clear_run(run)
         job.say(f"no epoch was checkpointed yet: starting again from epoch 1 in {run.path}")
     write_json(run.meta_path, _new_meta(job, argv, overrides, before if resume else None))
@@ -423,7 +423,8 @@ def _new_meta(
     if job.cluster is not None or cfg.train.strategy == "multi_worker":
         meta["cluster"] = _cluster_meta(cfg, job.cluster, job.strategy)
     if before is not None:  # keep how and when the run first started
-        for k in ("command", "cwd", "overrides", "started_at", "started_ts", "cv_parent"):
+        keep = ("command", "cwd", "overrides", "started_at", "started_ts", "cv_parent")
+        for k in (*keep, "active_s_before", "attempt_ts"):
             if k in before:
                 meta[k] = before[k]
         meta["resumes"] = [*before.get("resumes", []), {"at": now_iso(), "from_epoch": 0}]
@@ -445,6 +446,7 @@ def _continue(job: _Job, run: Run, state: TrainState) -> tuple[Run, Any]:
     """A killed or stopped run from its saved state: the run's encoder, the epoch file that
     ``state.json`` names, the links and history a kill left undone; the run is running again."""
     cfg = job.cfg
+    attempt = run.attempt()  # before anything changes the run's files
     job.data.set_encoder(archive.load_encoder(cfg, run))
     with job.scope():
         model = archive.load_model(run, Path(state.checkpoint).stem, compile=True)
@@ -467,6 +469,7 @@ def _continue(job: _Job, run: Run, state: TrainState) -> tuple[Run, Any]:
         leakage=job.leak,
         epochs_completed=state.epoch,
         best_epoch=state.best_epoch,
+        **attempt,
     )
     return run, model
 
