@@ -275,3 +275,52 @@ def test_times_off_the_runs_grid_are_warned_about(cli, tmp_path):
     r = cli("predict", run, "--input", shifted, "--json")
     assert r.exit_code == 0, r.output
     assert "later rows (up to 2013-03-02T23:45:00Z) lie off the 1h grid" in r.output
+
+
+def test_an_input_that_differs_from_a_complete_file_is_an_error_or_warned(cli, tmp_path):
+    """Times without their UTC offset (a spreadsheet's re-save), a time on two rows with other
+    values, a missing hour in the window, the main series stopping before its neighbours: each
+    an error or a warning, never a silently different forecast."""
+    run = train(cli, tmp_path, nyc())
+    assert Run(run).meta()["data"]["time_offsets"] is True
+    end = "2013-03-03T10:00:00Z"
+    base = cut_sample(tmp_path, "2013-03-01T00:00:00Z", end)
+    lines = base.read_text().splitlines()
+    r = cli("predict", run, "--input", base, "--json")
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.output
+    (expected,) = last_json(r.stdout)["predictions"]
+
+    def variant(name: str, rows: list[str]) -> Path:
+        path = tmp_path / name
+        path.write_text("\n".join(rows) + "\n")
+        return path
+
+    def local(line: str) -> str:  # the time as New York wall-clock time, no offset
+        cells = line.split(",")
+        t = pd.Timestamp(cells[1]).tz_convert("America/New_York")
+        cells[1] = f"{t:%Y-%m-%d %H:%M:%S}"
+        return ",".join(cells)
+
+    naive = variant("naive.csv", [lines[0], *map(local, lines[1:])])
+    r = cli("predict", run, "--input", naive)
+    assert r.exit_code == 2 and "have no UTC offset" in r.stderr, r.output
+    assert "--set data.timezone=ZONE" in r.stderr
+    r = cli("predict", run, "--input", naive, "--set", "data.timezone=America/New_York", "--json")
+    assert r.exit_code == 0, r.output
+    assert last_json(r.stdout)["predictions"] == [expected]  # the same hours, the same forecast
+    mixed = variant("mixed.csv", [*lines[:-1], local(lines[-1])])
+    r = cli("predict", run, "--input", mixed)
+    assert r.exit_code == 2 and "1 of" in r.stderr and "have no UTC offset" in r.stderr
+    ewr = [i for i, line in enumerate(lines) if line.startswith("EWR")]
+    cells = lines[ewr[-2]].split(",")
+    cells[2] = str(float(cells[2]) + 40)
+    twice = variant("twice.csv", [lines[0], ",".join(cells), *lines[1:]])  # the odd one first
+    r = cli("predict", run, "--input", twice)
+    assert r.exit_code == 0 and "on several rows with different values" in r.stderr, r.output
+    gap = variant("gap.csv", [x for i, x in enumerate(lines) if i != ewr[-3]])
+    r = cli("predict", run, "--input", gap)
+    assert r.exit_code == 0 and "filled by interpolation (temp 1," in r.stderr, r.output
+    stops = variant("stops.csv", [x for i, x in enumerate(lines) if i != ewr[-1]])
+    r = cli("predict", run, "--input", stops, "--json")
+    assert r.exit_code == 0 and f"goes on to {end}" in r.stderr, r.output
+    assert last_json(r.stdout)["predictions"][0]["issued"] == "2013-03-03T09:00:00Z"

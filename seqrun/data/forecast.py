@@ -594,6 +594,7 @@ class ForecastAdapter:
         self.options = options or LoadOptions()
         self._files: Any = None
         self.input_paths: list[Path] | None = None  # seqrun predict: read these instead
+        self.trained_offsets = False  # seqrun predict: the run's times had UTC offsets
 
     def _enough(self, share: float) -> bool:
         """Whether a column with values in ``share`` of the rows is kept under
@@ -636,6 +637,7 @@ class ForecastAdapter:
             update["station"] = str(trained["station"])  # the station the model learnt
         self.data_cfg = d.model_copy(update=update)
         self.input_paths = [Path(path)]
+        self.trained_offsets = trained.get("time_offsets") is True
         try:
             data = self._build(("input",), whole=True)
         except UserError as e:  # the run's config is fixed: the file is what to change
@@ -731,6 +733,50 @@ class ForecastAdapter:
                 f"with every input on the grid; later rows (up to {iso_utc(last_read)}) {why}"
             )
         return np.array([hi - d.sequence_len], dtype=np.int64)
+
+    def _check_window(self, c: Cleaned, raw: RawSeries, table: Any, near: dict) -> None:
+        """Warnings about the window a forecast reads (``seqrun predict``), each a way the
+        forecast differs from one made on a complete file: values filled by interpolation,
+        times given twice with different values (the first row kept), neighbours that report
+        later than the main series (the forecast is issued from the main series' last row)."""
+        import pandas as pd
+
+        from seqrun.core.text import warn
+
+        source = raw.report.get("source", "the file")
+        window = c.times[-self.data_cfg.sequence_len :]
+        frame = table.set_axis(pd.DatetimeIndex(raw.times).tz_convert(None).as_unit("ns"))
+        names = list(frame.columns)
+        pairs = {
+            n: n[: -len("_sin")] for n in names if n.endswith("_sin") and f"{n[:-4]}_cos" in names
+        }
+        frame = frame.drop(columns=[f"{b}_cos" for b in pairs.values()]).rename(columns=pairs)
+        shown = f"the {len(window)} steps up to {iso_utc(window[-1])} the model reads"
+        repeated = frame[frame.index.duplicated(keep=False) & frame.index.isin(window)]
+        differ = [t for t, rows in repeated.groupby(level=0) if (rows.nunique() > 1).any()]
+        if differ:
+            warn(
+                f"{source}: {len(differ)} time(s) of {shown} are on several rows with different "
+                f"values (first {iso_utc(np.datetime64(differ[0], 'ns'))}); the first row of "
+                "each is used: keep one row per time"
+            )
+        at = frame[~frame.index.duplicated()].reindex(window)
+        gaps = {n: int(k) for n, k in at.isna().sum().items() if k}
+        if gaps:
+            counts = ", ".join(f"{n} {k}" for n, k in gaps.items())
+            warn(
+                f"{source}: {sum(gaps.values())} value(s) of {shown} are missing from the file "
+                f"and filled by interpolation ({counts}; data.interpolate)"
+            )
+        later = [
+            (v["last_time"], k) for k, v in near.items() if isinstance(v, dict) and "last_time" in v
+        ]
+        if later and max(later)[0] > iso_utc(window[-1]):
+            when, key = max(later)
+            warn(
+                f"{source}: the forecast is issued from {iso_utc(window[-1])}, the main series' "
+                f"last time with every input; series {key} goes on to {when}"
+            )
 
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
@@ -1034,7 +1080,11 @@ class ForecastAdapter:
                 [np.clip(seg[:, 0], lo, hi) - lo, np.clip(seg[:, 1], lo, hi) - lo], axis=1
             )
             sub = sub[sub[:, 1] > sub[:, 0]]
-            starts = self._last_window(sub, cleaned, raw) if whole else geometry.segment_starts(sub)
+            if whole:
+                starts = self._last_window(sub, cleaned, raw)
+                self._check_window(cleaned, raw, table, near_report if d.neighbours else {})
+            else:
+                starts = geometry.segment_starts(sub)
             if len(starts) == 0:
                 raise UserError(*self._no_window_message(name, hi - lo, sub, cleaned))
             info = {"rows": int(hi - lo), "segments": len(sub), "from": int(lo)}
@@ -1216,6 +1266,7 @@ class ForecastAdapter:
                 "series": _series_id(other),
                 "columns": list(table.columns),
                 "rows_without_a_value": int(table.isna().all(axis=1).sum()),
+                "last_time": iso_utc(np.datetime64(other.times.max().tz_convert(None), "ns")),
             }
         if left_out:
             shown = ", ".join(f"{k} ({v})" for k, v in left_out.items())

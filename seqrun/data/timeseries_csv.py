@@ -207,6 +207,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 f"{time_format_hint(stamps, d.time_format)}",
                 where="data.time_format" if d.time_format else "data.time_column",
             )
+        if d.time_format not in ("unix", "unix_ms"):
+            report["time_offsets"] = self._check_offsets(stamps, df, path)
         if dropped.any():  # local times that do not exist or repeat (daylight-saving changes)
             report["local_times_dropped"] = int(dropped.sum())
             keep = ~dropped
@@ -287,6 +289,36 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             check_unique_names(names, f"{path}:1")
             _check_short_rows(text, d.separator, names, path)
         return df
+
+    def _check_offsets(self, stamps: Any, df: Any, path: Path) -> bool:
+        """Whether every time carries a UTC offset. Without data.timezone, a file mixing times
+        with and without one is an error (the naive ones would be read as UTC), and so is a
+        predict input without offsets for a run trained on times with them."""
+        from seqrun.data.times import OFFSET
+
+        if self.data_cfg.timezone is not None:
+            return False  # naive times are local ones, converted with the zone
+        has = stamps.astype(str).str.strip().str.contains(OFFSET).to_numpy()
+        zone = "--set data.timezone=ZONE" if self.input_paths else "set data.timezone: ZONE"
+        fix = (
+            "write the offset on every time (e.g. 2013-12-10T06:00:00Z), or, if the times "
+            f"without one are local, {zone} (e.g. America/New_York)"
+        )
+        if has.any() and not has.all():
+            i = int((~has).argmax())
+            raise UserError(
+                f"{int((~has).sum())} of {len(has)} times have no UTC offset (e.g. "
+                f"{str(stamps.iloc[i]).strip()!r} on line {df.index[i] + 2}) while the others "
+                f"have one: {fix}",
+                where=f"{path.name}:{df.index[i] + 2}",
+            )
+        if self.input_paths and self.trained_offsets and not has.all():
+            raise UserError(
+                f"the times have no UTC offset (e.g. {str(stamps.iloc[0]).strip()!r}), while "
+                f"the run's training data had one: read as UTC, they could be hours off; {fix}",
+                where=f"{path.name}:{df.index[0] + 2}",
+            )
+        return bool(has.all())
 
     def _check_not_several_series(
         self, times, df, columns: list[str], time_cols: list[str]
