@@ -138,3 +138,22 @@ def test_too_small_split_advice_can_work(data, advice, not_advised):
     with pytest.raises(UserError, match="too few") as e:
         adapter.load(("train", "dev"))
     assert advice in str(e.value) and not_advised not in str(e.value)
+
+
+@pytest.mark.parametrize("feed_previous", [False, True])
+def test_encoder_decoder_one_step_feeds_the_recursive_evaluation(cli, tmp_path, feed_previous):
+    """encoder_decoder with one output step gives (batch, targets) like every architecture, so
+    ladybug's recursive evaluation can feed it back (without feed_previous it gave
+    (batch, 1, targets): a ValueError after training)."""
+    import json
+    from pathlib import Path
+
+    from tests.conftest import last_json, write_config
+
+    model = {"arch": "encoder_decoder", "units": 8, "feed_previous": feed_previous}
+    cfg = write_config(tmp_path, dict(TINY_LADYBUG, model=model))
+    r = cli("train", cfg, "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    dev_json = Path(last_json(r.stdout)["run_dir"]) / "metrics" / "dev.json"
+    dev = json.loads(dev_json.read_text())
+    assert dev["recursive_mae_per_step"] and np.isfinite(dev["mae"])

@@ -73,19 +73,29 @@ class EncoderDecoderArch(Architecture):
         )
         proj = keras.layers.Dense(task.output_dim, name="output")
         if not c.feed_previous:
-            repeated = keras.layers.Concatenate(axis=1, name="repeat")([observed] * steps)
+            repeated = (
+                keras.layers.Concatenate(axis=1, name="repeat")([observed] * steps)
+                if steps > 1
+                else observed
+            )
             seq, *_ = dec(repeated, initial_state=states)
-            return proj(seq)
-        outputs, step_in = [], observed
-        for k in range(steps):
-            seq, *states = dec(step_in, initial_state=states)
-            y = proj(seq)  # (batch, 1, targets)
-            outputs.append(y)
-            # the next step reads this forecast as a value (a change is added to the last obs)
-            step_in = keras.layers.Add(name=f"value_{k + 1}")([observed, y]) if residual else y
-        if steps == 1:
-            return keras.layers.Reshape((task.output_dim,), name="one_step")(outputs[0])
-        return keras.layers.Concatenate(axis=1, name="steps")(outputs)
+            out = proj(seq)  # (batch, steps, targets)
+        else:
+            outputs, step_in = [], observed
+            for k in range(steps):
+                seq, *states = dec(step_in, initial_state=states)
+                y = proj(seq)  # (batch, 1, targets)
+                outputs.append(y)
+                # the next step reads this forecast as a value (a change is added to the last)
+                step_in = keras.layers.Add(name=f"value_{k + 1}")([observed, y]) if residual else y
+            out = (
+                outputs[0]
+                if steps == 1
+                else keras.layers.Concatenate(axis=1, name="steps")(outputs)
+            )
+        if steps == 1:  # one step: (batch, targets), as every other architecture gives it
+            return keras.layers.Reshape((task.output_dim,), name="one_step")(out)
+        return out
 
     def head(self, task: Any, x: Any) -> Any:
         """The decoder already emits the forecast."""
