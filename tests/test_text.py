@@ -737,6 +737,29 @@ def test_sequence_encoders_and_architectures(cli, tmp_path):
         assert r.exit_code == 0, r.output
 
 
+def test_max_pooling_skips_the_padding(cli, tmp_path):
+    """pool: max reads the kept steps only: the padding's embedding row (trainable) changes no
+    prediction (Keras' GlobalMaxPooling1D dropped the mask: 0.583 became 0.884)."""
+    import keras
+
+    import seqrun.models.layers  # noqa: F401
+
+    enc = {"type": "embedding", "dim": 8, "vocab_size": 300, "sequence_len": 20}
+    raw = mr(encoder=enc, model={"arch": "pooling", "pool": "max", "units": 4})
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0 and "destroy the mask" not in r.output, r.output
+    run = Path(json.loads(r.stdout)["run_dir"])
+    model = keras.saving.load_model(run / "checkpoints" / "best.keras", compile=False)
+    ids = np.zeros((1, 20), dtype="int32")
+    ids[0, :3] = [5, 6, 7]  # three words, then padding (id 0)
+    before = np.asarray(model.predict(ids, verbose=0))
+    emb = next(w for w in model.weights if "embedding" in w.path)
+    table = np.asarray(emb)
+    table[0] = 50.0  # a padding vector larger than every word's
+    emb.assign(table)
+    assert np.asarray(model.predict(ids, verbose=0)) == pytest.approx(before, abs=1e-6)
+
+
 def test_pretrained_embedding_coverage(cli, tmp_path):
     glove = write_glove(tmp_path / "vectors.txt", ["the", "a", "film", "good", "bad"] + POSITIVE)
     enc = {

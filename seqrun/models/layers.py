@@ -158,6 +158,27 @@ class SplitMask(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqrun")
+class MaskedMaxPool(keras.layers.Layer):
+    """The largest value of each feature over the steps that the padding mask keeps:
+    (batch, steps, dim) -> (batch, dim); Keras' GlobalMaxPooling1D reads padded steps too."""
+
+    def call(self, x, mask=None):
+        if mask is None:
+            return keras.ops.max(x, axis=1)
+        keep = keras.ops.expand_dims(keras.ops.cast(mask, "bool"), -1)
+        lowest = keras.ops.full_like(x, -3.0e38)  # below any value a float32 holds but -inf
+        out = keras.ops.max(keras.ops.where(keep, x, lowest), axis=1)
+        anything = keras.ops.any(keep, axis=1)  # an all-padding example: zeros, not -3e38
+        return keras.ops.where(anything, out, keras.ops.zeros_like(out))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def compute_mask(self, x, mask=None):
+        return None
+
+
+@keras.saving.register_keras_serializable(package="seqrun")
 class WithMask(keras.layers.Layer):
     """``[x, mask] -> x`` carrying ``mask`` for the layers that follow (RNNs, pooling)."""
 

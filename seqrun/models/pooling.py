@@ -19,7 +19,8 @@ class PoolingConfig(ModelConfig):
         "pooling", description="Global pooling over the sequence -> Dense stack."
     )
     pool: Literal["average", "max"] = Field(
-        "average", description="GlobalAveragePooling1D (padding masked) or GlobalMaxPooling1D."
+        "average",
+        description="Global average or max over the steps (padding masked in both).",
     )
     units: int = Field(32, ge=1, description="Units per hidden Dense layer.")
     layers: int = Field(1, ge=0, description="Hidden Dense layers after the pooling.")
@@ -50,10 +51,12 @@ class PoolingArch(Architecture):
                 "(embedding, one_hot, pretrained_embedding)",
                 where="model.arch",
             )
+        from seqrun.models.layers import MaskedMaxPool
+
         pool = (
             keras.layers.GlobalAveragePooling1D(name="average_pool")
             if c.pool == "average"
-            else keras.layers.GlobalMaxPooling1D(name="max_pool")
+            else MaskedMaxPool(name="max_pool")  # skips masked padding, as average does
         )
         x = pool(features)
         if c.dropout:
