@@ -191,6 +191,10 @@ def test_compatibility_is_checked_from_declarations(cli, tmp_path):
         "model.kernels",
         "2 blocks (model.filters)",
     )
+    one_line_error(  # YAML 1.1 reads a bare on as true
+        cli("config", "validate", config, "--set", "encoder.mask=on"),
+        "got true (YAML reads a bare on/off as true/false: quote it, 'on')",
+    )
     data = {"adapter": "sequence_regression", "path": str(_npz(tmp_path, "reg.npz"))}
     regression = seq_config(tmp_path, data)
     for metrics in ("regression", "forecast"):  # they read a series' persistence forecast

@@ -737,6 +737,17 @@ def test_sequence_encoders_and_architectures(cli, tmp_path):
         assert r.exit_code == 0, r.output
 
 
+def test_a_loss_for_another_number_of_classes_stops_before_the_run(cli, tmp_path):
+    """Two classes give one sigmoid output: sparse_categorical_crossentropy is refused once the
+    data are read, before any run directory (it crashed in TensorFlow, leaving a failed run)."""
+    from tests.test_bad_inputs import no_run_left, one_line_error
+
+    raw = mr(train={"epochs": 1, "loss": "sparse_categorical_crossentropy"})
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    one_line_error(r, "train.loss", "two-class model has one sigmoid output", "binary_cross")
+    no_run_left(tmp_path / "runs")
+
+
 def test_max_pooling_skips_the_padding(cli, tmp_path):
     """pool: max reads the kept steps only: the padding's embedding row (trainable) changes no
     prediction (Keras' GlobalMaxPooling1D dropped the mask: 0.583 became 0.884)."""

@@ -394,6 +394,10 @@ def test_config_errors_before_reading(cli, tmp_path):
     raw = nyc_cfg(recursive_steps=4)  # horizon 3: cannot chain
     line = _one_line_error(cli("config", "validate", write_config(tmp_path, raw)))
     assert "data.recursive_steps" in line and "horizon 1" in line
+    raw = nyc_cfg(output_steps=2)
+    raw["model"]["return_sequences"] = True  # it crashed while scoring after epoch 1
+    line = _one_line_error(cli("config", "validate", write_config(tmp_path, raw, "s.yaml")))
+    assert "model.return_sequences" in line and "data.output_steps > 1" in line
     raw = nyc_cfg(freq="3 fortnights")
     line = _one_line_error(cli("config", "validate", write_config(tmp_path, raw, "f.yaml")))
     assert "data.freq" in line

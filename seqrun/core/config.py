@@ -470,6 +470,10 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
             expected = (e.get("ctx") or {}).get("expected")
             if e["type"] == "literal_error" and isinstance(e.get("input"), str) and expected:
                 msg += did_you_mean(e["input"], re.findall(r"'([^']*)'", expected))
+            words = set(re.findall(r"'[^']*'", expected or ""))
+            if isinstance(e.get("input"), bool) and {"'on'", "'off'"} <= words:
+                quoted = "'on'" if e["input"] else "'off'"
+                msg += f" (YAML reads a bare on/off as true/false: quote it, {quoted})"
         lines.append((source.where(dotted), msg))
     (where, first), *rest = lines
     more = "; ".join(f"{w}: {m}" for w, m in rest[:3])

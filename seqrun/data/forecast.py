@@ -800,6 +800,13 @@ class ForecastAdapter:
                 "also_train_on and neighbours do not combine (the other series have no "
                 "neighbours of their own): keep one of them",
             )
+        if d.output_steps > 1 and getattr(cfg.model, "return_sequences", False):
+            return (
+                "model.return_sequences",
+                "a model with data.output_steps > 1 emits its steps from one output; "
+                "return_sequences (one output per input step) does not combine with it: set "
+                "model.return_sequences to false",
+            )
         if d.recursive_steps and d.output_steps > 1:
             return (
                 "data.recursive_steps",

@@ -359,11 +359,30 @@ def _prepare(cfg: ExperimentConfig, cluster: Any, log: Any) -> _Job:
     from seqrun.engine import leakage
 
     data = load_data(cfg, ("train", "dev"))  # before TensorFlow: a data error comes at once
+    _check_loss_classes(cfg, data.task)
     strategy = setup_tf(cfg)
     warn_untrained_classes(data)
     leak = leakage.check(data, cfg.data.leakage)
     leakage.enforce(leak)
     return _Job(cfg, cluster, strategy, data, leak, log or (lambda msg: None))
+
+
+def _check_loss_classes(cfg: ExperimentConfig, task: Any) -> None:
+    """A classification loss that does not fit the number of classes the data hold (known once
+    they are read): one sigmoid output for two classes, a softmax for more."""
+    loss = cfg.train.loss
+    if task.kind != "classification" or not isinstance(loss, str):
+        return
+    two = task.output_dim == 1
+    if two and loss.startswith("sparse_categorical"):
+        fix = "use binary_crossentropy, or leave train.loss unset"
+        why = "a two-class model has one sigmoid output, not one output per class"
+    elif not two and loss.startswith("binary"):
+        fix = "use sparse_categorical_crossentropy, or leave train.loss unset"
+        why = f"a {task.output_dim}-class model has one softmax output per class"
+    else:
+        return
+    raise UserError(f"'{loss}' does not fit the data: {why}; {fix}", where="train.loss")
 
 
 def _start(
