@@ -157,3 +157,15 @@ def test_encoder_decoder_one_step_feeds_the_recursive_evaluation(cli, tmp_path, 
     dev_json = Path(last_json(r.stdout)["run_dir"]) / "metrics" / "dev.json"
     dev = json.loads(dev_json.read_text())
     assert dev["recursive_mae_per_step"] and np.isfinite(dev["mae"])
+
+
+def test_poisson_loss_on_standardized_targets_names_the_loss(cli, tmp_path):
+    """poisson's log of negative (standardized) predictions gives no finite dev loss: the
+    error says so instead of advising a lower learning rate."""
+    from tests.conftest import write_config
+
+    raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=1, loss="poisson"))
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 1, r.output
+    assert "train.loss 'poisson' takes the log of the predictions" in r.stderr
+    assert "lower train.learning_rate" not in r.stderr

@@ -598,10 +598,13 @@ def _fit_and_score(
     if guard.requested:  # the signal came after the last batch
         raise KeyboardInterrupt
     if state.best_epoch is None:
-        raise RunFailure(
-            f"no epoch gave a finite dev {cfg.train.monitor}; the training diverged "
-            "(lower train.learning_rate or set train.clipnorm)"
+        why = (
+            "train.loss 'poisson' takes the log of the predictions, which are standardized "
+            "values (negative too): use mse, mae or huber"
+            if cfg.train.loss == "poisson" and job.data.task.kind == "regression"
+            else "the training diverged (lower train.learning_rate or set train.clipnorm)"
         )
+        raise RunFailure(f"no epoch gave a finite dev {cfg.train.monitor}; {why}")
     if not job.chief:  # the chief scores and plots
         _barrier(job.strategy, run, cluster)
         return {**state.result(None, None), "worker": cluster.task}
