@@ -53,9 +53,8 @@ _ORDER_FIX = (
 )
 
 
-def _order_number(text: str, column: str, where: str, first: str | None) -> float:
-    """An order value as a finite number, or a UserError (``first`` says what the first row
-    holds); ``first=None`` checks only that the value is there (not empty or missing)."""
+def _check_order_given(text: str, column: str, where: str) -> None:
+    """A UserError when an order value is empty or a missing-value token."""
     if text.lower() in MISSING:
         what = "is empty" if not text else f"holds {text!r}, a missing value"
         raise UserError(
@@ -63,8 +62,12 @@ def _order_number(text: str, column: str, where: str, first: str | None) -> floa
             + _ORDER_FIX,
             where=where,
         )
-    if first is None:
-        return math.nan
+
+
+def _order_number(text: str, column: str, where: str, first: str) -> float:
+    """An order value as a finite number, or a UserError (``first`` says what the first row
+    holds)."""
+    _check_order_given(text, column, where)
     try:
         value = float(text)
     except ValueError:
@@ -90,7 +93,7 @@ def _order_times(texts: list[str]) -> list[int | None]:
 
 def _order_kind(text: str, column: str, where: str) -> str:
     """'number' or 'time': what the first row's order value reads as (a UserError if neither)."""
-    _order_number(text, column, where, None)
+    _check_order_given(text, column, where)
     if _is_number(text) and math.isfinite(float(text)):
         return "number"
     if _order_times([text])[0] is not None:
@@ -121,7 +124,7 @@ def _ordered(
         if times is None:
             pairs.append((_order_number(texts[i], column, where, first), i))
             continue
-        _order_number(texts[i], column, where, None)
+        _check_order_given(texts[i], column, where)
         t = times[i]
         if t is None:
             raise UserError(

@@ -267,6 +267,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             relative = "" if path.is_absolute() else " (relative to the working directory)"
             raise UserError(f"{path}{relative}: {what}", where=where)
         text = decode_text(read_file_bytes(path), d.encoding, str(path))
+        first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")  # the header line
         try:
             engine = "python" if len(d.separator) > 1 else "c"  # a regex (pandas warns)
             df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal, engine=engine)
@@ -277,14 +278,12 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             ) from None
         except pd.errors.ParserError as e:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
             hint = _separator_hint([first], d) if d.separator not in first else ""
             raise UserError(f"cannot read the CSV ({msg}){hint}", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
         if len(d.separator) == 1:  # pandas renames a repeated name (temp, temp.1): refuse it
             import csv
 
-            first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
             names = [n.strip() for n in next(csv.reader([first], delimiter=d.separator))]
             check_unique_names(names, f"{path}:1")
             _check_short_rows(text, d.separator, names, path)
