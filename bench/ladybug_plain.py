@@ -19,7 +19,6 @@ import time
 T0 = time.time()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 
@@ -58,6 +57,8 @@ def main() -> None:
     ap.add_argument("--arch", default="gru", choices=["gru", "lstm"])
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    import keras  # after the arguments, so that --help answers at once
+
     keras.utils.set_random_seed(args.seed)
 
     data = trajectory()

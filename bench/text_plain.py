@@ -20,9 +20,7 @@ import time
 T0 = time.time()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 import yaml  # noqa: E402
 
 
@@ -39,19 +37,23 @@ def read_split(path: str, seed: int = 0):
     return [(texts[i].tolist(), labels[i]) for i in (perm[:a], perm[a:b], perm[b:])]
 
 
-class KeepBest(keras.callbacks.Callback):
-    """Keep the weights of the best dev-accuracy epoch in memory; restore them at the end."""
+def keep_best():
+    """A callback keeping the best dev-accuracy epoch's weights, restored at the end."""
+    import keras
 
-    def __init__(self):
-        super().__init__()
-        self.best, self.weights = -1.0, None
+    class KeepBest(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best, self.weights = -1.0, None
 
-    def on_epoch_end(self, epoch, logs=None):
-        if logs["val_accuracy"] > self.best:
-            self.best, self.weights = logs["val_accuracy"], self.model.get_weights()
+        def on_epoch_end(self, epoch, logs=None):
+            if logs["val_accuracy"] > self.best:
+                self.best, self.weights = logs["val_accuracy"], self.model.get_weights()
 
-    def on_train_end(self, logs=None):
-        self.model.set_weights(self.weights)
+        def on_train_end(self, logs=None):
+            self.model.set_weights(self.weights)
+
+    return KeepBest()
 
 
 def data_file(data: dict) -> str:
@@ -70,6 +72,9 @@ def main() -> None:
     ap.add_argument("config", help="a configs/mr-*.yaml file")
     ap.add_argument("--epochs", type=int, help="override train.epochs (bench --quick)")
     args = ap.parse_args()
+    import keras  # after the arguments, so that --help answers at once
+    import tensorflow as tf
+
     with open(args.config, encoding="utf-8") as f:
         cfg = yaml.safe_load(f)
     enc, m, t = cfg["encoder"], cfg["model"], cfg["train"]
@@ -126,7 +131,7 @@ def main() -> None:
         epochs=t["epochs"],
         batch_size=t["batch_size"],
         validation_data=(x_dev, y_dev),
-        callbacks=[KeepBest()],
+        callbacks=[keep_best()],
         verbose=0,
     )
     fit_s = time.time() - t_fit

@@ -30,7 +30,6 @@ from pathlib import Path
 T0 = time.time()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -102,6 +101,8 @@ def main() -> None:
     ap.add_argument("--max-wind-speed", type=float, help="faster winds (mph) are missing")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    import keras  # after the arguments, so that --help answers at once
+
     keras.utils.set_random_seed(args.seed)
 
     features = args.features.split(",")
