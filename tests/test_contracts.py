@@ -97,6 +97,24 @@ def test_a_new_architecture_is_checked_by_what_it_declares():
     assert key == "model.arch" and "a sequence of numeric vectors" in message
 
 
+def test_an_architecture_declares_the_data_it_models():
+    """encoder_decoder forecasts series: with whole sequences it is refused when the config is
+    loaded (was: after the data were read, at train), naming the adapters that fit."""
+    from seqrun.core.config import config_from_dict
+
+    assert _cfg(model={"arch": "encoder_decoder", "units": 4}).model.arch == "encoder_decoder"
+    raw = {
+        "name": "x",
+        "data": {"adapter": "sequences", "sample": "gunpoint"},
+        "encoder": {"type": "sequence_znorm"},
+        "model": {"arch": "encoder_decoder", "units": 4},
+    }
+    with pytest.raises(UserError, match="models series data but adapter 'sequences'") as e:
+        config_from_dict(raw)
+    assert e.value.where.endswith("model.arch")
+    assert "ladybug, synop, timeseries_csv" in str(e.value)
+
+
 def test_layers_have_no_upward_import_and_no_cycle():
     """cli -> engine -> components -> samples -> core, no cycle at any depth (pyproject.toml's
     import-linter contracts)."""

@@ -178,6 +178,24 @@ def _metrics_data_kind(cfg: Any) -> tuple[str, str] | None:
     )
 
 
+def _arch_data_kind(cfg: Any) -> tuple[str, str] | None:
+    """An architecture that models other data than the adapter's (``data_kinds``)."""
+    kinds = getattr(registry.get("arch", cfg.model.arch), "data_kinds", ())
+    provides = getattr(registry.get("adapter", cfg.data.adapter), "provides", None)
+    if not kinds or provides in kinds:
+        return None
+    fits = [
+        name
+        for name in registry.names("adapter")
+        if getattr(registry.get("adapter", name), "provides", None) in kinds
+    ]
+    return "model.arch", (
+        f"model.arch '{cfg.model.arch}' models {' or '.join(kinds)} data but adapter "
+        f"'{cfg.data.adapter}' gives {provides} data; choose another model.arch, or one of "
+        f"the adapters {', '.join(fits)}"
+    )
+
+
 def check_experiment(cfg: Any) -> tuple[str, str] | None:
     """The first problem of a resolved config that needs neither data nor TensorFlow."""
     data_kind, metrics_kind = task_kind(cfg)
@@ -188,6 +206,9 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
             f"{getattr(registry.get('adapter', cfg.data.adapter), 'default_metrics', '')}"
         )
     problem = _metrics_data_kind(cfg)
+    if problem:
+        return problem
+    problem = _arch_data_kind(cfg)
     if problem:
         return problem
     from seqrun.core.contracts import compatibility

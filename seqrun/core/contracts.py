@@ -13,7 +13,8 @@ adapter     :class:`DatasetAdapter`   its ``data:`` section, what its examples a
 encoder     :class:`Encoder`          what it reads (``accepts``) and what it gives the model
                                       (``output_kind``)
 arch        :class:`Architecture`     the input kinds it reads (``accepts``), whether it returns
-                                      one output per time step
+                                      one output per time step, optionally the adapters' data
+                                      kinds it models (``data_kinds``)
 metrics     :class:`MetricSet`        its task kind, headline metrics, baselines, directions,
                                       optionally the data kinds it scores (``data_kinds``)
 ==========  ========================  ==========================================================

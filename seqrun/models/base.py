@@ -31,6 +31,8 @@ class Architecture:
     name = "model"
     #: what the encoder may hand this architecture (see :data:`seqrun.core.contracts.InputKind`)
     accepts: tuple[str, ...] = ("token_ids", "numeric_sequence")
+    #: the adapters' data it models (their ``provides``); empty: any
+    data_kinds: tuple[str, ...] = ()
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg

@@ -41,6 +41,7 @@ class EncoderDecoderArch(Architecture):
     """LSTM/GRU encoder whose final states initialise a decoder that emits the next H steps."""
 
     Config = EncoderDecoderConfig
+    data_kinds = ("series",)
 
     def body(self, task: Any, features: Any) -> Any:
         """Encoder and decoder; returns the (batch, output_steps, targets) forecast."""
@@ -53,7 +54,9 @@ class EncoderDecoderArch(Architecture):
         if task.kind != "regression" or len(features.shape) != 3 or task.seq2seq:
             raise UserError(
                 "model.arch 'encoder_decoder' forecasts numeric time series (windows of "
-                "numbers, one forecast after the window)",
+                "numbers, one forecast after the window); use it with a time-series adapter "
+                "(timeseries_csv, synop, ladybug) and a numeric target, or choose another "
+                "model.arch",
                 where="model.arch",
             )
         layer = keras.layers.LSTM if c.cell == "lstm" else keras.layers.GRU
