@@ -544,6 +544,19 @@ def test_auc_monitor_on_three_classes_fails_before_the_run(cli, tmp_path):
     no_run_left(tmp_path / "runs")
 
 
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "hinge", "squared_hinge"])
+def test_a_two_class_loss_on_three_classes_fails_before_the_run(cli, tmp_path, loss):
+    """hinge on a softmax broadcast (batch,) against (batch, 3) into a TensorFlow stack dump."""
+    path = tmp_path / "three.tsv"
+    rows = [f"word{c} text {i}\t{c}" for i in range(30) for c in "abc"]
+    path.write_text("text\tlabel\n" + "\n".join(rows) + "\n")
+    raw = table_cfg(path, label_column="label")
+    raw["train"] = {"epochs": 1, "loss": loss}
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    one_line_error(r, "train.loss", f"'{loss}'", "3-class", "sparse_categorical_crossentropy")
+    no_run_left(tmp_path / "runs")
+
+
 # ----------------------------------------------------------------------------- runs on disk
 
 

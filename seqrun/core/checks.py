@@ -36,6 +36,9 @@ CLASSIFICATION_LOSSES = (
     "squared_hinge",
 )
 LOSSES = {"regression": REGRESSION_LOSSES, "classification": CLASSIFICATION_LOSSES}
+#: classification losses of one sigmoid output (two classes) / of one softmax output per class
+TWO_CLASS_LOSSES = ("binary_crossentropy", "binary_focal_crossentropy", "hinge", "squared_hinge")
+MULTI_CLASS_LOSSES = ("sparse_categorical_crossentropy",)
 _LOSS_NOTES = {
     "categorical_crossentropy": "seqrun's labels are class ids, not one-hot vectors: use "
     "sparse_categorical_crossentropy (or binary_crossentropy for two classes)",

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from seqrun.core.checks import MULTI_CLASS_LOSSES, TWO_CLASS_LOSSES
 from seqrun.core.config import ExperimentConfig, config_key
 from seqrun.core.errors import RunFailure, UserError, env_count
 from seqrun.core.registry import registry
@@ -374,10 +375,10 @@ def _check_loss_classes(cfg: ExperimentConfig, task: Any) -> None:
     if task.kind != "classification" or not isinstance(loss, str):
         return
     two = task.output_dim == 1
-    if two and loss.startswith("sparse_categorical"):
+    if two and loss in MULTI_CLASS_LOSSES:
         fix = "use binary_crossentropy, or leave train.loss unset"
         why = "a two-class model has one sigmoid output, not one output per class"
-    elif not two and loss.startswith("binary"):
+    elif not two and loss in TWO_CLASS_LOSSES:
         fix = "use sparse_categorical_crossentropy, or leave train.loss unset"
         why = f"a {task.output_dim}-class model has one softmax output per class"
     else:
