@@ -306,10 +306,20 @@ class SequencesAdapter:
         main = self.read(source, split_column=split_col)
         test_file = d.test_path
         if test_file is None and fmt == "ts":
-            from seqrun.data.ts_format import test_path_of
+            from seqrun.data.ts_format import test_path_of, train_path_of
 
             found = test_path_of(source)
             test_file = str(found) if found is not None else None
+            twin = train_path_of(source) if found is None else None
+            if twin is not None:
+                from seqrun.core.text import warn
+
+                warn(
+                    f"data.path is {Path(source).name}, and {twin.name} is beside it: the "
+                    "TEST file is split by data.split (train, dev and test all from it) and "
+                    f"{twin.name} is not read; for the archive's split, set data.path to "
+                    f"{twin.name}"
+                )
         # the test file is read even when test is not loaded: its digests feed the leakage
         # check (the files of this family are small); nothing of it is scored
         test_key = "data.test_path" if d.test_path is not None else "data.path"

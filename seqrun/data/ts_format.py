@@ -16,14 +16,23 @@ Header lines (case-insensitive tags) come first, then ``@data`` and one series p
 Dimensions are separated by ``:``, values by ``,``; ``?``, ``NaN`` or ``NA`` is a missing
 value (an empty value, e.g. after a trailing comma, is an error); the label comes last (a
 class name with ``@classLabel true``, a number with ``@targetLabel true``, nothing when both
-are false). A tag and its value are separated by spaces or tabs. Lines
+are false). A ``:`` ending the line is ignored (aeon's writer ends every dimension of an
+unlabelled series with one). A tag and its value are separated by spaces or tabs. Lines
 starting with ``#`` are comments. Every problem is a one-line UserError naming ``file:line``.
+
+With ``@timeStamps true`` each dimension is a list of ``(time,value)`` pairs, e.g.
+``(0,1.5),(1,?),(2,2.0):(0,3),(2,4):a``; times are numbers or ISO 8601 date-times (each once
+per dimension). A series' values are put in time order, and dimensions with different times are
+aligned on the union of their times (a time a dimension lacks is a missing value). Only the
+order is kept: steps are equally spaced for the model, whatever the gaps between the times.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +194,110 @@ def _values(text: str, where: str, dim: int) -> np.ndarray:
     return out
 
 
+#: one ``(time,value)`` pair of a ``@timeStamps true`` file, and the comma after it
+_PAIR = re.compile(r"\s*\(([^(),]*),([^(),]*)\)\s*(,|$)")
+
+
+def _split_dimensions(line: str) -> list[str]:
+    """A ``@timeStamps true`` data line cut at the ``:`` outside parentheses (a date-time's
+    ``:`` is inside its pair)."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(line):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth = max(depth - 1, 0)
+        elif c == ":" and depth == 0:
+            parts.append(line[start:i])
+            start = i + 1
+    parts.append(line[start:])
+    return parts
+
+
+def _time(text: str, where: str, i: int, dim: int) -> float:
+    """A timestamp as a number (date-times: seconds since 1970, naive ones read as UTC)."""
+    t = text.strip()
+    try:
+        value = float(t)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(t)
+        except ValueError:
+            raise UserError(
+                f"time {t[:40]!r} (pair {i + 1} of dimension {dim + 1}) is neither a number "
+                "nor an ISO 8601 date-time (@timeStamps true)",
+                where=where,
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    if not math.isfinite(value):
+        raise UserError(
+            f"time {t[:40]!r} (pair {i + 1} of dimension {dim + 1}) is not a finite number",
+            where=where,
+        )
+    return value
+
+
+def _stamped(text: str, where: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """One dimension of a ``@timeStamps true`` line: its times and values, in time order."""
+    times: list[float] = []
+    stamps: list[str] = []  # as written, for messages
+    values: list[str] = []
+    pos = 0
+    while pos < len(text):
+        m = _PAIR.match(text, pos)
+        if m is not None and m.group(3) == "," and m.end() == len(text):
+            raise UserError(
+                f"a trailing comma after pair {len(times) + 1} of dimension {dim + 1}: remove it",
+                where=where,
+            )
+        if m is None:
+            got = text[pos:].strip()[:30]
+            raise UserError(
+                f"expected a (time,value) pair at {got!r} (pair {len(times) + 1} of dimension "
+                f"{dim + 1}): with @timeStamps true every value is written (time,value), pairs "
+                "separated by commas",
+                where=where,
+            )
+        i = len(times)
+        if not m.group(2).strip():
+            raise UserError(
+                f"pair {i + 1} of dimension {dim + 1} has no value; write ? for a missing value",
+                where=where,
+            )
+        times.append(_time(m.group(1), where, i, dim))
+        stamps.append(m.group(1).strip())
+        values.append(m.group(2))
+        pos = m.end()
+    t = np.asarray(times, dtype=np.float64)
+    order = np.argsort(t, kind="stable")
+    t = t[order]
+    repeated = np.flatnonzero(np.diff(t) == 0)
+    if len(repeated):
+        first = int(order[repeated[0] + 1])
+        raise UserError(
+            f"time {stamps[first][:40]!r} appears twice in dimension {dim + 1} (pair "
+            f"{first + 1}); each time once per dimension",
+            where=where,
+        )
+    return t, _values(",".join(values), where, dim)[order]
+
+
+def _align(dims: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
+    """The values of each dimension on the union of their times (NaN where one has none)."""
+    times = [t for t, _ in dims]
+    if all(len(t) == len(times[0]) and np.array_equal(t, times[0]) for t in times):
+        return [v for _, v in dims]
+    union = np.unique(np.concatenate(times))
+    out = []
+    for t, v in dims:
+        full = np.full(len(union), np.nan, dtype=np.float32)
+        full[np.searchsorted(union, t)] = v
+        out.append(full)
+    return out
+
+
 @dataclass
 class _Header:
     """The header of a ``.ts`` file, tag by tag, then checked at ``@data``."""
@@ -195,6 +308,7 @@ class _Header:
     regression: bool = False
     has_label: bool = False
     dims: int | None = None
+    dims_from: str = "@dimensions says"  # what set ``dims``, for messages
     done: bool = False  # @data reached
 
     def read(self, line: str, where: str) -> None:
@@ -223,12 +337,6 @@ class _Header:
             header["problem"] = value.strip()
         elif key in ("timestamps", "missing", "univariate", "equallength"):
             header[key] = _bool(value, tag, where)
-            if key == "timestamps" and header[key]:
-                raise UserError(
-                    "@timeStamps true (series given as (time, value) pairs) is not "
-                    "supported; export the values without timestamps",
-                    where=where,
-                )
         elif key in ("dimensions", "serieslength"):
             header[key] = _int(value, tag, where)
         elif key == "classlabel":
@@ -257,18 +365,33 @@ class _Header:
             )
         header = self.values
         if header.get("univariate"):
-            self.dims = 1
+            self.dims, self.dims_from = 1, "@univariate true says"
         if "dimensions" in header:
             if self.dims == 1 and header["dimensions"] != 1:
                 raise UserError(
                     f"@univariate true but @dimensions {header['dimensions']}", where=where
                 )
-            self.dims = header["dimensions"]
+            self.dims, self.dims_from = header["dimensions"], "@dimensions says"
         self.done = True
 
     def series(self, line: str, where: str, first_len: int | None) -> tuple[np.ndarray, Any]:
         """One data line: the (length, channels) values and the label (None if unlabelled)."""
-        parts = line.split(":")
+        stamped = bool(self.values.get("timestamps"))
+        if stamped and line.count("(") != line.count(")"):
+            raise UserError(
+                f"{line.count('(')} '(' but {line.count(')')} ')': with @timeStamps true every "
+                "value is a (time,value) pair",
+                where=where,
+            )
+        parts = _split_dimensions(line) if stamped else line.split(":")
+        # a ':' ending the line (aeon writes one after an unlabelled series' last dimension);
+        # with labels, only where the count says that it does not stand for an empty label
+        if (
+            len(parts) > 1
+            and not parts[-1].strip()
+            and (not self.has_label or (self.dims is not None and len(parts) == self.dims + 2))
+        ):
+            parts.pop()
         label: Any = None
         if self.has_label:
             if len(parts) < 2:
@@ -276,18 +399,28 @@ class _Header:
                     "no label after the values (the header declares labels)", where=where
                 )
             label = parts.pop().strip()
+            if not label:
+                raise UserError(
+                    "the label is empty (the line ends with ':'); write the label after the "
+                    "last dimension",
+                    where=where,
+                )
         if self.dims is None:
             self.dims = len(parts)
+            self.dims_from = "the first series has"
         if len(parts) != self.dims:
             raise UserError(
-                f"{len(parts)} dimension(s), @dimensions says {self.dims}"
+                f"{len(parts)} dimension(s), {self.dims_from} {self.dims}"
                 + (" (is the label missing or extra?)" if abs(len(parts) - self.dims) == 1 else ""),
                 where=where,
             )
         for d, part in enumerate(parts):
             if not part.strip():
                 raise UserError(f"empty series (dimension {d + 1} has no value)", where=where)
-        arrays = [_values(part, where, d) for d, part in enumerate(parts)]
+        if stamped:
+            arrays = _align([_stamped(part, where, d) for d, part in enumerate(parts)])
+        else:
+            arrays = [_values(part, where, d) for d, part in enumerate(parts)]
         lengths = {len(a) for a in arrays}
         if len(lengths) > 1:
             raise UserError(
@@ -383,12 +516,21 @@ def read_ts(
 def test_path_of(train: str | Path) -> Path | None:
     """The ``<Name>_TEST.ts`` beside a ``<Name>_TRAIN.ts`` (gzip suffix kept; _train/_test
     and _Train/_Test too), if it exists."""
-    p = Path(train)
-    i = p.name.lower().rfind("_train")
+    return _twin(Path(train), "_train", ("_TEST", "_test", "_Test"))
+
+
+def train_path_of(test: str | Path) -> Path | None:
+    """The ``<Name>_TRAIN.ts`` beside a ``<Name>_TEST.ts`` (the other way round), if it
+    exists: a ``data.path`` naming the test file is likely a slip."""
+    return _twin(Path(test), "_test", ("_TRAIN", "_train", "_Train"))
+
+
+def _twin(p: Path, this: str, others: tuple[str, ...]) -> Path | None:
+    i = p.name.lower().rfind(this)
     if i < 0:
         return None
-    for test in ("_TEST", "_test", "_Test"):  # the archive's, and what people rename to
-        other = p.with_name(p.name[:i] + test + p.name[i + len("_train") :])
+    for name in others:  # the archive's, and what people rename to
+        other = p.with_name(p.name[:i] + name + p.name[i + len(this) :])
         if other.is_file():
             return other
     return None

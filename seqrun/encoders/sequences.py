@@ -11,7 +11,10 @@ similar length and each batch is only as long as its longest series.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,6 +69,15 @@ class SequenceZNormConfig(_SequenceConfig):
     )
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """numpy's nanmean/nanstd of an all-missing channel: NaN without a RuntimeWarning (it
+    would print "Mean of empty slice" lines in the middle of a run's output)."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
 class _SequenceEncoder:
     """Shared state: padded length, channel moments, classes or target scaling."""
 
@@ -106,7 +118,7 @@ class _SequenceEncoder:
         if self.per_series:
             self.mean, self.std = np.zeros(len(channels)), np.ones(len(channels))
         else:
-            with np.errstate(invalid="ignore"):
+            with _quiet():  # a channel with no value: 0 and 1 below
                 mean = np.nanmean(values, axis=0)
                 std = np.nanstd(values, axis=0)
             self.mean = np.nan_to_num(mean, nan=0.0)
@@ -139,7 +151,7 @@ class _SequenceEncoder:
         if x.ndim == 1:
             x = x[:, None]
         if self.per_series:
-            with np.errstate(invalid="ignore"):
+            with _quiet():  # a channel missing in the whole series: 0 and 1 below
                 m = np.nanmean(x, axis=0)
                 sd = np.nanstd(x, axis=0)
             m = np.nan_to_num(m, nan=0.0)
