@@ -384,7 +384,7 @@ def test_unequal_lengths_recurrent_bucketed_and_regression(cli, tmp_path):
         tmp_path / "r.npz",
         x=np.concatenate(series),
         lengths=[len(s) for s in series],
-        y=np.array([s.mean() for s in series]),
+        y=np.array([1000 + 10 * s.mean() for s in series]),  # far from 0: units show
     )
     cfg = {
         "name": "reg",
@@ -396,6 +396,12 @@ def test_unequal_lengths_recurrent_bucketed_and_regression(cli, tmp_path):
     assert r.exit_code == 0, r.output
     dev = json.loads(next((runs / "reg").iterdir()).joinpath("metrics", "dev.json").read_text())
     assert {"rmse", "mae", "baseline_rmse", "skill"} <= set(dev)
+    # predict answers in the target's units, as evaluate scores (it printed standardized values)
+    run = next((runs / "reg").iterdir())
+    r = cli("predict", run, "--input", tmp_path / "r.npz", "--json")
+    assert r.exit_code == 0, r.output
+    preds = [row["prediction"] for row in json.loads(r.stdout)["predictions"]]
+    assert len(preds) == 40 and all(990 < p < 1010 for p in preds), preds[:5]
 
 
 # ----------------------------------------------------------------------------- tester's report

@@ -70,6 +70,9 @@ def predict(
     if registry.get("metrics", cfg.metrics).task_kind == "classification":
         names = list(encoder.class_names)
         return [{**row, **_label(p, names)} for row, p in zip(rows, out, strict=True)]
+    decode = getattr(encoder, "decode_targets", None)  # scaled targets back to their units
+    if decode is not None:
+        out = np.asarray(decode(out), dtype=np.float64).reshape(out.shape)
     return [{**row, "prediction": _value(p)} for row, p in zip(rows, out, strict=True)]
 
 
