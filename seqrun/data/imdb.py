@@ -287,7 +287,13 @@ class ImdbAdapter:
         data = TextData(
             out,
             CLASS_NAMES,
-            vocab_spec={**spec, "num_words": d.num_words or 10**9},
+            # imdb_word_index.json keeps apostrophes inside words ("don't", "it's"): texts to
+            # predict are tokenised the same way (encoders/text.py)
+            vocab_spec={
+                **spec,
+                "num_words": d.num_words or 10**9,
+                **({"apostrophes": "kept"} if vocab is not None else {}),
+            },
             vocabulary=vocab,
             sequence_hints=hints,
             report_errors=d.report_errors,

@@ -308,15 +308,33 @@ def _check_closed_quote(text: str, start: int, end: int, sep: str, path: str) ->
 
 def _quoted_tsv(text: str) -> bool:
     """Whether tab-separated ``text`` has quoted fields that standard CSV quoting reads into
-    rows of the header's field count (else quotes are plain characters)."""
+    rows of the header's field count (else quotes are plain characters).
+
+    When quoting would join several lines into one row while every line, read with quotes
+    as plain characters, already is a row of the header's field count, the quotes are plain
+    characters: a GLUE-style text that starts with a quote and a later one that ends with a
+    quote would otherwise swallow the rows between them.
+    """
     if not _QUOTED_FIELD.search(text):
         return False
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    multiline = False
     try:
         header = next(reader, None)
-        return header is not None and all(len(r) == len(header) for r in reader if r)
+        if header is None:
+            return False
+        last = reader.line_num
+        for r in reader:
+            if r and len(r) != len(header):
+                return False
+            multiline = multiline or reader.line_num > last + 1
+            last = reader.line_num
     except csv.Error:
         return False
+    if not multiline:
+        return True
+    plain = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    return not all(len(r) == len(header) for r in plain if r)
 
 
 def _raw_lines(text: str) -> list[str]:
@@ -441,25 +459,35 @@ SHOWN_COLUMNS = 20
 def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
     """Unknown column: name the available ones (and say so when the header looks like data)."""
     if _looks_like_data(columns):
-        shown = ", ".join(c if len(c) <= 40 else c[:37] + "..." for c in columns)
+        shown = ", ".join(_one_line(c) for c in columns)
         return UserError(
             f"no column '{name}' in {path}: its first line looks like data, not column names "
             f"({shown}); the file seems to have no header row: add one as its first line, "
             f"naming its {len(columns)} columns",
             where=key,
         )
-    shown = shown_names(columns, SHOWN_COLUMNS, "columns") or "(none)"
+    names = [_one_line(c, None) for c in columns]
+    shown = shown_names(names, SHOWN_COLUMNS, "columns") or "(none)"
     return UserError(
         f"no column '{name}' in {path}{did_you_mean(name, columns)}; available columns: {shown}",
         where=key,
     )
 
 
+def _one_line(name: str, width: int | None = 40) -> str:
+    """A column name (or a data field read as one) as shown in a one-line error: line breaks
+    and tabs as spaces, cut to ``width`` characters (None: whole)."""
+    name = " ".join(name.split()) if any(c in name for c in "\r\n\t") else name
+    return name if width is None or len(name) <= width else name[: width - 3] + "..."
+
+
 def _looks_like_data(columns: list[str]) -> bool:
-    """Whether header names look like a data row: a long text, a fractional number, or only
-    numbers."""
+    """Whether header names look like a data row: a long text, a text of several lines, a
+    fractional number, or only numbers."""
     if not columns:
         return False
+    if any("\n" in c or "\r" in c for c in columns):  # a quoted text with line breaks
+        return True
     numbers = [_number(c) for c in columns]
     if all(x is not None for x in numbers):
         return True

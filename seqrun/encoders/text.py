@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,10 @@ from seqrun.core.text import (
 
 STATE_FILE = "encoder.json"
 DEFAULT_VOCAB = 20000
+# an apostrophe (straight or typographic) between two letters, and what stands for it while
+# the other punctuation is stripped (a character that is neither punctuation nor a space)
+_INNER_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
+_APOSTROPHE_MARK = "\x00"
 
 
 class TextEncoderConfig(EncoderConfig):
@@ -148,8 +153,25 @@ class TextEncoder:
 
     # -- tokens and ids
     def tokenize(self, text: str) -> list[str]:
-        """Tokens of one text with the configured lowercasing and punctuation handling."""
-        return tokenize(text, self.cfg.lowercase, self.cfg.punctuation)
+        """Tokens of one text with the configured lowercasing and punctuation handling.
+
+        A vocabulary read from a word index whose words keep their apostrophes (IMDB's
+        ``imdb_word_index.json``: "don't", "it's") keeps an apostrophe between two letters
+        when punctuation is stripped, so that "don't" is that word, not "dont" (or "it's" the
+        word "its"); a word the index lacks with its apostrophe is looked up without it.
+        """
+        if not (self.info.get("keep_apostrophes") and self.cfg.punctuation == "strip"):
+            return tokenize(text, self.cfg.lowercase, self.cfg.punctuation)
+        kept = _INNER_APOSTROPHE.sub(_APOSTROPHE_MARK, text)
+        index = self.vocab.index if self.vocab is not None else {}
+        out = []
+        for t in tokenize(kept, self.cfg.lowercase, self.cfg.punctuation):
+            if _APOSTROPHE_MARK in t:
+                word = t.replace(_APOSTROPHE_MARK, "'")
+                t = word if word in index else t.replace(_APOSTROPHE_MARK, "")
+            if t:
+                out.append(t)
+        return out
 
     def text_ids(self, texts: list[str]) -> list[list[int]]:
         """Token ids of raw texts (unknown tokens -> OOV)."""
@@ -165,6 +187,8 @@ class TextEncoder:
         spec = data.vocab_spec
         if data.vocabulary is not None:
             self.vocab = data.vocabulary
+            if spec.get("apostrophes") == "kept":  # words of the index such as "don't"
+                self.info["keep_apostrophes"] = True
         else:
             size = self.cfg.vocab_size or spec.get("num_words") or DEFAULT_VOCAB
             layout = spec.get("layout", "plain")

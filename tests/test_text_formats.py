@@ -1,0 +1,99 @@
+"""Text data in the layouts of real corpora: headerless polarity CSVs (Yelp/Amazon), GLUE-style
+TSVs with stray quotes, IMDB's word index with apostrophes (tiny files written here)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+
+from tests.conftest import write_config
+from tests.text_fixtures import ragged
+
+
+def _config(path, **data) -> dict:
+    return {
+        "name": "formats",
+        "seed": 0,
+        "data": {"adapter": "text_table", "path": str(path), **data},
+        "encoder": {"type": "multi_hot", "vocab_size": 50},
+        "model": {"arch": "dense", "units": 4, "layers": 1},
+        "train": {"epochs": 1, "batch_size": 16},
+        "metrics": "classification",
+    }
+
+
+def test_headerless_polarity_csv_error_is_one_line(cli, tmp_path):
+    """Yelp/Amazon polarity CSVs have no header and quoted texts with line breaks: the error
+    showing the first row as would-be column names stays on one line."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    for i in range(40):
+        text = f'Review {i} said ""wow"" \\n twice' if i % 3 else f"First line {i}\nsecond line"
+        writer.writerow([str(1 + i % 2), text])
+    path = tmp_path / "train.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    r = cli("data", "describe", write_config(tmp_path, _config(path)))
+    assert r.exit_code == 2, r.output
+    lines = [x for x in r.stderr.splitlines() if x.strip() and not x.startswith("warning:")]
+    assert len(lines) == 1, r.stderr
+    assert "no header row" in lines[0] and "First line 0 second line" in lines[0]
+    assert "Traceback" not in r.output
+
+
+def test_glue_tsv_quote_opened_and_closed_on_other_rows_keeps_the_rows(tmp_path):
+    """A GLUE-style TSV (quotes are plain characters) where one sentence starts with a quote and
+    a later one ends with a quote before the tab: every line stays its own row, instead of
+    the rows between being swallowed into one text."""
+    from seqrun.data.text_table import read_table
+
+    sentences = [f"plain sentence {i}" for i in range(30)]
+    sentences[3] = '" the emotions are raw'
+    sentences[6] = 'and it ends "'
+    body = "".join(f"{s}\t{i % 2}\n" for i, s in enumerate(sentences))
+    path = tmp_path / "train.tsv"
+    path.write_text("sentence\tlabel\n" + body, encoding="utf-8")
+    columns, rows, lines = read_table(str(path))
+    assert columns == ["sentence", "label"]
+    assert [r["sentence"] for r in rows] == sentences
+    assert [r["label"] for r in rows] == [str(i % 2) for i in range(30)]
+    assert lines == list(range(2, 32))
+
+
+def test_imdb_word_index_words_with_apostrophes_are_found_in_new_texts(tmp_path):
+    """imdb_word_index.json holds "don't" and "it's" (and "its"): a text to predict is
+    tokenised so that "don't" gets the id of "don't" (not OOV) and "it's" that of "it's"
+    (not "its"), also after the encoder is saved and restored as `seqrun predict` does."""
+    from seqrun.core.config import config_from_dict
+    from seqrun.data.imdb import ImdbAdapter
+    from seqrun.encoders.text import MultiHot
+
+    words = ["the", "and", "don't", "it's", "its", "like", "great", "bad", "film", "br"]
+    index = {w: r for r, w in enumerate(words, start=1)}
+    folder = tmp_path / "imdb"
+    folder.mkdir()
+    x = [[1 + (i + j) % len(words) for j in range(5)] for i in range(40)]
+    y = np.array([i % 2 for i in range(40)], dtype=np.int64)
+    np.savez(folder / "imdb.npz", x_train=ragged(x), y_train=y, x_test=ragged(x), y_test=y)
+    (folder / "imdb_word_index.json").write_text(json.dumps(index))
+    raw = {
+        "name": "imdb-apostrophes",
+        "data": {"adapter": "imdb", "path": str(folder), "num_words": 20},
+        "model": {"arch": "dense", "units": 4},
+    }
+    cfg = config_from_dict(raw)
+    data = ImdbAdapter(cfg.data).load(("train", "dev"))
+    enc = MultiHot(cfg.encoder)
+    data.fit_encoder(enc)
+    text = "I DON'T like it, it\u2019s bad. <br />Its film!"
+    # start, i (OOV), don't, like, it (OOV), it's, bad, br, its, film: rank + index_from 3
+    want = [1, 2, 3 + 3, 6 + 3, 2, 4 + 3, 8 + 3, 10 + 3, 5 + 3, 9 + 3]
+    assert enc.tokenize(text) == ["i", "don't", "like", "it", "it's", "bad", "br", "its", "film"]
+    assert enc.text_ids([text]) == [want]
+    enc.save(tmp_path)
+    restored = MultiHot(cfg.encoder)
+    restored.load(tmp_path)
+    assert restored.text_ids([text]) == [want]
+    assert restored.vocab.decode(want[1:]) == "[OOV] don't like [OOV] it's bad br its film"
