@@ -748,17 +748,24 @@ def test_a_loss_for_another_number_of_classes_stops_before_the_run(cli, tmp_path
     no_run_left(tmp_path / "runs")
 
 
-def test_max_pooling_skips_the_padding(cli, tmp_path):
-    """pool: max reads the kept steps only: the padding's embedding row (trainable) changes no
-    prediction (Keras' GlobalMaxPooling1D dropped the mask: 0.583 became 0.884)."""
+@pytest.mark.parametrize(
+    "model",
+    [{"arch": "pooling", "pool": "max", "units": 4}, {"arch": "dense", "units": 4, "layers": 1}],
+    ids=["max-pool", "dense"],
+)
+def test_padding_reaches_no_prediction(cli, tmp_path, model):
+    """pool: max and dense's flatten read the kept steps only: the padding's embedding row
+    (trainable) changes no prediction (Keras' GlobalMaxPooling1D and Flatten drop the mask:
+    0.583 became 0.884 with max pooling)."""
     import keras
 
     import seqrun.models.layers  # noqa: F401
 
     enc = {"type": "embedding", "dim": 8, "vocab_size": 300, "sequence_len": 20}
-    raw = mr(encoder=enc, model={"arch": "pooling", "pool": "max", "units": 4})
+    raw = mr(encoder=enc, model=model)
     r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs", "--json")
-    assert r.exit_code == 0 and "destroy the mask" not in r.output, r.output
+    assert r.exit_code == 0, r.output
+    assert "destroy the mask" not in r.output and "does not support masking" not in r.output
     run = Path(json.loads(r.stdout)["run_dir"])
     model = keras.saving.load_model(run / "checkpoints" / "best.keras", compile=False)
     ids = np.zeros((1, 20), dtype="int32")

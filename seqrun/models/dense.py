@@ -39,9 +39,11 @@ class DenseArch(Architecture):
         """Flatten (for windows and embeddings), then the hidden Dense layers."""
         import keras
 
+        from seqrun.models.layers import MaskedFlatten
+
         c = self.cfg
         x = (
-            keras.layers.Flatten(name="flatten")(features)
+            MaskedFlatten(name="flatten")(features)
             if len(features.shape) > 2  # (batch, steps, features), e.g. word vectors
             else features
         )

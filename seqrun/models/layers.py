@@ -179,6 +179,24 @@ class MaskedMaxPool(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqrun")
+class MaskedFlatten(keras.layers.Layer):
+    """(batch, steps, dim) -> (batch, steps * dim) with the padded steps as zeros; Keras'
+    Flatten drops the mask and passes the padding's (trainable) vectors on as values."""
+
+    def call(self, x, mask=None):
+        if mask is not None:
+            keep = keras.ops.expand_dims(keras.ops.cast(mask, x.dtype), -1)
+            x = x * keep
+        return keras.ops.reshape(x, (-1, x.shape[1] * x.shape[2]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1] * input_shape[2])
+
+    def compute_mask(self, x, mask=None):
+        return None
+
+
+@keras.saving.register_keras_serializable(package="seqrun")
 class WithMask(keras.layers.Layer):
     """``[x, mask] -> x`` carrying ``mask`` for the layers that follow (RNNs, pooling)."""
 
