@@ -534,7 +534,8 @@ def test_headerless_table_semicolons_and_long_fields(tmp_path):
     body = "".join(f'{i},"{sentence} {i}",{"pos" if i % 2 else "neg"}\n' for i in range(30))
     with pytest.raises(UserError) as e:
         _table(tmp_path, "h.csv", body)
-    assert "no header row" in str(e.value) and "naming its 3 columns" in str(e.value)
+    assert "no header row" in str(e.value) and "name its 3 columns" in str(e.value)
+    assert "data.columns" in str(e.value)
     semi = "text;label\n" + "".join(f"film, number {i};{i % 2}\n" for i in range(30))
     with pytest.raises(UserError) as e:
         _table(tmp_path, "s.csv", semi)

@@ -43,6 +43,59 @@ def test_headerless_polarity_csv_error_is_one_line(cli, tmp_path):
     assert "Traceback" not in r.output
 
 
+def _polarity_csv(path, n: int = 60, header: str = "") -> list[str]:
+    """A Yelp-polarity-style CSV (label 1/2, quoted text, line breaks inside some); its texts."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    texts = []
+    for i in range(n):
+        good = i % 2 == 1
+        word = "great lovely" if good else "awful boring"
+        two = f"{word} place {i}\nsecond line, with a comma"
+        texts.append(two if i % 5 == 0 else f"{word} {i}")
+        writer.writerow(["2" if good else "1", texts[-1]])
+    path.write_text(header + buf.getvalue(), encoding="utf-8")
+    return texts
+
+
+def test_headerless_table_read_with_data_columns(cli, tmp_path):
+    """data.columns names the columns of a file without a header row: every line is a row
+    (the first one too), line numbers are the file's, predict reads the same layout."""
+    from seqrun.data.text_table import read_table
+
+    path = tmp_path / "train.csv"
+    texts = _polarity_csv(path)
+    columns, rows, lines = read_table(str(path), names=["label", "text"])
+    assert columns == ["label", "text"] and [r["text"] for r in rows] == texts
+    assert lines[:3] == [1, 3, 4]  # row 0's text spans lines 1-2
+    raw = _config(path, columns=["label", "text"])
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    run = json.loads(r.stdout)["run_dir"]
+    new = tmp_path / "new.csv"
+    _polarity_csv(new, n=4)
+    r = cli("predict", run, "--input", new, "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)["predictions"]
+    assert [g["line"] for g in got] == [1, 3, 4, 5] and got[0]["text"].startswith("awful")
+
+
+def test_data_columns_mistakes_are_one_line(cli, tmp_path):
+    from tests.test_bad_inputs import one_line_error
+
+    path = tmp_path / "train.csv"
+    _polarity_csv(path, header='"label","text"\n')
+    config = write_config(tmp_path, _config(path, columns=["label", "text"]))
+    one_line_error(cli("data", "describe", config), "train.csv:1", "remove data.columns")
+    _polarity_csv(path)
+    config = write_config(tmp_path, _config(path, columns=["label", "text", "extra"]))
+    one_line_error(cli("data", "describe", config), "train.csv:1", "2 fields", "names 3")
+    config = write_config(tmp_path, _config(path, columns=["text", "text"]))
+    one_line_error(cli("config", "validate", config), "data.columns", "appears twice")
+    jsonl = _config(tmp_path / "t.jsonl", columns=["label", "text"])
+    one_line_error(cli("config", "validate", write_config(tmp_path, jsonl)), "JSON Lines")
+
+
 def test_glue_tsv_quote_opened_and_closed_on_other_rows_keeps_the_rows(tmp_path):
     """A GLUE-style TSV (quotes are plain characters) where one sentence starts with a quote and
     a later one ends with a quote before the tab: every line stays its own row, instead of

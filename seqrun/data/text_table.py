@@ -98,6 +98,13 @@ class TextTableConfig(DataConfig):
         "like another encoding (cp1252, mac_roman) is an error naming it, stray undecodable "
         "bytes are replaced, counted and warned.",
     )
+    columns: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Names of the columns of a CSV/TSV without a header row, in order (e.g. "
+        "[label, text] for the Yelp and Amazon polarity CSVs): its first line is then data; "
+        "null: the first line names the columns.",
+    )
     text_column: str = Field("text", description="Column holding the texts.")
     label_column: str = Field("label", description="Column holding the labels (names or scores).")
     id_column: str | None = Field(
@@ -142,6 +149,15 @@ class TextTableConfig(DataConfig):
             for key, value in SAMPLES[self.sample].items():
                 if key not in self.model_fields_set:
                     setattr(self, key, value)
+        if self.columns is not None:
+            if self.format == "jsonl" or (self.path or "").lower().endswith(
+                (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+            ):
+                raise ValueError(
+                    "data.columns names the columns of a CSV/TSV without a header row; JSON "
+                    "Lines name their fields in every line: remove data.columns"
+                )
+            check_unique_names(self.columns, "data.columns")
         if self.text_column == self.label_column:
             raise ValueError(
                 f"data.text_column and data.label_column are both {self.text_column!r}: the "
@@ -172,9 +188,10 @@ def read_table(
     max_rows: int | None = None,
     separator: str | None = None,
     separator_key: str | None = None,
+    names: list[str] | None = None,
 ) -> tuple[list[str], list[dict[str, Any]], list[int]]:
     """Columns, rows (dicts) and the line number of each row of a CSV/TSV/JSONL file (or its
-    gzip-compressed ``.gz``).
+    gzip-compressed ``.gz``); ``names``: the columns of a CSV/TSV without a header row.
 
     A BOM selects UTF-8/UTF-16 by itself; a file in another encoding than ``encoding`` is an
     error naming data.encoding and the likely one; stray undecodable bytes are replaced by
@@ -189,7 +206,9 @@ def read_table(
     if not p.is_file():
         raise missing_path_error(path, "file")
     text = decode_text(read_file_bytes(p), encoding, str(path))
-    return parse_table(text, str(path), table_format(p, fmt), max_rows, separator, separator_key)
+    return parse_table(
+        text, str(path), table_format(p, fmt), max_rows, separator, separator_key, names
+    )
 
 
 _FIELD_LIMIT = 2**31 - 1  # csv's default (131,072 characters) rejects long texts
@@ -204,9 +223,10 @@ def parse_table(
     max_rows: int | None = None,
     separator: str | None = None,
     separator_key: str | None = None,
+    names: list[str] | None = None,
 ) -> tuple[list[str], list[dict[str, Any]], list[int]]:
     """Columns, rows (dicts) and line numbers of a decoded CSV/TSV/JSONL text (see
-    :func:`read_table`).
+    :func:`read_table`); ``names``: the columns of a CSV/TSV without a header row (data.columns).
 
     Tab-separated text is read with standard CSV quoting when it has quoted fields (pandas'
     ``to_csv(sep='\\t')`` quotes texts with newlines or tabs) that give every row the header's
@@ -234,6 +254,8 @@ def parse_table(
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(_FIELD_LIMIT)
     sep = separator or ("\t" if fmt == "tsv" else ",")
+    if names is not None:  # no header row: the names stand for one, the first line is data
+        text = sep.join(_quote_name(n, sep) for n in names) + "\n" + text
     quoting = csv.QUOTE_MINIMAL
     if sep == "\t" and not _quoted_tsv(text):
         quoting = csv.QUOTE_NONE
@@ -245,6 +267,8 @@ def parse_table(
     except csv.Error as e:
         raise UserError(f"unreadable {fmt.upper()}: {e}", where=f"{path}:1") from None
     columns = [h.strip() for h in header]
+    if names is not None:
+        return _headerless(reader, columns, path, fmt, sep, max_rows)
     if len(columns) == 1:
         raw = _raw_lines(text)
         first = next((n for n, x in enumerate(raw[1:], start=2) if x.strip()), None)
@@ -285,6 +309,48 @@ def parse_table(
         ) from None
     if rows and lines[-1] < end and quoting != csv.QUOTE_NONE:  # a last row of several lines
         _check_closed_quote(text, lines[-1], end, sep, str(path))
+    return columns, rows, lines
+
+
+def _quote_name(name: str, sep: str) -> str:
+    """A data.columns name as a header field (quoted when it holds the separator)."""
+    if sep in name or '"' in name:
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
+def _headerless(
+    reader: Any, columns: list[str], path: str, fmt: str, sep: str, max_rows: int | None
+) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    """The rows of a file without a header row, read after the data.columns line that
+    :func:`parse_table` put before its first line (line numbers are the file's own)."""
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    end = reader.line_num
+    try:
+        for values in reader:
+            start, end = end + 1, reader.line_num
+            if not values:
+                continue
+            n = start - 1
+            if len(values) != len(columns):
+                raise UserError(
+                    f"{len(values)} fields, data.columns names {len(columns)} "
+                    f"({', '.join(columns)}): name every column of the file, in order",
+                    where=f"{path}:{n}",
+                )
+            if not rows and [v.strip().lower() for v in values] == [c.lower() for c in columns]:
+                raise UserError(
+                    f"the first line names the columns ({', '.join(values)}): the file has a "
+                    "header row, so remove data.columns",
+                    where=f"{path}:1",
+                )
+            rows.append(dict(zip(columns, values, strict=True)))
+            lines.append(n)
+            if max_rows and len(rows) >= max_rows:
+                break
+    except csv.Error as e:
+        raise UserError(f"unreadable {fmt.upper()}: {e}", where=f"{path}:{end}") from None
     return columns, rows, lines
 
 
@@ -386,6 +452,7 @@ def read_text_inputs(
     fmt: str = "auto",
     id_column: str | None = None,
     settable: bool = False,
+    names: list[str] | None = None,
 ) -> tuple[list[dict], list[str]]:
     """(output rows, texts) of ``seqrun predict --input FILE``: one text per line, or a
     table's text column (``column``, else ``default_column``); empty ones are skipped with a
@@ -396,7 +463,8 @@ def read_text_inputs(
     when ``fmt`` (the run's data.format) is not 'auto', else one text per line. The file is
     read as ``encoding`` (the run's data.encoding; a BOM selects UTF-8/16 by itself; a
     ``settable`` one can be changed with --set); ``separator`` (the run's data.separator)
-    applies to a CSV input.
+    applies to a CSV input; ``names`` (the run's data.columns) reads a table whose first line
+    does not name the text column as one without a header row.
     """
     p = Path(path)
     if p.is_dir() or not p.exists():
@@ -421,6 +489,10 @@ def read_text_inputs(
             separator_key="--set data.separator" if settable else None,
         )
         name = column or default_column
+        if name not in columns and names is not None and fmt != "jsonl":
+            columns, rows, lines = parse_table(
+                text, str(p), fmt, separator=separator if fmt == "csv" else None, names=names
+            )
         if name not in columns:
             error = column_error(str(p), "--column", name, columns)
             if ext not in TABLE_EXTS:  # read as a table because the run's data was one
@@ -462,8 +534,8 @@ def column_error(path: str, key: str, name: str, columns: list[str]) -> UserErro
         shown = ", ".join(_one_line(c) for c in columns)
         return UserError(
             f"no column '{name}' in {path}: its first line looks like data, not column names "
-            f"({shown}); the file seems to have no header row: add one as its first line, "
-            f"naming its {len(columns)} columns",
+            f"({shown}); the file seems to have no header row: name its {len(columns)} "
+            "columns in order with data.columns (e.g. [label, text]), or add a header line",
             where=key,
         )
     names = [_one_line(c, None) for c in columns]
@@ -652,6 +724,7 @@ class TextTableAdapter:
             fmt=d.format,
             id_column=d.id_column,
             settable=True,
+            names=d.columns,
         )
 
     def load(self, splits: tuple[str, ...] = ("train", "dev")) -> TextData:
@@ -659,7 +732,7 @@ class TextTableAdapter:
         d = self.data_cfg
         source = d.source
         columns, rows, lines = read_table(
-            source, d.format, d.encoding, d.max_rows, d.separator, "data.separator"
+            source, d.format, d.encoding, d.max_rows, d.separator, "data.separator", d.columns
         )
         for key, name in (
             ("data.text_column", d.text_column),
