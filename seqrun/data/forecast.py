@@ -519,6 +519,7 @@ class RawSeries:
     circular: list[str] = field(default_factory=list)  # default circular columns (degrees)
     nonnegative: list[str] = field(default_factory=list)  # default non-negative columns
     precipitation: dict[str, float] = field(default_factory=dict)  # column -> rain threshold
+    warnings: list[str] = field(default_factory=list)  # said once the columns are checked
 
 
 _DIRECTION_NAME = re.compile(
@@ -541,6 +542,38 @@ def _hint_directions(raw: RawSeries, columns: list[str]) -> None:
                 f"set data.circular: [{name}] to feed and score it as an angle (sine and "
                 "cosine; 359 and 1 are 2 apart), or data.circular: [] to keep it a number"
             )
+
+
+def _say(warnings: list[str]) -> None:
+    """Print a front end's warnings (:attr:`RawSeries.warnings`)."""
+    from seqrun.core.text import warn
+
+    for text in warnings:
+        warn(text)
+
+
+def _check_degrees(raw: RawSeries, circular: list[str]) -> None:
+    """Warn when a circular column does not hold degrees of a direction: values far beyond
+    -180 to 360 (a pressure, a speed) or all within ±2π (radians). Its sine and cosine would
+    then mean nothing, and its scores would be in circular degrees."""
+    from seqrun.core.text import warn
+
+    for name in circular:
+        values = raw.columns[name].dropna() if name in raw.columns else None
+        if values is None or values.empty:
+            continue
+        low, high = float(values.min()), float(values.max())
+        if low < -180.5 or high > 360.5:
+            why = "not degrees of a direction (0 to 360, or -180 to 180)"
+        elif high - low > 0.5 and -2 * np.pi - 0.01 <= low and high <= 2 * np.pi + 0.01:
+            why = "radians? data.circular reads degrees: multiply the column by 180/pi"
+        else:
+            continue
+        warn(
+            f"column '{name}' of data.circular holds values from {low:g} to {high:g}: {why}; "
+            "read as an angle in degrees, its sine and cosine mean nothing: remove "
+            f"'{name}' from data.circular unless it is a direction in degrees"
+        )
 
 
 def _warn_dropped_rows(report: dict[str, Any]) -> None:
@@ -1025,7 +1058,10 @@ class ForecastAdapter:
                     where="data.features",
                 )
             self._check_values(raw, name)
+        _say(raw.warnings)
         circular = self._kind_list("circular", raw, features)
+        if not whole:
+            _check_degrees(raw, circular)
         if "train" in splits and self.data_cfg.circular is None:  # a user's file's columns
             _hint_directions(raw, [c for c in features if c not in circular])
         nonneg = [t for t in self._kind_list("nonnegative", raw, features) if t in targets]
@@ -1189,6 +1225,7 @@ class ForecastAdapter:
             raise UserError(
                 f"{key!r} is the main series itself; {option} lists other ones", where=option
             )
+        _say(other.warnings)
         return other
 
     def _neighbour_columns(

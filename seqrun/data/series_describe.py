@@ -26,7 +26,9 @@ GAP_KEYS = (
     "values_filled",
     "values_still_missing",
     "missing_values",
+    "spreadsheet_na",
     "text_values",
+    "local_times_dropped",
     "out_of_range",
     "missing_timestamps",
     "rows_dropped",
@@ -137,6 +139,7 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
     ]
     for key, what in (
         ("missing_values", "read as missing (data.missing_values)"),
+        ("spreadsheet_na", "#N/A (a spreadsheet's missing value) read as missing"),
         ("text_values", "text read as numbers (data.text_values)"),
         ("out_of_range", "outside data.valid_range, made missing"),
     ):
@@ -147,6 +150,11 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
         lines.append(
             "  still missing (rows dropped, series split there): "
             + ", ".join(f"{k} {v}" for k, v in still.items())
+        )
+    if gaps.get("local_times_dropped"):
+        lines.append(
+            f"  rows dropped: {gaps['local_times_dropped']} whose local time (data.timezone) a "
+            "daylight-saving change skips or repeats"
         )
     dropped = gaps.get("rows_dropped") or {}
     if dropped.get("duplicate_time") or dropped.get("off_grid"):

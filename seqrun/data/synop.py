@@ -25,6 +25,7 @@ from pydantic import Field, field_validator, model_validator
 from seqrun.core.errors import UserError
 from seqrun.core.text import read_file_bytes
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
+from seqrun.data.times import local_times_dropped
 from seqrun.samples import check_one_source, sample_path
 
 # (code, French label) in file order, as in a real export
@@ -176,6 +177,37 @@ def header_codes(header: list[str]) -> list[str]:
     return out
 
 
+# labels the export writes twice: the code column, then its text copy ("Temps présent")
+REPEATED_LABELS = {"cod_tend": "type_de_tendance_barometrique", "ww": "temps_present",
+                   "w1": "temps_passe_1"}  # fmt: skip
+
+
+def _repeated_by_content(df: Any, names: list[str], codes: list[str]) -> list[str]:
+    """``codes`` with the columns of a label written twice told apart by what they hold:
+    numbers are the code column, text its copy. The export writes the code column first, but
+    an export with its columns in another order (or with one of the two) does not."""
+    import pandas as pd
+
+    out = list(codes)
+    for code, text in REPEATED_LABELS.items():
+        # the columns a label names (a header of codes names each column itself)
+        at = [i for i, c in enumerate(codes) if c in (code, text) and names[i].strip() != c]
+        kinds: dict[int, str] = {}
+        for i in at:
+            values = df.iloc[:, i].dropna().astype(str).str.strip()
+            values = values[values != ""]
+            if not values.empty:
+                numeric = pd.to_numeric(values, errors="coerce").notna().all()
+                kinds[i] = code if numeric else text
+        if len(at) == 2 and len(kinds) == 1:  # the other one is empty: the other column
+            ((i, kind),) = kinds.items()
+            kinds[at[1] if at[0] == i else at[0]] = text if kind == code else code
+        if len(set(kinds.values())) == len(kinds) and len(at) <= 2:
+            for i, kind in kinds.items():
+                out[i] = kind
+    return out
+
+
 def _station_key(value: object) -> str:
     text = str(value).strip()
     if text.isdigit():
@@ -189,6 +221,7 @@ SampleName = Literal["synop-orly-2023"]  # bundled exports (seqrun.samples), as 
 SPREADSHEET_ENCODINGS = ("cp1252", "mac_roman")
 _ID_DATE = ("numer_sta", "date", "nom")  # not observations (codes: labels are renamed)
 
+SPREADSHEET_NA = ("#N/A",)  # what a spreadsheet writes for a missing value (=NA())
 _MONTHLY_DATE = re.compile(r"^\d{14}$")  # 20150101000000, the monthly archives' UTC dates
 _GLOB = re.compile(r"[*?\[]")
 _THOUSANDS = r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))"  # 102 220: a space between thousands
@@ -304,7 +337,8 @@ def read_text(path: Path, encoding: str | None) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         header = text.split("\n", 1)[0].rstrip("\r").split(";")
-        known = sum(1 for h in header if _norm(h) in _BY_LABEL or h.strip() in _BY_CODE)
+        header = [h.strip().strip('"').strip() for h in header]  # a spreadsheet quotes them
+        known = sum(1 for h in header if _norm(h) in _BY_LABEL or h in _BY_CODE)
         if best is None or known > best[0]:
             best = (known, name, text)
     if best is None:
@@ -371,7 +405,8 @@ class SynopAdapter(ForecastAdapter):
             except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
                 msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 raise UserError(f"not a SYNOP export ({msg})", where=str(path)) from None
-            codes = header_codes(list(df.columns))
+            names = [str(c) for c in df.columns]
+            codes = _repeated_by_content(df, names, header_codes(names))
             # the monthly archives end every line with ';': an unnamed, empty last column
             keep = [
                 i
@@ -447,8 +482,12 @@ class SynopAdapter(ForecastAdapter):
         df, report = self._read_files()
         df = self._one_station(df, report, series)
         times, dropped = self._times(df, report)
+        notes = []
         if dropped.any():  # local times that do not exist or repeat (daylight-saving changes)
             report["local_times_dropped"] = int(dropped.sum())
+            notes.append(
+                local_times_dropped(df["date"], dropped, df["__line"], d.timezone, report["source"])
+            )
             df, times = df.loc[~dropped], times[~dropped]
         numeric = {}
         non_numeric: dict[str, str] = {}
@@ -457,12 +496,15 @@ class SynopAdapter(ForecastAdapter):
         for code in df.columns:
             if code in TEXT or code in numeric or code.startswith("__"):
                 continue
-            col = pd.to_numeric(df[code], errors="coerce")
-            bad = (col.isna() & df[code].notna()).to_numpy()
+            given = df[code]  # (the table is shared: not changed in place)
+            na = given.str.strip().isin(SPREADSHEET_NA)  # a spreadsheet's "no value" (=NA())
+            given = given.mask(na)
+            col = pd.to_numeric(given, errors="coerce")
+            bad = (col.isna() & given.notna()).to_numpy()
             if bad.any():
                 # a spreadsheet in French (and other locales) writes 102 220,5: a space
                 # (often a no-break one) between thousands, a decimal comma
-                text, used = df[code], []
+                text, used = given, []
                 for key, pattern, by in (
                     ("thousands_separator_columns", _THOUSANDS, ""),
                     ("decimal_comma_columns", ",", "."),
@@ -470,16 +512,18 @@ class SynopAdapter(ForecastAdapter):
                     if text.str.contains(pattern).any():
                         text, used = text.str.replace(pattern, by, regex=True), [*used, key]
                 fixed = pd.to_numeric(text, errors="coerce")
-                if used and not (fixed.isna() & df[code].notna()).any():
+                if used and not (fixed.isna() & given.notna()).any():
                     col, bad = fixed, np.zeros_like(bad)
                     for key in used:
                         report.setdefault(key, []).append(code)
             if bad.any():  # a text column (names, labels): not a candidate feature
                 i = int(bad.argmax())
                 non_numeric[code] = (
-                    f"{df[code].iloc[i]!r} on line {df['__line'].iloc[i]} of {df['__file'].iloc[i]}"
+                    f"{given.iloc[i]!r} on line {df['__line'].iloc[i]} of {df['__file'].iloc[i]}"
                 )
                 continue
+            if na.any():
+                report.setdefault("spreadsheet_na", {})[code] = int(na.sum())
             numeric[code] = col.astype("float64")
         for code in PRECIPITATION:
             if code in numeric:
@@ -530,6 +574,7 @@ class SynopAdapter(ForecastAdapter):
             non_numeric=non_numeric,
             circular=[c for c in CIRCULAR if c in numeric],
             nonnegative=[c for c in NONNEGATIVE if c in numeric],
+            warnings=notes,
             precipitation={c: 0.1 for c in PRECIPITATION if c in numeric},
         )
 

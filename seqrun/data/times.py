@@ -13,6 +13,7 @@ from typing import Any
 DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")  # what strptime reads
 # a UTC offset after a time of day (not the '-29' that ends the date 2023-10-29)
 OFFSET = re.compile(r"\d:?\d\d(?::?\d\d(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d\d(?::?\d\d)?)$", re.I)
+_UTC_WORD = re.compile(r"(?i)(?<=\d)\s*UTC$")  # a time's trailing ' UTC', an offset in words
 # layouts tried when a time does not read, to suggest data.time_format
 _COMMON_FORMATS = (
     "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
@@ -36,6 +37,8 @@ def parse_times(column: Any, time_format: str | None, timezone: str | None) -> t
         times = pd.to_datetime(number, unit=unit, utc=True, errors="coerce")
         return pd.Series(times, index=column.index), dropped
     text = column.astype(str).str.strip()
+    if time_format is None:  # '2013-01-01 06:00:00 UTC' (BigQuery, many loggers): +00:00
+        text = text.str.replace(_UTC_WORD, "+00:00", regex=True)
     fmt = time_format or "ISO8601"
     if timezone is None:
         return pd.to_datetime(text, utc=True, format=fmt, errors="coerce"), dropped
@@ -67,6 +70,24 @@ def parse_times(column: Any, time_format: str | None, timezone: str | None) -> t
         lost[np.flatnonzero(naive)] = values.isna().to_numpy() & local.notna().to_numpy()
         dropped |= lost
     return times, dropped
+
+
+def local_times_dropped(
+    stamps: Any, dropped: Any, lines: Any, timezone: str | None, source: str
+) -> str:
+    """The warning that the local times ``timezone`` skips or repeats ambiguously
+    (``dropped``, a mask over ``stamps``) are left out: rows a daylight-saving change costs,
+    which would otherwise go only into meta.json. ``lines`` gives each row's line."""
+    import numpy as np
+
+    at = np.flatnonzero(np.asarray(dropped))
+    i = int(at[0])
+    return (
+        f"{source}: {len(at)} row(s) left out, whose local time {timezone} skips or repeats "
+        f"at a daylight-saving change (first {str(stamps.iloc[i]).strip()!r} on line "
+        f"{np.asarray(lines)[i]}): that time is not one UTC time; write the times with their "
+        "UTC offset (e.g. +01:00) to keep those rows"
+    )
 
 
 def time_format_hint(

@@ -22,7 +22,7 @@ from seqrun.core.text import (
     unescape_separator,
 )
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
-from seqrun.data.times import parse_times, time_format_hint
+from seqrun.data.times import local_times_dropped, parse_times, time_format_hint
 from seqrun.samples import check_one_source, sample_path
 
 # the defaults each bundled sample (seqrun.samples) brings to this adapter
@@ -193,6 +193,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         for more in time_cols[1:]:  # date and time of day in two columns
             stamps = stamps.astype(str).str.strip() + " " + df[more].astype(str).str.strip()
         times, dropped = parse_times(stamps, d.time_format, d.timezone)
+        notes = []
         bad = times.isna().to_numpy() & ~dropped
         if bad.any():
             i = int(bad.argmax())
@@ -211,6 +212,9 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             report["time_offsets"] = self._check_offsets(stamps, df, path)
         if dropped.any():  # local times that do not exist or repeat (daylight-saving changes)
             report["local_times_dropped"] = int(dropped.sum())
+            notes.append(
+                local_times_dropped(stamps, dropped, df.index + 2, d.timezone, report["source"])
+            )
             keep = ~dropped
             df, times = df.loc[keep], times[keep]
         self._check_not_several_series(times, df, columns, time_cols)
@@ -249,6 +253,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             non_numeric=non_numeric,
             circular=list(sample.get("circular", [])),
             nonnegative=list(sample.get("nonnegative", [])),
+            warnings=notes,
             precipitation=dict(sample.get("precipitation", {})),
         )
 

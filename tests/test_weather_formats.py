@@ -1,0 +1,199 @@
+"""Weather files as users bring them: exports re-arranged or re-saved by a spreadsheet, local
+times across a daylight-saving change, and columns declared circular that hold no degrees."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqrun.core.config import config_from_dict
+from seqrun.data.synop import SynopAdapter
+from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
+from seqrun.samples import sample_path
+from tests.conftest import write_config
+from tests.synop_export import make_export
+
+
+def synop(path: Path, **data) -> dict:
+    return {
+        "name": "formats",
+        "seed": 0,
+        "data": {"adapter": "synop", "path": str(path), "station": "07481", **data},
+        "model": {"arch": "gru", "units": 4},
+        "train": {"epochs": 1, "batch_size": 64},
+    }
+
+
+def read(path: Path, **data):
+    return SynopAdapter(config_from_dict(synop(path, **data)).data).read()
+
+
+def table(path: Path) -> list[list[str]]:
+    return [line.split(";") for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_repeated_labels_are_told_apart_by_their_values(tmp_path):
+    """The label "Temps présent" heads both the ww codes and their text copy; the export
+    writes the codes first, an export with its columns in another order does not: numbers
+    are the codes."""
+    export = make_export(tmp_path / "export.csv", quirks=False, days=10)
+    rows = table(export.path)
+    reversed_ = tmp_path / "reversed.csv"
+    reversed_.write_text("\n".join(";".join(r[::-1]) for r in rows) + "\n", encoding="utf-8")
+    a, b = read(export.path), read(reversed_)
+    for code in ("cod_tend", "ww", "w1"):
+        assert code in b.columns and code not in b.non_numeric, code
+        np.testing.assert_array_equal(
+            a.columns[code].sort_index().to_numpy(), b.columns[code].sort_index().to_numpy()
+        )
+    # an export of a few columns that holds the text copy only: no ww column, not a text one
+    keep = [i for i, name in enumerate(rows[0]) if name in ("ID OMM station", "Date", "Nom")]
+    keep.append(len(rows[0]) - 1 - rows[0][::-1].index("Temps présent"))  # the text copy
+    keep.append(rows[0].index("Température"))
+    subset = tmp_path / "subset.csv"
+    subset.write_text("\n".join(";".join(r[i] for i in keep) for r in rows) + "\n")
+    raw = read(subset)
+    assert "ww" not in raw.columns and "ww" not in raw.non_numeric and "t" in raw.columns
+
+
+def test_predict_from_an_export_with_its_columns_in_another_order(cli, tmp_path):
+    export = make_export(tmp_path / "export.csv", quirks=False, days=12)
+    cfg = synop(export.path, features=["cod_tend", "ww", "t"], targets="t", sequence_len=4)
+    r = cli("train", write_config(tmp_path, cfg), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    run = Path(r.stdout.strip().splitlines()[-1].split('"run_dir": "')[1].split('"')[0])
+    rows = table(export.path)
+    reversed_ = tmp_path / "reversed.csv"
+    reversed_.write_text("\n".join(";".join(r[::-1]) for r in rows) + "\n", encoding="utf-8")
+    a = cli("predict", run, "--input", export.path)
+    b = cli("predict", run, "--input", reversed_)
+    assert a.exit_code == 0 and b.exit_code == 0, b.output
+    assert a.stdout == b.stdout
+
+
+def test_a_quoted_header_decides_the_spreadsheet_encoding(tmp_path):
+    """A spreadsheet that quotes every field: the labels still tell Mac Roman from cp1252."""
+    export = make_export(tmp_path / "export.csv", quirks=False, days=10)
+    frame = pd.read_csv(export.path, sep=";", dtype=str, keep_default_na=False)
+    labels = ["ID OMM station", "Date", "Température", "Point de rosée", "Température (°C)"]
+    path = tmp_path / "quoted.csv"
+    frame[labels].to_csv(path, sep=";", index=False, quoting=csv.QUOTE_ALL, encoding="mac_roman")
+    raw = read(path)
+    assert raw.report["encoding"] == "mac_roman"
+    assert {"t", "td", "tc"} <= set(raw.columns)
+    truth = read(export.path)
+    np.testing.assert_allclose(raw.columns["tc"].to_numpy(), truth.columns["tc"].to_numpy())
+
+
+def test_excel_na_is_a_missing_value_and_counted(cli, tmp_path):
+    export = make_export(tmp_path / "export.csv", quirks=False, days=10)
+    rows = table(export.path)
+    pmer = rows[0].index("Pression au niveau mer")
+    lyon = [k for k, r in enumerate(rows) if r[0] == "07481"]
+    for k in lyon[5:8]:
+        rows[k][pmer] = "#N/A"
+    path = tmp_path / "na.csv"
+    path.write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
+    raw = read(path)
+    assert "pmer" in raw.columns and raw.report["spreadsheet_na"] == {"pmer": 3}
+    assert int(raw.columns["pmer"].isna().sum()) == 3
+    cfg = synop(path, features=["pmer", "t"], targets="t", sequence_len=4)
+    r = cli("data", "describe", write_config(tmp_path, cfg))
+    assert r.exit_code == 0, r.output
+    assert "#N/A (a spreadsheet's missing value) read as missing: pmer 3" in r.stdout
+
+
+def test_local_times_a_daylight_saving_change_drops_are_warned(cli, tmp_path, capsys):
+    # 2015-10-25: 02:00 local is both 00:00Z (summer time) and 01:00Z; a 3-hourly series
+    # holds it once, so no order tells which one it is
+    export = make_export(
+        tmp_path / "export.csv", quirks=False, days=12, start=datetime(2015, 10, 20, tzinfo=UTC)
+    )
+    rows = table(export.path)
+    date = rows[0].index("Date")
+    for r in rows[1:]:
+        r[date] = r[date][:16].replace("T", " ")  # a re-save drops the offset
+    path = tmp_path / "local.csv"
+    path.write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
+    raw = read(path, timezone="Europe/Paris")
+    assert raw.report["local_times_dropped"] == 1
+    cfg = synop(path, timezone="Europe/Paris", features=["t"], sequence_len=4)
+    r = cli("data", "describe", write_config(tmp_path, cfg))
+    assert r.exit_code == 0, r.output
+    assert "rows dropped: 1 whose local time (data.timezone)" in r.stdout
+    assert "1 row(s) left out, whose local time Europe/Paris skips or repeats" in r.stderr
+    assert "'2015-10-25 02:00' on line" in r.stderr
+
+    # timeseries_csv: 2013-03-10 02:30 does not exist in New York
+    times = pd.date_range("2013-03-09 00:30", periods=48, freq="1h")
+    csv_path = tmp_path / "ny.csv"
+    pd.DataFrame({"time": times.strftime("%Y-%m-%d %H:%M"), "temp": np.arange(48.0)}).to_csv(
+        csv_path, index=False
+    )
+    d = {
+        "adapter": "timeseries_csv",
+        "path": str(csv_path),
+        "time_column": "time",
+        "timezone": "America/New_York",
+        "sequence_len": 3,
+    }
+    capsys.readouterr()
+    TimeseriesCsvAdapter(config_from_dict({**synop(path), "data": d}).data).load()
+    assert "'2013-03-10 02:30' on line 28" in capsys.readouterr().err
+    raw = TimeseriesCsvAdapter(config_from_dict({**synop(path), "data": d}).data).read()
+    assert raw.report["local_times_dropped"] == 1 and len(raw.times) == 47
+
+
+def nyc_with_radians(tmp_path: Path) -> Path:
+    text = gzip.decompress(sample_path("nyc-weather-2013").read_bytes()).decode()
+    frame = pd.read_csv(io.StringIO(text))
+    frame = frame[frame.origin == "EWR"].assign(wd_rad=lambda f: np.deg2rad(f.wind_dir))
+    path = tmp_path / "ewr.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ("pressure", "not degrees of a direction"),
+        ("wd_rad", "radians? data.circular reads degrees"),
+        ("wind_dir", None),
+    ],
+)
+def test_a_circular_column_that_holds_no_degrees_is_warned(tmp_path, capsys, column, message):
+    d = {
+        "adapter": "timeseries_csv",
+        "path": str(nyc_with_radians(tmp_path)),
+        "time_column": "time_hour",
+        "features": ["temp", column],
+        "targets": "temp",
+        "circular": [column],
+        "interpolate": {"max_gap": "12h"},
+    }
+    capsys.readouterr()
+    TimeseriesCsvAdapter(config_from_dict({**synop(tmp_path), "data": d}).data).load()
+    err = capsys.readouterr().err
+    if message is None:
+        assert "data.circular holds values" not in err
+    else:
+        assert f"column '{column}' of data.circular holds values from" in err
+        assert message in err and f"remove '{column}' from data.circular" in err
+
+
+def test_times_that_end_in_utc_are_read(tmp_path):
+    """'2013-03-01 00:00:00 UTC' (BigQuery's CSV exports, many loggers): UTC, as written."""
+    times = pd.date_range("2013-03-01", periods=30, freq="1h", tz="UTC")
+    path = tmp_path / "bq.csv"
+    frame = pd.DataFrame({"time": times.strftime("%Y-%m-%d %H:%M:%S UTC"), "temp": range(30)})
+    frame.to_csv(path, index=False)
+    d = {"adapter": "timeseries_csv", "path": str(path), "time_column": "time"}
+    raw = TimeseriesCsvAdapter(config_from_dict({**synop(path), "data": d}).data).read()
+    assert list(raw.times) == list(times) and raw.report["time_offsets"] is True
