@@ -197,3 +197,25 @@ def test_times_that_end_in_utc_are_read(tmp_path):
     d = {"adapter": "timeseries_csv", "path": str(path), "time_column": "time"}
     raw = TimeseriesCsvAdapter(config_from_dict({**synop(path), "data": d}).data).read()
     assert list(raw.times) == list(times) and raw.report["time_offsets"] is True
+
+
+@pytest.mark.parametrize(("freq", "warned"), [("3h", True), ("1h", False)])
+def test_rows_off_a_coarser_grid_are_warned(tmp_path, capsys, freq, warned):
+    """An hourly file read with data.freq: 3h leaves two rows in three out: said on the
+    console (it was only in meta.json and `data describe`)."""
+    times = pd.date_range("2013-03-01", periods=300, freq="1h", tz="UTC")
+    path = tmp_path / "hourly.csv"
+    temp = 10 + np.sin(np.arange(300) / 4)
+    frame = pd.DataFrame({"time": times.strftime("%Y-%m-%dT%H:%M:%SZ"), "temp": temp})
+    frame.to_csv(path, index=False)
+    d = {
+        "adapter": "timeseries_csv",
+        "path": str(path),
+        "time_column": "time",
+        "freq": freq,
+        "sequence_len": 4,
+    }
+    capsys.readouterr()
+    TimeseriesCsvAdapter(config_from_dict({**synop(path), "data": d}).data).load()
+    err = capsys.readouterr().err
+    assert ("200 of the 300 rows (67%) lie off the 3h time grid" in err) is warned, err

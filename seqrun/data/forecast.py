@@ -577,10 +577,18 @@ def _check_degrees(raw: RawSeries, circular: list[str]) -> None:
 
 
 def _warn_dropped_rows(report: dict[str, Any]) -> None:
-    """Warn when a column's unfilled gaps drop more than a tenth of the grid's rows."""
+    """Warn when rows off the time grid, or a column's unfilled gaps, drop more than a tenth
+    of the rows."""
     from seqrun.core.text import warn
 
     grid = report["grid_rows"]
+    off, read = report["rows_dropped"]["off_grid"], report["rows_read"]
+    if off > read / 10:
+        warn(
+            f"{off} of the {read} rows ({off / read:.0%}) lie off the {report['freq']} time grid "
+            "and are left out: the file is observed more often than data.freq (or at other "
+            "minutes); set data.freq to the file's own step to use every row"
+        )
     heavy = {c: n for c, n in report["values_still_missing"].items() if n > grid / 10}
     if heavy:
         named = ", ".join(f"{c} in {n} ({n / grid:.0%})" for c, n in heavy.items())
