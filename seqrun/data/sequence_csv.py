@@ -113,10 +113,12 @@ def _ordered(
     lines: list[int],
     column: str,
     name: str,
+    kinds: Any = None,
 ) -> list[int]:
     """The rows ``idx`` of sequence ``sid`` sorted by the order column (``texts``, one per row
     of the file; ``times``: their times when the first row holds a time, else None): a
-    UserError for an empty value, one of another kind than the first row's, or a repeat."""
+    UserError for an empty value, one of another kind than the first row's, or a repeat
+    (``kinds``: :func:`_kind_hint`'s function, which explains a repeat in tsfresh's layout)."""
     first = f"line {lines[0]} holds {texts[0][:40]!r}"
     pairs: list[tuple[float | int, int]] = []
     for i in idx:
@@ -136,13 +138,51 @@ def _ordered(
     pairs.sort(key=lambda p: p[0])  # stable: equal values keep the file's order
     for (a, i), (b, j) in zip(pairs, pairs[1:], strict=False):
         if a == b:
-            raise UserError(
+            head = (
                 f"sequence '{sid}' has {column} {texts[j][:40]!r} twice (lines {lines[i]} and "
-                f"{lines[j]}): a sequence has one row per value of order column '{column}'; "
+                f"{lines[j]})"
+            )
+            kind = kinds(i, j) if kinds is not None else None
+            if kind is not None:
+                raise UserError(head + kind, where=f"{name}:{lines[j]}")
+            raise UserError(
+                head + f": a sequence has one row per value of order column '{column}'; "
                 "drop the repeated row, or give the two sequences different ids",
                 where=f"{name}:{lines[j]}",
             )
     return [i for _, i in pairs]
+
+
+def _kind_hint(
+    rows: list[dict[str, Any]], columns: list[str], id_column: str, order_column: str, label: str
+) -> Any:
+    """A function of two rows with the same id and order value: the end of the error message
+    when a text column tells them apart (tsfresh's/sktime's long layout ``id, time, kind,
+    value``: one row per id, time and channel), else None."""
+
+    def hint(i: int, j: int) -> str | None:
+        for col in columns:
+            a, b = _text(rows[i].get(col)), _text(rows[j].get(col))
+            if a == b or _is_number(a) or _is_number(b) or a.lower() in MISSING:
+                continue
+            values = [c for c in columns if c not in (id_column, order_column, col, label)]
+            value = values[0] if len(values) == 1 else "value"
+            index = ", ".join(repr(c) for c in (id_column, order_column, label) if c)
+            return (
+                f", with {col} {a[:40]!r} and {b[:40]!r}: this is the long layout of "
+                f"tsfresh/sktime (one row per id, time and {col}), not one row per step; pivot "
+                f"it to one column per {col}, e.g. with pandas: df.pivot_table(index=[{index}], "
+                f"columns={col!r}, values={value!r}).reset_index().to_csv(path, index=False)"
+            )
+        return None
+
+    return hint
+
+
+def _unnamed(column: str) -> bool:
+    """Whether a header cell names no column: empty, or pandas' ``Unnamed: 0``."""
+    text = column.strip()
+    return not text or (text.startswith("Unnamed: ") and text[9:].isdigit())
 
 
 def _is_number(text: str) -> bool:
@@ -226,15 +266,35 @@ def read_long_csv(
         if col not in columns:
             raise column_error(name, key, col, columns)
     used = {c for _, c in keys}
+    # a column without a name: a spreadsheet's empty trailing column, or the row index that
+    # pandas' to_csv writes first (read back and written again: 'Unnamed: 0')
+    unnamed = [c for c in columns if _unnamed(c) and c not in used]
     if inputs:
-        features = [c for c in columns if c not in used and c not in ignore]
+        features = [c for c in columns if c not in used and c not in ignore and c not in unnamed]
     elif feature_columns:
         features = list(feature_columns)
     else:
-        features = [c for c in columns if c not in used]
+        features = [c for c in columns if c not in used and c not in unnamed]
+        if unnamed:
+            from seqrun.core.text import warn
+
+            at = ", ".join(str(k + 1) for k, c in enumerate(columns) if c in unnamed)
+            warn(
+                f"{name}: column(s) {at} have no header name (a spreadsheet's empty columns, "
+                "or the row index pandas' to_csv writes) and are not read as features; to read "
+                "one, give it a name in the header"
+            )
     for col in features:
         if col not in columns:
             raise column_error(name, "data.feature_columns", col, columns)
+        role = next((key for key, c in keys if c == col and key != "data.order_column"), None)
+        if role is not None:
+            what = {"data.label_column": "label", "data.id_column": "id"}.get(role, "split")
+            raise UserError(
+                f"'{col}' is the {what} column ({role}), not an input: a model reading it "
+                f"would see each sequence's {what}; remove it from data.feature_columns",
+                where="data.feature_columns",
+            )
     if not features:
         raise UserError(
             f"no feature column left in {name} (columns: {shown_names(columns)})",
@@ -256,10 +316,15 @@ def read_long_csv(
         if rows and _order_kind(order[0], order_column, f"{name}:{lines[0]}") == "time":
             times = _order_times(order)
     series, labels, ids, starts, split_values = [], [], [], [], []
+    kinds = (
+        _kind_hint(rows, columns, id_column, order_column, label_column or "")
+        if order_column
+        else None
+    )
     for sid, idx in groups.items():
         first = lines[idx[0]]
         if order_column:
-            idx = _ordered(sid, idx, order, times, lines, order_column, name)
+            idx = _ordered(sid, idx, order, times, lines, order_column, name, kinds)
         values = np.empty((len(idx), len(features)), dtype=np.float32)
         with np.errstate(over="ignore"):  # beyond float32's range: inf, an error below
             for r, i in enumerate(idx):
@@ -288,7 +353,9 @@ def read_long_csv(
         if label_column:
             seen = {}
             for i in sorted(idx, key=lambda i: lines[i]):
-                v = str(rows[i].get(label_column, "")).strip()
+                v = _text(rows[i].get(label_column))
+                if not v:  # the label written on some rows only (e.g. the first): theirs
+                    continue
                 seen.setdefault(v, lines[i])
                 if len(seen) > 1:
                     (a, la), (b, lb) = list(seen.items())[:2]
@@ -297,9 +364,14 @@ def read_long_csv(
                         f"{la}) then {b!r}; a label (or target) must be constant within a sequence",
                         where=f"{name}:{lb}",
                     )
+            if not seen:
+                raise UserError(
+                    f"sequence '{sid}' has no label: column '{label_column}' is empty on each "
+                    "of its rows; write its label (or target) on its rows, or leave the "
+                    "sequence out",
+                    where=f"{name}:{first}",
+                )
             label = next(iter(seen))
-            if not label:
-                raise UserError(f"sequence '{sid}' has no label", where=f"{name}:{first}")
             if regression:
                 try:
                     label = float(label)
@@ -326,6 +398,16 @@ def read_long_csv(
             break
     if not series:
         raise UserError("no sequence in the file (no data row)", where=name)
+    if not inputs and len(series) > 1 and all(len(x) == 1 for x in series):
+        raise UserError(
+            f"every sequence has a single row ({len(series)} ids in column '{id_column}', one "
+            "row each): a sequence needs one row per step. If each row is a whole series with "
+            "a column per step (a wide table), reshape it to one row per step, e.g. with "
+            f"pandas: df.melt(id_vars=['{id_column}', '{label_column}'], var_name='step'); if "
+            "the rows of a sequence carry different ids, set data.id_column to the column "
+            "naming the sequence",
+            where=name,
+        )
     if text_columns:  # inputs: keep the numeric columns only
         keep = [c for c, col in enumerate(features) if col not in text_columns]
         series = [s[:, keep] for s in series]

@@ -174,8 +174,22 @@ class SequencesAdapter:
 
     @classmethod
     def check_config(cls, cfg: Any) -> tuple[str, str] | None:
-        """A split column needs a CSV file."""
+        """A split column needs a CSV file; the label, id or split column is not a feature."""
         d = cfg.data
+        roles = {
+            d.label_column: ("label", "data.label_column"),
+            d.id_column: ("id", "data.id_column"),
+        }
+        if d.split.method == "column":
+            roles.setdefault(d.split.column, ("split", "data.split.column"))
+        for col in d.feature_columns or []:
+            if col in roles:
+                what, key = roles[col]
+                return "data.feature_columns", (
+                    f"'{col}' is the {what} column ({key}), not an input: a model "
+                    f"reading it would see each sequence's {what}; remove it from "
+                    "data.feature_columns"
+                )
         if (
             d.split.method == "column"
             and d.path

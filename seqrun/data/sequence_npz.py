@@ -5,9 +5,12 @@ given (``data.layout: NFT`` reads a 3-D ``x`` as (N, F, T), the aeon/sktime orde
 ``x`` that looks transposed for the layout gets a warning); or the ragged layout without
 pickles: ``x`` of shape (sum of lengths, F) with ``lengths`` (N); or an object array of
 (T_i, F) arrays (needs ``data.allow_pickle: true``: unpickling runs code from the file).
-``y`` holds class names or ids (classification) or numbers (regression); an optional
-``classes`` array names class ids in order, optional ``ids`` name the sequences. Byte strings
-(dtype ``S``) are decoded as UTF-8.
+Without ``lengths``, trailing steps where every channel is NaN are padding (tslearn pads
+unequal lengths so), not missing values: each series ends at its last step with a value.
+``y`` holds class names or ids (classification) or numbers (regression); ``X`` and ``Y``
+stand for ``x`` and ``y`` when those are absent. An optional ``classes`` array names class
+ids in order, optional ``ids`` name the sequences. Byte strings (dtype ``S``) are decoded as
+UTF-8.
 """
 
 from __future__ import annotations
@@ -155,6 +158,15 @@ def _numbers(a: np.ndarray, key: str, name: str, hint: str, dtype: Any = np.floa
     raise UserError(f"'{key}' has dtype {a.dtype}, not numbers; {hint}", where=name)
 
 
+def _unpadded(series: np.ndarray) -> np.ndarray:
+    """A (T, F) series without its trailing steps where every channel is NaN: the padding of
+    unequal lengths in a NaN-filled (N, T, F) array (tslearn's to_time_series_dataset, and
+    numpy code written like it); a NaN inside the series stays a missing value."""
+    seen = np.flatnonzero(~np.isnan(series).all(axis=1))
+    end = int(seen[-1]) + 1 if len(seen) else 0
+    return series if end == len(series) else series[:end]
+
+
 def _lengths(lengths: np.ndarray, name: str) -> np.ndarray:
     """``lengths`` as whole numbers (one per series), or a UserError."""
     if lengths.ndim != 1:
@@ -231,6 +243,10 @@ def _labels_of(
             where=name,
         )
     if "classes" not in arrays:
+        if y.dtype.kind == "f" and bool((y == np.round(y)).all()):
+            # class ids stored as floats (0.0, 1.0): named as the ids they are ('0', '1'),
+            # the names an int y, a CSV or a .ts file give the same classes
+            return [str(int(v)) for v in y], None
         return [_text(v) for v in y], None
     class_names = [_text(c) for c in arrays["classes"]]
     whole = y.dtype.kind in "iu" or (y.dtype.kind == "f" and bool((y == np.round(y)).all()))
@@ -258,6 +274,9 @@ def read_npz(
     ``ids``); ``layout``: the axis order of a 3-D ``x`` (NTF or NFT)."""
     name = str(path)
     arrays = _open_archive(path, name, allow_pickle)
+    for key in ("x", "y"):  # np.savez(path, X=X, y=y), the scikit-learn spelling
+        if key not in arrays and key.upper() in arrays:
+            arrays[key] = arrays.pop(key.upper())
     if "x" not in arrays:
         keys = ", ".join(list(arrays)[:10]) or "none"
         raise UserError(
@@ -316,6 +335,14 @@ def read_npz(
         if len(s) == 0:
             raise UserError(f"series {i} is empty (no step)", where=name)
     _check_values(series, name, labelled)
+    if lengths is None:  # tslearn pads shorter series with NaN steps at the end: not values
+        series = [_unpadded(s) for s in series]
+        for i, s in enumerate(series):
+            if len(s) == 0:
+                raise UserError(
+                    f"series {i} of 'x' has no value (every step is NaN); leave it out of the file",
+                    where=name,
+                )
     labels: list = [None] * len(series)
     class_names = None
     if "y" in arrays:
