@@ -267,9 +267,8 @@ def parse_table(
     except csv.Error as e:
         raise UserError(f"unreadable {fmt.upper()}: {e}", where=f"{path}:1") from None
     columns = [h.strip() for h in header]
-    if names is not None:
-        return _headerless(reader, columns, path, fmt, sep, max_rows)
-    if len(columns) == 1:
+    shift = 0 if names is None else 1  # the line of names put before the file's first line
+    if len(columns) == 1 and not shift:
         raw = _raw_lines(text)
         first = next((n for n, x in enumerate(raw[1:], start=2) if x.strip()), None)
         other = _other_separator(raw, [1, first] if first else [], sep)
@@ -287,7 +286,9 @@ def parse_table(
             start, end = end + 1, reader.line_num  # the row's first and last lines
             if not values:
                 continue
-            if len(values) > len(columns):
+            if shift:
+                _check_headerless_row(values, columns, not rows, f"{path}:{start - shift}")
+            elif len(values) > len(columns):
                 other = _other_separator(_raw_lines(text), [1, reader.line_num], sep)
                 hint = (
                     f"; the separator is probably {_SEPARATORS[other]}, not "
@@ -300,16 +301,33 @@ def parse_table(
                     where=f"{path}:{reader.line_num}",
                 )
             rows.append(dict(zip(columns, values, strict=False)))
-            lines.append(start)
+            lines.append(start - shift)
             if max_rows and len(rows) >= max_rows:
                 break
     except csv.Error as e:
         raise UserError(
-            f"unreadable {fmt.upper()}: {e}", where=f"{path}:{reader.line_num}"
+            f"unreadable {fmt.upper()}: {e}", where=f"{path}:{reader.line_num - shift}"
         ) from None
-    if rows and lines[-1] < end and quoting != csv.QUOTE_NONE:  # a last row of several lines
-        _check_closed_quote(text, lines[-1], end, sep, str(path))
+    if rows and lines[-1] < end - shift and quoting != csv.QUOTE_NONE:  # a row of several lines
+        _check_closed_quote(text, lines[-1], end - shift, sep, str(path), shift)
     return columns, rows, lines
+
+
+def _check_headerless_row(values: list[str], columns: list[str], first: bool, where: str) -> None:
+    """A UserError for a row of a file read with data.columns whose field count differs, or
+    for a first row that repeats the names (the file has a header row)."""
+    if len(values) != len(columns):
+        raise UserError(
+            f"{len(values)} fields, data.columns names {len(columns)} "
+            f"({', '.join(columns)}): name every column of the file, in order",
+            where=where,
+        )
+    if first and [v.strip().lower() for v in values] == [c.lower() for c in columns]:
+        raise UserError(
+            f"the first line names the columns ({', '.join(values)}): the file has a header "
+            "row, so remove data.columns",
+            where=where,
+        )
 
 
 def _quote_name(name: str, sep: str) -> str:
@@ -319,45 +337,13 @@ def _quote_name(name: str, sep: str) -> str:
     return name
 
 
-def _headerless(
-    reader: Any, columns: list[str], path: str, fmt: str, sep: str, max_rows: int | None
-) -> tuple[list[str], list[dict[str, Any]], list[int]]:
-    """The rows of a file without a header row, read after the data.columns line that
-    :func:`parse_table` put before its first line (line numbers are the file's own)."""
-    rows: list[dict[str, Any]] = []
-    lines: list[int] = []
-    end = reader.line_num
-    try:
-        for values in reader:
-            start, end = end + 1, reader.line_num
-            if not values:
-                continue
-            n = start - 1
-            if len(values) != len(columns):
-                raise UserError(
-                    f"{len(values)} fields, data.columns names {len(columns)} "
-                    f"({', '.join(columns)}): name every column of the file, in order",
-                    where=f"{path}:{n}",
-                )
-            if not rows and [v.strip().lower() for v in values] == [c.lower() for c in columns]:
-                raise UserError(
-                    f"the first line names the columns ({', '.join(values)}): the file has a "
-                    "header row, so remove data.columns",
-                    where=f"{path}:1",
-                )
-            rows.append(dict(zip(columns, values, strict=True)))
-            lines.append(n)
-            if max_rows and len(rows) >= max_rows:
-                break
-    except csv.Error as e:
-        raise UserError(f"unreadable {fmt.upper()}: {e}", where=f"{path}:{end}") from None
-    return columns, rows, lines
-
-
-def _check_closed_quote(text: str, start: int, end: int, sep: str, path: str) -> None:
+def _check_closed_quote(
+    text: str, start: int, end: int, sep: str, path: str, shift: int = 0
+) -> None:
     """A UserError when the row from line ``start`` to the end of the file is a quote that is
-    never closed (the csv reader then reads the rest of the file as one field)."""
-    rest = "".join(_raw_lines(text)[start - 1 :])
+    never closed (the csv reader then reads the rest of the file as one field); ``text`` holds
+    ``shift`` lines before the file's first (the data.columns names)."""
+    rest = "".join(_raw_lines(text)[start - 1 + shift :])
     try:
         for _ in csv.reader(io.StringIO(rest, newline=""), delimiter=sep, strict=True):
             pass
