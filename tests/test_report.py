@@ -94,3 +94,23 @@ def test_report_does_not_import_tensorflow(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
     assert "error: boom" in (run.path / "report.html").read_text()
+
+
+def test_report_copes_with_damaged_history_and_mistakes(cli, tmp_path):
+    """Bytes that are not UTF-8 in history.csv or errors.jsonl (a disk error, a hand edit)
+    are shown replaced; the report is still written (it raised UnicodeDecodeError)."""
+    import yaml
+
+    from seqrun.core.runs import Run, write_json
+    from tests.conftest import TINY_LADYBUG
+
+    run = Run(tmp_path / "runs" / "x" / "20260101-000000-abcdef")
+    write_json(run.meta_path, {"status": "completed", "config_key": "k"})
+    run.config_path.write_text(yaml.safe_dump(TINY_LADYBUG))
+    (run.path / "history.csv").write_bytes(b"epoch,loss\n1,0.5\n2,\xff\xfe0.25\n")
+    (run.path / "errors.jsonl").write_bytes(b'{"split": "dev", "text": "caf\xe9 noir"}\n')
+    r = cli("report", run.path)
+    assert r.exit_code == 0, r.output
+    text = (run.path / "report.html").read_text(encoding="utf-8")
+    assert "<td class='num'>0.5</td>" in text
+    assert "\ufffd\ufffd0.25" in text and "caf\ufffd noir" in text

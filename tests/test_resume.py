@@ -271,3 +271,56 @@ def test_early_stop_is_part_of_the_saved_state(cli, tmp_path):
     assert json.loads(r.stdout.strip().splitlines()[-1])["epochs_completed"] == 2
     with open(run.path / "history.csv") as f:
         assert [int(row["epoch"]) for row in csv.DictReader(f)] == [1, 2]
+
+
+def test_resume_auto_with_a_runs_dir_that_is_a_file_exits_2(cli, tmp_path):
+    """As a plain `train` does (it was 'Not a directory', exit 1)."""
+    cfg = write_config(tmp_path, TINY_LADYBUG)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = cli("train", cfg, "--runs-dir", afile, "--resume", "auto")
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == (
+        f"error: {afile}: this is a file, not a directory: choose another --runs-dir "
+        "(or experiment name)"
+    )
+    assert afile.read_text() == "x"
+
+
+def test_a_hand_edited_train_state_is_refused_and_changes_nothing(cli, tmp_path):
+    """state.json with a key of the wrong type was a TypeError/ValueError (exit 1, or a run
+    trained on and marked failed); a checkpoint name outside checkpoints/ was linked as
+    last.keras and the run's own epoch file deleted. Now: one line naming the file, exit 2."""
+    raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=3))
+    cfg = write_config(tmp_path, raw)
+    runs = tmp_path / "runs"
+    _killed_at("epoch:1", _auto(cfg, runs))
+    run_dir = _one_run(runs)
+    state_path = run_dir / "checkpoints" / "state.json"
+    good = json.loads(state_path.read_text())
+    outside = tmp_path / "outside.keras"
+    outside.write_text("not a model")
+    files = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
+    edits = {
+        "checkpoint": [5, "../../../outside.keras", "best.keras"],
+        "history": ["abc", [1, 2]],
+        "seed_states": ["x"],
+        "best": ["x"],
+        "wait": [None, -1],
+        "epoch": [True, "1"],
+    }
+    for key, values in edits.items():
+        for value in values:
+            state_path.write_text(json.dumps({**good, key: value}))
+            r = cli("train", "--resume", run_dir)
+            assert r.exit_code == 2, (key, value, r.output)
+            assert r.stderr.strip().startswith(
+                f"error: {state_path}: the resume state is incomplete or damaged ({key}: "
+            ), r.stderr
+            assert Run(run_dir).meta()["status"] == "running"  # as the kill left it
+            assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == files
+    assert outside.read_text() == "not a model"
+    state_path.write_text(json.dumps(good))
+    r = cli("train", "--resume", run_dir, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads((run_dir / "meta.json").read_text())["epochs_completed"] == 3

@@ -266,3 +266,34 @@ def test_duration_counts_the_time_running_not_the_time_dead(tmp_path):
     assert abs(meta["duration_s"] - 95) < 2, meta
     # stopped by Ctrl-C after 95 s, resumed later: the recorded 95 s carry over
     assert run.attempt()["active_s_before"] == meta["duration_s"]
+
+
+def test_runs_show_copes_with_bytes_that_are_not_utf8(cli, tmp_path):
+    """A config.yaml or model.txt damaged by a hand edit or a disk error is shown with its bad
+    bytes replaced (it was a UnicodeDecodeError, exit 1)."""
+    run = _fake_run(tmp_path, "a", 1)
+    run.config_path.write_bytes(b"name: a\nseed: \xff1\n")
+    (run.path / "model.txt").write_bytes(b"Model: \xfe\xffgru\n")
+    r = cli("runs", "show", run.path)
+    assert r.exit_code == 0, r.output
+    assert "seed: \ufffd1" in r.stdout and "Model: \ufffd\ufffdgru" in r.stdout
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04 torn", b"\x93NUMPY garbage", b""])
+def test_runs_compare_test_names_damaged_predictions(cli, tmp_path, content):
+    """A truncated or corrupt predictions/<split>.npz is one error line naming it and the fix
+    (it was 'error: BadZipFile: File is not a zip file', exit 1)."""
+    import numpy as np
+
+    a, b = _fake_run(tmp_path, "a", 1), _fake_run(tmp_path, "a", 2)
+    for run in (a, b):
+        run.config_path.write_text(yaml.safe_dump(TINY_LADYBUG))
+        (run.path / "predictions").mkdir()
+        np.savez(run.path / "predictions" / "dev.npz", y_true=np.ones(4), y_pred=np.ones(4))
+    bad = b.path / "predictions" / "dev.npz"
+    bad.write_bytes(content)
+    r = cli("runs", "compare", "--test", "--split", "dev", a.path, b.path)
+    assert r.exit_code == 2, r.output
+    line = r.stderr.strip().splitlines()[-1]  # after the fake runs' meta.json warnings
+    assert line.startswith(f"error: {bad}: the dev predictions are truncated or corrupt")
+    assert line.endswith(f"`seqrun evaluate {b.path} --split dev`")

@@ -237,6 +237,17 @@ def test_killing_the_sweep_stops_its_trials(tmp_path, sig):
     assert meta["status"] == "interrupted", meta.get("error")
     if sig == "SIGKILL":  # the trial knows why it stopped
         assert meta["error"] == PARENT_ENDED
+        # sweep.json still says running (nobody was left to write it), but readers know better
+        state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
+        assert state["trials"]["0"]["status"] == "running"
+        assert state["trials"]["0"]["pid"] == proc.pid
+        from seqrun.engine.listing import sweep_state
+
+        now = sweep_state(runs / "_sweeps" / "sw")
+        assert now["stale"] == ["0"]
+        assert now["trials"]["0"]["status"] == "interrupted"
+        assert now["trials"]["0"]["run_dir"] == str(meta_path.parent.resolve())
+        assert f"pid {proc.pid} " in now["trials"]["0"]["error"]
     else:  # the sweep stopped it and recorded it
         state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
         assert {t["status"] for t in state["trials"].values()} == {"interrupted"}
@@ -291,3 +302,135 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_readers_show_the_trials_of_a_dead_sweep_process_as_dead(cli, tmp_path):
+    """sweep.json keeps `running` for the trials of a SIGKILLed sweep; readers (sweep_state,
+    `runs list` and `runs compare --sweep` on the sweep directory) show them dead, while the
+    trials of a live sweep process stay running."""
+    import subprocess
+    import sys
+
+    from seqrun.engine.listing import sweep_state
+    from tests.conftest import ROOT
+
+    sw = _sweep_file(tmp_path, {"model.units": [2, 3, 4]})
+    runs = tmp_path / "runs"
+    folder = runs / "_sweeps" / "sw"
+    code = (
+        "import os, sys\nfrom pathlib import Path\nfrom seqrun.engine.sweep import Sweep\n"
+        "s = Sweep(sys.argv[1], Path(sys.argv[2]))\nt = s.trials[1]\nt.status = 'running'\n"
+        "s.record(t)\nos._exit(0)\n"  # dies without closing, as under SIGKILL
+    )
+    dead = subprocess.run([sys.executable, "-c", code, str(sw), str(runs)], cwd=ROOT, timeout=120)
+    assert dead.returncode == 0
+    sweep = Sweep(sw, runs)
+    try:
+        sweep.trials[0].status = "running"  # this (live) process's trial
+        sweep.record(sweep.trials[0])
+        assert (folder / f".live-{os.getpid()}.lock").is_file()
+        assert not list(folder.glob(".live-*.lock"))[1:], "the dead process's lock is cleaned"
+        raw = json.loads((folder / "sweep.json").read_text())["trials"]
+        assert [raw[i]["status"] for i in "012"] == ["running", "running", "pending"]
+        state = sweep_state(folder)
+        assert state["stale"] == ["1"]
+        assert [state["trials"][i]["status"] for i in "012"] == ["running", "dead", "pending"]
+        assert "its sweep process (pid " in state["trials"]["1"]["error"]
+        assert "rerun the sweep" in state["trials"]["1"]["error"]
+        r = cli("runs", "list", "--runs-dir", folder)
+        assert r.exit_code == 0 and "no runs found" in r.stdout
+        assert "trial 1 was running when the sweep process died" in r.stderr
+    finally:
+        sweep.close()
+    assert not list(folder.glob(".live-*.lock"))
+    # without its lock file, the pid tells: this process is alive
+    assert sweep_state(folder)["trials"]["0"]["status"] == "running"
+
+
+def test_a_runs_dir_that_is_a_file_is_one_error_line_exit_2(cli, tmp_path):
+    """`--runs-dir FILE` (or a file where the sweep's folder goes) names it and the fix,
+    exit 2 (it was 'Not a directory', exit 1); `runs compare --sweep` given some other file
+    does not advise deleting it."""
+    sw = _sweep_file(tmp_path, {"model.units": [2, 3]})
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for extra in ([], ["--index", "0"]):
+        r = cli("sweep", sw, "--runs-dir", afile, *extra)
+        assert r.exit_code == 2, r.output
+        assert r.stderr.strip() == (
+            f"error: {afile}: this is a file, not a directory: choose another --runs-dir "
+            "(or sweep name)"
+        )
+    runs = tmp_path / "runs"
+    (runs / "_sweeps").mkdir(parents=True)
+    (runs / "_sweeps" / "sw").write_text("x")
+    r = cli("sweep", sw, "--runs-dir", runs)
+    assert r.exit_code == 2 and f"{runs / '_sweeps' / 'sw'}: this is a file" in r.stderr
+    r = cli("runs", "compare", "--sweep", afile)
+    assert r.exit_code == 2 and "not a sweep directory" in r.stderr and "delete" not in r.stderr
+    assert afile.read_text() == "x"
+
+
+def test_index_continues_the_run_of_a_killed_trial(cli, tmp_path):
+    """`sweep --index I` rerun after a preemption (a Slurm requeue) continues the trial's run,
+    as the `--list` commands (`--resume auto`) do; it started a second run from epoch 1."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=3))
+    base = write_config(tmp_path, raw, "base.yaml")
+    sw = tmp_path / "sw.yaml"
+    sw.write_text(yaml.safe_dump({"base": base.name, "grid": {"model.units": [3, 4]}}))
+    runs = tmp_path / "runs"
+    hook = Path(__file__).with_name("kill_hook.py")
+    env = {**os.environ, "KILL_AT": "batch:2:2", "PYTHONPATH": str(ROOT)}
+    argv = ["sweep", str(sw), "--index", "1", "--runs-dir", str(runs)]
+    p = subprocess.run([sys.executable, str(hook), *argv], env=env, capture_output=True)
+    assert p.returncode == -9, p.stderr.decode()[-2000:]
+    (partial,) = [d for d in (runs / raw["name"]).iterdir() if d.is_dir()]
+    r = cli("sweep", sw, "--index", "1", "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    (trial,) = json.loads(r.stdout)["trials"]
+    assert trial["status"] == "completed" and Path(trial["run_dir"]) == partial
+    assert [d for d in (runs / raw["name"]).iterdir() if d.is_dir()] == [partial]
+    meta = json.loads((partial / "meta.json").read_text())
+    assert meta["epochs_completed"] == 3 and meta["resumes"][0]["from_epoch"] == 1
+    state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
+    assert state["trials"]["1"]["status"] == "completed"
+    assert state["trials"]["1"]["run_dir"] == str(partial.resolve())
+
+
+def test_a_trial_killed_by_sigkill_says_so_and_keeps_its_run(tmp_path, monkeypatch):
+    """A trial process killed on its own (the OOM killer, a kill -9) was recorded as failed
+    with 'exit code -9' and no run directory, though it had one."""
+    import signal
+    import threading
+    import time
+
+    from seqrun.engine.sweep import run_trial_subprocess
+
+    sw = _sweep_file(tmp_path, {"train.epochs": [500]})
+    runs = tmp_path / "runs"
+    sweep = Sweep(sw, runs)
+    (trial,) = sweep.trials
+    procs: dict = {}
+
+    def kill_once_training() -> None:
+        end = time.time() + 240
+        while not list(runs.glob("tiny-ladybug/*/history.csv")) and time.time() < end:
+            time.sleep(0.2)
+        procs[0].send_signal(signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_once_training)
+    monkeypatch.setenv("SEQRUN_THREADS", "1")
+    killer.start()
+    try:
+        run_trial_subprocess(sweep, trial, None, procs)
+    finally:
+        killer.join()
+    (run_dir,) = runs.glob("tiny-ladybug/*/meta.json")
+    assert trial.status == "failed"
+    assert trial.error.startswith("killed by SIGKILL (out of memory, or a kill -9)")
+    assert Path(trial.run_dir) == run_dir.parent

@@ -245,6 +245,11 @@ def test_kill_9_then_rerun_finishes_without_losing_trials(cli, tmp_path):
     killed = [n for n, t in before.items() if t.state.name == "RUNNING"]
     done = {n: t.value for n, t in before.items() if t.state.name == "COMPLETE"}
     assert killed and done
+    # readers tell the trial of the dead process from a running one (the storage cannot)
+    r = cli("tune", study, "--runs-dir", runs, "--report", "--json")
+    assert r.exit_code == 0, r.output
+    shown = last_json(r.stdout)["counts"]
+    assert shown.get("dead") == len(killed) and "running" not in shown, shown
 
     r = cli("tune", study, "--runs-dir", runs, "--json")
     assert r.exit_code == 0, r.output
@@ -423,3 +428,16 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_runs_dir_that_is_a_file_is_named_not_the_storage(cli, tmp_path):
+    """It blamed --storage ('cannot open the storage: NotADirectoryError')."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for extra in ([], ["--report"]):
+        r = cli("tune", _study(tmp_path), "--runs-dir", afile, *extra)
+        assert r.exit_code == 2, r.output
+        assert r.stderr.strip() == (
+            f"error: {afile}: this is a file, not a directory: choose another --runs-dir "
+            "(or study name)"
+        )

@@ -502,15 +502,22 @@ def latest_run(runs_dir: Path, name: str, key: str) -> Run | None:
     return None
 
 
+def check_folders(*folders: Path, what: str = "experiment name") -> None:
+    """A UserError (exit 2) naming the first of ``folders`` (the runs directory, then folders
+    inside it) that exists but is not a directory; ``what`` names the other way out."""
+    for folder in folders:
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            raise UserError(
+                f"this is a file, not a directory: choose another --runs-dir (or {what})",
+                where=str(folder),
+            )
+
+
 def create_run(runs_dir: Path, name: str) -> Run:
     """Create ``runs_dir/name/<timestamp>-<id>/``, unique even under concurrent starts."""
     parent = inside(runs_dir, Path(runs_dir) / check_path_name(name))
-    for folder in (Path(runs_dir), parent):
-        if folder.exists() and not folder.is_dir():
-            raise UserError(
-                "this is a file, not a directory: choose another --runs-dir (or experiment name)",
-                where=str(folder),
-            )
+    check_folders(Path(runs_dir), parent)
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import math
 import os
+import re
 import signal
 import sys
 import time
@@ -283,6 +285,37 @@ def repair(run: Run, state: TrainState) -> None:
     atomic_write_text(run.path / "history.csv", history_csv(state.history))
 
 
+def _state_problem(raw: dict[str, Any]) -> str | None:
+    """What makes a state.json unusable (a hand edit, a bug): a key of the wrong type, or a
+    checkpoint that is not an epoch file of the run's own folder; None when it is sound."""
+
+    def whole(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    def number(v: Any) -> bool:
+        return v is None or isinstance(v, int | float) and not isinstance(v, bool)
+
+    checks = {
+        "epoch": whole(raw.get("epoch")),
+        "best": number(raw.get("best")),
+        "best_epoch": raw.get("best_epoch") is None or whole(raw.get("best_epoch")),
+        "wait": whole(raw.get("wait", 0)),
+        "history": isinstance(raw.get("history", []), list)
+        and all(isinstance(row, dict) for row in raw.get("history", [])),
+        "monitor": isinstance(raw.get("monitor", ""), str),
+        "seed_states": isinstance(raw.get("seed_states", {}), dict)
+        and all(isinstance(v, list) for v in raw.get("seed_states", {}).values()),
+        "stopped_early": isinstance(raw.get("stopped_early", False), bool),
+        "checkpoint": raw.get("checkpoint") is None
+        or isinstance(raw.get("checkpoint"), str)
+        and re.fullmatch(r"epoch-\d{4,}\.keras|last\.keras", raw["checkpoint"]) is not None,
+    }
+    bad = [key for key, ok in checks.items() if not ok]
+    if not bad:
+        return None
+    return "; ".join(f"{key}: {json.dumps(raw.get(key))[:40]}" for key in bad)
+
+
 def resume_state(run: Run) -> TrainState | None:
     """The saved train state of ``run``, or None when no epoch was checkpointed yet."""
     path = run.path / "checkpoints" / STATE_FILE
@@ -296,10 +329,11 @@ def resume_state(run: Run) -> TrainState | None:
         ) from None
     if not raw:
         return None
-    if not isinstance(raw, dict) or not isinstance(raw.get("epoch"), int):
+    problem = "it is not a JSON object" if not isinstance(raw, dict) else _state_problem(raw)
+    if problem:
         raise UserError(
-            "the resume state is incomplete; the run cannot be resumed, start it again with "
-            "seqrun train CONFIG",
+            f"the resume state is incomplete or damaged ({problem}); the run cannot be "
+            "resumed, start it again with seqrun train CONFIG",
             where=str(path),
         )
     state = TrainState.from_json(raw)

@@ -124,6 +124,8 @@ def list_runs(
         )
     if (runs_dir / "meta.json").is_file():
         runs = [Run(runs_dir)]  # a run directory itself
+    elif (runs_dir / "sweep.json").is_file():  # a sweep's directory: its trials' runs
+        runs = sweep_runs(runs_dir)
     elif any(runs_dir.glob("*/meta.json")):  # an experiment's folder: its runs (a
         runs = iter_runs(runs_dir.parent)  # cross-validation's folds stay inside their parent)
         name = name or runs_dir.name
@@ -379,7 +381,8 @@ def show_run(run: Run) -> None:
     console.print(_yaml_text(meta), markup=False)
     if run.config_path.is_file():
         console.print("[bold]config.yaml[/bold]")
-        console.print(run.config_path.read_text(encoding="utf-8").rstrip(), markup=False)
+        text = run.config_path.read_text(encoding="utf-8", errors="replace")
+        console.print(text.rstrip(), markup=False)
     norm = False
     for split in ("dev", "test"):
         m = run.metrics(split)
@@ -394,7 +397,7 @@ def show_run(run: Run) -> None:
     if summary.is_file():  # printed as written: a summary is not re-wrapped
         console.print("[bold]model[/bold]")
         console.file.flush()
-        sys.stdout.write(summary.read_text(encoding="utf-8").rstrip() + "\n")
+        sys.stdout.write(summary.read_text(encoding="utf-8", errors="replace").rstrip() + "\n")
         sys.stdout.flush()
     console.print("[bold]files[/bold]")
     for p in sorted(run.path.rglob("*")):
@@ -413,15 +416,93 @@ SWEEP_STATE_FIX = "delete it: the runs stay, and rerunning the sweep skips its c
 """What to do with an unreadable sweep.json."""
 
 
-def sweep_runs(sweep_dir: Path) -> list[Run]:
-    """The runs recorded in a sweep directory's sweep.json."""
+LIVE_STATUSES = ("running", "queued")
+"""Sweep trial statuses that a live sweep process owns: sweep.json records that process
+(``pid``, ``host``), which holds ``.live-<pid>.lock`` beside it, so that readers tell a trial
+of a killed sweep (:func:`sweep_state`)."""
+
+SWEEP_GONE = "its sweep process ({owner}) is gone; rerun the sweep to continue"
+"""The error of a trial recorded running by a sweep process that died (SIGKILL, a lost node)."""
+
+
+def _sweep_owner_gone(folder: Path, entry: dict[str, Any]) -> bool:
+    """Whether the sweep process that recorded ``entry`` running is known to be gone: its
+    live lock is free, or, without one, its pid is dead on this host."""
+    import socket
+
+    from seqrun.core.runs import _pid_alive, lock_held
+
+    pid = entry.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False  # written by an older seqrun: nothing tells
+    held = lock_held(folder / f".live-{pid}.lock")
+    if held is not None:
+        return not held
+    return entry.get("host") == socket.gethostname() and not _pid_alive(pid)
+
+
+def sweep_state(sweep_dir: Path) -> dict[str, Any]:
+    """sweep.json of a sweep directory (or the file itself), as it stands now: a trial
+    recorded ``running`` or ``queued`` by a sweep process that has died shows as ``dead`` (or
+    ``interrupted`` when its run says so; its run directory filled in from the runs), with
+    ``error`` saying why, and ``stale`` listing those trials. Nothing is written."""
     from seqrun.core.errors import UserError
-    from seqrun.core.runs import read_state
+    from seqrun.core.runs import latest_run, read_state
 
     path = Path(sweep_dir)
-    state = read_state(path / "sweep.json" if path.is_dir() else path, SWEEP_STATE_FIX)
+    if path.is_file() and path.name != "sweep.json":  # not ours: no advice to delete it
+        raise UserError(
+            "not a sweep directory; give runs/_sweeps/<name> (it holds sweep.json)", str(path)
+        )
+    folder = path if path.is_dir() else path.parent
+    state = read_state(folder / "sweep.json" if path.is_dir() else path, SWEEP_STATE_FIX)
     if state is None:
         raise UserError("no sweep.json here; give runs/_sweeps/<name>", where=str(sweep_dir))
+    trials = state.setdefault("trials", {})
+    if not isinstance(trials, dict):
+        raise UserError(f"sweep.json has no 'trials' object; {SWEEP_STATE_FIX}", str(sweep_dir))
+    root = folder.resolve().parent.parent  # <runs>/_sweeps/<name>
+    stale = []
+    for index, t in trials.items():
+        if not isinstance(t, dict) or t.get("status") not in LIVE_STATUSES:
+            continue
+        if not _sweep_owner_gone(folder, t):
+            continue
+        stale.append(index)
+        run = None
+        if not t.get("run_dir") and isinstance(t.get("name"), str) and t.get("config_key"):
+            run = latest_run(root, t["name"], t["config_key"])
+        elif t.get("run_dir"):
+            run = Run(Path(t["run_dir"]))
+        status = run.status() if run is not None else "dead"
+        t.update(
+            status="interrupted" if status == "interrupted" else "dead",
+            run_dir=str(run.path) if run is not None else t.get("run_dir"),
+            error=SWEEP_GONE.format(owner=f"pid {t['pid']} on {t.get('host', '?')}"),
+        )
+    state["stale"] = stale
+    return state
+
+
+def warn_stale(state: dict[str, Any], where: Path) -> None:
+    """One warning line on stderr naming the trials of a dead sweep process, if any."""
+    stale = state.get("stale") or []
+    if stale:
+        shown = ", ".join(stale[:10]) + (", ..." if len(stale) > 10 else "")
+        print(
+            f"warning: {where}: trial{'s' * (len(stale) > 1)} {shown} "
+            f"{'were' if len(stale) > 1 else 'was'} running when the sweep process died; "
+            "rerun the sweep to continue",
+            file=sys.stderr,
+        )
+
+
+def sweep_runs(sweep_dir: Path) -> list[Run]:
+    """The runs recorded in a sweep directory's sweep.json (a warning names the trials that a
+    dead sweep process left recorded as running)."""
+    path = Path(sweep_dir)
+    state = sweep_state(path)
+    warn_stale(state, path)
     root = (path if path.is_dir() else path.parent).resolve().parent.parent  # <runs>/_sweeps/X
     runs = []
     for _, t in sorted(state.get("trials", {}).items(), key=lambda kv: int(kv[0])):

@@ -97,8 +97,11 @@ def _history_table(run: Run) -> str:
     path = run.path / "history.csv"
     if not path.is_file():
         return ""
-    with path.open() as f:
-        rows = list(csv.reader(f))
+    try:  # a damaged file (bad bytes shown as such) is reported, not fatal
+        with path.open(encoding="utf-8", errors="replace", newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, csv.Error) as e:
+        return f"<p class='muted'>history.csv is unreadable ({_e(e)})</p>"
     if len(rows) < 2:
         return ""
     head = "".join(f"<th>{_e(c)}</th>" for c in rows[0])
@@ -121,7 +124,7 @@ def _mistakes(run: Run, limit: int = 20) -> str:
     out = []
     for path in sorted(run.path.glob("*errors*.jsonl")):
         by_split: dict[str, list[dict[str, Any]]] = {}
-        with path.open(encoding="utf-8") as f:
+        with path.open(encoding="utf-8", errors="replace") as f:
             for line in f:
                 if not line.strip():
                     continue

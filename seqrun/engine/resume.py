@@ -20,7 +20,7 @@ from seqrun.core.config import (
     resolve,
 )
 from seqrun.core.errors import UserError
-from seqrun.core.runs import FileLock, Run, latest_run, resolve_run
+from seqrun.core.runs import FileLock, Run, check_folders, latest_run, resolve_run
 
 
 @dataclass
@@ -150,6 +150,7 @@ def choose_auto(cfg: ExperimentConfig, runs_root: Path, held: Any, say: Any) -> 
     (to continue) or completed (nothing to train), or None for a new run. Holds the config's
     choice lock in ``held`` so that two ``--resume auto`` processes never both start a run."""
     key = config_key(cfg)
+    check_folders(runs_root, runs_root / cfg.name)
     created = [p for p in (runs_root, runs_root / cfg.name) if not p.exists()]
     lock = FileLock(runs_root / cfg.name / f".resume-auto-{key}.lock", remove=True)
     acquired = lock.acquire()

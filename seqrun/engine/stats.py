@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -153,8 +154,15 @@ def _load_predictions(run: Any, split: str) -> dict[str, np.ndarray]:
             f"run `seqrun evaluate {run.path} --split {split}`",
             where=str(run.path),
         )
-    with np.load(path) as z:
-        return {k: z[k] for k in z.files}
+    try:  # no pickles: a file seqrun wrote holds plain arrays
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise UserError(
+            f"the {split} predictions are truncated or corrupt ({type(e).__name__}: "
+            f"{str(e)[:80]}); write them again with `seqrun evaluate {run.path} --split {split}`",
+            where=str(path),
+        ) from None
 
 
 def _horizon(run: Any) -> int:

@@ -20,11 +20,13 @@ their overrides, config keys, statuses and run directories. Imports no TensorFlo
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
 import os
 import random
+import socket
 import subprocess
 import sys
 import threading
@@ -39,14 +41,19 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from seqrun.core.config import Section, config_key, load_config, parse_override, read_spec
 from seqrun.core.errors import UserError
 from seqrun.core.runs import (
+    FileLock,
+    check_folders,
     check_path_name,
     inside,
     iter_runs,
+    latest_run,
+    lock_held,
     now_iso,
     read_json,
     read_state,
     write_json,
 )
+from seqrun.engine.listing import LIVE_STATUSES
 from seqrun.engine.processes import PARENT_ENV, sigterm_interrupts, stop_children
 
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
@@ -281,7 +288,9 @@ class Sweep:
                 ) from None
         self.name = self.spec.name or self.path.stem
         self.dir = inside(self.runs_dir, self.runs_dir / "_sweeps" / self.name)
+        check_folders(self.runs_dir, self.dir.parent, self.dir, what="sweep name")
         self.common = [*self.spec.set, *(extra_set or [])]
+        self._live: FileLock | None = None
         self.trials: list[Trial] = []
         for i, overrides in enumerate(expand(self.spec)):
             all_overrides = [*self.common, *overrides]
@@ -296,12 +305,34 @@ class Sweep:
     def state_path(self) -> Path:
         return self.dir / "sweep.json"
 
+    def __getstate__(self) -> dict[str, Any]:  # a copy (a Ray task's) holds no lock
+        return {**self.__dict__, "_live": None}
+
+    def live_lock_path(self, pid: int) -> Path:
+        """The lock that sweep process ``pid`` holds while it owns running trials."""
+        return self.dir / f".live-{pid}.lock"
+
+    def close(self) -> None:
+        """Drop this process's live lock (its trials, if still recorded running, read as
+        dead once the process is gone)."""
+        if self._live is not None:
+            self._live.release()
+            self._live = None
+
     def record(self, trial: Trial) -> None:
         """Merge one trial's status into sweep.json (safe across threads and processes)."""
-        from filelock import FileLock
+        import filelock
 
         self.dir.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.dir / ".lock"):
+        live = trial.status in LIVE_STATUSES
+        if live and self._live is None:  # held until close() or this process ends
+            for old in self.dir.glob(".live-*.lock"):  # left by killed sweep processes
+                if lock_held(old) is False:
+                    old.unlink(missing_ok=True)
+            lock = FileLock(self.live_lock_path(os.getpid()), remove=True)
+            if lock.acquire(wait_s=0):
+                self._live = lock
+        with filelock.FileLock(self.dir / ".lock"):
             from seqrun.engine.listing import SWEEP_STATE_FIX
 
             state = read_state(self.state_path, SWEEP_STATE_FIX) or {}
@@ -325,6 +356,10 @@ class Sweep:
                 "metrics": trial.metrics,
                 "duration_s": trial.duration_s,
             }
+            if live:  # who owns it: a reader shows it dead once that process is gone
+                trials[str(trial.index)].update(
+                    pid=os.getpid(), host=socket.gethostname(), name=trial.name
+                )
             write_json(self.state_path, state)
 
     def find_completed(self) -> None:
@@ -409,8 +444,25 @@ def run_trial_subprocess(
         errors = [line for line in lines if line.startswith("error:")]
         if trial.status == "interrupted":  # its last line is a progress note, not a cause
             lines = ["interrupted"]
+        elif proc.returncode < 0:  # killed: whatever it printed last is not the cause
+            lines = [_killed_by(-proc.returncode)]
         trial.error = (errors or lines or [f"exit code {proc.returncode}"])[-1]
+        if not trial.run_dir:  # killed before it could say: the run it was training, if any
+            run = latest_run(sweep.runs_dir, trial.name, trial.key)
+            trial.run_dir = str(run.path) if run is not None else None
     return trial
+
+
+def _killed_by(signum: int) -> str:
+    """Why a trial whose process died of signal ``signum`` failed, and what to do."""
+    import signal
+
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    why = " (out of memory, or a kill -9)" if name == "SIGKILL" else ""
+    return f"killed by {name}{why}; rerun the sweep to continue its run"
 
 
 def run_local(
@@ -434,6 +486,22 @@ def run_local(
     threads = max(1, cores // workers) if workers > 1 else None
     procs = {} if procs is None else procs
     stop = threading.Event() if stop is None else stop
+    try:
+        return _run_local(sweep, pending, workers, threads, fail_fast, say, procs, stop)
+    finally:
+        sweep.close()
+
+
+def _run_local(
+    sweep: Sweep,
+    pending: list[Trial],
+    workers: int,
+    threads: int | None,
+    fail_fast: bool,
+    say: Any,
+    procs: dict[int, subprocess.Popen],
+    stop: threading.Event,
+) -> list[Trial]:
     with sigterm_interrupts(), ThreadPoolExecutor(max_workers=workers) as pool:
         futures: dict[Future, Trial] = {}
         queue = list(pending)
@@ -541,6 +609,7 @@ def run_ray(
             ray.cancel(r, force=True)
         raise
     finally:
+        sweep.close()
         if started_here:
             ray.shutdown()
     return sweep.trials
@@ -548,10 +617,10 @@ def run_ray(
 
 def run_index(sweep: Sweep, index: int, say: Any = None) -> Trial:
     """Run trial ``index`` in this process (``seqrun sweep --index I``, for job arrays),
-    recording it in sweep.json; ``say`` gets the line of a trial skipped as completed."""
-    from seqrun.core.errors import SeqrunError
-    from seqrun.engine import experiment
-    from seqrun.engine.checkpoint import Interrupted
+    recording it in sweep.json; ``say`` gets the line of a trial skipped as completed, or
+    continued. Like the `--list` commands (``--resume auto``), a rerun of a killed or preempted
+    trial continues its run, and a trial that another live process trains is refused."""
+    from seqrun.engine.resume import choose_auto
 
     t = sweep.trials[index]
     sweep.find_completed()
@@ -562,12 +631,29 @@ def run_index(sweep: Sweep, index: int, say: Any = None) -> Trial:
         return t
     overrides = [*sweep.common, *t.overrides]
     cfg = load_config(sweep.base, overrides)
+    with contextlib.ExitStack() as held:  # as `--resume auto` (the --list commands) does
+        run = choose_auto(cfg, sweep.runs_dir, held, say or (lambda m: None))
+        if run is not None and run.status() == "completed":  # finished since find_completed
+            t.status, t.run_dir = "skipped", str(run.path)
+            t.metrics = _headline(run.metrics("dev"))
+            sweep.record(t)
+            return t
+        return _train_index(sweep, t, cfg, overrides, run)
+
+
+def _train_index(sweep: Sweep, t: Trial, cfg: Any, overrides: list[str], run: Any) -> Trial:
+    """Train trial ``t`` in this process, continuing ``run`` (a killed or preempted attempt)
+    when given; record how it ended."""
+    from seqrun.core.errors import SeqrunError
+    from seqrun.engine import experiment
+    from seqrun.engine.checkpoint import Interrupted
+
     t.status = "running"
     sweep.record(t)
     t0 = time.time()
     try:
         result = experiment.train(
-            cfg, sweep.runs_dir, quiet=True, argv=sys.argv, overrides=overrides
+            cfg, sweep.runs_dir, quiet=True, argv=sys.argv, resume=run, overrides=overrides
         )
         t.status, t.run_dir = "completed", result["run_dir"]
         t.metrics = _headline(result["metrics"])
@@ -575,6 +661,14 @@ def run_index(sweep: Sweep, index: int, say: Any = None) -> Trial:
         t.status, t.run_dir, t.error = "interrupted", str(e), "interrupted"
     except SeqrunError as e:
         t.status, t.error = "failed", str(e)
-    t.duration_s = round(time.time() - t0, 2)
-    sweep.record(t)
+    except KeyboardInterrupt:  # before training could catch it: not left 'running'
+        t.status, t.error = "interrupted", "interrupted"
+        raise
+    except BaseException as e:
+        t.status, t.error = "failed", f"{type(e).__name__}: {e}"
+        raise
+    finally:
+        t.duration_s = round(time.time() - t0, 2)
+        sweep.record(t)
+        sweep.close()
     return t

@@ -44,6 +44,7 @@ from seqrun.core.config import Section, config_key, load_config, read_spec
 from seqrun.core.errors import RunFailure, SeqrunError, UserError, did_you_mean
 from seqrun.core.runs import (
     Run,
+    check_folders,
     create_run,
     metric_name,
     now_iso,
@@ -228,6 +229,7 @@ class Study:
         self.runs_dir = Path(runs_dir)
         self.name = check_name(self.spec.name or self.path.stem, f"{path}: name")
         self.dir = self.runs_dir / "_studies" / self.name
+        check_folders(self.runs_dir, self.dir.parent, self.dir, what="study name")
         self.common = [*self.spec.set, *(extra_set or [])]
         self.extra_set = list(extra_set or [])
         self.cfg = load_config(self.base, self.common)
@@ -482,6 +484,17 @@ ASK_GRACE_S = 20.0
 records its pid right after asking); older, nothing shows it alive and it is failed."""
 
 
+def process_gone(trial: Any, grace: float = ASK_GRACE_S) -> bool:
+    """Whether the process of a running trial is known to be gone: its pid, on this host, is
+    dead, or it recorded none ``grace`` seconds after it was asked (a trial of another host
+    is taken as alive)."""
+    pid, where = trial.user_attrs.get("pid"), trial.user_attrs.get("host")
+    if pid is None:
+        started = trial.datetime_start.timestamp() if trial.datetime_start else time.time()
+        return time.time() - started >= grace  # else: between ask and its first attribute
+    return where == socket.gethostname() and not _alive(int(pid))
+
+
 def fail_stale(study: Any, grace: float = ASK_GRACE_S) -> list[int]:
     """Mark failed the running trials whose process (on this host) is gone, and those that
     never recorded a process ``grace`` seconds after they were asked; their run directories
@@ -489,14 +502,8 @@ def fail_stale(study: Any, grace: float = ASK_GRACE_S) -> list[int]:
     from optuna.trial import TrialState
 
     failed = []
-    host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        pid, where = t.user_attrs.get("pid"), t.user_attrs.get("host")
-        if pid is None:
-            started = t.datetime_start.timestamp() if t.datetime_start else time.time()
-            if time.time() - started < grace:  # between ask and its first attribute
-                continue
-        elif where != host or _alive(int(pid)):
+        if not process_gone(t, grace):
             continue
         with contextlib.suppress(ValueError, RuntimeError):  # another process was first
             study.tell(t.number, state=TrialState.FAIL)
@@ -609,10 +616,15 @@ def run_trial(st: Study, study: Any, trial: Any, quiet: bool = True) -> Outcome:
 
 
 def counts(study: Any) -> dict[str, int]:
-    """Trials by state (lower case: complete, pruned, fail, running, waiting)."""
+    """Trials by state (lower case: complete, pruned, fail, running, waiting; ``dead`` for a
+    trial still running in the storage whose process is gone, e.g. a `tune` killed with
+    SIGKILL: a rerun fails it and gives its budget back)."""
     out: dict[str, int] = {}
     for t in study.get_trials(deepcopy=False):
-        out[_state(t).lower()] = out.get(_state(t).lower(), 0) + 1
+        state = _state(t).lower()
+        if state == "running" and process_gone(t):
+            state = "dead"
+        out[state] = out.get(state, 0) + 1
     return out
 
 
@@ -734,6 +746,9 @@ class WorkerPool:
 
     def record(self, trial: Any) -> None:
         """The storage records the trials; workers need no file of their own."""
+
+    def close(self) -> None:
+        """No live lock to drop (the storage knows each trial's process)."""
 
     def command(self, trial: Any, runs_dir_flag: bool = False) -> list[str]:
         """The `seqrun tune --worker ...` command line of one worker."""
