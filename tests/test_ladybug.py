@@ -169,3 +169,14 @@ def test_poisson_loss_on_standardized_targets_names_the_loss(cli, tmp_path):
     assert r.exit_code == 1, r.output
     assert "train.loss 'poisson' takes the log of the predictions" in r.stderr
     assert "lower train.learning_rate" not in r.stderr
+
+
+def test_progress_says_that_regression_epochs_are_in_the_model_units(cli, tiny_config, tmp_path):
+    """A regression's per-epoch dev metrics are in scaled units (the summary in the target's):
+    said once, before the first epoch line; --quiet says nothing."""
+    r = cli("train", tiny_config, "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 0, r.output
+    assert r.stderr.count("note: per-epoch losses and dev metrics are in the model's units") == 1
+    assert r.stderr.index("note: per-epoch") < r.stderr.index("epoch 1/2")
+    r = cli("train", tiny_config, "--runs-dir", tmp_path / "runs", "--quiet")
+    assert r.exit_code == 0 and "note: per-epoch" not in r.stderr, r.stderr

@@ -17,8 +17,11 @@ def _fmt(logs: dict[str, Any], keys: list[str]) -> str:
     return "  ".join(parts)
 
 
-def make_progress_callback(epochs: int, steps: int, first_epoch: int = 0, quiet: bool = False):
-    """A Keras callback showing epoch and batch progress with live loss and dev metrics."""
+def make_progress_callback(
+    epochs: int, steps: int, first_epoch: int = 0, quiet: bool = False, note: str | None = None
+):
+    """A Keras callback showing epoch and batch progress with live loss and dev metrics;
+    ``note`` (what the numbers are) is printed once, before the first epoch's line."""
     import keras
     from rich.console import Console
 
@@ -34,6 +37,8 @@ def make_progress_callback(epochs: int, steps: int, first_epoch: int = 0, quiet:
 
         def on_train_begin(self, logs=None):
             self.t0 = time.time()
+            if note and not quiet:
+                print(f"note: {note}", file=sys.stderr)
             if not self.live:
                 return
             from rich.progress import (

@@ -622,7 +622,13 @@ def _fit(job: _Job, run: Run, model: Any, first: int, callbacks: list[Any], quie
 
     t = job.cfg.train
     steps = job.data.batches("train").steps(t.batch_size)
-    progress = make_progress_callback(t.epochs, steps, first_epoch=first, quiet=quiet)
+    note = (
+        "per-epoch losses and dev metrics are in the model's units (targets as the encoder "
+        "scales them, history.csv too); the summary and metrics/*.json are in the target's units"
+        if job.data.task.kind == "regression"
+        else None
+    )
+    progress = make_progress_callback(t.epochs, steps, first_epoch=first, quiet=quiet, note=note)
     train_ds, dev_ds = _datasets(job, model, first)
     try:
         model.fit(
