@@ -153,3 +153,16 @@ def test_npz_float_class_ids_and_upper_case_keys(tmp_path):
     np.testing.assert_array_equal(s.series[3][:, 0], x[3, :, 0])
     np.savez(tmp_path / "u.npz", X=x, Y=np.array(["p", "q", "p", "q"]))
     assert read_npz(tmp_path / "u.npz").labels == ["p", "q", "p", "q"]
+
+
+def test_two_spellings_of_a_class_in_a_long_csv(cli, tmp_path):
+    """'1' and '1.0' (a spreadsheet re-save of some rows) were two classes; as in text tables,
+    an error naming both, unless data.classes lists them apart."""
+    rows = ["id,step,v,label"]
+    labels = ["1", "0", "1", "0", "1.0", "0"]
+    rows += [f"s{i},{t},{i + t},{lab}" for i, lab in enumerate(labels) for t in range(3)]
+    path = _write(tmp_path / "two.csv", rows)
+    config = _config(tmp_path, {"path": str(path)})
+    one_line_error(cli("data", "describe", config), "two.csv:14", "'1' (first on line 2)", "'1.0'")
+    config = _config(tmp_path, {"path": str(path), "classes": ["0", "1", "1.0"]})
+    assert cli("config", "validate", config).exit_code == 0

@@ -379,7 +379,7 @@ def test_two_spellings_of_a_label_and_a_one_row_class(tmp_path, capsys):
     body = _rows(["pos", "neg", "mixed"]) + "one more review,postive\n"
     assert _table(tmp_path, "t.csv", "text,label\n" + body).class_names[-1] == "postive"
     err = capsys.readouterr().err
-    assert "class 'postive' has a single row" in err and "t.csv:62" in err
+    assert "class 'postive' has a single example" in err and "t.csv:62" in err
 
 
 def test_auto_fractional_scores_warn_and_count_dropped_ties(tmp_path, capsys):

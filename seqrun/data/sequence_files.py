@@ -296,6 +296,10 @@ class SequencesAdapter:
         elif sets[0].class_names:
             names = list(sets[0].class_names)
         else:
+            from seqrun.data.text_table import check_label_spellings
+
+            for s in sets:  # '1' and '1.0', 'up' and 'Up' in one file: one class each
+                check_label_spellings([str(v) for v in s.labels], s.lines, s.source)
             names = class_order(v for s in sets for v in s.labels)
         index = {c: i for i, c in enumerate(names)}
         for s in sets:

@@ -587,7 +587,7 @@ def _spelling_key(label: str) -> str:
     return repr(number) if number is not None else label.strip().casefold()
 
 
-def _check_label_spellings(values: list[str], lines: list[int], source: str) -> None:
+def check_label_spellings(values: list[str], lines: list[int], source: str) -> None:
     """Labels that differ only in case or in how a number is written ('pos' and 'POS', '1'
     and '1.0') are an error: each would be a class of its own. A class of one row among many
     is warned (a typo such as 'postive')."""
@@ -617,7 +617,7 @@ def _check_label_spellings(values: list[str], lines: list[int], source: str) -> 
             if k == 1:
                 others = [c for c in counts if c != v]
                 warn(
-                    f"class {v!r} has a single row ({source}:{first[v]}) among "
+                    f"class {v!r} has a single example ({source}:{first[v]}) among "
                     f"{len(values):,}{did_you_mean(v, others)}: a typo makes a class of its own"
                 )
 
@@ -923,7 +923,7 @@ class TextTableAdapter:
             names = class_order(values)
             index = {c: i for i, c in enumerate(names)}
             check_class_count(d, len(names), len(values), numeric=None not in numbers)
-            _check_label_spellings(values, lines, d.source)
+            check_label_spellings(values, lines, d.source)
         return np.asarray([index[v] for v in values], dtype=np.int64), names, None, None
 
     def _column_split(self, values: list[str]) -> dict[str, np.ndarray]:
