@@ -328,7 +328,7 @@ def test_readers_show_the_trials_of_a_dead_sweep_process_as_dead(cli, tmp_path):
     try:
         sweep.trials[0].status = "running"  # this (live) process's trial
         sweep.record(sweep.trials[0])
-        assert (folder / f".live-{os.getpid()}.lock").is_file()
+        assert sweep.live_lock_path(os.getpid()).is_file()
         assert not list(folder.glob(".live-*.lock"))[1:], "the dead process's lock is cleaned"
         raw = json.loads((folder / "sweep.json").read_text())["trials"]
         assert [raw[i]["status"] for i in "012"] == ["running", "running", "pending"]
@@ -434,3 +434,133 @@ def test_a_trial_killed_by_sigkill_says_so_and_keeps_its_run(tmp_path, monkeypat
     assert trial.status == "failed"
     assert trial.error.startswith("killed by SIGKILL (out of memory, or a kill -9)")
     assert Path(trial.run_dir) == run_dir.parent
+
+
+def _sweep_proc(sw: Path, runs: Path, *extra: str):
+    """`seqrun sweep` as a process of its own (as on another machine), one thread each."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SEQRUN_THREADS": "1"}
+    cmd = [sys.executable, "-m", "seqrun", "sweep", str(sw), "--runs-dir", str(runs), *extra]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_sweep_processes_share_the_trials_and_neither_reports_the_others_failed(tmp_path):
+    """Two `seqrun sweep` of one sweep file started at once (two machines sharing the runs
+    directory) each reported the other's trials `FAILED: another seqrun train --resume auto
+    ... is running` and exited 1. Now each skips a trial the other trains, waits for it, and
+    both end with exit 0 and every trial completed, each trained once."""
+    sw = _sweep_file(tmp_path, {"model.units": [3, 4, 5]})
+    runs = tmp_path / "runs"
+    procs = [_sweep_proc(sw, runs) for _ in range(2)]
+    outs = [p.communicate(timeout=400) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-3000:]
+        assert "FAILED" not in err and "another `seqrun train" not in err, err
+        assert "sweep sw: 3 completed" in err, err  # the summary covers the whole sweep
+    errs = "".join(err for _, err in outs)
+    assert "trained by another process (pid " in errs, errs
+    state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
+    assert [state["trials"][str(i)]["status"] for i in range(3)] == ["completed"] * 3
+    run_dirs = sorted(p.parent for p in runs.glob("tiny-ladybug/*/meta.json"))
+    assert len(run_dirs) == 3, "a trial was trained twice"
+    assert sorted(Path(t["run_dir"]) for t in state["trials"].values()) == [
+        d.resolve() for d in run_dirs
+    ]
+    assert not list((runs / "_sweeps" / "sw").glob(".live-*.lock"))
+
+
+def test_a_trial_another_process_holds_is_waited_for_then_run_here(tmp_path):
+    """A `seqrun train --resume auto` of a trial's config running beside the sweep (a --list
+    command, another sweep of the same config): the sweep's trial is refused; it is not a
+    failure, its sweep.json entry is not marked failed, and when that process ends without a
+    run the sweep trains the trial itself."""
+    import time
+
+    from seqrun.core.runs import FileLock
+
+    sw = _sweep_file(tmp_path, {"model.units": [3]})
+    runs = tmp_path / "runs"
+    (trial,) = Sweep(sw, runs).trials  # the lock a `seqrun train --resume auto` holds
+    lock = FileLock(runs / trial.name / f".resume-auto-{trial.key}.lock", remove=True)
+    assert lock.acquire()  # this test is "the other process"
+    proc = _sweep_proc(sw, runs)
+    try:
+        state_path = runs / "_sweeps" / "sw" / "sweep.json"
+        end = time.time() + 240
+        while "trained by another" not in (state_path.read_text() if state_path.exists() else ""):
+            assert proc.poll() is None and time.time() < end, proc.communicate()
+            time.sleep(0.2)
+        entry = json.loads(state_path.read_text())["trials"]["0"]
+        assert entry["status"] == "pending"
+        assert f"trained by another process (pid {os.getpid()} on " in entry["error"]
+        time.sleep(3)
+        assert proc.poll() is None  # waiting for it
+    finally:
+        lock.release()
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-3000:]
+    assert "FAILED" not in err and "model.units=3: started" in err, err
+    state = json.loads(state_path.read_text())
+    assert state["trials"]["0"]["status"] == "completed", state
+    assert state["trials"]["0"]["error"] is None
+
+
+def test_the_trials_of_a_sweep_process_that_dies_are_continued_by_the_other(cli, tmp_path):
+    """A trial recorded running by another live sweep process is skipped and waited for; that
+    process killed, this one trains the trial, so the sweep still ends completed."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    sw = _sweep_file(tmp_path, {"model.units": [3]})
+    runs = tmp_path / "runs"
+    code = (
+        "import os, sys, time\nfrom pathlib import Path\nfrom seqrun.engine.sweep import Sweep\n"
+        "s = Sweep(sys.argv[1], Path(sys.argv[2]))\nt = s.trials[0]\nt.status = 'running'\n"
+        "s.record(t)\nprint('ready', flush=True)\ntime.sleep(6)\nos._exit(0)\n"
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", code, str(sw), str(runs)], cwd=ROOT, stdout=subprocess.PIPE
+    )
+    try:
+        assert other.stdout.readline() == b"ready\n"
+        t0 = time.time()
+        r = cli("sweep", sw, "--runs-dir", runs, "--json")
+    finally:
+        other.kill()
+        other.wait()
+    assert r.exit_code == 0, r.output
+    assert f"trained by another process (pid {other.pid} on " in r.stderr
+    assert "ELSEWHERE" not in r.stderr  # said as a note, not shouted as a failure
+    assert time.time() - t0 > 3  # it waited for the other process
+    (trial,) = json.loads(r.stdout)["trials"]
+    assert trial["status"] == "completed"
+    state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
+    assert state["trials"]["0"]["status"] == "completed"
+
+
+def test_runs_compare_of_runs_without_metrics_says_there_is_nothing_to_compare(cli, tmp_path):
+    """Two interrupted runs (no metrics) printed an empty 'mean +- std over seeds' table."""
+    import yaml as _yaml
+
+    from seqrun.core.runs import Run, write_json
+
+    paths = []
+    for i, seed in enumerate((0, 1)):
+        run = Run(tmp_path / "runs" / "exp" / f"20260101-00000{i}-00000{i}")
+        write_json(run.meta_path, {"status": "interrupted", "config_key": f"k{seed}"})
+        run.config_path.write_text(_yaml.safe_dump({"name": "exp", "seed": seed}))
+        paths.append(str(run.path))
+    for extra in ([], ["--json"], ["--sort", "mae"]):
+        r = cli("runs", "compare", *paths, *extra)
+        assert r.exit_code == 2, r.output
+        assert r.stdout == "" and "mean +- std" not in r.output
+        assert "nothing to compare: none of the 2 runs has dev metrics" in r.stderr
+        assert "20260101-000000-000000 (interrupted)" in r.stderr
+        assert "seqrun train --resume RUN" in r.stderr

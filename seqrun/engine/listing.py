@@ -418,8 +418,18 @@ SWEEP_STATE_FIX = "delete it: the runs stay, and rerunning the sweep skips its c
 
 LIVE_STATUSES = ("running", "queued")
 """Sweep trial statuses that a live sweep process owns: sweep.json records that process
-(``pid``, ``host``), which holds ``.live-<pid>.lock`` beside it, so that readers tell a trial
-of a killed sweep (:func:`sweep_state`)."""
+(``pid``, ``host``), which holds ``.live-<host>-<pid>.lock`` beside it, so that readers tell a
+trial of a killed sweep (:func:`sweep_state`)."""
+
+
+def live_lock_name(pid: int, host: str) -> str:
+    """The file name of the lock that sweep process ``pid`` on ``host`` holds while it owns
+    running trials: the host is in it, as two machines sharing a runs directory may both run a
+    sweep process with the same pid (containers number their processes alike)."""
+    import re
+
+    return f".live-{re.sub(r'[^A-Za-z0-9._-]', '_', str(host))}-{pid}.lock"
+
 
 SWEEP_GONE = "its sweep process ({owner}) is gone; rerun the sweep to continue"
 """The error of a trial recorded running by a sweep process that died (SIGKILL, a lost node)."""
@@ -435,10 +445,31 @@ def _sweep_owner_gone(folder: Path, entry: dict[str, Any]) -> bool:
     pid = entry.get("pid")
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False  # written by an older seqrun: nothing tells
-    held = lock_held(folder / f".live-{pid}.lock")
+    held = lock_held(folder / live_lock_name(pid, entry.get("host", "")))
+    if held is None:  # the name a sweep of the previous seqrun held
+        held = lock_held(folder / f".live-{pid}.lock")
     if held is not None:
         return not held
     return entry.get("host") == socket.gethostname() and not _pid_alive(pid)
+
+
+def sweep_owner(folder: Path, entry: Any) -> str | None:
+    """``pid N on HOST`` of the live sweep process, other than this one, that owns the trial
+    ``entry`` of sweep.json (recorded ``running`` or ``queued`` by it); None when no other
+    live process does (then this process may run the trial)."""
+    import os
+    import socket
+
+    if not isinstance(entry, dict) or entry.get("status") not in LIVE_STATUSES:
+        return None
+    pid, host = entry.get("pid"), entry.get("host")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None  # written by an older seqrun: nothing tells who owns it
+    if pid == os.getpid() and host == socket.gethostname():
+        return None
+    if _sweep_owner_gone(folder, entry):
+        return None
+    return f"pid {pid} on {host or '?'}"
 
 
 def sweep_state(sweep_dir: Path) -> dict[str, Any]:
@@ -595,6 +626,8 @@ def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "
     from seqrun.core.errors import UserError
 
     rows, groups = result["rows"], result["groups"]
+    if rows and not any(r["metrics"] for r in rows):
+        raise UserError(nothing_to_compare(rows, result["split"]), where="runs compare")
     if sort:
         desc = sort.startswith("-")
         key = sort.lstrip("-")
@@ -657,6 +690,33 @@ def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "
             gcells.append(tuple(cells_g))
         print("\nmean +- std over seeds")
         print(plain_table(gcols, gcells, width, shrink=tuple(gkeys)))
+
+
+UNFINISHED = ("interrupted", "dead", "failed", "unknown")
+
+
+def nothing_to_compare(rows: list[dict[str, Any]], split: str) -> str:
+    """Why runs of which none has ``split`` metrics cannot be compared, naming each run and its
+    status, and what would give them metrics."""
+    names = _short_run_names([r["run"] for r in rows])
+    shown = ", ".join(f"{n} ({r['status']})" for n, r in list(zip(names, rows, strict=True))[:8])
+    if len(rows) > 8:
+        shown += f" and {len(rows) - 8} more"
+    statuses = {r["status"] for r in rows}
+    fixes = []
+    if statuses & set(UNFINISHED):
+        fixes.append(
+            "continue an unfinished run with seqrun train --resume RUN (a sweep's trials: "
+            "rerun the sweep)"
+        )
+    if "running" in statuses:
+        fixes.append("wait for a running one to end")
+    if statuses - {*UNFINISHED, "running"}:
+        fixes.append(f"score a finished run with seqrun evaluate RUN --split {split}")
+    return (
+        f"nothing to compare: none of the {len(rows)} runs has {split} metrics "
+        f"({shown}); " + "; ".join(fixes)
+    )
 
 
 def _value_text(value: Any) -> str:

@@ -145,6 +145,24 @@ def check_resumable(run: Run, saved: ExperimentConfig, cfg: ExperimentConfig) ->
         raise UserError(f"the run is still being trained by {owner}; stop it first", str(run.path))
 
 
+def auto_lock_path(runs_root: Path, name: str, key: str) -> Path:
+    """The lock that a ``--resume auto`` process holds while it chooses and trains the run of
+    the config ``key`` of experiment ``name``."""
+    return Path(runs_root) / name / f".resume-auto-{key}.lock"
+
+
+def trained_elsewhere(runs_root: Path, name: str, key: str) -> str | None:
+    """``pid N on HOST`` of a live process that trains (or chooses) the run of the config
+    ``key`` of experiment ``name`` under ``runs_root``, or None."""
+    from seqrun.core.runs import _holder_text, lock_held
+
+    lock = auto_lock_path(runs_root, name, key)
+    if lock_held(lock):
+        return _holder_text(lock)
+    run = latest_run(runs_root, name, key)
+    return run.owner() if run is not None else None
+
+
 def choose_auto(cfg: ExperimentConfig, runs_root: Path, held: Any, say: Any) -> Run | None:
     """``--resume auto``: the latest run of ``cfg`` (same resolved config) if it is unfinished
     (to continue) or completed (nothing to train), or None for a new run. Holds the config's
@@ -152,7 +170,7 @@ def choose_auto(cfg: ExperimentConfig, runs_root: Path, held: Any, say: Any) -> 
     key = config_key(cfg)
     check_folders(runs_root, runs_root / cfg.name)
     created = [p for p in (runs_root, runs_root / cfg.name) if not p.exists()]
-    lock = FileLock(runs_root / cfg.name / f".resume-auto-{key}.lock", remove=True)
+    lock = FileLock(auto_lock_path(runs_root, cfg.name, key), remove=True)
     acquired = lock.acquire()
 
     def release() -> None:

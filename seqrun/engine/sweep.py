@@ -53,12 +53,18 @@ from seqrun.core.runs import (
     read_state,
     write_json,
 )
-from seqrun.engine.listing import LIVE_STATUSES
+from seqrun.engine.listing import LIVE_STATUSES, live_lock_name, sweep_owner
 from seqrun.engine.processes import PARENT_ENV, sigterm_interrupts, stop_children
 
 DISTRIBUTIONS = ("uniform", "loguniform", "int", "choice")
 MAX_TRIALS = 10_000
 """Most trials one sweep file may expand to."""
+ELSEWHERE = "elsewhere"
+"""The status, in this process only (never written to sweep.json), of a trial that another live
+process trains: two ``seqrun sweep`` of one sweep file (on one machine, or on several sharing the
+runs directory) share the trials out; each waits for the other's before it ends."""
+WAIT_POLL_S = 2.0
+"""How often a sweep process looks at the trials that other processes train."""
 
 
 class TrialResources(Section):
@@ -308,9 +314,10 @@ class Sweep:
     def __getstate__(self) -> dict[str, Any]:  # a copy (a Ray task's) holds no lock
         return {**self.__dict__, "_live": None}
 
-    def live_lock_path(self, pid: int) -> Path:
-        """The lock that sweep process ``pid`` holds while it owns running trials."""
-        return self.dir / f".live-{pid}.lock"
+    def live_lock_path(self, pid: int, host: str | None = None) -> Path:
+        """The lock that sweep process ``pid`` (on ``host``, default this one) holds while it
+        owns running trials."""
+        return self.dir / live_lock_name(pid, host or socket.gethostname())
 
     def close(self) -> None:
         """Drop this process's live lock (its trials, if still recorded running, read as
@@ -319,8 +326,12 @@ class Sweep:
             self._live.release()
             self._live = None
 
-    def record(self, trial: Trial) -> None:
-        """Merge one trial's status into sweep.json (safe across threads and processes)."""
+    def record(self, trial: Trial, keep: Any = None) -> dict[str, Any] | None:
+        """Merge one trial's status into sweep.json (safe across threads and processes).
+
+        ``keep(entry)``, called with the trial's entry in sweep.json (or None) while the file
+        is locked, may leave the entry as it is: then nothing is written, and the entry is
+        returned (None when written)."""
         import filelock
 
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -344,6 +355,8 @@ class Sweep:
                 updated_at=now_iso(),
             )
             trials = state.setdefault("trials", {})
+            if keep is not None and keep(trials.get(str(trial.index))):
+                return trials[str(trial.index)]
             for t in self.trials:  # list every trial, keep known statuses
                 trials.setdefault(str(t.index), {"overrides": t.overrides, "status": "pending"})
             trials[str(trial.index)] = {
@@ -361,6 +374,19 @@ class Sweep:
                     pid=os.getpid(), host=socket.gethostname(), name=trial.name
                 )
             write_json(self.state_path, state)
+        return None
+
+    def taken(self, entry: Any) -> bool:
+        """Whether the sweep.json entry of a trial belongs to another process: a live sweep
+        process other than this one owns it, or it is completed (its run too)."""
+        if sweep_owner(self.dir, entry) is not None:
+            return True
+        return _completed_entry(entry)
+
+    def claim(self, trial: Trial) -> dict[str, Any] | None:
+        """Record ``trial`` with its (live) status as owned by this process, unless
+        :meth:`taken`: then nothing is written, and its entry is returned."""
+        return self.record(trial, keep=self.taken)
 
     def find_completed(self) -> None:
         """Mark trials whose exact config already has a completed run (skipped on rerun)."""
@@ -386,6 +412,28 @@ class Sweep:
         return [*cmd, "--resume", "auto"]
 
 
+def _completed_entry(entry: Any) -> bool:
+    """Whether a sweep.json entry says completed, and its run does."""
+    from seqrun.core.runs import Run
+
+    if not isinstance(entry, dict) or entry.get("status") != "completed":
+        return False
+    run_dir = entry.get("run_dir")
+    return isinstance(run_dir, str) and Run(Path(run_dir)).status() == "completed"
+
+
+def _duration(entry: Any, run_dir: Path) -> float:
+    """Seconds a trial trained by another process took: as its sweep.json ``entry`` records,
+    else as its run's meta.json does (0 when neither says)."""
+    from seqrun.core.runs import Run
+
+    for source in (entry if isinstance(entry, dict) else {}, Run(run_dir).meta()):
+        value = source.get("duration_s")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return 0.0
+
+
 def _headline(metrics: dict[str, Any] | None) -> dict[str, Any]:
     from seqrun.engine.listing import headline
 
@@ -397,7 +445,7 @@ def _pending(sweep: Sweep, say: Any) -> list[Trial]:
     sweep.find_completed()
     for t in sweep.trials:
         if t.status == "skipped":
-            sweep.record(t)
+            sweep.record(t, keep=sweep.taken)  # an entry saying completed stays as it is
             say("skip", t)
     return [t for t in sweep.trials if t.status != "skipped"]
 
@@ -447,10 +495,122 @@ def run_trial_subprocess(
         elif proc.returncode < 0:  # killed: whatever it printed last is not the cause
             lines = [_killed_by(-proc.returncode)]
         trial.error = (errors or lines or [f"exit code {proc.returncode}"])[-1]
+        owner = _refused_for_another(sweep, trial, proc.returncode)
+        if owner is not None:  # not a failure: another process trains it (or just did)
+            trial.status, trial.error, trial.run_dir = ELSEWHERE, elsewhere_note(owner), None
+            return trial
         if not trial.run_dir:  # killed before it could say: the run it was training, if any
             run = latest_run(sweep.runs_dir, trial.name, trial.key)
             trial.run_dir = str(run.path) if run is not None else None
     return trial
+
+
+def _refused_for_another(sweep: Sweep, trial: Trial, returncode: int) -> str | None:
+    """Who trains ``trial`` when its `seqrun train --resume auto` refused it (exit 2) because
+    another live process trains that config, or completed it meanwhile; None otherwise."""
+    from seqrun.engine.resume import trained_elsewhere
+
+    if returncode != 2:
+        return None
+    owner = trained_elsewhere(sweep.runs_dir, trial.name, trial.key)
+    if owner is not None:
+        return owner
+    run = latest_run(sweep.runs_dir, trial.name, trial.key)
+    return "another process" if run is not None and run.status() == "completed" else None
+
+
+def elsewhere_note(owner: str) -> str:
+    """The line of a trial that another process trains (``owner``: ``pid N on HOST``)."""
+    who = owner if owner == "another process" else f"another process ({owner})"
+    return f"trained by {who}; skipped here, waiting for it to end"
+
+
+class Elsewhere:
+    """The trials that other live processes train, watched until they end: a completed one
+    is taken as completed (recorded in sweep.json only when its process did not record it),
+    a failure that the other sweep process recorded is taken as it is, and one left unfinished
+    (its process killed or stopped) is handed back to be run here, continuing its run."""
+
+    def __init__(self, sweep: Sweep, say: Any) -> None:
+        self.sweep, self.say = sweep, say
+        self.trials: dict[int, Trial] = {}
+        self.by_sweep: set[int] = set()  # deferred to a sweep process that owns its entry
+
+    def __bool__(self) -> bool:
+        return bool(self.trials)
+
+    def refused(self, t: Trial) -> None:
+        """Watch ``t``, whose `seqrun train` refused it because another process trains it
+        (``t.error`` says which): its entry in sweep.json no longer names this process."""
+        t.status = "pending"
+        self.sweep.record(t, keep=self.sweep.taken)
+        self.add(t)
+
+    def add(self, t: Trial, owner: str | None = None, by_sweep: bool = False) -> None:
+        """Watch ``t``, trained by ``owner`` (``pid N on HOST``; None: ``t.error`` says)."""
+        t.status = ELSEWHERE
+        if owner is not None:
+            t.error = elsewhere_note(owner)
+        t.run_dir, t.metrics, t.duration_s = None, {}, None
+        self.trials[t.index] = t
+        if by_sweep:
+            self.by_sweep.add(t.index)
+        self.say(ELSEWHERE, t)
+
+    def claimed(self, t: Trial, entry: dict[str, Any]) -> bool:
+        """Take note of ``entry`` of sweep.json, found by :meth:`Sweep.claim` for ``t``: a
+        trial completed (by another process, since this one started) is taken as completed
+        (True), one owned by a live sweep process is watched (True); False when neither (the
+        trial is this process's to run)."""
+        sweep = self.sweep
+        if _completed_entry(entry):
+            t.status, t.run_dir, t.error = "completed", entry["run_dir"], None
+            metrics = entry.get("metrics")
+            t.metrics = metrics if isinstance(metrics, dict) else {}
+            t.duration_s = _duration(entry, Path(entry["run_dir"]))
+            self.say("end", t)
+            return True
+        if not sweep.taken(entry):
+            return False
+        # its owner may have ended since the claim: then the next poll hands it back
+        self.add(t, sweep_owner(self.sweep.dir, entry) or "another process", by_sweep=True)
+        return True
+
+    def poll(self, ended: Any = None) -> list[Trial]:
+        """Settle the watched trials whose process has ended (each told to ``say`` and to
+        ``ended``); return those to run here."""
+        from seqrun.engine.resume import trained_elsewhere
+
+        sweep, again = self.sweep, []
+        state: dict[str, Any] = {}
+        with contextlib.suppress(OSError, ValueError, UserError):
+            from seqrun.engine.listing import SWEEP_STATE_FIX
+
+            state = read_state(sweep.state_path, SWEEP_STATE_FIX) or {}
+        entries = state.get("trials") if isinstance(state.get("trials"), dict) else {}
+        for index, t in list(self.trials.items()):
+            entry = entries.get(str(index))
+            if trained_elsewhere(sweep.runs_dir, t.name, t.key) or sweep_owner(sweep.dir, entry):
+                continue
+            del self.trials[index]
+            run = latest_run(sweep.runs_dir, t.name, t.key)
+            if run is not None and run.status() == "completed":
+                t.status, t.run_dir, t.error = "completed", str(run.path), None
+                t.metrics = _headline(run.metrics("dev"))
+                recorded = isinstance(entry, dict) and entry.get("status") == "completed"
+                t.duration_s = _duration(entry if recorded else None, run.path)
+                sweep.record(t, keep=sweep.taken)  # where its process did not record it
+            elif index in self.by_sweep and (entry or {}).get("status") == "failed":
+                t.status, t.error, t.run_dir = "failed", entry.get("error"), entry.get("run_dir")
+            else:  # its process stopped or died before the end: continued here
+                t.status, t.error, t.run_dir = "pending", None, None
+                again.append(t)
+            self.by_sweep.discard(index)
+            if t.status != "pending":
+                self.say("end", t)
+                if ended is not None:
+                    ended(t)
+        return again
 
 
 def _killed_by(signum: int) -> str:
@@ -475,10 +635,13 @@ def run_local(
 ) -> list[Trial]:
     """Run the sweep's pending trials with ``workers`` parallel processes.
 
-    ``on_event(kind, trial)`` is called with kind 'skip', 'start' or 'end' as things happen.
-    Ctrl-C or SIGTERM stops the children (each marks its run interrupted), then raises
-    KeyboardInterrupt. ``procs`` and ``stop`` let a caller that runs this in another thread
-    stop the children itself (:func:`stop_children`, after setting ``stop``).
+    ``on_event(kind, trial)`` is called with kind 'skip', 'start', 'elsewhere' (another live
+    process trains the trial: it is not run here; ``trial.error`` says who) or 'end' as things
+    happen. Trials that other processes train are waited for, so that the outcome covers the
+    whole sweep (one such process killed: its trials are continued here). Ctrl-C or SIGTERM
+    stops the children (each marks its run interrupted), then raises KeyboardInterrupt.
+    ``procs`` and ``stop`` let a caller that runs this in another thread stop the children
+    itself (:func:`stop_children`, after setting ``stop``).
     """
     say = on_event or (lambda kind, trial: None)
     pending = _pending(sweep, say)
@@ -505,28 +668,42 @@ def _run_local(
     with sigterm_interrupts(), ThreadPoolExecutor(max_workers=workers) as pool:
         futures: dict[Future, Trial] = {}
         queue = list(pending)
+        elsewhere = Elsewhere(sweep, say)
 
         def launch() -> None:
             while queue and len(futures) < workers and not stop.is_set():
                 t = queue.pop(0)
                 t.status = "running"
-                sweep.record(t)
+                entry = sweep.claim(t)
+                if entry is not None and elsewhere.claimed(t, entry):
+                    continue  # another process trains it, or completed it
                 say("start", t)
                 futures[pool.submit(run_trial_subprocess, sweep, t, threads, procs, stop)] = t
 
+        def failed(t: Trial) -> None:
+            if t.status == "failed" and fail_fast:
+                stop.set()
+                for p in list(procs.values()):
+                    p.terminate()
+
         try:
             launch()
-            while futures:
-                done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            while futures or (elsewhere and not stop.is_set()):
+                if not futures:
+                    time.sleep(WAIT_POLL_S)
+                timeout = WAIT_POLL_S if elsewhere else None
+                done = wait(list(futures), timeout, FIRST_COMPLETED)[0] if futures else set()
                 for f in done:
                     t = futures.pop(f)
                     f.result()
-                    sweep.record(t)
+                    if t.status == ELSEWHERE:  # refused: another process trains it
+                        elsewhere.refused(t)
+                        continue
+                    sweep.record(t, keep=sweep.taken)
                     say("end", t)
-                    if t.status == "failed" and fail_fast:
-                        stop.set()
-                        for p in list(procs.values()):
-                            p.terminate()
+                    failed(t)
+                if elsewhere:
+                    queue[:0] = elsewhere.poll(failed)
                 launch()
         except KeyboardInterrupt:
             stop.set()
@@ -534,12 +711,12 @@ def _run_local(
             done, _ = wait(list(futures), timeout=10)
             for f in done:  # the children stopped: their trials are interrupted
                 t = futures.pop(f)
-                if f.exception() is None:
-                    sweep.record(t)
+                if f.exception() is None and t.status != ELSEWHERE:
+                    sweep.record(t, keep=sweep.taken)
             raise
     for t in queue:  # not started because of --fail-fast
         t.status = "cancelled"
-        sweep.record(t)
+        sweep.record(t, keep=sweep.taken)
     return sweep.trials
 
 
@@ -564,6 +741,7 @@ def run_ray(
 
     say = on_event or (lambda kind, trial: None)
     pending = _pending(sweep, say)
+    refs: dict[Any, Trial] = {}
     started_here = not ray.is_initialized()
     if started_here:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
@@ -579,14 +757,36 @@ def run_ray(
         task = ray.remote(num_cpus=cpus, num_gpus=sweep.spec.resources.gpus, max_retries=0)(
             _ray_trial
         )
-        refs = {}
-        for t in pending:
-            t.status = "queued"
-            sweep.record(t)
-            say("queue", t)
-            refs[task.remote(sweep, t, threads)] = t
-        while refs:
-            done, _ = ray.wait(list(refs), num_returns=1)
+        elsewhere = Elsewhere(sweep, say)
+        stopped = False
+
+        def submit(trials: list[Trial]) -> None:
+            for t in trials:
+                t.status = "queued"
+                entry = sweep.claim(t)
+                if entry is not None and elsewhere.claimed(t, entry):
+                    continue  # another process trains it, or completed it
+                say("queue", t)
+                refs[task.remote(sweep, t, threads)] = t
+
+        def failed(t: Trial) -> None:
+            nonlocal stopped
+            if t.status == "failed" and fail_fast and not stopped:
+                stopped = True
+                for r, other in refs.items():
+                    ray.cancel(r, force=True)
+                    other.status = "cancelled"
+                    sweep.record(other, keep=sweep.taken)
+                refs.clear()
+
+        submit(pending)
+        while refs or (elsewhere and not stopped):
+            done: list[Any] = []
+            if refs:
+                timeout = WAIT_POLL_S if elsewhere else None
+                done, _ = ray.wait(list(refs), num_returns=1, timeout=timeout)
+            else:
+                time.sleep(WAIT_POLL_S)
             for ref in done:
                 t = refs.pop(ref)
                 try:
@@ -595,15 +795,16 @@ def run_ray(
                     t.metrics, t.duration_s = result.metrics, result.duration_s
                 except Exception as e:  # the task itself died (node lost, OOM)
                     t.status, t.error = "failed", f"ray task failed: {type(e).__name__}: {e}"
-                sweep.record(t)
+                if t.status == ELSEWHERE:  # refused: another process trains it
+                    elsewhere.refused(t)
+                    continue
+                sweep.record(t, keep=sweep.taken)
                 say("end", t)
-                if t.status == "failed" and fail_fast:
-                    for r, other in refs.items():
-                        ray.cancel(r, force=True)
-                        other.status = "cancelled"
-                        sweep.record(other)
-                    refs.clear()
-                    break
+                failed(t)
+            if elsewhere:
+                again = elsewhere.poll(failed)
+                if not stopped:
+                    submit(again)
     except KeyboardInterrupt:
         for r in list(refs):
             ray.cancel(r, force=True)

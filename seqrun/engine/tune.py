@@ -744,8 +744,15 @@ class WorkerPool:
     def find_completed(self) -> None:
         """Nothing to skip: the study's storage knows what is done."""
 
-    def record(self, trial: Any) -> None:
+    def record(self, trial: Any, keep: Any = None) -> None:
         """The storage records the trials; workers need no file of their own."""
+
+    def taken(self, entry: Any) -> bool:
+        """No worker belongs to another process: the storage shares the trials out."""
+        return False
+
+    def claim(self, trial: Any) -> None:
+        """Nothing to claim (see :meth:`taken`)."""
 
     def close(self) -> None:
         """No live lock to drop (the storage knows each trial's process)."""
