@@ -170,6 +170,7 @@ def _print_json(obj: Any) -> None:
 
 def _metrics_table(title: str, metrics: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from seqrun.engine.listing import NORM_NOTE, metric_rows
@@ -182,7 +183,7 @@ def _metrics_table(title: str, metrics: dict[str, Any]) -> None:
     if any(unit for _, _, unit in rows):
         table.add_column("unit")
     for row in rows:
-        table.add_row(*row[: len(table.columns)])
+        table.add_row(*map(escape, row[: len(table.columns)]))  # '[neg]' is a name, not markup
     Console(stderr=True).print(table)
 
 
@@ -274,11 +275,16 @@ def _train(todo: Any, runs_root: Path, quiet: bool, log: Any, as_json: bool) -> 
         )
     except Interrupted as e:
         if as_json:
-            _print_json({"run_dir": str(e), "status": "interrupted", "metrics": None})
+            _interrupted_json(str(e))
         else:
             _err(f"interrupted; resume with: seqrun train --resume {e}")
             typer.echo(str(e))
         raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _interrupted_json(run_dir: Any) -> None:
+    """`train --json`'s one object for a run stopped by Ctrl-C or SIGTERM."""
+    _print_json({"run_dir": str(run_dir), "status": "interrupted", "metrics": None})
 
 
 def _show_train_result(result: dict[str, Any], quiet: bool, as_json: bool) -> None:
@@ -332,6 +338,7 @@ def _launch(
         resume_dir=run.path if run is not None else None,
         echo=typer.echo,
         err=_err,
+        on_interrupted=_interrupted_json if as_json else None,  # as one process does
     )
     if code:
         raise typer.Exit(code)
@@ -339,6 +346,7 @@ def _launch(
 
 def _cv_table(result: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from seqrun.engine.listing import headline_keys
@@ -360,9 +368,9 @@ def _cv_table(result: dict[str, Any]) -> None:
     for k in keys:
         s = stats[k]
         table.add_row(
-            k,
+            escape(k),
             f"{s['mean']:.4g} +- {s['std']:.2g}",
-            metric_unit(k, result["metrics"]),
+            escape(metric_unit(k, result["metrics"])),
             " ".join(f"{v:.3g}" for v in s["values"]),
         )
     if any("_norm" in k for k in keys):
@@ -521,8 +529,18 @@ def sweep(
 
     sw = Sweep(sweep_file, _runs_dir(runs_dir), set_)
     if list_:
-        for t in sw.trials:
-            typer.echo(shlex.join(sw.command(t, runs_dir_flag=runs_dir is not None)))
+        commands = [
+            shlex.join(sw.command(t, runs_dir_flag=runs_dir is not None)) for t in sw.trials
+        ]
+        if as_json:  # --json: one object here too, never lines
+            listed = [
+                {"index": t.index, "overrides": list(t.overrides), "command": c}
+                for t, c in zip(sw.trials, commands, strict=True)
+            ]
+            _print_json({"sweep_dir": str(sw.dir), "trials": listed})
+            return
+        for command in commands:
+            typer.echo(command)
         return
     total = len(sw.trials)
     if index is not None:
@@ -530,7 +548,7 @@ def sweep(
             raise UserError(
                 f"--index {index} is out of range: the sweep has {total} trials (0..{total - 1})"
             )
-        trials = [_run_index(sw, index, quiet=as_json)]
+        trials = [_run_index(sw, index)]
     else:
 
         def event(kind: str, t: Any) -> None:  # on stderr: --json keeps stdout for its object
@@ -567,24 +585,28 @@ def sweep(
 
 
 def _sweep_line(kind: str, t: Any, total: int) -> str:
-    """One event of a sweep trial: skipped, started, queued, completed or failed."""
+    """One event of a sweep trial: skipped, started, queued, trained by another process,
+    completed or failed."""
     head = f"[{t.index + 1}/{total}] {' '.join(t.overrides) or '(base)'}"
     if kind == "skip":
         return f"{head}: skipped, already completed in {t.run_dir}"
     if kind in ("start", "queue"):
         return f"{head}: {'started' if kind == 'start' else 'queued'}"
+    if kind == "elsewhere":  # another live process trains it: not a failure
+        return f"{head}: {t.error}"
     if t.status == "completed":
         m = " ".join(f"{k}={v:.4g}" for k, v in t.metrics.items())
         return f"{head}: completed in {t.duration_s:.0f}s  {m}  {t.run_dir}"
     return f"{head}: {t.status.upper()}: {t.error}"
 
 
-def _run_index(sw: Any, index: int, quiet: bool) -> Any:
-    """Run one trial in this process (for job arrays), recording it in sweep.json."""
+def _run_index(sw: Any, index: int) -> Any:
+    """Run one trial in this process (for job arrays), recording it in sweep.json; its
+    messages go to stderr, with --json too (that changes stdout only)."""
     from seqrun.engine.sweep import run_index
 
-    t = run_index(sw, index, say=None if quiet else (lambda m: typer.echo(m, err=True)))
-    if t.status not in ("completed", "skipped") and not quiet:
+    t = run_index(sw, index, say=lambda m: typer.echo(m, err=True))
+    if t.status not in ("completed", "skipped"):
         _err(f"trial {index}: {t.status}: {t.error}")
     return t
 
@@ -652,7 +674,7 @@ def tune(
         return
 
     def event(o: Any) -> None:
-        if not (quiet or as_json or worker):
+        if not (quiet or worker):  # on stderr: --json keeps stdout for its object
             typer.echo(_trial_line(o, st.monitor), err=True)
 
     try:
@@ -790,6 +812,7 @@ def config_schema(
 def list_components() -> None:
     """List registered dataset adapters, encoders, architectures and metric sets."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from seqrun.core.registry import KINDS, registry
@@ -799,7 +822,7 @@ def list_components() -> None:
         table.add_column(col)
     for kind in KINDS:
         for e in registry.entries(kind):
-            table.add_row(kind, e.name, e.describe(), e.source)
+            table.add_row(*map(escape, (kind, e.name, e.describe(), e.source)))
     Console(width=160).print(table)
 
 
@@ -971,6 +994,8 @@ def main() -> None:
         code = EXIT_INTERRUPTED
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        if isinstance(e.__context__, BrokenPipeError):  # rich's and click's exit(1) when
+            code = 0  # `seqrun ... | head` leaves: nothing is wrong, as in handle_errors
     else:
         code = 0
     if code == EXIT_INTERRUPTED and "tensorflow" in sys.modules:

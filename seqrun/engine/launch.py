@@ -237,6 +237,7 @@ def run_local(
     echo: Any,
     err: Any,
     poll_s: float = 0.2,
+    on_interrupted: Any = None,
 ) -> int:
     """Start ``nproc`` local workers of ``seqrun train`` and watch them; return the exit code.
 
@@ -245,7 +246,8 @@ def run_local(
     other workers run with ``--quiet`` and their output is only shown when they fail. When a
     worker dies, the others are killed at once (their collectives could only wait for it),
     the run is marked failed and the exit code is 1; Ctrl-C kills every worker and marks the
-    run interrupted (exit code 130). Either way the run resumes from its last completed epoch.
+    run interrupted (exit code 130), then ``on_interrupted(run_dir)`` reports it (``train
+    --json``: its one object). Either way the run resumes from its last completed epoch.
     """
     from seqrun.engine.processes import die_with_parent
 
@@ -276,6 +278,8 @@ def run_local(
         )
         try:
             _report(status, code, message, run_dir, procs, nproc, logs, echo, err)
+            if status == "interrupted" and run_dir is not None and on_interrupted is not None:
+                on_interrupted(run_dir)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     return code
