@@ -799,3 +799,13 @@ def test_bad_thread_count_in_the_environment_names_the_variable(cli, tmp_path, m
     line = one_line_error(r, "environment variable SEQRUN_THREADS")
     assert "'abc' is not a whole number of at least 1" in line
     assert not (tmp_path / "runs").exists()  # checked before any run directory
+
+
+def test_runs_show_prints_a_bracketed_path_as_written(cli, trained, tmp_path):
+    """rich read '[red]' in a runs directory's name as a style (the name lost it) and a
+    closing tag as an error (MarkupError, exit 1)."""
+    for name in ("a[red]b", "a[red]b[/red][/red]"):
+        run = shutil.copytree(trained, tmp_path / name / trained.name)
+        r = cli("runs", "show", run)
+        assert r.exit_code == 0, r.output
+        assert name in r.stdout

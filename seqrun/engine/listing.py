@@ -372,9 +372,10 @@ def headline_units(metrics: dict[str, Any] | None) -> dict[str, str]:
 def show_run(run: Run) -> None:
     """Print a run's config, meta, metrics (with units), model summary and files."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(width=terminal_width(), highlight=False, soft_wrap=True)
-    console.rule(f"[bold]{run.path}")
+    console.rule(f"[bold]{escape(str(run.path))}")  # a folder named '[x]' is no markup
     meta = run.meta()
     meta["status"] = run.status()
     console.print("[bold]meta[/bold]")
