@@ -37,6 +37,7 @@ from seqrun.core.text import Vocabulary, decode_bytes, guess_encoding, warn
 from seqrun.data.text import TextData, TextSplit, missing_path_error
 
 CLASS_NAMES = ["negative", "positive"]
+_ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip", ".tar.bz2", ".tar.xz")
 
 
 class ImdbConfig(DataConfig):
@@ -277,6 +278,19 @@ class ImdbAdapter:
                 source = str(raw)
             elif not p.exists():
                 raise missing_path_error(d.path, "file or folder")
+            elif p.is_file() and p.name.lower().endswith(_ARCHIVES):
+                tool = "unzip" if p.name.lower().endswith(".zip") else "tar -xf"
+                raise UserError(
+                    f"{p.name} is an archive, not read as it is: extract it ({tool} {p.name}) "
+                    "and set data.path to the aclImdb folder it holds",
+                    where=f"data.path {d.path}",
+                )
+            elif (p / "pos").is_dir() or (p / "neg").is_dir():
+                raise UserError(
+                    f"this is one half ({p.name}/) of an aclImdb folder: set data.path to the "
+                    f"folder that holds train/ and test/ ({p.parent})",
+                    where=f"data.path {d.path}",
+                )
             else:
                 raise UserError(
                     "no imdb.npz (with imdb_word_index.json) and no aclImdb folder "
@@ -404,13 +418,27 @@ class ImdbAdapter:
                 sub = root / half / folder
                 if not sub.is_dir():
                     if half in want:
-                        raise missing_path_error(str(sub), "folder")
+                        raise UserError(
+                            f"folder not found: {sub} (an aclImdb folder has train/pos, "
+                            "train/neg, test/pos and test/neg; extract the whole archive)",
+                            where="data.path",
+                        )
                     continue
-                items.extend((f, label) for f in sorted(sub.glob("*.txt")))
+                # macOS archives carry AppleDouble '._<name>.txt' files beside the reviews
+                found = sorted(
+                    f for f in sub.glob("*.txt") if not f.name.startswith(".") and f.is_file()
+                )
+                if not found and half in want:
+                    raise UserError(
+                        f"no review files (<id>_<rating>.txt) in {sub}: the {half} half needs "
+                        f"{CLASS_NAMES[label]} reviews; extract the whole archive again",
+                        where="data.path",
+                    )
+                items.extend((f, label) for f in found)
             files[half] = items
         perm_train, perm_test = keras_shuffle(len(files["train"]), len(files["test"]), d.seed)
         halves = {}
-        bad_total, bad_files = 0, 0
+        bad_total, bad_files, other_utf8 = 0, 0, 0
         first_bad: Path | None = None
         for half, perm in (("train", perm_train), ("test", perm_test)):
             if half not in want:
@@ -420,11 +448,14 @@ class ImdbAdapter:
             texts, labels, names = [], [], []
             for i in perm:
                 f, label = files[half][i]
-                text, bad = decode_bytes(f.read_bytes(), d.encoding)
+                data = f.read_bytes()
+                text, bad = decode_bytes(data, d.encoding)
                 if bad:
                     bad_total += bad
                     bad_files += 1
                     first_bad = first_bad or f
+                elif not data.isascii():
+                    other_utf8 += 1
                 texts.append(text)
                 labels.append(label)
                 names.append(f"{half}/{f.parent.name}/{f.name}")
@@ -436,6 +467,14 @@ class ImdbAdapter:
             )
         if bad_total:
             guess = guess_encoding(first_bad.read_bytes()) if first_bad else None
+            if guess and guess != d.encoding and other_utf8:
+                raise UserError(
+                    f"{bad_files} review file(s) are not valid {d.encoding} text (they look "
+                    f"like {guess}) while {other_utf8} other file(s) are non-ASCII "
+                    f"{d.encoding}: one data.encoding cannot read both; convert the odd "
+                    f"file(s) to {d.encoding} (e.g. iconv -f {guess} -t {d.encoding})",
+                    where=str(first_bad),
+                )
             if guess and guess != d.encoding:
                 raise UserError(
                     f"{bad_files} review file(s) are not valid {d.encoding} text; they look "
