@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_config
+from tests.test_bad_inputs import one_line_error
 
 APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02\xff\xfe"
 
@@ -63,15 +64,6 @@ def _load(path: Path, splits=("train", "dev", "test"), **data):
     return ImdbAdapter(config_from_dict(_cfg(path, **data)).data).load(splits)
 
 
-def _one_line_error(r, *needles):
-    assert r.exit_code == 2, r.output
-    lines = [x for x in r.stderr.splitlines() if x.strip() and not x.startswith("warning:")]
-    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-    assert "Traceback" not in r.output
-
-
 def test_appledouble_and_unsup_files_are_not_reviews(tmp_path):
     """A macOS-extracted copy reads the same reviews as a plain one: 20 train (dev from
     train), 9 test; no '._' file, no unsup review; labels from the folder."""
@@ -98,7 +90,7 @@ def test_empty_class_folder_is_an_error(cli, tmp_path, half):
         f.unlink()
     (root / half / "pos" / "._0_9.txt").write_bytes(APPLEDOUBLE)  # not a review either
     r = cli("data", "describe", write_config(tmp_path, _cfg(tmp_path)))
-    _one_line_error(r, "no review files", str(root / half / "pos"), "positive reviews")
+    one_line_error(r, "no review files", str(root / half / "pos"), "positive reviews")
 
 
 def test_missing_test_folder_trains_and_describe_says_what_is_missing(cli, tmp_path):
@@ -108,7 +100,7 @@ def test_missing_test_folder_trains_and_describe_says_what_is_missing(cli, tmp_p
     shutil.rmtree(root / "test")
     assert _load(tmp_path, ("train", "dev")).sizes() == {"train": 16, "dev": 4}
     r = cli("data", "describe", write_config(tmp_path, _cfg(tmp_path)))
-    _one_line_error(r, "folder not found", str(root / "test" / "neg"), "test/pos")
+    one_line_error(r, "folder not found", str(root / "test" / "neg"), "test/pos")
 
 
 @pytest.mark.parametrize(
@@ -126,7 +118,7 @@ def test_path_at_a_half_or_at_the_tarball(cli, tmp_path, target, needles):
     with tarfile.open(tmp_path / "aclImdb_v1.tar.gz", "w:gz") as tar:
         tar.add(root, arcname="aclImdb")
     r = cli("data", "describe", write_config(tmp_path, _cfg(tmp_path / target)))
-    _one_line_error(r, *needles, "data.path")
+    one_line_error(r, *needles, "data.path")
     if "half" in needles[0]:
         assert str(root) in r.stderr
 
@@ -138,5 +130,5 @@ def test_one_latin1_review_among_utf8_ones_is_not_told_to_switch_encoding(cli, t
     (root / "train" / "pos" / "0_7.txt").write_bytes("Très émouvant.".encode("latin-1"))
     (root / "train" / "neg" / "0_1.txt").write_text("Un navet, hélas.", encoding="utf-8")
     r = cli("data", "describe", write_config(tmp_path, _cfg(tmp_path)))
-    _one_line_error(r, "0_7.txt", "1 other file(s) are non-ASCII utf-8", "iconv -f cp1252")
+    one_line_error(r, "0_7.txt", "1 other file(s) are non-ASCII utf-8", "iconv -f cp1252")
     assert "set data.encoding" not in r.stderr
