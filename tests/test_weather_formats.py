@@ -219,3 +219,14 @@ def test_rows_off_a_coarser_grid_are_warned(tmp_path, capsys, freq, warned):
     TimeseriesCsvAdapter(config_from_dict({**synop(path), "data": d}).data).load()
     err = capsys.readouterr().err
     assert ("200 of the 300 rows (67%) lie off the 3h time grid" in err) is warned, err
+
+
+def test_describe_shows_values_carried_to_a_split_boundary():
+    """meta.json counted them; `data describe` said nothing of them."""
+    from seqrun.data.series_describe import _gap_lines
+
+    gaps = {"interpolation": {"method": "time", "max_gap_steps": 12}, "values_filled": {"t": 5}}
+    assert not any("split boundary" in line for line in _gap_lines(gaps))
+    gaps["values_forward_filled_at_split_boundaries"] = 3
+    (line,) = [x for x in _gap_lines(gaps) if "split boundary" in x]
+    assert line.endswith("(nothing from the later split is used): 3")

@@ -145,6 +145,12 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
     ):
         if gaps.get(key):
             lines.append(f"  {what}: " + ", ".join(f"{k} {v}" for k, v in gaps[key].items()))
+    at_boundary = gaps.get("values_forward_filled_at_split_boundaries")
+    if at_boundary:
+        lines.append(
+            f"  values of a gap that crosses a split boundary, carried forward from before it "
+            f"(nothing from the later split is used): {at_boundary}"
+        )
     still = gaps.get("values_still_missing") or {}
     if still:
         lines.append(
