@@ -287,14 +287,6 @@ def read_long_csv(
     for col in features:
         if col not in columns:
             raise column_error(name, "data.feature_columns", col, columns)
-        role = next((key for key, c in keys if c == col and key != "data.order_column"), None)
-        if role is not None:
-            what = {"data.label_column": "label", "data.id_column": "id"}.get(role, "split")
-            raise UserError(
-                f"'{col}' is the {what} column ({role}), not an input: a model reading it "
-                f"would see each sequence's {what}; remove it from data.feature_columns",
-                where="data.feature_columns",
-            )
     if not features:
         raise UserError(
             f"no feature column left in {name} (columns: {shown_names(columns)})",
