@@ -54,9 +54,8 @@ class EncoderDecoderArch(Architecture):
         if task.kind != "regression" or len(features.shape) != 3 or task.seq2seq:
             raise UserError(
                 "model.arch 'encoder_decoder' forecasts numeric time series (windows of "
-                "numbers, one forecast after the window); use it with a time-series adapter "
-                "(timeseries_csv, synop, ladybug) and a numeric target, or choose another "
-                "model.arch",
+                "numbers, one forecast after the window); it needs a numeric target and one "
+                "output after the window, else choose another model.arch",
                 where="model.arch",
             )
         layer = keras.layers.LSTM if c.cell == "lstm" else keras.layers.GRU
