@@ -150,9 +150,7 @@ class TextTableConfig(DataConfig):
                 if key not in self.model_fields_set:
                     setattr(self, key, value)
         if self.columns is not None:
-            if self.format == "jsonl" or (self.path or "").lower().endswith(
-                (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
-            ):
+            if table_format(self.source, self.format) == "jsonl":
                 raise ValueError(
                     "data.columns names the columns of a CSV/TSV without a header row; JSON "
                     "Lines name their fields in every line: remove data.columns"
