@@ -324,7 +324,7 @@ class Run:
                 return "dead"
             if held is None and meta.get("host") == socket.gethostname():
                 pid = meta.get("pid")
-                if isinstance(pid, int) and pid > 0 and not _pid_alive(pid):
+                if isinstance(pid, int) and pid > 0 and not pid_alive(pid):
                     return "dead"
         return status
 
@@ -363,12 +363,17 @@ class Run:
 
     def owner(self) -> str | None:
         """``pid N on HOST`` of the live process training this run, or None."""
-        if not lock_held(self.lock_path):
-            return None
-        return _holder_text(self.lock_path)
+        return lock_owner(self.lock_path)
 
 
-def _pid_alive(pid: int) -> bool:
+def lock_owner(path: Path) -> str | None:
+    """``pid N on HOST`` of the live process holding the lock file ``path``, or None when no
+    process holds it."""
+    return _holder_text(path) if lock_held(path) else None
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host lives (a zombie does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

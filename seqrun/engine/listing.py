@@ -441,7 +441,7 @@ def _sweep_owner_gone(folder: Path, entry: dict[str, Any]) -> bool:
     live lock is free, or, without one, its pid is dead on this host."""
     import socket
 
-    from seqrun.core.runs import _pid_alive, lock_held
+    from seqrun.core.runs import lock_held, pid_alive
 
     pid = entry.get("pid")
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
@@ -451,7 +451,7 @@ def _sweep_owner_gone(folder: Path, entry: dict[str, Any]) -> bool:
         held = lock_held(folder / f".live-{pid}.lock")
     if held is not None:
         return not held
-    return entry.get("host") == socket.gethostname() and not _pid_alive(pid)
+    return entry.get("host") == socket.gethostname() and not pid_alive(pid)
 
 
 def sweep_owner(folder: Path, entry: Any) -> str | None:

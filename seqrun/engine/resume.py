@@ -154,11 +154,11 @@ def auto_lock_path(runs_root: Path, name: str, key: str) -> Path:
 def trained_elsewhere(runs_root: Path, name: str, key: str) -> str | None:
     """``pid N on HOST`` of a live process that trains (or chooses) the run of the config
     ``key`` of experiment ``name`` under ``runs_root``, or None."""
-    from seqrun.core.runs import _holder_text, lock_held
+    from seqrun.core.runs import lock_owner
 
-    lock = auto_lock_path(runs_root, name, key)
-    if lock_held(lock):
-        return _holder_text(lock)
+    owner = lock_owner(auto_lock_path(runs_root, name, key))
+    if owner is not None:
+        return owner
     run = latest_run(runs_root, name, key)
     return run.owner() if run is not None else None
 

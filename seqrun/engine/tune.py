@@ -48,6 +48,7 @@ from seqrun.core.runs import (
     create_run,
     metric_name,
     now_iso,
+    pid_alive,
     read_state,
     write_json,
 )
@@ -473,12 +474,6 @@ def _state(trial: Any) -> str:
     return trial.state.name
 
 
-def _alive(pid: int) -> bool:
-    from seqrun.core.runs import _pid_alive
-
-    return _pid_alive(pid)
-
-
 ASK_GRACE_S = 20.0
 """A running trial without a pid is taken as alive this long after it was asked (a process
 records its pid right after asking); older, nothing shows it alive and it is failed."""
@@ -492,7 +487,7 @@ def process_gone(trial: Any, grace: float = ASK_GRACE_S) -> bool:
     if pid is None:
         started = trial.datetime_start.timestamp() if trial.datetime_start else time.time()
         return time.time() - started >= grace  # else: between ask and its first attribute
-    return where == socket.gethostname() and not _alive(int(pid))
+    return where == socket.gethostname() and not pid_alive(int(pid))
 
 
 def fail_stale(study: Any, grace: float = ASK_GRACE_S) -> list[int]:
