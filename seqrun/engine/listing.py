@@ -521,11 +521,12 @@ def warn_stale(state: dict[str, Any], where: Path) -> None:
     stale = state.get("stale") or []
     if stale:
         shown = ", ".join(stale[:10]) + (", ..." if len(stale) > 10 else "")
-        print(
-            f"warning: {where}: trial{'s' * (len(stale) > 1)} {shown} "
+        from seqrun.core.text import warn
+
+        warn(
+            f"{where}: trial{'s' * (len(stale) > 1)} {shown} "
             f"{'were' if len(stale) > 1 else 'was'} running when the sweep process died; "
-            "rerun the sweep to continue",
-            file=sys.stderr,
+            "rerun the sweep to continue"
         )
 
 
