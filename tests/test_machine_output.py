@@ -10,6 +10,7 @@ import sys
 import yaml
 
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
+from tests.test_multiworker import start_two_workers
 
 
 def strict_json(text: str):
@@ -99,24 +100,11 @@ def test_train_nproc_json_interrupted_prints_its_object_as_one_process_does(tmp_
     # before: `train --json` stopped by SIGTERM printed {"status": "interrupted", ...} in one
     # process, but nothing on stdout with --nproc 2 (exit 130 either way)
     import signal
-    import time
 
     cfg = write_config(tmp_path, dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=50)))
     runs = tmp_path / "runs"
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "seqrun", "train", str(cfg), "--runs-dir", str(runs)]
-        + ["--nproc", "2", "--json"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    launcher, _ = start_two_workers(cfg, runs, "--json")  # once an epoch is done
     try:
-        deadline = time.time() + 240
-        while time.time() < deadline and launcher.poll() is None:
-            if list(runs.glob("*/*/checkpoints/state.json")):  # an epoch is done
-                break
-            time.sleep(0.05)
         assert launcher.poll() is None, launcher.communicate()
         launcher.send_signal(signal.SIGTERM)
         out, err = launcher.communicate(timeout=60)

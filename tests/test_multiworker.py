@@ -33,6 +33,27 @@ def _seqrun(*args, env=None, timeout=300) -> subprocess.CompletedProcess:
     )
 
 
+def start_two_workers(cfg: Path, runs: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
+    """`seqrun train CFG --nproc 2` started in the background, once its first epoch is
+    checkpointed: (the launcher, that run's checkpoints/state.json)."""
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "seqrun", "train", str(cfg), "--runs-dir", str(runs)]
+        + ["--nproc", "2", *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline and launcher.poll() is None:
+        found = list(runs.glob("*/*/checkpoints/state.json"))
+        if found:
+            return launcher, found[0]
+        time.sleep(0.05)
+    launcher.kill()
+    raise AssertionError(f"the first epoch never ended: {launcher.communicate()}")
+
+
 def _runs(root: Path) -> list[Path]:
     return sorted(p.parent for p in root.glob("*/*/meta.json"))
 
@@ -107,24 +128,8 @@ def _worker_pid(launcher: int, index: int) -> int | None:
 def test_killed_worker_stops_the_others_and_resume_continues(single, tmp_path):
     cfg = write_config(tmp_path, CONFIG)
     runs = tmp_path / "runs"
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "seqrun", "train", str(cfg), "--runs-dir", str(runs)]
-        + ["--nproc", "2"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    launcher, state = start_two_workers(cfg, runs)
     try:
-        deadline = time.time() + 240
-        state = None
-        while time.time() < deadline and launcher.poll() is None:
-            found = list(runs.glob("*/*/checkpoints/state.json"))
-            if found:
-                state = found[0]
-                break
-            time.sleep(0.05)
-        assert state is not None, "the first epoch never ended"
         victim = _worker_pid(launcher.pid, 1)
         assert victim is not None
         chief = _worker_pid(launcher.pid, 0)
