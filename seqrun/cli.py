@@ -163,9 +163,9 @@ def _check_local_processes(n: int, option: str) -> None:
 
 
 def _print_json(obj: Any) -> None:
-    from seqrun.core.runs import json_safe
+    from seqrun.core.runs import to_json
 
-    typer.echo(json.dumps(json_safe(obj), default=str))
+    typer.echo(to_json(obj, fallback=str))
 
 
 def _metrics_table(title: str, metrics: dict[str, Any]) -> None:
@@ -397,14 +397,21 @@ def evaluate(
             f"unknown checkpoint '{checkpoint}'; use best or last", where="--checkpoint"
         )
     run = resolve_run(run_dir, runs_dir)
+    from seqrun.core.errors import RunFailure
+    from seqrun.core.runs import run_not_writable
     from seqrun.engine import experiment
 
+    problem = run_not_writable(run)
+    if problem:  # the scores, plots and predictions go into the run
+        raise RunFailure(problem)
     metrics = experiment.evaluate(run, split, checkpoint)
+    status = run.status()  # a failed or interrupted run scored with --checkpoint last says so
     if as_json:
-        _print_json({"run_dir": str(run.path), "status": "completed", "metrics": metrics})
+        _print_json({"run_dir": str(run.path), "status": status, "metrics": metrics})
         return
     folds = f", mean of {metrics['folds']} folds" if "folds" in metrics else ""
-    _metrics_table(f"{split} metrics ({checkpoint} checkpoint{folds})", metrics)
+    state = "" if status == "completed" else f"; run status: {status}"
+    _metrics_table(f"{split} metrics ({checkpoint} checkpoint{folds}{state})", metrics)
     typer.echo(str(run.metrics_path(split, checkpoint)))
 
 
@@ -542,6 +549,7 @@ def sweep(
         for command in commands:
             typer.echo(command)
         return
+    sw.check_writable()  # before any trial: one line saying so (--list writes nothing)
     total = len(sw.trials)
     if index is not None:
         if not 0 <= index < total:

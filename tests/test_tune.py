@@ -441,3 +441,68 @@ def test_a_runs_dir_that_is_a_file_is_named_not_the_storage(cli, tmp_path):
             f"error: {afile}: this is a file, not a directory: choose another --runs-dir "
             "(or study name)"
         )
+
+
+def _seqrun(*args: object) -> subprocess.CompletedProcess:
+    """`seqrun ARGS` in a process of its own (Python shows a warning once per process)."""
+    cmd = [sys.executable, "-m", "seqrun", *map(str, args)]
+    return subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True)
+
+
+def _add_complete_trials(journal: str, values: list[float]) -> None:
+    """Complete trials with these dev values, as a `seqrun tune` of the ``_study`` space
+    would have told them (no training)."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    stored = _load(journal)
+    space = {
+        "train.learning_rate": CategoricalDistribution([1e-8, 0.03]),
+        "model.units": IntDistribution(4, 8),
+    }
+    for value in values:
+        params = {"train.learning_rate": 0.03, "model.units": 4}
+        stored.add_trial(
+            optuna.trial.create_trial(
+                params=params, distributions=space, value=value, intermediate_values={1: value}
+            )
+        )
+
+
+def test_optuna_warnings_of_the_report_are_one_line_in_seqruns_words(tmp_path):
+    """Two complete trials with the same dev value: Optuna's PED-ANOVA printed a raw
+    'UserWarning: Target and region quantiles select the same set of trials' with a
+    site-packages path on stderr of `tune --report` and `seqrun report`."""
+    study, runs = _study(tmp_path), tmp_path / "runs"
+    p = _seqrun("tune", study, "--runs-dir", runs, "--report")  # creates the empty study
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    _add_complete_trials(_journal(runs), [0.5, 0.5])
+    folder = runs / "_studies" / "study"
+    for args in (["tune", study, "--runs-dir", runs, "--report"], ["report", folder]):
+        p = _seqrun(*args)
+        assert p.returncode == 0, p.stderr
+        assert "Warning" not in p.stderr and "site-packages" not in p.stderr, p.stderr
+        (line,) = p.stderr.splitlines()
+        assert line.startswith("warning: ") and line.endswith(
+            "no parameter importances: the 2 completed trials all reached the same dev value, "
+            "so nothing tells the parameters apart yet; run more trials"
+        )
+        page = (folder / "report.html").read_text()
+        assert "Parameter importances</h2>\n<p>not available: the 2 completed trials" in page
+    _add_complete_trials(_journal(runs), [0.7, 0.9])  # values that rank: the figure, silently
+    p = _seqrun("report", folder)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert "Parameter importances</h2>\n<p>" not in (folder / "report.html").read_text()
+
+
+def test_a_deprecated_sampler_option_is_one_warning_line_naming_it(tmp_path):
+    """Optuna's raw FutureWarning (a site-packages path and its source line, twice) became one
+    line that names the study file's option and what to do."""
+    if int(optuna.__version__.split(".")[0]) >= 6:
+        pytest.skip("consider_prior is gone in Optuna 6")
+    study = _study(tmp_path, sampler={"tpe": {"consider_prior": True}})
+    p = _seqrun("tune", study, "--runs-dir", tmp_path / "runs", "--report")
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.splitlines() == [
+        f"warning: {study}: sampler tpe: option 'consider_prior' is deprecated since Optuna "
+        "4.3.0 (it goes in Optuna 6.0.0); remove it from the study file"
+    ]

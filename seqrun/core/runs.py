@@ -105,10 +105,14 @@ def now_iso() -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename (an error creating the
+    temporary file names ``path``, not the temporary name)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise type(e)(e.errno, e.strerror, str(path)) from None
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp creates 0600; keep the usual permissions
         with os.fdopen(fd, "wb") as f:
@@ -127,20 +131,36 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically (sorted by insertion, indented)."""
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+    """Write strict JSON atomically (keys in insertion order, indented): NaN and infinities,
+    numpy's too, are written as null (see :func:`to_json`)."""
+    atomic_write_text(path, to_json(obj, indent=2) + "\n")
+
+
+def to_json(obj: Any, indent: int | None = None, fallback: Any = None) -> str:
+    """``obj`` as strict JSON text, which every parser reads (JavaScript, jq, ``json.loads``
+    with ``parse_constant``): NaN and infinities as null, numpy scalars and arrays as numbers
+    and lists, paths as text; any other object goes through ``fallback`` (e.g. ``str``), or
+    is a TypeError without one."""
+
+    def default(o: Any) -> Any:
+        if fallback is not None and not (hasattr(o, "tolist") or isinstance(o, Path)):
+            return fallback(o)
+        return _json_default(o)
+
+    return json.dumps(json_safe(obj), indent=indent, default=default, allow_nan=False)
 
 
 def _json_default(o: Any) -> Any:
-    if hasattr(o, "tolist"):
-        return o.tolist()
+    if hasattr(o, "tolist"):  # numpy values: NaN inside an array is null too
+        return json_safe(o.tolist())
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def read_json(path: Path) -> Any:
-    """Read a JSON file; None when absent."""
+    """Read a JSON file; None when absent. Files of older seqruns that hold ``NaN`` or
+    ``Infinity`` still read (as floats)."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -155,6 +175,19 @@ def json_safe(obj: Any) -> Any:
         return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [json_safe(v) for v in obj]
+    return obj
+
+
+def null_as_nan(obj: Any) -> Any:
+    """``obj`` with every null as NaN, in dicts and lists at any depth: what a metrics file's
+    null means (a value that is not a number: seqrun writes NaN as null, older files hold
+    ``NaN`` itself), so that readers treat both alike."""
+    if obj is None:
+        return math.nan
+    if isinstance(obj, dict):
+        return {k: null_as_nan(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [null_as_nan(v) for v in obj]
     return obj
 
 
@@ -286,12 +319,13 @@ class Run:
     def metrics(
         self, split: str, checkpoint: str = "best", cv: bool = False
     ) -> dict[str, Any] | None:
-        """metrics/<name>.json (see :func:`metrics_name`), or None."""
+        """metrics/<name>.json (see :func:`metrics_name`), or None. A null in it is NaN (a
+        metric that is not a number, e.g. of a diverged model), as older seqruns wrote it."""
         try:
             metrics = read_json(self.metrics_path(split, checkpoint, cv))
         except (OSError, ValueError):
             return None
-        return metrics if isinstance(metrics, dict) else None
+        return null_as_nan(metrics) if isinstance(metrics, dict) else None
 
     def damage(self) -> list[str]:
         """What a completed run lacks of what evaluate, predict and the tables read: missing
@@ -478,9 +512,13 @@ def _holder_text(path: Path) -> str:
 def lock_run(run: Run) -> FileLock:
     """Lock ``run`` for this process (held until released or the process ends).
 
-    Raises UserError when a live process already trains it.
+    Raises UserError when a live process already trains it, RunFailure when the run directory
+    cannot be written.
     """
     lock = FileLock(run.lock_path)
+    problem = run_not_writable(run)
+    if problem:
+        raise RunFailure(problem)
     if not lock.acquire():
         raise UserError(
             f"the run is being trained by {lock.holder()}; not training it twice (stop that "
@@ -519,10 +557,59 @@ def check_folders(*folders: Path, what: str = "experiment name") -> None:
             )
 
 
+def unwritable_folder(folder: Path) -> Path | None:
+    """The nearest existing folder at or above ``folder`` when this process may not create
+    files in it (read-only permissions or file system), else None."""
+    path = Path(os.path.abspath(folder))
+    while not path.exists():
+        if path.parent == path:
+            return None
+        path = path.parent
+    if not path.is_dir():
+        return None  # a file where a folder should be: check_folders says so
+    effective = os.access in os.supports_effective_ids
+    return None if os.access(path, os.W_OK | os.X_OK, effective_ids=effective) else path
+
+
+def not_writable(folder: Path, runs_dir: Path, why: str = "") -> str | None:
+    """One line saying that ``folder`` (the runs directory, or a folder in it) cannot be
+    written, what needs it (``why``) and how to fix it; None when it can be written."""
+    blocked = unwritable_folder(folder)
+    if blocked is None:
+        return None
+    root = Path(os.path.abspath(runs_dir))
+    if blocked == root:
+        what = f"the runs directory {runs_dir} is not writable"
+    elif root in blocked.parents:
+        what = f"{blocked} in the runs directory {runs_dir} is not writable"
+    else:
+        what = f"the runs directory {runs_dir} cannot be created: {blocked} is not writable"
+    return (
+        f"{what}{f' ({why})' if why else ''}; make it writable (chmod u+w {blocked}) or choose "
+        "a writable --runs-dir (or SEQRUN_RUNS_DIR)"
+    )
+
+
+def run_not_writable(run: Run) -> str | None:
+    """One line saying that the folder of ``run`` cannot be written (a resume writes its
+    checkpoints, history and metrics there) and how to fix it; None when it can be."""
+    blocked = unwritable_folder(run.path)
+    if blocked is None:
+        return None
+    return (
+        f"the run directory {run.path} is not writable (training and scoring write its "
+        f"checkpoints, history and metrics there); make it writable (chmod -R u+w {blocked}) "
+        "or copy the run into a writable runs directory"
+    )
+
+
 def create_run(runs_dir: Path, name: str) -> Run:
     """Create ``runs_dir/name/<timestamp>-<id>/``, unique even under concurrent starts."""
     parent = inside(runs_dir, Path(runs_dir) / check_path_name(name))
     check_folders(Path(runs_dir), parent)
+    problem = not_writable(parent, runs_dir)
+    if problem:
+        raise RunFailure(problem)
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

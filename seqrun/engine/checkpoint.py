@@ -34,7 +34,15 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import RunFailure, UserError
-from seqrun.core.runs import Run, atomic_write_text, dev_key, metric_name, read_json, write_json
+from seqrun.core.runs import (
+    Run,
+    atomic_write_text,
+    dev_key,
+    metric_name,
+    null_as_nan,
+    read_json,
+    write_json,
+)
 from seqrun.engine.processes import mute_if_orphaned, orphaned
 
 STATE_FILE = "state.json"
@@ -91,13 +99,15 @@ class TrainState:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> TrainState:
-        """A state read from ``state.json`` (older files may lack the newer keys)."""
+        """A state read from ``state.json`` (older files may lack the newer keys). A null in
+        a history row is NaN (a diverged epoch's loss), as older files wrote it; a null
+        ``best`` is no best epoch yet (the best is always a finite value)."""
         return cls(
             epoch=raw["epoch"],
             best=raw.get("best"),
             best_epoch=raw.get("best_epoch"),
             wait=raw.get("wait", 0),
-            history=list(raw.get("history", [])),
+            history=[null_as_nan(row) for row in raw.get("history", [])],
             monitor=raw.get("monitor", ""),
             seed_states=dict(raw.get("seed_states", {})),
             stopped_early=bool(raw.get("stopped_early", False)),

@@ -49,6 +49,7 @@ from seqrun.core.runs import (
     lock_run,
     metrics_name,
     now_iso,
+    null_as_nan,
     read_json,
     write_json,
 )
@@ -580,7 +581,8 @@ def fold_table(parent: Run) -> list[dict[str, Any]]:
     out = []
     for f in state.get("runs", []):
         child = Run(parent.path / f["run_dir"])
-        out.append({**f, "history": read_history(child)})
+        metrics = null_as_nan(f.get("metrics") or {})  # null: NaN, as older files wrote it
+        out.append({**f, "metrics": metrics, "history": read_history(child)})
     return out
 
 

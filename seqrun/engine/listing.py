@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.core.runs import Run, iter_runs, json_safe
+from seqrun.core.runs import Run, iter_runs, to_json
 
 
 @functools.cache
@@ -63,12 +63,17 @@ def baselines() -> dict[str, tuple[str, str]]:
 
 
 def headline(metrics: dict[str, Any] | None, metric_set: str | None = None) -> dict[str, float]:
-    """The numeric headline metrics found in ``metrics`` (see :func:`headline_keys`)."""
+    """The numeric headline metrics found in ``metrics`` (see :func:`headline_keys`); a null
+    (how JSON writes NaN: a metrics file, a sweep.json, `train --json`) is NaN."""
     if not metrics or not isinstance(metrics, dict):
         return {}
-    return {
-        k: metrics[k] for k in headline_keys(metric_set) if isinstance(metrics.get(k), int | float)
-    }
+    out = {}
+    for k in headline_keys(metric_set):
+        if k in metrics and metrics[k] is None:
+            out[k] = math.nan
+        elif isinstance(metrics.get(k), int | float):
+            out[k] = metrics[k]
+    return out
 
 
 _headline = headline  # the name other engine modules import
@@ -149,32 +154,38 @@ def list_runs(
     return rows
 
 
-def _fmt_metrics(m: dict[str, float], units: dict[str, str] | None = None) -> str:
+def _fmt_metrics(
+    m: dict[str, float], units: dict[str, str] | None = None, finite: bool = False
+) -> str:
+    """``mae=0.1234 °F skill=0.5``; with ``finite``, a metric that is not a number is left out
+    (a run none of whose metrics is a number gives an empty text)."""
     units = units or {}
     return " ".join(
         f"{k}={v:.4g}" + (f" {units[k]}" if k in units and " " not in units[k] else "")
         for k, v in m.items()
+        if not finite or _finite(v)
     )
 
 
 def render_runs(rows: list[dict[str, Any]], fmt: str = "table") -> None:
     """Print rows as a table, JSON (one array) or CSV."""
     if fmt == "json":
-        print(json.dumps(json_safe(rows)))
+        print(to_json(rows))
         return
-    if fmt == "csv":
-        w = csv.writer(sys.stdout)
+    if fmt == "csv":  # lines end in \n, as every other output; a missing value is empty
+        w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["name", "id", "status", "overrides", "dev", "test", "duration_s", "path"])
         for r in rows:
+            duration = r["duration_s"]
             w.writerow(
                 [
                     r["name"],
                     r["id"],
                     r["status"],
                     " ".join(r["overrides"]),
-                    _fmt_metrics(r["dev"]),
-                    _fmt_metrics(r["test"]),
-                    r["duration_s"],
+                    _fmt_metrics(r["dev"], finite=True),
+                    _fmt_metrics(r["test"], finite=True),
+                    duration if _finite(duration) else "",
                     r["path"],
                 ]
             )
@@ -643,7 +654,7 @@ def render_compare(result: dict[str, Any], sort: str | None = None, fmt: str = "
         rows.sort(key=lambda r: order(r["metrics"].get(key)))
         groups.sort(key=lambda g: order(g["metrics"].get(key, {}).get("mean")))
     if fmt == "json":
-        print(json.dumps(json_safe(result)))
+        print(to_json(result))
         return
     width = terminal_width(None)
     if len(result.get("experiments", [])) > 1:

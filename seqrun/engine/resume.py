@@ -19,8 +19,8 @@ from seqrun.core.config import (
     read_yaml,
     resolve,
 )
-from seqrun.core.errors import UserError
-from seqrun.core.runs import FileLock, Run, check_folders, latest_run, resolve_run
+from seqrun.core.errors import RunFailure, UserError
+from seqrun.core.runs import FileLock, Run, check_folders, latest_run, not_writable, resolve_run
 
 
 @dataclass
@@ -169,6 +169,9 @@ def choose_auto(cfg: ExperimentConfig, runs_root: Path, held: Any, say: Any) -> 
     choice lock in ``held`` so that two ``--resume auto`` processes never both start a run."""
     key = config_key(cfg)
     check_folders(runs_root, runs_root / cfg.name)
+    problem = not_writable(runs_root / cfg.name, runs_root, "--resume auto locks the config there")
+    if problem:  # exit code 1, as `train` into an unwritable runs directory
+        raise RunFailure(problem)
     created = [p for p in (runs_root, runs_root / cfg.name) if not p.exists()]
     lock = FileLock(auto_lock_path(runs_root, cfg.name, key), remove=True)
     acquired = lock.acquire()

@@ -39,17 +39,18 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from seqrun.core.config import Section, config_key, load_config, parse_override, read_spec
-from seqrun.core.errors import UserError
+from seqrun.core.errors import RunFailure, UserError
 from seqrun.core.runs import (
     FileLock,
+    Run,
     check_folders,
     check_path_name,
     inside,
     iter_runs,
     latest_run,
     lock_held,
+    not_writable,
     now_iso,
-    read_json,
     read_state,
     write_json,
 )
@@ -311,6 +312,17 @@ class Sweep:
     def state_path(self) -> Path:
         return self.dir / "sweep.json"
 
+    def check_writable(self) -> None:
+        """A RunFailure (exit code 1, as for `train`) when the runs directory, or the sweep's
+        folder in it, cannot be written: the sweep records its trials in sweep.json there
+        and trains their runs beside it."""
+        why = "a sweep records its trials in sweep.json there and trains their runs beside it"
+        problem = not_writable(self.dir, self.runs_dir, why) or not_writable(
+            self.runs_dir, self.runs_dir, why
+        )
+        if problem:
+            raise RunFailure(problem)
+
     def __getstate__(self) -> dict[str, Any]:  # a copy (a Ray task's) holds no lock
         return {**self.__dict__, "_live": None}
 
@@ -398,7 +410,7 @@ class Sweep:
         for t in self.trials:
             if t.key in done:
                 t.status, t.run_dir = "skipped", done[t.key]
-                t.metrics = _headline(read_json(Path(done[t.key]) / "metrics" / "dev.json"))
+                t.metrics = _headline(Run(Path(done[t.key])).metrics("dev"))
 
     # -- commands
     def command(self, trial: Trial, runs_dir_flag: bool = False) -> list[str]:
@@ -414,8 +426,6 @@ class Sweep:
 
 def _completed_entry(entry: Any) -> bool:
     """Whether a sweep.json entry says completed, and its run does."""
-    from seqrun.core.runs import Run
-
     if not isinstance(entry, dict) or entry.get("status") != "completed":
         return False
     run_dir = entry.get("run_dir")
@@ -425,8 +435,6 @@ def _completed_entry(entry: Any) -> bool:
 def _duration(entry: Any, run_dir: Path) -> float:
     """Seconds a trial trained by another process took: as its sweep.json ``entry`` records,
     else as its run's meta.json does (0 when neither says)."""
-    from seqrun.core.runs import Run
-
     for source in (entry if isinstance(entry, dict) else {}, Run(run_dir).meta()):
         value = source.get("duration_s")
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -565,8 +573,7 @@ class Elsewhere:
         sweep = self.sweep
         if _completed_entry(entry):
             t.status, t.run_dir, t.error = "completed", entry["run_dir"], None
-            metrics = entry.get("metrics")
-            t.metrics = metrics if isinstance(metrics, dict) else {}
+            t.metrics = _headline(entry.get("metrics"))  # null in sweep.json: NaN
             t.duration_s = _duration(entry, Path(entry["run_dir"]))
             self.say("end", t)
             return True

@@ -47,9 +47,11 @@ from seqrun.core.runs import (
     check_folders,
     create_run,
     metric_name,
+    not_writable,
     now_iso,
     pid_alive,
     read_state,
+    unwritable_folder,
     write_json,
 )
 from seqrun.engine.sweep import (
@@ -320,7 +322,7 @@ class Study:
         if self.sampler_kind == "grid":
             cls = _grid_sampler_class()
         try:
-            with _quiet_optuna():
+            with _quiet_optuna(f"{self.path}: sampler {self.sampler_kind}"):
                 return cls(**kwargs)
         except (TypeError, ValueError) as e:
             raise UserError(
@@ -337,7 +339,8 @@ class Study:
             kwargs.setdefault("max_resource", self.cfg.train.epochs)
         cls = getattr(optuna.pruners, PRUNERS[self.pruner_kind])
         try:
-            return cls(**kwargs)
+            with _quiet_optuna(f"{self.path}: pruner {self.pruner_kind}"):
+                return cls(**kwargs)
         except (TypeError, ValueError) as e:
             raise UserError(
                 f"pruner {self.pruner_kind}: {_option_error(e, cls)}", where=f"{self.path}: pruner"
@@ -351,7 +354,7 @@ class Study:
         from optuna.storages.journal import JournalFileBackend
 
         Path(self.storage_url).parent.mkdir(parents=True, exist_ok=True)
-        with _quiet_optuna():
+        with _quiet_optuna(f"study {self.name}"):
             return JournalStorage(JournalFileBackend(self.storage_url))
 
     def identity(self) -> dict[str, Any]:
@@ -363,13 +366,39 @@ class Study:
             "direction": self.direction,
         }
 
+    def check_writable(self) -> None:
+        """A RunFailure (exit 1, as for every command) when the study's folder under the runs
+        directory cannot be written, a UserError naming ``--storage`` when the folder of the
+        journal file it gives cannot: Optuna's journal storage creates a lock file beside the
+        journal even to read the study."""
+        why = "a study keeps study.json and its report there"
+        if self.storage_url == str((self.dir / "journal.log").resolve()):
+            why = (
+                "a study keeps study.json, its report and its journal there, and Optuna's "
+                "journal needs a lock file beside it even to read the study"
+            )
+        problem = not_writable(self.dir, self.runs_dir, why)
+        if problem:
+            raise RunFailure(problem)
+        if "://" in self.storage_url:
+            return
+        blocked = unwritable_folder(Path(self.storage_url).parent)
+        if blocked is not None:
+            raise UserError(
+                f"the journal's folder {blocked} is not writable: Optuna's journal storage "
+                "creates a lock file beside the journal even to read the study; make it "
+                "writable, or give a journal path in a writable folder",
+                where="--storage",
+            )
+
     def open(self) -> Any:
         """Create or load the Optuna study; refuse one made from another space or base."""
         import optuna
 
+        self.check_writable()
         for attempt in range(6):
             try:
-                with _quiet_optuna():
+                with _quiet_optuna(f"study {self.name}"):
                     study = optuna.create_study(
                         study_name=self.name,
                         storage=self.storage(),
@@ -454,16 +483,75 @@ def _jsonish(obj: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _quiet_optuna():
-    """Silence Optuna's logs (seqrun prints each trial) and experimental-feature warnings."""
+def _quiet_optuna(where: str = "optuna"):
+    """Optuna calls with its logs silenced (seqrun prints each trial) and its warnings said in
+    seqrun's words: each one warning line naming ``where`` (what seqrun was doing), once per
+    process; none for the experimental features seqrun chose to offer. Warnings of other
+    libraries pass on as they were, through the filters in force."""
     import warnings
 
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # seqrun reports trials itself
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        yield
+    caught: list[Any] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        _say_warnings(caught, where)
+
+
+_SAID: set[str] = set()  # the Optuna warnings said already (make_sampler runs every trial)
+_REGISTRY: dict[Any, Any] = {}  # "once per location" for the other warnings passed on
+
+
+def _say_warnings(caught: list[Any], where: str) -> None:
+    """Say the warnings recorded around Optuna calls (see :func:`_quiet_optuna`)."""
+    import warnings
+
+    import optuna
+
+    from seqrun.core.text import warn
+
+    for w in caught:
+        if issubclass(w.category, optuna.exceptions.ExperimentalWarning):
+            continue  # seqrun offers these options knowingly (TPE's constant_liar, group...)
+        if not _from_optuna(w.filename, optuna.__file__):
+            warnings.warn_explicit(
+                w.message, w.category, w.filename, w.lineno, registry=_REGISTRY, source=w.source
+            )
+            continue
+        line = f"{where}: {optuna_message(str(w.message))}"
+        if line not in _SAID:
+            _SAID.add(line)
+            warn(line)
+
+
+def _from_optuna(filename: str, optuna_init: str) -> bool:
+    """Whether a warning came from Optuna: raised in its files, or (Python 3.12+, where Optuna
+    skips its own frames) attributed to this module, which calls Optuna."""
+    path = Path(filename).resolve()
+    return Path(optuna_init).resolve().parent in path.parents or path == Path(__file__).resolve()
+
+
+def optuna_message(message: str) -> str:
+    """An Optuna warning in seqrun's words: a deprecated option (of a sampler or pruner, as
+    the study file gives it) says which, since when and what to do; others are Optuna's
+    text on one line, named as Optuna's."""
+    text = " ".join(message.split())
+    old = re.match(
+        r"`?([\w.]+)`? has been deprecated in v(\d+(?:\.\d+)*)\. This feature will be "
+        r"removed in v(\d+(?:\.\d+)*)",
+        text,
+    )
+    if old:
+        name, since, until = old.groups()
+        return (
+            f"option '{name}' is deprecated since Optuna {since} (it goes in Optuna {until}); "
+            "remove it from the study file"
+        )
+    return f"Optuna: {text}"
 
 
 def _overrides(params: dict[str, Any]) -> list[str]:
@@ -679,7 +767,7 @@ def _worker_loop(st: Study, trials: int | None, timeout: float | None, say: Any)
         study.sampler = st.make_sampler(seed, target)
         trial = None
         try:
-            with _quiet_optuna():
+            with _quiet_optuna(f"study {st.name}"):
                 trial = study.ask(distributions)
             trial.set_user_attr("pid", os.getpid())  # first: the trial's process is known
             trial.set_user_attr("host", socket.gethostname())
@@ -948,23 +1036,19 @@ def write_report(st: Study, study: Any) -> Path:
     import html
 
     import optuna.visualization as vis
-    from optuna.importance import PedAnovaImportanceEvaluator
 
     from seqrun.core.runs import atomic_write_text
 
     info = summary(st, study)
     sections: list[tuple[str, Any]] = []
     complete = info["counts"].get("complete", 0)
-    with _quiet_optuna():
+    path = st.dir / "report.html"
+    with _quiet_optuna(str(path)):
         if complete:
             sections.append(("Optimisation history", vis.plot_optimization_history(study)))
             sections.append(("Parallel coordinates", vis.plot_parallel_coordinate(study)))
         if complete >= 2:
-            try:
-                fig = vis.plot_param_importances(study, evaluator=PedAnovaImportanceEvaluator())
-                sections.append(("Parameter importances", fig))
-            except Exception as e:  # too few distinct trials for an importance estimate
-                sections.append(("Parameter importances", f"not available: {e}"))
+            sections.append(("Parameter importances", _importances(study, complete, path)))
         sections.append(("Pruned vs complete trials per epoch", _trials_per_epoch(study)))
     best_yaml = st.dir / "best.yaml"
     if info["best_trial"] is not None:
@@ -1003,6 +1087,41 @@ def write_report(st: Study, study: Any) -> Path:
         parts.append(fig.to_html(full_html=False, include_plotlyjs=first))
         first = False
     parts.append("</body></html>\n")
-    path = st.dir / "report.html"
     atomic_write_text(path, "\n".join(parts))
     return path
+
+
+EQUAL_IMPORTANCES = "Parameter importances will be equal"
+"""The end of Optuna's warnings for a study whose trials cannot rank the parameters."""
+
+
+def _importances(study: Any, complete: int, path: Path) -> Any:
+    """The parameter-importance figure (PED-ANOVA), or why there is none: when the completed
+    trials are too few or too alike to rank the parameters (Optuna would plot them all equal,
+    with a warning), the report says so, and so does one warning line."""
+    import warnings
+
+    import optuna.visualization as vis
+    from optuna.importance import PedAnovaImportanceEvaluator
+
+    from seqrun.core.text import warn
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fig = vis.plot_param_importances(study, evaluator=PedAnovaImportanceEvaluator())
+        except Exception as e:  # too few distinct trials for an importance estimate
+            fig = f"not available: {e}"
+    equal = [w for w in caught if EQUAL_IMPORTANCES in str(w.message)]
+    for w in caught:  # the others: to the caller's _quiet_optuna, which says them
+        if w not in equal:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+    if not equal:
+        return fig
+    if any("too small" in str(w.message) for w in equal):
+        why = f"too few completed trials ({complete}) to rank the parameters"
+    else:  # the best trials are all of them: every one reached the same dev value
+        why = f"the {complete} completed trials all reached the same dev value"
+    why += ", so nothing tells the parameters apart yet; run more trials"
+    warn(f"{path}: no parameter importances: {why}")
+    return f"not available: {why}."
