@@ -297,3 +297,31 @@ def test_runs_compare_test_names_damaged_predictions(cli, tmp_path, content):
     line = r.stderr.strip().splitlines()[-1]  # after the fake runs' meta.json warnings
     assert line.startswith(f"error: {bad}: the dev predictions are truncated or corrupt")
     assert line.endswith(f"`seqrun evaluate {b.path} --split dev`")
+
+
+def test_runs_list_shows_each_effective_override_once(cli, tmp_path):
+    """A --set over a sweep's set: of the same key was listed twice ('train.epochs=3
+    train.epochs=1'); meta.json keeps the list as applied."""
+    from seqrun.engine.listing import effective_overrides
+
+    given = ["train.epochs=3", "model.units=4", "train.epochs=1", "seed=2"]
+    run = Run(tmp_path / "exp" / "20260101-000000-000001")
+    write_json(run.meta_path, {"status": "completed", "overrides": given})
+    write_json(run.metrics_path("dev"), {"mae": 0.1})
+    rows = json.loads(cli("runs", "list", "--runs-dir", tmp_path, "--json").stdout)
+    assert rows[0]["overrides"] == ["model.units=4", "train.epochs=1", "seed=2"]
+    csv_lines = cli("runs", "list", "--runs-dir", tmp_path, "--csv").stdout.splitlines()
+    assert ",model.units=4 train.epochs=1 seed=2," in csv_lines[1]
+    table = cli("runs", "list", "--runs-dir", tmp_path).stdout
+    assert "train.epochs=3" not in table and table.count("train.epochs=1") == 1
+    assert json.loads(run.meta_path.read_text())["overrides"] == given
+    # a later section replaces what was set inside it; a later key inside it does not
+    assert effective_overrides(["model.units=4", "model={arch: gru}", "model.units=5"]) == [
+        "model={arch: gru}",
+        "model.units=5",
+    ]
+    assert effective_overrides(["model.units_x=4", "model.units=5", "odd"]) == [
+        "model.units_x=4",
+        "model.units=5",
+        "odd",
+    ]

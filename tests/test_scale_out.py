@@ -96,6 +96,30 @@ def test_missing_extra_is_a_user_error_naming_it():
         require("no_such_module_for_seqrun", "ray", "--executor ray")
 
 
+def test_missing_extra_names_its_option_once():
+    with pytest.raises(UserError) as e:
+        require("no_such_module_for_seqrun", "ray", "--executor ray")
+    assert str(e.value).count("--executor ray") == 1, str(e.value)
+
+
+@pytest.mark.parametrize("command", ["sweep", "tune"])
+def test_ray_missing_is_one_clean_line(cli, tmp_path, command):
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is not None:
+        pytest.skip("ray is installed")
+    spec = (
+        "configs/sweeps/ladybug-units.yaml"
+        if command == "sweep"
+        else "configs/studies/ladybug.yaml"
+    )
+    r = cli(command, ROOT / spec, "--runs-dir", tmp_path / "runs", "--executor", "ray")
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].count("--executor ray") == 1, r.output
+    assert "needs the optional 'ray' extra" in lines[0]
+
+
 def test_ray_executor_runs_and_skips(cli, tmp_path):
     pytest.importorskip("ray")
     raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=1))

@@ -564,3 +564,19 @@ def test_runs_compare_of_runs_without_metrics_says_there_is_nothing_to_compare(c
         assert "nothing to compare: none of the 2 runs has dev metrics" in r.stderr
         assert "20260101-000000-000000 (interrupted)" in r.stderr
         assert "seqrun train --resume RUN" in r.stderr
+
+
+def test_a_set_over_the_sweeps_set_is_listed_once(cli, tmp_path):
+    """`runs list` showed 'train.epochs=2 train.epochs=1' for a --set over the sweep's set:."""
+    sw = _sweep_file(tmp_path, {"model.units": [3]})
+    spec = yaml.safe_load(sw.read_text())
+    sw.write_text(yaml.safe_dump({**spec, "set": ["train.epochs=2"]}))
+    runs = tmp_path / "runs"
+    r = cli("sweep", sw, "--runs-dir", runs, "--set", "train.epochs=1", "--json")
+    assert r.exit_code == 0, r.output
+    run_dir = Path(json.loads(r.stdout)["trials"][0]["run_dir"])
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["overrides"] == ["train.epochs=2", "train.epochs=1", "model.units=3"]
+    assert meta["epochs_completed"] == 1  # the last one wins
+    rows = json.loads(cli("runs", "list", "--runs-dir", runs, "--json").stdout)
+    assert rows[0]["overrides"] == ["train.epochs=1", "model.units=3"]

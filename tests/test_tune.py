@@ -506,3 +506,55 @@ def test_a_deprecated_sampler_option_is_one_warning_line_naming_it(tmp_path):
         f"warning: {study}: sampler tpe: option 'consider_prior' is deprecated since Optuna "
         "4.3.0 (it goes in Optuna 6.0.0); remove it from the study file"
     ]
+
+
+def test_report_without_the_set_the_study_ran_with_names_them(cli, tmp_path):
+    """It said only 'exists in the storage with another base_config_key; give the study
+    another name'."""
+    from seqrun.engine.tune import Study
+
+    study = _study(tmp_path)
+    runs = tmp_path / "runs"
+    Study(study, runs, ["train.epochs=1", "model.units=6"]).open()
+    r = cli("tune", study, "--runs-dir", runs, "--report")
+    assert r.exit_code == 2, r.output
+    line = r.stderr.strip()
+    assert "\n" not in line and "Traceback" not in r.output
+    assert "was run with other overrides (--set train.epochs=1 --set model.units=6;" in line
+    assert "this command gives no --set" in line and "repeat the same --set" in line
+    r = cli("tune", study, "--runs-dir", runs, "--report", "--set", "train.epochs=2")
+    assert r.exit_code == 2 and "this command gives --set train.epochs=2)" in r.stderr
+    # the same --set reaches the study again
+    Study(study, runs, ["train.epochs=1", "model.units=6"]).open()
+    # the same --set but an edited base: restore it, or rename
+    base = yaml.safe_load((tmp_path / "exp.yaml").read_text())
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump({**base, "seed": 4}))
+    with pytest.raises(UserError, match="same --set but another base config"):
+        Study(study, runs, ["train.epochs=1", "model.units=6"]).open()
+
+
+def test_a_study_older_than_its_set_record_is_told_the_set_of_its_study_json(tmp_path):
+    from seqrun.engine.tune import Study
+
+    study, runs = _study(tmp_path), tmp_path / "runs"
+    old = Study(study, runs, ["train.epochs=1"])
+    old.dir.mkdir(parents=True)
+    stored = optuna.create_study(study_name="study", storage=old.storage(), direction=old.direction)
+    stored.set_user_attr("seqrun", json.loads(json.dumps(old.identity())))  # no seqrun_set
+    info = {"name": "study", "storage": old.storage_url, "extra_set": ["train.epochs=1"]}
+    (old.dir / "study.json").write_text(json.dumps(info))
+    with pytest.raises(UserError, match=r"other overrides \(--set train.epochs=1;"):
+        Study(study, runs).open()
+
+
+def test_worker_trial_lines_show_run_dirs_as_the_runs_dir_was_given(cli, tmp_path, monkeypatch):
+    """With --workers 2 they were absolute, relative without."""
+    study = _study(tmp_path, trials=2, pruner="none", set=["train.epochs=1"])
+    monkeypatch.chdir(tmp_path)
+    r = cli("tune", study, "--runs-dir", "runs", "--workers", "2")
+    assert r.exit_code == 0, r.output
+    lines = [x for x in r.stderr.splitlines() if x.startswith("trial ")]
+    assert len(lines) >= 2, r.stderr
+    for line in lines:
+        assert line.split()[-1].startswith("runs/tiny-ladybug/"), line
+    assert r.stdout.strip().startswith("runs/tiny-ladybug/")  # the best run, likewise

@@ -79,6 +79,24 @@ def headline(metrics: dict[str, Any] | None, metric_set: str | None = None) -> d
 _headline = headline  # the name other engine modules import
 
 
+def effective_overrides(overrides: list[str]) -> list[str]:
+    """The overrides that shape the resolved config, each once: one that a later override of
+    the same key, or of a section above it, replaces is left out (the last one wins, as when
+    they are applied). A text without ``=`` is kept as it is."""
+
+    def key(text: str) -> str | None:
+        name, sep, _ = text.partition("=")
+        return name.strip() if sep and name.strip() else None
+
+    out = []
+    for i, text in enumerate(overrides):
+        k = key(text)
+        later = [key(t) for t in overrides[i + 1 :]]
+        if k is None or not any(lk and (k == lk or k.startswith(lk + ".")) for lk in later):
+            out.append(text)
+    return out
+
+
 def run_row(run: Run) -> dict[str, Any]:
     """The summary of one run shown by `runs list`."""
     meta = run.meta()
@@ -87,7 +105,7 @@ def run_row(run: Run) -> dict[str, Any]:
         "name": run.path.parent.name,
         "id": run.path.name,
         "status": run.status(),
-        "overrides": [str(o) for o in meta.get("overrides") or []]
+        "overrides": effective_overrides([str(o) for o in meta.get("overrides") or []])
         if isinstance(meta.get("overrides"), list)
         else [],
         "started_at": meta.get("started_at"),

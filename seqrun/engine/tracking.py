@@ -15,7 +15,9 @@ def require(module: str, extra: str, key: str) -> None:
     """A UserError naming the extra to install when ``module`` is missing."""
     if importlib.util.find_spec(module) is None:
         raise UserError(
-            f"{key} needs the optional '{extra}' extra: pip install -e \".[{extra}]\"", where=key
+            f"needs the optional '{extra}' extra, which is not installed: "
+            f'pip install -e ".[{extra}]"',
+            where=key,
         )
 
 

@@ -423,11 +423,9 @@ class Study:
             study.set_user_attr("seqrun", ident)
         elif stored != _jsonish(ident):
             diff = [k for k in ident if _jsonish(ident[k]) != stored.get(k)]
-            raise UserError(
-                f"study '{self.name}' exists in the storage with another {', '.join(diff)}; "
-                "give the study another name (name: in the study file)",
-                where=self.storage_url,
-            )
+            raise UserError(self._mismatch(diff, self._recorded_set(study)), where=self.storage_url)
+        if study.user_attrs.get("seqrun_set") is None:
+            study.set_user_attr("seqrun_set", self.extra_set)  # the --set it runs with
         self.dir.mkdir(parents=True, exist_ok=True)
         write_json(
             self.dir / "study.json",
@@ -443,6 +441,57 @@ class Study:
             },
         )
         return study
+
+    def _recorded_set(self, study: Any) -> list[str] | None:
+        """The command-line ``--set`` the study was run with, as its storage (or, for a study
+        older than that record, its study.json) recorded them; None when neither did."""
+        recorded = study.user_attrs.get("seqrun_set")
+        if recorded is None:
+            info: dict[str, Any] = {}
+            with contextlib.suppress(UserError):  # unreadable: as if not recorded
+                info = read_state(self.dir / "study.json", "") or {}
+            if info.get("name") == self.name and info.get("storage") == self.storage_url:
+                recorded = info.get("extra_set")
+        return None if recorded is None else [str(o) for o in recorded]
+
+    def _mismatch(self, diff: list[str], recorded: list[str] | None) -> str:
+        """Why the stored study cannot be opened with this study file and ``--set``, and what
+        to do about it."""
+        import shlex
+
+        head = f"study '{self.name}'"
+        rename = "give the study another name (name: in the study file)"
+        if diff != ["base_config_key"]:
+            return f"{head} exists in the storage with another {', '.join(diff)}; {rename}"
+        if recorded is not None and recorded != self.extra_set:
+            given = " ".join(f"--set {shlex.quote(o)}" for o in recorded) or "no --set"
+            now = " ".join(f"--set {shlex.quote(o)}" for o in self.extra_set) or "no --set"
+            return (
+                f"{head} was run with other overrides ({given}; this command gives {now}); "
+                f"repeat the same --set to continue it or report on it, or {rename}"
+            )
+        if recorded is not None:
+            return (
+                f"{head} was run with the same --set but another base config: {self.base} or "
+                f"the study file's set: changed since; restore them, or {rename}"
+            )
+        return (
+            f"{head} was run with another base config: other --set overrides, or an edited "
+            f"{self.base.name} or set: in the study file; repeat the --set it was run with, "
+            f"or {rename}"
+        )
+
+
+def shown_run_dir(st: Study, run_dir: str | None) -> str | None:
+    """A trial's run directory as the runs directory was given (a worker records it under
+    the resolved runs directory; a single process, as given)."""
+    if not run_dir:
+        return run_dir
+    path = Path(run_dir)
+    if path.is_absolute() and not st.runs_dir.is_absolute():
+        with contextlib.suppress(ValueError, OSError):
+            return str(st.runs_dir / path.relative_to(st.runs_dir.resolve()))
+    return run_dir
 
 
 def _option_error(e: Exception, cls: type) -> str:
@@ -893,7 +942,7 @@ def run_workers(
                     if t.state.is_finished() and t.number not in seen:
                         seen.add(t.number)
                         if on_event:
-                            on_event(outcome_of(t))
+                            on_event(outcome_of(t, st))
                 if not thread.is_alive():
                     break
         except KeyboardInterrupt:  # each worker fails its trial and exits; none starts
@@ -907,8 +956,8 @@ def run_workers(
     return box["trials"]
 
 
-def outcome_of(t: Any) -> Outcome:
-    """An Outcome from a stored trial."""
+def outcome_of(t: Any, st: Study | None = None) -> Outcome:
+    """An Outcome from a stored trial (its run directory as ``st`` shows it)."""
     duration = t.duration.total_seconds() if t.duration else 0.0
     return Outcome(
         t.number,
@@ -916,7 +965,7 @@ def outcome_of(t: Any) -> Outcome:
         dict(t.params),
         t.value,
         max(t.intermediate_values, default=0),
-        t.user_attrs.get("run_dir"),
+        shown_run_dir(st, t.user_attrs.get("run_dir")) if st else t.user_attrs.get("run_dir"),
         t.user_attrs.get("error"),
         round(duration, 2),
     )
@@ -944,7 +993,7 @@ def summary(st: Study, study: Any) -> dict[str, Any]:
             best_value=best.value,
             best_params=best.params,
             best_trial=best.number,
-            best_run_dir=best.user_attrs.get("run_dir"),
+            best_run_dir=shown_run_dir(st, best.user_attrs.get("run_dir")),
         )
     return out
 
