@@ -54,6 +54,11 @@ COMPILED_METRICS = {"regression": ("loss", "mae"), "classification": ("loss", "a
 MAX_TENSOR_DIM = 2**31 - 1
 
 
+def _cut(text: str, most: int = 60) -> str:
+    """A user's text as a message quotes it: at most ``most`` characters."""
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
 def compiled_metrics(kind: str, binary: bool = True) -> tuple[str, ...]:
     """Names ``train.monitor`` may take for a task kind (``auc`` only with two classes)."""
     names = COMPILED_METRICS.get(kind, ("loss",))
@@ -232,7 +237,7 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
             codecs.lookup(encoding)
         except LookupError:
             return "data.encoding", (
-                f"unknown text encoding '{encoding}' (e.g. utf-8, cp1252, mac_roman, utf-16)"
+                f"unknown text encoding '{_cut(encoding)}' (e.g. utf-8, cp1252, mac_roman, utf-16)"
             )
     kind = data_kind or metrics_kind
     t = cfg.train
@@ -243,7 +248,7 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
 
             choices = LOSSES.get(kind or "", known)
             return "train.loss", (
-                f"unknown loss '{t.loss}'{did_you_mean(t.loss, known)}; "
+                f"unknown loss '{_cut(t.loss)}'{did_you_mean(t.loss, known)}; "
                 f"use one of: {', '.join(choices)} (or null for the task's default)"
             )
         if t.loss in _LOSS_NOTES and kind in (None, "classification"):
@@ -260,7 +265,7 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
             from seqrun.core.errors import did_you_mean
 
             return "train.monitor", (
-                f"train.monitor '{t.monitor}' is not a dev metric of a {kind} model"
+                f"train.monitor '{_cut(t.monitor)}' is not a dev metric of a {kind} model"
                 f"{did_you_mean(name, allowed)}; choose one of: {', '.join(allowed)}"
                 + (" (auc with two classes only)" if "auc" in allowed else "")
             )

@@ -12,12 +12,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
 import re
+import types
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -43,12 +45,32 @@ class Section(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_boolean_numbers(cls, v: Any, info: Any) -> Any:
-        # pydantic would read true/false as 1/0 for a number
-        if isinstance(v, bool) and info.field_name in cls.model_fields:
-            ann = cls.model_fields[info.field_name].annotation
-            if ann in (int, float, int | None, float | None):
-                raise ValueError("expected a number, not a boolean")
+        # pydantic would read true/false as 1/0 for a number (and Literal[1, 2] takes True)
+        if info.field_name not in cls.model_fields:
+            return v
+        ann = cls.model_fields[info.field_name].annotation
+        if isinstance(v, bool) and _numeric(ann):
+            raise ValueError("expected a number, not a boolean")
+        if isinstance(v, list) and any(isinstance(x, bool) for x in v):
+            items = [a for a in (ann, *get_args(ann)) if get_origin(a) is list]
+            if any(_numeric(get_args(a)[0]) for a in items if get_args(a)):
+                raise ValueError("expected numbers, not booleans")
         return v
+
+
+def _numeric(ann: Any) -> bool:
+    """Whether an annotation takes numbers (int, float, PositiveInt, Literal[1, 2], | None)."""
+    if ann in (int, float):
+        return True
+    if get_origin(ann) is Literal:
+        args = get_args(ann)
+        return bool(args) and all(
+            isinstance(a, int | float) and not isinstance(a, bool) for a in args
+        )
+    if get_origin(ann) is Annotated:
+        return _numeric(get_args(ann)[0])
+    args = [a for a in get_args(ann) if a is not type(None)]
+    return get_origin(ann) in (Union, types.UnionType) and bool(args) and all(map(_numeric, args))
 
 
 class DataConfig(Section):
@@ -105,6 +127,13 @@ class EarlyStopping(Section):
     )
 
 
+MIN_STEP = 1e-10
+"""Smallest learning rate and clipnorm: a weight update below it changes no float32 weight
+(relative precision 6e-8) of magnitude 1e-3 or more, so nothing would be learned."""
+MAX_LEARNING_RATE = 10.0
+"""Largest learning rate: beyond it every optimizer seqrun offers diverges on scaled inputs."""
+
+
 class TrainConfig(Section):
     """How the model is fitted; the dev split is always the validation data."""
 
@@ -114,14 +143,31 @@ class TrainConfig(Section):
         "adam", description="Keras optimizer name."
     )
     learning_rate: float | None = Field(
-        None, gt=0, description="Learning rate; null keeps the optimizer's Keras default."
+        None,
+        ge=MIN_STEP,
+        le=MAX_LEARNING_RATE,
+        description=f"Learning rate, {MIN_STEP:g} to {MAX_LEARNING_RATE:g}; null keeps the "
+        "optimizer's Keras default.",
+        json_schema_extra={
+            "limits": f"below {MIN_STEP:g} the updates are lost in float32 rounding and nothing "
+            f"is learned; above {MAX_LEARNING_RATE:g} training diverges: usual values are "
+            "1e-4 to 1e-2"
+        },
     )
     lr_schedule: Literal["constant", "cosine"] = Field(
         "constant",
         description="'cosine' decays the learning rate to 0 over all training steps "
         "(steadier dev scores at the end of short runs).",
     )
-    clipnorm: float | None = Field(None, gt=0, description="Clip each gradient to this norm.")
+    clipnorm: float | None = Field(
+        None,
+        ge=MIN_STEP,
+        description=f"Clip each gradient to this norm (at least {MIN_STEP:g}); null: no clipping.",
+        json_schema_extra={
+            "limits": f"gradients clipped below {MIN_STEP:g} move no weight; usual values are "
+            "0.1 to 10, or null for no clipping"
+        },
+    )
     loss: str | None = Field(
         None, description="Keras loss name; null picks the task's default (mse, crossentropy)."
     )
@@ -306,6 +352,18 @@ def _check_tree(root: yaml.Node, where: str) -> dict[str, int]:
     return lines
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader reading ``1e-4`` as a number, as YAML 1.2 (and ``--set``) do;
+    YAML 1.1 wants ``1.0e-4`` and reads ``1e-4`` as text."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
 def load_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
     """Parse YAML text safely: (data, line of each dotted key).
 
@@ -313,9 +371,9 @@ def load_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
     naming ``where`` and the line; nothing is expanded before the checks pass.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
         lines = _check_tree(node, where) if node is not None else {}
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -323,7 +381,13 @@ def load_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
         if "'\\t'" in problem:
             problem += " (YAML indents with spaces: replace the tabs)"
         raise UserError(f"invalid YAML: {problem}", where=f"{where}{line}") from None
-    except (ValueError, RecursionError) as e:  # e.g. Python's limit on integer digits
+    except RecursionError:
+        raise UserError(
+            "invalid YAML: nested too deeply (hundreds of levels of brackets or indentation); "
+            "a seqrun file needs a few levels: look for unclosed or repeated brackets",
+            where=where,
+        ) from None
+    except ValueError as e:  # e.g. Python's limit on integer digits
         raise UserError(f"invalid YAML: {e}", where=where) from None
     return data, lines
 
@@ -339,20 +403,39 @@ class Source:
 
     def where(self, dotted: str) -> str:
         """``file:line key`` for a dotted key, walking up to the nearest known parent."""
-        probe = dotted
+        probe = re.sub(r"\[\d+\]", "", dotted)  # model.filters[1]: set as model.filters
         while probe:
             if probe in self.overridden:
-                return f"--set {self.overridden[probe]}"
+                return f"--set {shown_override(self.overridden[probe])}"
             probe = probe.rpartition(".")[0]
         below = [text for key, text in self.overridden.items() if key.startswith(dotted + ".")]
         if below and dotted not in self.lines:  # a section the file lacks, made by --set
-            return f"--set {below[-1]}"
-        probe = dotted
+            return f"--set {shown_override(below[-1])}"
+        # a check of a whole section that --set changed inside: name both
+        also = f" (with --set {shown_override(below[-1])})" if below else ""
+        probe = re.sub(r"\[\d+\]", "", dotted)
         while probe:
             if probe in self.lines:
-                return f"{self.path}:{self.lines[probe]} {dotted}"
+                return f"{self.path}:{self.lines[probe]} {dotted}{also}"
             probe = probe.rpartition(".")[0]
-        return f"{self.path} {dotted}" if dotted else self.path
+        return f"{self.path} {dotted}{also}" if dotted else self.path
+
+    def where_problem(self, dotted: str, message: str) -> str:
+        """:meth:`where` for a check across keys: also names a ``--set`` of another key the
+        message mentions (``data.index_from`` changed, ``data.num_words`` blamed)."""
+        where = self.where(dotted)
+        if where.startswith("--set"):
+            return where
+        related = [
+            text
+            for key, text in self.overridden.items()
+            if key != dotted
+            and any(
+                re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", message)
+                for name in (key, key.rpartition(".")[2])
+            )
+        ]
+        return f"{where} (with --set {shown_override(related[-1])})" if related else where
 
 
 def read_saved_config(path: str | Path) -> dict[str, Any]:
@@ -392,6 +475,18 @@ def read_yaml(path: str | Path) -> Source:
 
 
 _FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+MAX_SHOWN_OVERRIDE = 80
+
+
+def shown_override(text: str) -> str:
+    """A ``--set`` text as an error shows it: the value cut when the whole is long."""
+    if len(text) <= MAX_SHOWN_OVERRIDE:
+        return text
+    key, sep, value = text.partition("=")
+    if len(key) > MAX_SHOWN_OVERRIDE - 10:
+        return text[: MAX_SHOWN_OVERRIDE - 3] + "..."
+    room = max(MAX_SHOWN_OVERRIDE - len(key) - len(sep) - 3, 10)
+    return f"{key}{sep}{value[:room]}... ({len(value):,} characters)"
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -400,15 +495,15 @@ def parse_override(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
         raise UserError(
-            "expected KEY=VALUE with a dotted key, e.g. --set model.units=64", where=f"--set {text}"
+            "expected KEY=VALUE with a dotted key, e.g. --set model.units=64",
+            where=f"--set {shown_override(text)}",
         )
     try:
-        parsed = load_yaml(value, f"--set {text}")[0] if value.strip() else value
+        parsed = load_yaml(value, f"--set {shown_override(text)}")[0] if value.strip() else value
     except UserError as e:
         if "invalid YAML" not in e.message:
-            shown = text if len(text) <= 80 else f"{key}=..."
             raise UserError(
-                e.message.replace("'(top)'", f"'{key}'"), where=f"--set {shown}"
+                e.message.replace("'(top)'", f"'{key}'"), where=f"--set {shown_override(text)}"
             ) from None
         parsed = value
     if isinstance(parsed, dict | list) and not value.strip().startswith(("[", "{")):
@@ -432,7 +527,7 @@ def apply_overrides(source: Source, overrides: list[str]) -> None:
                 parent = ".".join(parts[: i + 1])
                 raise UserError(
                     f"'{parent}' is a value, not a section: cannot set '{key}'",
-                    where=f"--set {text}",
+                    where=f"--set {shown_override(text)}",
                 )
             node = child
         node[parts[-1]] = value
@@ -447,26 +542,191 @@ def _describe_value(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+_BOUNDS = {
+    "gt": "greater than",
+    "ge": "greater than or equal to",
+    "lt": "less than",
+    "le": "less than or equal to",
+}
+
+
+def _field_extra(model: type, loc: list[str]) -> dict[str, Any]:
+    """The ``json_schema_extra`` of the field at ``loc`` in a (nested) model, or {}."""
+    field = None
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return {}
+        ann = field.annotation
+        for arg in (ann, *getattr(ann, "__args__", ())):  # Section | None
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                model = arg
+                break
+    extra = getattr(field, "json_schema_extra", None)
+    return extra if isinstance(extra, dict) else {}
+
+
+_TAG_WORDS = {
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "none": "null",
+}
+
+
+def _is_tag(part: Any) -> bool:
+    """Whether a location part names a member of a union (``str``, ``list[str]``,
+    ``SplitFractions``) rather than a key (seqrun's keys are snake_case)."""
+    text = str(part)
+    return text in _TAG_WORDS or not re.fullmatch(r"[a-z0-9_]+", text)
+
+
+def _kind_word(tag: str) -> str:
+    """A union member's tag in words (``list[str]`` -> ``a list``)."""
+    if tag in _TAG_WORDS:
+        return _TAG_WORDS[tag]
+    head, _, inner = tag.partition("[")
+    if head == "literal":
+        return "one of " + inner[:-1]
+    if head in ("list", "set"):
+        items = {"str": "text", "int": "whole numbers", "float": "numbers"}.get(inner[:-1])
+        return f"a list of {items}" if items else "a list"
+    return "a mapping"
+
+
+def _merge_unions(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One error per field for a value that fits no member of a union (pydantic gives one per
+    member, at locations such as ``targets.list[str].0``): the members in words, or the
+    member's own message when a validator of it spoke (``value_error``)."""
+    out: list[dict[str, Any]] = []
+    groups: dict[tuple[Any, ...], list[tuple[int, dict[str, Any]]]] = {}
+    for e in errors:
+        loc = tuple(e["loc"])
+        i = next((j for j, part in enumerate(loc) if _is_tag(part)), None)
+        if i is None or e["type"] == "extra_forbidden":
+            out.append(e)
+            continue
+        field = loc[:i]
+        if field not in groups:
+            groups[field] = []
+            out.append({"type": "union", "loc": field, "group": groups[field]})
+        groups[field].append((i, e))
+    merged = []
+    for e in out:
+        if e["type"] != "union":
+            merged.append(e)
+            continue
+        group = e["group"]
+        spoke = [x for _, x in group if x["type"] == "value_error"]
+        if spoke:
+            merged.append({**spoke[0], "loc": e["loc"]})
+            continue
+        kinds = list(dict.fromkeys(_kind_word(str(x["loc"][i])) for i, x in group))
+        whole = [x for i, x in group if len(x["loc"]) == i + 1]
+        merged.append(
+            {
+                "type": "union",
+                "loc": e["loc"],
+                "msg": f"Expected {' or '.join(kinds)}",
+                "input": (whole or [group[0][1]])[0].get("input"),
+            }
+        )
+    return merged
+
+
+def _section_models(raw: dict[str, Any]) -> dict[str, type]:
+    """The config model of each section the raw mapping names (unknown names left out)."""
+    models: dict[str, type] = {"train": TrainConfig, "tracking": TrackingConfig}
+    adapter = None
+    for key, kind, tag in (("data", "adapter", "adapter"), ("encoder", "encoder", "type")):
+        section = raw.get(key)
+        name = section.get(tag) if isinstance(section, dict) else section
+        if key == "encoder" and name is None and adapter is not None:
+            default = getattr(adapter, "default_encoder", None)
+            name = default.get("type") if isinstance(default, dict) else default
+        try:
+            models[key] = registry.get(kind, name).Config
+            adapter = registry.get(kind, name) if kind == "adapter" else adapter
+        except (UserError, ImportError, AttributeError):
+            continue
+    section = raw.get("model")
+    name = section.get("arch") if isinstance(section, dict) else section
+    with contextlib.suppress(UserError, ImportError, AttributeError):
+        models["model"] = registry.get("arch", name).Config
+    return models
+
+
+def _home_of(raw: dict[str, Any], name: str, here: str) -> str:
+    """Where a key written at the wrong level belongs (``epochs`` -> ``train.epochs``), as
+    a dotted key of another section (or of its nested sections, or the top level); ""."""
+    if here and name in ("name", "seed", "metrics"):  # the top level's values
+        return name
+    for section, model in _section_models(raw).items():
+        for field, info in model.model_fields.items():
+            if field == name and section != here:
+                return f"{section}.{field}"
+            ann, nested = info.annotation, f"{section}.{field}"
+            if (
+                isinstance(ann, type)
+                and issubclass(ann, BaseModel)
+                and name in ann.model_fields
+                and nested != here
+            ):
+                return f"{nested}.{name}"
+    return ""
+
+
+def _home_hint(name: str, home: str) -> str:
+    """`` ('epochs' is a key of 'train': write it as train.epochs)``."""
+    parent = home.rpartition(".")[0]
+    where = f"a key of '{parent}'" if parent else "a top-level key"
+    return f" ('{name}' is {where}: write it as {home})"
+
+
 def _raise_validation(err: ValidationError, source: Source, prefix: str, model: type) -> None:
     lines = []
-    errors = err.errors(include_url=False)  # an unknown key first: the typo of a missing one
+    errors = _merge_unions(err.errors(include_url=False))
+    # an unknown key first: the typo of a missing one
     for e in sorted(errors, key=lambda e: e["type"] != "extra_forbidden"):
         loc = [str(p) for p in e["loc"]]
         dotted = ".".join([prefix, *loc] if prefix else loc)
         if e["type"] == "extra_forbidden":
             fields = _fields_at(model, loc[:-1])
             hint = did_you_mean(loc[-1], fields)
+            home = "" if hint else _home_of(source.raw, loc[-1], dotted.rpartition(".")[0])
+            if home:  # "model.epochs": a key of another section
+                hint = _home_hint(loc[-1], home)
             valid = f"; valid keys: {', '.join(fields)}" if fields and not hint else ""
             msg = f"unknown key '{dotted}'{hint}{valid}"
         elif e["type"] == "missing":
             msg = f"missing required key '{dotted}'"
         else:
             text = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "model_type":  # "a valid dictionary or instance of SplitFractions"
+                fields = _fields_at(model, loc)
+                text = "Expected a mapping" + (f" of keys ({', '.join(fields)})" if fields else "")
+            inp = e.get("input")
+            if isinstance(inp, str) and len(inp) > 60 and inp in text:  # a validator quoting it
+                text = text.replace(repr(inp), _describe_value(inp))
+                text = text.replace(inp, inp[:57] + "...")
+            ctx = e.get("ctx") or {}
+            bound = next((k for k in _BOUNDS if isinstance(ctx.get(k), int | float)), None)
+            if bound:  # pydantic writes 1e-10 as 0.0000000001
+                text = f"Input should be {_BOUNDS[bound]} {ctx[bound]:g}"
             msg = f"{text[:1].lower()}{text[1:]}"
             if dotted:  # (a check of the whole file says what it found itself)
                 msg += f" at '{dotted}'"
-            if dotted and not isinstance(e.get("input"), dict):
-                msg += f", got {_describe_value(e.get('input'))}"
+            shown = _describe_value(e.get("input"))
+            if dotted and not isinstance(e.get("input"), dict) and f"got {shown}" not in text:
+                msg += f", got {shown}"
+            why = _field_extra(model, loc).get("limits")
+            if bound and why:
+                msg += f" ({why})"
+            if e["type"] == "list_type" and isinstance(e.get("input"), str | int | float):
+                text = str(e["input"]).strip().strip("[]()")
+                if len(text) <= 40:
+                    msg += f" (a YAML list is written in brackets: [{text}])"
             expected = (e.get("ctx") or {}).get("expected")
             if e["type"] == "literal_error" and isinstance(e.get("input"), str) and expected:
                 msg += did_you_mean(e["input"], re.findall(r"'([^']*)'", expected))
@@ -535,8 +795,10 @@ def _validate_section(model: type[BaseModel], data: Any, source: Source, key: st
 def _component_section(source: Source, kind: str, key: str, tag: str, default: Any) -> BaseModel:
     data = source.raw.get(key, default)
     if data is None:
+        given = key in source.raw  # written as null (or emptied by --set) rather than absent
         raise UserError(
-            f"missing section '{key}' (it needs at least '{key}.{tag}')", where=source.path
+            f"{'empty' if given else 'missing'} section '{key}' (it needs at least '{key}.{tag}')",
+            where=source.where(key) if given else source.path,
         )
     if isinstance(data, str):  # shorthand: "encoder: embedding"
         data = {tag: data}
@@ -544,8 +806,17 @@ def _component_section(source: Source, kind: str, key: str, tag: str, default: A
         raise UserError(
             f"expected a mapping for '{key}', got {_describe_value(data)}", where=source.where(key)
         )
+    if tag not in data and isinstance(default, dict) and tag in default:
+        data = {**default, **data}  # options of the default component (encoder: {max_length: 9})
     if tag not in data:
         names = ", ".join(registry.names(kind))
+        typo = [k for k in data if isinstance(k, str) and did_you_mean(k, [tag])]
+        if typo:  # "model: {arc: gru}"
+            raise UserError(
+                f"unknown key '{key}.{typo[0]}' (did you mean '{tag}'?); '{key}.{tag}' names "
+                f"the component, one of: {names}",
+                where=source.where(f"{key}.{typo[0]}"),
+            )
         raise UserError(
             f"missing required key '{key}.{tag}' (one of: {names})", where=source.where(key)
         )
@@ -559,11 +830,18 @@ def _component_section(source: Source, kind: str, key: str, tag: str, default: A
 def resolve(source: Source) -> ExperimentConfig:
     """Validate a raw mapping (overrides applied) into an ExperimentConfig."""
     raw = source.raw
+    if not raw:
+        raise UserError(
+            "the file holds no settings (it is empty or only comments); an experiment needs at "
+            "least data.adapter and model.arch (see configs/*.yaml for examples)",
+            where=source.path,
+        )
     for key in raw:
         if key not in TOP_KEYS:
+            home = _home_of(source.raw, str(key), "")
+            hint = did_you_mean(str(key), TOP_KEYS) or (_home_hint(str(key), home) if home else "")
             raise UserError(
-                f"unknown section '{key}'{did_you_mean(str(key), TOP_KEYS)}; "
-                f"valid sections: {', '.join(TOP_KEYS)}",
+                f"unknown section '{key}'{hint}; valid sections: {', '.join(TOP_KEYS)}",
                 where=source.where(str(key)),
             )
     data = _component_section(source, "adapter", "data", "adapter", None)
@@ -572,10 +850,16 @@ def resolve(source: Source) -> ExperimentConfig:
         source, "encoder", "encoder", "type", getattr(adapter_cls, "default_encoder", None)
     )
     model = _component_section(source, "arch", "model", "arch", None)
-    train = _validate_section(TrainConfig, raw.get("train") or {}, source, "train")
+    train_raw = raw.get("train")
+    train = _validate_section(TrainConfig, {} if train_raw is None else train_raw, source, "train")
     metrics = raw.get("metrics", getattr(adapter_cls, "default_metrics", None))
     if metrics is None:
-        raise UserError("missing key 'metrics' (a metric-set name)", where=source.path)
+        given = "metrics" in raw  # written as null
+        raise UserError(
+            f"{'empty' if given else 'missing'} key 'metrics': give a metric-set name (one of: "
+            f"{', '.join(registry.names('metrics'))})",
+            where=source.where("metrics") if given else source.path,
+        )
     if not isinstance(metrics, str):
         raise UserError(
             f"expected a metric-set name at 'metrics', got {_describe_value(metrics)}",
@@ -624,13 +908,13 @@ def resolve(source: Source) -> ExperimentConfig:
     problem = check_experiment(cfg)
     if problem:
         key, message = problem
-        raise UserError(message, where=source.where(key))
+        raise UserError(message, where=source.where_problem(key, message))
     check = getattr(adapter_cls, "check_config", None)
     if check is not None:
         problem = check(cfg)
         if problem:
             key, message = problem
-            raise UserError(message, where=source.where(key))
+            raise UserError(message, where=source.where_problem(key, message))
     return cfg
 
 

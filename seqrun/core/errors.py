@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 EXIT_OK = 0
@@ -30,7 +31,23 @@ class UserError(SeqrunError):
     def __init__(self, message: str, where: str | None = None) -> None:
         self.message = message
         self.where = _printable(where) if where else where
-        super().__init__(f"{where}: {message}" if where else message)
+        text = f"{self.where}: {message}" if where else message
+        super().__init__(_printable(_cut_quotes(text)))  # one short line, whatever the input
+
+
+MAX_QUOTED = 160
+"""Longest quoted text an error line repeats in full (a long path is kept, a 5,000-character
+value is cut)."""
+_LONG_QUOTE = re.compile(rf"(?<!\w)'([^'\n]{{{MAX_QUOTED + 1},}})'(?!\w)")  # not "it's"
+
+
+def _cut_quotes(text: str) -> str:
+    """``text`` with every over-long ``'quoted'`` value cut to its start, its end (a file name)
+    and its length."""
+    return _LONG_QUOTE.sub(
+        lambda m: f"'{m.group(1)[:60]}...{m.group(1)[-40:]}' ({len(m.group(1)):,} characters)",
+        text,
+    )
 
 
 def _printable(text: str) -> str:
@@ -47,9 +64,11 @@ class RunFailure(SeqrunError):
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """Return ``" (did you mean 'x'?)"`` for the closest choice (case aside), or ``""``."""
+    choices = list(choices)
+    by_lower = {c.lower(): c for c in reversed(choices)}
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
 
 
 def env_count(name: str) -> int | None:

@@ -214,13 +214,21 @@ class Registry:
 
     def entry(self, kind: str, name: str) -> Entry:
         """The entry for ``name``; a UserError naming the config key and the choices if absent."""
+        key = KINDS[kind][0]
+        known = ", ".join(self.names(kind))
+        if not isinstance(name, str):  # a list or mapping from YAML: not a name
+            given = "nothing (null)" if name is None else f"{type(name).__name__} {name!r}"
+            raise UserError(
+                f"expected a{'n' if kind[0] in 'aeiou' else ''} {kind} name, got "
+                f"{given[:60]}; one of: {known}",
+                where=key,
+            )
         try:
             return self._entries[kind][name]
         except KeyError:
-            key = KINDS[kind][0]
-            known = ", ".join(self.names(kind))
+            shown = name if len(name) <= 60 else name[:57] + "..."
             raise UserError(
-                f"unknown {kind} '{name}'{did_you_mean(str(name), self.names(kind))}; "
+                f"unknown {kind} '{shown}'{did_you_mean(name, self.names(kind))}; "
                 f"known: {known} (see `seqrun list`)",
                 where=key,
             ) from None

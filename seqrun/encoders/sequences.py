@@ -27,6 +27,8 @@ from seqrun.core.errors import UserError
 from seqrun.core.text import shown_names
 
 STATE_FILE = "encoder.json"
+MIN_KEPT_STEPS = 0.5
+"""Share of the training steps below which a ``max_length`` cut is warned about."""
 
 
 class _SequenceConfig(EncoderConfig):
@@ -135,12 +137,22 @@ class _SequenceEncoder:
         else:
             self.class_names = list(class_names)
             self.class_counts = np.bincount(y, minlength=len(class_names)).tolist()
+        cut = sum(n > self.length for n in lengths)
+        kept = sum(min(n, self.length) for n in lengths) / max(sum(lengths), 1)
+        if kept < MIN_KEPT_STEPS:
+            from seqrun.core.text import warn
+
+            warn(
+                f"encoder.max_length {self.length} cuts {cut} of {len(lengths)} training series "
+                f"(median length {int(np.median(lengths))}): the model sees {kept:.0%} of the "
+                "training steps; raise encoder.max_length, or null for the longest series"
+            )
         self.info = {
             "length": self.length,
             "channels": len(channels),
             "masking": self.masking,
             "bucketing": self.bucketing,
-            "truncated_train_series": int(sum(n > self.length for n in lengths)),
+            "truncated_train_series": int(cut),
             "missing_train_values": int(np.isnan(values).sum()),
         }
 

@@ -82,6 +82,12 @@ class SequenceEncoderConfig(TextEncoderConfig):
     )
 
 
+MIN_KEPT_TOKENS = 0.5
+"""Share of the training tokens below which a sequence length's cut is warned about."""
+MAX_NB_ALPHA = 1000.0
+"""Largest NB smoothing count: beyond it every log-count ratio is near 0."""
+
+
 class MultiHotConfig(TextEncoderConfig):
     """Options of the bag-of-words encoder."""
 
@@ -99,7 +105,16 @@ class MultiHotConfig(TextEncoderConfig):
         "binary x the Naive-Bayes log-count ratio of the two training classes (NBSVM features, "
         "Wang & Manning 2012; two classes only).",
     )
-    nb_alpha: float = Field(1.0, gt=0, description="Smoothing count of the 'nb' weighting.")
+    nb_alpha: float = Field(
+        1.0,
+        gt=0,
+        le=MAX_NB_ALPHA,
+        description="Smoothing count of the 'nb' weighting.",
+        json_schema_extra={
+            "limits": f"at most {MAX_NB_ALPHA:g}: a larger count outweighs the words' own counts "
+            "and every NB weight is close to 0 (usual values: 0.1 to 1)"
+        },
+    )
 
 
 class OneHotConfig(SequenceEncoderConfig):
@@ -410,6 +425,18 @@ class _SequenceEncoder(TextEncoder):
         self.info["truncating"] = c.truncating or hints.get("truncating") or "post"
         longer = sum(1 for s in ids if len(s) > length)
         self.info["truncated_train_texts"] = int(longer)
+        total = sum(len(s) for s in ids)
+        kept = sum(min(len(s), length) for s in ids) / total if total else 1.0
+        if kept < MIN_KEPT_TOKENS:
+            from seqrun.core.text import warn
+
+            key = "encoder.sequence_len" if c.sequence_len else "data.maxlen"
+            warn(
+                f"{key} {length} cuts {longer} of {len(ids)} training texts (median "
+                f"{int(np.median([len(s) for s in ids]))} tokens): the model reads {kept:.0%} of "
+                f"the training tokens; raise {key}, or null for the length that covers 95 % of "
+                "the texts"
+            )
 
     def encode(self, ids: list[list[int]]) -> np.ndarray:
         """An (N, sequence_len) int32 matrix of ids, 0 = padding."""

@@ -8,6 +8,14 @@ from seqrun.core.contracts import InputSize, MemoryItem
 
 Activation = Literal["tanh", "relu", "sigmoid", "linear", "elu", "gelu", "selu", "swish"]
 
+MAX_LAYERS = 100
+"""Most layers (or blocks) in one stack: deeper plain stacks do not train (no residual
+connections) and take minutes to build."""
+DEPTH_LIMITS = {
+    "limits": f"at most {MAX_LAYERS}: deeper plain stacks do not train (no residual "
+    "connections) and take minutes to build"
+}
+
 
 def output_layer(task: Any, name: str = "output"):
     """The Dense layer that maps features to the task's targets."""
@@ -128,4 +136,7 @@ def dense_stack_memory(cfg: Any, first: int, width_key: str | None) -> list[Memo
     units, layers = cfg.units, cfg.layers
     params = first * units + max(0, layers - 1) * units * units if layers else first
     key = "model.units" if units >= first or width_key is None else width_key
-    return [MemoryItem(key, 4.0 * 3 * params, f"{params:.3g} dense weights")]
+    if layers > max(units, first):  # the depth, not the width, is the size
+        key = "model.layers"
+    deep = f" ({layers:,} layers)" if layers > 1 else ""
+    return [MemoryItem(key, 4.0 * 3 * params, f"{params:.3g} dense weights{deep}")]

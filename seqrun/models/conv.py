@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from seqrun.core.config import ModelConfig
-from seqrun.models.base import Architecture
+from seqrun.core.contracts import InputSize, MemoryItem
+from seqrun.models.base import MAX_LAYERS, Architecture
 
 
 def _step_mask(features: Any) -> tuple[Any, Any]:
@@ -24,6 +25,34 @@ def _step_mask(features: Any) -> tuple[Any, Any]:
 
     mask = keras.ops.any(keras.ops.not_equal(features, 0.0), axis=-1)
     return keras.ops.where(keras.ops.expand_dims(mask, -1), features, 0.0), mask
+
+
+def conv_memory(
+    filters: list[int], kernels: list[int], kernel_key: str, size: InputSize, batch_size: int
+) -> list[MemoryItem]:
+    """Weights (x3 for training) of the Conv1D+BatchNorm blocks, blamed on the block's
+    filters or kernel size (whichever is larger), and the activations each batch keeps
+    (conv, norm and relu outputs of every block)."""
+    params, prev, blame, most = 0, size.width, "model.filters[0]", -1.0
+    for i, (f, k) in enumerate(zip(filters, kernels, strict=True)):
+        block = k * prev * f + 5 * f  # kernel, bias, BatchNorm's four vectors
+        params += block
+        if block > most:
+            most = block
+            key = kernel_key if kernel_key == "model.kernel" else f"{kernel_key}[{i}]"
+            blame = key if k > f else f"model.filters[{i}]"
+        prev = f
+    out = [MemoryItem(blame, 4.0 * 3 * params, f"{params:.3g} convolution weights")]
+    if size.steps:
+        acts = 3 * batch_size * size.steps * sum(filters)
+        widest = max(range(len(filters)), key=lambda i: filters[i])
+        key = max(
+            (size.steps, size.steps_key),
+            (batch_size, "train.batch_size"),
+            (filters[widest], f"model.filters[{widest}]"),
+        )[1]
+        out.append(MemoryItem(key, 4.0 * acts, f"{acts:.3g} convolution activations per batch"))
+    return out
 
 
 def _conv_block(x: Any, filters: int, kernel: int, i: int, momentum: float) -> Any:
@@ -54,11 +83,13 @@ class FCNConfig(_ConvConfig):
     filters: list[PositiveInt] = Field(
         default=[128, 256, 128],  # a literal: the JSON Schema shows it
         min_length=1,
+        max_length=MAX_LAYERS,
         description="Filters of each Conv1D block.",
     )
     kernels: list[PositiveInt] = Field(
         default=[8, 5, 3],
         min_length=1,
+        max_length=MAX_LAYERS,
         description="Kernel size of each Conv1D block.",
     )
 
@@ -79,6 +110,11 @@ class FCNArch(Architecture):
     Config = FCNConfig
     accepts = ("numeric_sequence",)
 
+    @classmethod
+    def memory(cls, cfg: Any, size: InputSize, batch_size: int) -> list[MemoryItem]:
+        """The convolution blocks' weights and activations."""
+        return conv_memory(cfg.filters, cfg.kernels, "model.kernels", size, batch_size)
+
     def body(self, task: Any, features: Any) -> Any:
         """The conv blocks and a (masked) global average pooling."""
         import keras
@@ -98,7 +134,10 @@ class ConvGRUConfig(_ConvConfig):
 
     arch: Literal["conv_gru"] = Field("conv_gru", description="Conv1D blocks -> GRU.")
     filters: list[PositiveInt] = Field(
-        default=[64, 64], min_length=1, description="Filters of each Conv1D block."
+        default=[64, 64],
+        min_length=1,
+        max_length=MAX_LAYERS,
+        description="Filters of each Conv1D block.",
     )
     kernel: int = Field(5, ge=1, description="Kernel size of the Conv1D blocks.")
     units: int = Field(64, ge=1, description="GRU units.")
@@ -110,6 +149,17 @@ class ConvGRUArch(Architecture):
 
     Config = ConvGRUConfig
     accepts = ("numeric_sequence",)
+
+    @classmethod
+    def memory(cls, cfg: Any, size: InputSize, batch_size: int) -> list[MemoryItem]:
+        """The convolution blocks, then the GRU's weights (x3 for training) over the last
+        block's filters."""
+        kernels = [cfg.kernel] * len(cfg.filters)
+        out = conv_memory(cfg.filters, kernels, "model.kernel", size, batch_size)
+        units, last, bi = cfg.units, cfg.filters[-1], 2 if cfg.bidirectional else 1
+        params = bi * 3 * (units * (last + units) + units)
+        key = "model.units" if units >= last else f"model.filters[{len(cfg.filters) - 1}]"
+        return [*out, MemoryItem(key, 4.0 * 3 * params, f"{params:.3g} recurrent weights")]
 
     def body(self, task: Any, features: Any) -> Any:
         """The conv blocks and a GRU that skips padded steps."""

@@ -8,7 +8,13 @@ from pydantic import Field
 
 from seqrun.core.config import ModelConfig
 from seqrun.core.contracts import InputSize, MemoryItem
-from seqrun.models.base import Activation, Architecture, dense_stack_memory
+from seqrun.models.base import (
+    DEPTH_LIMITS,
+    MAX_LAYERS,
+    Activation,
+    Architecture,
+    dense_stack_memory,
+)
 
 
 class DenseConfig(ModelConfig):
@@ -16,7 +22,9 @@ class DenseConfig(ModelConfig):
 
     arch: Literal["dense"] = Field("dense", description="Flatten -> Dense stack.")
     units: int = Field(64, ge=1, description="Units per hidden Dense layer.")
-    layers: int = Field(2, ge=0, description="Hidden Dense layers.")
+    layers: int = Field(
+        2, ge=0, le=MAX_LAYERS, description="Hidden Dense layers.", json_schema_extra=DEPTH_LIMITS
+    )
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout after each hidden layer.")
     activation: Activation = Field("relu", description="Activation of the hidden layers.")
 

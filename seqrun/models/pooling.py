@@ -9,7 +9,13 @@ from pydantic import Field
 from seqrun.core.config import ModelConfig
 from seqrun.core.contracts import InputSize, MemoryItem
 from seqrun.core.errors import UserError
-from seqrun.models.base import Activation, Architecture, dense_stack_memory
+from seqrun.models.base import (
+    DEPTH_LIMITS,
+    MAX_LAYERS,
+    Activation,
+    Architecture,
+    dense_stack_memory,
+)
 
 
 class PoolingConfig(ModelConfig):
@@ -23,7 +29,13 @@ class PoolingConfig(ModelConfig):
         description="Global average or max over the steps (padding masked in both).",
     )
     units: int = Field(32, ge=1, description="Units per hidden Dense layer.")
-    layers: int = Field(1, ge=0, description="Hidden Dense layers after the pooling.")
+    layers: int = Field(
+        1,
+        ge=0,
+        le=MAX_LAYERS,
+        description="Hidden Dense layers after the pooling.",
+        json_schema_extra=DEPTH_LIMITS,
+    )
     activation: Activation = Field("relu", description="Activation of the hidden layers.")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout after the pooling and each layer.")
 

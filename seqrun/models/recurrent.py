@@ -8,7 +8,7 @@ from pydantic import Field, PositiveInt
 
 from seqrun.core.config import ModelConfig
 from seqrun.core.contracts import InputSize, MemoryItem
-from seqrun.models.base import Activation, Architecture
+from seqrun.models.base import DEPTH_LIMITS, MAX_LAYERS, Activation, Architecture
 
 
 class RecurrentConfig(ModelConfig):
@@ -16,7 +16,13 @@ class RecurrentConfig(ModelConfig):
 
     arch: Literal["simple_rnn", "lstm", "gru"] = Field(description="Recurrent cell type.")
     units: int = Field(64, ge=1, description="Units per recurrent layer.")
-    layers: int = Field(1, ge=1, description="Stacked recurrent layers.")
+    layers: int = Field(
+        1,
+        ge=1,
+        le=MAX_LAYERS,
+        description="Stacked recurrent layers.",
+        json_schema_extra=DEPTH_LIMITS,
+    )
     bidirectional: bool = Field(False, description="Wrap each layer in Bidirectional.")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on each layer's inputs.")
     recurrent_dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on recurrent state.")
@@ -28,6 +34,7 @@ class RecurrentConfig(ModelConfig):
     )
     head_units: list[PositiveInt] = Field(
         default_factory=list,
+        max_length=MAX_LAYERS,
         description="Hidden Dense layers between the recurrent stack and output.",
     )
     head_dropout: float = Field(0.0, ge=0, lt=1, description="Dropout before the output layer.")
@@ -52,10 +59,15 @@ class RecurrentArch(Architecture):
         more = g * (units * (bi * units + units) + units)
         params = bi * (per + (cfg.layers - 1) * more)
         key = "model.units" if units >= size.width or size.width_key is None else size.width_key
-        out = [MemoryItem(key, 4.0 * 3 * params, f"{params:.3g} recurrent weights")]
+        if cfg.layers > max(units, size.width):  # the depth, not the width, is the size
+            key = "model.layers"
+        deep = f" ({cfg.layers:,} layers)" if cfg.layers > 1 else ""
+        out = [MemoryItem(key, 4.0 * 3 * params, f"{params:.3g} recurrent weights{deep}")]
         if size.steps:
             acts = batch_size * size.steps * units * g * cfg.layers * bi
             key = size.steps_key if size.steps >= batch_size else "train.batch_size"
+            if cfg.layers > max(size.steps, batch_size):
+                key = "model.layers"
             out.append(MemoryItem(key, 4.0 * acts, f"{acts:.3g} activations per batch"))
         return out + super().memory(cfg, size, batch_size)
 
