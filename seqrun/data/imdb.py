@@ -18,6 +18,7 @@ The dev split is carved out of IMDB's train half (stratified, seeded, ``dev_frac
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import pickle
@@ -119,8 +120,29 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
 
 
+def _not_npz(path: Path) -> UserError:
+    """What a file that zipfile cannot open is instead: empty, gzip-compressed, a damaged
+    (e.g. truncated) archive, or something else."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        return UserError(f"cannot be read ({e.strerror or e})", where=str(path))
+    if not head:
+        what = "the file is empty, not an .npz archive; download imdb.npz again"
+    elif head.startswith(b"\x1f\x8b"):
+        what = "a gzip-compressed file, not an .npz archive: decompress it (gunzip) first"
+    elif head.startswith(b"PK"):
+        what = "a damaged .npz archive (truncated or corrupt); download imdb.npz again"
+    else:
+        what = "not an .npz archive (numpy.savez)"
+    return UserError(what, where=str(path))
+
+
 def read_npz_member(path: Path, name: str) -> np.ndarray:
     """One array of an .npz archive; object arrays (IMDB's ragged lists) via a safe unpickler."""
+    import zlib
+
     try:
         with zipfile.ZipFile(path) as z:
             member = f"{name}.npy"
@@ -128,28 +150,57 @@ def read_npz_member(path: Path, name: str) -> np.ndarray:
                 have = ", ".join(n.removesuffix(".npy") for n in z.namelist())
                 raise UserError(f"no array '{name}' in the archive (it has: {have})", str(path))
             data = z.read(member)
-    except zipfile.BadZipFile:
-        raise UserError("not an .npz archive", where=str(path)) from None
+    except zipfile.BadZipFile as e:
+        if "CRC" in str(e) or "header" in str(e).lower():
+            raise UserError(
+                f"a damaged .npz archive ({e}); download imdb.npz again", where=str(path)
+            ) from None
+        raise _not_npz(path) from None
+    except (zlib.error, EOFError, OSError) as e:
+        raise UserError(
+            f"a damaged .npz archive ({type(e).__name__}: {e}); download imdb.npz again",
+            where=str(path),
+        ) from None
     fp = io.BytesIO(data)
     try:
         return np.lib.format.read_array(fp, allow_pickle=False)
-    except ValueError:
+    except MemoryError:
+        raise
+    except Exception as e:  # an object array (pickled), or a damaged header or body
+        if not (isinstance(e, ValueError) and "pickle" in str(e).lower()):
+            raise UserError(
+                f"a damaged array '{name}' ({type(e).__name__}: {e}); download imdb.npz again",
+                where=str(path),
+            ) from None
         fp.seek(0)
-        version = np.lib.format.read_magic(fp)
-        if version[0] == 1:
-            np.lib.format.read_array_header_1_0(fp)
-        else:
-            np.lib.format.read_array_header_2_0(fp)
         try:
+            version = np.lib.format.read_magic(fp)
+            if version[0] == 1:
+                np.lib.format.read_array_header_1_0(fp)
+            else:
+                np.lib.format.read_array_header_2_0(fp)
             return _NumpyOnlyUnpickler(fp).load()
         except pickle.UnpicklingError as e:
             raise UserError(f"unsafe or corrupt array '{name}': {e}", where=str(path)) from None
+        except MemoryError:
+            raise
+        except Exception as e:  # a damaged pickle: any error of the unpickler
+            raise UserError(
+                f"a damaged array '{name}' ({type(e).__name__}: {e}); download imdb.npz again",
+                where=str(path),
+            ) from None
 
 
 def _binary_labels(raw: Any, name: str, npz: Path) -> np.ndarray:
     """The 0/1 labels of an imdb.npz array (0 negative, 1 positive); anything else (ratings
     1..10, scores in [0, 1), texts) is an error naming the array and its values."""
     values = np.asarray(raw)
+    if values.ndim != 1:
+        raise UserError(
+            f"{name} has shape {values.shape}: IMDB labels are one 0 (negative) or 1 "
+            "(positive) per review, a 1-D array",
+            where=str(npz),
+        )
     if values.dtype.kind in "iub" or values.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
             ok = values.ndim == 1 and bool(np.isin(values, (0, 1)).all())
@@ -164,6 +215,47 @@ def _binary_labels(raw: Any, name: str, npz: Path) -> np.ndarray:
         "labels with the text_table adapter",
         where=str(npz),
     )
+
+
+def _review(raw: Any, name: str, i: int, npz: Path) -> list[int]:
+    """Review ``i`` of an imdb.npz array as word ranks (whole numbers >= 0), or a UserError
+    naming the array and the review."""
+    try:
+        values = np.asarray(raw)
+    except (ValueError, TypeError):  # e.g. lists of lists of different lengths
+        raise UserError(
+            f"{name}[{i}] is not a list of word ranks (whole numbers)", where=str(npz)
+        ) from None
+    if values.dtype == object and values.ndim == 1:
+        with contextlib.suppress(ValueError, TypeError):
+            values = np.asarray(values.tolist())
+    where = str(npz)
+    if values.ndim != 1:
+        what = "a single number" if values.ndim == 0 else f"of shape {values.shape}"
+        raise UserError(
+            f"{name}[{i}] is {what}, not a review: IMDB reviews are lists of word ranks (an "
+            "object array of lists, as keras.datasets.imdb stores them)",
+            where=where,
+        )
+    if not len(values):
+        return []
+    kind = values.dtype.kind
+    ok = kind in "iu" or (
+        kind == "f" and bool(np.isfinite(values).all()) and bool((values == np.round(values)).all())
+    )
+    if not ok:
+        bad = next((v for v in values.tolist() if not isinstance(v, int)), values[0])
+        raise UserError(
+            f"{name}[{i}] holds {str(bad)[:40]!r}, not a word rank: IMDB reviews are lists of "
+            "whole numbers (word ranks)",
+            where=where,
+        )
+    if (values < 0).any():
+        raise UserError(
+            f"{name}[{i}] holds the negative word rank {int(values.min())}: ranks start at 0",
+            where=where,
+        )
+    return values.astype(np.int64).tolist()
 
 
 def keras_shuffle(n_train: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -374,9 +466,13 @@ class ImdbAdapter:
                 where=f"data.path {d.path}",
             )
         word_index = self._word_index(index_path)
-        y_train = np.asarray(read_npz_member(npz, "y_train"), dtype=np.int64)
+        y_train = _binary_labels(read_npz_member(npz, "y_train"), "y_train", npz)
         want_train = "train" in splits or "dev" in splits
-        n_test = len(read_npz_member(npz, "y_test")) if "test" in splits else 0
+        n_test = (
+            len(_binary_labels(read_npz_member(npz, "y_test"), "y_test", npz))
+            if "test" in splits
+            else 0
+        )
         perm_train, perm_test = keras_shuffle(len(y_train), n_test, d.seed)
         num_words = d.num_words or (max(word_index.values(), default=0) + d.index_from + 1)
         vocab = Vocabulary.from_word_index(
@@ -392,7 +488,8 @@ class ImdbAdapter:
                 raise UserError(f"x_{half} has {len(x)} reviews, y_{half} {len(y)}", str(npz))
             if d.max_reviews:
                 perm = perm[: d.max_reviews]
-            ids = [vocab.filter_ids(s) for s in self._keras_ids(x[i] for i in perm)]
+            reviews = (_review(x[i], f"x_{half}", int(i), npz) for i in perm)
+            ids = [vocab.filter_ids(s) for s in self._keras_ids(reviews)]
             halves[half] = TextSplit(labels=y[perm], ids=ids, row_ids=[int(i) for i in perm])
         return halves, vocab
 
@@ -404,7 +501,19 @@ class ImdbAdapter:
             raise UserError(f"not JSON ({e})", where=str(path)) from None
         if not isinstance(index, dict):
             raise UserError("expected a JSON object {word: rank}", where=str(path))
-        return {str(k): int(v) for k, v in index.items()}
+        out = {}
+        for k, v in index.items():
+            if isinstance(v, str) and v.strip().isdigit():  # a rank written as text: "12"
+                v = int(v)
+            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0 or v != int(v):
+                raise UserError(
+                    f"the rank of {k!r} is {json.dumps(v)[:40]}, not a whole number >= 0: "
+                    "imdb_word_index.json maps each word to its frequency rank (1 = most "
+                    "frequent); download it again",
+                    where=str(path),
+                )
+            out[str(k)] = int(v)
+        return out
 
     def _acl(self, root: Path, splits: tuple[str, ...]) -> dict[str, TextSplit]:
         d = self.data_cfg
@@ -449,6 +558,7 @@ class ImdbAdapter:
             for i in perm:
                 f, label = files[half][i]
                 data = f.read_bytes()
+                _check_review_bytes(data, d.encoding, f)
                 text, bad = decode_bytes(data, d.encoding)
                 if bad:
                     bad_total += bad
@@ -496,6 +606,35 @@ class ImdbAdapter:
         keras_dataset_file("imdb_word_index.json", None)
         halves, vocab = self._npz(npz, splits)
         return halves, vocab, "keras.datasets.imdb"
+
+
+def _check_review_bytes(data: bytes, encoding: str, path: Path) -> None:
+    """A UserError for a review file that is no text in ``encoding``: NUL bytes without a
+    byte-order mark (UTF-16 without a BOM would be read as letters between NULs, and a
+    compressed or binary file as garbage)."""
+    import codecs
+
+    from seqrun.core.text import bom_encoding
+
+    if b"\x00" not in data or bom_encoding(data):
+        return
+    try:
+        if codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
+            return
+    except LookupError:
+        return  # decode_bytes names the unknown encoding
+    guess = guess_encoding(data) or ""
+    if guess.startswith("utf-16"):
+        raise UserError(
+            f"the review file looks like {guess} text without a byte-order mark: set "
+            f"data.encoding: {guess} (or convert the files to UTF-8)",
+            where=str(path),
+        )
+    what = "a gzip-compressed file" if data.startswith(b"\x1f\x8b") else "binary (NUL bytes)"
+    raise UserError(
+        f"the review file is {what}, not text: replace it with the review's text, or remove it",
+        where=str(path),
+    )
 
 
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import UserError
+from seqrun.core.text import NA_TEXTS
 from seqrun.data.ts_format import (
     ARFF_HELP,
     MISSING,
@@ -193,6 +194,75 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _warn_short_rows(
+    rows: list[dict[str, Any]], lines: list[int], columns: list[str], name: str
+) -> None:
+    """One warning for rows with fewer fields than the header (their missing cells are
+    read as missing values): a hand-edited row, or a file cut short."""
+    width = len(set(columns))  # a row is a dict: columns without a name share one key
+    short = [n for r, n in zip(rows, lines, strict=True) if len(r) < width]
+    if short:
+        from seqrun.core.text import warn
+
+        fields = len(rows[lines.index(short[0])]) + len(columns) - width
+        warn(
+            f"{name}: {len(short)} row(s) have fewer fields than the header's {len(columns)} "
+            f"(the first on line {short[0]}, {fields} field(s)): their missing cells are read "
+            "as missing values; check those lines (a file cut short ends so)"
+        )
+
+
+def _groups(
+    rows: list[dict[str, Any]], lines: list[int], id_column: str, name: str
+) -> dict[str, list[int]]:
+    """The row indices of each sequence id, in first-seen order.
+
+    An empty id is an error. A missing-value word (NA, nan, null, ...) is an error too in a
+    column whose other ids are all numbers (a missing number there, as R and pandas write
+    one), else a literal id, warned once. Ids that are one number written two ways (3 and
+    3.0) are an error: they would be two sequences.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        sid = _text(row.get(id_column))
+        if not sid:
+            raise UserError(
+                f"empty sequence id in column '{id_column}': every row needs the id of its "
+                "sequence",
+                where=f"{name}:{lines[i]}",
+            )
+        groups.setdefault(sid, []).append(i)
+    words = [sid for sid in groups if sid.lower() in NA_TEXTS]
+    if words:
+        others = [sid for sid in groups if sid.lower() not in NA_TEXTS]
+        line = lines[groups[words[0]][0]]
+        if others and all(_is_number(sid) for sid in others):
+            raise UserError(
+                f"sequence id {words[0]!r} in column '{id_column}' is a missing value among "
+                "numeric ids (R and pandas write NA or nan for a missing number): every row "
+                "needs the id of its sequence",
+                where=f"{name}:{line}",
+            )
+        from seqrun.core.text import warn
+
+        warn(
+            f"{name}:{line}: sequence id {words[0]!r} in column '{id_column}' is read as an "
+            "id (the other ids are text); if it marks a missing id, write the row's id"
+        )
+    numbers: dict[float, str] = {}
+    for sid, idx in groups.items():
+        if not _is_number(sid) or sid.lower() in NA_TEXTS:
+            continue
+        other = numbers.setdefault(float(sid), sid)
+        if other != sid:
+            raise UserError(
+                f"sequence ids {other!r} (line {lines[groups[other][0]]}) and {sid!r} are one "
+                "number written two ways: they would be two sequences; write each id one way",
+                where=f"{name}:{lines[idx[0]]}",
+            )
+    return groups
+
+
 def layout_problem(columns: list[str]) -> str | None:
     """What is wrong with a header row that shows another layout than a long table (UCR
     ``.tsv``, ARFF), or None (another separator is named by the table reader itself)."""
@@ -233,8 +303,14 @@ def read_long_csv(
     fmt: str = "auto",
     inputs: bool = False,
     ignore: tuple[str, ...] = (),
+    classes: list[str] | None = None,
 ) -> SequenceSet:
     """The sequences of a long table; ``label_column=None`` reads unlabelled inputs.
+
+    A label cell holding a missing-value word (NA, NaN, null, ...) is empty, as in text
+    tables, unless ``classes`` (data.classes) lists it. An empty id is an error; an id
+    holding a missing-value word is one too in a column of numeric ids (R and pandas write
+    NA or nan for a missing number), and a literal id (warned once) among text ids.
 
     ``inputs=True`` (new inputs for ``seqrun predict``): every column but the id, order and
     ``ignore`` columns is read, and a column holding text (or an infinite value) is left out of
@@ -292,15 +368,9 @@ def read_long_csv(
             f"no feature column left in {name} (columns: {shown_names(columns)})",
             where="data.feature_columns",
         )
+    _warn_short_rows(rows, lines, columns, name)
     text_columns: dict[str, tuple[str, str]] = {}
-    groups: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        sid = str(row.get(id_column, "")).strip()
-        if not sid:
-            raise UserError(
-                f"empty sequence id in column '{id_column}'", where=f"{name}:{lines[i]}"
-            )
-        groups.setdefault(sid, []).append(i)
+    groups = _groups(rows, lines, id_column, name)
     order: list[str] = []
     times: list[int | None] | None = None
     if order_column:
@@ -346,8 +416,10 @@ def read_long_csv(
             seen = {}
             for i in sorted(idx, key=lambda i: lines[i]):
                 v = _text(rows[i].get(label_column))
-                if not v:  # the label written on some rows only (e.g. the first): theirs
-                    continue
+                if not v or (v.lower() in NA_TEXTS and v not in (classes or ())):
+                    continue  # the label written on some rows only (e.g. the first): theirs
+                if regression and _is_number(v):  # 2.5 and 2.50 are one target
+                    v = next((k for k in seen if _is_number(k) and float(k) == float(v)), v)
                 seen.setdefault(v, lines[i])
                 if len(seen) > 1:
                     (a, la), (b, lb) = list(seen.items())[:2]
@@ -357,9 +429,18 @@ def read_long_csv(
                         where=f"{name}:{lb}",
                     )
             if not seen:
+                words = sorted(
+                    {_text(rows[i].get(label_column)) for i in idx} - {""}, key=str.lower
+                )
+                kept = (
+                    f" ({', '.join(map(repr, words))} is read as a missing value; to keep it as "
+                    "a class, list every class in data.classes)"
+                    if words and not regression
+                    else ""
+                )
                 raise UserError(
                     f"sequence '{sid}' has no label: column '{label_column}' is empty on each "
-                    "of its rows; write its label (or target) on its rows, or leave the "
+                    f"of its rows{kept}; write its label (or target) on its rows, or leave the "
                     "sequence out",
                     where=f"{name}:{first}",
                 )

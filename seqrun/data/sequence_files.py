@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
@@ -116,6 +116,13 @@ class SequencesConfig(DataConfig):
     report_errors: int = Field(
         20, ge=0, description="Worst mistakes written to errors.jsonl per scored split."
     )
+
+    @field_validator("classes")
+    @classmethod
+    def _classes(cls, value: list[str] | None) -> list[str] | None:
+        from seqrun.data.text_table import stripped_classes
+
+        return stripped_classes(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> SequencesConfig:
@@ -259,6 +266,7 @@ class SequencesAdapter:
             fmt="tsv" if fmt == "tsv" else "csv",
             inputs=inputs,
             ignore=(d.label_column, *([d.split.column] if d.split.method == "column" else [])),
+            classes=None if self.regression else d.classes,
         )
 
     @classmethod
@@ -300,6 +308,7 @@ class SequencesAdapter:
 
             for s in sets:  # '1' and '1.0', 'up' and 'Up' in one file: one class each
                 check_label_spellings([str(v) for v in s.labels], s.lines, s.source)
+            _check_spellings_across(sets)
             names = class_order(v for s in sets for v in s.labels)
         index = {c: i for i, c in enumerate(names)}
         for s in sets:
@@ -343,6 +352,8 @@ class SequencesAdapter:
         test_key = "data.test_path" if d.test_path is not None else "data.path"
         test = self.read(test_file, key=test_key) if test_file is not None else None
         sets = [main] + ([test] if test is not None else [])
+        for s in sets:
+            _check_values(s, fmt if s is main else file_format(s.source, d.format))
         if len({len(s.channels) for s in sets}) > 1:
             raise UserError(
                 f"the test file has {len(test.channels)} channel(s), the training file "
@@ -388,6 +399,10 @@ class SequencesAdapter:
 
             pool = np.concatenate([parts["train"], parts["dev"]])
             parts = fold_parts(strat, pool, parts["test"], s)
+        if not self.regression:
+            from seqrun.data.text_table import check_train_classes
+
+            check_train_classes(y_main[parts["train"]], names, method, "series")
         out: dict[str, SeqSplit] = {}
         others: dict[str, list[bytes]] = {}
         for name in ("train", "dev", "test"):
@@ -438,6 +453,68 @@ class SequencesAdapter:
                 )
             parts[name].append(i)
         return {k: np.asarray(v, dtype=np.int64) for k, v in parts.items()}
+
+
+def _check_spellings_across(sets: list[SequenceSet]) -> None:
+    """Labels of the training and the test file that differ only in case or in how a number
+    is written ('1' in one, '1.0' in the other) are an error: each would be a class of its
+    own, and the test labels would match no trained class."""
+    from seqrun.data.text_table import _spelling_key
+
+    first: dict[str, tuple[str, str]] = {}  # spelling key -> (label, where)
+    for s in sets:
+        npz = file_format(s.source) == "npz"  # its 'lines' are series indices
+        seen: set[str] = set()
+        for v, line in zip(s.labels, s.lines, strict=True):
+            v = str(v)
+            if v in seen:
+                continue
+            seen.add(v)
+            key = _spelling_key(v)
+            where = f"{s.source} (y[{line}])" if npz else f"{s.source}:{line}"
+            if key not in first:
+                first[key] = (v, where)
+            elif first[key][0] != v:
+                other, there = first[key]
+                raise UserError(
+                    f"label {v!r} here and {other!r} in {there} differ only in case or in how "
+                    "a number is written: they would be separate classes, and the test labels "
+                    "would match no trained class; write each class one way in both files",
+                    where=where,
+                )
+
+
+def _check_values(s: SequenceSet, fmt: str) -> None:
+    """Every channel of a file read for training or scoring holds some value, and so does
+    every series (a channel or series with every value missing would be read as zeros)."""
+    if not s.series:
+        return
+    flat = np.concatenate([x.reshape(-1, x.shape[1]) for x in s.series])
+    seen = ~np.isnan(flat).all(axis=0)
+    if not seen.any():
+        raise UserError(
+            "no values: every value of every series is missing (?, NaN, empty)", where=s.source
+        )
+    if not seen.all():
+        c = int(np.flatnonzero(~seen)[0])
+        fix = (
+            "leave it out of data.feature_columns"
+            if fmt in ("csv", "tsv")
+            else "drop it from the file"
+        )
+        raise UserError(
+            f"channel {s.channels[c]!r} has no values (every value is missing in every "
+            f"series): {fix}",
+            where=s.source,
+        )
+    for i, x in enumerate(s.series):
+        if np.isnan(x).all():
+            where = s.source if fmt == "npz" else f"{s.source}:{s.lines[i]}"
+            raise UserError(
+                f"series {s.ids[i]!r} has no value (every value is missing): leave it out of "
+                "the file",
+                where=where,
+            )
 
 
 class SequenceRegressionAdapter(SequencesAdapter):

@@ -118,12 +118,17 @@ def _open_archive(path: str | Path, name: str, allow_pickle: bool) -> dict[str, 
         raise UserError(
             f"a damaged .npz archive ({e}); write it again with np.savez", where=name
         ) from None
-    except Exception as e:  # unpickling an object array (allow_pickle) runs arbitrary code
+    except MemoryError:
+        raise
+    except Exception as e:  # numpy's header parser (tokenize), or unpickling (allow_pickle)
         if allow_pickle and "pickle" in f"{type(e).__name__} {e}".lower():
             raise UserError(
                 f"an object array could not be unpickled ({type(e).__name__}: {e})", where=name
             ) from None
-        raise
+        raise UserError(
+            f"a damaged .npz archive ({type(e).__name__}: {e}); write it again with np.savez",
+            where=name,
+        ) from None
 
 
 def _at(shape: tuple[int, ...], flat: int) -> str:
@@ -222,6 +227,12 @@ def _labels_of(
     class names (None without a ``classes`` array)."""
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
+    if y.dtype.kind in "cmMV":
+        raise UserError(
+            f"'y' has dtype {y.dtype}: store class names (text), class ids (integers) or, for "
+            "sequence_regression, numbers (float)",
+            where=name,
+        )
     if y.ndim != 1:
         raise UserError(
             f"'y' has shape {y.shape}: expected one label per series (one-hot labels: store "
@@ -247,8 +258,24 @@ def _labels_of(
             # class ids stored as floats (0.0, 1.0): named as the ids they are ('0', '1'),
             # the names an int y, a CSV or a .ts file give the same classes
             return [str(int(v)) for v in y], None
-        return [_text(v) for v in y], None
-    class_names = [_text(c) for c in arrays["classes"]]
+        labels = [_text(v).strip() for v in y]  # as CSV and .ts labels are read
+        if "" in labels:
+            raise UserError(
+                f"y[{labels.index('')}] is an empty label; give every series a class, or leave "
+                "the unlabelled ones out",
+                where=name,
+            )
+        return labels, None
+    classes = arrays["classes"]
+    if classes.ndim != 1:
+        raise UserError(
+            f"'classes' has shape {classes.shape}: expected one name per class id, in order",
+            where=name,
+        )
+    class_names = [_text(c).strip() for c in classes]
+    twice = next((c for i, c in enumerate(class_names) if c in class_names[:i]), None)
+    if twice is not None:
+        raise UserError(f"'classes' names {twice!r} twice: name each class once", where=name)
     whole = y.dtype.kind in "iu" or (y.dtype.kind == "f" and bool((y == np.round(y)).all()))
     if not whole:
         raise UserError(
@@ -260,6 +287,22 @@ def _labels_of(
         if not 0 <= int(v) < len(class_names):
             raise UserError(f"y[{i}] = {v} is not a class id below {len(class_names)}", where=name)
     return [class_names[int(v)] for v in y], class_names
+
+
+def _ids(ids: np.ndarray, name: str) -> list[str]:
+    """The ``ids`` array as texts, one per series: a UserError for another shape or a missing
+    value (NaN, empty)."""
+    if ids.ndim != 1:
+        raise UserError(f"'ids' has shape {ids.shape}: expected one id per series", where=name)
+    out = [_text(v).strip() for v in ids]
+    for i, (v, t) in enumerate(zip(ids, out, strict=True)):
+        if not t or (isinstance(v, float | np.floating) and np.isnan(v)):
+            raise UserError(
+                f"ids[{i}] is {'empty' if not t else 'NaN'}: give every series an id (or leave "
+                "'ids' out: series are then named by their index)",
+                where=name,
+            )
+    return out
 
 
 def read_npz(
@@ -304,6 +347,13 @@ def read_npz(
         flat = _numbers(x, "x", name, hint).reshape(len(x), -1)
         edges = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         series = [flat[edges[i] : edges[i + 1]] for i in range(len(lengths))]
+    elif lengths is not None and x.dtype != object and x.ndim in (1, 2) and len(lengths) != len(x):
+        raise UserError(  # neither (N, T) with a length each nor the ragged layout
+            f"'lengths' has {len(lengths)} entries summing to {int(np.sum(lengths))}, while "
+            f"'x' has {len(x)} rows: for the ragged layout (sum of lengths, F) they must be "
+            "equal; for (N, T) give one length per series",
+            where=name,
+        )
     elif x.ndim in (2, 3):
         full = _numbers(x, "x", name, hint)
         if full.ndim == 3:
@@ -329,6 +379,12 @@ def read_npz(
     if not series:
         raise UserError(f"the file holds no series ('x' has shape {x.shape})", where=name)
     widths = {s.shape[1] for s in series}
+    if 0 in widths:
+        raise UserError(
+            f"the series have no channel ('x' has shape {x.shape}): each step needs at least "
+            "one value",
+            where=name,
+        )
     if len(widths) != 1:
         raise UserError(f"the series have different channel counts ({sorted(widths)})", where=name)
     for i, s in enumerate(series):
@@ -347,12 +403,16 @@ def read_npz(
     class_names = None
     if "y" in arrays:
         y = arrays["y"]
+        if y.ndim == 0:
+            raise UserError(
+                f"'y' is a single value ({_text(y)[:40]!r}), not one label per series", where=name
+            )
         if len(y) != len(series):
             raise UserError(f"'y' has {len(y)} entries, 'x' {len(series)} series", where=name)
         labels, class_names = _labels_of(y, arrays, regression, name)
     elif labelled:
         raise UserError("no array 'y' (the labels) in the archive", where=name)
-    ids = [_text(v) for v in arrays["ids"]] if "ids" in arrays else list(range(len(series)))
+    ids = _ids(arrays["ids"], name) if "ids" in arrays else list(range(len(series)))
     if len(ids) != len(series):
         raise UserError(f"'ids' has {len(ids)} entries, 'x' {len(series)} series", where=name)
     if max_series:

@@ -326,5 +326,25 @@ class TextData:
 
 
 def missing_path_error(path: str | Path, what: str, key: str = "data.path") -> UserError:
-    """The one-line error for a missing data file or folder."""
+    """The one-line error for a data file or folder that is not there to read: missing, a
+    symbolic link leading nowhere (a loop, or a missing target), or something that is not a
+    regular file (a FIFO, a device such as /dev/null, a socket)."""
+    p = Path(path).expanduser()
+    try:
+        link = p.is_symlink()
+        there = p.exists()
+    except OSError:  # e.g. a name too long, or a path through a file
+        link, there = False, False
+    if link and not there:
+        return UserError(
+            f"{what} not found: {path} is a symbolic link that leads nowhere (a link loop, or "
+            "its target is missing); point it at the data, or give the data's own path",
+            where=key,
+        )
+    if there and not p.is_dir() and not p.is_file():
+        return UserError(
+            f"{path} is not a regular file (a FIFO, a device or a socket): give the path of "
+            f"the data {what}",
+            where=key,
+        )
     return UserError(f"{what} not found: {path}", where=key)

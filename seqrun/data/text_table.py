@@ -142,6 +142,11 @@ class TextTableConfig(DataConfig):
     def _tab(cls, value: Any) -> Any:
         return unescape_separator(value)
 
+    @field_validator("classes")
+    @classmethod
+    def _classes(cls, value: list[str] | None) -> list[str] | None:
+        return stripped_classes(value)
+
     @model_validator(mode="after")
     def _one_source(self) -> TextTableConfig:
         check_one_source(self.path, self.sample)
@@ -168,6 +173,45 @@ class TextTableConfig(DataConfig):
     def source(self) -> str:
         """The file read: the path, or the bundled sample's file."""
         return str(sample_path(self.sample)) if self.sample else str(self.path)
+
+
+def stripped_classes(names: list[str] | None) -> list[str] | None:
+    """data.classes with the spaces around each name removed (labels are read stripped, so
+    ' up' could never match); an empty name or one listed twice is a ValueError."""
+    if names is None:
+        return None
+    out = [str(n).strip() for n in names]
+    if any(not n for n in out):
+        raise ValueError("data.classes holds an empty name: remove it")
+    seen: set[str] = set()
+    for n in out:
+        if n in seen:
+            raise ValueError(
+                f"data.classes names {n!r} twice (spaces around names are ignored): each class once"
+            )
+        seen.add(n)
+    return out
+
+
+def check_train_classes(
+    labels: np.ndarray, class_names: list[str], split_method: str, what: str = "rows"
+) -> None:
+    """A UserError when the train split holds fewer than two classes while the data has more
+    (a split column, or a split too small for a rare class): a classifier cannot train."""
+    present = np.unique(labels)
+    if len(present) >= 2:
+        return
+    only = repr(class_names[int(present[0])]) if len(present) else "none"
+    fix = (
+        f"put {what} of every class in train in the split column"
+        if split_method == "column"
+        else f"use more {what}, or a larger data.split.train"
+    )
+    raise UserError(
+        f"the train split holds one class ({only}) of the data's {len(class_names)}: a "
+        f"classifier needs at least two to train; {fix}",
+        where="data.split",
+    )
 
 
 def table_format(path: str | Path, fmt: str = "auto") -> str:
@@ -203,12 +247,20 @@ def read_table(
         )
     if not p.is_file():
         raise missing_path_error(path, "file")
-    text = decode_text(read_file_bytes(p), encoding, str(path))
+    data = read_file_bytes(p)
+    if data[:4] == PARQUET_MAGIC:
+        raise UserError(
+            f"{p.name} is a Parquet file, which is not read: convert it to CSV, e.g. with "
+            f"pandas: pd.read_parquet('{p.name}').to_csv('{p.stem}.csv', index=False)",
+            where=str(path),
+        )
+    text = decode_text(data, encoding, str(path))
     return parse_table(
         text, str(path), table_format(p, fmt), max_rows, separator, separator_key, names
     )
 
 
+PARQUET_MAGIC = b"PAR1"
 _FIELD_LIMIT = 2**31 - 1  # csv's default (131,072 characters) rejects long texts
 _QUOTED_FIELD = re.compile(r'(?:^|\t)"', re.MULTILINE)
 _SEPARATORS = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
@@ -234,7 +286,7 @@ def parse_table(
     lines: list[int] = []
     if fmt == "jsonl":
         columns: list[str] = []
-        for n, line in enumerate(text.splitlines(), start=1):
+        for n, line in enumerate(_jsonl_lines(text), start=1):
             if not line.strip():
                 continue
             try:
@@ -258,26 +310,30 @@ def parse_table(
     if sep == "\t" and not _quoted_tsv(text):
         quoting = csv.QUOTE_NONE
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=quoting)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise UserError("the file is empty (no header row)", where=str(path)) from None
+    try:  # blank lines before the header are skipped
+        header = next((r for r in reader if any(v.strip() for v in r)), None)
     except csv.Error as e:
         raise UserError(f"unreadable {fmt.upper()}: {e}", where=f"{path}:1") from None
+    if header is None:
+        what = "empty" if not text else "blank (only spaces and line breaks)"
+        raise UserError(f"the file is {what} (no header row)", where=str(path))
     columns = [h.strip() for h in header]
     shift = 0 if names is None else 1  # the line of names put before the file's first line
+    head_line = reader.line_num
     if len(columns) == 1 and not shift:
         raw = _raw_lines(text)
-        first = next((n for n, x in enumerate(raw[1:], start=2) if x.strip()), None)
-        other = _other_separator(raw, [1, first] if first else [], sep)
+        first = next(
+            (n for n, x in enumerate(raw[head_line:], start=head_line + 1) if x.strip()), None
+        )
+        other = _other_separator(raw, [head_line, first] if first else [], sep)
         if other:
             raise UserError(
                 f"the header has one column ({columns[0]!r}): the separator is probably "
                 f"{_SEPARATORS[other]}, not {_SEPARATORS[sep]}: "
                 f"{_separator_fix(other, separator_key)}",
-                where=f"{path}:1",
+                where=f"{path}:{head_line}",
             )
-    check_unique_names(columns, f"{path}:1")
+    check_unique_names(columns, f"{path}:{head_line}")
     end = reader.line_num  # the last line read: a quoted field may span several
     try:
         for values in reader:
@@ -287,12 +343,13 @@ def parse_table(
             if shift:
                 _check_headerless_row(values, columns, not rows, f"{path}:{start - shift}")
             elif len(values) > len(columns):
-                other = _other_separator(_raw_lines(text), [1, reader.line_num], sep)
+                raw = _raw_lines(text)
+                other = _other_separator(raw, [head_line, reader.line_num], sep)
                 hint = (
                     f"; the separator is probably {_SEPARATORS[other]}, not "
                     f"{_SEPARATORS[sep]}: {_separator_fix(other, separator_key)}"
                     if other
-                    else ""
+                    else _extra_fields_hint(raw[head_line - 1], len(values), sep, quoting)
                 )
                 raise UserError(
                     f"{len(values)} fields, the header has {len(columns)}{hint}",
@@ -309,6 +366,38 @@ def parse_table(
     if rows and lines[-1] < end - shift and quoting != csv.QUOTE_NONE:  # a row of several lines
         _check_closed_quote(text, lines[-1], end - shift, sep, str(path), shift)
     return columns, rows, lines
+
+
+def _jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines text: cut at line feeds only (a JSON string may hold U+2028,
+    U+0085 or a form feed written as such, which ``str.splitlines`` would cut at), CR LF line
+    ends read as LF; a file of CR line ends only (classic Mac) is cut at its CRs."""
+    if "\n" not in text:
+        return text.split("\r")
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def _extra_fields_hint(header: str, fields: int, sep: str, quoting: int) -> str:
+    """What a row with more fields than the header suggests when no other separator explains
+    it: a header written with another separator than the rows, or a text holding the
+    separator without quotes."""
+    for cand in _SEPARATORS:
+        if cand != sep and cand in header:
+            try:
+                n = len(next(csv.reader([header], delimiter=cand)))
+            except (csv.Error, StopIteration):
+                continue
+            if n == fields:
+                return (
+                    f"; the header is separated by {_SEPARATORS[cand]} and this row by "
+                    f"{_SEPARATORS[sep]}: write every line with one separator"
+                )
+    if sep == "\t" or quoting == csv.QUOTE_NONE:
+        return "; a text holding a tab splits its row: replace the tabs inside texts by spaces"
+    return (
+        f"; a text holding {_SEPARATORS.get(sep, repr(sep))} must be in double quotes "
+        '("...", a quote inside it doubled: "")'
+    )
 
 
 def _check_headerless_row(values: list[str], columns: list[str], first: bool, where: str) -> None:
@@ -803,6 +892,7 @@ class TextTableAdapter:
             raise UserError(message, where=where)
 
         parts = self._parts(labels, split_values)
+        check_train_classes(labels[parts["train"]], class_names, d.split.method)
         out = {}
         for name in splits:
             idx = parts[name]

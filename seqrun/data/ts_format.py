@@ -304,6 +304,7 @@ class _Header:
 
     values: dict[str, Any] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
+    given: dict[str, tuple[str, str]] = field(default_factory=dict)  # tag -> (value, where)
     declared: list[str] | None = None  # @classLabel true's classes
     regression: bool = False
     has_label: bool = False
@@ -331,6 +332,13 @@ class _Header:
                 where=where,
             )
         key = "dimensions" if key == "dimension" else key
+        before = self.given.setdefault(key, (value.strip(), where))
+        if key != "data" and " ".join(before[0].split()) != " ".join(value.split()):
+            raise UserError(
+                f"@{tag} appears twice in the header with different values ({before[0]!r} on "
+                f"line {before[1].rsplit(':', 1)[-1]}, {value.strip()!r} here): keep the right one",
+                where=where,
+            )
         self.seen.add(key)
         header = self.values
         if key == "problemname":
@@ -340,11 +348,19 @@ class _Header:
         elif key in ("dimensions", "serieslength"):
             header[key] = _int(value, tag, where)
         elif key == "classlabel":
-            flag, rest = (value.split(None, 1) + [""])[:2]
+            flag, rest = (value.split(None, 1) + ["", ""])[:2]
             if _bool(flag, tag, where):
                 self.declared = rest.split()
                 if not self.declared:
                     raise UserError("@classLabel true lists no class", where=where)
+                twice = next(
+                    (c for i, c in enumerate(self.declared) if c in self.declared[:i]), None
+                )
+                if twice is not None:
+                    raise UserError(
+                        f"@classLabel lists class {twice!r} twice: name each class once",
+                        where=where,
+                    )
                 self.has_label = True
         elif key == "targetlabel":
             if _bool((value.split() or [""])[0], tag, where):
@@ -496,8 +512,9 @@ def read_ts(
         raise UserError("no series after @data", where=name)
     if labelled and not head.has_label:
         raise UserError(
-            "the file has no labels (@classLabel false and no @targetLabel true); a training "
-            "file needs them",
+            "the file has no labels (@classLabel false and no @targetLabel true); the files "
+            "read for training and scoring need them (only `seqrun predict` reads unlabelled "
+            "series)",
             where=name,
         )
     return SequenceSet(
@@ -516,7 +533,7 @@ def read_ts(
 def test_path_of(train: str | Path) -> Path | None:
     """The ``<Name>_TEST.ts`` beside a ``<Name>_TRAIN.ts`` (gzip suffix kept; _train/_test
     and _Train/_Test too), if it exists."""
-    return _twin(Path(train), "_train", ("_TEST", "_test", "_Test"))
+    return _twin(Path(train), "_train", ("_TEST", "_test", "_Test"), strict=True)
 
 
 def train_path_of(test: str | Path) -> Path | None:
@@ -525,7 +542,10 @@ def train_path_of(test: str | Path) -> Path | None:
     return _twin(Path(test), "_test", ("_TRAIN", "_train", "_Train"))
 
 
-def _twin(p: Path, this: str, others: tuple[str, ...]) -> Path | None:
+def _twin(p: Path, this: str, others: tuple[str, ...], strict: bool = False) -> Path | None:
+    """The file beside ``p`` whose name has one of ``others`` for ``this``; ``strict``: a
+    UserError when such a name exists but is no readable file (a folder, a link leading
+    nowhere), as the split would otherwise change silently."""
     i = p.name.lower().rfind(this)
     if i < 0:
         return None
@@ -533,4 +553,13 @@ def _twin(p: Path, this: str, others: tuple[str, ...]) -> Path | None:
         other = p.with_name(p.name[:i] + name + p.name[i + len(this) :])
         if other.is_file():
             return other
+        if strict and (other.is_symlink() or other.exists()):
+            what = "a folder" if other.is_dir() else "not a readable file"
+            if other.is_symlink() and not other.exists():
+                what = "a symbolic link that leads nowhere (a loop, or a missing target)"
+            raise UserError(
+                f"{other.name} beside {p.name} is {what}: replace it with the file, or remove "
+                "it (and set data.test_path, or let data.split make the test split)",
+                where=str(other),
+            )
     return None
