@@ -97,6 +97,7 @@ BINARY_MAGIC = (
     (b"%PDF", "a PDF document"),
     (b"\x89HDF", "an HDF5 file"),
     (b"\x93NUMPY", "a NumPy .npy file"),
+    (b"PAR1", "a Parquet file (pandas: pd.read_parquet(path).to_csv(new_path, index=False))"),
 )
 
 
@@ -276,7 +277,7 @@ def decode_text(
         else:
             warn(
                 f"{source}: the file is valid UTF-8 but is read as {encoding}: accented "
-                f"characters will be garbled; {resave if fixed else f'set {key}: utf-8'}"
+                f"characters will be garbled; {resave('utf-8') if fixed else f'set {key}: utf-8'}"
             )
     return text
 
