@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -114,6 +115,9 @@ def handle_errors(fn):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
         except OSError as e:
+            if e.errno == errno.ENAMETOOLONG:  # a user's path, not a failure of the machine
+                _err(str(_name_too_long(e, fn, kwargs)))
+                raise typer.Exit(EXIT_USER_ERROR) from None
             where = f"{e.filename}: " if getattr(e, "filename", None) else ""
             _err(f"{where}{e.strerror or e}")
             raise typer.Exit(1) from None
@@ -128,6 +132,64 @@ def handle_errors(fn):
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+NAME_MAX = 255
+"""Longest file or folder name of common file systems (ext4, XFS, APFS, NTFS), in bytes."""
+
+
+def _option_of(fn: Any, name: str) -> str:
+    """How the user wrote the parameter ``name`` of the command ``fn``: its long option
+    (``--runs-dir``) or, for an argument, its name."""
+    import typing
+
+    try:
+        hint = typing.get_type_hints(fn, include_extras=True).get(name)
+    except Exception:  # an unresolvable annotation: fall back on the parameter's name
+        hint = None
+    for info in getattr(hint, "__metadata__", ()):
+        if isinstance(info, typer.models.ArgumentInfo):
+            return name
+        longs = [d for d in getattr(info, "param_decls", None) or () if d.startswith("--")]
+        if longs:
+            return longs[0]
+    return "--" + name.strip("_").replace("_", "-")
+
+
+def _given_as(path: str, fn: Any, kwargs: dict[str, Any]) -> str | None:
+    """The option, argument or ``--set key`` of the command whose value is (part of) ``path``."""
+    found: list[tuple[int, str]] = []
+    for name, value in kwargs.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if not isinstance(v, str | Path):
+                continue
+            text, where = str(v), _option_of(fn, name)
+            if name == "set_" and "=" in text:  # --set data.path=...: name the key
+                key, _, text = text.partition("=")
+                text, where = text.strip().strip("'\""), f"--set {key.strip()}"
+            text = os.path.expanduser(text)
+            if len(text) > 1 and (text in path or path in text):
+                found.append((len(text), where))
+    return max(found)[1] if found else None
+
+
+def _name_too_long(e: OSError, fn: Any, kwargs: dict[str, Any]) -> UserError:
+    """The error for a path the file system refuses as too long (ENAMETOOLONG): which option
+    or key gave it, the path cut to its ends, and the fix."""
+    path = os.fsdecode(e.filename) if e.filename is not None else ""
+    longest = max((len(os.fsencode(part)) for part in Path(path).parts), default=0)
+    limit = (
+        f"a name in it has {longest:,} bytes; the limit is {NAME_MAX} per file or folder name"
+        if longest > NAME_MAX
+        else "the limit is 4,095 bytes for a whole path"
+    )
+    shown = f"{path[:40]}...{path[-30:]}" if len(path) > 80 else path
+    return UserError(
+        f"the path '{shown}' ({len(path):,} characters) is too long for the file system "
+        f"({limit}): give a shorter path",
+        where=_given_as(path, fn, kwargs),
+    )
 
 
 def _runs_dir(value: Path | None) -> Path:
@@ -724,8 +786,11 @@ def _show_study(st: Any, info: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _print_json(info)
         return
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(info["counts"].items()))
-    typer.echo(f"study {st.name}: {counts}; {info['epochs']} epochs trained", err=True)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(info["counts"].items()) if n)
+    if not counts:  # e.g. --timeout 0, or every worker stopped before asking for one
+        typer.echo(f"study {st.name}: no trials yet", err=True)
+    else:
+        typer.echo(f"study {st.name}: {counts}; {info['epochs']} epochs trained", err=True)
     if info["best_trial"] is not None:
         typer.echo(
             f"best: trial {info['best_trial']} {info['monitor']}={info['best_value']:.5g} "

@@ -809,3 +809,39 @@ def test_runs_show_prints_a_bracketed_path_as_written(cli, trained, tmp_path):
         r = cli("runs", "show", run)
         assert r.exit_code == 0, r.output
         assert name in r.stdout
+
+
+LONG = "x" * 5000
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (
+            ["data", "describe", "configs/gunpoint-fcn.yaml", "--set", f"data.test_path={LONG}"],
+            "--set data.test_path",
+        ),
+        (["data", "describe", "TABLE", "--set", f"data.path=/tmp/{LONG}/t.tsv"], "--set data.path"),
+        (["runs", "list", "--runs-dir", LONG], "--runs-dir"),
+        (["train", "CONFIG", "--runs-dir", f"{LONG}/runs"], "--runs-dir"),
+        (["config", "validate", f"{LONG}.yaml"], "config"),
+    ],
+)
+def test_a_path_too_long_for_the_file_system_names_its_option(cli, tmp_path, args, where):
+    """ENAMETOOLONG is bad input (exit 2), not a failure: the line names the option or key,
+    cuts the path to its ends and says to shorten it."""
+    swap = {
+        "TABLE": write_config(tmp_path, table_cfg(tmp_path / "t.tsv"), "table.yaml"),
+        "CONFIG": write_config(tmp_path, TINY_LADYBUG),
+    }
+    line = one_line_error(cli(*[swap.get(a, a) for a in args]), f"error: {where}: ", "too long")
+    assert "shorter path" in line and "xxx...xxx" in line and len(line) < 400, line
+
+
+def test_predict_input_too_long_names_the_option(cli, tmp_path):
+    table = write_table(tmp_path / "t.tsv", "utf-8")
+    r = cli("train", write_config(tmp_path, table_cfg(table)), "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 0, r.output
+    run = next((tmp_path / "runs").glob("table/*/meta.json")).parent
+    line = one_line_error(cli("predict", run, "--input", LONG), "error: --input: ", "too long")
+    assert "shorter path" in line, line

@@ -341,3 +341,68 @@ def test_a_read_only_run_is_named_for_resume_and_evaluate(cli, tmp_path):
             assert line.startswith(f"error: the run directory {run.path} is not writable"), line
     finally:
         run.path.chmod(0o755)
+
+
+# ----------------------------------------------------------------------------- encoder states
+
+
+def _same(a, b) -> bool:
+    """Equal, NaN equal to NaN (in arrays and floats)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def test_numeric_encoder_state_with_a_nan_is_strict_and_reads_back_equal(tmp_path):
+    """A column with no training value has a NaN mean: encoder.json holds null (strict JSON)
+    and loads as NaN, so the run scales and predicts as before."""
+    from seqrun.encoders.numeric import Standardize, StandardizeConfig
+
+    enc = Standardize(StandardizeConfig())
+    values = np.array([[1.0, np.nan], [3.0, np.nan], [2.0, np.nan]])
+    enc.fit(values, ["a", "b"])
+    assert math.isnan(enc.mean[1])
+    enc.save(tmp_path)
+    assert strict((tmp_path / "encoder.json").read_text())["mean"] == [2.0, None]
+    back = Standardize(StandardizeConfig())
+    back.load(tmp_path)
+    assert back.columns == ["a", "b"]
+    assert _same(back.mean, enc.mean) and _same(back.std, enc.std)
+    assert _same(back.transform(values), enc.transform(values))
+
+
+def test_sequence_and_text_encoder_states_are_strict_and_read_back_equal(tmp_path):
+    from seqrun.core.text import Vocabulary
+    from seqrun.encoders.sequences import SequenceStandardize, SequenceStandardizeConfig
+    from seqrun.encoders.text import MultiHot, MultiHotConfig
+
+    enc = SequenceStandardize(SequenceStandardizeConfig())
+    series = [np.array([[1.0, 2.0], [3.0, np.nan]]), np.array([[2.0, 5.0]])]
+    enc.fit(series, np.array([0.5, np.nan]), None, ["x", "y"])  # a NaN target: NaN moments
+    assert math.isnan(enc.target_mean)
+    enc.save(tmp_path / "seq")
+    state = strict((tmp_path / "seq" / "encoder.json").read_text())
+    assert state["target_mean"] is None and state["class_names"] is None
+    back = SequenceStandardize(SequenceStandardizeConfig())
+    back.load(tmp_path / "seq")
+    names = ("length", "channels", "mean", "std", "masking", "class_names", "target_mean")
+    for name in (*names, "target_std", "info"):
+        assert _same(getattr(back, name), getattr(enc, name)), name
+
+    text = MultiHot(MultiHotConfig(type="multi_hot", vocab_size=20))
+    vocab = Vocabulary.build([["good", "film"], ["bad", "film"]], 20)
+    text.set_state(
+        {
+            "class_names": ["neg", "pos"],
+            "class_counts": [np.int64(1), 1],
+            "info": {"share": float("nan")},
+            "vocabulary": vocab.state(),
+        }
+    )
+    text.save(tmp_path / "text")
+    assert strict((tmp_path / "text" / "encoder.json").read_text())["info"] == {"share": None}
+    again = MultiHot(MultiHotConfig(type="multi_hot", vocab_size=20))
+    again.load(tmp_path / "text")
+    assert again.vocab.state() == vocab.state() and again.class_counts == [1, 1]

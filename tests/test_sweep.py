@@ -66,6 +66,47 @@ def test_bad_distribution_and_bad_trial_are_user_errors(tmp_path):
         Sweep(bad, tmp_path / "runs")
 
 
+@pytest.mark.parametrize(
+    ("body", "where", "problem"),
+    [
+        (
+            "grid:\n  train.epochs: [1]\n  model.units: [4, -1]",
+            ":4 grid.model.units: trial 1 ",
+            "greater than or equal to 1",
+        ),
+        (
+            "random:\n  model.dropout: {uniform: [2, 3]}\ntrials: 2",
+            ":3 random.model.dropout: trial 0 ",
+            "less than 1",
+        ),
+        (
+            "grid: {model.units: [4]}\nset:\n  - train.epochs=1\n  - train.batch_size=0",
+            ":3 set[1]: trial 0 ",
+            "greater than or equal to 1",
+        ),
+    ],
+)
+def test_a_trial_with_a_bad_value_names_the_sweep_file_line(cli, tmp_path, body, where, problem):
+    """The bad value came from the sweep file: the line names it (file:line key), as the
+    sweep file's own errors do, not a --set the user never typed."""
+    write_config(tmp_path, TINY_LADYBUG, "base.yaml")
+    sweep = tmp_path / "sw.yaml"
+    sweep.write_text(f"base: base.yaml\n{body}\n")
+    r = cli("sweep", sweep, "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 2, r.output
+    assert r.stderr.startswith(f"error: {sweep}{where}"), r.stderr
+    assert problem in r.stderr and "--set" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_bad_command_line_set_still_names_the_set(cli, tmp_path):
+    write_config(tmp_path, TINY_LADYBUG, "base.yaml")
+    sweep = tmp_path / "sw.yaml"
+    sweep.write_text("base: base.yaml\ngrid: {model.units: [4]}\nset: [train.batch_size=8]\n")
+    r = cli("sweep", sweep, "--runs-dir", tmp_path / "runs", "--set", "train.batch_size=0")
+    assert r.exit_code == 2, r.output
+    assert r.stderr.startswith("error: trial 0 (model.units=4): --set train.batch_size=0: ")
+
+
 def _sweep_file(tmp_path, grid, seeds=None):
     raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=1))
     base = write_config(tmp_path, raw, "base.yaml")

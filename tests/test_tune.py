@@ -67,6 +67,15 @@ def _journal(runs: Path, name: str = "study") -> str:
         ({"sampler": "annealing"}, "unknown sampler 'annealing'"),
         ({"pruner": {"median": {"n_warmup": 1}}}, "(did you mean 'n_warmup_steps'?)"),
         ({"sampler": {"tpe": {"n_startup_trial": 5}}}, "did you mean 'n_startup_trials'"),
+        (
+            {"sampler": {"tpe": {"n_startup_trials": -3}}},
+            "sampler: sampler.tpe.n_startup_trials must be a whole number of at least 0, got -3",
+        ),
+        ({"sampler": {"tpe": {"n_ei_candidates": 0}}}, "n_ei_candidates must be a whole"),
+        ({"pruner": {"hyperband": {"reduction_factor": 1}}}, "reduction_factor must be a whole"),
+        ({"pruner": {"hyperband": {"min_resource": -2}}}, "min_resource must be a whole"),
+        ({"pruner": {"hyperband": {"min_resource": 4, "max_resource": 2}}}, "above max_resource"),
+        ({"pruner": {"median": {"n_warmup_steps": 1.5}}}, "n_warmup_steps must be a whole"),
         ({"name": "../escape"}, "cannot be a directory name"),
         ({"sampler": "grid", "space": {"train.learning_rate": {"uniform": [0.1, 0.2]}}}, "grid"),
         ({"set": ["model.units=16"]}, "fixes 'model.units', which space varies"),
@@ -94,6 +103,20 @@ def test_bad_study_files_exit_2_before_any_trial(cli, tmp_path, change, message)
     assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
     assert message in lines[0]
     assert not runs.exists()  # no study directory, no run directory
+
+
+def test_sampler_and_pruner_errors_name_the_line_of_the_study_file(cli, tmp_path):
+    study = _study(tmp_path, sampler={"tpe": {"n_startup_trial": 5}})
+    line = next(i for i, t in enumerate(study.read_text().splitlines(), 1) if "sampler" in t)
+    r = cli("tune", study, "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 2 and r.stderr.startswith(f"error: {study}:{line} sampler: "), r.stderr
+
+
+def test_a_study_without_trials_says_so(cli, tmp_path):
+    """--timeout 0 asks for no trial: the summary says there are none, not an empty count."""
+    r = cli("tune", _study(tmp_path), "--timeout", "0", "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 0, r.output
+    assert r.stderr.strip().splitlines()[-1] == "study study: no trials yet", r.stderr
 
 
 def test_tune_help_and_a_bad_study_import_neither_tensorflow_nor_optuna_at_start(tmp_path):

@@ -86,16 +86,19 @@ class _Numeric:
 
     def save(self, folder: Path) -> None:
         """Write the fitted state into ``folder``."""
-        from seqrun.core.runs import atomic_write_text
+        from seqrun.core.runs import write_json
 
-        atomic_write_text(Path(folder) / STATE_FILE, json.dumps(self.state(), indent=2))
+        write_json(Path(folder) / STATE_FILE, self.state())  # strict JSON: a NaN mean is null
 
     def load(self, folder: Path) -> None:
-        """Restore the fitted state written by :meth:`save`."""
-        state = json.loads((Path(folder) / STATE_FILE).read_text())
+        """Restore the fitted state written by :meth:`save` (null read as NaN: the mean of a
+        column with no training value)."""
+        from seqrun.core.runs import null_as_nan
+
+        state = json.loads((Path(folder) / STATE_FILE).read_text(encoding="utf-8"))
         self.columns = state["columns"]
-        self.mean = np.asarray(state["mean"], dtype=np.float64)
-        self.std = np.asarray(state["std"], dtype=np.float64)
+        self.mean = np.asarray(null_as_nan(state["mean"]), dtype=np.float64)
+        self.std = np.asarray(null_as_nan(state["std"]), dtype=np.float64)
 
 
 class Standardize(_Numeric):

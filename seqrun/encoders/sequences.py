@@ -301,7 +301,7 @@ class _SequenceEncoder:
     # -- state
     def save(self, folder: Path) -> None:
         """Write the fitted state into ``folder``."""
-        from seqrun.core.runs import atomic_write_text
+        from seqrun.core.runs import write_json
 
         state = {
             "type": type(self).__name__,
@@ -316,20 +316,22 @@ class _SequenceEncoder:
             "target_std": self.target_std,
             "info": self.info,
         }
-        atomic_write_text(Path(folder) / STATE_FILE, json.dumps(state, indent=2))
+        write_json(Path(folder) / STATE_FILE, state)  # strict JSON: NaN is null
 
     def load(self, folder: Path) -> None:
-        """Restore the state written by :meth:`save`."""
-        state = json.loads((Path(folder) / STATE_FILE).read_text())
+        """Restore the state written by :meth:`save` (a null number read as NaN)."""
+        from seqrun.core.runs import null_as_nan
+
+        state = json.loads((Path(folder) / STATE_FILE).read_text(encoding="utf-8"))
         self.length = int(state["length"])
         self.channels = list(state["channels"])
-        self.mean = np.asarray(state["mean"], dtype=np.float64)
-        self.std = np.asarray(state["std"], dtype=np.float64)
+        self.mean = np.asarray(null_as_nan(state["mean"]), dtype=np.float64)
+        self.std = np.asarray(null_as_nan(state["std"]), dtype=np.float64)
         self.masking = bool(state["masking"])
         self.class_names = state["class_names"]
         self.class_counts = state["class_counts"]
-        self.target_mean = float(state["target_mean"])
-        self.target_std = float(state["target_std"])
+        self.target_mean = float(null_as_nan(state["target_mean"]))
+        self.target_std = float(null_as_nan(state["target_std"]))
         self.info = dict(state.get("info", {}))
 
 

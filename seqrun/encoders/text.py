@@ -244,9 +244,9 @@ class TextEncoder:
 
     def save(self, folder: Path) -> None:
         """Write the fitted state into ``folder``."""
-        from seqrun.core.runs import atomic_write_text
+        from seqrun.core.runs import atomic_write_text, to_json
 
-        atomic_write_text(Path(folder) / STATE_FILE, json.dumps(self.state()))
+        atomic_write_text(Path(folder) / STATE_FILE, to_json(self.state()))  # strict JSON
 
     def load(self, folder: Path) -> None:
         """Restore the fitted state written by :meth:`save`."""

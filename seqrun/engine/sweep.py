@@ -26,6 +26,7 @@ import json
 import math
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -216,6 +217,14 @@ def fixed_and_varied(fixed: list[str], varied: dict[str, Any], section: str) -> 
             )
 
 
+def _override_key(text: str) -> str | None:
+    """The key of an override ``KEY=VALUE``; None when it is malformed."""
+    try:
+        return parse_override(text)[0]
+    except UserError:
+        return None
+
+
 def format_value(value: Any) -> str:
     """A value as the VALUE of ``--set KEY=VALUE`` that parses back to itself."""
     if isinstance(value, str) and parse_override(f"k={value}")[1] == value:
@@ -275,7 +284,7 @@ class Sweep:
 
     def __init__(self, path: str | Path, runs_dir: Path, extra_set: list[str] | None = None):
         self.path = Path(path)
-        self.spec, _ = read_spec(path, SweepSpec, "sweep")
+        self.spec, self.source = read_spec(path, SweepSpec, "sweep")
         total = self.spec.trial_count()
         if total > MAX_TRIALS:
             raise UserError(
@@ -304,8 +313,30 @@ class Sweep:
             try:
                 cfg = load_config(self.base, all_overrides)
             except UserError as e:
-                raise UserError(f"trial {i} ({' '.join(overrides)}): {e}") from None
+                raise self._trial_error(i, overrides, e) from None
             self.trials.append(Trial(i, overrides, config_key(cfg), cfg.name))
+
+    def _trial_error(self, index: int, overrides: list[str], e: UserError) -> UserError:
+        """A trial's bad config, placed at the line of the sweep file that gave the bad value
+        (its grid or random key, set: or seeds:) when one did."""
+        trial = f"trial {index} ({' '.join(overrides)})"
+        m = re.search(r"--set ([^=\s]+)=", e.where or "")
+        key = m.group(1) if m else None
+        fixed = {_override_key(t): t for t in self.spec.set}
+        given = {_override_key(t) for t in self.common[len(self.spec.set) :]}
+        if key in given:  # the command line's --set wins over set:
+            return UserError(f"{trial}: {e}")
+        if key in self.spec.grid or key in self.spec.random:
+            section = "grid" if key in self.spec.grid else "random"
+            where = self.source.where(f"{section}.{key}")
+        elif key in fixed:  # None: a malformed set: entry (KEY=VALUE expected)
+            where = self.source.where(f"set[{self.spec.set.index(fixed[key])}]")
+        elif key == "seed" and self.spec.seeds is not None:
+            where = self.source.where("seeds")
+        else:  # the experiment file itself, or a --set of the command line
+            return UserError(f"{trial}: {e}")
+        detail = e.message if (e.where or "").startswith("--set") else str(e)
+        return UserError(f"{trial}: {detail}", where=where)
 
     # -- state
     @property

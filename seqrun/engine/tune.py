@@ -73,6 +73,22 @@ PRUNERS = {
     "successive_halving": "SuccessiveHalvingPruner",
     "none": "NopPruner",
 }
+COUNT_OPTIONS = {
+    "n_startup_trials": 0,
+    "n_ei_candidates": 1,
+    "popsize": 1,
+    "n_warmup_steps": 0,
+    "interval_steps": 1,
+    "n_min_trials": 1,
+    "min_resource": 1,
+    "max_resource": 1,
+    "reduction_factor": 2,
+    "min_early_stopping_rate": 0,
+    "bootstrap_count": 0,
+}
+"""Sampler and pruner options that are counts, and their least value ('auto' aside). Optuna
+checks some of them itself, not TPE's, CMA-ES's or Hyperband's (which take -3 and fail, or
+misbehave, trials later)."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 FINISHED = ("COMPLETE", "PRUNED")
 
@@ -115,6 +131,27 @@ def _named_option(value: Any, choices: dict[str, str], what: str) -> tuple[str, 
     if kind not in choices:
         raise ValueError(f"unknown {what} '{kind}'; use one of: {', '.join(choices)}")
     return kind, kwargs
+
+
+def check_counts(kind: str, options: dict[str, Any], section: str) -> None:
+    """A ValueError naming ``section.kind.option`` when a count option of a sampler or pruner
+    (:data:`COUNT_OPTIONS`) is not a whole number at least its least value, or when Hyperband's
+    min_resource is above its max_resource."""
+    for name, value in options.items():
+        least = COUNT_OPTIONS.get(name)
+        if least is None or value == "auto" or isinstance(value, str) or value is None:
+            continue  # not a count, or a name: Optuna says whether it takes it
+        whole = isinstance(value, int | float) and not isinstance(value, bool)
+        if not whole or not float(value).is_integer() or value < least:
+            raise ValueError(
+                f"{section}.{kind}.{name} must be a whole number of at least {least}, got {value!r}"
+            )
+    low, high = options.get("min_resource"), options.get("max_resource")
+    if kind == "hyperband" and isinstance(low, int) and isinstance(high, int) and low > high:
+        raise ValueError(
+            f"{section}.{kind}.min_resource {low} is above max_resource {high}: lower it, "
+            "or raise max_resource (the most epochs a trial trains)"
+        )
 
 
 class StudySpec(Section):
@@ -165,13 +202,13 @@ class StudySpec(Section):
     @field_validator("sampler")
     @classmethod
     def _sampler(cls, v: Any) -> Any:
-        _named_option(v, SAMPLERS, "sampler")
+        check_counts(*_named_option(v, SAMPLERS, "sampler"), "sampler")
         return v
 
     @field_validator("pruner")
     @classmethod
     def _pruner(cls, v: Any) -> Any:
-        _named_option(v, PRUNERS, "pruner")
+        check_counts(*_named_option(v, PRUNERS, "pruner"), "pruner")
         return v
 
 
@@ -228,6 +265,7 @@ class Study:
     ) -> None:
         self.path = Path(path)
         self.spec, source = read_spec(path, StudySpec, "study")
+        self.source = source
         self.base = (self.path.parent / self.spec.base).resolve()
         self.runs_dir = Path(runs_dir)
         self.name = check_name(self.spec.name or self.path.stem, f"{path}: name")
@@ -316,7 +354,7 @@ class Study:
             except ImportError:
                 raise UserError(
                     "the cmaes sampler needs the 'cmaes' package: pip install cmaes",
-                    where=f"{self.path}: sampler",
+                    where=self.source.where("sampler"),
                 ) from None
         cls = getattr(optuna.samplers, SAMPLERS[self.sampler_kind])
         if self.sampler_kind == "grid":
@@ -327,7 +365,7 @@ class Study:
         except (TypeError, ValueError) as e:
             raise UserError(
                 f"sampler {self.sampler_kind}: {_option_error(e, cls)}",
-                where=f"{self.path}: sampler",
+                where=self.source.where("sampler"),
             ) from None
 
     def make_pruner(self) -> Any:
@@ -343,7 +381,8 @@ class Study:
                 return cls(**kwargs)
         except (TypeError, ValueError) as e:
             raise UserError(
-                f"pruner {self.pruner_kind}: {_option_error(e, cls)}", where=f"{self.path}: pruner"
+                f"pruner {self.pruner_kind}: {_option_error(e, cls)}",
+                where=self.source.where("pruner"),
             ) from None
 
     def storage(self) -> Any:
