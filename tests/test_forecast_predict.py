@@ -171,6 +171,11 @@ def test_forecast_input_errors_are_one_line(cli, tmp_path):
     r = cli("predict", run, "--input", bad)
     assert r.exit_code == 2 and f"--input {bad}: cannot read the time" in r.output
     assert "(seqrun predict takes such keys with --set KEY=VALUE)" in r.output
+    cut = tmp_path / "cut.csv"  # a download cut mid-line: the error keeps its line
+    cut.write_text("\n".join([*lines[:-1], lines[-1][:15]]))
+    r = cli("predict", run, "--input", cut)
+    assert r.exit_code == 2 and f"--input {cut}:{len(lines)}: " in r.output
+    assert "is the file cut short?" in r.output
     dmy = tmp_path / "dmy.csv"  # every time as a spreadsheet writes it: --set reads it
     frame = pd.read_csv(cut_sample(tmp_path, "2013-03-01", "2013-03-03"))
     frame["time_hour"] = pd.to_datetime(frame["time_hour"]).dt.strftime("%d/%m/%Y %H:%M")

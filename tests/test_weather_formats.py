@@ -97,17 +97,41 @@ def test_excel_na_is_a_missing_value_and_counted(cli, tmp_path):
     rows = table(export.path)
     pmer = rows[0].index("Pression au niveau mer")
     lyon = [k for k, r in enumerate(rows) if r[0] == "07481"]
-    for k in lyon[5:8]:
-        rows[k][pmer] = "#N/A"
+    for k, text in zip(lyon[5:10], ["#N/A", "#N/A", " #N/A", "NA", "NaN"], strict=True):
+        rows[k][pmer] = text  # (NA, NaN: what R and pandas write)
+    rows[lyon[12]][pmer] = "MQ"  # the archives' mq, in capitals: missing, not counted
     path = tmp_path / "na.csv"
     path.write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
     raw = read(path)
-    assert "pmer" in raw.columns and raw.report["spreadsheet_na"] == {"pmer": 3}
-    assert int(raw.columns["pmer"].isna().sum()) == 3
+    assert "pmer" in raw.columns and raw.report["spreadsheet_na"] == {"pmer": 5}
+    assert int(raw.columns["pmer"].isna().sum()) == 6
     cfg = synop(path, features=["pmer", "t"], targets="t", sequence_len=4)
     r = cli("data", "describe", write_config(tmp_path, cfg))
     assert r.exit_code == 0, r.output
-    assert "#N/A (a spreadsheet's missing value) read as missing: pmer 3" in r.stdout
+    assert "#N/A, NA, NaN, null, ... (texts for no value) read as missing: pmer 5" in r.stdout
+
+
+def test_csv_na_texts_are_counted_like_the_synop_ones(cli, tmp_path):
+    """pandas reads NA, N/A, null, -nan, ... as missing: the CSV reader counts them
+    (spreadsheet_na) as the SYNOP reader counts #N/A, and a group named NA stays a name."""
+    frame = pd.read_csv(sample_path("nyc-weather-2013")).groupby("origin").head(400)
+    frame["origin"] = frame["origin"].replace("EWR", "NA")  # a group called NA
+    texts = ["NA", "N/A", "null", "-nan", "#N/A", "None", " ", ""]  # (the last two: blank)
+    temp = frame["temp"].astype(object)
+    rows = frame.index[frame["origin"] == "NA"][40:48]
+    temp[rows] = texts
+    frame["temp"] = temp
+    path = tmp_path / "na.csv"
+    frame.to_csv(path, index=False)
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "time_hour"}
+    data |= {"group": {"origin": "NA"}, "features": ["temp", "dewp"], "targets": "temp"}
+    cfg = {"name": "na", "data": data, "model": {"arch": "gru", "units": 4}}
+    raw = TimeseriesCsvAdapter(config_from_dict(cfg).data).read()
+    assert raw.report["spreadsheet_na"] == {"temp": 6} and raw.report["group"] == {"origin": "NA"}
+    assert int(raw.columns["temp"].isna().sum()) == 8 and len(raw.columns) == 400
+    r = cli("data", "describe", write_config(tmp_path, cfg | {"data": data | {"sequence_len": 4}}))
+    assert r.exit_code == 0, r.output
+    assert "(texts for no value) read as missing: temp 6" in r.stdout
 
 
 def test_local_times_a_daylight_saving_change_drops_are_warned(cli, tmp_path, capsys):

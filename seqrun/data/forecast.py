@@ -288,7 +288,8 @@ def _infer_step_ns(ns: np.ndarray) -> int:
     diffs = diffs[diffs > 0]
     if len(diffs) == 0:
         raise UserError(
-            "cannot infer the time step from fewer than two distinct timestamps; set data.freq",
+            f"the series has {len(np.unique(ns))} distinct time(s): too few to infer the time "
+            "step (data.freq) or to cut a window; give a longer series",
             where="data.freq",
         )
     values, counts = np.unique(diffs, return_counts=True)
@@ -502,6 +503,32 @@ def check_columns(values: np.ndarray, features: list[str], targets: list[str], s
             )
 
 
+def _warn_constant_inputs(
+    values: np.ndarray,
+    columns: list[str],
+    plain: list[str],
+    targets: list[str],
+    train: tuple[int, int],
+    source: str,
+) -> None:
+    """Warn about an input column that holds one value in every row of the train split: the
+    model learns nothing from it (its standard deviation is 0), and if it varies later, the
+    dev and test windows feed values it never saw."""
+    from seqrun.core.text import warn
+
+    lo, hi = train
+    for name in plain:
+        if name in targets or hi <= lo:
+            continue  # (a constant target is an error of check_columns)
+        col = values[lo:hi, columns.index(name)]
+        if float(np.nanmax(col)) == float(np.nanmin(col)):
+            warn(
+                f"input column '{name}' of {source} holds {float(col[0]):g} in all {hi - lo:,} "
+                "rows of the train split: the model learns nothing from it; leave it out of "
+                "data.features"
+            )
+
+
 # ----------------------------------------------------------------------------- adapter base
 
 
@@ -520,6 +547,9 @@ class RawSeries:
     nonnegative: list[str] = field(default_factory=list)  # default non-negative columns
     precipitation: dict[str, float] = field(default_factory=dict)  # column -> rain threshold
     warnings: list[str] = field(default_factory=list)  # said once the columns are checked
+    # column -> its values as the file writes them and how (e.g. "t, in K"), for columns the
+    # reader converted (K to °C): a missing-value code such as 9999 is told as written
+    source_values: dict[str, tuple[np.ndarray, str]] = field(default_factory=dict)
 
 
 _DIRECTION_NAME = re.compile(
@@ -602,10 +632,9 @@ def _warn_dropped_rows(report: dict[str, Any]) -> None:
 def _check_years(raw: RawSeries) -> None:
     """A UserError for a time outside the years pandas' nanosecond times hold (1678-2261):
     year 1 or 9999 is a placeholder or a misread layout, not an observation."""
-    import pandas as pd
+    from seqrun.data.times import outside_years
 
-    low, high = pd.Timestamp("1678-01-01", tz="UTC"), pd.Timestamp("2262-01-01", tz="UTC")
-    bad = ((raw.times < low) | (raw.times >= high)).to_numpy()
+    bad = outside_years(raw.times)
     if bad.any():
         i = int(bad.argmax())
         raise UserError(
@@ -683,7 +712,8 @@ class ForecastAdapter:
             data = self._build(("input",), whole=True)
         except UserError as e:  # the run's config is fixed: the file is what to change
             hint = _predict_hint(e.where, self.predict_keys)
-            raise UserError(f"{e.message}{hint}", where=f"--input {path}") from None
+            at = e.where if e.where and e.where.startswith(f"{path}:") else str(path)  # a line
+            raise UserError(f"{e.message}{hint}", where=f"--input {at}") from None
         wanted = list(getattr(encoder, "columns", []) or [])
         if wanted and wanted != data.feature_names:
             missing = [c for c in wanted if c not in data.feature_names]
@@ -914,6 +944,12 @@ class ForecastAdapter:
         _check_years(raw)
         counts: dict[str, int] = {}
         for name, (low, high) in self.data_cfg.valid_range.items():
+            if name in raw.non_numeric:  # (its example says how to read it)
+                raise UserError(
+                    f"column '{name}' of {raw.report.get('source', 'the file')} is not numeric "
+                    f"(e.g. {raw.non_numeric[name]})",
+                    where=f"data.valid_range.{name}",
+                )
             if name not in raw.columns:
                 if series is not None or self.data_cfg.missing_features == "drop":
                     continue  # a station without that column: the feature checks report it
@@ -959,6 +995,9 @@ class ForecastAdapter:
                 f"{self._missing_code_fix(name, values[at])}",
                 where=where,
             )
+        written = raw.source_values.get(name)
+        if written is not None:  # as written in the file (9999 K is 9725.85 °C: no code)
+            values = np.where(np.isnan(values), np.nan, written[0])  # after valid_range
         found = missing_code(values)
         if found is None:
             outliers = gross_outliers(values)
@@ -974,6 +1013,8 @@ class ForecastAdapter:
             return
         at, code, what = found
         first = raw.times.iloc[at]
+        if written is not None:
+            source += f" (as the file writes it: {written[1]})"
         raise UserError(
             f"column '{name}' of {source} holds {what} (first at {first:%Y-%m-%dT%H:%M}Z): "
             f"a missing-value code, not a measurement; {self._missing_code_fix(name, code)}",
@@ -1097,6 +1138,8 @@ class ForecastAdapter:
             d.interpolate.max_gap,
             None if whole else split_starts,
         )
+        if not whole and len(cleaned.values) <= geometry.last_needed:  # (not "constant")
+            raise UserError(*self._too_short(len(cleaned.values), cleaned, source))
         plain = [f for f in features if f not in pairs]  # sine/cosine pairs are not checked
         if not whole:  # a few hours of new input may well hold a constant column
             check_columns(
@@ -1110,6 +1153,8 @@ class ForecastAdapter:
         names = columns + known
         n = len(values)
         cuts = {"input": (0, n)} if whole else series_cuts(n, d.split)
+        if "train" in splits and not whole:
+            _warn_constant_inputs(cleaned.values, columns, plain, targets, cuts["train"], source)
         report = {**raw.report, **cleaned.report}
         report["features"] = names
         report["targets"] = targets
@@ -1423,6 +1468,24 @@ class ForecastAdapter:
                 )
         return list(given)
 
+    def _too_short(self, rows: int, c: Cleaned, source: str) -> tuple[str, str]:
+        """Why no window fits in the whole series (a file of a few rows, or a window longer
+        than the series), and the key to change: the longest part of the window."""
+        d = self.data_cfg
+        need = d.sequence_len + d.horizon + d.output_steps - 1
+        keys = {"data.sequence_len": d.sequence_len, "data.horizon": d.horizon}
+        keys["data.output_steps"] = d.output_steps - 1
+        parts = f"{d.sequence_len} past + {d.horizon} ahead" + (
+            f" + {d.output_steps - 1} more outputs" if d.output_steps > 1 else ""
+        )
+        span = f" ({iso_utc(c.times[0])} to {iso_utc(c.times[-1])})" if rows else ""
+        return (
+            f"a window needs {need} steps ({parts}) and {source} holds {rows} usable row(s) on "
+            f"the {c.report.get('freq', '')} grid{span}: give a longer series, or shorten "
+            f"{' / '.join(k for k, v in keys.items() if v)}",
+            max(keys, key=keys.get),
+        )
+
     def _no_window_message(
         self, split: str, rows: int, sub: np.ndarray, c: Cleaned
     ) -> tuple[str, str]:
@@ -1458,6 +1521,16 @@ class ForecastAdapter:
             "the gappiest features, or shorten data.sequence_len / data.horizon",
             "data.interpolate.max_gap",
         )
+
+
+def series_key(value: object) -> str:
+    """How a station number or group value is compared: a number without its leading zeros
+    (a spreadsheet writes 7149 for 07149, pandas 7149.0 for a column with a gap), text
+    without case."""
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.0*)?", text):
+        return text.split(".")[0].lstrip("0") or "0"
+    return text.casefold()
 
 
 def _series_label(key: str | int, raw: RawSeries) -> str | int:

@@ -1,8 +1,35 @@
-"""Sanity checks of numeric columns (no TensorFlow, no pandas): unit mixes, constant targets."""
+"""Sanity checks of numeric columns (no TensorFlow; pandas only through the columns given):
+texts that mean "no value", missing-value codes, gross outliers, unit mixes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+# texts that stand for "no value" in a numeric column: pandas' default NA strings (what R,
+# pandas and databases write) and a spreadsheet's #N/A; both weather readers take them as
+# missing and count them (meta.json's data.spreadsheet_na)
+NA_TEXTS = frozenset(
+    {"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+)  # fmt: skip
+
+
+def without_na_texts(column: Any) -> tuple[Any, int]:
+    """``column`` (a pandas Series) with its :data:`NA_TEXTS` and its blank fields (spaces
+    only) made missing, and how many NA texts there were (a reader counts them in its report's
+    ``spreadsheet_na``; blank fields are plain empty fields)."""
+    if column.dtype.kind in "biufcmM":
+        return column, 0  # numbers only: pandas read every field
+    text = column.astype(str).str.strip()
+    present = column.notna()
+    na = present & text.isin(NA_TEXTS)
+    blank = present & text.eq("")
+    if na.any() or blank.any():
+        column = column.mask(na | blank)
+    return column, int(na.sum())
+
 
 # |value| of the codes that loggers and exports write for "missing" (-9999, 999.9, ...)
 _CODES = (999.0, 9999.0, 99999.0, 999999.0, 99.99, 999.9, 9999.9, 99999.9)

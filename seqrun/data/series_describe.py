@@ -29,6 +29,8 @@ GAP_KEYS = (
     "spreadsheet_na",
     "text_values",
     "local_times_dropped",
+    "rows_without_station",
+    "station_absent_from",
     "out_of_range",
     "missing_timestamps",
     "rows_dropped",
@@ -139,7 +141,7 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
     ]
     for key, what in (
         ("missing_values", "read as missing (data.missing_values)"),
-        ("spreadsheet_na", "#N/A (a spreadsheet's missing value) read as missing"),
+        ("spreadsheet_na", "#N/A, NA, NaN, null, ... (texts for no value) read as missing"),
         ("text_values", "text read as numbers (data.text_values)"),
         ("out_of_range", "outside data.valid_range, made missing"),
     ):
@@ -157,6 +159,12 @@ def _gap_lines(gaps: dict[str, Any] | None) -> list[str]:
             "  still missing (rows dropped, series split there): "
             + ", ".join(f"{k} {v}" for k, v in still.items())
         )
+    if gaps.get("station_absent_from"):
+        absent = gaps["station_absent_from"]
+        shown = ", ".join(absent[:6]) + (", ..." if len(absent) > 6 else "")
+        lines.append(f"  files without a row of the station: {len(absent)} ({shown})")
+    if gaps.get("rows_without_station"):
+        lines.append(f"  rows dropped: {gaps['rows_without_station']} without a station number")
     if gaps.get("local_times_dropped"):
         lines.append(
             f"  rows dropped: {gaps['local_times_dropped']} whose local time (data.timezone) a "

@@ -24,7 +24,8 @@ from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.errors import UserError
 from seqrun.core.text import read_file_bytes
-from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
+from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries, series_key
+from seqrun.data.quality import without_na_texts
 from seqrun.data.times import local_times_dropped
 from seqrun.samples import check_one_source, sample_path
 
@@ -121,6 +122,8 @@ COURSE_FEATURES = [
 
 PASCAL = ("pmer", "pres", "tend", "tend24", "niv_bar")  # Pa in the export, hPa here
 KELVIN = ("t", "td", "tn12", "tn24", "tx12", "tx24", "tminsol", "tw")  # K in the export, °C here
+CELSIUS = ("tc", "tn12c", "tn24c", "tx12c", "tx24c", "tminsolc")  # °C (kelvin is converted)
+ABSOLUTE_PRESSURES = ("pmer", "pres", "niv_bar")  # hundreds of hPa, unlike a tendency
 PRECIPITATION = ("rr1", "rr3", "rr6", "rr12", "rr24")  # -0.1 = trace
 CIRCULAR = ("dd",)  # degrees: encoded as sine and cosine
 NONNEGATIVE = ("ff", "raf10", "rafper", "u", "vv", "n", "ht_neige", "ssfrai", *PRECIPITATION)
@@ -208,11 +211,7 @@ def _repeated_by_content(df: Any, names: list[str], codes: list[str]) -> list[st
     return out
 
 
-def _station_key(value: object) -> str:
-    text = str(value).strip()
-    if text.isdigit():
-        return text.lstrip("0") or "0"
-    return text.casefold()
+_station_key = series_key  # 7149 is 07149 (and 7149.0), ORLY is orly
 
 
 SampleName = Literal["synop-orly-2023"]  # bundled exports (seqrun.samples), as found in the wild
@@ -221,7 +220,6 @@ SampleName = Literal["synop-orly-2023"]  # bundled exports (seqrun.samples), as 
 SPREADSHEET_ENCODINGS = ("cp1252", "mac_roman")
 _ID_DATE = ("numer_sta", "date", "nom")  # not observations (codes: labels are renamed)
 
-SPREADSHEET_NA = ("#N/A",)  # what a spreadsheet writes for a missing value (=NA())
 _MONTHLY_DATE = re.compile(r"^\d{14}$")  # 20150101000000, the monthly archives' UTC dates
 _GLOB = re.compile(r"[*?\[]")
 _THOUSANDS = r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?!\d))"  # 102 220: a space between thousands
@@ -290,6 +288,12 @@ def expand_paths(path: str | list[str], where: str = "data.path") -> list[Path]:
                 raise UserError(f"no file matches {entry!r}", where=where)
         else:
             hits = [Path(entry)]
+            if hits[0].is_dir():
+                raise UserError(
+                    f"{entry} is a folder: give the export file, or a glob of the files in it "
+                    f"(e.g. '{os.path.join(entry, 'synop.*.csv.gz')}')",
+                    where=where,
+                )
             if not hits[0].is_file():
                 raise UserError(f"SYNOP export not found: {entry}", where=where)
         out += [h for h in hits if h not in out]
@@ -356,6 +360,15 @@ class SynopAdapter(ForecastAdapter):
     Config = SynopConfig
     predict_keys = (*ForecastAdapter.predict_keys, "data.station")
 
+    def _missing_code_fix(self, name: str, code: float) -> str:
+        """Blank fields (or mq), or data.valid_range in the units seqrun reads."""
+        unit = UNITS.get(name, "")
+        return (
+            "blank those fields (an empty field or mq is a missing value), or set "
+            f"data.valid_range: {{{name}: [LOW, HIGH]}} with the quantity's plausible limits"
+            + (f" in {unit}" if unit else "")
+        )
+
     def _read_files(self) -> tuple[Any, dict]:
         """Every file as one table of codes, with ``__file`` and ``__line`` per row: the rows
         of the stations the config names (main, neighbours, also_train_on) when it names them
@@ -387,13 +400,32 @@ class SynopAdapter(ForecastAdapter):
         frames, encodings = [], {}
         skipped = {"empty": 0, "header": 0}
         rows_in_files = 0
+        self._file_rows: dict[str, int] = {}  # data rows of each file, every station's
         for path in paths:
             text, enc = read_text(path, d.encoding)
             encodings[path.name] = enc
+            name = path.name if len(paths) > 1 else str(path)  # as errors name the file
+            if not text or text.isspace():
+                raise UserError(
+                    "the file is empty (not even a header): give the SYNOP export itself, or "
+                    "download it again",
+                    where=name,
+                )
+            if "\x00" in text[:65536]:  # (binary data: a zip, an image, a broken download)
+                line = text.count("\n", 0, text.index("\x00")) + 1
+                raise UserError(
+                    f"line {line} holds NUL bytes: binary data, not the text of an export (a "
+                    "damaged download, or another format?); download the file again",
+                    where=name,
+                )
             lines = None
             if stations is not None:
-                text, lines, rows = _rows_of(text, stations)
+                text, lines, rows = _rows_of(text, stations, name)
                 rows_in_files += rows
+                self._file_rows[path.name] = rows
+            if lines is None:  # every row is parsed
+                numbers = _check_fields(text, name)
+                self._file_rows[path.name] = len(numbers)
             try:
                 df = pd.read_csv(
                     io.StringIO(text),
@@ -401,6 +433,7 @@ class SynopAdapter(ForecastAdapter):
                     dtype=str,
                     keep_default_na=False,
                     na_values=["", "mq"],
+                    index_col=False,  # rows ending in ';' (the header not): no index column
                 )
             except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
                 msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -418,24 +451,25 @@ class SynopAdapter(ForecastAdapter):
             if "date" not in df.columns:
                 head = ", ".join(map(str, list(df.columns)[:4]))
                 first = str(df.columns[0]) if len(df.columns) else ""
-                for sep, name in ((",", "commas"), ("\t", "tabs")):
-                    if len(df.columns) == 1 and first.count(sep) >= 2:
-                        raise UserError(
-                            f"not a SYNOP export: the header is separated by {name}, not ';' "
-                            "(a spreadsheet re-save?); save it again with ';' as the field "
-                            "separator, as Météo-France's files are",
-                            where=str(path),
-                        )
+                sep, what = max(((",", "commas"), ("\t", "tabs")), key=lambda p: first.count(p[0]))
+                if len(df.columns) == 1 and first.count(sep) >= 2:
+                    raise UserError(
+                        f"not a SYNOP export: the header is separated by {what}, not ';' "
+                        "(a spreadsheet re-save?); save it again with ';' as the field "
+                        "separator, as Météo-France's files are",
+                        where=str(path),
+                    )
                 raise UserError(
                     "not a SYNOP export: no 'date' (or 'Date') column in the header "
                     f"(starts with: {head}); expected a ';'-separated Météo-France SYNOP export "
                     "whose header is 'numer_sta;date;pmer;...' or the French labels",
                     where=str(path),
                 )
-            df["__file"] = path.name if len(paths) > 1 else str(path)
+            df["__file"] = name
             if lines is None:  # every row read
                 rows_in_files += len(df)
-            if lines is None or len(lines) != len(df):  # (or a quoted newline)
+                lines = numbers  # (pandas skips blank lines)
+            if len(lines) != len(df):  # (a quoted newline)
                 lines = np.arange(2, len(df) + 2)
             df["__line"] = lines
             # rows a spreadsheet or a concatenation leaves: empty ones (';;;'), the header again
@@ -480,9 +514,9 @@ class SynopAdapter(ForecastAdapter):
 
         d = self.data_cfg
         df, report = self._read_files()
-        df = self._one_station(df, report, series)
+        notes: list[str] = []
+        df = self._one_station(df, report, series, notes=notes)
         times, dropped = self._times(df, report)
-        notes = []
         if dropped.any():  # local times that do not exist or repeat (daylight-saving changes)
             report["local_times_dropped"] = int(dropped.sum())
             notes.append(
@@ -497,10 +531,14 @@ class SynopAdapter(ForecastAdapter):
             if code in TEXT or code in numeric or code.startswith("__"):
                 continue
             given = df[code]  # (the table is shared: not changed in place)
-            na = given.str.strip().isin(SPREADSHEET_NA)  # a spreadsheet's "no value" (=NA())
-            given = given.mask(na)
             col = pd.to_numeric(given, errors="coerce")
             bad = (col.isna() & given.notna()).to_numpy()
+            na = 0
+            if bad.any():  # no value: mq in any case, blank fields, #N/A, NA, NaN, null, ...
+                mq = given.str.strip().str.casefold().eq("mq")
+                given, na = without_na_texts(given.mask(mq))
+                col = pd.to_numeric(given, errors="coerce")
+                bad = (col.isna() & given.notna()).to_numpy()
             if bad.any():
                 # a spreadsheet in French (and other locales) writes 102 220,5: a space
                 # (often a no-break one) between thousands, a decimal comma
@@ -519,36 +557,43 @@ class SynopAdapter(ForecastAdapter):
             if bad.any():  # a text column (names, labels): not a candidate feature
                 i = int(bad.argmax())
                 non_numeric[code] = (
-                    f"{given.iloc[i]!r} on line {df['__line'].iloc[i]} of {df['__file'].iloc[i]}"
+                    f"{_shown(given.iloc[i])} on line {df['__line'].iloc[i]} of "
+                    f"{df['__file'].iloc[i]}; an empty field or mq is a missing value"
                 )
                 continue
-            if na.any():
-                report.setdefault("spreadsheet_na", {})[code] = int(na.sum())
+            if na:
+                report.setdefault("spreadsheet_na", {})[code] = na
             numeric[code] = col.astype("float64")
         for code in PRECIPITATION:
             if code in numeric:
                 trace = numeric[code] == -0.1
                 traces += int(trace.sum())
                 numeric[code] = numeric[code].mask(trace, d.trace_precipitation)
-        pressure_pa = _looks_like_pascal(numeric)
-        for code in PASCAL:
-            if code in numeric:
-                source_units[code] = "Pa" if pressure_pa else "hPa"
-                if pressure_pa:
-                    numeric[code] = numeric[code] / 100.0
-        for code in KELVIN:
+        written: dict[str, np.ndarray] = {}  # converted columns as the file writes them
+        for code, in_pa in _pressures_in_pascal(numeric).items():
+            source_units[code] = "Pa" if in_pa else "hPa"
+            if in_pa:
+                written[code] = numeric[code].to_numpy()
+                numeric[code] = numeric[code] / 100.0
+        self._check_pressures(numeric, source_units, report)
+        for code in (*KELVIN, *CELSIUS):  # a spreadsheet's tc may be in kelvin too
             if code in numeric:
                 med = numeric[code].median()
                 kelvin = bool(med == med and med > 150)
                 source_units[code] = "K" if kelvin else "°C"
                 if kelvin:
+                    written[code] = numeric[code].to_numpy()
                     numeric[code] = numeric[code] - 273.15
+        if "t" in non_numeric and "tc" not in df.columns:
+            non_numeric["tc"] = f"in t, from which tc is derived: {non_numeric['t']}"
         if "t" in numeric:  # the monthly archives have no tc: °C from t (also when read
             # together with an export that has it, whose tc is its t in °C)
-            if "tc" not in numeric:
+            if "tc" not in numeric and "tc" not in non_numeric:
                 numeric["tc"] = numeric["t"].copy()
+                if "t" in written:
+                    written["tc"] = written["t"]
                 report["derived"] = {"tc": "t converted to °C (the file has no tc column)"}
-            elif "__tc_absent" in df.columns:
+            elif "__tc_absent" in df.columns and "tc" in numeric:
                 absent = df["__tc_absent"].fillna(False).astype(bool).to_numpy()
                 numeric["tc"] = numeric["tc"].mask(absent, numeric["t"])
                 report["derived"] = {
@@ -570,13 +615,47 @@ class SynopAdapter(ForecastAdapter):
             default_features=list(COURSE_FEATURES),
             report=report,
             all_columns=[c for c in df.columns if not c.startswith("__")]
-            + (["tc"] if "tc" not in df.columns and "tc" in numeric else []),
+            + (
+                ["tc"]
+                if "tc" not in df.columns and ("tc" in numeric or "tc" in non_numeric)
+                else []
+            ),
             non_numeric=non_numeric,
             circular=[c for c in CIRCULAR if c in numeric],
             nonnegative=[c for c in NONNEGATIVE if c in numeric],
             warnings=notes,
             precipitation={c: 0.1 for c in PRECIPITATION if c in numeric},
+            source_values={
+                c: (v, _as_written(c, df.columns, source_units))
+                for c, v in written.items()
+                if c in table.columns
+            },
         )
+
+    def _check_pressures(self, numeric: dict, units: dict[str, str], report: dict) -> None:
+        """A UserError when a listed absolute pressure (pmer, pres, niv_bar) is neither in Pa
+        nor in hPa, e.g. 102.22 for 102 220 Pa: thousands separators ('102.220' or
+        '102,220') read as decimal marks. Such a column that is not used is left out."""
+        d = self.data_cfg
+        listed = {*(d.features or COURSE_FEATURES)}
+        listed |= set(d.targets) if isinstance(d.targets, list) else {d.targets}
+        if d.neighbours is not None:
+            listed |= set(d.neighbours.features or [])
+        for code in ABSOLUTE_PRESSURES:
+            med = numeric[code].median() if code in numeric else float("nan")
+            if med != med or 250 <= med <= 1200:  # hPa, after Pa were converted
+                continue
+            if code not in listed:
+                del numeric[code], units[code]
+                continue
+            raise UserError(
+                f"column '{code}' (a pressure) has a median of {med:g} {units.get(code, '')}: "
+                "neither Pa (about 101 300 at sea level) nor hPa (about 1013); were "
+                "thousands separators read as decimal marks ('102.220' or '102,220' for "
+                "102 220 Pa)? Save the numbers without thousands separators, or leave the "
+                f"column out of data.features",
+                where=str(report.get("source", "data.path")),
+            )
 
     def _times(self, df: Any, report: dict) -> tuple[Any, Any]:
         """UTC times of the rows: the monthly archives' YYYYMMDDHHMMSS (UTC) wherever a date
@@ -584,7 +663,7 @@ class SynopAdapter(ForecastAdapter):
         and a mask of the local times that data.timezone skips or repeats ambiguously."""
         import pandas as pd
 
-        from seqrun.data.times import OFFSET, parse_times, time_format_hint
+        from seqrun.data.times import OFFSET, outside_years, parse_times, time_format_hint
 
         d = self.data_cfg
         dates = df["date"].fillna("").astype(str).str.strip()
@@ -601,6 +680,21 @@ class SynopAdapter(ForecastAdapter):
                 "it or download the file again",
                 where=str(df["__file"].iloc[i]),
             )
+
+        def in_years(parsed: Any, rows: np.ndarray) -> Any:
+            """``parsed`` (the times of ``rows``), or a UserError for a year that nanosecond
+            times cannot hold (they end in 2262)."""
+            years = outside_years(parsed)
+            if years.any():
+                i = int(np.flatnonzero(rows)[years.argmax()])
+                raise UserError(
+                    f"the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]} "
+                    f"({int(years.sum())} such row(s)) is outside the years seqrun reads, 1678 "
+                    "to 2261: a placeholder date or a misread layout; fix those rows, or set "
+                    "data.time_format to the file's layout",
+                    where=str(df["__file"].iloc[i]),
+                )
+            return parsed
 
         empty = (dates == "").to_numpy()
         if empty.any():
@@ -619,7 +713,8 @@ class SynopAdapter(ForecastAdapter):
         dropped = np.zeros(len(df), dtype=bool)
         if monthly.any():
             fmt = "%Y%m%d%H%M%S"
-            times[monthly] = pd.to_datetime(dates[monthly], format=fmt, utc=True, errors="coerce")
+            parsed = pd.to_datetime(dates[monthly], format=fmt, utc=True, errors="coerce")
+            times[monthly] = in_years(parsed, monthly)
             # among archive dates, other runs of digits are cut lines, not ISO dates
             cut = (monthly & times.isna().to_numpy()) | (
                 ~monthly & dates.str.fullmatch(r"\d+").to_numpy()
@@ -637,7 +732,7 @@ class SynopAdapter(ForecastAdapter):
         else:
             rest = ~monthly
             parsed, lost = parse_times(dates[rest], d.time_format, d.timezone)
-            times[rest] = parsed
+            times[rest] = in_years(parsed, rest)
             dropped[rest] = lost
         bad = (times.isna().to_numpy() & ~dropped).nonzero()[0]
         if len(bad) and bare(bad[:1])[0]:
@@ -675,10 +770,17 @@ class SynopAdapter(ForecastAdapter):
         return times, dropped
 
     def _one_station(
-        self, df, report: dict, series: str | int | None = None, every_row: bool = False
+        self,
+        df,
+        report: dict,
+        series: str | int | None = None,
+        every_row: bool = False,
+        notes: list[str] | None = None,
     ):
         """The rows of the config's station (or ``series``); ``every_row``: ``df`` holds every
-        station's rows, not just those the config names."""
+        station's rows, not just those the config names. ``notes`` gets the warnings: rows
+        without a station number, files (months) without a row of the station."""
+        notes = [] if notes is None else notes
         d = self.data_cfg
         station = d.station if series is None else series
         if "numer_sta" not in df.columns:
@@ -693,7 +795,10 @@ class SynopAdapter(ForecastAdapter):
         ids = df["numer_sta"].fillna("").astype(str).str.strip()
         names = df["nom"].fillna("").astype(str) if "nom" in df.columns else None
         keys = ids.map({i: _station_key(i) for i in ids.unique()})  # 7149 is 07149
-        present = keys.unique().tolist()
+        blank = (ids == "").to_numpy(copy=True)
+        if blank.all():
+            blank[:] = False  # no station numbers at all: one station
+        present = keys[~blank].unique().tolist()
         if station is None:
             if len(present) > 1:
                 raise UserError(
@@ -701,8 +806,9 @@ class SynopAdapter(ForecastAdapter):
                     f"stations present: {_describe_stations(ids, names)}",
                     where="data.station",
                 )
-            report["station"] = _station_id(ids.iloc[0]) if present else None
-            return df
+            report["station"] = _station_id(ids[~blank].iloc[0]) if present else None
+            notes += self._station_notes(df, ~blank, blank, report)
+            return df.loc[~blank] if blank.any() else df
         for key in _station_keys(station):  # its number first, then its octal reading
             keep = keys == key
             if keep.any():
@@ -711,7 +817,8 @@ class SynopAdapter(ForecastAdapter):
             keep = names.map(lambda s: s.strip().casefold()) == str(station).strip().casefold()
         if not keep.any() and self._only_stations is not None and not every_row:
             # the rows of the named stations only were read: read them all to list them
-            return self._one_station(self._parse_files()[0], report, series, every_row=True)
+            every = self._parse_files()[0]
+            return self._one_station(every, report, series, every_row=True, notes=notes)
         if not keep.any():
             named = (
                 ""
@@ -735,7 +842,39 @@ class SynopAdapter(ForecastAdapter):
         if names is not None:
             report["station_name"] = names[keep].iloc[0].strip()
         report["rows_other_stations"] = int(report["rows_in_file"] - keep.sum())
+        notes += self._station_notes(df, keep.to_numpy(), blank & ~keep.to_numpy(), report)
         return df.loc[keep]
+
+    def _station_notes(self, df, keep: np.ndarray, blank: np.ndarray, report: dict) -> list[str]:
+        """Warnings about the rows of a station (``keep``): rows left out for having no
+        station number (``blank``), and, with several files, the files (months of the
+        monthly archives) that hold no row of it."""
+        notes = []
+        if blank.any():
+            i = int(blank.argmax())
+            report["rows_without_station"] = int(blank.sum())
+            notes.append(
+                f"{df['__file'].iloc[i]}: {int(blank.sum())} row(s) without a station number "
+                f"(numer_sta), first on line {df['__line'].iloc[i]}, are left out; fill in "
+                "their station number to keep them"
+            )
+        files = [Path(f).name for f in report.get("files", [])]
+        if len(files) > 1:
+            have = set(df["__file"].to_numpy()[keep])
+            absent = [f for f in files if f not in have]
+            if absent:
+                report["station_absent_from"] = absent
+                empty = [f for f in absent if self._file_rows.get(f) == 0]
+                shown = ", ".join(absent[:6]) + (", ..." if len(absent) > 6 else "")
+                why = f"; {', '.join(empty)}: no data rows at all" if empty else ""
+                station = report.get("station") or "?"
+                notes.append(
+                    f"station {station} has no row in {len(absent)} of the {len(files)} "
+                    f"files ({shown}){why}: those periods are missing from its series (a "
+                    "station that did not report then, or a file cut short or of another "
+                    "network?)"
+                )
+        return notes
 
 
 def _station_keys(station: str | int) -> list[str]:
@@ -747,9 +886,86 @@ def _station_keys(station: str | int) -> list[str]:
     return keys
 
 
-def _rows_of(text: str, stations: set[str]) -> tuple[str, np.ndarray | None, int]:
+def _check_fields(text: str, where: str) -> np.ndarray:
+    """The line numbers of the export's data rows (blank lines left out), after checking that
+    each row has as many fields as the header (see :func:`_check_odd_rows`)."""
+    from itertools import repeat
+
+    end = text.find("\n")
+    if end >= 0:  # quick, two passes over the text: every line as wide as the header (a
+        # blank line or a short one would make the count fall short, a long one exceed it)
+        rows = text.count("\n") - (1 if text.endswith("\n") else 0)
+        if text.count(";") == text[:end].count(";") * (rows + 1):
+            return np.arange(2, rows + 2, dtype=np.int64)
+    lines = text.splitlines()
+    if not lines:
+        return np.zeros(0, dtype=np.int64)
+    n = len(lines) - 1
+    counts = np.fromiter(map(str.count, lines[1:], repeat(";")), dtype=np.int64, count=n)
+    filled = np.fromiter(map(len, lines[1:]), dtype=np.int64, count=n) > 0
+    numbers = np.flatnonzero(filled) + 2
+    odd = np.flatnonzero((counts != lines[0].count(";")) & filled) + 1
+    _check_odd_rows(lines, odd.tolist(), int(numbers[-1]) if len(numbers) else 0, where)
+    return numbers
+
+
+def _check_odd_rows(lines: list[str], odd: list[int], last: int, where: str) -> None:
+    """A UserError for the first row that has fewer fields than the header (a line cut short
+    at the end of a download, or a field left out: every later value would be read under the
+    column before its own) or more (a ';' inside a value, or a header that lacks a name).
+    ``odd``: the indices in ``lines`` (0, the header) of the rows whose number of ';' is not
+    the header's; ``last``: the line number of the file's last row."""
+    import csv
+
+    odd = [i for i in odd if lines[i].strip("; \t")]  # (a spreadsheet's empty rows: skipped)
+    if not odd:
+        return
+    header = next(csv.reader([lines[0]], delimiter=";"))
+    needed = len(header)
+    while needed and not header[needed - 1].strip():
+        needed -= 1
+    bad = []
+    for i in odd:
+        fields = next(csv.reader([lines[i]], delimiter=";"), [])
+        if len(fields) < needed or any(f.strip() for f in fields[len(header) :]):
+            bad.append((i + 1, fields))
+    if not bad:
+        return  # quoted values holding ';'
+    line, fields = bad[0]
+    more = f" (and {len(bad) - 1} more rows)" if len(bad) > 1 else ""
+    if len(fields) > len(header):
+        every = len(bad) == sum(1 for x in lines[1:] if x.strip("; \t"))
+        raise UserError(
+            f"line {line} has {len(fields)} fields, the header {len(header)}{more}"
+            + (" (every row: does the header lack a name?)" if every else "")
+            + ": a ';' inside a value, or a field too many? The values after it would be read "
+            "under the wrong columns",
+            where=where,
+        )
+    if line == last and len(bad) == 1:  # the file's last row: a cut download
+        codes = header_codes([h.strip().strip('"') for h in header])
+        at = codes.index("date") if "date" in codes else len(fields)
+        date = fields[at].strip() if at < len(fields) else ""
+        if not any(f.strip() for f in fields[at + 1 :]):
+            what = f"the date {date!r} on line {line}" if date else f"no date on line {line}"
+            what += ", which has no field after it"
+        else:
+            what = f"line {line} has {len(fields)} of the header's {len(header)} fields"
+        raise UserError(
+            f"{what}: is the line cut short? Remove it or download the file again", where=where
+        )
+    raise UserError(
+        f"line {line} has {len(fields)} fields, the header {len(header)}{more}: with a field "
+        "left out, the values after it would be read under the wrong columns; write a missing "
+        "value as an empty field (;;) or mq",
+        where=where,
+    )
+
+
+def _rows_of(text: str, stations: set[str], where: str) -> tuple[str, np.ndarray | None, int]:
     """The export's header and the rows of ``stations`` (keys), their line numbers and the
-    number of rows in all; the whole text (and no line numbers) without a station column."""
+    number of rows in all; the whole text (and no line numbers) without a station column.
+    Every row's fields are counted on the way (:func:`_check_odd_rows`, ``where`` the file)."""
     lines = text.splitlines()
     if not lines:
         return text, None, 0
@@ -757,36 +973,67 @@ def _rows_of(text: str, stations: set[str]) -> tuple[str, np.ndarray | None, int
     if "numer_sta" not in codes:
         return text, None, 0
     column = codes.index("numer_sta")
+    width = lines[0].count(";")
     keys: dict[str, bool] = {}  # a station field -> kept
-    kept, numbers, rows = [lines[0]], [], 0
+    kept, numbers, rows, odd, last = [lines[0]], [], 0, [], 0
     for n, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         rows += 1
+        last = n
+        if line.count(";") != width:
+            odd.append(n - 1)
         parts = line.split(";", column + 1)
         field = parts[column].strip() if len(parts) > column else ""
         keep = keys.get(field)
         if keep is None:
-            keep = keys[field] = _station_key(field) in stations
+            # (rows without a number too: they are counted and said, not lost unsaid)
+            keep = keys[field] = not field or _station_key(field) in stations
         if keep:
             kept.append(line)
             numbers.append(n)
+    _check_odd_rows(lines, odd, last, where)
     return "\n".join(kept) + "\n", np.asarray(numbers, dtype=np.int64), rows
 
 
 def _station_id(text: str) -> str:
-    """A WMO station number with its leading zeros (a spreadsheet drops them: 7149 -> 07149)."""
+    """A WMO station number with its leading zeros (a spreadsheet drops them: 7149 -> 07149,
+    and pandas writes 7149.0 for a column with a gap)."""
+    if re.fullmatch(r"\d+\.0*", text):
+        text = text.split(".")[0]
     return text.zfill(5) if text.isdigit() and len(text) < 5 else text
 
 
-def _looks_like_pascal(numeric: dict) -> bool:
-    """Pressures in Pa (the export's unit) unless pmer/pres already read like hPa."""
-    for code in ("pmer", "pres"):
-        if code in numeric:
-            med = numeric[code].median()
-            if med == med:
-                return bool(med > 2000)
-    return True
+# a tendency whose usual size (90th percentile of |value|) is above this is in Pa: 20 hPa in
+# 3 hours, 100 hPa in 24 hours are beyond any storm
+_TENDENCY_PA = {"tend": 20.0, "tend24": 100.0}
+
+
+def _pressures_in_pascal(numeric: dict) -> dict[str, bool]:
+    """Whether each pressure column is in Pa (the export's unit) or already in hPa, each by
+    its own values (a spreadsheet may have converted one column): an absolute pressure by its
+    median, a tendency by its usual size; a column without values as the first other one."""
+    found = {}
+    for code in PASCAL:
+        values = numeric[code].dropna().to_numpy() if code in numeric else np.zeros(0)
+        if code in _TENDENCY_PA and len(values) >= 10:
+            found[code] = bool(np.percentile(np.abs(values), 90) > _TENDENCY_PA[code])
+        elif code not in _TENDENCY_PA and len(values):
+            found[code] = bool(np.median(values) > 2000)
+    first = next(iter(found.values()), True)
+    return {c: found.get(c, first) for c in PASCAL if c in numeric}
+
+
+def _as_written(code: str, columns: Any, units: dict[str, str]) -> str:
+    """Which column of the file holds ``code``'s values (tc derived from t) and in what."""
+    column = code if code in columns else "t"
+    return f"{column}, in {units.get(column, '')}"
+
+
+def _shown(value: object, width: int = 40) -> str:
+    """``repr(value)``, cut to about ``width`` characters (a line of binary junk)."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width - 5]}...{text[-1]}"
 
 
 def _describe_stations(ids, names) -> str:
@@ -798,5 +1045,5 @@ def _describe_stations(ids, names) -> str:
         if names is not None:
             first = names[ids == sid]
             label = f" {first.iloc[0].strip()}" if len(first) and first.iloc[0].strip() else ""
-        parts.append(f"{sid}{label} ({n} rows)")
+        parts.append(f"{sid or '(no number)'}{label} ({n} rows)")
     return ", ".join(parts)

@@ -72,6 +72,15 @@ def parse_times(column: Any, time_format: str | None, timezone: str | None) -> t
     return times, dropped
 
 
+def outside_years(times: Any) -> Any:
+    """A boolean mask of the UTC ``times`` outside the years pandas' nanosecond times hold
+    (1678-2261): year 1 or 9999 is a placeholder or a misread layout, not an observation."""
+    import pandas as pd
+
+    low, high = pd.Timestamp("1678-01-01", tz="UTC"), pd.Timestamp("2262-01-01", tz="UTC")
+    return ((times < low) | (times >= high)).to_numpy()
+
+
 def local_times_dropped(
     stamps: Any, dropped: Any, lines: Any, timezone: str | None, source: str
 ) -> str:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.errors import UserError, did_you_mean
@@ -21,7 +23,8 @@ from seqrun.core.text import (
     read_file_bytes,
     unescape_separator,
 )
-from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries
+from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries, series_key
+from seqrun.data.quality import without_na_texts
 from seqrun.data.times import local_times_dropped, parse_times, time_format_hint
 from seqrun.samples import check_one_source, sample_path
 
@@ -178,8 +181,10 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                     f"columns of {path.name}: {', '.join(columns)}",
                     where="data.group",
                 )
-            keys = df[gcol].astype(str).str.strip()
+            keys = df[gcol].fillna("").astype(str).str.strip()
             keep = keys == str(gval).strip()
+            if not keep.any():  # 7149 for 07149 (a spreadsheet drops the zero), EWR for ewr
+                keep = keys.map({k: series_key(k) for k in keys.unique()}) == series_key(gval)
             if not keep.any():
                 present = ", ".join(f"{k} ({n} rows)" for k, n in keys.value_counts().items())
                 raise UserError(
@@ -219,27 +224,37 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             df, times = df.loc[keep], times[keep]
         self._check_not_several_series(times, df, columns, time_cols)
         skip = {*time_cols, *(d.group or {})}
-        numeric, non_numeric, marked, replaced = {}, {}, {}, {}
+        numeric, non_numeric, marked, replaced, na_texts = {}, {}, {}, {}, {}
+        thousands = []
         for c in columns:
             if c in skip:
                 continue
             given, n_marked, n_replaced = _apply_markers(df[c], d)
-            if n_marked:
-                marked[c] = n_marked
-            if n_replaced:
-                replaced[c] = n_replaced
+            given, n_na = without_na_texts(given)  # NA, null, #N/A, ... (and blank fields)
             col = _as_numbers(given, d.decimal)
             bad = (col.isna() & given.notna()).to_numpy()
+            if bad.any():  # 1 013,5 or 1,013.5: a thousands separator
+                fixed = _without_thousands(given, d.decimal)
+                if fixed is not None:
+                    col, bad = fixed, np.zeros_like(bad)
+                    thousands.append(c)
             if bad.any():
                 i = int(bad.argmax())
                 value = str(given.iloc[i])
                 non_numeric[c] = f"{value!r} on line {df.index[i] + 2}{_value_hint(value, d)}"
                 continue
             numeric[c] = col.astype("float64")
-        if marked:
-            report["missing_values"] = marked
-        if replaced:
-            report["text_values"] = replaced
+            for counts, n in ((marked, n_marked), (replaced, n_replaced), (na_texts, n_na)):
+                if n:
+                    counts[c] = n
+        for key, counts in (
+            ("missing_values", marked),
+            ("text_values", replaced),
+            ("spreadsheet_na", na_texts),
+            ("thousands_separator_columns", thousands),
+        ):
+            if counts:
+                report[key] = counts
         table = pd.DataFrame(numeric, index=df.index)
         default = [c for c in sample.get("features", table.columns) if c in table.columns]
         units = {**sample.get("units", {}), **d.units}
@@ -273,9 +288,28 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             raise UserError(f"{path}{relative}: {what}", where=where)
         text = decode_text(read_file_bytes(path), d.encoding, str(path))
         first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")  # the header line
+        if len(d.separator) == 1 and first.strip():
+            import csv
+
+            # pandas renames a repeated name (temp, temp.1): refuse it
+            names = [n.strip() for n in next(csv.reader([first], delimiter=d.separator))]
+            check_unique_names(names, f"{path}:1")
+            if len(names) > 1:  # (one name: another separator, which the caller names)
+                _check_row_lengths(text, d.separator, path)
         try:
             engine = "python" if len(d.separator) > 1 else "c"  # a regex (pandas warns)
-            df = pd.read_csv(io.StringIO(text), sep=d.separator, decimal=d.decimal, engine=engine)
+            with warnings.catch_warnings():  # a one-field header: the caller says why
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                df = pd.read_csv(
+                    io.StringIO(text),
+                    sep=d.separator,
+                    decimal=d.decimal,
+                    engine=engine,
+                    index_col=False,  # a trailing separator is not an index column
+                    keep_default_na=False,  # NA, null, ...: counted by the caller (NA_TEXTS)
+                    na_values=[""],
+                    dtype={next(iter(d.group)): str} if d.group else None,  # 07149 stays
+                )
         except pd.errors.EmptyDataError:
             raise UserError(
                 "the file is empty (no header row): give the CSV export itself",
@@ -286,12 +320,6 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             hint = _separator_hint([first], d) if d.separator not in first else ""
             raise UserError(f"cannot read the CSV ({msg}){hint}", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
-        if len(d.separator) == 1:  # pandas renames a repeated name (temp, temp.1): refuse it
-            import csv
-
-            names = [n.strip() for n in next(csv.reader([first], delimiter=d.separator))]
-            check_unique_names(names, f"{path}:1")
-            _check_short_rows(text, d.separator, names, path)
         return df
 
     def _check_offsets(self, stamps: Any, df: Any, path: Path) -> bool:
@@ -329,9 +357,12 @@ class TimeseriesCsvAdapter(ForecastAdapter):
     ) -> None:
         import pandas as pd
 
-        dup = int(times.duplicated().sum())
-        if dup <= 0.1 * len(times):
-            return  # a few duplicates are dropped (and counted) by the cleaning
+        for _ in range(2):
+            dup = int(times.duplicated().sum())
+            if dup <= 0.1 * len(times):
+                return  # a few duplicates are dropped (and counted) by the cleaning
+            whole = df.duplicated().to_numpy()  # rows given twice (a file joined to itself)
+            times, df = times[~whole], df.loc[~whole]
         if self.data_cfg.group:  # one series already: the times themselves are too coarse
             repeated = times[times.duplicated(keep=False)]
             first = repeated.iloc[0]
@@ -370,33 +401,56 @@ def _header_below(path: Path, time_col: str, d: TimeseriesCsvConfig) -> str:
     return ""
 
 
-def _check_short_rows(text: str, sep: str, header: list[str], path: Path) -> None:
-    """A row with fewer fields than the header is an error naming its line: pandas pads it at
-    the end, so when a field in the middle is left out every later value lands under the
-    column before its own (trailing columns with no name may be left out)."""
+def _odd_rows(text: str, sep: str) -> tuple[list[tuple[int, list[str]]], int, int]:
+    """The rows whose number of fields does not fit the header: fewer than it names (trailing
+    columns with no name may be left out) or more non-empty ones than it has, as (line,
+    fields); rows of empty fields are not counted (a spreadsheet's blank rows). Also the
+    header's number of fields and how many a row needs. Pandas pads a short row at its end
+    and takes a long first row's extra field for an index, so a field left out (or one too
+    many) would put every later value under another column."""
     import csv
 
-    needed = len(header)
-    while needed and not header[needed - 1]:
-        needed -= 1
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=sep)
-    next(reader, None)
-    short: list[tuple[int, int]] = []
+    header = next(reader, [])
+    needed = len(header)
+    while needed and not header[needed - 1].strip():
+        needed -= 1
+    odd: list[tuple[int, list[str]]] = []
     try:
         for row in reader:
-            if len(row) < needed and any(field.strip() for field in row):
-                short.append((reader.line_num, len(row)))
+            if len(row) == len(header) or not any(field.strip() for field in row):
+                continue
+            if len(row) < needed or any(f.strip() for f in row[len(header) :]):
+                odd.append((reader.line_num, row))
     except csv.Error:
-        return  # pandas read it; its own reading stands
-    if short:
-        line, count = short[0]
-        more = f" (and {len(short) - 1} more rows)" if len(short) > 1 else ""
-        raise UserError(
-            f"{count} fields, the header has {len(header)}{more}: with a field left out, the "
-            "values after it would be read under the wrong columns; write a missing value as "
-            f"an empty field (e.g. 2013-01-01 00:00{sep}1.5{sep}{sep}30.1)",
-            where=f"{path}:{line}",
+        return [], len(header), needed  # pandas read it; its own reading stands
+    return odd, len(header), needed
+
+
+def _check_row_lengths(text: str, sep: str, path: Path) -> None:
+    """A row with fewer or more fields than the header is an error naming its line (see
+    :func:`_odd_rows`); a file cut short ends in such a row."""
+    odd, width, needed = _odd_rows(text, sep)
+    if not odd:
+        return
+    line, row = odd[0]
+    more = f" (and {len(odd) - 1} more rows)" if len(odd) > 1 else ""
+    if len(row) > width:
+        why = (
+            f"{len(row)} fields, the header has {width}{more}: a separator inside a value "
+            "(quote the value) or a field too many; the values would be read under the "
+            "wrong columns"
         )
+    elif len(odd) == 1 and line == len(text.rstrip("\r\n").splitlines()):
+        why = f"{len(row)} fields, the header has {width}: is the file cut short? Remove the "
+        why += "line or export the file again"
+    else:
+        why = (
+            f"{len(row)} fields, the header has {width}{more}: with a field left out, the "
+            "values after it would be read under the wrong columns; write a missing value as "
+            f"an empty field (e.g. 2013-01-01 00:00{sep}1.5{sep}{sep}30.1)"
+        )
+    raise UserError(why, where=f"{path}:{line}")
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
@@ -429,6 +483,27 @@ def _apply_markers(column: Any, d: TimeseriesCsvConfig) -> tuple[Any, int, int]:
     return column, int(missing.sum()), int(named.sum())
 
 
+def _without_thousands(column: Any, decimal: str) -> Any:
+    """``column`` as floats when every value that is not a plain number is one with
+    thousands separators: spaces (1 013,5; 102 220), or the other mark than the decimal one
+    followed by decimals (1,013.5 or 1.013,5: 1,013 alone could be a decimal comma); else
+    None."""
+    import pandas as pd
+
+    other = "," if decimal == "." else "."
+    spaces = r"[ \u00a0\u202f]"
+    group = rf"^[-+]?\d{{1,3}}(?:{spaces}\d{{3}})+(?:{re.escape(decimal)}\d+)?$"
+    marked = rf"^[-+]?\d{{1,3}}(?:{re.escape(other)}\d{{3}})+{re.escape(decimal)}\d+$"
+    text = column.dropna().astype(str).str.strip()
+    values = pd.to_numeric(text.str.replace(decimal, ".", regex=False), errors="coerce")
+    odd = text[values.isna()]
+    if odd.empty or not (odd.str.match(group) | odd.str.match(marked)).all():
+        return None
+    digits = odd.str.replace(rf"{spaces}|{re.escape(other)}", "", regex=True)
+    values[odd.index] = pd.to_numeric(digits.str.replace(decimal, ".", regex=False))
+    return values.reindex(column.index).astype("float64")
+
+
 def _as_numbers(column: Any, decimal: str) -> Any:
     """``column`` as floats, NaN where a value is not a number; ``decimal`` is the decimal
     mark of text that pandas left unread (a column that also holds text)."""
@@ -450,6 +525,11 @@ def _is_number(value: str | float) -> bool:
 def _value_hint(value: str, d: TimeseriesCsvConfig) -> str:
     """How to read a value that is not a number: decimal commas, or a missing-value marker."""
     if d.decimal == "." and _DECIMAL_COMMA.match(value):
+        if re.fullmatch(r"\s*[-+]?\d{1,3}(,\d{3})+\s*", value):
+            return (
+                "; decimal commas: set data.decimal: ','; if ',' separates thousands instead, "
+                "save the numbers without it"
+            )
         return "; decimal commas: set data.decimal: ','"
     if not any(ch.isdigit() for ch in value):
         v = value.strip()
