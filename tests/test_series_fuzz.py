@@ -328,3 +328,19 @@ def test_a_folder_as_synop_path_names_a_glob(tmp_path):
     e = error(synop([str(tmp_path)]))
     assert e.where == "data.path" and f"{tmp_path} is a folder: give the export file" in e.message
     assert f"'{tmp_path}/synop.*.csv.gz'" in e.message
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "data.neighbours.series=[JFK, LGA, JFK]",  # was: ValueError from numpy at describe
+        "data.neighbours.features=[temp, temp]",  # was: TypeError from float()
+        f"data.timezone={'x' * 300}",  # was: the zoneinfo file path 'File name too long'
+    ],
+)
+def test_a_neighbour_listed_twice_or_a_long_zone_name_is_one_config_line(cli, override):
+    r = cli("config", "validate", "configs/weather-nyc-3h.yaml", "--set", override)
+    assert r.exit_code == 2, r.output
+    line = r.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert ("listed twice" in line) or ("unknown time zone" in line), line

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from seqrun.core.config import DataConfig, Section
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
@@ -85,6 +85,17 @@ class Neighbours(Section):
         "observation at or up to half a step before each, never a later one), named "
         "COLUMN@SERIES (temp@JFK), gaps filled like the main columns'; null: the targets.",
     )
+
+    @field_validator("series", "features")
+    @classmethod
+    def _each_once(cls, v: list[Any] | None, info: ValidationInfo) -> list[Any] | None:
+        """Each series (7149 is 07149) and each column once: a repeat has nothing to add."""
+        key = series_key if info.field_name == "series" else str
+        keys = [key(x) for x in v or []]
+        twice = sorted({str(x) for x, k in zip(v or [], keys, strict=True) if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"listed twice: {', '.join(twice)}; name each once")
+        return v
 
 
 def _default_split() -> SplitFractions:

@@ -182,7 +182,7 @@ def check_timezone(v: str | None) -> str | None:
 
         try:
             zoneinfo.ZoneInfo(v)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a long name
             raise ValueError(
                 f"unknown time zone {v!r}: an IANA name such as 'Europe/Paris' or "
                 "'America/New_York', or null for UTC"
