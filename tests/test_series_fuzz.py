@@ -344,3 +344,14 @@ def test_a_neighbour_listed_twice_or_a_long_zone_name_is_one_config_line(cli, ov
     line = r.stderr.strip()
     assert "\n" not in line and "Traceback" not in line
     assert ("listed twice" in line) or ("unknown time zone" in line), line
+
+
+def test_a_split_of_a_few_windows_is_warned(cli):
+    # was: data.stride=100000 trained and scored on one window per split, silently
+    r = cli("data", "describe", "configs/weather-nyc-3h.yaml", "--set", "data.stride=100000")
+    assert r.exit_code == 0, r.output
+    for split in ("train", "dev", "test"):
+        assert f"the {split} split holds only 1 window(s)" in r.stderr, r.stderr
+    assert "data.stride is 100000" in r.stderr
+    r = cli("data", "describe", "configs/weather-nyc-3h.yaml")
+    assert r.exit_code == 0 and "holds only" not in r.stderr, r.stderr

@@ -514,6 +514,22 @@ def check_columns(values: np.ndarray, features: list[str], targets: list[str], s
             )
 
 
+FEW_WINDOWS = 10
+"""Fewer windows than this in a split: its scores (or its training) rest on almost nothing."""
+
+
+def _warn_few_windows(split: str, n: int, d: Any) -> None:
+    """Warn that a split holds only ``n`` windows, naming the keys that set how many."""
+    from seqrun.core.text import warn
+
+    stride = f"data.stride is {d.stride}: lower it, or " if d.stride > 1 else ""
+    warn(
+        f"the {split} split holds only {n} window(s) of {d.sequence_len} + {d.horizon} steps: "
+        f"{'its training rests' if split == 'train' else 'its scores rest'} on almost nothing; "
+        f"{stride}give the {split} split a larger share (data.split) or use a longer series"
+    )
+
+
 def _warn_constant_inputs(
     values: np.ndarray,
     columns: list[str],
@@ -1194,6 +1210,8 @@ class ForecastAdapter:
                 starts = geometry.segment_starts(sub)
             if len(starts) == 0:
                 raise UserError(*self._no_window_message(name, hi - lo, sub, cleaned))
+            if not whole and len(starts) < FEW_WINDOWS:
+                _warn_few_windows(name, len(starts), d)
             info = {"rows": int(hi - lo), "segments": len(sub), "from": int(lo)}
             split_values, split_times = values[lo:hi], cleaned.times[lo:hi]
             if name == "train" and d.also_train_on:
