@@ -500,3 +500,15 @@ def test_imdb_npz_member_with_a_damaged_header(cli, tmp_path):
     one_line_error(
         _describe(cli, _imdb_config(tmp_path, npz)), "imdb.npz", "a damaged array 'y_train'"
     )
+
+
+def test_a_dev_or_test_split_of_one_class_is_warned(cli):
+    # was: data.max_rows=300 on the sorted movie-review sample left dev and test all positive;
+    # training showed dev_accuracy 1 and dev_auc 0 with no word
+    r = cli("data", "describe", "configs/mr-multihot.yaml", "--set", "data.max_rows=300")
+    assert r.exit_code == 0, r.output
+    for split in ("dev", "test"):
+        assert f"the {split} split holds one class ('positive') of the data's 2" in r.stderr
+    assert "data.max_rows reads the first 300 rows" in r.stderr
+    r = cli("data", "describe", "configs/mr-multihot.yaml")
+    assert r.exit_code == 0 and "holds one class" not in r.stderr, r.stderr

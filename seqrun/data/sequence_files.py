@@ -400,9 +400,12 @@ class SequencesAdapter:
             pool = np.concatenate([parts["train"], parts["dev"]])
             parts = fold_parts(strat, pool, parts["test"], s)
         if not self.regression:
-            from seqrun.data.text_table import check_train_classes
+            from seqrun.data.text_table import check_train_classes, warn_one_class_splits
 
             check_train_classes(y_main[parts["train"]], names, method, "series")
+            warn_one_class_splits(
+                y_main, parts, names, "use more series, or a larger share for that split"
+            )
         out: dict[str, SeqSplit] = {}
         others: dict[str, list[bytes]] = {}
         for name in ("train", "dev", "test"):

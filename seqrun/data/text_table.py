@@ -214,6 +214,26 @@ def check_train_classes(
     )
 
 
+def warn_one_class_splits(
+    labels: np.ndarray, parts: dict[str, np.ndarray], class_names: list[str], fix: str
+) -> None:
+    """Warn when the dev or test split holds a single class of several: its accuracy says
+    little and its AUC is undefined (a small sample, or rows sorted by label)."""
+    from seqrun.core.text import warn
+
+    if len(class_names) < 2:
+        return
+    for split in ("dev", "test"):
+        idx = parts.get(split)
+        present = np.unique(labels[idx]) if idx is not None and len(idx) else []
+        if len(present) == 1:
+            warn(
+                f"the {split} split holds one class ({class_names[int(present[0])]!r}) of the "
+                f"data's {len(class_names)}: its accuracy says little and its AUC is undefined; "
+                f"{fix}"
+            )
+
+
 def table_format(path: str | Path, fmt: str = "auto") -> str:
     """The format of a table file: ``fmt``, or for 'auto' the one its extension names."""
     if fmt != "auto":
@@ -893,6 +913,10 @@ class TextTableAdapter:
 
         parts = self._parts(labels, split_values)
         check_train_classes(labels[parts["train"]], class_names, d.split.method)
+        fix = "use more rows, or a larger share for that split (data.split)"
+        if d.max_rows:
+            fix += f"; data.max_rows reads the first {d.max_rows} rows of the file"
+        warn_one_class_splits(labels, parts, class_names, fix)
         out = {}
         for name in splits:
             idx = parts[name]
