@@ -512,3 +512,8 @@ def test_a_dev_or_test_split_of_one_class_is_warned(cli):
     assert "data.max_rows reads the first 300 rows" in r.stderr
     r = cli("data", "describe", "configs/mr-multihot.yaml")
     assert r.exit_code == 0 and "holds one class" not in r.stderr, r.stderr
+
+
+def test_one_class_left_by_max_series_names_it(cli):
+    r = cli("data", "describe", "configs/basicmotions-fcn.yaml", "--set", "data.max_series=1")
+    assert r.exit_code == 2 and "data.max_series keeps its first 1 series" in r.stderr, r.output

@@ -373,9 +373,14 @@ class SequencesAdapter:
                 else None
             )
             if len(np.unique(y_main)) < 2:
+                cut = (
+                    f" (data.max_series keeps its first {d.max_series} series: raise it)"
+                    if d.max_series
+                    else ""
+                )
                 raise UserError(
-                    f"the training file has one class ({names[int(y_main[0])]!r}); a classifier "
-                    "needs at least two",
+                    f"the training file has one class ({names[int(y_main[0])]!r}){cut}; a "
+                    "classifier needs at least two",
                     where=source,
                 )
         strat = np.zeros(len(y_main), dtype=np.int64) if self.regression else y_main
