@@ -406,3 +406,14 @@ def test_sequence_and_text_encoder_states_are_strict_and_read_back_equal(tmp_pat
     again = MultiHot(MultiHotConfig(type="multi_hot", vocab_size=20))
     again.load(tmp_path / "text")
     assert again.vocab.state() == vocab.state() and again.class_counts == [1, 1]
+
+
+def test_json_lines_keep_their_characters_and_write_nan_as_null():
+    # errors.jsonl (the most confident mistakes) keeps texts as written; a diverged
+    # classifier's NaN probability was written as a literal NaN
+    from seqrun.core.runs import to_json
+
+    line = to_json(
+        {"p": float("nan"), "text": "café", "q": [1.0, float("inf")]}, ensure_ascii=False
+    )
+    assert line == '{"p": null, "text": "café", "q": [1.0, null]}'

@@ -136,7 +136,9 @@ def write_json(path: Path, obj: Any) -> None:
     atomic_write_text(path, to_json(obj, indent=2) + "\n")
 
 
-def to_json(obj: Any, indent: int | None = None, fallback: Any = None) -> str:
+def to_json(
+    obj: Any, indent: int | None = None, fallback: Any = None, ensure_ascii: bool = True
+) -> str:
     """``obj`` as strict JSON text, which every parser reads (JavaScript, jq, ``json.loads``
     with ``parse_constant``): NaN and infinities as null, numpy scalars and arrays as numbers
     and lists, paths as text; any other object goes through ``fallback`` (e.g. ``str``), or
@@ -147,7 +149,9 @@ def to_json(obj: Any, indent: int | None = None, fallback: Any = None) -> str:
             return fallback(o)
         return _json_default(o)
 
-    return json.dumps(json_safe(obj), indent=indent, default=default, allow_nan=False)
+    return json.dumps(
+        json_safe(obj), indent=indent, default=default, allow_nan=False, ensure_ascii=ensure_ascii
+    )
 
 
 def _json_default(o: Any) -> Any:

@@ -313,7 +313,7 @@ class SequenceData:
     def write_artifacts(self, preds: dict[str, Any], run: Any, name: str) -> None:
         """``errors.jsonl``: the most confident mistakes (classification) or the largest
         errors (regression) of the split; scoring a split again replaces its records."""
-        from seqrun.core.runs import atomic_write_text
+        from seqrun.core.runs import atomic_write_text, to_json
 
         records = [
             {"split": name, "rank": r, **rec}
@@ -328,7 +328,7 @@ class SequenceData:
                         kept.append(line)
                 except ValueError:
                     continue
-        lines = kept + [json.dumps(r, ensure_ascii=False, default=str) for r in records]
+        lines = kept + [to_json(r, fallback=str, ensure_ascii=False) for r in records]
         atomic_write_text(path, "".join(line + "\n" for line in lines))
 
     def plot(self, preds: dict[str, Any], path: Path, title: str = "") -> None:

@@ -253,7 +253,7 @@ class TextData:
         One file per run; records carry ``split`` and scoring a split again replaces its
         records.
         """
-        from seqrun.core.runs import atomic_write_text
+        from seqrun.core.runs import atomic_write_text, to_json
         from seqrun.metrics import predicted_labels
 
         y = preds["y_true"]
@@ -288,7 +288,7 @@ class TextData:
                     continue
                 if old.get("split") != name:
                     kept.append(line)
-        lines = kept + [json.dumps(r, ensure_ascii=False) for r in records]
+        lines = kept + [to_json(r, ensure_ascii=False) for r in records]
         atomic_write_text(path, "".join(line + "\n" for line in lines))
 
     def plot(self, preds: dict[str, Any], path: Any, title: str = "") -> None:
