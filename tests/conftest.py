@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
 import yaml
 from typer.testing import CliRunner
+
+# A shell that starts the suite in the background (`pytest &`, nohup, some CI runners) ignores
+# SIGINT, and the processes the tests start would inherit that: the Ctrl-C tests need SIGINT
+# delivered. A handler here (not inherited through exec) gives the children the default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"  # small real files and fixtures (tests/data/README.md)
