@@ -753,6 +753,7 @@ class ForecastAdapter:
                 where="--input",
             )
         self._check_grid(data, trained, path)
+        _check_scale(data, encoder, path)
         data.set_encoder(encoder)
         return forecast_rows(data, model, "input", self._known_at())
 
@@ -1596,3 +1597,38 @@ def _predict_hint(where: str, keys: tuple[str, ...]) -> str:
     if ".".join(where.split(".")[:2]) in keys:
         return " (seqrun predict takes such keys with --set KEY=VALUE)"
     return f" (the run's {where})" if where.startswith("data.") else ""
+
+
+#: a forecast window whose median lies this many training standard deviations from the
+#: training mean is out of what the model learnt (e.g. kelvin given to a run trained in °F)
+FAR_FROM_TRAINING = 6.0
+
+
+def _check_scale(data: Any, encoder: Any, path: Path) -> None:
+    """A warning per input column whose values in the forecast window lie far outside the
+    training data's (``FAR_FROM_TRAINING`` standard deviations): another unit or scale."""
+    from seqrun.core.text import warn
+
+    mean = np.asarray(getattr(encoder, "mean", []), dtype=np.float64).reshape(-1)
+    std = np.asarray(getattr(encoder, "std", []), dtype=np.float64).reshape(-1)
+    names = list(data.feature_names)
+    if len(mean) != len(names) or len(std) != len(names):
+        return  # one scale for every column (mode: scalar) or no scaling: nothing per column
+    s = data.splits["input"]
+    start = int(s.starts[-1])
+    window = np.asarray(s.values[start : start + data.sequence_len], dtype=np.float64)
+    known = set(getattr(data, "known_idx", []))
+    far = []
+    for j, name in enumerate(names):
+        column = window[:, j]
+        if j in known or not np.isfinite(column).any() or not std[j] > 0:
+            continue
+        mid = float(np.nanmedian(column))
+        if abs(mid - mean[j]) > FAR_FROM_TRAINING * std[j]:
+            far.append(f"{name} {mid:.4g} (training {mean[j]:.4g} ± {std[j]:.3g})")
+    if far:
+        warn(
+            f"{path}: the window the forecast reads is far from the training data "
+            f"(median vs training mean ± std): {'; '.join(far)}; the forecast is unreliable: "
+            "is the file in other units or scale than the run's training data?"
+        )

@@ -604,6 +604,13 @@ def read_text_inputs(
             for i, (v, n) in enumerate(zip(values, lines, strict=True))
         ]
     else:
+        if column is not None:  # a table's column, but the file is read line by line
+            raise UserError(
+                f"{p.name} is read as one text per line (not a .csv, .tsv or .jsonl table), "
+                f"so it has no column '{column}': leave --column out, or give the table its "
+                "format's extension",
+                where="--column",
+            )
         out = [{"line": n, "text": t} for n, t in enumerate(text.splitlines(), start=1)]
     blank = [r["line"] for r in out if not r["text"].strip()]
     if blank:

@@ -89,4 +89,39 @@ def load(
     ``cfg``: the run's config when the caller has read it already."""
     cfg = cfg if cfg is not None else load_run_config(run)
     encoder = load_encoder(cfg, run)
-    return cfg, encoder, load_model(run, checkpoint)
+    model = load_model(run, checkpoint)
+    check_fits(model, encoder, run, checkpoint)
+    return cfg, encoder, model
+
+
+def check_fits(model: Any, encoder: Any, run: Run, checkpoint: str = "best") -> None:
+    """A UserError naming the checkpoint when its model reads inputs of another shape than
+    the run's fitted encoder makes (a checkpoint or ``preprocessing/`` file copied from
+    another run); nothing when the encoder does not declare its input shape."""
+    try:
+        want, _ = encoder.input_spec()
+        inputs = list(getattr(model, "inputs", None) or [])
+        has = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else None
+    except Exception:  # an encoder without input_spec, a model with several inputs
+        return
+    if has is None or len(has) != len(want):
+        fits = has is None
+    else:
+        fits = all(
+            a is None or b is None or int(a) == int(b) for a, b in zip(has, want, strict=True)
+        )
+    if not fits:
+        shown = _shape_text
+        raise UserError(
+            f"the {checkpoint} checkpoint's model reads inputs of shape {shown(has)} per "
+            f"example, but the run's fitted preprocessing ({run.preprocessing.name}/) makes "
+            f"{shown(tuple(want))}: one of them comes from another run; put back this run's "
+            "own files (or train it again)",
+            where=str(run.checkpoint(checkpoint)),
+        )
+
+
+def _shape_text(shape: tuple) -> str:
+    """A shape as Python writes a tuple, ``any`` for a free dimension."""
+    dims = ["any" if d is None else str(d) for d in shape]
+    return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"

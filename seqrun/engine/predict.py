@@ -43,6 +43,14 @@ def predict(
             f"run, e.g. {run.path / 'fold-0'}",
             where=str(run.path),
         )
+    if run.status() == "running":
+        from seqrun.core.text import warn
+
+        warn(
+            f"{run.path}: the run is still being trained by {run.owner() or 'a live process'}: "
+            f"these predictions come from its {checkpoint} checkpoint so far, which may still "
+            "change"
+        )
     cfg = archive.load_run_config(run)
     if overrides:
         _check_overrides(registry.get("adapter", cfg.data.adapter), overrides)

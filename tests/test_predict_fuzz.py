@@ -1,0 +1,124 @@
+"""`seqrun predict` and `seqrun evaluate` on odd inputs and damaged runs: one clear line (or a
+warning), never a traceback, never a silent garbage prediction."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from seqrun.cli import app
+from tests.conftest import last_json, write_config
+from tests.test_forecast_predict import cut_sample, nyc
+from tests.text_fixtures import write_mr_slice
+
+
+def _train(folder: Path, cfg: dict) -> Path:
+    r = CliRunner().invoke(
+        app,
+        ["train", str(write_config(folder, cfg)), "--runs-dir", str(folder / "runs"), "--json"],
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 0, r.output
+    return Path(last_json(r.stdout)["run_dir"])
+
+
+def _text_run(folder: Path, encoder: dict, model: dict) -> Path:
+    return _train(
+        folder,
+        {
+            "name": "fuzz-text",
+            "seed": 0,
+            "data": {
+                "adapter": "text_table",
+                "path": str(write_mr_slice(folder / "mr.tsv", per_half=100)),
+                "label_column": "score",
+                "label_type": "score",
+            },
+            "encoder": encoder,
+            "model": model,
+            "train": {"epochs": 1, "batch_size": 64},
+            "metrics": "classification",
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def text_runs(tmp_path_factory) -> tuple[Path, Path]:
+    """A tiny multi-hot run and a tiny embedding/GRU run on the same slice."""
+    hot = _text_run(
+        tmp_path_factory.mktemp("hot"),
+        {"type": "multi_hot", "vocab_size": 200},
+        {"arch": "dense", "units": 4, "layers": 1},
+    )
+    gru = _text_run(
+        tmp_path_factory.mktemp("gru"),
+        {"type": "embedding", "vocab_size": 200, "sequence_len": 20, "dim": 4},
+        {"arch": "gru", "units": 4},
+    )
+    return hot, gru
+
+
+def test_a_checkpoint_of_another_run_is_named_not_a_keras_error(cli, text_runs, tmp_path):
+    hot, gru = text_runs
+    run = tmp_path / "copied"
+    shutil.copytree(hot, run)
+    shutil.copy(gru / "checkpoints" / "best.keras", run / "checkpoints" / "best.keras")
+    for args in (("predict", run, "a fine film"), ("evaluate", run, "--split", "dev")):
+        r = cli(*args)
+        assert r.exit_code == 2, r.output
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in r.output
+        assert str(run / "checkpoints" / "best.keras") in lines[0]
+        assert "(20,)" in lines[0] and "(200,)" in lines[0] and "another run" in lines[0]
+    r = cli("predict", hot, "a fine film")  # the run's own files still fit
+    assert r.exit_code == 0, r.output
+
+
+def test_column_on_a_one_text_per_line_file_is_an_error(cli, text_runs, tmp_path):
+    hot, _ = text_runs
+    lines = tmp_path / "new.txt"
+    lines.write_text("a fine film\na dull film\n")
+    r = cli("predict", hot, "--input", lines, "--column", "review")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()]
+    assert "--column" in r.stderr and "one text per line" in r.stderr
+    assert cli("predict", hot, "--input", lines).exit_code == 0
+
+
+def test_predict_on_a_run_still_training_warns(cli, text_runs, tmp_path):
+    hot, _ = text_runs
+    run = tmp_path / "live"
+    shutil.copytree(hot, run)
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "status": "running"}))
+    with open(run / ".lock", "w") as lock:  # held as the training process holds it
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = cli("predict", run, "a fine film")
+    assert r.exit_code == 0, r.output
+    assert "still being trained" in r.stderr and "best checkpoint so far" in r.stderr
+
+
+def test_a_forecast_from_values_in_other_units_is_warned_about(cli, tmp_path):
+    run = _train(tmp_path, nyc())
+    plain = cut_sample(tmp_path, "2013-06-01", "2013-06-04")
+    r = cli("predict", run, "--input", plain)
+    assert r.exit_code == 0 and "far from the training data" not in r.stderr
+    kelvin = tmp_path / "kelvin.csv"
+    head, *rows = plain.read_text().splitlines()
+    t = head.split(",").index("temp")
+    out = []
+    for row in rows:
+        cells = row.split(",")
+        if cells[t]:
+            cells[t] = f"{(float(cells[t]) - 32) * 5 / 9 + 273.15:.2f}"
+        out.append(",".join(cells))
+    kelvin.write_text("\n".join([head, *out]) + "\n")
+    r = cli("predict", run, "--input", kelvin)
+    assert r.exit_code == 0, r.output
+    assert "far from the training data" in r.stderr and "other units" in r.stderr
+    assert "temp " in r.stderr and "dewp" not in r.stderr.split("far from")[1]
