@@ -453,7 +453,7 @@ def evaluate(
     from seqrun.core.runs import resolve_run
 
     if split not in ("test", "dev", "train"):
-        raise UserError(f"unknown split '{split}'; use test or dev", where="--split")
+        raise UserError(f"unknown split '{split}'; use test, dev or train", where="--split")
     if checkpoint not in ("best", "last"):
         raise UserError(
             f"unknown checkpoint '{checkpoint}'; use best or last", where="--checkpoint"

@@ -166,3 +166,8 @@ def test_tensorboard_without_its_package_is_a_config_error(cli, tmp_path, monkey
     r = cli("train", cfg, "--runs-dir", tmp_path / "runs")
     assert r.exit_code == 2 and "train.tensorboard" in r.output
     assert not (tmp_path / "runs").exists()
+
+
+def test_evaluate_unknown_split_lists_every_split_it_takes(cli, tmp_path):
+    r = cli("evaluate", tmp_path, "--split", "validation")
+    assert r.exit_code == 2 and "use test, dev or train" in r.stderr, r.output

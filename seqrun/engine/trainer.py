@@ -838,8 +838,8 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     cross-validation goes through :func:`seqrun.engine.experiment.evaluate`)."""
     if run.status() == "running":
         raise UserError(
-            f"the run is still being trained by {run.owner() or 'a live process'}: its best "
-            "checkpoint may still change; evaluate it when training has ended",
+            f"the run is still being trained by {run.owner() or 'a live process'}: its "
+            f"{checkpoint} checkpoint may still change; evaluate it when training has ended",
             where=str(run.path),
         )
     cfg = archive.load_run_config(run)
