@@ -1351,6 +1351,14 @@ class ForecastAdapter:
             columns = list(other.columns.columns)
             given = d.circular
             degrees = [c for c in (other.circular if given is None else given) if c in wanted]
+            for name in wanted:  # text where numbers are expected: an input error
+                if name in other.non_numeric:
+                    raise UserError(
+                        f"column '{name}' of series {key!r} is not numeric (e.g. "
+                        f"{other.non_numeric[name]}); numeric columns of {source}: "
+                        f"{', '.join(columns[:40])}",
+                        where="data.neighbours.features",
+                    )
             present = [n for n in wanted if n in columns and other.columns[n].notna().any()]
             for name in present:
                 self._check_values(other, name, source, "data.neighbours.features")

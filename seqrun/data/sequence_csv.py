@@ -290,6 +290,14 @@ def _first_row(name: str, fmt: str, encoding: str) -> list[str]:
     return []
 
 
+def _no_header_fix(inputs: bool) -> str:
+    """What to do about a long table without a header row (it has no data.columns key; a
+    predict input, ``inputs``, takes the training file's header)."""
+    if inputs:
+        return "add the training file's header line (its id, order and channel column names)"
+    return "add a header line (id, step, value columns, label)"
+
+
 def read_long_csv(
     path: str | Path,
     id_column: str,
@@ -340,7 +348,7 @@ def read_long_csv(
         keys.append(("data.split.column", split_column))
     for key, col in keys:
         if col not in columns:
-            raise column_error(name, key, col, columns)
+            raise column_error(name, key, col, columns, _no_header_fix(inputs))
     used = {c for _, c in keys}
     # a column without a name: a spreadsheet's empty trailing column, or the row index that
     # pandas' to_csv writes first (read back and written again: 'Unnamed: 0')
@@ -362,7 +370,7 @@ def read_long_csv(
             )
     for col in features:
         if col not in columns:
-            raise column_error(name, "data.feature_columns", col, columns)
+            raise column_error(name, "data.feature_columns", col, columns, _no_header_fix(inputs))
     if not features:
         raise UserError(
             f"no feature column left in {name} (columns: {shown_names(columns)})",

@@ -107,8 +107,9 @@ def _open_archive(path: str | Path, name: str, allow_pickle: bool) -> dict[str, 
     except ValueError as e:
         if "pickle" in str(e).lower() and not allow_pickle:
             raise UserError(
-                "the archive holds object arrays (pickles); set data.allow_pickle: true if you "
-                "trust the file, or store x as (N, T, F) or (sum of lengths, F) with lengths",
+                "the archive holds object arrays (pickles): store x as (N, T, F), or as (sum "
+                "of lengths, F) with lengths, and save it again with np.savez; or, to train on "
+                "a file you trust, set data.allow_pickle: true in the config",
                 where=name,
             ) from None
         raise UserError(

@@ -628,14 +628,20 @@ SHOWN_COLUMNS = 20
 """Columns named in full by a "no column" error; the rest are counted."""
 
 
-def column_error(path: str, key: str, name: str, columns: list[str]) -> UserError:
-    """Unknown column: name the available ones (and say so when the header looks like data)."""
+def column_error(
+    path: str, key: str, name: str, columns: list[str], no_header_fix: str | None = None
+) -> UserError:
+    """Unknown column: name the available ones (and say so when the header looks like data,
+    with ``no_header_fix`` as the advice, or a text table's)."""
     if _looks_like_data(columns):
         shown = ", ".join(_one_line(c) for c in columns)
+        fix = no_header_fix or (
+            f"name its {len(columns)} columns in order with data.columns (e.g. [label, "
+            "text]), or add a header line"
+        )
         return UserError(
             f"no column '{name}' in {path}: its first line looks like data, not column names "
-            f"({shown}); the file seems to have no header row: name its {len(columns)} "
-            "columns in order with data.columns (e.g. [label, text]), or add a header line",
+            f"({shown}); the file seems to have no header row: {fix}",
             where=key,
         )
     names = [_one_line(c, None) for c in columns]
@@ -748,7 +754,14 @@ def _missing_label(label: Any, classes: list[str] | None) -> bool:
 
 
 def _scalar(value: Any, column: str, what: str, where: str) -> Any:
-    """``value`` unless it is a JSON array or object, which is a UserError naming the column."""
+    """``value`` unless it is a JSON array or object (or, for a text, a JSON boolean), which
+    is a UserError naming the column."""
+    if isinstance(value, bool) and what == "text":
+        raise UserError(
+            f"the text in column '{column}' is the JSON boolean {json.dumps(value)}, not a "
+            f'string: write the text in quotes ("{json.dumps(value)}")',
+            where=where,
+        )
     if not isinstance(value, list | dict):
         return value
     kind = "an array" if isinstance(value, list) else "an object"

@@ -24,7 +24,7 @@ from pydantic import Field
 from seqrun.core.config import EncoderConfig
 from seqrun.core.contracts import InputSize, MemoryItem
 from seqrun.core.errors import UserError
-from seqrun.core.text import shown_names
+from seqrun.core.text import shown_names, warn
 
 STATE_FILE = "encoder.json"
 MIN_KEPT_STEPS = 0.5
@@ -288,6 +288,13 @@ class _SequenceEncoder:
                 f"by name); its other columns: {shown_names(extra) or '(none)'}; rename the "
                 "columns as in the training file",
                 where=first.source,
+            )
+        extra = [c for c in first.columns if c not in self.channels]
+        if extra:
+            warn(
+                f"{first.source}: {shown_names(extra)} "
+                f"{'is not a channel' if len(extra) == 1 else 'are not channels'} of the "
+                "model: left out"
             )
         out = []
         for e in examples:
