@@ -7,29 +7,30 @@ import pandas as pd
 from tests.test_forecast_predict import cut_sample, nyc, train
 
 
-def test_forecast_input_text_in_a_neighbour_column_is_named_not_absent(cli, tmp_path):
-    run = train(cli, tmp_path, nyc(missing_features="drop"))
+def _warm_at(tmp_path, origin: str):
+    """The sample's 2013-03-01..03 rows with 'warm' for the last 5 temperatures of ``origin``:
+    (the file, the line of the first 'warm')."""
     frame = pd.read_csv(cut_sample(tmp_path, "2013-03-01", "2013-03-03"))
     frame["temp"] = frame["temp"].astype(object)
-    ewr = frame.index[frame.origin == "EWR"][-5:]
-    frame.loc[ewr, "temp"] = "warm"
-    frame.to_csv(main := tmp_path / "main.csv", index=False)
+    rows = frame.index[frame.origin == origin][-5:]
+    frame.loc[rows, "temp"] = "warm"
+    frame.to_csv(path := tmp_path / f"{origin}.csv", index=False)
+    return path, int(rows[0]) + 2
+
+
+def test_forecast_input_text_in_a_neighbour_column_is_named_not_absent(cli, tmp_path):
+    run = train(cli, tmp_path, nyc(missing_features="drop"))
+    main, _ = _warm_at(tmp_path, "EWR")
     r = cli("predict", run, "--input", main)
     assert r.exit_code == 2 and "Traceback" not in r.output
     said = " ".join(r.output.split())
     assert "target column 'temp' is not numeric (e.g. 'warm' on line" in said
-    frame = pd.read_csv(cut_sample(tmp_path, "2013-03-01", "2013-03-03"))
-    frame["temp"] = frame["temp"].astype(object)
-    lga = frame.index[frame.origin == "LGA"][-5:]
-    frame.loc[lga, "temp"] = "warm"
-    frame.to_csv(near := tmp_path / "near.csv", index=False)
+    near, line = _warm_at(tmp_path, "LGA")
     r = cli("predict", run, "--input", near)
     assert r.exit_code == 2 and "Traceback" not in r.output
-    line = int(lga[0]) + 2
-    assert f"column 'temp' of series 'LGA' is not numeric (e.g. 'warm' on line {line}" in (
-        " ".join(r.output.split())
-    )
-    assert "(absent)" not in r.output
+    said = " ".join(r.output.split())
+    assert f"column 'temp' of series 'LGA' is not numeric (e.g. 'warm' on line {line}" in said
+    assert "(absent)" not in said
 
 
 def test_jsonl_boolean_text_is_an_error_in_predict_and_training(tmp_path):
