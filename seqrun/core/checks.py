@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from seqrun.core.errors import cut, did_you_mean
 from seqrun.core.registry import registry
 from seqrun.core.runs import metric_name
 
@@ -52,11 +53,6 @@ COMPILED_METRICS = {"regression": ("loss", "mae"), "classification": ("loss", "a
 """Dev metrics the trainer compiles per task (``auc`` for two classes only)."""
 
 MAX_TENSOR_DIM = 2**31 - 1
-
-
-def _cut(text: str, most: int = 60) -> str:
-    """A user's text as a message quotes it: at most ``most`` characters."""
-    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def compiled_metrics(kind: str, binary: bool = True) -> tuple[str, ...]:
@@ -237,18 +233,16 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
             codecs.lookup(encoding)
         except LookupError:
             return "data.encoding", (
-                f"unknown text encoding '{_cut(encoding)}' (e.g. utf-8, cp1252, mac_roman, utf-16)"
+                f"unknown text encoding '{cut(encoding)}' (e.g. utf-8, cp1252, mac_roman, utf-16)"
             )
     kind = data_kind or metrics_kind
     t = cfg.train
     if t.loss is not None:
         known = (*REGRESSION_LOSSES, *CLASSIFICATION_LOSSES, *_LOSS_NOTES)
         if t.loss not in known:
-            from seqrun.core.errors import did_you_mean
-
             choices = LOSSES.get(kind or "", known)
             return "train.loss", (
-                f"unknown loss '{_cut(t.loss)}'{did_you_mean(t.loss, known)}; "
+                f"unknown loss '{cut(t.loss)}'{did_you_mean(t.loss, known)}; "
                 f"use one of: {', '.join(choices)} (or null for the task's default)"
             )
         if t.loss in _LOSS_NOTES and kind in (None, "classification"):
@@ -262,10 +256,8 @@ def check_experiment(cfg: Any) -> tuple[str, str] | None:
         name = metric_name(t.monitor)
         allowed = compiled_metrics(kind)
         if name not in allowed:
-            from seqrun.core.errors import did_you_mean
-
             return "train.monitor", (
-                f"train.monitor '{_cut(t.monitor)}' is not a dev metric of a {kind} model"
+                f"train.monitor '{cut(t.monitor)}' is not a dev metric of a {kind} model"
                 f"{did_you_mean(name, allowed)}; choose one of: {', '.join(allowed)}"
                 + (" (auc with two classes only)" if "auc" in allowed else "")
             )

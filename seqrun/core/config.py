@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.errors import UserError, cut, did_you_mean
 from seqrun.core.registry import registry
 from seqrun.core.runs import check_path_name
 
@@ -539,7 +539,7 @@ def apply_overrides(source: Source, overrides: list[str]) -> None:
 
 def _describe_value(value: Any) -> str:
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return cut(text)
 
 
 _BOUNDS = {
@@ -709,7 +709,7 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
             inp = e.get("input")
             if isinstance(inp, str) and len(inp) > 60 and inp in text:  # a validator quoting it
                 text = text.replace(repr(inp), _describe_value(inp))
-                text = text.replace(inp, inp[:57] + "...")
+                text = text.replace(inp, cut(inp))
             ctx = e.get("ctx") or {}
             bound = next((k for k in _BOUNDS if isinstance(ctx.get(k), int | float)), None)
             if bound:  # pydantic writes 1e-10 as 0.0000000001

@@ -63,6 +63,12 @@ class RunFailure(SeqrunError):
     exit_code = EXIT_FAILURE
 
 
+def cut(text: str, most: int = 60) -> str:
+    """A user's text as a message quotes it: at most ``most`` characters, ``...`` ending a
+    cut one."""
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice (case aside), or ``""``."""
     choices = list(choices)

@@ -19,7 +19,7 @@ from functools import cached_property
 from importlib.metadata import entry_points
 from typing import Any
 
-from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.errors import UserError, cut, did_you_mean
 
 KINDS: dict[str, tuple[str, str]] = {
     # kind: (config key that names it, entry-point group)
@@ -226,9 +226,8 @@ class Registry:
         try:
             return self._entries[kind][name]
         except KeyError:
-            shown = name if len(name) <= 60 else name[:57] + "..."
             raise UserError(
-                f"unknown {kind} '{shown}'{did_you_mean(name, self.names(kind))}; "
+                f"unknown {kind} '{cut(name)}'{did_you_mean(name, self.names(kind))}; "
                 f"known: {known} (see `seqrun list`)",
                 where=key,
             ) from None
