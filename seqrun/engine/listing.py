@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.core.runs import Run, iter_runs, to_json
+from seqrun.core.runs import Run, iter_runs, null_as_nan, to_json
 
 
 @functools.cache
@@ -67,13 +67,8 @@ def headline(metrics: dict[str, Any] | None, metric_set: str | None = None) -> d
     (how JSON writes NaN: a metrics file, a sweep.json, `train --json`) is NaN."""
     if not metrics or not isinstance(metrics, dict):
         return {}
-    out = {}
-    for k in headline_keys(metric_set):
-        if k in metrics and metrics[k] is None:
-            out[k] = math.nan
-        elif isinstance(metrics.get(k), int | float):
-            out[k] = metrics[k]
-    return out
+    found = {k: null_as_nan(metrics[k]) for k in headline_keys(metric_set) if k in metrics}
+    return {k: v for k, v in found.items() if isinstance(v, int | float)}
 
 
 _headline = headline  # the name other engine modules import
