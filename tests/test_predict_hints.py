@@ -33,20 +33,15 @@ def test_forecast_input_text_in_a_neighbour_column_is_named_not_absent(cli, tmp_
     assert "(absent)" not in said
 
 
-def test_jsonl_boolean_text_is_an_error_in_predict_and_training(tmp_path):
+def test_jsonl_boolean_text_is_an_error_in_training(tmp_path):
+    # predict's input: tests/test_text.py::test_predict_input_with_list_or_boolean_texts...
     import json
 
     import pytest
 
     from seqrun.core.errors import UserError
-    from seqrun.data.text_table import read_text_inputs
     from tests.test_text import _table
 
-    path = tmp_path / "in.jsonl"
-    path.write_text('{"text": "fine"}\n{"text": true}\n')
-    with pytest.raises(UserError) as e:
-        read_text_inputs(path, None)
-    assert e.value.where == f"{path}:2" and "JSON boolean true" in e.value.message
     rows = [{"text": f"t {i}", "label": ["neg", "pos"][i % 2]} for i in range(40)]
     rows[6]["text"] = False
     with pytest.raises(UserError) as e:

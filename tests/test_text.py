@@ -471,15 +471,19 @@ def test_jsonl_list_or_object_labels_and_texts_are_errors(tmp_path, row, needles
         assert needle in e.value.message, (needle, e.value.message)
 
 
-def test_predict_input_with_list_texts_is_an_error(tmp_path):
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [('["a", "b"]', "column 'text'"), ("true", "JSON boolean true")],  # true: was "True"
+)
+def test_predict_input_with_list_or_boolean_texts_is_an_error(tmp_path, value, needle):
     from seqrun.core.errors import UserError
     from seqrun.data.text_table import read_text_inputs
 
     path = tmp_path / "in.jsonl"
-    path.write_text('{"text": "fine"}\n{"text": ["a", "b"]}\n')
+    path.write_text(f'{{"text": "fine"}}\n{{"text": {value}}}\n')
     with pytest.raises(UserError) as e:
         read_text_inputs(path, None)
-    assert e.value.where == f"{path}:2" and "column 'text'" in e.value.message
+    assert e.value.where == f"{path}:2" and needle in e.value.message
 
 
 def test_text_column_equal_to_label_column_fails_config_validate(cli, tmp_path):
