@@ -467,7 +467,7 @@ def _check_spellings_across(sets: list[SequenceSet]) -> None:
     """Labels of the training and the test file that differ only in case or in how a number
     is written ('1' in one, '1.0' in the other) are an error: each would be a class of its
     own, and the test labels would match no trained class."""
-    from seqrun.data.text_table import _spelling_key
+    from seqrun.data.text_table import spelling_key
 
     first: dict[str, tuple[str, str]] = {}  # spelling key -> (label, where)
     for s in sets:
@@ -478,7 +478,7 @@ def _check_spellings_across(sets: list[SequenceSet]) -> None:
             if v in seen:
                 continue
             seen.add(v)
-            key = _spelling_key(v)
+            key = spelling_key(v)
             where = f"{s.source} (y[{line}])" if npz else f"{s.source}:{line}"
             if key not in first:
                 first[key] = (v, where)

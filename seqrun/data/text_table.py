@@ -701,7 +701,7 @@ MISSING_LABELS = NA_TEXTS
 """Label texts (compared stripped, in any case) that mean 'no label', as an empty cell does."""
 
 
-def _spelling_key(label: str) -> str:
+def spelling_key(label: str) -> str:
     """What two spellings of one label share: its number, else its case-folded text."""
     number = _number(label)
     return repr(number) if number is not None else label.strip().casefold()
@@ -720,7 +720,7 @@ def check_label_spellings(values: list[str], lines: list[int], source: str) -> N
         first.setdefault(v, n)
     spellings: dict[str, list[str]] = {}
     for v in first:
-        spellings.setdefault(_spelling_key(v), []).append(v)
+        spellings.setdefault(spelling_key(v), []).append(v)
     for group in spellings.values():
         if len(group) > 1:
             later = max(group, key=first.get)

@@ -111,11 +111,10 @@ def check_fits(model: Any, encoder: Any, run: Run, checkpoint: str = "best") -> 
             a is None or b is None or int(a) == int(b) for a, b in zip(has, want, strict=True)
         )
     if not fits:
-        shown = _shape_text
         raise UserError(
-            f"the {checkpoint} checkpoint's model reads inputs of shape {shown(has)} per "
+            f"the {checkpoint} checkpoint's model reads inputs of shape {_shape_text(has)} per "
             f"example, but the run's fitted preprocessing ({run.preprocessing.name}/) makes "
-            f"{shown(tuple(want))}: one of them comes from another run; put back this run's "
+            f"{_shape_text(tuple(want))}: one of them comes from another run; put back this run's "
             "own files (or train it again)",
             where=str(run.checkpoint(checkpoint)),
         )
