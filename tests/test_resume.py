@@ -324,3 +324,24 @@ def test_a_hand_edited_train_state_is_refused_and_changes_nothing(cli, tmp_path)
     r = cli("train", "--resume", run_dir, "--json")
     assert r.exit_code == 0, r.output
     assert json.loads((run_dir / "meta.json").read_text())["epochs_completed"] == 3
+
+
+def test_a_refused_resume_names_another_experiment_or_lists_a_few_keys():
+    """Resuming with another experiment's config says so in one short line; many differing
+    keys are counted beyond the first few; both say how to continue instead."""
+    from seqrun.core.config import config_difference, load_config
+    from seqrun.engine.resume import SHOWN_DIFFERENCES, resume_difference
+
+    saved = load_config(ROOT / "configs/weather-nyc-3h.yaml")
+    other = load_config(ROOT / "configs/ladybug-gru.yaml")
+    line = resume_difference(saved, other, config_difference(saved, other))
+    assert "another experiment ('weather-nyc-3h', data.adapter timeseries_csv)" in line
+    assert "'ladybug-gru'" in line and "->" not in line and len(line) < 300
+    sets = ["model.units=32", "model.layers=2", "model.dropout=0.3", "seed=4",
+            "train.epochs=3", "train.batch_size=7", "train.learning_rate=0.1"]  # fmt: skip
+    changed = load_config(ROOT / "configs/weather-nyc-3h.yaml", sets)
+    diff = config_difference(saved, changed)
+    line = resume_difference(saved, changed, diff)
+    assert len(diff) == 7 and "model.units: 128 -> 32" in line
+    assert f"and {7 - SHOWN_DIFFERENCES} more key(s)" in line
+    assert line.endswith("(seqrun train --resume RUN_DIR), or train a new run")

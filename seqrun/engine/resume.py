@@ -117,15 +117,35 @@ def saved_config(run: Run) -> ExperimentConfig:
     return load_run_config(run)
 
 
+#: differences a refused resume lists before it counts the rest
+SHOWN_DIFFERENCES = 6
+
+
+def resume_difference(saved: ExperimentConfig, cfg: ExperimentConfig, diff: list[str]) -> str:
+    """Why a run trained with ``saved`` is not continued with ``cfg`` (``diff``: their
+    :func:`config_difference`): another experiment is named as such, a few keys are listed."""
+    fix = (
+        "leave out CONFIG and --set to continue with the run's own config "
+        "(seqrun train --resume RUN_DIR), or train a new run"
+    )
+    if (saved.name, saved.data.adapter) != (cfg.name, cfg.data.adapter):
+        return (
+            f"the run is of another experiment ({saved.name!r}, data.adapter "
+            f"{saved.data.adapter}) than the config ({cfg.name!r}, data.adapter "
+            f"{cfg.data.adapter}), refusing to resume; {fix}"
+        )
+    shown = "; ".join(diff[:SHOWN_DIFFERENCES])
+    if len(diff) > SHOWN_DIFFERENCES:
+        shown += f"; and {len(diff) - SHOWN_DIFFERENCES} more key(s)"
+    return f"the config differs from the run's, refusing to resume: {shown}; {fix}"
+
+
 def check_resumable(run: Run, saved: ExperimentConfig, cfg: ExperimentConfig) -> None:
     """A UserError unless ``run`` (trained with ``saved``) can continue with ``cfg``: the same
     resolved config, and a run that is neither completed nor trained by a live process."""
     diff = config_difference(saved, cfg)
     if diff:
-        raise UserError(
-            "the config differs from the run's, refusing to resume: " + "; ".join(diff),
-            str(run.path),
-        )
+        raise UserError(resume_difference(saved, cfg, diff), str(run.path))
     problem = run.meta_problem()
     if problem:
         raise UserError(
