@@ -171,3 +171,19 @@ def test_tensorboard_without_its_package_is_a_config_error(cli, tmp_path, monkey
 def test_evaluate_unknown_split_lists_every_split_it_takes(cli, tmp_path):
     r = cli("evaluate", tmp_path, "--split", "validation")
     assert r.exit_code == 2 and "use test, dev or train" in r.stderr, r.output
+
+
+def test_a_config_read_from_a_pipe_or_dev_null(tmp_path):
+    """`seqrun config validate <(...)` reads the pipe (is_file() is false for it); /dev/null
+    is an empty config, not a missing file."""
+    cfg = write_config(tmp_path, TINY_LADYBUG)
+    cmd = f'"{sys.executable}" -m seqrun config validate <(cat "{cfg}")'
+    piped = subprocess.run(["bash", "-c", cmd], cwd=ROOT, capture_output=True, text=True)
+    assert piped.returncode == 0 and "ok: /dev/fd/" in piped.stdout, piped.stderr
+    empty = subprocess.run(
+        [sys.executable, "-m", "seqrun", "config", "validate", "/dev/null"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert empty.returncode == 2 and "holds no settings" in empty.stderr

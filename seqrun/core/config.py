@@ -448,11 +448,13 @@ def _yaml_mapping(path: str | Path, what: str, keys: str) -> Source:
     """A YAML file holding a mapping (``keys`` says of what); UserErrors name the file and,
     for bad YAML, the line."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists() or p.is_dir():  # a pipe (bash's <(...)) or /dev/stdin reads as a file
         hint = " (it is a directory)" if p.is_dir() else ""
         raise UserError(f"{what} file not found{hint}; check the path", where=str(path))
     try:
         text = p.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise UserError(f"cannot read the {what} file ({e.strerror})", where=str(path)) from None
     except UnicodeDecodeError as e:
         raise UserError(
             f"not UTF-8 text ({e.reason} at byte {e.start}); save the file as UTF-8",
