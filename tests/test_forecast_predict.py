@@ -170,7 +170,16 @@ def test_forecast_input_errors_are_one_line(cli, tmp_path):
     bad.write_text("\n".join([*lines[:-1], ",".join(cells)]) + "\n")
     r = cli("predict", run, "--input", bad)
     assert r.exit_code == 2 and f"--input {bad}: cannot read the time" in r.output
-    assert "(seqrun predict takes such keys with --set KEY=VALUE)" in r.output
+    assert "(seqrun predict takes data.time_format with --set KEY=VALUE)" in r.output
+    cells = lines[-1].split(",")
+    cells[SAMPLE_LINES[0].split(",").index("temp")] = "warm"
+    worded = tmp_path / "worded.csv"  # the advice names the keys predict takes with --set
+    worded.write_text("\n".join([*lines[:-1], ",".join(cells)]) + "\n")
+    r = cli("predict", run, "--input", worded)
+    assert r.exit_code == 2 and "set data.missing_values: ['warm']" in r.output
+    assert "(seqrun predict takes data.missing_values and data.text_values with --set" in r.output
+    r = cli("predict", run, "--input", worded, "--set", "data.missing_values=[warm]")
+    assert r.exit_code == 0, r.output
     cut = tmp_path / "cut.csv"  # a download cut mid-line: the error keeps its line
     cut.write_text("\n".join([*lines[:-1], lines[-1][:15]]))
     r = cli("predict", run, "--input", cut)

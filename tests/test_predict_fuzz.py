@@ -122,3 +122,12 @@ def test_a_forecast_from_values_in_other_units_is_warned_about(cli, tmp_path):
     assert r.exit_code == 0, r.output
     assert "far from the training data" in r.stderr and "other units" in r.stderr
     assert "temp " in r.stderr and "dewp" not in r.stderr.split("far from")[1]
+    # a missing-value code in every row: the file alone cannot tell it from a measurement
+    coded = tmp_path / "coded.csv"
+    cells = [row.split(",") for row in rows]
+    coded.write_text("\n".join([head, *(",".join([*c[:t], "-9999", *c[t + 1 :]]) for c in cells)]))
+    r = cli("predict", run, "--input", coded)
+    error = r.stderr.strip().splitlines()[-1]
+    assert r.exit_code == 2 and r.stderr.count("error:") == 1 and "Traceback" not in r.output
+    assert error.startswith("error:") and "column 'temp' holds -9999 in 12 of the 12 steps" in error
+    assert "a missing-value code" in error and f"--input {coded}" in error

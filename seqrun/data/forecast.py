@@ -738,7 +738,7 @@ class ForecastAdapter:
         try:
             data = self._build(("input",), whole=True)
         except UserError as e:  # the run's config is fixed: the file is what to change
-            hint = _predict_hint(e.where, self.predict_keys)
+            hint = _predict_hint(e.message, e.where, self.predict_keys)
             at = e.where if e.where and e.where.startswith(f"{path}:") else str(path)  # a line
             raise UserError(f"{e.message}{hint}", where=f"--input {at}") from None
         wanted = list(getattr(encoder, "columns", []) or [])
@@ -1597,11 +1597,15 @@ def _as_list(v: str | list[str]) -> list[str]:
     return [v] if isinstance(v, str) else list(v)
 
 
-def _predict_hint(where: str, keys: tuple[str, ...]) -> str:
-    """What ends a predict error about the run's data key ``where``: a key among ``keys`` is
-    given to predict with --set; another one belongs to the run's config."""
+def _predict_hint(message: str, where: str, keys: tuple[str, ...]) -> str:
+    """What ends a predict error ``message`` about the run's data key ``where``: the keys among
+    ``keys`` that the message advises (or ``where`` itself) are given to predict with --set;
+    another key belongs to the run's config."""
     if where in ("data.path", "data.sample"):  # the message is about the input file itself
         return ""
+    named = [k for k in keys if re.search(rf"(?<![\w.]){re.escape(k)}\b", message)]
+    if named:
+        return f" (seqrun predict takes {' and '.join(named)} with --set KEY=VALUE)"
     if ".".join(where.split(".")[:2]) in keys:
         return " (seqrun predict takes such keys with --set KEY=VALUE)"
     return f" (the run's {where})" if where.startswith("data.") else ""
@@ -1614,8 +1618,11 @@ FAR_FROM_TRAINING = 6.0
 
 def _check_scale(data: Any, encoder: Any, path: Path) -> None:
     """A warning per input column whose values in the forecast window lie far outside the
-    training data's (``FAR_FROM_TRAINING`` standard deviations): another unit or scale."""
+    training data's (``FAR_FROM_TRAINING`` standard deviations): another unit or scale; a
+    UserError for a missing-value code there (-9999 in every row leaves no other value that
+    would tell it from a measurement when the file is read)."""
     from seqrun.core.text import warn
+    from seqrun.data.quality import nines
 
     mean = np.asarray(getattr(encoder, "mean", []), dtype=np.float64).reshape(-1)
     std = np.asarray(getattr(encoder, "std", []), dtype=np.float64).reshape(-1)
@@ -1631,6 +1638,15 @@ def _check_scale(data: Any, encoder: Any, path: Path) -> None:
         column = window[:, j]
         if j in known or not np.isfinite(column).any() or not std[j] > 0:
             continue
+        codes = nines(column) & (np.abs(column - mean[j]) > FAR_FROM_TRAINING * std[j])
+        if codes.any():  # e.g. -9999 in every row of the file: no other value to tell it by
+            raise UserError(
+                f"column '{name}' holds {column[codes][0]:g} in {int(codes.sum())} of the "
+                f"{len(column)} steps the forecast reads, far beyond the training data "
+                f"(training {mean[j]:.4g} ± {std[j]:.3g}): a missing-value code, not a "
+                "measurement; blank those values in the file (an empty field is missing)",
+                where=f"--input {path}",
+            )
         mid = float(np.nanmedian(column))
         if abs(mid - mean[j]) > FAR_FROM_TRAINING * std[j]:
             far.append(f"{name} {mid:.4g} (training {mean[j]:.4g} ± {std[j]:.3g})")

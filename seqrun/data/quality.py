@@ -35,6 +35,14 @@ def without_na_texts(column: Any) -> tuple[Any, int]:
 _CODES = (999.0, 9999.0, 99999.0, 999999.0, 99.99, 999.9, 9999.9, 99999.9)
 
 
+def nines(values: np.ndarray) -> np.ndarray:
+    """Where ``values`` are a run of nines (±999, ±9999, ±999.9, ...): the form of the
+    missing-value codes that loggers and exports write."""
+    v = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isin(np.round(np.abs(v), 6), _CODES)
+
+
 def missing_code(values: np.ndarray) -> tuple[int, float, str] | None:
     """A missing-value code in a numeric column, or None; else the position of its first
     occurrence, the code and a description.
@@ -45,7 +53,7 @@ def missing_code(values: np.ndarray) -> tuple[int, float, str] | None:
     """
     all_values = np.asarray(values, dtype=np.float64)
     v = all_values[np.isfinite(all_values)]
-    for code in np.unique(v[np.isin(np.round(np.abs(v), 6), _CODES)]):
+    for code in np.unique(v[nines(v)]):
         others = v[v != code]
         if len(others) < 10:
             continue
