@@ -1077,3 +1077,19 @@ def test_evaluate_warns_of_changed_data_only_when_it_changed(cli, tmp_path):
     path.write_text("text,label\n" + "\n".join(x.replace("gem", "find") for x in rows) + "\n")
     r = cli("evaluate", run, "--split", "dev")
     assert r.exit_code == 0 and "the data differ from those the run was trained on" in r.stderr
+
+
+def test_texts_that_are_all_numbers_are_warned_about(tmp_path, capsys):
+    """An id or score column read as the texts (swapped columns, JSON numbers) is warned
+    about, naming the column of sentences; ordinary texts with some numbers are not."""
+    rows = "".join(
+        json.dumps({"text": i, "review": f"a long enough review of film number {i}",
+                    "label": "pos" if i % 2 else "neg"}) + "\n"
+        for i in range(60)
+    )  # fmt: skip
+    _table(tmp_path, "t.jsonl", rows)
+    err = capsys.readouterr().err
+    assert "every text of column 'text' is a number (e.g. '0', '59')" in err
+    assert "data.text_column (column 'review' holds the longest values)" in err
+    _table(tmp_path, "t.csv", "text,label\n" + _rows(["pos", "neg"]) + "1984,pos\n")
+    assert "is a number" not in capsys.readouterr().err

@@ -778,6 +778,32 @@ def _scalar(value: Any, column: str, what: str, where: str) -> Any:
     )
 
 
+def warn_numeric_texts(
+    texts: list[str], rows: list[dict[str, Any]], columns: list[str], column: str, source: str
+) -> None:
+    """A warning when every text is a number (an id or score column read as the texts, e.g.
+    swapped columns), naming the column whose values are the longest words instead."""
+    from seqrun.core.text import warn
+
+    if len(texts) < 10 or any(_number(t) is None for t in texts):
+        return
+    sample = rows[:500]
+    lengths = {
+        c: sum(len(str(r.get(c) or "")) for r in sample)
+        for c in columns
+        if c != column and any(_number(r.get(c)) is None for r in sample if r.get(c) is not None)
+    }
+    longest = max(lengths, key=lengths.__getitem__, default=None)
+    hint = ""
+    if longest and lengths[longest] >= 20 * len(sample):  # 20 characters a row: sentences
+        hint = f" (column '{longest}' holds the longest values)"
+    warn(
+        f"{source}: every text of column '{column}' is a number (e.g. {texts[0]!r}, "
+        f"{texts[-1]!r}): is it an id or score column? Name the texts' column with "
+        f"data.text_column{hint}"
+    )
+
+
 def _number(value: Any) -> float | None:
     """A label as a finite number, or None (texts, empty cells, nan, inf)."""
     if isinstance(value, bool):
@@ -898,6 +924,7 @@ class TextTableAdapter:
                 f"no row with a non-empty '{d.text_column}' and '{d.label_column}'",
                 where=f"data.path {source}",
             )
+        warn_numeric_texts(texts, rows, columns, d.text_column, source)
 
         labels, class_names, keep, score_range = self._classes(raw_labels, keep_lines)
         ties = 0
