@@ -492,7 +492,7 @@ def predict(
             help="File of new examples in the run's data format: one text per line or a "
             "CSV/TSV/JSONL table (text runs), a .ts, long CSV or .npz file (sequence runs); "
             "for a forecasting run, a series in the training file's layout: the forecast "
-            "starts from its end.",
+            "starts from its end. '-' reads standard input.",
         ),
     ] = None,
     column: Annotated[

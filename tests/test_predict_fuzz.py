@@ -122,6 +122,8 @@ def test_a_forecast_from_values_in_other_units_is_warned_about(cli, tmp_path):
     assert r.exit_code == 0, r.output
     assert "far from the training data" in r.stderr and "other units" in r.stderr
     assert "temp " in r.stderr and "dewp" not in r.stderr.split("far from")[1]
+    r = CliRunner().invoke(app, ["predict", str(run), "--input", "-"], input=kelvin.read_text())
+    assert r.exit_code == 0 and "warning: <stdin>: the window the forecast reads" in r.stderr
     # a missing-value code in every row: the file alone cannot tell it from a measurement
     coded = tmp_path / "coded.csv"
     cells = [row.split(",") for row in rows]
@@ -131,3 +133,35 @@ def test_a_forecast_from_values_in_other_units_is_warned_about(cli, tmp_path):
     assert r.exit_code == 2 and r.stderr.count("error:") == 1 and "Traceback" not in r.output
     assert error.startswith("error:") and "column 'temp' holds -9999 in 12 of the 12 steps" in error
     assert "a missing-value code" in error and f"--input {coded}" in error
+
+
+def test_input_from_standard_input_or_a_pipe(text_runs, tmp_path):
+    """`--input -` reads standard input and `--input <(...)` a pipe (read once, though the
+    readers open a file twice): the same predictions as from the file; errors and warnings
+    name the input as given, not a temporary copy."""
+    import os
+    import threading
+
+    hot, _ = text_runs
+    runner = CliRunner()
+    texts = tmp_path / "new.txt"
+    texts.write_text("a fine film\na dull film\n")
+
+    def run(*args, stdin: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=stdin, catch_exceptions=False)
+
+    from_file = run("predict", hot, "--input", texts, "--json")
+    from_stdin = run("predict", hot, "--input", "-", "--json", stdin=texts.read_text())
+    assert from_stdin.exit_code == 0, from_stdin.output
+    assert last_json(from_stdin.stdout)["predictions"] == last_json(from_file.stdout)["predictions"]
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(texts.read_text(),))
+    writer.start()
+    from_pipe = run("predict", hot, "--input", fifo, "--json")
+    writer.join()
+    assert from_pipe.exit_code == 0, from_pipe.output
+    assert last_json(from_pipe.stdout)["predictions"] == last_json(from_file.stdout)["predictions"]
+    empty = run("predict", hot, "--input", "-", stdin="")
+    assert empty.exit_code == 2 and "--input <stdin>: no text to label" in empty.stderr
+    assert "seqrun-input-" not in empty.output

@@ -13,9 +13,10 @@ Example:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -304,10 +305,26 @@ def decode_bytes(data: bytes, encoding: str = "utf-8") -> tuple[str, int]:
     return text, bad
 
 
+#: paths that warnings show under another name (see :func:`shown_as`)
+_SHOWN_AS: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def shown_as(path: str, name: str) -> Iterator[None]:
+    """Meanwhile, warnings name ``path`` (e.g. a temporary copy of standard input) ``name``."""
+    _SHOWN_AS[path] = name
+    try:
+        yield
+    finally:
+        _SHOWN_AS.pop(path, None)
+
+
 def warn(message: str) -> None:
     """A one-line warning on stderr (stdout stays clean for --json)."""
     import sys
 
+    for path, name in _SHOWN_AS.items():
+        message = message.replace(path, name)
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 

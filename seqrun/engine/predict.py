@@ -10,6 +10,11 @@ example (e.g. its ``text``).
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +22,7 @@ import numpy as np
 
 from seqrun.core.errors import UserError
 from seqrun.core.runs import Run
+from seqrun.core.text import shown_as
 
 #: the keys a prediction adds to the row of its example
 PREDICTION_KEYS = ("label", "probability", "probabilities", "prediction")
@@ -32,7 +38,51 @@ def predict(
 ) -> list[dict[str, Any]]:
     """Predictions for ``texts`` (given on the command line) and the examples of the file
     ``path`` (``column``: its column to read, for a table; ``overrides``: ``--set`` texts
-    naming how the file is written, among the adapter's ``predict_keys``)."""
+    naming how the file is written, among the adapter's ``predict_keys``). ``path`` may be
+    ``-`` (standard input) or a pipe such as bash's ``<(...)``."""
+    with readable(path) as file:
+        return _predict(run, texts, file, column, checkpoint, overrides)
+
+
+#: how an error names standard input given as ``--input -``
+STDIN = "<stdin>"
+
+
+@contextlib.contextmanager
+def readable(path: Path | None) -> Iterator[Path | None]:
+    """``path`` as a regular file: standard input (``-``) or a pipe is copied to a temporary
+    file first (readers open a file more than once: its encoding, then its rows), and errors
+    name the input as given."""
+    stdin = path is not None and str(path) == "-"
+    if path is None or not (stdin or (path.exists() and not path.is_file() and not path.is_dir())):
+        yield path
+        return
+    shown = STDIN if stdin else str(path)
+    with tempfile.TemporaryDirectory(prefix="seqrun-input-") as folder:
+        copy = Path(folder) / ("stdin" if stdin else path.name)
+        with open(copy, "wb") as out:
+            if stdin:
+                shutil.copyfileobj(sys.stdin.buffer, out)
+            else:
+                with open(path, "rb") as source:
+                    shutil.copyfileobj(source, out)
+        try:
+            with shown_as(str(copy), shown):
+                yield copy
+        except UserError as e:
+            where = e.where.replace(str(copy), shown) if e.where else e.where
+            raise UserError(e.message.replace(str(copy), shown), where=where) from None
+
+
+def _predict(
+    run: Run,
+    texts: list[str] | None,
+    path: Path | None,
+    column: str | None,
+    checkpoint: str,
+    overrides: list[str] | None,
+) -> list[dict[str, Any]]:
+    """:func:`predict` once the input is a regular file."""
     from seqrun.core.registry import registry
     from seqrun.data.base import open_adapter
     from seqrun.engine import archive
