@@ -775,6 +775,12 @@ def test_headline_step_picks_the_lead_of_the_headline_metrics(cli, export, tmp_p
         per_step = dev["direct"]["per_target"][t]["mae_per_step"]
         assert dev["per_target"][t]["mae"] == pytest.approx(per_step[0])
         assert per_step[0] != pytest.approx(per_step[-1])
+    # every lead is in predictions/dev.npz too, the headline one as y_pred
+    (run,) = (tmp_path / "runs").glob("*/*")
+    with np.load(run / "predictions" / "dev.npz") as z:
+        steps, head = z["direct_y_pred"], z["y_pred"]
+        assert steps.shape == (len(head), 4, head.shape[1]) == z["direct_y_true"].shape
+        np.testing.assert_allclose(steps[:, 0, :], head)
     raw["data"]["headline_step"] = 5
     r = cli("config", "validate", write_config(tmp_path, raw, "bad.yaml"))
     assert r.exit_code == 2 and "headline_step 5 is beyond the 4 step(s)" in r.stderr

@@ -794,9 +794,13 @@ def score(
 
 
 def _save_predictions(run: Run, name: str, preds: dict[str, Any]) -> None:
-    """Per-item predictions of a split (``predictions/<name>.npz``), for significance tests."""
+    """Per-item predictions of a split (``predictions/<name>.npz``), for significance tests;
+    a multi-step forecast's every lead as ``direct_*`` and ``recursive_*`` arrays."""
 
     arrays = {k: v for k, v in preds.items() if isinstance(v, np.ndarray)}
+    for key, part in preds.items():
+        if isinstance(part, dict):
+            arrays.update({f"{key}_{k}": v for k, v in part.items() if isinstance(v, np.ndarray)})
     if arrays:
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
