@@ -103,6 +103,10 @@ def test_split_fractions_must_sum_to_one(tmp_path):
         ("name=a: b", "name", "a: b"),
         ("model.bidirectional=true", "model.bidirectional", True),
         ("train.learning_rate=null", "train.learning_rate", None),
+        ("data.path=data #2.csv", "data.path", "data #2.csv"),  # YAML: 'data' and a comment
+        ("name=#hash", "name", "#hash"),  # YAML: null
+        ("name='a #b'", "name", "a #b"),
+        ("data.classes=[a, b]", "data.classes", ["a", "b"]),
     ],
 )
 def test_parse_override(text, key, value):

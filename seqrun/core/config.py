@@ -492,7 +492,8 @@ def shown_override(text: str) -> str:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``a.b=VALUE`` at the first ``=``; VALUE is a YAML scalar, else the raw string."""
+    """Split ``a.b=VALUE`` at the first ``=``; VALUE is a YAML scalar, else the raw string
+    (also when it holds a ``#``, which YAML would read as the start of a comment)."""
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
@@ -500,6 +501,8 @@ def parse_override(text: str) -> tuple[str, Any]:
             "expected KEY=VALUE with a dotted key, e.g. --set model.units=64",
             where=f"--set {shown_override(text)}",
         )
+    if "#" in value and not value.lstrip().startswith(("'", '"', "[", "{")):
+        return key, value.strip()  # no comment on a command line: 'data #2.csv' is a file name
     try:
         parsed = load_yaml(value, f"--set {shown_override(text)}")[0] if value.strip() else value
     except UserError as e:
