@@ -446,10 +446,22 @@ def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (or name/id under --runs-dir).")],
     split: Annotated[str, typer.Option("--split", help="test or dev.")] = "test",
     checkpoint: Annotated[str, typer.Option("--checkpoint", help="best or last.")] = "best",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Score on other labelled data, read as the run's own: --set data.path=other.csv "
+            "(repeatable; data.path, data.sample, data.test_path and the file's layout keys, "
+            "such as data.separator, data.encoding, data.station). Nothing is written into "
+            "the run.",
+        ),
+    ] = None,
     runs_dir: RunsDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score a saved run's checkpoint on a split rebuilt from the run's own config."""
+    """Score a saved run's checkpoint on a split rebuilt from the run's own config (or, with
+    --set, from other data)."""
     from seqrun.core.runs import resolve_run
 
     if split not in ("test", "dev", "train"):
@@ -463,18 +475,23 @@ def evaluate(
     from seqrun.core.runs import run_not_writable
     from seqrun.engine import experiment
 
-    problem = run_not_writable(run)
+    overrides = list(set_ or [])
+    problem = None if overrides else run_not_writable(run)
     if problem:  # the scores, plots and predictions go into the run
         raise RunFailure(problem)
-    metrics = experiment.evaluate(run, split, checkpoint)
+    metrics = experiment.evaluate(run, split, checkpoint, overrides)
     status = run.status()  # a failed or interrupted run scored with --checkpoint last says so
     if as_json:
         _print_json({"run_dir": str(run.path), "status": status, "metrics": metrics})
         return
     folds = f", mean of {metrics['folds']} folds" if "folds" in metrics else ""
     state = "" if status == "completed" else f"; run status: {status}"
-    _metrics_table(f"{split} metrics ({checkpoint} checkpoint{folds}{state})", metrics)
-    typer.echo(str(run.metrics_path(split, checkpoint)))
+    other = f" on {' '.join(overrides)}" if overrides else ""
+    _metrics_table(f"{split} metrics ({checkpoint} checkpoint{folds}{state}){other}", metrics)
+    if overrides:
+        typer.echo("note: scored on other data; nothing was written into the run", err=True)
+    else:
+        typer.echo(str(run.metrics_path(split, checkpoint)))
 
 
 @app.command()

@@ -35,6 +35,70 @@ def load_run_config(run: Run, overrides: list[str] | None = None) -> ExperimentC
     return resolve(source)
 
 
+#: data keys that ``seqrun evaluate --set`` takes besides the adapter's ``predict_keys``:
+#: which labelled data to score the run on
+SOURCE_KEYS = ("data.path", "data.sample", "data.test_path")
+
+
+def config_with_overrides(run: Run, overrides: list[str], command: str) -> ExperimentConfig:
+    """The run's config with ``--set`` ``overrides`` of ``command`` (predict: how the input
+    file is written, the adapter's ``predict_keys``; evaluate: those and :data:`SOURCE_KEYS`);
+    any other key was fixed by training and is a UserError naming the --set."""
+    from seqrun.core.config import parse_override
+
+    cfg = load_run_config(run)
+    if not overrides:
+        return cfg
+    keys = tuple(getattr(registry.get("adapter", cfg.data.adapter), "predict_keys", ()))
+    what = "how the input file is written"
+    if command == "evaluate":
+        keys, what = (*SOURCE_KEYS, *keys), "which data to score and how they are written"
+    for text in overrides:
+        key, _ = parse_override(text)
+        if ".".join(key.split(".")[:2]) not in keys:
+            allowed = ", ".join(keys) if keys else "none for this kind of run"
+            raise UserError(
+                f"{command} cannot change {key}: --set only says {what} ({allowed}); the rest "
+                "is the run's",
+                where=f"--set {text}",
+            )
+    try:
+        return load_run_config(run, overrides)
+    except UserError as e:  # blame the --set, not the run's config.yaml
+        where = e.where if e.where.startswith("--set") else f"--set {' '.join(overrides)}"
+        raise UserError(e.message, where=where) from None
+
+
+def check_data_fits(encoder: Any, data: Any, source: str) -> None:
+    """A UserError when data read with other settings than the run's do not fit its encoder:
+    other classes, or other input columns."""
+    want = getattr(encoder, "class_names", None)
+    have = getattr(data, "class_names", None)
+    if want and have is not None and list(have) != list(want):
+        raise UserError(
+            f"the data's classes {list(have)} are not the run's {list(want)}: the model can "
+            "only be scored on data labelled with its classes",
+            where=source,
+        )
+    columns = list(getattr(encoder, "columns", None) or [])
+    names = list(getattr(data, "feature_names", None) or [])
+    if columns and names and names != columns:
+        missing = [c for c in columns if c not in names]
+        extra = [c for c in names if c not in columns]
+        what = (
+            f"have no values of {', '.join(missing)}"
+            if missing
+            else f"add {', '.join(extra)}"
+            if extra
+            else "hold the run's columns in another order"
+        )
+        raise UserError(
+            f"the data {what}: the model reads {', '.join(columns)}; give data with the same "
+            "columns (and neighbours)",
+            where=source,
+        )
+
+
 def _from_origin(path: Any, origin: str) -> Any:
     """``path`` (a file, folder or glob) under ``origin`` when it is relative and matches
     nothing from the working directory but something there; else ``path`` unchanged."""

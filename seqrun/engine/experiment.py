@@ -656,12 +656,23 @@ def evaluate_folds(parent: Run, split: str = "test", checkpoint: str = "best") -
     }
 
 
-def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
+def evaluate(
+    run: Run, split: str = "test", checkpoint: str = "best", overrides: list[str] | None = None
+) -> dict[str, Any]:
     """Score a run's checkpoint on ``split`` rebuilt from its own config: every fold's of a
     cross-validation parent (:func:`evaluate_folds`), else the run's
-    (:func:`seqrun.engine.trainer.evaluate`)."""
-    if is_cv_run(run):
-        return evaluate_folds(run, split, checkpoint)
+    (:func:`seqrun.engine.trainer.evaluate`); with ``overrides``, on other labelled data,
+    writing nothing (:func:`seqrun.engine.trainer.evaluate_on`)."""
     from seqrun.engine import trainer
 
+    if overrides:
+        if is_cv_run(run):
+            raise UserError(
+                "a cross-validation has one model per fold: score a fold's run on other data, "
+                f"e.g. {run.path / 'fold-0'}",
+                where=f"--set {' '.join(overrides)}",
+            )
+        return trainer.evaluate_on(run, overrides, split, checkpoint)
+    if is_cv_run(run):
+        return evaluate_folds(run, split, checkpoint)
     return trainer.evaluate(run, split, checkpoint)

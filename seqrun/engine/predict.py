@@ -101,14 +101,7 @@ def _predict(
             f"these predictions come from its {checkpoint} checkpoint so far, which may still "
             "change"
         )
-    cfg = archive.load_run_config(run)
-    if overrides:
-        _check_overrides(registry.get("adapter", cfg.data.adapter), overrides)
-        try:
-            cfg = archive.load_run_config(run, overrides)
-        except UserError as e:  # blame the --set, not the run's config.yaml
-            where = e.where if e.where.startswith("--set") else f"--set {' '.join(overrides)}"
-            raise UserError(e.message, where=where) from None
+    cfg = archive.config_with_overrides(run, overrides or [], "predict")
     adapter = open_adapter(cfg)
     if hasattr(adapter, "predict_file"):  # a forecast: from the end of a whole series
         return _predict_file(run, cfg, adapter, texts, path, column, checkpoint)
@@ -185,20 +178,3 @@ def _predict_file(
         raise UserError(f"no such file: {path}", where="--input")
     _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
     return adapter.predict_file(path, model, encoder, run.meta())
-
-
-def _check_overrides(adapter: Any, overrides: list[str]) -> None:
-    """A UserError for a ``--set`` key that predict cannot change: anything but how the
-    input file is written (the adapter's ``predict_keys``) was fixed by training."""
-    from seqrun.core.config import parse_override
-
-    keys = tuple(getattr(adapter, "predict_keys", ()))
-    for text in overrides:
-        key, _ = parse_override(text)
-        if ".".join(key.split(".")[:2]) not in keys:
-            allowed = ", ".join(keys) if keys else "none for this kind of run"
-            raise UserError(
-                f"predict cannot change {key}: --set only says how the input file is written "
-                f"({allowed}); the rest is the run's",
-                where=f"--set {text}",
-            )

@@ -837,6 +837,33 @@ def _check_fingerprint(run: Run, data: Any, split: str) -> None:
         )
 
 
+def evaluate_on(
+    run: Run, overrides: list[str], split: str = "test", checkpoint: str = "best"
+) -> dict[str, Any]:
+    """Score a checkpoint on ``split`` of other labelled data: the run's config with
+    ``overrides`` (``data.path``, ``data.sample``, ``data.test_path`` and the file's layout
+    keys), read and encoded as the run's own data. Writes nothing into the run (its own scores
+    stay); the metrics come back with ``data`` (the overrides)."""
+    cfg = archive.config_with_overrides(run, overrides, "evaluate")
+    where = f"--set {' '.join(overrides)}"
+    try:
+        data = load_data(cfg, (split,))  # before TensorFlow: a data error comes at once
+    except UserError as e:
+        raise UserError(e.message, where=f"{where} ({e.where})" if e.where else where) from None
+    setup_tf(cfg)
+    _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
+    archive.check_data_fits(encoder, data, where)
+    data.set_encoder(encoder)
+    preds = data.predictions(model, split)
+    metric_set = registry.get("metrics", cfg.metrics)()
+    return {
+        "split": split,
+        "checkpoint": checkpoint,
+        "data": list(overrides),
+        **metric_set.compute(preds),
+    }
+
+
 def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
     """Rebuild ``split`` from the run's own config and score a checkpoint on it (one run; a
     cross-validation goes through :func:`seqrun.engine.experiment.evaluate`)."""
@@ -862,4 +889,4 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     return metrics
 
 
-__all__ = ["Interrupted", "LostWorker", "evaluate", "score", "train"]
+__all__ = ["Interrupted", "LostWorker", "evaluate", "evaluate_on", "score", "train"]

@@ -1,0 +1,100 @@
+"""`seqrun evaluate RUN --set data.path=OTHER`: a trained run scored on other labelled data, read
+as the run's own, with nothing written into the run."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from seqrun.samples import sample_path
+from tests.conftest import last_json, write_config
+from tests.test_forecast_predict import nyc
+
+
+def _train(cli, folder: Path, cfg: dict) -> Path:
+    r = cli("train", write_config(folder, cfg), "--runs-dir", folder / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    return Path(last_json(r.stdout)["run_dir"])
+
+
+def _files(run: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for p in run.rglob("*") if p.is_file()}
+
+
+def test_a_forecast_scored_on_a_copy_of_its_data_and_on_data_that_do_not_fit(cli, tmp_path):
+    cfg = nyc()
+    cfg["data"]["neighbours"] = None  # one series: the copy below is the main series alone
+    run = _train(cli, tmp_path, cfg)
+    own = cli("evaluate", run, "--split", "dev", "--json")
+    assert own.exit_code == 0, own.output
+    before = _files(run)
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(gzip.decompress(sample_path("nyc-weather-2013").read_bytes()))
+    other = ["--set", "data.sample=null", "--set", f"data.path={copy}", "--set"]
+    other += ["data.time_column=time_hour"]
+    r = cli("evaluate", run, "--split", "dev", *other, "--json")
+    assert r.exit_code == 0, r.output
+    got, want = json.loads(r.stdout)["metrics"], json.loads(own.stdout)["metrics"]
+    assert got["mae"] == want["mae"] and got["skill"] == want["skill"]
+    assert got["data"] == ["data.sample=null", f"data.path={copy}", "data.time_column=time_hour"]
+    assert _files(run) == before  # nothing written into the run
+    r = cli("evaluate", run, *other)  # the table says where the scores come from
+    assert r.exit_code == 0 and "test metrics (best checkpoint) on data.sample=null" in r.output
+    assert "nothing was written into the run" in r.stderr
+    # another airport: the same columns, another series
+    r = cli("evaluate", run, "--set", "data.group.origin=JFK", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["metrics"]["mae"] != json.loads(own.stdout)["metrics"]["mae"]
+    lines = copy.read_text().splitlines()
+    head = lines[0].split(",")
+    drop = head.index("dewp")  # an input the model reads
+    cut = tmp_path / "no_dewp.csv"
+    cut.write_text("\n".join(",".join(c for i, c in enumerate(x.split(",")) if i != drop)
+                             for x in lines) + "\n")  # fmt: skip
+    r = cli("evaluate", run, "--set", "data.sample=null", "--set", f"data.path={cut}",
+            "--set", "data.time_column=time_hour")  # fmt: skip
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "dewp" in r.stderr and "--set data.sample=null" in r.stderr
+    r = cli("evaluate", run, "--set", "model.units=3")
+    assert r.exit_code == 2 and "evaluate cannot change model.units" in r.stderr
+    assert _files(run) == before
+
+
+def test_a_classifier_scored_on_a_file_with_other_classes_is_refused(cli, tmp_path):
+    rows = "".join(
+        f"a {'fine' if i % 2 else 'dull'} film number {i},{'pos' if i % 2 else 'neg'}\n"
+        for i in range(80)
+    )
+    (tmp_path / "train.csv").write_text("text,label\n" + rows)
+    run = _train(
+        cli,
+        tmp_path,
+        {
+            "name": "tiny-labels",
+            "seed": 0,
+            "data": {
+                "adapter": "text_table",
+                "path": str(tmp_path / "train.csv"),
+                "label_column": "label",
+                "id_column": None,
+            },  # fmt: skip
+            "encoder": {"type": "multi_hot", "vocab_size": 50},
+            "model": {"arch": "dense", "units": 4, "layers": 1},
+            "train": {"epochs": 1, "batch_size": 16},
+            "metrics": "classification",
+        },
+    )
+    same = tmp_path / "same.csv"
+    same.write_text("text,label\n" + rows)
+    r = cli("evaluate", run, "--set", f"data.path={same}", "--json")
+    assert r.exit_code == 0, r.output
+    assert (
+        json.loads(r.stdout)["metrics"]["accuracy"]
+        == json.loads(cli("evaluate", run, "--json").stdout)["metrics"]["accuracy"]
+    )
+    other = tmp_path / "other.csv"
+    other.write_text("text,label\n" + rows.replace(",pos", ",good").replace(",neg", ",bad"))
+    r = cli("evaluate", run, "--set", f"data.path={other}")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "the data's classes ['bad', 'good'] are not the run's ['neg', 'pos']" in r.stderr
