@@ -53,6 +53,10 @@ def config_with_overrides(run: Run, overrides: list[str], command: str) -> Exper
     what = "how the input file is written"
     if command == "evaluate":
         keys, what = (*SOURCE_KEYS, *keys), "which data to score and how they are written"
+    given = {parse_override(text)[0] for text in overrides}
+    for new, old in (("data.path", "sample"), ("data.sample", "path")):
+        if new in given and f"data.{old}" not in given and getattr(cfg.data, old, None):
+            overrides = [*overrides, f"data.{old}=null"]  # a file instead of the sample
     for text in overrides:
         key, _ = parse_override(text)
         if ".".join(key.split(".")[:2]) not in keys:
