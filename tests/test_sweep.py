@@ -621,3 +621,31 @@ def test_a_set_over_the_sweeps_set_is_listed_once(cli, tmp_path):
     assert meta["epochs_completed"] == 1  # the last one wins
     rows = json.loads(cli("runs", "list", "--runs-dir", runs, "--json").stdout)
     assert rows[0]["overrides"] == ["train.epochs=1", "model.units=3"]
+
+
+def test_a_run_is_marked_even_when_more_sigterms_follow(tmp_path):
+    """A sweep killed with SIGKILL sends its trial one SIGTERM per thread it had; the SIGTERMs
+    after the first must not cut the marking of the run short (it stayed 'running': the
+    default action of SIGTERM killed the process inside run.finish)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = f"""
+import os, signal
+from pathlib import Path
+from seqrun.engine.trainer import _mark
+
+class Run:
+    def finish(self, status, error=None):
+        os.kill(os.getpid(), signal.SIGTERM)  # the next SIGTERM, while the run is marked
+        os.kill(os.getpid(), signal.SIGINT)
+        Path({str(tmp_path / "marked")!r}).write_text(status + " " + str(error))
+
+_mark(Run(), "interrupted", "the sweep ended")
+print("went on")
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "went on", out.stderr
+    assert (tmp_path / "marked").read_text() == "interrupted the sweep ended"

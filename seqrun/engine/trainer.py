@@ -319,9 +319,10 @@ def train(
             run = started.get("run")
             if run is None:
                 raise
-            run.finish("interrupted", error=interrupt_cause())
+            _mark(run, "interrupted", interrupt_cause())
             raise Interrupted(str(run.path)) from None
-        return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
+        with sigterm_interrupts():  # never SIGTERM's default (a silent death) while the run lives
+            return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
     finally:
         for lock in locks:
             lock.release()
@@ -521,32 +522,32 @@ def _fit_guarded(
         with SignalGuard(model, at_once=job.several) as guard:
             result = _fit_and_score(job, run, model, state, quiet, extra, guard, on_epoch)
         status = result["status"]
-        run.finish(status)
+        _mark(run, status)
     except BrokenPipeError:  # the reader of our output (a killed sweep or tune) is gone
         status = "interrupted"
         cause = interrupt_cause("interrupted: the process reading its output ended")
-        run.finish("interrupted", error=cause)
+        _mark(run, "interrupted", cause)
         raise Interrupted(str(run.path)) from None
     except OSError as e:  # disk full, permissions: fail the run with the real cause
         what = f"{e.filename}: " if e.filename else ""
-        run.finish("failed", error=f"{what}{e.strerror or e}")
+        _mark(run, "failed", f"{what}{e.strerror or e}")
         raise RunFailure(f"{what}{e.strerror or e}") from None
     except KeyboardInterrupt:
         status = "interrupted"
-        run.finish("interrupted", error=interrupt_cause())
+        _mark(run, "interrupted", interrupt_cause())
         raise Interrupted(str(run.path)) from None
     except UserError as e:
-        run.finish("failed", error=str(e))
+        _mark(run, "failed", str(e))
         raise
     except LostWorker as e:
-        run.finish("failed", error=str(e))
+        _mark(run, "failed", str(e))
         if launch.launched():  # the launcher names the worker that died, in one line
             launch.report_lost_peer(e.peer)
             sys.stderr.flush()
             os._exit(launch.EXIT_LOST_PEER)
         raise
     except Exception as e:
-        run.finish("failed", error=f"{type(e).__name__}: {e}")
+        _mark(run, "failed", f"{type(e).__name__}: {e}")
         raise
     finally:
         if tracker is not None:
@@ -558,6 +559,15 @@ def _fit_guarded(
 
             shutil.rmtree(run.path, ignore_errors=True)
     return result
+
+
+def _mark(run: Run, status: str, error: str | None = None) -> None:
+    """Record how the run ended, with SIGINT and SIGTERM ignored meanwhile: the SIGTERMs that
+    follow a first one (a killed sweep sends several) cannot leave it marked running."""
+    from seqrun.engine.processes import signals_ignored
+
+    with signals_ignored():
+        run.finish(status, error=error)
 
 
 def _cluster_meta(cfg: ExperimentConfig, cluster: Any, strategy: Any) -> dict[str, Any]:
