@@ -54,6 +54,7 @@ from seqrun.core.runs import (
     unwritable_folder,
     write_json,
 )
+from seqrun.engine.processes import signals_ignored
 from seqrun.engine.sweep import (
     TrialResources,
     check_distributions,
@@ -756,8 +757,9 @@ def run_trial(st: Study, study: Any, trial: Any, quiet: bool = True) -> Outcome:
             on_epoch=on_epoch,
         )
     except Interrupted:  # Ctrl-C / SIGTERM: the run is marked interrupted
-        trial.set_user_attr("error", "interrupted")
-        study.tell(trial, state=TrialState.FAIL)
+        with signals_ignored():  # the next SIGTERM of a killed parent: not mid-write
+            trial.set_user_attr("error", "interrupted")
+            study.tell(trial, state=TrialState.FAIL)
         raise KeyboardInterrupt from None
     except (SeqrunError, Exception) as e:
         out.error = str(e) if isinstance(e, SeqrunError) else f"{type(e).__name__}: {e}"
@@ -862,7 +864,8 @@ def _worker_loop(st: Study, trials: int | None, timeout: float | None, say: Any)
             outcome = run_trial(st, study, trial)
         except KeyboardInterrupt:  # Ctrl-C / SIGTERM: the trial fails, its budget comes back
             if trial is not None:  # inside ask: a rerun fails it after ASK_GRACE_S
-                _fail_interrupted(study, trial)
+                with signals_ignored():
+                    _fail_interrupted(study, trial)
             raise
         if outcome.state == "FAIL":
             failures, last_error = failures + 1, outcome.error
