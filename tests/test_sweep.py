@@ -626,26 +626,29 @@ def test_a_set_over_the_sweeps_set_is_listed_once(cli, tmp_path):
 def test_a_run_is_marked_even_when_more_sigterms_follow(tmp_path):
     """A sweep killed with SIGKILL sends its trial one SIGTERM per thread it had; the SIGTERMs
     after the first must not cut the marking of the run short (it stayed 'running': the
-    default action of SIGTERM killed the process inside run.finish)."""
+    default action of SIGTERM killed the process inside Run.finish)."""
     import subprocess
     import sys
 
+    from seqrun.core.runs import Run, create_run
     from tests.conftest import ROOT
 
+    run = create_run(tmp_path, "marked")
+    run.update_meta(status="running")
     code = f"""
 import os, signal
-from pathlib import Path
-from seqrun.engine.trainer import _mark
+from seqrun.core.runs import Run
 
-class Run:
-    def finish(self, status, error=None):
+class Signalled(Run):
+    def update_meta(self, **fields):
         os.kill(os.getpid(), signal.SIGTERM)  # the next SIGTERM, while the run is marked
         os.kill(os.getpid(), signal.SIGINT)
-        Path({str(tmp_path / "marked")!r}).write_text(status + " " + str(error))
+        super().update_meta(**fields)
 
-_mark(Run(), "interrupted", "the sweep ended")
+Signalled({str(run.path)!r}).finish("interrupted", error="the sweep ended")
 print("went on")
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "went on", out.stderr
-    assert (tmp_path / "marked").read_text() == "interrupted the sweep ended"
+    meta = Run(run.path).meta()
+    assert (meta["status"], meta["error"]) == ("interrupted", "the sweep ended")

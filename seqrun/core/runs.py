@@ -15,6 +15,7 @@ Layout of one run::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -254,6 +255,28 @@ def keras_key(monitor: str) -> str:
     return "val_" + metric_name(monitor)
 
 
+@contextlib.contextmanager
+def signals_ignored():
+    """Meanwhile SIGINT and SIGTERM are ignored (main thread only), so that the record of how
+    a run ended is not cut short by the next signal. A parent killed with SIGKILL sends its
+    child one SIGTERM per thread it had (the child is handed from dying thread to thread,
+    PR_SET_PDEATHSIG firing each time): a second signal is the rule, not a user's second
+    Ctrl-C."""
+    import signal
+
+    old = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old[sig] = signal.signal(sig, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave them alone
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
 class Run:
     """One run directory and its metadata."""
 
@@ -369,16 +392,18 @@ class Run:
     def finish(self, status: str, error: str | None = None) -> None:
         """Record how the run ended: status, end time, duration (the time spent running, over
         every attempt of a resumed run), error (best effort unless ``completed``: the disk
-        itself may be why it failed)."""
+        itself may be why it failed), with SIGINT and SIGTERM ignored while it is written
+        (:func:`signals_ignored`)."""
         ended = time.time()
         try:
-            self.update_meta(
-                status=status,
-                ended_at=now_iso(),
-                ended_ts=ended,
-                duration_s=round(active_seconds(self.meta(), ended), 3),
-                error=error,
-            )
+            with signals_ignored():
+                self.update_meta(
+                    status=status,
+                    ended_at=now_iso(),
+                    ended_ts=ended,
+                    duration_s=round(active_seconds(self.meta(), ended), 3),
+                    error=error,
+                )
         except OSError:
             if status == "completed":
                 raise

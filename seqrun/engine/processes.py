@@ -82,28 +82,6 @@ def sigterm_interrupts():
         signal.signal(signal.SIGTERM, old)
 
 
-@contextlib.contextmanager
-def signals_ignored():
-    """Meanwhile SIGINT and SIGTERM are ignored (main thread only): a run being marked
-    interrupted or failed is not cut short by the next signal. A parent killed with SIGKILL
-    sends its child one SIGTERM per thread it had (the child is handed from dying thread to
-    thread, PR_SET_PDEATHSIG firing each time), so a second signal is the rule, not a user's
-    second Ctrl-C."""
-    import signal
-
-    old = {}
-    try:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            old[sig] = signal.signal(sig, signal.SIG_IGN)
-    except ValueError:  # not the main thread: leave them alone
-        pass
-    try:
-        yield
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-
 def stop_children(procs: dict[int, subprocess.Popen], grace: float = 30.0) -> None:
     """SIGTERM each child (a trial marks itself interrupted), SIGKILL those still alive after
     ``grace`` seconds."""

@@ -319,7 +319,7 @@ def train(
             run = started.get("run")
             if run is None:
                 raise
-            _mark(run, "interrupted", interrupt_cause())
+            run.finish("interrupted", error=interrupt_cause())
             raise Interrupted(str(run.path)) from None
         with sigterm_interrupts():  # never SIGTERM's default (a silent death) while the run lives
             return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
@@ -522,32 +522,32 @@ def _fit_guarded(
         with SignalGuard(model, at_once=job.several) as guard:
             result = _fit_and_score(job, run, model, state, quiet, extra, guard, on_epoch)
         status = result["status"]
-        _mark(run, status)
+        run.finish(status)
     except BrokenPipeError:  # the reader of our output (a killed sweep or tune) is gone
         status = "interrupted"
         cause = interrupt_cause("interrupted: the process reading its output ended")
-        _mark(run, "interrupted", cause)
+        run.finish("interrupted", error=cause)
         raise Interrupted(str(run.path)) from None
     except OSError as e:  # disk full, permissions: fail the run with the real cause
         what = f"{e.filename}: " if e.filename else ""
-        _mark(run, "failed", f"{what}{e.strerror or e}")
+        run.finish("failed", error=f"{what}{e.strerror or e}")
         raise RunFailure(f"{what}{e.strerror or e}") from None
     except KeyboardInterrupt:
         status = "interrupted"
-        _mark(run, "interrupted", interrupt_cause())
+        run.finish("interrupted", error=interrupt_cause())
         raise Interrupted(str(run.path)) from None
     except UserError as e:
-        _mark(run, "failed", str(e))
+        run.finish("failed", error=str(e))
         raise
     except LostWorker as e:
-        _mark(run, "failed", str(e))
+        run.finish("failed", error=str(e))
         if launch.launched():  # the launcher names the worker that died, in one line
             launch.report_lost_peer(e.peer)
             sys.stderr.flush()
             os._exit(launch.EXIT_LOST_PEER)
         raise
     except Exception as e:
-        _mark(run, "failed", f"{type(e).__name__}: {e}")
+        run.finish("failed", error=f"{type(e).__name__}: {e}")
         raise
     finally:
         if tracker is not None:
@@ -559,15 +559,6 @@ def _fit_guarded(
 
             shutil.rmtree(run.path, ignore_errors=True)
     return result
-
-
-def _mark(run: Run, status: str, error: str | None = None) -> None:
-    """Record how the run ended, with SIGINT and SIGTERM ignored meanwhile: the SIGTERMs that
-    follow a first one (a killed sweep sends several) cannot leave it marked running."""
-    from seqrun.engine.processes import signals_ignored
-
-    with signals_ignored():
-        run.finish(status, error=error)
 
 
 def _cluster_meta(cfg: ExperimentConfig, cluster: Any, strategy: Any) -> dict[str, Any]:
@@ -789,9 +780,7 @@ def score(
     metrics file, plot, predictions and the data module's artifacts."""
     if model is None:
         model = archive.load_model(run, checkpoint)
-    preds = data.predictions(model, split)
-    metric_set = registry.get("metrics", cfg.metrics)()
-    metrics = {"split": split, "checkpoint": checkpoint, **metric_set.compute(preds)}
+    preds, metrics = _scores(cfg, data, split, checkpoint, model)
     name = metrics_name(split, checkpoint)
     write_json(run.metrics_path(split, checkpoint), metrics)
     try:
@@ -801,6 +790,15 @@ def score(
     _save_predictions(run, name, preds)
     data.write_artifacts(preds, run, name)  # e.g. errors.jsonl of the most confident mistakes
     return metrics
+
+
+def _scores(
+    cfg: ExperimentConfig, data: Any, split: str, checkpoint: str, model: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model's predictions on one split and the metric set's scores of them."""
+    preds = data.predictions(model, split)
+    metric_set = registry.get("metrics", cfg.metrics)()
+    return preds, {"split": split, "checkpoint": checkpoint, **metric_set.compute(preds)}
 
 
 def _save_predictions(run: Run, name: str, preds: dict[str, Any]) -> None:
@@ -864,14 +862,8 @@ def evaluate_on(
     _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
     archive.check_data_fits(encoder, data, where)
     data.set_encoder(encoder)
-    preds = data.predictions(model, split)
-    metric_set = registry.get("metrics", cfg.metrics)()
-    return {
-        "split": split,
-        "checkpoint": checkpoint,
-        "data": list(overrides),
-        **metric_set.compute(preds),
-    }
+    _, metrics = _scores(cfg, data, split, checkpoint, model)
+    return {**metrics, "data": list(overrides)}
 
 
 def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:

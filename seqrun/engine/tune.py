@@ -51,10 +51,10 @@ from seqrun.core.runs import (
     now_iso,
     pid_alive,
     read_state,
+    signals_ignored,
     unwritable_folder,
     write_json,
 )
-from seqrun.engine.processes import signals_ignored
 from seqrun.engine.sweep import (
     TrialResources,
     check_distributions,
