@@ -652,3 +652,26 @@ print("went on")
     assert out.returncode == 0 and out.stdout.strip() == "went on", out.stderr
     meta = Run(run.path).meta()
     assert (meta["status"], meta["error"]) == ("interrupted", "the sweep ended")
+
+
+def test_a_dying_parent_is_told_from_a_live_one():
+    """orphaned() must see a parent that is being killed before the last of its threads has
+    handed this process on (getppid() still names it): a zombie or a gone process is dying,
+    a live one is not."""
+    import subprocess
+    import time
+
+    from seqrun.engine.processes import dying
+
+    live = subprocess.Popen(["sleep", "30"])
+    ended = subprocess.Popen(["true"])
+    try:
+        deadline = time.time() + 10
+        while not dying(ended.pid) and time.time() < deadline:  # a zombie until reaped
+            time.sleep(0.05)
+        assert dying(ended.pid) and not dying(live.pid)
+    finally:
+        live.kill()
+        live.wait()
+        ended.wait()
+    assert dying(ended.pid)  # reaped: gone

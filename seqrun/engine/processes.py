@@ -36,9 +36,27 @@ def death_signal() -> None:
 
 
 def orphaned() -> bool:
-    """Whether the sweep or tune process that started this one has died (then nothing reads
-    this process's stdout and stderr any more)."""
-    return bool(_PARENT) and os.getppid() != _PARENT[0]
+    """Whether the sweep or tune process that started this one has died or is dying (then
+    nothing reads this process's stdout and stderr any more). A multi-threaded parent killed
+    with SIGKILL hands this process from thread to thread while they exit, each hand-over
+    sending the death signal: until the last, ``getppid()`` still names it, so its state says."""
+    return bool(_PARENT) and (os.getppid() != _PARENT[0] or dying(_PARENT[0]))
+
+
+def dying(pid: int) -> bool:
+    """Whether process ``pid`` is gone, a zombie, or has SIGKILL pending (Linux /proc; False
+    where /proc is not there)."""
+    if not os.path.isdir("/proc/self"):
+        return False
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return True  # gone
+    if fields.get("State", "").strip()[:1] in ("Z", "X"):
+        return True
+    kill = 1 << 8  # SIGKILL (9) in the hexadecimal masks of pending signals
+    return any(int(fields.get(k, "0").strip() or "0", 16) & kill for k in ("SigPnd", "ShdPnd"))
 
 
 def mute_if_orphaned() -> bool:
