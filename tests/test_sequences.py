@@ -146,6 +146,8 @@ BAD_TS = [
     (TS_HEAD, ["1,2:3,4:a", "1,2:3,4:c"], ":11", "label 'c' is not in @classLabel"),
     (TS_HEAD, ["1,2:3,4:a", ":1,2:b"], ":11", "empty series"),
     (TS_HEAD, ["1,x:3,4:a"], ":10", "is not a number"),
+    # two files joined (cat X_TRAIN.ts X_TEST.ts): the second header is not a series
+    (TS_HEAD, TS_ROWS[:1] + TS_HEAD.splitlines()[1:3], ":11", "header line '@problemName Tiny'"),
 ]
 
 

@@ -392,6 +392,13 @@ class _Header:
 
     def series(self, line: str, where: str, first_len: int | None) -> tuple[np.ndarray, Any]:
         """One data line: the (length, channels) values and the label (None if unlabelled)."""
+        if line.startswith("@"):  # values are numbers: a second header (two files joined?)
+            at = self.given["data"][1].rsplit(":", 1)[-1]
+            raise UserError(
+                f"header line {line[:30]!r} after @data (line {at}): "
+                "the header goes before @data, once per file (two .ts files joined into one?)",
+                where=where,
+            )
         stamped = bool(self.values.get("timestamps"))
         if stamped and line.count("(") != line.count(")"):
             raise UserError(
