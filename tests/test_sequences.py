@@ -322,6 +322,21 @@ def test_metric_sets_by_hand():
     assert r["skill"] == pytest.approx(1 - np.sqrt(0.5))
 
 
+def test_plot_of_a_split_lacking_a_class_warns_nothing(tmp_path):
+    import warnings
+
+    from seqrun.data.sequences import SeqSplit, SequenceData
+
+    series = [np.arange(5, dtype=np.float32).reshape(5, 1) + i for i in range(4)]
+    y = np.array([0, 1, 0, 1])  # class 'c' has no series in this split
+    data = SequenceData({"dev": SeqSplit(series, y, ids=list(range(4)))}, list("abc"), ["x"])
+    preds = {"split": "dev", "y_true": y, "proba": np.eye(3)[[0, 1, 1, 1]]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib: 'No artists with labels found'
+        data.plot(preds, tmp_path / "dev.png", "dev")
+    assert (tmp_path / "dev.png").stat().st_size > 0
+
+
 # ----------------------------------------------------------------------------- end to end
 
 

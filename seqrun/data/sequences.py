@@ -380,7 +380,10 @@ class SequenceData:
                     label=f"#{i} -> {names[int(pred[i])]}" + ("" if ok else " (wrong)"),
                 )
             ax.set_title(f"true {cname}" + (" (channel 0)" if len(self.channels) > 1 else ""))
-            ax.legend(fontsize=7)
+            if ax.lines:
+                ax.legend(fontsize=7)
+            else:  # a class the split lacks (a small dev split, a class declared but unseen)
+                ax.text(0.5, 0.5, "no series", ha="center", va="center", transform=ax.transAxes)
         ax = fig.add_subplot(grid[0, len(shown)])
         k = len(names)
         cm = np.zeros((k, k), dtype=np.int64)
