@@ -61,6 +61,13 @@ def test_bad_timestamped_lines_are_one_line_errors(cli, tmp_path, row, needle):
     one_line_error(cli("data", "describe", config), "X_TRAIN.ts:8", needle)
 
 
+def test_line_separators_inside_a_comment_are_no_line_ends(tmp_path):
+    # a description pasted into the header comments: U+2028, a form feed, U+0085
+    head = "# one\u2028two\x0cthree\x85four\n" + STAMPED.replace("true", "false", 1)
+    s = read_ts(write(tmp_path, head + "1,2:3,4:a\r\n5,6:7,8:b\n"))
+    assert s.labels == ["a", "b"] and s.lines == [9, 10]
+
+
 def test_trailing_colon_of_aeon_writer(tmp_path):
     # aeon's writer ends each dimension with ':' and writes no label when y is None
     head = (

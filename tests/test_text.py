@@ -486,6 +486,17 @@ def test_predict_input_with_list_or_boolean_texts_is_an_error(tmp_path, value, n
     assert e.value.where == f"{path}:2" and needle in e.value.message
 
 
+def test_predict_input_of_one_text_a_line_cuts_at_line_ends_only(tmp_path):
+    from seqrun.data.text_table import read_text_inputs
+
+    # a scraped review holding U+2028, U+0085 or a form feed is still one text
+    path = tmp_path / "in.txt"
+    path.write_bytes("great\u2028film\r\nbad\x0cplot\x85here\r\n\nfun\n".encode())
+    rows, texts = read_text_inputs(path, None)
+    assert texts == ["great\u2028film", "bad\x0cplot\x85here", "fun"]
+    assert [r["line"] for r in rows] == [1, 2, 4]
+
+
 def test_text_column_equal_to_label_column_fails_config_validate(cli, tmp_path):
     raw = mr(data={"text_column": "score"})
     r = cli("config", "validate", write_config(tmp_path, raw))

@@ -65,6 +65,19 @@ def check_unique_names(names: list[str], where: str) -> None:
         seen[name] = i
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def file_lines(text: str) -> list[str]:
+    """The lines of a text file, cut at LF, CR LF or CR only (as ``str.splitlines`` without
+    its other breaks: a U+2028, U+0085 or form feed inside a comment or a review is text,
+    not a line end, and would shift every line number after it)."""
+    lines = _LINE_END.split(text)
+    if lines and not lines[-1]:  # the line end closing the last line
+        lines.pop()
+    return lines
+
+
 def shown_names(names: list[str], shown: int = 20, noun: str = "") -> str:
     """Names joined by commas: the first ``shown`` of them and, past that, how many in all
     (``noun`` names what is counted, e.g. 'columns')."""

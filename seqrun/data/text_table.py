@@ -21,6 +21,7 @@ from seqrun.core.text import (
     NA_TEXTS,
     check_unique_names,
     decode_text,
+    file_lines,
     read_file_bytes,
     shown_names,
     unescape_separator,
@@ -611,7 +612,7 @@ def read_text_inputs(
                 "format's extension",
                 where="--column",
             )
-        out = [{"line": n, "text": t} for n, t in enumerate(text.splitlines(), start=1)]
+        out = [{"line": n, "text": t} for n, t in enumerate(file_lines(text), start=1)]
     blank = [r["line"] for r in out if not r["text"].strip()]
     if blank:
         warn(

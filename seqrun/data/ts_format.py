@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from seqrun.core.errors import UserError, did_you_mean
-from seqrun.core.text import NA_TEXTS, decode_text, read_file_bytes
+from seqrun.core.text import NA_TEXTS, decode_text, file_lines, read_file_bytes
 
 #: the header tags of the format (lower case); ``dimension`` is an alias some files use
 TAGS = (
@@ -500,7 +500,7 @@ def read_ts(
     series: list[np.ndarray] = []
     labels: list[Any] = []
     lines: list[int] = []
-    for n, raw in enumerate(text.splitlines(), start=1):
+    for n, raw in enumerate(file_lines(text), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
