@@ -10,6 +10,7 @@ import json
 import numpy as np
 
 from tests.conftest import write_config
+from tests.test_bad_inputs import one_line_error
 from tests.text_fixtures import ragged
 
 
@@ -117,6 +118,26 @@ def test_glue_tsv_quote_opened_and_closed_on_other_rows_keeps_the_rows(tmp_path)
     assert [r["sentence"] for r in rows] == sentences
     assert [r["label"] for r in rows] == [str(i % 2) for i in range(30)]
     assert lines == list(range(2, 32))
+
+
+def test_json_lines_named_json_are_read_as_json_lines(cli, tmp_path):
+    """The Yelp and Amazon review dumps are JSON Lines named .json: read as such (training
+    data and predict inputs), not as a CSV; a JSON array is a one-line error saying so."""
+    from seqrun.core.config import load_config
+    from seqrun.data.text_table import TextTableAdapter, read_text_inputs
+
+    rows = [{"review_id": f"r{i}", "stars": 1 + i % 2, "text": f"text, {i}"} for i in range(20)]
+    path = tmp_path / "reviews.json"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    cfg = write_config(tmp_path, _config(path, label_column="stars"))
+    data = TextTableAdapter(load_config(cfg).data).load(("train", "dev", "test"))
+    assert sum(len(s) for s in data.splits.values()) == 20 and data.class_names == ["1", "2"]
+    _, texts = read_text_inputs(path, None)
+    assert texts == [r["text"] for r in rows]
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([{"text": "a", "label": 1}], indent=1), encoding="utf-8")
+    r = cli("data", "describe", write_config(tmp_path, _config(array)))
+    one_line_error(r, "array.json:1", "a JSON array (one document), not JSON Lines")
 
 
 def test_imdb_word_index_words_with_apostrophes_are_found_in_new_texts(tmp_path):

@@ -84,7 +84,9 @@ class TextTableConfig(DataConfig):
         "label_column: score, label_type: score, id_column: id).",
     )
     format: Literal["auto", "csv", "tsv", "jsonl"] = Field(
-        "auto", description="File format; 'auto' goes by the extension (.csv, .tsv/.tab, .jsonl)."
+        "auto",
+        description="File format; 'auto' goes by the extension (.csv, .tsv/.tab, .jsonl, and "
+        ".json: JSON Lines, as the Yelp and Amazon review dumps are named).",
     )
     separator: str | None = Field(
         None,
@@ -241,7 +243,14 @@ def table_format(path: str | Path, fmt: str = "auto") -> str:
         return fmt
     p = Path(path)
     ext = Path(p.stem).suffix.lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
-    return {".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(ext, "csv")
+    formats = {
+        ".tsv": "tsv",
+        ".tab": "tsv",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".json": "jsonl",
+    }
+    return formats.get(ext, "csv")
 
 
 def read_table(
@@ -310,6 +319,13 @@ def parse_table(
         for n, line in enumerate(_jsonl_lines(text), start=1):
             if not line.strip():
                 continue
+            if not rows and line.lstrip().startswith("["):
+                raise UserError(
+                    "a JSON array (one document), not JSON Lines (one object per line): "
+                    "convert it, e.g. with pandas: pd.read_json(path).to_json(new_path, "
+                    "orient='records', lines=True)",
+                    where=f"{path}:{n}",
+                )
             try:
                 obj = json.loads(line)
             except ValueError as e:
@@ -534,7 +550,7 @@ def _separator_fix(sep: str, key: str | None) -> str:
     return "re-save it comma-separated, with '.' as the decimal point"
 
 
-TABLE_EXTS = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson")
+TABLE_EXTS = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json")
 
 
 def read_text_inputs(
