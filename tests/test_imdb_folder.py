@@ -109,12 +109,15 @@ def test_missing_test_folder_trains_and_describe_says_what_is_missing(cli, tmp_p
         ("aclImdb/train", ["one half (train/)", "set data.path to the folder"]),
         ("aclImdb/test", ["one half (test/)", "set data.path to the folder"]),
         ("aclImdb_v1.tar.gz", ["is an archive", "tar -xf aclImdb_v1.tar.gz"]),
+        # Kaggle's table of the 50,000 reviews (review,sentiment)
+        ("IMDB Dataset.csv", ["is a table", "data.adapter: text_table"]),
     ],
 )
 def test_path_at_a_half_or_at_the_tarball(cli, tmp_path, target, needles):
     import tarfile
 
     root = write_acl(tmp_path)
+    (tmp_path / "IMDB Dataset.csv").write_text('review,sentiment\n"Great film",positive\n')
     with tarfile.open(tmp_path / "aclImdb_v1.tar.gz", "w:gz") as tar:
         tar.add(root, arcname="aclImdb")
     r = cli("data", "describe", write_config(tmp_path, _cfg(tmp_path / target)))

@@ -377,6 +377,14 @@ class ImdbAdapter:
                     "and set data.path to the aclImdb folder it holds",
                     where=f"data.path {d.path}",
                 )
+            elif p.is_file() and _is_table(p):
+                raise UserError(
+                    f"{p.name} is a table, which the imdb adapter does not read (it reads "
+                    "imdb.npz or an aclImdb folder): for a table of reviews and labels, e.g. "
+                    "Kaggle's 'IMDB Dataset.csv', set data.adapter: text_table with "
+                    "data.text_column and data.label_column naming its columns",
+                    where=f"data.path {d.path}",
+                )
             elif (p / "pos").is_dir() or (p / "neg").is_dir():
                 raise UserError(
                     f"this is one half ({p.name}/) of an aclImdb folder: set data.path to the "
@@ -606,6 +614,14 @@ class ImdbAdapter:
         keras_dataset_file("imdb_word_index.json", None)
         halves, vocab = self._npz(npz, splits)
         return halves, vocab, "keras.datasets.imdb"
+
+
+def _is_table(path: Path) -> bool:
+    """Whether a file's extension names a table that the text_table adapter reads."""
+    from seqrun.data.text_table import TABLE_EXTS
+
+    name = path.name.lower().removesuffix(".gz")
+    return Path(name).suffix in TABLE_EXTS
 
 
 def _check_review_bytes(data: bytes, encoding: str, path: Path) -> None:
