@@ -132,6 +132,21 @@ def test_unquoted_separator_in_a_text_says_to_quote_it(cli, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "sep", "shown"), [("t.csv", ",", "','"), ("t.tsv", "\t", "a tab")]
+)
+def test_rows_ending_with_a_separator_say_so(cli, tmp_path, name, sep, shown):
+    # was: "a text holding ',' must be in double quotes" for an empty field past the header's
+    path = _csv(tmp_path / name, [(label, text + sep) for label, text in _rows()], sep=sep)
+    path.write_text(path.read_text().replace(",", sep, 1))  # the header too
+    one_line_error(
+        _describe(cli, _text_config(tmp_path, path)),
+        f"{name}:2",
+        "3 fields, the header has 2",
+        f"the field(s) past the header's are empty: does the row end with {shown}?",
+    )
+
+
 def test_parquet_file_is_named_as_such(cli, tmp_path):
     path = tmp_path / "t.parquet"
     path.write_bytes(b"PAR1" + b"\x00" * 32 + b"PAR1")

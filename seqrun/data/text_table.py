@@ -386,7 +386,7 @@ def parse_table(
                     f"; the separator is probably {_SEPARATORS[other]}, not "
                     f"{_SEPARATORS[sep]}: {_separator_fix(other, separator_key)}"
                     if other
-                    else _extra_fields_hint(raw[head_line - 1], len(values), sep, quoting)
+                    else _extra_fields_hint(raw[head_line - 1], values, len(columns), sep, quoting)
                 )
                 raise UserError(
                     f"{len(values)} fields, the header has {len(columns)}{hint}",
@@ -414,10 +414,11 @@ def _jsonl_lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in text.split("\n")]
 
 
-def _extra_fields_hint(header: str, fields: int, sep: str, quoting: int) -> str:
-    """What a row with more fields than the header suggests when no other separator explains
-    it: a header written with another separator than the rows, or a text holding the
-    separator without quotes."""
+def _extra_fields_hint(header: str, values: list[str], width: int, sep: str, quoting: int) -> str:
+    """What a row (``values``) with more fields than the header's ``width`` suggests when no
+    other separator explains it: a header written with another separator than the rows, a
+    separator ending the row, or a text holding the separator without quotes."""
+    fields = len(values)
     for cand in _SEPARATORS:
         if cand != sep and cand in header:
             try:
@@ -429,6 +430,13 @@ def _extra_fields_hint(header: str, fields: int, sep: str, quoting: int) -> str:
                     f"; the header is separated by {_SEPARATORS[cand]} and this row by "
                     f"{_SEPARATORS[sep]}: write every line with one separator"
                 )
+    shown = _SEPARATORS.get(sep, repr(sep))
+    if not any(v.strip() for v in values[width:]):
+        return (
+            f"; the field(s) past the header's are empty: does the row end with {shown}? "
+            f"remove the separator ending the rows, or name that column in the header (a "
+            f"text holding {shown} can cause it too)"
+        )
     if sep == "\t" or quoting == csv.QUOTE_NONE:
         return "; a text holding a tab splits its row: replace the tabs inside texts by spaces"
     return (
