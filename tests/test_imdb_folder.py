@@ -83,6 +83,17 @@ def test_appledouble_and_unsup_files_are_not_reviews(tmp_path):
     assert np.bincount(data.splits["test"].labels).tolist() == [4, 5]
 
 
+def test_a_dev_or_test_split_of_one_class_is_warned(tmp_path, capsys):
+    # a quick run on a few reviews: the AUC of a one-class split is undefined
+    write_acl(tmp_path)
+    sizes = _load(tmp_path, max_reviews=6).sizes()
+    assert sizes == {"train": 5, "dev": 1, "test": 6}
+    err = capsys.readouterr().err
+    assert "the dev split holds one class" in err and "raise data.max_reviews" in err
+    _load(tmp_path)
+    assert "holds one class" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("half", ["train", "test"])
 def test_empty_class_folder_is_an_error(cli, tmp_path, half):
     root = write_acl(tmp_path)

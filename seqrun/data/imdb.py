@@ -445,6 +445,17 @@ class ImdbAdapter:
                 )
         if "test" in splits:
             out["test"] = halves["test"]
+        from seqrun.data.text_table import warn_one_class_splits
+
+        for name in ("dev", "test"):  # e.g. a small data.max_reviews
+            if name in out:
+                labels = out[name].labels
+                warn_one_class_splits(
+                    labels,
+                    {name: np.arange(len(labels))},
+                    CLASS_NAMES,
+                    "raise data.max_reviews" + (" or data.dev_fraction" if name == "dev" else ""),
+                )
         for name, s in out.items():
             present = np.unique(s.labels)
             if name == "train" and len(present) < 2:
