@@ -134,6 +134,30 @@ def test_csv_na_texts_are_counted_like_the_synop_ones(cli, tmp_path):
     assert "(texts for no value) read as missing: temp 6" in r.stdout
 
 
+def test_a_station_whose_every_row_is_mq_is_named_not_one_column(cli, tmp_path):
+    """The monthly archives list every station of the network, some with nothing but mq:
+    the error names the station to change, not one column to drop (then the next, ...)."""
+    from tests.synop_export import make_monthly
+
+    m = make_monthly(tmp_path, gz=(False, False))
+    for path in m.paths:
+        lines = path.read_text().splitlines()
+        for k, line in enumerate(lines):
+            if line.startswith("07005;"):
+                fields = line.split(";")
+                lines[k] = ";".join(fields[:2] + ["mq"] * (len(fields) - 3) + [""])
+        path.write_text("\n".join(lines) + "\n")
+    cfg = synop(tmp_path / "synop.2015*.csv", station="07005", sequence_len=4)
+    r = cli("data", "describe", write_config(tmp_path, cfg))
+    assert r.exit_code == 2
+    line = r.output.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert line.startswith("error: data.station: none of the 13 listed columns")
+    assert "of 07005 in 2 files" in line and "drop it" not in line
+    cfg["data"]["station"] = "07149"  # the other stations of the same files read as before
+    assert cli("data", "describe", write_config(tmp_path, cfg)).exit_code == 0
+
+
 def test_local_times_a_daylight_saving_change_drops_are_warned(cli, tmp_path, capsys):
     # 2015-10-25: 02:00 local is both 00:00Z (summer time) and 01:00Z; a 3-hourly series
     # holds it once, so no order tells which one it is

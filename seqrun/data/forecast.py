@@ -1119,6 +1119,20 @@ class ForecastAdapter:
         source = raw.report.get("source", "the file")
         if len(raw.columns) == 0:
             raise UserError(f"{source} has no data rows, only its header", where="data.path")
+        empty = [f for f in features if raw.columns[f].notna().sum() == 0]
+        who = series_name(raw.report)
+        whose = f"the {len(raw.columns)} row(s) of {who} in {source}" if who else source
+        if len(features) > 1 and len(empty) == len(features) and "out_of_range" not in raw.report:
+            # (a station whose every row is 'mq', as in the monthly archives): naming one
+            # column to drop would only move the error to the next
+            key = "data.station" if "station" in raw.report else "data.group"
+            raise UserError(
+                f"none of the {len(features)} listed columns ({', '.join(features[:6])}"
+                f"{', ...' if len(features) > 6 else ''}) has a value in {whose}: every field "
+                "is empty or a missing mark; choose another "
+                + (f"series ({key})" if who else "file, or other data.features"),
+                where=key if who else "data.features",
+            )
         for name in features:
             if raw.columns[name].notna().sum() == 0:
                 excluded = raw.report.get("out_of_range", {}).get(name)
@@ -1131,7 +1145,7 @@ class ForecastAdapter:
                         where=f"data.valid_range.{name}",
                     )
                 raise UserError(
-                    f"column '{name}' has no values in {source}; drop it from data.features",
+                    f"column '{name}' has no values in {whose}; drop it from data.features",
                     where="data.features",
                 )
             self._check_values(raw, name)
