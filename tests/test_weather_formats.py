@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -156,6 +157,31 @@ def test_a_station_whose_every_row_is_mq_is_named_not_one_column(cli, tmp_path):
     assert "of 07005 in 2 files" in line and "drop it" not in line
     cfg["data"]["station"] = "07149"  # the other stations of the same files read as before
     assert cli("data", "describe", write_config(tmp_path, cfg)).exit_code == 0
+
+
+@pytest.mark.parametrize("adapter", ["synop", "timeseries_csv"])
+def test_dates_a_spreadsheet_wrote_in_scientific_notation_are_said_lost(cli, tmp_path, adapter):
+    """A spreadsheet shows the archives' 20150101000000 as 2,01501E+13 and saves it so: no
+    data.time_format reads the days and hours back, so none is suggested."""
+    from tests.synop_export import make_monthly
+
+    m = make_monthly(tmp_path, gz=(False, False))
+    path = m.paths[0]
+    lines = path.read_text().splitlines()
+    lines[1:] = [re.sub(r"^(\d+);\d+;", r"\1;2,01501E+13;", line) for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n")
+    if adapter == "synop":
+        cfg = synop(path, station="07149", sequence_len=4)
+    else:
+        data = {"adapter": "timeseries_csv", "path": str(path), "separator": ";"}
+        data |= {"time_column": "date", "time_format": "%Y%m%d%H%M%S", "targets": "t"}
+        cfg = synop(path) | {"data": data | {"group": {"numer_sta": "07149"}}}
+        cfg["data"]["missing_values"] = ["mq"]
+    r = cli("data", "describe", write_config(tmp_path, cfg))
+    assert r.exit_code == 2
+    line = r.output.strip()
+    assert len(line.splitlines()) == 1 and "'2,01501E+13' on line 2" in line
+    assert "scientific notation" in line and "are lost" in line and "set data" not in line
 
 
 def test_local_times_a_daylight_saving_change_drops_are_warned(cli, tmp_path, capsys):

@@ -13,6 +13,7 @@ from typing import Any
 DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")  # what strptime reads
 # a UTC offset after a time of day (not the '-29' that ends the date 2023-10-29)
 OFFSET = re.compile(r"\d:?\d\d(?::?\d\d(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d\d(?::?\d\d)?)$", re.I)
+_SCIENTIFIC = re.compile(r"[-+]?\d[.,]\d+[eE][-+]?\d+")  # 2,02301E+13: a spreadsheet's rounding
 _UTC_WORD = re.compile(r"(?i)(?<=\d)\s*UTC$")  # a time's trailing ' UTC', an offset in words
 # layouts tried when a time does not read, to suggest data.time_format
 _COMMON_FORMATS = (
@@ -111,6 +112,13 @@ def time_format_hint(
     import pandas as pd
 
     sample = column.dropna().astype(str).str.strip().head(500)
+    if len(sample) and sample.str.fullmatch(_SCIENTIFIC).all():
+        return (
+            ": a number in scientific notation, as a spreadsheet shows a long number "
+            "(20230101000000) and writes it back when it saves the file; the digits it "
+            "rounded off (days, hours) are lost: use the file as downloaded, or format the "
+            "column as text before saving"
+        )
     if time_format:
         given = f" with data.time_format {time_format!r}"
         iso = pd.to_datetime(sample, format="ISO8601", utc=True, errors="coerce")
