@@ -184,6 +184,29 @@ def test_dates_a_spreadsheet_wrote_in_scientific_notation_are_said_lost(cli, tmp
     assert "scientific notation" in line and "are lost" in line and "set data" not in line
 
 
+def test_csv_blank_lines_and_empty_rows_are_skipped_and_lines_stay_right(cli, tmp_path):
+    """A spreadsheet ends a CSV with rows of empty fields (',,,'), an edit leaves a blank
+    line: both are left out (as the SYNOP reader does) and counted, and an error after a
+    blank line names the file's own line."""
+    lines = sample_path("nyc-weather-2013").read_bytes()
+    lines = gzip.decompress(lines).decode().splitlines()[:61]  # header + 60 hours of EWR
+    width = lines[0].count(",")
+    rows = [*lines[:11], "", *lines[11:], "," * width, "," * width]
+    path = tmp_path / "blank.csv"
+    path.write_text("\r\n".join(rows) + "\r\n")
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "time_hour"}
+    data |= {"features": ["temp", "dewp"], "targets": "temp", "sequence_len": 4}
+    cfg = {"name": "blank", "data": data, "model": {"arch": "gru", "units": 4}}
+    raw = TimeseriesCsvAdapter(config_from_dict(cfg).data).read()
+    assert len(raw.columns) == 60 and raw.report["rows_skipped"] == {"empty": 3}
+    assert cli("data", "describe", write_config(tmp_path, cfg)).exit_code == 0
+    fields = rows[20].split(",")  # line 21 of the file
+    rows[20] = ",".join([fields[0], "a time?", *fields[2:]])
+    path.write_text("\r\n".join(rows) + "\r\n")
+    r = cli("data", "describe", write_config(tmp_path, cfg))
+    assert r.exit_code == 2 and "cannot read the time 'a time?' on line 21 " in r.output
+
+
 def test_local_times_a_daylight_saving_change_drops_are_warned(cli, tmp_path, capsys):
     # 2015-10-25: 02:00 local is both 00:00Z (summer time) and 01:00Z; a 3-hourly series
     # holds it once, so no order tells which one it is

@@ -153,7 +153,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         path = sample_path(d.sample) if d.sample else Path(d.path).expanduser()
         if self.input_paths:  # seqrun predict: a new file in the same layout
             path = self.input_paths[0]
-        df, _ = self._read_once(lambda: (self._parse(path), {}))
+        df, skipped = self._read_once(lambda: self._parse(path))
         columns = list(df.columns)
         time_cols = d.time_column or sample.get("time_column")
         time_cols = [time_cols] if isinstance(time_cols, str) else list(time_cols)
@@ -171,6 +171,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             "source": str(path) if self.input_paths else d.sample or str(path),
             "format": "csv",
             "rows_in_file": len(df),
+            **skipped,
         }
         if d.group:
             ((gcol, gval),) = d.group.items()
@@ -276,8 +277,10 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         """This adapter has a key for it: data.missing_values."""
         return f"set data.missing_values: [{code:g}]"
 
-    def _parse(self, path: Path) -> Any:
-        """The CSV as a table, its column names stripped."""
+    def _parse(self, path: Path) -> tuple[Any, dict]:
+        """The CSV as a table, its column names stripped, indexed by line number - 2 (blank
+        lines and a spreadsheet's rows of empty fields left out), and the count of those
+        rows for the report."""
         import pandas as pd
 
         d = self.data_cfg
@@ -309,6 +312,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                     keep_default_na=False,  # NA, null, ...: counted by the caller (NA_TEXTS)
                     na_values=[""],
                     dtype={next(iter(d.group)): str} if d.group else None,  # 07149 stays
+                    skip_blank_lines=False,  # (kept, then left out below: lines stay right)
                 )
         except pd.errors.EmptyDataError:
             raise UserError(
@@ -320,7 +324,10 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             hint = _separator_hint([first], d) if d.separator not in first else ""
             raise UserError(f"cannot read the CSV ({msg}){hint}", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
-        return df
+        empty = df.isna().all(axis=1).to_numpy()  # blank lines, a spreadsheet's ',,,' rows
+        if empty.any() and len(df.columns) > 0:
+            return df.loc[~empty], {"rows_skipped": {"empty": int(empty.sum())}}
+        return df, {}
 
     def _check_offsets(self, stamps: Any, df: Any, path: Path) -> bool:
         """Whether every time carries a UTC offset. Without data.timezone, a file mixing times
