@@ -95,6 +95,25 @@ def test_a_whole_section_check_names_the_set_that_broke_it(cli, tmp_path):
     one_line_error(r, ":5 model (with --set model.filters=[4, 4])", "3 sizes for 2 blocks")
 
 
+def test_a_whole_section_check_names_only_a_set_it_can_blame(cli, tmp_path):
+    # of two --set in the section, the one the message names
+    r = _validate(cli, tmp_path, TINY_FCN, "model.filters=[4, 4]", "model.dropout=0.1")
+    one_line_error(r, "(with --set model.filters=[4, 4])", "3 sizes for 2 blocks")
+    assert "dropout" not in r.output
+    # a message blaming another key of the section names no --set (was: the last one)
+    raw = {
+        "name": "t",
+        "data": {"adapter": "timeseries_csv", "path": "x.csv", "targets": "temp"},
+        "model": {"arch": "gru"},
+        "metrics": "forecast",
+    }
+    r = _validate(cli, tmp_path, raw, "data.neighbours=null")
+    one_line_error(r, "data.time_column is required")
+    assert "--set" not in r.output
+    r = _validate(cli, tmp_path, raw, "data.time_column=null")
+    one_line_error(r, "(with --set data.time_column=null)")
+
+
 def test_a_cross_key_check_names_the_set_that_broke_it(cli, tmp_path):
     raw = {
         "name": "i",

@@ -401,16 +401,23 @@ class Source:
         self.lines = lines
         self.overridden: dict[str, str] = {}
 
-    def where(self, dotted: str) -> str:
-        """``file:line key`` for a dotted key, walking up to the nearest known parent."""
+    def where(self, dotted: str, message: str | None = None) -> str:
+        """``file:line key`` for a dotted key, walking up to the nearest known parent (with
+        ``message``, a check of a whole section names a ``--set`` inside it only if the
+        message does not blame another key of the section)."""
         probe = re.sub(r"\[\d+\]", "", dotted)  # model.filters[1]: set as model.filters
         while probe:
             if probe in self.overridden:
                 return f"--set {shown_override(self.overridden[probe])}"
             probe = probe.rpartition(".")[0]
-        below = [text for key, text in self.overridden.items() if key.startswith(dotted + ".")]
+        inside = {k: t for k, t in self.overridden.items() if k.startswith(dotted + ".")}
+        below = list(inside.values())
         if below and dotted not in self.lines:  # a section the file lacks, made by --set
             return f"--set {shown_override(below[-1])}"
+        if below and message:
+            named = [t for k, t in inside.items() if _mentions(message, k)]
+            blamed = re.search(rf"(?<![\w.]){re.escape(dotted)}\.\w", message)
+            below = named or ([] if blamed else below)  # 'data.time_column is required'
         # a check of a whole section that --set changed inside: name both
         also = f" (with --set {shown_override(below[-1])})" if below else ""
         probe = re.sub(r"\[\d+\]", "", dotted)
@@ -423,19 +430,23 @@ class Source:
     def where_problem(self, dotted: str, message: str) -> str:
         """:meth:`where` for a check across keys: also names a ``--set`` of another key the
         message mentions (``data.index_from`` changed, ``data.num_words`` blamed)."""
-        where = self.where(dotted)
+        where = self.where(dotted, message)
         if where.startswith("--set"):
             return where
         related = [
             text
             for key, text in self.overridden.items()
-            if key != dotted
-            and any(
-                re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", message)
-                for name in (key, key.rpartition(".")[2])
-            )
+            if key != dotted and not key.startswith(dotted + ".") and _mentions(message, key)
         ]
         return f"{where} (with --set {shown_override(related[-1])})" if related else where
+
+
+def _mentions(message: str, key: str) -> bool:
+    """Whether ``message`` names the dotted ``key`` or its last part as a word."""
+    return any(
+        re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", message)
+        for name in (key, key.rpartition(".")[2])
+    )
 
 
 def read_saved_config(path: str | Path) -> dict[str, Any]:
@@ -739,7 +750,7 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
             if isinstance(e.get("input"), bool) and {"'on'", "'off'"} <= words:
                 quoted = "'on'" if e["input"] else "'off'"
                 msg += f" (YAML reads a bare on/off as true/false: quote it, {quoted})"
-        lines.append((source.where(dotted), msg))
+        lines.append((source.where(dotted, msg), msg))
     (where, first), *rest = lines
     more = "; ".join(f"{w}: {m}" for w, m in rest[:3])
     if len(rest) > 3:
