@@ -943,6 +943,11 @@ def test_csv_times_and_numbers_as_spreadsheets_write_them(cli, tmp_path):
         r = cli("train", config, "--runs-dir", tmp_path / "runs")
         assert r.exit_code == 2 and message in r.stderr, r.output
         assert len(r.stderr.strip().splitlines()) == 1
+    # a range check of that column leaves it to the target check (was: data.valid_range.temp)
+    ranged = data | good | {"decimal": ".", "valid_range": {"temp": [-50, 50]}}
+    r = cli("data", "describe", write_config(tmp_path, {**TINY, "data": ranged}, "vr.yaml"))
+    assert r.exit_code == 2 and r.stderr.startswith("error: data.targets: "), r.output
+    assert "decimal commas: set data.decimal: ','" in r.stderr
     for options, message in (
         ({"timezone": "Europe/Pariss"}, "unknown time zone 'Europe/Pariss'"),
         ({"decimal": ",", "separator": ","}, "decimal and data.separator are both ','"),

@@ -971,7 +971,11 @@ class ForecastAdapter:
         raw = self.read(series)
         _check_years(raw)
         counts: dict[str, int] = {}
-        for name, (low, high) in self.data_cfg.valid_range.items():
+        d = self.data_cfg
+        listed = {*(d.features or ()), *([] if d.targets == "all" else _as_list(d.targets))}
+        for name, (low, high) in d.valid_range.items():
+            if name in raw.non_numeric and (name in listed or d.features is None):
+                continue  # the feature and target checks say how to read it, under their key
             if name in raw.non_numeric:  # (its example says how to read it)
                 raise UserError(
                     f"column '{name}' of {raw.report.get('source', 'the file')} is not numeric "
