@@ -853,13 +853,35 @@ def data_describe(
 @config_app.command("validate")
 @handle_errors
 def config_validate(
-    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    config: Annotated[Path, typer.Argument(help="Experiment, sweep or study YAML file.")],
     set_: SetOpt = None,
 ) -> None:
-    """Check an experiment file (and overrides) without importing TensorFlow."""
-    from seqrun.core.config import load_config
+    """Check an experiment file (and overrides) without importing TensorFlow; a sweep or
+    study file is checked as `seqrun sweep` and `seqrun tune` check it before any trial."""
+    from seqrun.core.config import apply_overrides, read_yaml, resolve, spec_kind
 
-    cfg = load_config(config, set_)
+    source = read_yaml(config)  # once: a pipe (bash's <(...)) reads once
+    kind = spec_kind(source.raw)
+    if kind == "sweep":
+        from seqrun.engine.sweep import Sweep
+
+        sw = Sweep(config, _runs_dir(None), set_)
+        typer.echo(
+            f"ok: {config} (sweep {sw.name}, base {sw.spec.base}, {len(sw.trials)} trial(s))"
+        )
+        return
+    if kind == "study":
+        from seqrun.engine.tune import Study, budget
+
+        st = Study(config, _runs_dir(None), set_)
+        typer.echo(
+            f"ok: {config} (study {st.name}, base {st.spec.base}, {len(st.spec.space)} key(s) "
+            f"searched, {budget(st, None)} trial(s), sampler {st.sampler_kind}, pruner "
+            f"{st.pruner_kind}, objective dev_{st.monitor}, {st.direction})"
+        )
+        return
+    apply_overrides(source, set_ or [])
+    cfg = resolve(source)
     typer.echo(
         f"ok: {config} (name {cfg.name}, adapter {cfg.data.adapter}, "
         f"encoder {cfg.encoder.type}, arch {cfg.model.arch}, metrics {cfg.metrics})"

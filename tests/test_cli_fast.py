@@ -27,6 +27,8 @@ def test_fast_commands_do_not_import_tensorflow(tmp_path):
     for args in (
         ["--help"],
         ["config", "validate", "configs/ladybug-gru.yaml"],
+        ["config", "validate", "configs/studies/ladybug.yaml"],
+        ["config", "validate", "configs/sweeps/ladybug-units.yaml"],
         ["config", "show", "configs/ladybug-gru.yaml"],
         ["config", "schema"],
         ["list"],
@@ -62,6 +64,24 @@ def test_validate_ok_and_show_resolved(cli, tiny_config):
     r = cli("config", "show", tiny_config, "--set", "model.units=7")
     shown = yaml.safe_load(r.stdout)
     assert shown["model"]["units"] == 7 and shown["train"]["shuffle"] is True
+
+
+def test_validate_checks_sweep_and_study_files(cli, tmp_path):
+    r = cli("config", "validate", ROOT / "configs/studies/ladybug.yaml")
+    assert r.exit_code == 0, r.output
+    assert "(study ladybug, base ../ladybug-gru.yaml, 4 key(s) searched" in r.stdout
+    assert "objective dev_mae, minimize" in r.stdout
+    r = cli("config", "validate", ROOT / "configs/sweeps/ladybug-units.yaml")
+    assert r.exit_code == 0 and "(sweep ladybug-units, base ../ladybug-gru.yaml" in r.stdout
+    # each trial's config is checked, as `seqrun sweep` does before any trial
+    r = cli("config", "validate", ROOT / "configs/sweeps/ladybug-units.yaml", "--set", "x.y=1")
+    assert r.exit_code == 2 and "trial 0" in r.stderr and "unknown section 'x'" in r.stderr
+    # train and config show name the command a sweep or study file is run with
+    r = cli("train", ROOT / "configs/studies/ladybug.yaml", "--runs-dir", tmp_path)
+    assert r.exit_code == 2 and "this is a study file" in r.stderr
+    assert "run it with seqrun tune" in r.stderr and not (tmp_path / "ladybug").exists()
+    r = cli("config", "show", ROOT / "configs/sweeps/ladybug-units.yaml")
+    assert r.exit_code == 2 and "this is a sweep file" in r.stderr and ":4 base" in r.stderr
 
 
 def test_user_errors_exit_2_one_line_no_traceback(cli, tmp_path):

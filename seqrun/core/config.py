@@ -852,6 +852,14 @@ def resolve(source: Source) -> ExperimentConfig:
             "least data.adapter and model.arch (see configs/*.yaml for examples)",
             where=source.path,
         )
+    kind = spec_kind(raw)
+    if kind:
+        command = "seqrun tune" if kind == "study" else "seqrun sweep"
+        raise UserError(
+            f"this is a {kind} file (base: names its experiment file), not an experiment: run "
+            f"it with {command}; seqrun config validate checks it",
+            where=source.where("base"),
+        )
     for key in raw:
         if key not in TOP_KEYS:
             home = _home_of(source.raw, str(key), "")
@@ -964,6 +972,14 @@ def check_numbers(data: Any, source: Source, prefix: str = "") -> None:
                 f"'{prefix}' is {_describe_value(data)}: too large to be used (at most 2**63-1)",
                 where=source.where(prefix),
             )
+
+
+def spec_kind(raw: Any) -> str | None:
+    """'sweep' or 'study' for the mapping of a sweep or study file (``base:`` naming an
+    experiment file, ``space:`` for a study), None for anything else."""
+    if not isinstance(raw, dict) or "base" not in raw or {"data", "model"} & set(raw):
+        return None
+    return "study" if "space" in raw else "sweep"
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
