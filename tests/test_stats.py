@@ -132,6 +132,50 @@ def test_diebold_mariano_one_step_is_the_paired_t_on_losses():
     assert r["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
 
 
+def test_diebold_mariano_autocovariances_divide_by_n():
+    # losses d = 1, 2, 3, 4 (B's are 0), h = 2: deviations -1.5 -0.5 0.5 1.5, gamma0 = 5/4,
+    # gamma1 = (0.75 - 0.25 + 0.75) / n = 5/16 (divisor n, as Diebold-Mariano, HLN and R's
+    # dm.test have it), V = (5/4 + 2 * 5/16) / 4 = 15/32; DM^2 = 6.25 / V = 40/3, times the HLN
+    # factor (n + 1 - 2h + h(h - 1)/n) / n = 3/8: 5
+    r = diebold_mariano(np.array([1.0, 2, 3, 4]), np.zeros(4), horizon=2, loss="absolute")
+    assert r["statistic"] == pytest.approx(math.sqrt(5), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "data,lead",
+    [
+        ({"horizon": 3}, 3),
+        ({"horizon": 1, "output_steps": 4, "headline_step": None}, 4),  # headline: the last
+        ({"horizon": 1, "output_steps": 4, "headline_step": 1}, 1),
+        ({"horizon": 2, "output_steps": 4, "headline_step": 3}, 4),
+    ],
+)
+def test_forecast_comparison_uses_the_headline_leads_horizon(tmp_path, data, lead):
+    # the saved predictions are the headline lead's: their errors overlap over that many steps
+    import types
+
+    import yaml
+
+    from seqrun.engine import stats
+
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=(50, 1))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"data": data}), encoding="utf-8")
+    runs = []
+    for name in ("a", "b"):
+        (tmp_path / name / "predictions").mkdir(parents=True)
+        np.savez(
+            tmp_path / name / "predictions" / "test.npz",
+            y_true=y,
+            y_pred=y + rng.normal(size=y.shape),
+            circular_targets=np.array([False]),
+        )
+        runs.append(
+            types.SimpleNamespace(path=tmp_path / name, config_path=tmp_path / "config.yaml")
+        )
+    assert stats.compare_two(*runs)["horizon"] == lead
+
+
 def test_roc_auc_ties_against_hand_computed_value():
     from seqrun.metrics import roc_auc
 

@@ -75,7 +75,9 @@ def diebold_mariano(
     n = d.size
     mean = d.mean()
     h = max(1, int(horizon))
-    gamma = [np.mean((d[k:] - mean) * (d[: n - k] - mean)) for k in range(h)]
+    # sample autocovariances with the divisor n (Diebold & Mariano 1995; Harvey, Leybourne &
+    # Newbold 1997; R's forecast::dm.test), not n - k
+    gamma = [np.sum((d[k:] - mean) * (d[: n - k] - mean)) / n for k in range(h)]
     var = (gamma[0] + 2 * sum(gamma[1:])) / n
     if var <= 0:
         return {
@@ -166,10 +168,14 @@ def _load_predictions(run: Any, split: str) -> dict[str, np.ndarray]:
 
 
 def _horizon(run: Any) -> int:
+    """Steps ahead of the forecasts in the run's predictions: ``data.horizon``, and with
+    ``output_steps`` the headline lead's (``headline_step``, else the last)."""
     from seqrun.core.config import read_saved_config
 
-    cfg = read_saved_config(run.config_path)
-    return int((cfg.get("data") or {}).get("horizon") or 1)
+    data = read_saved_config(run.config_path).get("data") or {}
+    steps = int(data.get("output_steps") or 1)
+    lead = int(data.get("headline_step") or steps) if steps > 1 else 1
+    return int(data.get("horizon") or 1) + min(lead, steps) - 1
 
 
 def compare_two(run_a: Any, run_b: Any, split: str = "test") -> dict[str, Any]:
