@@ -309,6 +309,13 @@ def test_metric_sets_by_hand():
     assert m["accuracy"] == 0.75 and m["confusion_matrix"][2] == [0, 1, 1]
     assert abs(m["balanced_accuracy"] - (1 + 1 + 0.5) / 3) < 1e-12
     assert m["majority_class"] == "c" and m["majority_accuracy"] == 0.5
+    assert m["majority_balanced_accuracy"] == pytest.approx(1 / 3)
+    # a split without the training majority class: predicting it for every series scores 0
+    absent = SequenceClassificationMetrics().compute(
+        {"y_true": [0, 1], "proba": proba[:2], "class_names": list("abc"),
+         "train_class_counts": [1, 1, 5]}
+    )  # fmt: skip
+    assert absent["majority_accuracy"] == absent["majority_balanced_accuracy"] == 0.0
     # a class neither in the truth nor predicted does not count (scikit-learn's macro F1)
     perfect = SequenceClassificationMetrics().compute(
         {"y_true": [0, 0, 1, 1, 2, 2], "proba": np.eye(4)[[0, 0, 1, 1, 2, 2]],

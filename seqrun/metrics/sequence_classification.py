@@ -59,7 +59,11 @@ class SequenceClassificationMetrics:
             "log_loss": log_loss if n else 0.0,
             "majority_class": names[majority],
             "majority_accuracy": float(np.mean(y == majority)) if n else 0.0,
-            "majority_balanced_accuracy": 1.0 / len(present) if present else 0.0,
+            # the majority class's recall is 1, the others' 0: a split without that class
+            # scores 0 (its recall is not averaged)
+            "majority_balanced_accuracy": 1.0 / len(present)
+            if per_class[names[majority]]["support"]
+            else 0.0,
             "confusion_matrix": cm.tolist(),
             "class_names": names,
             "per_class": per_class,
