@@ -114,3 +114,33 @@ def test_report_copes_with_damaged_history_and_mistakes(cli, tmp_path):
     text = (run.path / "report.html").read_text(encoding="utf-8")
     assert "<td class='num'>0.5</td>" in text
     assert "\ufffd\ufffd0.25" in text and "caf\ufffd noir" in text
+
+
+def test_report_judges_a_forecast_against_persistence_in_training_stds(cli, tmp_path):
+    """Several targets in different units: the mean MAE (4.37 of hPa, degrees, mm...) below
+    persistence's said 'beats the baseline' while the skill (from the errors in training
+    stds) was negative; the verdict follows the skill, and only the run's metric set's
+    baselines are judged."""
+    import yaml
+
+    from seqrun.core.runs import Run, write_json
+    from tests.conftest import TINY_LADYBUG
+
+    run = Run(tmp_path / "runs" / "x" / "20260101-000000-abcdef")
+    write_json(run.meta_path, {"status": "completed", "config_key": "k"})
+    run.config_path.write_text(yaml.safe_dump({**TINY_LADYBUG, "metrics": "forecast"}))
+    write_json(
+        run.metrics_path("dev", "best"),
+        {
+            "mae": 4.3694,
+            "persistence_mae": 4.4994,
+            "mae_norm": 0.40646,
+            "persistence_mae_norm": 0.36066,
+            "skill": 1 - 0.40646 / 0.36066,
+        },
+    )
+    r = cli("report", run.path)
+    assert r.exit_code == 0, r.output
+    text = (run.path / "report.html").read_text(encoding="utf-8")
+    verdicts = re.findall(r"<p>dev: model (\w+) <b>[^<]*</b> <span class='(\w+)'>", text)
+    assert verdicts == [("mae_norm", "worse")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
@@ -52,11 +53,18 @@ def _every_headline() -> tuple[str, ...]:
     return tuple(keys)
 
 
-def baselines() -> dict[str, tuple[str, str]]:
-    """metric -> (the baseline it is compared with, "min" or "max"), as the metric sets
-    declare them."""
+def baselines(metric_set: str | None = None) -> dict[str, tuple[str, str]]:
+    """metric -> (the baseline it is compared with, "min" or "max"), as the metric set
+    ``metric_set`` declares them; without a name (or an unknown one), every registered set's
+    (the first set naming a metric wins)."""
+    sets = _metric_sets()
+    if metric_set:
+        from seqrun.core.registry import registry
+
+        with contextlib.suppress(UserError, ImportError, AttributeError):
+            sets = (registry.get("metrics", metric_set),)
     out: dict[str, tuple[str, str]] = {}
-    for cls in _metric_sets():
+    for cls in sets:
         for metric, base in cls.baselines.items():
             out.setdefault(metric, (base, cls.directions[metric]))
     return out

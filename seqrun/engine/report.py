@@ -62,7 +62,9 @@ def _kv_table(d: dict[str, Any]) -> str:
     return f"<table>{rows}</table>"
 
 
-def _metrics_section(run: Run) -> str:
+def _metrics_section(run: Run, metric_set: str | None = None) -> str:
+    """Every scalar metric of each scored split, and the model against the baselines that the
+    run's metric set (``metric_set``) declares."""
     from seqrun.engine.listing import baselines
 
     parts = []
@@ -81,7 +83,7 @@ def _metrics_section(run: Run) -> str:
     # model against baseline, in words
     for s in splits:
         m = run.metrics(s)
-        for key, (base, better) in baselines().items():
+        for key, (base, better) in baselines(metric_set).items():
             if isinstance(m.get(key), int | float) and isinstance(m.get(base), int | float):
                 won = m[key] < m[base] if better == "min" else m[key] > m[base]
                 cls = "better" if won else "worse"
@@ -237,7 +239,7 @@ def build_report(run: Run, describe: dict[str, Any] | None = None) -> str:
         "<h2>Data</h2>",
         _kv_table(data_info) if data_info else "<p class='muted'>No data description.</p>",
         "<h2>Metrics against baselines</h2>",
-        _metrics_section(run),
+        _metrics_section(run, cfg.get("metrics") if isinstance(cfg.get("metrics"), str) else None),
         *(["<h2>Cross-validation folds</h2>", _cv_section(run)] if is_cv else []),
         "<h2>Learning curves</h2>",
         "".join(_img(p, "learning curves") for p in curves)

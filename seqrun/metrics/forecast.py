@@ -91,7 +91,9 @@ class ForecastMetrics:
     """
 
     headline = ("mae", "rmse", "skill")
-    baselines = {"mae": "persistence_mae"}
+    # in training stds, as ``skill``: the mean of MAEs in different units (hPa, degrees, mm)
+    # can beat persistence's while the skill is negative
+    baselines = {"mae_norm": "persistence_mae_norm"}
     task_kind = "regression"
     data_kinds = ("series",)  # it needs the persistence forecast of a series
     directions = {**_ERRORS_MIN, "skill": "max", "daily_skill": "max"}
