@@ -662,6 +662,32 @@ def test_calm_wind_has_no_direction_to_score():
     assert ff["mae"] == pytest.approx(1.0) and ff["persistence_mae"] == pytest.approx(2.5)
 
 
+def test_regression_metrics_score_a_direction_as_the_forecast_set_does():
+    # metrics: regression on a series with wind direction: circular degrees, calm left out
+    # (every error was null from the calm NaN, and 359 vs 1 would have been 358 degrees)
+    from seqrun.metrics import ForecastMetrics, RegressionMetrics
+
+    y = np.array([[359.0, 1.0], [np.nan, 2.0], [90.0, 3.0], [180.0, 4.0]])
+    rec_y = np.stack([y, y], axis=1)  # (items, steps, targets)
+    p = {
+        "y_true": y,
+        "y_pred": np.array([[1.0, 1.0], [200.0, 2.0], [120.0, 3.0], [170.0, 0.0]]),
+        "persistence": np.array([[340.0, 0.0], [0.0, 0.0], [np.nan, 0.0], [180.0, 0.0]]),
+        "scale": np.array([90.0, 1.0]),
+        "target_names": ["dd", "ff"],
+        "units": ["°", "m/s"],
+        "circular": [True, False],
+        "recursive": {"y_true": rec_y, "y_pred": rec_y + [2.0, 1.0], "persistence": y},
+    }
+    r, f = RegressionMetrics().compute(p), ForecastMetrics().compute(p)
+    for name in ("dd", "ff"):
+        for k in ("mae", "rmse", "persistence_mae"):
+            assert r["per_target"][name][k] == pytest.approx(f["per_target"][name][k])
+    assert r["per_target"]["dd"]["mae"] == pytest.approx((2 + 10) / 2)
+    assert r["mae_norm"] == pytest.approx(f["mae_norm"])
+    assert r["recursive_mae_per_step"] == pytest.approx([1.5, 1.5])
+
+
 @pytest.mark.parametrize("calm", [True, False])
 def test_calm_is_a_zero_vector_not_north(calm):
     # Orly reports 37 calms as dd = 0 with ff = 0, and north as 360 (WMO convention)

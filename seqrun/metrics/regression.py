@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-from seqrun.metrics.base import _ERRORS_MIN, _mae, _rmse
+from seqrun.metrics.base import _ERRORS_MIN
 
 
 def _summary(
@@ -46,9 +46,17 @@ class RegressionMetrics:
         """Score predictions returned by the data module's ``predictions``."""
         import numpy as np
 
-        y, yhat, pers, scale = p["y_true"], p["y_pred"], p["persistence"], p["scale"]
-        mae_t, rmse_t = _mae(y, yhat, 0), _rmse(y, yhat, 0)
-        pmae_t = _mae(y, pers, 0)
+        from seqrun.metrics.forecast import _abs_err, _mean, paired_errors
+
+        y, yhat, pers = (
+            np.asarray(p[k], dtype=np.float64) for k in ("y_true", "y_pred", "persistence")
+        )
+        scale = np.asarray(p["scale"], dtype=np.float64)
+        # a circular target (wind direction) in circular degrees, without its calm items,
+        # as the forecast metric set scores it
+        circ = p.get("circular")
+        err, perr = paired_errors(y, yhat, pers, circ)
+        mae_t, rmse_t, pmae_t = _mean(err), np.sqrt(_mean(err**2)), _mean(perr)
         out: dict[str, Any] = {"n": int(len(y)), **_summary(mae_t, rmse_t, pmae_t, scale)}
         out["skill"] = 1.0 - out["mae"] / out["persistence_mae"] if out["persistence_mae"] else None
         out["per_target"] = {
@@ -63,12 +71,10 @@ class RegressionMetrics:
         }
         rec = p.get("recursive")
         if rec is not None:
-            per_step = _mae(rec["y_true"], rec["y_pred"], (0, 2))
-            out["recursive_mae_per_step"] = [float(v) for v in per_step]
-            out["recursive_mae_norm_per_step"] = [
-                float(v)
-                for v in np.mean(np.abs(rec["y_true"] - rec["y_pred"]) / scale, axis=(0, 2))
-            ]
+            # per step: the mean over targets of each target's MAE, as ``mae``
+            per = _mean(_abs_err(rec["y_true"], rec["y_pred"], circ))  # (steps, targets)
+            out["recursive_mae_per_step"] = [float(v) for v in np.mean(per, axis=1)]
+            out["recursive_mae_norm_per_step"] = [float(v) for v in np.mean(per / scale, axis=1)]
         return out
 
 
