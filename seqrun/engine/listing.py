@@ -359,8 +359,8 @@ def metric_unit(key: str, metrics: dict[str, Any]) -> str:
         units = {str(t.get("unit") or "") for t in per_target.values() if isinstance(t, dict)}
         if len(units) == 1:
             return units.pop()
-        if len(units) > 1:
-            return "mixed units (mean over targets)"
+        if len(units) > 1:  # rmse: the root of the mean of the targets' squared errors
+            return f"mixed units ({'rms' if 'rmse' in name else 'mean'} over targets)"
     if name in _FRACTIONS or name.endswith("_accuracy"):
         return "fraction"
     return ""

@@ -81,7 +81,8 @@ class ForecastMetrics:
     where the grid has whole days, ``daily_persistence_mae`` (the value at the same hour the
     previous day), ``daily_skill`` and ``daily_n`` (windows where that value exists; the
     model's error in ``daily_skill`` is taken on the same windows). Top level: the same, averaged
-    over targets (``mae``, ``rmse`` in original units; ``*_norm`` in training stds), with
+    over targets (``mae``, ``rmse`` in original units; ``*_norm`` in training stds; the RMSEs
+    as the root of the mean of the targets' squared errors), with
     ``skill`` computed from the normalised errors (so that targets in different units weigh
     alike; for one target it equals ``1 - mae / persistence_mae``). With a recursive
     evaluation: ``recursive`` (per step and per target) and ``recursive_mae_norm_per_step``;

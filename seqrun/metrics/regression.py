@@ -30,7 +30,8 @@ def _summary(
 class RegressionMetrics:
     """MAE/RMSE (original and normalised units), persistence baseline, skill.
 
-    Keys: ``mae``, ``rmse`` (original units, averaged over targets), ``mae_norm``,
+    Keys: ``mae``, ``rmse`` (original units, averaged over targets: ``rmse`` is the root of
+    the mean of the targets' squared errors, not the mean of their RMSEs), ``mae_norm``,
     ``rmse_norm`` (in units of the training std), ``persistence_mae``,
     ``persistence_mae_norm``, ``skill = 1 - mae / persistence_mae``, ``per_target``, and,
     when the data supports it, ``recursive_mae_per_step`` (feeding predictions back).
