@@ -212,6 +212,35 @@ def test_resume_finishes_the_missing_folds_with_the_same_results(cv_run, cli, tm
     assert r.exit_code == 2 and "cross-validation is completed" in r.stderr
 
 
+def test_fold_means_sum_every_item_count():
+    # dev folds are disjoint: counts add up (a wind direction's scored items, rain events,
+    # daily-persistence windows, as n), never a mean such as 51.5 events; one shared test
+    # split keeps its own counts
+    from seqrun.engine.experiment import mean_metrics
+
+    def fold(n, scored, events, mae):
+        rain = {"observed_events": events, "forecast_events": events + 1, "hit_rate": 0.5}
+        return {
+            "n": n,
+            "horizon_steps": 1,
+            "mae": mae,
+            "per_target": {
+                "dd": {"n_scored": scored, "mae": mae},
+                "rr1": {"daily_n": n, "rain": {"model": rain}},
+            },
+        }
+
+    dev = mean_metrics([fold(743, 737, 55, 1.0), fold(727, 687, 48, 2.0)])
+    assert dev["n"] == 1470 and dev["horizon_steps"] == 1 and dev["mae"] == 1.5
+    assert dev["per_target"]["dd"] == {"n_scored": 1424, "mae": 1.5}
+    rr1 = dev["per_target"]["rr1"]
+    assert rr1["daily_n"] == 1470 and rr1["rain"]["model"]["observed_events"] == 103
+    assert rr1["rain"]["model"]["forecast_events"] == 105
+    test = mean_metrics([fold(387, 385, 76, 1.0), fold(387, 385, 76, 3.0)], shared=True)
+    assert test["n"] == 387 and test["per_target"]["dd"]["n_scored"] == 385
+    assert test["per_target"]["rr1"]["rain"]["model"]["observed_events"] == 76
+
+
 def test_time_series_cv_from_the_config(cli, tmp_path):
     raw = json.loads(json.dumps(TINY_LADYBUG))
     raw["data"]["split"] = {"kfold": 2, "test": 0.2}

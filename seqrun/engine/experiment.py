@@ -177,6 +177,11 @@ def aggregate(per_fold: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+# counts of items in a metrics file (a split's items, a class's, a wind direction's scored
+# items, the windows with a daily persistence, rain events): summed over disjoint dev folds
+COUNT_KEYS = ("n", "support", "n_scored", "daily_n", "observed_events", "forecast_events")
+
+
 def mean_metrics(per_fold: list[Any], key: str = "", shared: bool = False) -> Any:
     """One metrics dict for all folds: means of numbers, recursively. Item counts ``n`` and
     integer matrices such as confusion matrices are summed (the pooled out-of-fold figures),
@@ -206,7 +211,7 @@ def mean_metrics(per_fold: list[Any], key: str = "", shared: bool = False) -> An
     if _numeric(first):
         if not all(_numeric(m) for m in per_fold):
             return None
-        if key in ("n", "support"):  # item counts: the pooled figure, or the shared split's
+        if key in COUNT_KEYS:  # item counts: the pooled figure, or the shared split's
             return int(max(per_fold)) if shared else int(sum(per_fold))
         return statistics.fmean(float(m) for m in per_fold)
     return first if all(m == first for m in per_fold) else None
