@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-from seqrun.metrics.base import _ERRORS_MIN
+from seqrun.metrics.base import _ERRORS_MIN, _abs_err, _mean, paired_errors
 
 
 def _summary(
@@ -46,8 +46,6 @@ class RegressionMetrics:
     def compute(self, p: dict[str, Any]) -> dict[str, Any]:
         """Score predictions returned by the data module's ``predictions``."""
         import numpy as np
-
-        from seqrun.metrics.forecast import _abs_err, _mean, paired_errors
 
         y, yhat, pers = (
             np.asarray(p[k], dtype=np.float64) for k in ("y_true", "y_pred", "persistence")
