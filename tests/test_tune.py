@@ -79,6 +79,8 @@ def _journal(runs: Path, name: str = "study") -> str:
         ({"name": "../escape"}, "cannot be a directory name"),
         ({"sampler": "grid", "space": {"train.learning_rate": {"uniform": [0.1, 0.2]}}}, "grid"),
         ({"set": ["model.units=16"]}, "fixes 'model.units', which space varies"),
+        ({"set": ["train.epochs=1", "model.untis=4"]}, "set[1]: unknown key 'model.untis'"),
+        ({"set": ["train.epochs"]}, "set[0]: expected KEY=VALUE"),
         ("typo", "study.yaml:2 spce: unknown key 'spce' (did you mean 'space'?)"),
         ("dup", "study.yaml:4: duplicate key 'space.model.units' (lines 3 and 4)"),
         ("cp1252", "study.yaml: not UTF-8 text"),

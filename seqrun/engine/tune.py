@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from seqrun.core.config import Section, config_key, load_config, read_spec
+from seqrun.core.config import Section, config_key, load_config, read_spec, shown_override
 from seqrun.core.errors import RunFailure, SeqrunError, UserError, did_you_mean
 from seqrun.core.runs import (
     Run,
@@ -254,6 +254,15 @@ def parse_storage(url: str) -> str:
     return url if "://" in url else str(Path(url).resolve())
 
 
+def _placed_at_set(e: UserError, spec: StudySpec, source: Any) -> UserError:
+    """``e`` placed at the line of the study file's ``set:`` entry that gave the bad value,
+    not at a ``--set`` the user never typed; unchanged when the value came from elsewhere."""
+    for i, text in enumerate(spec.set):
+        if e.where == f"--set {shown_override(text)}":
+            return UserError(e.message, where=source.where(f"set[{i}]"))
+    return e
+
+
 class Study:
     """A study file resolved: spec, base config, storage, direction, its directory."""
 
@@ -274,7 +283,10 @@ class Study:
         check_folders(self.runs_dir, self.dir.parent, self.dir, what="study name")
         self.common = [*self.spec.set, *(extra_set or [])]
         self.extra_set = list(extra_set or [])
-        self.cfg = load_config(self.base, self.common)
+        try:
+            self.cfg = load_config(self.base, self.common)
+        except UserError as e:
+            raise _placed_at_set(e, self.spec, source) from None
         check_name(self.cfg.name, f"{self.base}: name")
         from seqrun.data.base import kfold_of
 
