@@ -750,6 +750,21 @@ def test_unclosed_quote_names_its_line_and_valid_multiline_rows_pass(cli, tmp_pa
     one_line_error(cli("data", "describe", cfg), f"{path}:9", "never closed")
 
 
+@pytest.mark.parametrize("nl, end", [("\n", "\n"), ("\n", ""), ("\r\n", "\r\n")])
+def test_unclosed_quote_on_the_last_line_alone(nl, end):
+    """A quote opened on the file's last line swallows no other line, yet the row is still
+    malformed (its label read into the text): the same error, not a silent row."""
+    from seqrun.core.errors import UserError
+    from seqrun.data.text_table import parse_table
+
+    text = f'text,score{nl}fine,1{nl}"never closed, 0{end}'
+    with pytest.raises(UserError, match="never closed; close the quote") as e:
+        parse_table(text, "t.csv", "csv")
+    assert e.value.where == "t.csv:3"
+    ok = f'text,score{nl}fine,1{nl}"quoted, fine",0{end}'
+    assert parse_table(ok, "t.csv", "csv")[1][-1] == {"text": "quoted, fine", "score": "0"}
+
+
 def test_classes_listed_twice(cli, tmp_path):
     path = write_table(tmp_path / "t.tsv", "utf-8")
     raw = table_cfg(path, label_type="names", classes=["a", "a"])

@@ -400,7 +400,14 @@ def parse_table(
         raise UserError(
             f"unreadable {fmt.upper()}: {e}", where=f"{path}:{reader.line_num - shift}"
         ) from None
-    if rows and lines[-1] < end - shift and quoting != csv.QUOTE_NONE:  # a row of several lines
+    if (
+        rows
+        and quoting != csv.QUOTE_NONE
+        and (
+            lines[-1] < end - shift  # a row of several lines
+            or '"' in text.rstrip("\r\n").rsplit("\n", 1)[-1]  # a last line with a quote
+        )
+    ):
         _check_closed_quote(text, lines[-1], end - shift, sep, str(path), shift)
     return columns, rows, lines
 
@@ -482,10 +489,14 @@ def _check_closed_quote(
     except csv.Error as e:
         if "end of data" not in str(e):  # another strictness (text after a closing quote)
             return
+        swallowed = (
+            f": the {end - start + 1} lines to the end of the file would be one text"
+            if end > start
+            else ""
+        )
         raise UserError(
-            f"a quote opened on this line is never closed: the {end - start + 1} lines to the "
-            'end of the file would be one text; close the quote (or double it, "", for a '
-            "quote inside a quoted text)",
+            f"a quote opened on this line is never closed{swallowed}; close the quote (or "
+            'double it, "", for a quote inside a quoted text)',
             where=f"{path}:{start}",
         ) from None
 
