@@ -319,6 +319,14 @@ def test_a_hand_edited_train_state_is_refused_and_changes_nothing(cli, tmp_path)
             ), r.stderr
             assert Run(run_dir).meta()["status"] == "running"  # as the kill left it
             assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == files
+    for text in ("{}", "[]", "null"):  # was read as no state: epoch 1 again, epochs lost
+        state_path.write_text(text)
+        r = cli("train", "--resume", run_dir)
+        assert r.exit_code == 2, (text, r.output)
+        assert r.stderr.startswith(
+            f"error: {state_path}: the resume state is incomplete or damaged ("
+        ), r.stderr
+        assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == files
     assert outside.read_text() == "not a model"
     state_path.write_text(json.dumps(good))
     r = cli("train", "--resume", run_dir, "--json")

@@ -337,7 +337,7 @@ def resume_state(run: Run) -> TrainState | None:
             "with seqrun train CONFIG",
             where=str(path),
         ) from None
-    if not raw:
+    if raw is None and not path.is_file():  # {}, [] or null is a damaged state, not none
         return None
     problem = "it is not a JSON object" if not isinstance(raw, dict) else _state_problem(raw)
     if problem:
