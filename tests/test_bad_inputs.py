@@ -619,6 +619,18 @@ def test_unreadable_meta_refuses_resume_and_warns_elsewhere(cli, trained, tmp_pa
     assert r.exit_code == 0 and "status and provenance are unknown" in r.stderr
 
 
+def test_a_meta_json_section_of_the_wrong_type_is_not_a_crash(cli, trained, tmp_path):
+    """meta.json whose 'data' is not an object (a hand edit) was an AttributeError (exit 1) in
+    evaluate and a ValueError in report: the run is still scored and reported."""
+    run = _copy_run(trained, tmp_path)
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "data": "x"}))
+    r = cli("evaluate", run, "--split", "dev")
+    assert r.exit_code == 0, r.output
+    r = cli("report", run)
+    assert r.exit_code == 0 and (run / "report.html").is_file(), r.output
+
+
 def test_runs_list_skips_unreadable_meta_with_a_warning(cli, trained, tmp_path):
     good = _copy_run(trained, tmp_path)
     runs = tmp_path / "runs"

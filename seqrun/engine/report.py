@@ -223,7 +223,7 @@ def build_report(run: Run, describe: dict[str, Any] | None = None) -> str:
         )
         if meta.get(k) is not None
     }
-    data_info = dict(meta.get("data") or {})
+    data_info = dict(meta["data"]) if isinstance(meta.get("data"), dict) else {}
     if describe:
         data_info.update(describe)
     plots = sorted((run.path / "plots").glob("*.png")) if (run.path / "plots").is_dir() else []

@@ -831,7 +831,8 @@ def _check_fingerprint(run: Run, data: Any, split: str) -> None:
     series' hash, or, for a family whose hash depends on the splits loaded, the hash of
     ``split`` when training loaded it too (a test split never read by training is not
     compared)."""
-    trained = run.meta().get("data") or {}
+    trained = run.meta().get("data")
+    trained = trained if isinstance(trained, dict) else {}  # a hand-edited meta.json
     if hasattr(data, "split_fingerprints"):
         before = (trained.get("split_fingerprints") or {}).get(split)
         now = data.split_fingerprints.get(split)
