@@ -685,6 +685,24 @@ def test_corrupt_config_sweep_and_study_files_are_one_line(cli, trained, tmp_pat
     one_line_error(cli("report", study), str(study / "study.json"), "unreadable")
 
 
+def test_sweep_json_entries_of_another_shape_are_skipped(cli, trained, tmp_path):
+    """sweep.json with a trial that is not an object, a key that is not a trial number or a
+    run_dir that is not a path (hand edits; `seqrun sweep` keeps and skips them) was an
+    AttributeError, ValueError or TypeError (exit 1) in `runs compare --sweep` and `runs list`;
+    the good trials are still read."""
+    run = _copy_run(trained, tmp_path)
+    sweep = tmp_path / "runs" / "_sweeps" / "s"
+    sweep.mkdir(parents=True)
+    good = {"status": "completed", "run_dir": str(run)}
+    trials = {"0": good, "1": "x", "abc": good, "2": {"status": "completed", "run_dir": 5}}
+    (sweep / "sweep.json").write_text(json.dumps({"trials": trials}))
+    r = cli("runs", "list", "--runs-dir", sweep, "--json")
+    assert r.exit_code == 0, r.output
+    assert [row["id"] for row in json.loads(r.stdout)] == [run.name]
+    r = cli("runs", "compare", "--sweep", sweep, trained)
+    assert r.exit_code == 0, r.output
+
+
 def test_predict_on_a_series_run_is_one_line(cli, trained, tmp_path):
     """A series run cannot predict new examples: its adapter cannot read them from a file and
     its encoder cannot encode them alone; each says so in one line, and the run is untouched."""

@@ -570,8 +570,13 @@ def sweep_runs(sweep_dir: Path) -> list[Run]:
     warn_stale(state, path)
     root = (path if path.is_dir() else path.parent).resolve().parent.parent  # <runs>/_sweeps/X
     runs = []
-    for _, t in sorted(state.get("trials", {}).items(), key=lambda kv: int(kv[0])):
-        if not t.get("run_dir"):
+    trials = [
+        (int(i), t)
+        for i, t in state.get("trials", {}).items()
+        if i.isdigit() and isinstance(t, dict)
+    ]  # an entry of another shape (a hand edit) names no run: the sweep itself skips it too
+    for _, t in sorted(trials, key=lambda it: it[0]):
+        if not t.get("run_dir") or not isinstance(t["run_dir"], str):
             continue
         run_dir = Path(t["run_dir"])
         if not (run_dir / "meta.json").is_file():  # relative to where the sweep ran (older
