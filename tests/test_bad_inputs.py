@@ -683,6 +683,9 @@ def test_corrupt_config_sweep_and_study_files_are_one_line(cli, trained, tmp_pat
     study.mkdir(parents=True)
     (study / "study.json").write_text("{")
     one_line_error(cli("report", study), str(study / "study.json"), "unreadable")
+    for content in ('{"x": 5}', '{"study_file": 5}'):  # was a KeyError, a TypeError (exit 1)
+        (study / "study.json").write_text(content)
+        one_line_error(cli("report", study), str(study / "study.json"), "no usable study_file")
 
 
 def test_sweep_json_entries_of_another_shape_are_skipped(cli, trained, tmp_path):

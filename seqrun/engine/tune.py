@@ -1059,6 +1059,25 @@ def study_from_dir(folder: Path) -> tuple[Study, Any]:
     )
     if not info:
         raise UserError("not a study directory (no study.json)", where=str(folder))
+    extra = info.get("extra_set")
+    bad = [
+        key
+        for key, ok in (
+            ("study_file", isinstance(info.get("study_file"), str)),
+            (
+                "extra_set",
+                extra is None or isinstance(extra, list) and all(isinstance(x, str) for x in extra),
+            ),
+            ("storage", info.get("storage") is None or isinstance(info.get("storage"), str)),
+        )
+        if not ok
+    ]
+    if bad:  # a hand edit: the keys a rerun of `seqrun tune` writes
+        raise UserError(
+            f"study.json has no usable {' or '.join(bad)}; run `seqrun tune` on the study file "
+            "again to rewrite it",
+            where=str(Path(folder) / "study.json"),
+        )
     runs_dir = Path(folder).resolve().parent.parent
     st = Study(info["study_file"], runs_dir, info.get("extra_set"), info.get("storage"))
     return st, st.open()
