@@ -121,6 +121,22 @@ def test_a_study_without_trials_says_so(cli, tmp_path):
     assert r.stderr.strip().splitlines()[-1] == "study study: no trials yet", r.stderr
 
 
+def test_a_damaged_journal_says_how_to_start_again(cli, tmp_path):
+    """A journal line that is not JSON (a copy gone wrong, a hand edit) was Optuna's bare
+    "cannot open the study: Expecting value ..."; now it names the journal and the fix."""
+    runs = tmp_path / "runs"
+    journal = Path(_journal(runs))
+    journal.parent.mkdir(parents=True)
+    journal.write_text("garbage line\n")
+    for extra in ([], ["--report"]):
+        r = cli("tune", _study(tmp_path), "--timeout", "0", "--runs-dir", runs, *extra)
+        assert r.exit_code == 2, r.output
+        assert r.stderr == (
+            f"error: {journal}: the journal is damaged (a line in it is not JSON); move it away "
+            "to start the study again (its runs stay), or give another --storage\n"
+        )
+
+
 def test_tune_help_and_a_bad_study_import_neither_tensorflow_nor_optuna_at_start(tmp_path):
     from tests.test_cli_fast import _modules_after
 

@@ -461,6 +461,12 @@ class Study:
                     )
                 break
             except ValueError as e:  # e.g. the stored study has another direction
+                if type(e).__name__ == "JSONDecodeError":  # a line of the journal is not JSON
+                    raise UserError(
+                        "the journal is damaged (a line in it is not JSON); move it away to "
+                        "start the study again (its runs stay), or give another --storage",
+                        where=self.storage_url,
+                    ) from None
                 raise UserError(f"cannot open the study: {e}", where=self.storage_url) from None
             except Exception as e:  # no database server, bad URL, driver missing
                 if attempt < 5 and type(e).__name__ in ("IntegrityError", "OperationalError"):
