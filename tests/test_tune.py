@@ -484,6 +484,21 @@ def test_a_runs_dir_that_is_a_file_is_named_not_the_storage(cli, tmp_path):
         )
 
 
+def test_a_storage_that_cannot_be_opened_is_one_short_line_with_a_fix(cli, tmp_path):
+    """SQLAlchemy's message went in whole: the SQL statement and a web link, on escaped
+    line breaks, and no word on what to do."""
+    notdb = tmp_path / "not.db"
+    notdb.write_text("not a database\n" * 50)
+    r = cli("tune", _study(tmp_path), "--runs-dir", tmp_path / "runs", "--storage",
+            f"sqlite:///{notdb}", "--timeout", "0")  # fmt: skip
+    assert r.exit_code == 2, r.output
+    assert r.stderr == (
+        "error: --storage: cannot open the storage (DatabaseError: "
+        "(sqlite3.DatabaseError) file is not a database); check the URL, its driver and the "
+        "database, or leave --storage out\n"
+    )
+
+
 def _seqrun(*args: object) -> subprocess.CompletedProcess:
     """`seqrun ARGS` in a process of its own (Python shows a warning once per process)."""
     cmd = [sys.executable, "-m", "seqrun", *map(str, args)]

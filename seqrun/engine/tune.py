@@ -472,8 +472,11 @@ class Study:
                 if attempt < 5 and type(e).__name__ in ("IntegrityError", "OperationalError"):
                     time.sleep(0.5 + random.random())  # another process is creating the schema
                     continue
+                detail = (str(e).splitlines() or [""])[0]  # SQLAlchemy adds the SQL, a URL
                 raise UserError(
-                    f"cannot open the storage: {type(e).__name__}: {e}", where="--storage"
+                    f"cannot open the storage ({type(e).__name__}: {detail}); "
+                    "check the URL, its driver and the database, or leave --storage out",
+                    where="--storage",
                 ) from None
         ident = self.identity()
         stored = study.user_attrs.get("seqrun")
