@@ -79,6 +79,20 @@ def test_an_empty_file_says_so(cli, tmp_path):
         one_line_error(cli("config", "validate", path), str(path), "holds no settings")
 
 
+def test_a_file_too_large_for_a_config_is_not_read(cli, tmp_path, monkeypatch):
+    """A data file given in place of the experiment file (or /dev/zero) was read whole and
+    parsed as YAML: minutes and gigabytes before an unrelated error, or never an end."""
+    from seqrun.core import config
+
+    monkeypatch.setattr(config, "MAX_YAML_BYTES", 2000)
+    path = tmp_path / "data.csv"
+    path.write_text("time,temp\n" + "2024-01-01 00:00,1.5\n" * 200)
+    for command in (("config", "validate"), ("sweep",), ("tune",)):
+        one_line_error(cli(*command, path), f"{path}: the file is over 2,000 bytes", "a data file?")
+    ok = write_config(tmp_path, TINY_LADYBUG)
+    assert cli("config", "validate", ok).exit_code == 0
+
+
 def test_deep_nesting_is_named(cli, tmp_path):
     path = write_config(tmp_path, TINY_LADYBUG)
     path.write_text(path.read_text() + "x: " + "[" * 5000 + "]" * 5000 + "\n")

@@ -455,6 +455,10 @@ def read_saved_config(path: str | Path) -> dict[str, Any]:
     return read_yaml(path).raw if Path(path).is_file() else {}
 
 
+MAX_YAML_BYTES = 4 * 2**20
+"""Largest experiment, sweep or study file read (a larger one is not read at all)."""
+
+
 def _yaml_mapping(path: str | Path, what: str, keys: str) -> Source:
     """A YAML file holding a mapping (``keys`` says of what); UserErrors name the file and,
     for bad YAML, the line."""
@@ -463,7 +467,17 @@ def _yaml_mapping(path: str | Path, what: str, keys: str) -> Source:
         hint = " (it is a directory)" if p.is_dir() else ""
         raise UserError(f"{what} file not found{hint}; check the path", where=str(path))
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        with p.open("rb") as f:  # bounded: /dev/zero, or a data file given by mistake
+            data = f.read(MAX_YAML_BYTES + 1)
+        if len(data) > MAX_YAML_BYTES:
+            most = MAX_YAML_BYTES
+            size = f"{most // 2**20} MiB" if most % 2**20 == 0 else f"{most:,} bytes"
+            raise UserError(
+                f"the file is over {size}, too large for a {what} file "
+                "(a few lines of YAML): is it a data file? check the path",
+                where=str(path),
+            )
+        text = data.decode("utf-8-sig")
     except OSError as e:
         raise UserError(f"cannot read the {what} file ({e.strerror})", where=str(path)) from None
     except UnicodeDecodeError as e:
