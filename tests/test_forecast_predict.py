@@ -8,6 +8,7 @@ the same forecast, value for value.
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,10 @@ def test_forecast_from_a_cut_file_equals_the_evaluated_one(cli, tmp_path):
         assert row["prediction"]["temp"] == pytest.approx(float(dev["y_pred"][i, 0]), abs=1e-3)
         picked += 1
     assert picked >= 3
+    # a hand-edited meta.json whose 'data' is no object: the same forecast (was AttributeError)
+    meta = json.loads((run / "meta.json").read_text())
+    (run / "meta.json").write_text(json.dumps({**meta, "data": "x"}))
+    assert forecast(cli, run, new) == [row]
 
 
 def test_direct_multistep_forecast_gives_every_lead(cli, tmp_path):

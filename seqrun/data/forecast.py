@@ -728,7 +728,7 @@ class ForecastAdapter:
         from seqrun.data.series import forecast_rows
 
         d = self.data_cfg
-        trained = meta.get("data") or {}
+        trained = meta.get("data") if isinstance(meta.get("data"), dict) else {}  # hand edits
         update: dict[str, Any] = {"also_train_on": [], "freq": d.freq or trained.get("freq")}
         if getattr(d, "station", "") is None and trained.get("station"):
             update["station"] = str(trained["station"])  # the station the model learnt
