@@ -483,7 +483,7 @@ def test_series_cut_or_padded_without_masking_are_warned(capsys):
     assert "shorter" not in err
     enc.model_inputs([np.ones((3, 1)), np.ones((2, 1)), np.ones((5, 1))])
     err = capsys.readouterr().err
-    assert "2 of 3 series are shorter than the 5 steps" in err and "encoder.mask: on" in err
+    assert "2 of 3 series are shorter than the 5 steps" in err and "encoder.mask: 'on'" in err
     enc.masking = True  # a masked model skips the padding: nothing to say
     enc.model_inputs([np.ones((3, 1))])
     assert capsys.readouterr().err == ""

@@ -214,7 +214,7 @@ class _SequenceEncoder:
                 f"{what}: {shorter} of {len(lengths)} series are shorter than the "
                 f"{self.length} steps of every training series and are padded with zeros, "
                 "which this model (trained without masking) reads as values; to skip "
-                "padding, train with encoder.mask: on"
+                "padding, train with encoder.mask: 'on' (quoted: YAML reads a bare on as true)"
             )
 
     def model_targets(self, y: np.ndarray) -> np.ndarray:
