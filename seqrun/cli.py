@@ -807,7 +807,8 @@ def _show_study(st: Any, info: dict[str, Any], as_json: bool) -> None:
     if not counts:  # e.g. --timeout 0, or every worker stopped before asking for one
         typer.echo(f"study {st.name}: no trials yet", err=True)
     else:
-        typer.echo(f"study {st.name}: {counts}; {info['epochs']} epochs trained", err=True)
+        epochs = f"{info['epochs']} epoch{'s' * (info['epochs'] != 1)}"
+        typer.echo(f"study {st.name}: {counts}; {epochs} trained", err=True)
     if info["best_trial"] is not None:
         typer.echo(
             f"best: trial {info['best_trial']} {info['monitor']}={info['best_value']:.5g} "
@@ -949,7 +950,9 @@ def runs_list(
     status: Annotated[
         str | None, typer.Option("--status", help="Only runs with this status.")
     ] = None,
-    as_json: JsonOpt = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON array on stdout (an object per run).")
+    ] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """One line per run: name, id, status, dev and test headline metrics, duration."""
