@@ -428,6 +428,52 @@ def test_unequal_lengths_recurrent_bucketed_and_regression(cli, tmp_path):
     assert len(preds) == 40 and all(990 < p < 1010 for p in preds), preds[:5]
 
 
+@pytest.mark.parametrize(
+    "model",
+    [
+        {"arch": "fcn", "filters": [3, 3], "kernels": [3, 3]},
+        {"arch": "conv_gru", "filters": [3, 3], "kernel": 3, "units": 3},
+        {"arch": "gru", "units": 3, "ensemble": 2},
+    ],
+    ids=["fcn", "conv_gru", "gru-ensemble"],
+)
+def test_padding_added_to_a_series_changes_no_output(tmp_path, model):
+    """A masked model gives a series the same output however much padding follows it. The
+    second conv block read the first one's padded steps (ReLU of its bias and BatchNorm
+    shift, not zeros: an FCN output moved by 3.7e-3, a conv_gru one by 0.24), and an ensemble
+    behind the Masking front did not build ("padding_mask" used 2 times)."""
+    import keras
+
+    from seqrun.core.config import load_config
+    from seqrun.data.base import open_adapter
+    from seqrun.engine import archive
+    from seqrun.engine.trainer import build_model
+
+    rng = np.random.default_rng(0)
+    series = [rng.normal(size=(int(rng.integers(5, 12)), 2)).astype(np.float32) for _ in range(30)]
+    x = np.empty(30, dtype=object)
+    x[:] = series
+    np.savez(tmp_path / "s.npz", x=x, y=np.array(["up", "down"] * 15))
+    data = {"path": str(tmp_path / "s.npz"), "allow_pickle": True}
+    encoder = {"type": "sequence_standardize", "bucketing": True}  # the model takes any length
+    cfg = load_config(seq_config(tmp_path, data, model, encoder=encoder))
+    d = open_adapter(cfg).load(("train", "dev"))
+    enc = archive.make_encoder(cfg)
+    d.fit_encoder(enc)
+    keras.utils.set_random_seed(0)
+    net = build_model(cfg, d, enc)
+    for w in net.weights:  # as after training: biases, shifts and moving statistics not 0 / 1
+        v = np.asarray(w) + rng.normal(0, 0.5, w.shape).astype("float32")
+        w.assign(np.abs(v) + 0.1 if "variance" in w.path else v)
+    xs, lengths = enc.encode(d.splits["train"].series[:4])
+    for i in range(4):
+        n = int(lengths[i])
+        own = net.predict(xs[i : i + 1, :n], verbose=0)
+        padded = np.zeros((1, n + 6, 2), np.float32)
+        padded[0, :n] = xs[i, :n]
+        np.testing.assert_allclose(net.predict(padded, verbose=0), own, rtol=1e-5, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- tester's report
 
 

@@ -84,7 +84,7 @@ class Architecture:
         # a sub-model drops the padding mask of an encoder's front: hand it over explicitly
         masked = getattr(features, "_keras_mask", None) is not None
         if masked:
-            features, mask = SplitMask(name="padding_mask")(features)
+            features, mask = SplitMask(name="split_mask")(features)
         outputs = []
         for i in range(k):
             x = keras.Input(shape=features.shape[1:], dtype=features.dtype, name=f"member_{i}_in")

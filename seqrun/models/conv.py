@@ -55,12 +55,19 @@ def conv_memory(
     return out
 
 
-def _conv_block(x: Any, filters: int, kernel: int, i: int, momentum: float) -> Any:
+def _conv_block(x: Any, filters: int, kernel: int, i: int, momentum: float, mask: Any) -> Any:
+    """Conv1D, BatchNorm, ReLU; with a padding ``mask`` the batch statistics read the real
+    steps only and the padded steps are zeros again, so that the next block's kernel reads
+    zeros past a series' end (as ``padding="same"`` does for a series of its own length),
+    not the bias and BatchNorm shift that ReLU lets through there."""
     import keras
 
     x = keras.layers.Conv1D(filters, kernel, padding="same", name=f"conv_{i}")(x)
-    x = keras.layers.BatchNormalization(momentum=momentum, name=f"bn_{i}")(x)
-    return keras.layers.Activation("relu", name=f"relu_{i}")(x)
+    x = keras.layers.BatchNormalization(momentum=momentum, name=f"bn_{i}")(x, mask=mask)
+    x = keras.layers.Activation("relu", name=f"relu_{i}")(x)
+    if mask is None:
+        return x
+    return keras.ops.where(keras.ops.expand_dims(mask, -1), x, 0.0)
 
 
 class _ConvConfig(ModelConfig):
@@ -122,7 +129,7 @@ class FCNArch(Architecture):
         c = self.cfg
         x, mask = _step_mask(features)
         for i, (f, k) in enumerate(zip(c.filters, c.kernels, strict=True), start=1):
-            x = _conv_block(x, f, k, i, c.bn_momentum)
+            x = _conv_block(x, f, k, i, c.bn_momentum, mask)
         x = keras.layers.GlobalAveragePooling1D(name="gap")(x, mask=mask)
         if c.dropout:
             x = keras.layers.Dropout(c.dropout, name="head_dropout")(x)
@@ -168,7 +175,7 @@ class ConvGRUArch(Architecture):
         c = self.cfg
         x, mask = _step_mask(features)
         for i, f in enumerate(c.filters, start=1):
-            x = _conv_block(x, f, c.kernel, i, c.bn_momentum)
+            x = _conv_block(x, f, c.kernel, i, c.bn_momentum, mask)
         layer = keras.layers.GRU(c.units, name="gru")
         if c.bidirectional:
             layer = keras.layers.Bidirectional(layer, name="bi_gru")
