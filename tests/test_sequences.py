@@ -472,6 +472,9 @@ def test_padding_added_to_a_series_changes_no_output(tmp_path, model):
         padded = np.zeros((1, n + 6, 2), np.float32)
         padded[0, :n] = xs[i, :n]
         np.testing.assert_allclose(net.predict(padded, verbose=0), own, rtol=1e-5, atol=1e-6)
+    # a series scaled to zeros everywhere (constant under sequence_znorm, all missing) is all
+    # masked: a finite output, not the 0 / 0 of an average over no step (NaN from the FCN)
+    assert np.isfinite(net.predict(np.zeros((1, 6, 2), np.float32), verbose=0)).all()
 
 
 # ----------------------------------------------------------------------------- tester's report

@@ -794,6 +794,32 @@ def test_padding_reaches_no_prediction(cli, tmp_path, model):
     assert np.asarray(model.predict(ids, verbose=0)) == pytest.approx(before, abs=1e-6)
 
 
+def test_average_pooling_of_a_text_without_words_is_zeros():
+    """pool: average over the kept steps only; a text with no token left ("!!!" after
+    punctuation is stripped, ids all padding) pools to zeros, where Keras'
+    GlobalAveragePooling1D divided 0 by 0: a NaN probability with model.layers 0."""
+    from types import SimpleNamespace
+
+    import keras
+
+    from seqrun.models.layers import MaskedAveragePool
+    from seqrun.models.pooling import PoolingArch, PoolingConfig
+
+    x = np.array([[[1.0, 2.0], [3.0, 4.0], [9.0, 9.0]], [[5.0, 5.0], [7.0, 7.0], [7.0, 7.0]]])
+    mask = np.array([[True, True, False], [False, False, False]])
+    out = np.asarray(MaskedAveragePool()(x.astype("float32"), mask=mask))
+    np.testing.assert_allclose(out, [[2.0, 3.0], [0.0, 0.0]])
+
+    keras.utils.set_random_seed(0)
+    ids = keras.Input(shape=(4,), dtype="int32")
+    emb = keras.layers.Embedding(10, 3, mask_zero=True)(ids)
+    task = SimpleNamespace(kind="classification", output_dim=1, extra={}, seq2seq=False)
+    arch = PoolingArch(PoolingConfig(arch="pooling", pool="average", layers=0))
+    model = arch.build(task, ids, emb)
+    p = model.predict(np.array([[0, 0, 0, 0], [3, 4, 0, 0]]), verbose=0)
+    assert np.isfinite(p).all()
+
+
 def test_pretrained_embedding_coverage(cli, tmp_path):
     glove = write_glove(tmp_path / "vectors.txt", ["the", "a", "film", "good", "bad"] + POSITIVE)
     enc = {

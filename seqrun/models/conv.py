@@ -130,7 +130,9 @@ class FCNArch(Architecture):
         x, mask = _step_mask(features)
         for i, (f, k) in enumerate(zip(c.filters, c.kernels, strict=True), start=1):
             x = _conv_block(x, f, k, i, c.bn_momentum, mask)
-        x = keras.layers.GlobalAveragePooling1D(name="gap")(x, mask=mask)
+        from seqrun.models.layers import MaskedAveragePool
+
+        x = MaskedAveragePool(name="gap")(x, mask=mask)
         if c.dropout:
             x = keras.layers.Dropout(c.dropout, name="head_dropout")(x)
         return x

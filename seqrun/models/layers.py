@@ -179,6 +179,26 @@ class MaskedMaxPool(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="seqrun")
+class MaskedAveragePool(keras.layers.Layer):
+    """The mean of each feature over the steps that the padding mask keeps: (batch, steps,
+    dim) -> (batch, dim); an example with no kept step (an empty text, a series all zeros)
+    gives zeros, where Keras' GlobalAveragePooling1D divides 0 by 0 (NaN)."""
+
+    def call(self, x, mask=None):
+        if mask is None:
+            return keras.ops.mean(x, axis=1)
+        keep = keras.ops.expand_dims(keras.ops.cast(mask, x.dtype), -1)
+        total = keras.ops.sum(x * keep, axis=1)
+        return total / keras.ops.maximum(keras.ops.sum(keep, axis=1), 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def compute_mask(self, x, mask=None):
+        return None
+
+
+@keras.saving.register_keras_serializable(package="seqrun")
 class MaskedFlatten(keras.layers.Layer):
     """(batch, steps, dim) -> (batch, steps * dim) with the padded steps as zeros; Keras'
     Flatten drops the mask and passes the padding's (trainable) vectors on as values."""

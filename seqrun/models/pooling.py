@@ -63,12 +63,12 @@ class PoolingArch(Architecture):
                 "(embedding, one_hot, pretrained_embedding)",
                 where="model.arch",
             )
-        from seqrun.models.layers import MaskedMaxPool
+        from seqrun.models.layers import MaskedAveragePool, MaskedMaxPool
 
-        pool = (
-            keras.layers.GlobalAveragePooling1D(name="average_pool")
+        pool = (  # both skip masked padding; an all-padding text gives zeros
+            MaskedAveragePool(name="average_pool")
             if c.pool == "average"
-            else MaskedMaxPool(name="max_pool")  # skips masked padding, as average does
+            else MaskedMaxPool(name="max_pool")
         )
         x = pool(features)
         if c.dropout:
