@@ -3,7 +3,8 @@
 ``KILL_AT=save:N``: the N-th Keras model save has written its temporary file; cut the file to
 half its size (a torn write) and die before it is renamed. ``KILL_AT=batch:E:B``: die after
 batch B of epoch E (both 1-based), in the middle of that epoch. ``KILL_AT=epoch:N``: die just
-after epoch N's checkpoint is saved and linked (before the run is scored). The process is a
+after epoch N's checkpoint is saved and linked (before the run is scored); ``epoch:N:K``: the
+K-th time an epoch N is saved (fold K - 1 of a cross-validation). The process is a
 real ``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
 
 ``KILL_AT=signal:SIG:WHERE`` sends SIG (INT, TERM) to this process once, at WHERE: ``claimed``
@@ -66,11 +67,14 @@ def _install(spec: str) -> None:
         import seqrun.engine.checkpoint as ckpt
 
         target, save_epoch = int(args[0]), ckpt.save_epoch
+        nth, seen = int(args[1]) if len(args) > 1 else 1, [0]
 
         def save_then_die(model, run, state):
             save_epoch(model, run, state)
             if state.epoch == target:
-                _die()
+                seen[0] += 1
+                if seen[0] == nth:
+                    _die()
 
         ckpt.save_epoch = save_then_die
     elif kind == "signal":

@@ -4,15 +4,20 @@ metrics/cv.json, out-of-fold predictions), runs list/evaluate/compare on it, res
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import TINY_LADYBUG, write_config
+from tests.conftest import ROOT, TINY_LADYBUG, write_config
 from tests.text_fixtures import write_mr_slice
+
+HOOK = Path(__file__).with_name("kill_hook.py")
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +261,28 @@ def test_time_series_cv_from_the_config(cli, tmp_path):
     assert sizes[0]["train"] < sizes[1]["train"] and sizes[0]["dev"] == sizes[1]["dev"]
     cv = json.loads((parent / "metrics" / "cv.json").read_text())
     assert cv["scheme"] == "forward-chaining" and len(cv["metrics"]["mae"]["values"]) == 2
+
+
+def test_a_fold_killed_after_an_epoch_resumes_to_the_uninterrupted_fold(cli, tmp_path):
+    # fold 1's dropout generators are numbered after fold 0's in the process that trains both
+    # (seed_generator_2, ...), and from 0 in the one that resumes it: the saved states must
+    # still be restored, or the resumed fold draws other dropout masks
+    raw = json.loads(json.dumps(TINY_LADYBUG))
+    raw["data"]["split"] = {"kfold": 2, "test": 0.2}
+    raw["model"].update(dropout=0.2, recurrent_dropout=0.1)
+    cfg = write_config(tmp_path, raw)
+    r = cli("train", cfg, "--runs-dir", tmp_path / "a", "--json", "--quiet")
+    assert r.exit_code == 0, r.output
+    expected = json.loads(r.stdout)["cv"]["mae"]["values"]
+    runs = tmp_path / "b"
+    args = ["train", str(cfg), "--runs-dir", str(runs), "--resume", "auto", "--json", "--quiet"]
+    env = {**os.environ, "KILL_AT": "epoch:1:2", "PYTHONPATH": str(ROOT)}  # fold 1, epoch 1
+    p = subprocess.run([sys.executable, str(HOOK), *args], env=env, capture_output=True)
+    assert p.returncode == -9, p.stderr.decode()[-2000:]
+    (parent,) = runs.glob("*/*/fold-1/checkpoints/state.json")
+    assert json.loads(parent.read_text())["epoch"] == 1
+    r = cli(*args)
+    assert r.exit_code == 0, r.output
+    meta = json.loads((parent.parents[1] / "meta.json").read_text())
+    assert meta["status"] == "completed" and meta["resumes"][0]["from_epoch"] == 1
+    assert json.loads(r.stdout)["cv"]["mae"]["values"] == pytest.approx(expected, rel=1e-5)

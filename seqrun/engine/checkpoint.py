@@ -164,7 +164,17 @@ def seed_states(model: Any) -> dict[str, list[int]]:
 
 
 def restore_seed_states(model: Any, states: dict[str, list[int]]) -> None:
-    """Assign seed-generator values saved by :func:`seed_states`."""
+    """Assign seed-generator values saved by :func:`seed_states`, in the order they were
+    saved (the model's variable order). Keras numbers the generators per process
+    (``seed_generator_2`` in a process that built two models before, ``seed_generator`` in a
+    fresh one), so the paths of a fold of a cross-validation, or of any model not the first of
+    its process, differ in the process that resumes it; the paths decide only when the counts
+    differ."""
+    own = [v for v in model.variables if "seed_generator" in v.path]
+    if len(own) == len(states):
+        for v, value in zip(own, states.values(), strict=True):
+            v.assign(np.asarray(value, dtype=v.dtype))
+        return
     for v in model.variables:
         if v.path in states:
             v.assign(np.asarray(states[v.path], dtype=v.dtype))
