@@ -10,8 +10,9 @@ real ``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
 ``KILL_AT=signal:SIG:WHERE`` sends SIG (INT, TERM) to this process once, at WHERE: ``claimed``
 (a tune trial was asked and its process recorded, before it trains), ``config`` (the
 experiment file read, nothing written yet), ``summary`` (writing a new run directory, before
-training), ``score`` (scoring the best checkpoint after the fit) or ``run_config`` (a saved
-run's config read, as ``evaluate`` and ``predict`` start).
+training), ``score`` (scoring the best checkpoint after the fit), ``run_config`` (a saved
+run's config read, as ``evaluate`` and ``predict`` start) or ``folds_summary`` (every fold of a
+cross-validation trained, its parent's summary being written).
 """
 
 from __future__ import annotations
@@ -91,6 +92,10 @@ def _install(spec: str) -> None:
             import seqrun.engine.archive as owner
 
             name = "load_run_config"
+        elif where == "folds_summary":
+            import seqrun.engine.experiment as owner
+
+            name = "plot_folds"
         else:
             import seqrun.engine.trainer as owner
 

@@ -286,3 +286,22 @@ def test_a_fold_killed_after_an_epoch_resumes_to_the_uninterrupted_fold(cli, tmp
     meta = json.loads((parent.parents[1] / "meta.json").read_text())
     assert meta["status"] == "completed" and meta["resumes"][0]["from_epoch"] == 1
     assert json.loads(r.stdout)["cv"]["mae"]["values"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_signal_while_the_folds_are_summarised_marks_the_parent_interrupted(cli, tmp_path):
+    raw = json.loads(json.dumps(TINY_LADYBUG))
+    raw["data"]["split"] = {"kfold": 2, "test": 0.2}
+    raw["train"]["epochs"] = 1
+    runs = tmp_path / "runs"
+    args = ["train", str(write_config(tmp_path, raw)), "--runs-dir", str(runs), "--quiet"]
+    env = {**os.environ, "KILL_AT": "signal:TERM:folds_summary", "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, str(HOOK), *args], env=env, capture_output=True)
+    assert p.returncode == 130, p.stderr.decode()[-2000:]
+    (meta_path,) = runs.glob("*/*/meta.json")
+    meta = json.loads(meta_path.read_text())
+    assert meta["status"] == "interrupted", "the parent was left running"
+    assert meta["error"] == "interrupted while summarising the folds"
+    r = cli("train", "--resume", meta_path.parent, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(meta_path.read_text())["status"] == "completed"
+    assert len(json.loads(r.stdout)["cv"]["mae"]["values"]) == 2

@@ -424,17 +424,19 @@ def train_folds(
                 shown = " ".join(f"{k}={v:.4g}" for k, v in done.record["metrics"].items())
                 took = time.time() - t0
                 say(f"fold {fold + 1}/{k_folds}: {shown} ({took:.0f} s) {done.run.path}")
+            return _finish_folds(parent.get(), cfg, folds, how)
         except (Interrupted, KeyboardInterrupt):
-            if parent.run is None:
-                raise
-            parent.run.finish("interrupted", error=f"interrupted in fold {fold}")
+            if parent.run is None or parent.run.meta().get("status") == "completed":
+                raise  # nothing started, or the signal came after the last write
+            where = f"in fold {fold}" if len(folds) < k_folds else "while summarising the folds"
+            parent.run.finish("interrupted", error=f"interrupted {where}")
             raise Interrupted(str(parent.run.path)) from None
         except Exception as e:
             if parent.run is not None:
                 what = str(e) if isinstance(e, SeqrunError) else f"{type(e).__name__}: {e}"
-                parent.run.finish("failed", error=f"fold {fold}: {what}")
+                where = f"fold {fold}" if len(folds) < k_folds else "summarising the folds"
+                parent.run.finish("failed", error=f"{where}: {what}")
             raise
-    return _finish_folds(parent.get(), cfg, folds, how)
 
 
 def _mark_resumed(parent: Run) -> None:
