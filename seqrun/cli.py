@@ -1119,7 +1119,28 @@ def main() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    _leave_on_signal(code)
     sys.exit(code)
+
+
+def _leave_on_signal(code: int) -> None:
+    """The command has ended (its files written): flush its output, then let a late Ctrl-C or
+    SIGTERM (a scheduler's, during the second or two TensorFlow takes to tear down) leave at
+    once with the command's exit code, rather than kill a completed run by the signal."""
+    import contextlib
+    import os
+    import signal
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+
+    def leave(signum: int, frame: Any) -> None:
+        os._exit(code)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(sig, leave)
 
 
 __all__ = ["app", "main", "EXIT_USER_ERROR"]

@@ -11,8 +11,9 @@ real ``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
 (a tune trial was asked and its process recorded, before it trains), ``config`` (the
 experiment file read, nothing written yet), ``summary`` (writing a new run directory, before
 training), ``score`` (scoring the best checkpoint after the fit), ``run_config`` (a saved
-run's config read, as ``evaluate`` and ``predict`` start) or ``folds_summary`` (every fold of a
-cross-validation trained, its parent's summary being written).
+run's config read, as ``evaluate`` and ``predict`` start), ``folds_summary`` (every fold of a
+cross-validation trained, its parent's summary being written) or ``exit`` (the command ended,
+the interpreter tearing down).
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ def _install(spec: str) -> None:
         ckpt.save_epoch = save_then_die
     elif kind == "signal":
         sig, where = getattr(signal, "SIG" + args[0]), args[1]
+        if where == "exit":  # the command has returned; Python tears the process down
+            import atexit
+
+            atexit.register(lambda: [os.kill(os.getpid(), sig), *range(100)])
+            return
         if where == "claimed":
             import optuna
 

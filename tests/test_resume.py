@@ -353,3 +353,17 @@ def test_a_refused_resume_names_another_experiment_or_lists_a_few_keys():
     assert len(diff) == 7 and "model.units: 128 -> 32" in line
     assert f"and {7 - SHOWN_DIFFERENCES} more key(s)" in line
     assert line.endswith("(seqrun train --resume RUN_DIR), or train a new run")
+
+
+def test_a_signal_once_the_run_completed_exits_with_its_code_not_the_signal(tmp_path):
+    # a scheduler's SIGTERM while Python and TensorFlow tear down a completed run's process
+    raw = dict(RAW, train=dict(RAW["train"], epochs=1))
+    runs = tmp_path / "runs"
+    args = ["train", str(write_config(tmp_path, raw)), "--runs-dir", str(runs), "--json"]
+    env = {**os.environ, "KILL_AT": "signal:TERM:exit", "PYTHONPATH": str(ROOT)}
+    p = subprocess.run(
+        [sys.executable, str(HOOK), *args, "--quiet"], env=env, capture_output=True, text=True
+    )
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
+    result = json.loads(p.stdout.strip().splitlines()[-1])  # the output was flushed first
+    assert result["status"] == "completed" == Run(_one_run(runs)).meta()["status"]
