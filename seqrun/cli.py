@@ -1126,7 +1126,10 @@ def main() -> None:
 def _leave_on_signal(code: int) -> None:
     """The command has ended (its files written): flush its output, then let a late Ctrl-C or
     SIGTERM (a scheduler's, during the second or two TensorFlow takes to tear down) leave at
-    once with the command's exit code, rather than kill a completed run by the signal."""
+    once with the command's exit code, rather than kill a completed run by the signal. Once
+    the exit handlers run they are ignored instead: the interpreter's finalization resets a
+    Python handler to the default action (death by the signal), not an ignored signal."""
+    import atexit
     import contextlib
     import os
     import signal
@@ -1138,9 +1141,13 @@ def _leave_on_signal(code: int) -> None:
     def leave(signum: int, frame: Any) -> None:
         os._exit(code)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(OSError, ValueError):
-            signal.signal(sig, leave)
+    def set_all(handler: Any) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(sig, handler)
+
+    set_all(leave)
+    atexit.register(set_all, signal.SIG_IGN)  # the last registered: run first at exit
 
 
 __all__ = ["app", "main", "EXIT_USER_ERROR"]
