@@ -263,6 +263,29 @@ def test_gunpoint_splits_describe_and_leakage(tmp_path):
     assert result["found"] and issue["count"] >= 1 and issue["check"] == "duplicate_series"
 
 
+def test_test_split_hash_is_recorded_at_training_as_evaluate_computes_it(tmp_path):
+    """Training reads the test series (a test file, or the test fraction of one file) without
+    scoring them: their hash goes into split_fingerprints (meta.json) and equals the one an
+    evaluate computes from the same file, so a file changed since training is warned about
+    instead of scored in silence."""
+    src = gzip.decompress(sample_path("gunpoint").read_bytes()).decode()
+    rows = [ln for ln in src.splitlines() if ln and ln[0] not in "@#"]
+    head = "\n".join(ln for ln in src.splitlines() if ln.startswith("@")) + "\n"
+    write_ts(tmp_path, rows[:20], head, "P_TRAIN.ts")
+    write_ts(tmp_path, rows[30:40], head, "P_TEST.ts")
+    write_ts(tmp_path, rows[:40], head, "whole.ts")  # no test file: split by fractions
+    for name, test_file in (("P_TRAIN.ts", "P_TEST.ts"), ("whole.ts", "whole.ts")):
+        data = {"path": str(tmp_path / name)}
+        _, trained = _load(tmp_path, data, ("train", "dev"))
+        _, scored = _load(tmp_path, data, ("test",))
+        assert set(trained.split_fingerprints) == {"train", "dev", "test"}, name
+        assert trained.split_fingerprints["test"] == scored.split_fingerprints["test"], name
+        edited = (tmp_path / test_file).read_text().replace(rows[35], rows[36], 1)
+        (tmp_path / test_file).write_text(edited)
+        _, changed = _load(tmp_path, data, ("test",))
+        assert changed.split_fingerprints["test"] != trained.split_fingerprints["test"], name
+
+
 def test_kfold_is_stratified_over_train(tmp_path):
     data = {"sample": "basicmotions", "split": {"kfold": 4, "fold": 1}}
     _, d = _load(tmp_path, data)

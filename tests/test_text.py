@@ -1098,7 +1098,9 @@ def test_text_config_validate_imports_no_tensorflow():
 
 def test_evaluate_warns_of_changed_data_only_when_it_changed(cli, tmp_path):
     """The texts' hash depends on the splits loaded: evaluate compares the split it scores
-    with the same split at training (a test split training never read is not compared)."""
+    with the same split at training, the test split too (the table is read whole at
+    training: its test rows are hashed, never scored), so an edited file or rows added (which
+    move rows of train into test) are not scored in silence."""
     rows = [
         f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
         for i in range(80)
@@ -1111,8 +1113,17 @@ def test_evaluate_warns_of_changed_data_only_when_it_changed(cli, tmp_path):
         r = cli("evaluate", run, "--split", split)
         assert r.exit_code == 0, r.output
         assert "data differ" not in r.stderr, split
+    meta = json.loads((Path(run) / "meta.json").read_text())
+    assert set(meta["data"]["split_fingerprints"]) == {"train", "dev", "test"}
     path.write_text("text,label\n" + "\n".join(x.replace("gem", "find") for x in rows) + "\n")
-    r = cli("evaluate", run, "--split", "dev")
+    for split in ("dev", "test"):
+        r = cli("evaluate", run, "--split", split)
+        assert r.exit_code == 0 and "the data differ from those the run was trained on" in r.stderr
+    more = [
+        f"{'fine film' if i % 2 else 'bad film'} {i},{'pos' if i % 2 else 'neg'}" for i in range(9)
+    ]
+    path.write_text("text,label\n" + "\n".join(more + rows) + "\n")  # the split moves
+    r = cli("evaluate", run, "--split", "test")
     assert r.exit_code == 0 and "the data differ from those the run was trained on" in r.stderr
 
 

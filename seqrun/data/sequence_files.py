@@ -22,7 +22,7 @@ from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError
 from seqrun.core.splits import SplitFractions
 from seqrun.data.base import class_order
-from seqrun.data.sequences import SeqSplit, SequenceData, series_digest
+from seqrun.data.sequences import SeqSplit, SequenceData, sequence_fingerprint
 from seqrun.data.ts_format import NamedSeries, SequenceSet
 from seqrun.samples import check_one_source, sample_path
 
@@ -412,7 +412,7 @@ class SequencesAdapter:
                 y_main, parts, names, "use more series, or a larger share for that split"
             )
         out: dict[str, SeqSplit] = {}
-        others: dict[str, list[bytes]] = {}
+        unloaded: dict[str, SeqSplit] = {}
         for name in ("train", "dev", "test"):
             if name == "test" and test is not None:
                 series, y, ids = test.series, y_test, test.ids
@@ -429,8 +429,8 @@ class SequencesAdapter:
                         where="data.split",
                     )
                 out[name] = SeqSplit(series=series, y=y, ids=ids)
-            elif len(series):
-                others[name] = [series_digest(x) for x in series]
+            elif len(series):  # read, never scored: for the leakage check and meta.json
+                unloaded[name] = SeqSplit(series=series, y=y, ids=ids)
         notes: dict[str, Any] = {"format": fmt}
         if test_file is not None:
             notes["test_file"] = Path(test_file).name
@@ -445,7 +445,12 @@ class SequencesAdapter:
             report_errors=d.report_errors,
             notes=notes,
         )
-        data.other_digests = others
+        data.other_digests = {name: s.digests() for name, s in unloaded.items()}
+        # the hash of a split read but not loaded (test, at train time) goes into meta.json
+        # too, so that `seqrun evaluate` notices a file changed since training
+        data.split_fingerprints.update(
+            {name: sequence_fingerprint({name: s}) for name, s in unloaded.items()}
+        )
         return data
 
     def _column_split(self, values: list[str]) -> dict[str, np.ndarray]:

@@ -133,7 +133,7 @@ class SequenceBatches(IndexedBatches):
         return tf.data.Dataset.from_tensor_slices(ragged).map(lambda r: r)
 
 
-def _fingerprint(splits: dict[str, Any]) -> str:
+def sequence_fingerprint(splits: dict[str, Any]) -> str:
     """A short content hash of the given splits (series and labels)."""
     h = hashlib.sha256()
     for name in sorted(splits):
@@ -179,7 +179,7 @@ class SequenceData:
         self.notes = dict(notes or {})
         self.encoder: Any = None
         self.other_digests: dict[str, list[bytes]] = {}  # splits read but not loaded
-        self.fingerprint, self.split_fingerprints = split_fingerprints(splits, _fingerprint)
+        self.fingerprint, self.split_fingerprints = split_fingerprints(splits, sequence_fingerprint)
 
     # -- task
     @property

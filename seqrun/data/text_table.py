@@ -28,7 +28,7 @@ from seqrun.core.text import (
     warn,
 )
 from seqrun.data.base import class_order
-from seqrun.data.text import TextData, TextSplit, missing_path_error
+from seqrun.data.text import TextData, TextSplit, missing_path_error, text_fingerprint
 from seqrun.data.text_describe import text_digest
 from seqrun.samples import check_one_source, sample_path
 
@@ -1030,6 +1030,10 @@ class TextTableAdapter:
         for name, idx in parts.items():
             if name not in out and len(idx):
                 data.other_digests[name] = [text_digest(texts[i]) for i in idx]
+                # its hash goes into meta.json too, so that `seqrun evaluate` notices a file
+                # changed since training (rows added or edited move rows between splits)
+                unloaded = TextSplit(labels=labels[idx], texts=[texts[i] for i in idx])
+                data.split_fingerprints[name] = text_fingerprint({name: unloaded})
         return data
 
     def _parts(self, labels: np.ndarray, split_values: list[str]) -> dict[str, np.ndarray]:
