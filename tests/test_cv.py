@@ -206,8 +206,11 @@ def test_resume_finishes_the_missing_folds_with_the_same_results(cv_run, cli, tm
     meta = json.loads((copy / "meta.json").read_text())
     meta["status"] = "interrupted"
     (copy / "meta.json").write_text(json.dumps(meta))
+    r = cli("report", copy)  # of the unfinished CV: it must not outlive the resume
+    assert r.exit_code == 0 and (copy / "report.html").is_file(), r.output
     r = cli("train", "--resume", copy, "--json")
     assert r.exit_code == 0, r.output
+    assert not (copy / "report.html").exists()
     again = json.loads(r.stdout)
     assert again["run_dir"] == str(copy)
     assert again["cv"]["accuracy"]["values"] == result["cv"]["accuracy"]["values"]

@@ -88,6 +88,8 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
     # scores of the unfinished run's epoch-1 checkpoint do not outlive it
     r = cli("evaluate", run_dir, "--split", "test")
     assert r.exit_code == 0 and (run_dir / "metrics" / "test.json").is_file(), r.output
+    r = cli("report", run_dir)  # it shows those scores
+    assert r.exit_code == 0 and (run_dir / "report.html").is_file(), r.output
 
     done = subprocess.run(
         [sys.executable, "-m", "seqrun", *_auto(cfg, runs, "--json")],
@@ -100,6 +102,7 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
     assert result["run_dir"] == str(run_dir) and _one_run(runs) == run_dir
     assert not (run_dir / "metrics" / "test.json").exists()
     assert not (run_dir / "predictions" / "test.npz").exists()
+    assert not (run_dir / "report.html").exists()
     for key in ("mae", "rmse", "skill", "mae_norm"):
         assert result["metrics"][key] == pytest.approx(expected[key], rel=1e-5)
     with open(run_dir / "history.csv") as f:
@@ -113,6 +116,39 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
     again = cli(*_auto(cfg, runs, "--json"))
     assert again.exit_code == 0 and json.loads(again.stdout) == {**result, "run_dir": str(run_dir)}
     assert _one_run(runs) == run_dir
+
+
+def test_resume_on_data_changed_since_the_run_started_is_warned_and_recorded(cli, tmp_path):
+    """A run killed after epoch 1 whose data file is then edited: the resume says the data
+    differ from those the run started on and records it (its later scores mix two data sets);
+    a resume on the same data says nothing."""
+    rows = [
+        f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
+        for i in range(80)
+    ]
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    raw = {
+        "name": "tiny-text",
+        "seed": 0,
+        "data": {"adapter": "text_table", "path": str(path), "label_column": "label"},
+        "encoder": {"type": "multi_hot", "vocab_size": 50},
+        "model": {"arch": "dense", "units": 4, "layers": 1},
+        "train": {"epochs": 2, "batch_size": 16},
+        "metrics": "classification",
+    }
+    cfg = write_config(tmp_path, raw)
+    for edit in (False, True):
+        runs = tmp_path / f"runs-{edit}"
+        _killed_at("epoch:1", ["train", str(cfg), "--runs-dir", str(runs)])
+        run_dir = _one_run(runs)
+        if edit:  # a row added: rows move between the splits
+            path.write_text("text,label\nfine film 99,pos\n" + "\n".join(rows) + "\n")
+        r = cli("train", "--resume", run_dir)
+        assert r.exit_code == 0, r.output
+        warned = "the data differ from those the run started training on" in r.stderr
+        resumes = Run(run_dir).meta()["resumes"]
+        assert warned == edit and ("data_changed" in resumes[-1]) == edit, r.stderr
 
 
 def test_resume_after_the_last_checkpoint_leaves_no_temporary_links(tmp_path):

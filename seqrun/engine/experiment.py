@@ -440,7 +440,9 @@ def train_folds(
 
 
 def _mark_resumed(parent: Run) -> None:
-    """A cross-validation continues: running again, one more entry in ``resumes``."""
+    """A cross-validation continues: running again, one more entry in ``resumes``; a report
+    of the unfinished cross-validation is deleted (it would outlive the folds it shows)."""
+    (parent.path / "report.html").unlink(missing_ok=True)
     resumes = parent.meta().get("resumes", [])
     attempt = parent.attempt()
     parent.update_meta(

@@ -454,11 +454,12 @@ def _new_meta(
 
 def _drop_stale_scores(run: Run) -> None:
     """Scores of the run's checkpoints before it trains on (``seqrun evaluate`` of an
-    unfinished run): the best checkpoint will change, so they would outlive it. The end of
-    training writes the dev scores again; other splits need a new evaluate."""
+    unfinished run) and the report that shows them: the best checkpoint will change, so they
+    would outlive it. The end of training writes the dev scores again; other splits need a
+    new evaluate, the report a new ``seqrun report``."""
     stale = [*run.path.glob("metrics/*.json"), *run.path.glob("predictions/*.npz")]
     stale += [p for p in run.plots.glob("*.png") if p.name != "learning_curves.png"]
-    stale += [run.path / "errors.jsonl"]
+    stale += [run.path / "errors.jsonl", run.path / "report.html"]  # the report shows them
     for path in stale:
         path.unlink(missing_ok=True)
 
@@ -478,6 +479,15 @@ def _continue(job: _Job, run: Run, state: TrainState) -> tuple[Run, Any]:
     if not job.chief:  # read the chief's checkpoint, write nothing beside it
         return Run(launch.scratch_dir(job.cluster)), model
     repair(run, state)  # a kill may have come between state.json and the files that follow it
+    changed = _data_changed(run, job.data, ("train", "dev", "test"))
+    if changed:  # on record in meta.json's resumes too
+        entry["data_changed"] = {"fingerprint": changed[0], "trained": changed[1]}
+        warn(
+            f"the data differ from those the run started training on (fingerprint {changed[0]}, "
+            f"meta.json {changed[1]}): the file changed or another one is read; the run goes "
+            "on with them, and its scores are not comparable with its earlier epochs' (restore "
+            "the file, or train a new run)"
+        )
     _drop_stale_scores(run)
     resumes = run.meta().get("resumes", [])
     run.update_meta(
@@ -826,22 +836,30 @@ def _plot_history(
         run.update_meta(plot_error=f"{type(e).__name__}: {e}")
 
 
-def _check_fingerprint(run: Run, data: Any, split: str) -> None:
-    """A warning when the data now read differ from those the run was trained on: the whole
-    series' hash, or, for a family whose hash depends on the splits loaded, the hash of
-    ``split`` when training loaded it too (a test split never read by training is not
-    compared)."""
+def _data_changed(run: Run, data: Any, splits: tuple[str, ...]) -> tuple[str, str] | None:
+    """(hash now, hash in meta.json) when the data now read differ from those the run was
+    trained on: the whole series' hash, or, for a family whose hash depends on the splits
+    loaded, the hash of each of ``splits`` as training recorded it (the adapters that read the
+    whole file record the test split's too; a test split never read by training, imdb's, is
+    not compared); None when they are the same or cannot be compared."""
     trained = run.meta().get("data")
     trained = trained if isinstance(trained, dict) else {}  # a hand-edited meta.json
     if hasattr(data, "split_fingerprints"):
-        before = (trained.get("split_fingerprints") or {}).get(split)
-        now = data.split_fingerprints.get(split)
+        recorded = trained.get("split_fingerprints")
+        recorded = recorded if isinstance(recorded, dict) else {}
+        pairs = [(data.split_fingerprints.get(s), recorded.get(s)) for s in splits]
     else:
-        before, now = trained.get("fingerprint"), getattr(data, "fingerprint", None)
-    if before and now and before != now:
+        pairs = [(getattr(data, "fingerprint", None), trained.get("fingerprint"))]
+    return next(((now, before) for now, before in pairs if now and before and now != before), None)
+
+
+def _check_fingerprint(run: Run, data: Any, split: str) -> None:
+    """A warning when the ``split`` now read differs from the one the run was trained on."""
+    changed = _data_changed(run, data, (split,))
+    if changed:
         warn(
-            f"the data differ from those the run was trained on (fingerprint {now}, "
-            f"meta.json {before}): the file changed or another one is read; these scores "
+            f"the data differ from those the run was trained on (fingerprint {changed[0]}, "
+            f"meta.json {changed[1]}): the file changed or another one is read; these scores "
             "are not comparable with the run's others"
         )
 
