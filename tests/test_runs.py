@@ -31,6 +31,17 @@ def test_eight_processes_same_second_get_distinct_dirs(tmp_path):
     assert all(Path(p).is_dir() for p in paths)
 
 
+def test_runs_started_in_one_second_are_listed_newest_first(tmp_path):
+    """Run ids sort by start within a second too (not by a random id): runs list and the
+    latest run of a config see them in the order they started."""
+    made = [create_run(tmp_path, "same") for _ in range(30)]  # well within 1-2 seconds
+    for run in made:
+        write_json(run.meta_path, {"status": "completed"})
+    made = [run.path for run in made]
+    assert len(set(made)) == 30
+    assert [r.path for r in iter_runs(tmp_path)] == made[::-1]
+
+
 def test_atomic_write_never_leaves_partial_file(tmp_path):
     target = tmp_path / "meta.json"
     write_json(target, {"a": 1})

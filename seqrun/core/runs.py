@@ -633,7 +633,8 @@ def run_not_writable(run: Run) -> str | None:
 
 
 def create_run(runs_dir: Path, name: str) -> Run:
-    """Create ``runs_dir/name/<timestamp>-<id>/``, unique even under concurrent starts."""
+    """Create ``runs_dir/name/<timestamp>-<id>/``, unique even under concurrent starts; names
+    sort by start time, to a fraction of a second."""
     parent = inside(runs_dir, Path(runs_dir) / check_path_name(name))
     check_folders(Path(runs_dir), parent)
     problem = not_writable(parent, runs_dir)
@@ -643,9 +644,13 @@ def create_run(runs_dir: Path, name: str) -> Run:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RunFailure(f"cannot create the runs directory {parent}: {e.strerror}") from None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    now = datetime.now()
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    # the id starts with the fraction of the second (in 1/65536 s), so that runs started in
+    # the same second sort by start too (runs list, the latest run); a random byte ends it
+    tick = now.microsecond * 65536 // 1_000_000
     for _ in range(100):
-        path = parent / f"{stamp}-{secrets.token_hex(3)}"
+        path = parent / f"{stamp}-{tick:04x}{secrets.token_hex(1)}"
         try:
             path.mkdir()
         except FileExistsError:
