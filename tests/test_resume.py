@@ -118,10 +118,8 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
     assert _one_run(runs) == run_dir
 
 
-def test_resume_on_data_changed_since_the_run_started_is_warned_and_recorded(cli, tmp_path):
-    """A run killed after epoch 1 whose data file is then edited: the resume says the data
-    differ from those the run started on and records it (its later scores mix two data sets);
-    a resume on the same data says nothing."""
+def _text_experiment(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A tiny text-table experiment reading a CSV file: (config, data file, its rows)."""
     rows = [
         f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
         for i in range(80)
@@ -137,7 +135,14 @@ def test_resume_on_data_changed_since_the_run_started_is_warned_and_recorded(cli
         "train": {"epochs": 2, "batch_size": 16},
         "metrics": "classification",
     }
-    cfg = write_config(tmp_path, raw)
+    return write_config(tmp_path, raw), path, rows
+
+
+def test_resume_on_data_changed_since_the_run_started_is_warned_and_recorded(cli, tmp_path):
+    """A run killed after epoch 1 whose data file is then edited: the resume says the data
+    differ from those the run started on and records it (its later scores mix two data sets);
+    a resume on the same data says nothing."""
+    cfg, path, rows = _text_experiment(tmp_path)
     for edit in (False, True):
         runs = tmp_path / f"runs-{edit}"
         _killed_at("epoch:1", ["train", str(cfg), "--runs-dir", str(runs)])
@@ -149,6 +154,23 @@ def test_resume_on_data_changed_since_the_run_started_is_warned_and_recorded(cli
         warned = "the data differ from those the run started training on" in r.stderr
         resumes = Run(run_dir).meta()["resumes"]
         assert warned == edit and ("data_changed" in resumes[-1]) == edit, r.stderr
+
+
+def test_resume_auto_of_a_completed_run_warns_when_its_data_file_changed_since(cli, tmp_path):
+    """`--resume auto` finds the completed run of the same config and trains nothing: when
+    the data file was modified after that run started, it says its results may be of the
+    earlier data (and how to train on the new ones)."""
+    cfg, path, rows = _text_experiment(tmp_path)
+    runs = tmp_path / "runs"
+    first = cli(*_auto(cfg, runs, "--json"))
+    assert first.exit_code == 0, first.output
+    again = cli(*_auto(cfg, runs, "--json"))
+    assert again.exit_code == 0 and "was modified after" not in again.stderr, again.output
+    time.sleep(0.05)
+    path.write_text("text,label\nfine film 99,pos\n" + "\n".join(rows) + "\n")
+    r = cli(*_auto(cfg, runs, "--json"))
+    assert r.exit_code == 0 and json.loads(r.stdout) == json.loads(again.stdout), r.output
+    assert f"{path} was modified after" in r.stderr and "leave out --resume auto" in r.stderr
 
 
 def test_resume_after_the_last_checkpoint_leaves_no_temporary_links(tmp_path):

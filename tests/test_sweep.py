@@ -142,6 +142,39 @@ def test_two_workers_one_failure_then_rerun_skips_completed(cli, tmp_path):
     assert cmp["keys"] == ["data.sequence_len"] and len(cmp["rows"]) == 2
 
 
+def test_rerun_skipping_a_trial_whose_data_file_changed_since_warns(cli, tmp_path):
+    """A completed trial is skipped on rerun (same resolved config); when its data file was
+    modified after its run started, the rerun says its results may be of the earlier data."""
+    rows = [
+        f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
+        for i in range(80)
+    ]
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    raw = {
+        "name": "tiny-text",
+        "seed": 0,
+        "data": {"adapter": "text_table", "path": str(path), "label_column": "label"},
+        "encoder": {"type": "multi_hot", "vocab_size": 50},
+        "model": {"arch": "dense", "units": 4, "layers": 1},
+        "train": {"epochs": 1, "batch_size": 16},
+        "metrics": "classification",
+    }
+    base = write_config(tmp_path, raw, "base.yaml")
+    sw = tmp_path / "sw.yaml"
+    sw.write_text(yaml.safe_dump({"base": base.name, "grid": {"model.units": [3]}}))
+    runs = tmp_path / "runs"
+    r = cli("sweep", sw, "--runs-dir", runs, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["trials"][0]["status"] == "completed"
+    r = cli("sweep", sw, "--runs-dir", runs, "--json")
+    assert json.loads(r.stdout)["trials"][0]["status"] == "skipped"
+    assert "was modified after" not in r.stderr
+    path.write_text("text,label\nfine film 99,pos\n" + "\n".join(rows) + "\n")
+    r = cli("sweep", sw, "--runs-dir", runs, "--json")
+    assert json.loads(r.stdout)["trials"][0]["status"] == "skipped"
+    assert f"trial 0: {path} was modified after its run" in r.stderr, r.stderr
+
+
 def test_a_trial_killed_mid_training_is_continued_by_the_rerun(cli, tmp_path):
     import subprocess
     import sys

@@ -216,6 +216,15 @@ def choose_auto(cfg: ExperimentConfig, runs_root: Path, held: Any, say: Any) -> 
             return None
         if run.status() == "completed":  # e.g. killed after its last write, before its exit
             say(f"--resume auto: {run.path} is already completed; nothing to train")
+            changed = data_modified_since(cfg, run)
+            if changed:
+                from seqrun.core.text import warn
+
+                warn(
+                    f"--resume auto: {changed} was modified after {run.path} started training: "
+                    "its results may be of the earlier data; to train on the data as they are "
+                    "now, leave out --resume auto (a new run)"
+                )
             return run
         owner = run.owner()
         if owner is not None:
@@ -231,6 +240,30 @@ def choose_auto(cfg: ExperimentConfig, runs_root: Path, held: Any, say: Any) -> 
         raise
     say(f"--resume auto: continuing {run.path} (status {run.status()})")
     return run
+
+
+def data_modified_since(cfg: ExperimentConfig, run: Run) -> str | None:
+    """The first data file (or folder) of ``cfg`` (its ``data.*path`` keys; bundled samples
+    never change) modified after ``run`` started training, or None: a completed run of the
+    same config found again by ``--resume auto`` may be of other data."""
+    import glob
+    import os
+
+    started = run.meta().get("started_ts")
+    if not isinstance(started, int | float) or isinstance(started, bool):
+        return None
+    data = cfg.to_dict().get("data") or {}
+    for key, value in data.items():
+        if not key.endswith("path") or not value:
+            continue
+        for text in [value] if isinstance(value, str) else list(value):
+            if not isinstance(text, str):
+                continue
+            for found in glob.glob(os.path.expanduser(text))[:1000] or [text]:
+                with contextlib.suppress(OSError):
+                    if os.stat(found).st_mtime > started:
+                        return found
+    return None
 
 
 def completed_result(run: Run) -> dict[str, Any]:

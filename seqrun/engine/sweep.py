@@ -486,7 +486,26 @@ def _pending(sweep: Sweep, say: Any) -> list[Trial]:
         if t.status == "skipped":
             sweep.record(t, keep=sweep.taken)  # an entry saying completed stays as it is
             say("skip", t)
+            _warn_modified_data(sweep, t)
     return [t for t in sweep.trials if t.status != "skipped"]
+
+
+def _warn_modified_data(sweep: Sweep, trial: Trial) -> None:
+    """A warning when a data file of a trial skipped as completed was modified after its run
+    started training (the run's results may be of the earlier data)."""
+    from seqrun.core.text import warn
+    from seqrun.engine.resume import data_modified_since
+
+    if trial.run_dir is None:
+        return
+    cfg = load_config(sweep.base, [*sweep.common, *trial.overrides])
+    changed = data_modified_since(cfg, Run(Path(trial.run_dir)))
+    if changed:
+        warn(
+            f"trial {trial.index}: {changed} was modified after its run {trial.run_dir} started "
+            "training: its results may be of the earlier data; to train on the data as they "
+            "are now, move that run out of the runs directory and rerun the sweep"
+        )
 
 
 def run_trial_subprocess(
