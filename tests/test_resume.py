@@ -118,7 +118,9 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
     assert _one_run(runs) == run_dir
 
 
-def _text_experiment(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+def text_experiment(
+    tmp_path: Path, epochs: int = 2, name: str = "exp.yaml"
+) -> tuple[Path, Path, list[str]]:
     """A tiny text-table experiment reading a CSV file: (config, data file, its rows)."""
     rows = [
         f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
@@ -132,17 +134,17 @@ def _text_experiment(tmp_path: Path) -> tuple[Path, Path, list[str]]:
         "data": {"adapter": "text_table", "path": str(path), "label_column": "label"},
         "encoder": {"type": "multi_hot", "vocab_size": 50},
         "model": {"arch": "dense", "units": 4, "layers": 1},
-        "train": {"epochs": 2, "batch_size": 16},
+        "train": {"epochs": epochs, "batch_size": 16},
         "metrics": "classification",
     }
-    return write_config(tmp_path, raw), path, rows
+    return write_config(tmp_path, raw, name), path, rows
 
 
 def test_resume_on_data_changed_since_the_run_started_is_warned_and_recorded(cli, tmp_path):
     """A run killed after epoch 1 whose data file is then edited: the resume says the data
     differ from those the run started on and records it (its later scores mix two data sets);
     a resume on the same data says nothing."""
-    cfg, path, rows = _text_experiment(tmp_path)
+    cfg, path, rows = text_experiment(tmp_path)
     for edit in (False, True):
         runs = tmp_path / f"runs-{edit}"
         _killed_at("epoch:1", ["train", str(cfg), "--runs-dir", str(runs)])
@@ -160,7 +162,7 @@ def test_resume_auto_of_a_completed_run_warns_when_its_data_file_changed_since(c
     """`--resume auto` finds the completed run of the same config and trains nothing: when
     the data file was modified after that run started, it says its results may be of the
     earlier data (and how to train on the new ones)."""
-    cfg, path, rows = _text_experiment(tmp_path)
+    cfg, path, rows = text_experiment(tmp_path)
     runs = tmp_path / "runs"
     first = cli(*_auto(cfg, runs, "--json"))
     assert first.exit_code == 0, first.output

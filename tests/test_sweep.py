@@ -145,22 +145,9 @@ def test_two_workers_one_failure_then_rerun_skips_completed(cli, tmp_path):
 def test_rerun_skipping_a_trial_whose_data_file_changed_since_warns(cli, tmp_path):
     """A completed trial is skipped on rerun (same resolved config); when its data file was
     modified after its run started, the rerun says its results may be of the earlier data."""
-    rows = [
-        f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
-        for i in range(80)
-    ]
-    path = tmp_path / "reviews.csv"
-    path.write_text("text,label\n" + "\n".join(rows) + "\n")
-    raw = {
-        "name": "tiny-text",
-        "seed": 0,
-        "data": {"adapter": "text_table", "path": str(path), "label_column": "label"},
-        "encoder": {"type": "multi_hot", "vocab_size": 50},
-        "model": {"arch": "dense", "units": 4, "layers": 1},
-        "train": {"epochs": 1, "batch_size": 16},
-        "metrics": "classification",
-    }
-    base = write_config(tmp_path, raw, "base.yaml")
+    from tests.test_resume import text_experiment
+
+    base, path, rows = text_experiment(tmp_path, epochs=1, name="base.yaml")
     sw = tmp_path / "sw.yaml"
     sw.write_text(yaml.safe_dump({"base": base.name, "grid": {"model.units": [3]}}))
     runs = tmp_path / "runs"
