@@ -237,20 +237,24 @@ def warn_one_class_splits(
             )
 
 
+# a table file's extension -> its format ('auto'); any other extension reads as a CSV
+_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",  # the Yelp and Amazon review dumps: JSON Lines
+}
+
+
 def table_format(path: str | Path, fmt: str = "auto") -> str:
     """The format of a table file: ``fmt``, or for 'auto' the one its extension names."""
     if fmt != "auto":
         return fmt
     p = Path(path)
     ext = Path(p.stem).suffix.lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
-    formats = {
-        ".tsv": "tsv",
-        ".tab": "tsv",
-        ".jsonl": "jsonl",
-        ".ndjson": "jsonl",
-        ".json": "jsonl",
-    }
-    return formats.get(ext, "csv")
+    return _FORMATS.get(ext, "csv")
 
 
 def read_table(
@@ -569,7 +573,7 @@ def _separator_fix(sep: str, key: str | None) -> str:
     return "re-save it comma-separated, with '.' as the decimal point"
 
 
-TABLE_EXTS = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json")
+TABLE_EXTS = tuple(_FORMATS)  # the extensions that name a table
 
 
 def read_text_inputs(
