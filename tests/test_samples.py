@@ -38,6 +38,48 @@ def test_no_shipped_file_reads_outside_the_repository():
     assert offenders == []
 
 
+def test_every_data_file_of_the_package_is_in_its_package_data():
+    """A wheel (``pip install .``, not ``-e``) holds only the modules and the files that
+    pyproject's package-data names: any other file under seqrun/ (a sample, a template, py.typed)
+    would be missing from a reviewer's install."""
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["package-data"]["seqrun"]
+    package = ROOT / "seqrun"
+    data_files = [
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
+    ]
+    assert "py.typed" in data_files and any(f.startswith("samples/") for f in data_files)
+    listed = {p.relative_to(package).as_posix() for pat in patterns for p in package.glob(pat)}
+    unlisted = [f for f in data_files if f not in listed]
+    assert unlisted == []
+    for sample in SAMPLES.values():  # and every sample a config can name is one of them
+        assert sample.path.relative_to(package).as_posix() in data_files
+
+
+def test_the_source_distribution_holds_what_the_suite_reads():
+    """setuptools puts only test_*.py of tests/ in an sdist: without MANIFEST.in the suite there
+    has no conftest.py, no helper modules and no configs/, and cannot run."""
+    import re
+
+    grafted = {
+        line.split()[1]
+        for line in (ROOT / "MANIFEST.in").read_text(encoding="utf-8").splitlines()
+        if line.startswith("graft ")
+    }
+    read = {"tests"} | {
+        m.group(1).split("/")[0]
+        for p in (ROOT / "tests").glob("*.py")
+        for m in re.finditer(r'ROOT / "([^"]+)"', p.read_text(encoding="utf-8"))
+    }
+    folders = {name for name in read if (ROOT / name).is_dir() and name != "seqrun"}
+    assert {"tests", "configs"} <= folders and folders <= grafted
+
+
 def test_mr_snippets_sample_brings_its_columns(cli, tmp_path):
     from seqrun.core.config import config_from_dict
 
