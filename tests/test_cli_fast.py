@@ -157,6 +157,10 @@ def test_version_and_short_help(cli):
 
     r = cli("--version")
     assert r.exit_code == 0 and r.stdout.strip() == f"seqrun {__version__}"
+    import tomllib  # the version an install records (pyproject) is the one --version prints
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["version"] == __version__
     for args in (["-h"], ["train", "-h"], ["runs", "list", "-h"]):
         r = cli(*args)
         assert r.exit_code == 0 and r.stdout.startswith("Usage: "), args
