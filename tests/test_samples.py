@@ -80,6 +80,27 @@ def test_the_source_distribution_holds_what_the_suite_reads():
     assert {"tests", "configs"} <= folders and folders <= grafted
 
 
+def test_a_bare_pytest_collects_the_suite(tmp_path):
+    """`pytest`, not only the README's `python -m pytest`, finds the suite's helper modules
+    (`from tests.conftest import ...`): the console script does not put the current folder on
+    sys.path (-P drops it here the same way)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = subprocess.run(
+        [sys.executable, "-P", "-m", "pytest", "--collect-only", "-p", "no:cacheprovider"]
+        + ["tests/test_samples.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert "test_a_bare_pytest_collects_the_suite" in r.stdout
+
+
 def test_mr_snippets_sample_brings_its_columns(cli, tmp_path):
     from seqrun.core.config import config_from_dict
 
