@@ -249,6 +249,26 @@ def test_bad_sweep_files(cli, tmp_path, body, needles):
     assert not (tmp_path.parent / "escape").exists()
 
 
+def test_a_command_line_set_of_a_varied_key_is_refused(cli, tmp_path):
+    """Each trial's own value would silently win over the --set (as set: in the file is refused)."""
+    write_config(tmp_path, TINY_LADYBUG, "base.yaml")
+    sweep = tmp_path / "sw.yaml"
+    sweep.write_text("base: base.yaml\ngrid: {model.units: [4, 8]}\nseeds: [0, 1]\n")
+    study = tmp_path / "st.yaml"
+    study.write_text("base: base.yaml\nspace: {model.units: {int: [4, 8]}}\n")
+    runs = tmp_path / "runs"
+    for command, file, key in (
+        ("sweep", sweep, "model.units"),
+        ("sweep", sweep, "seed"),
+        ("tune", study, "model.units"),
+    ):
+        what = "sweep" if command == "sweep" else "study"
+        r = cli(command, file, "--set", f"{key}=3", "--runs-dir", runs)
+        one_line_error(r, str(file), f"--set {key}=3 fixes '{key}', which the {what} varies")
+    assert cli("sweep", sweep, "--set", "train.epochs=1", "--list").exit_code == 0
+    no_run_left(runs)
+
+
 def test_an_experiment_file_given_as_a_sweep_or_study(cli, tmp_path):
     cfg = write_config(tmp_path, TINY_LADYBUG)
     for command, what in (("sweep", "sweep"), ("tune", "study")):

@@ -217,6 +217,19 @@ def fixed_and_varied(fixed: list[str], varied: dict[str, Any], section: str) -> 
             )
 
 
+def command_line_fixes_varied(extra: list[str], varied: set[str], what: str, where: str) -> None:
+    """A UserError when a ``--set`` of the command line names a key that the sweep or study
+    file varies: each trial's own value would silently win over it."""
+    for text in extra:
+        key = _override_key(text)
+        if key in varied:
+            raise UserError(
+                f"--set {text} fixes '{key}', which the {what} varies (each trial sets its own "
+                f"value): drop the --set, or take '{key}' out of the {what} file",
+                where=where,
+            )
+
+
 def _override_key(text: str) -> str | None:
     """The key of an override ``KEY=VALUE``; None when it is malformed."""
     try:
@@ -305,6 +318,10 @@ class Sweep:
         self.name = self.spec.name or self.path.stem
         self.dir = inside(self.runs_dir, self.runs_dir / "_sweeps" / self.name)
         check_folders(self.runs_dir, self.dir.parent, self.dir, what="sweep name")
+        varied = {*self.spec.grid, *self.spec.random}
+        command_line_fixes_varied(
+            extra_set or [], varied | ({"seed"} if self.spec.seeds else set()), "sweep", str(path)
+        )
         self.common = [*self.spec.set, *(extra_set or [])]
         self._live: FileLock | None = None
         self.trials: list[Trial] = []

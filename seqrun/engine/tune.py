@@ -58,6 +58,7 @@ from seqrun.core.runs import (
 from seqrun.engine.sweep import (
     TrialResources,
     check_distributions,
+    command_line_fixes_varied,
     fixed_and_varied,
     format_value,
 )
@@ -281,6 +282,7 @@ class Study:
         self.name = check_name(self.spec.name or self.path.stem, f"{path}: name")
         self.dir = self.runs_dir / "_studies" / self.name
         check_folders(self.runs_dir, self.dir.parent, self.dir, what="study name")
+        command_line_fixes_varied(extra_set or [], set(self.spec.space), "study", str(path))
         self.common = [*self.spec.set, *(extra_set or [])]
         self.extra_set = list(extra_set or [])
         try:
