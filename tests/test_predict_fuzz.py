@@ -135,6 +135,37 @@ def test_a_forecast_from_values_in_other_units_is_warned_about(cli, tmp_path):
     assert "a missing-value code" in error and f"--input {coded}" in error
 
 
+def test_bad_input_fails_before_tensorflow_is_imported(tmp_path):
+    """A forecast's file is read and checked, and a run's examples encoded, before the model
+    is loaded: a bad input is refused in a second, not after TensorFlow's start-up (they
+    were checked only after it)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, TINY_LADYBUG
+
+    forecast = _train(tmp_path, nyc())
+    ladybug = _train(tmp_path, TINY_LADYBUG)
+    short = cut_sample(tmp_path, "2013-03-01T00:00:00Z", "2013-03-01T05:00:00Z")
+    code = (
+        "import sys\nfrom seqrun.cli import app\n"
+        "try:\n    app(sys.argv[1:])\nexcept SystemExit as e:\n    print('exit', e.code)\n"
+        "print('heavy', sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
+    for args, said in (
+        ((forecast, "--input", short), "holds 6 row(s)"),
+        ((ladybug, "1, 2, 3"), "seqrun predict encodes texts"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code, "predict", *map(str, args)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert out.stdout.splitlines() == ["exit 2", "heavy []"], out.stdout + out.stderr
+        assert said in out.stderr and "Traceback" not in out.stderr
+
+
 def test_input_from_standard_input_or_a_pipe(text_runs, tmp_path):
     """`--input -` reads standard input and `--input <(...)` a pipe (read once, though the
     readers open a file twice): the same predictions as from the file; errors and warnings

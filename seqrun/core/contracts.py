@@ -216,8 +216,9 @@ class DatasetAdapter(Protocol):
 
         Optional instead: ``predict_file(path, model, encoder, meta) -> list[dict]``, for a
         family whose new examples are not independent rows (a forecast is made from the end
-        of a whole series): ``seqrun predict --input`` then hands it the file, the run's model,
-        fitted encoder and meta.json, and prints the rows it returns. Optional too:
+        of a whole series): ``seqrun predict --input`` then hands it the file, the run's model
+        (as a function returning it, to call once the file is checked), fitted encoder and
+        meta.json, and prints the rows it returns. Optional too:
         ``predict_keys``, the ``data.*`` keys of a file's layout (separator, encoding...) that
         ``seqrun predict --set`` may change; none when absent."""
         ...

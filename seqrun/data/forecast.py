@@ -724,7 +724,9 @@ class ForecastAdapter:
         run's format, read and cleaned with the run's data section), one row per lead time:
         ``series``, ``issued`` (the last input's time), ``valid``, ``lead`` and ``prediction``
         (each target in its units; circular ones in degrees). ``meta`` is the run's meta.json
-        (its grid step when ``data.freq`` was inferred)."""
+        (its grid step when ``data.freq`` was inferred). ``model`` may be a function that
+        returns the model: it is called once the file is read and checked (a bad file fails
+        before TensorFlow is imported)."""
         from seqrun.data.series import forecast_rows
 
         d = self.data_cfg
@@ -755,6 +757,8 @@ class ForecastAdapter:
         self._check_grid(data, trained, path)
         _check_scale(data, encoder, path)
         data.set_encoder(encoder)
+        if not hasattr(model, "predict"):  # its loader
+            model = model()
         return forecast_rows(data, model, "input", self._known_at())
 
     def _check_grid(self, data: Any, trained: dict[str, Any], path: Path) -> None:

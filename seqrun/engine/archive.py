@@ -6,6 +6,7 @@ module imports no TensorFlow; loading a checkpoint does (quietly).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from seqrun.core.config import ExperimentConfig, apply_overrides, read_yaml, resolve
@@ -141,13 +142,19 @@ def load_model(run: Run, checkpoint: str = "best", compile: bool = False) -> Any
     from seqrun.engine.backend import import_tensorflow
     from seqrun.engine.checkpoint import load_checkpoint
 
+    path = checkpoint_file(run, checkpoint)
+    import_tensorflow()
+    return load_checkpoint(path, compile=compile)
+
+
+def checkpoint_file(run: Run, checkpoint: str = "best") -> Path:
+    """``checkpoints/<checkpoint>.keras`` of a run; a UserError when it has none."""
     path = run.checkpoint(checkpoint)
     if not path.is_file():
         raise UserError(
             f"the run has no {checkpoint} checkpoint (status: {run.status()})", where=str(path)
         )
-    import_tensorflow()
-    return load_checkpoint(path, compile=compile)
+    return path
 
 
 def load(

@@ -115,8 +115,9 @@ def _predict(
         more_rows, more = adapter.read_inputs(path, column)
         rows += more_rows
         examples += more
-    _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
-    x = encoder.model_inputs(examples)
+    encoder = archive.load_encoder(cfg, run)
+    x = encoder.model_inputs(examples)  # checks the examples before TensorFlow is imported
+    model = _model(run, checkpoint, encoder)
     out = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
     if registry.get("metrics", cfg.metrics).task_kind == "classification":
         names = list(encoder.class_names)
@@ -176,5 +177,17 @@ def _predict_file(
         raise UserError(f"{path} is a directory; give a file", where="--input")
     if not Path(path).is_file():
         raise UserError(f"no such file: {path}", where="--input")
-    _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
-    return adapter.predict_file(path, model, encoder, run.meta())
+    encoder = archive.load_encoder(cfg, run)
+    archive.checkpoint_file(run, checkpoint)  # a run without it fails before the file is read
+    # the model (TensorFlow) is loaded once the file is read and checked: a bad file fails fast
+    return adapter.predict_file(path, lambda: _model(run, checkpoint, encoder), encoder, run.meta())
+
+
+def _model(run: Run, checkpoint: str, encoder: Any) -> Any:
+    """The run's model from ``checkpoint``, refused when it reads other inputs than
+    ``encoder`` makes."""
+    from seqrun.engine import archive
+
+    model = archive.load_model(run, checkpoint)
+    archive.check_fits(model, encoder, run, checkpoint)
+    return model
