@@ -11,7 +11,9 @@ from pathlib import Path
 import matplotlib.figure
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from seqrun.cli import app
 from seqrun.samples import sample_path
 from tests.conftest import write_config
 from tests.test_bad_inputs import no_run_left, one_line_error
@@ -405,6 +407,11 @@ def test_gunpoint_slice_train_evaluate_predict(cli, tmp_path):
     assert len(preds) == 150 and preds[0]["id"] == 0
     assert {p["label"] for p in preds} <= {"1", "2"}
     assert all(set(p["probabilities"]) == {"1", "2"} for p in preds)
+    # the same .ts on standard input (no name, no extension): read as a .ts, not as a CSV
+    ts = gzip.decompress(sample_path("gunpoint-test").read_bytes()).decode()
+    r = CliRunner().invoke(app, ["predict", str(run), "--input", "-", "--json"], input=ts)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["predictions"] == preds
     # a text argument is not a series: one line pointing at --input, not a ValueError
     one_line_error(cli("predict", run, "1 2 3"), "predict:", "not texts", "--input FILE")
     (tmp_path / "trunc.npz").write_bytes(b"PK\x03\x04" + b"\0" * 40)  # cut short

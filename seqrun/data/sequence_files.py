@@ -148,12 +148,30 @@ class SequenceRegressionConfig(SequencesConfig):
 
 
 def file_format(path: str | Path, fmt: str = "auto") -> str:
-    """ts, csv, tsv or npz: ``fmt``, or from the extension (``.gz`` ignored)."""
+    """ts, csv, tsv or npz: ``fmt``, or from the extension (``.gz`` ignored); a file whose
+    name says none (standard input, a pipe's copy, ``series.txt``) from its first bytes."""
     if fmt != "auto":
         return fmt
     name = Path(path).name.lower().removesuffix(".gz")
     ext = Path(name).suffix
-    return {".ts": "ts", ".npz": "npz", ".tsv": "tsv", ".tab": "tsv"}.get(ext, "csv")
+    known = {".ts": "ts", ".npz": "npz", ".tsv": "tsv", ".tab": "tsv", ".csv": "csv"}
+    return known.get(ext) or _sniffed_format(Path(path))
+
+
+def _sniffed_format(path: Path) -> str:
+    """npz for a zip archive, ts for a text whose first line that is no comment starts
+    with '@' (a .ts header), else csv."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return "csv"
+    if head.startswith(b"PK\x03\x04"):
+        return "npz"
+    for line in head.decode("utf-8", "replace").lstrip("\ufeff").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return "ts" if line.lstrip().startswith("@") else "csv"
+    return "csv"
 
 
 class SequencesAdapter:
