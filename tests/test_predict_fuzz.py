@@ -90,6 +90,23 @@ def test_column_on_a_one_text_per_line_file_is_an_error(cli, text_runs, tmp_path
     assert cli("predict", hot, "--input", lines).exit_code == 0
 
 
+def test_a_table_without_the_runs_text_column_says_to_name_it(cli, text_runs, tmp_path):
+    hot, _ = text_runs
+    table = tmp_path / "new.csv"  # the run's text column is 'text'
+    table.write_text('review,id\n"a fine, moving film",1\na dull film,2\n')
+    r = cli("predict", hot, "--input", table)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()]
+    assert "no column 'text'" in r.stderr and "available columns: review, id" in r.stderr
+    assert "name the file's with --column NAME" in r.stderr
+    r = cli("predict", hot, "--input", table, "--column", "review", "--json")
+    assert r.exit_code == 0, r.output
+    assert [p["text"] for p in last_json(r.stdout)["predictions"]] == [
+        "a fine, moving film",
+        "a dull film",
+    ]
+
+
 def test_predict_on_a_run_still_training_warns(cli, text_runs, tmp_path):
     hot, _ = text_runs
     run = tmp_path / "live"

@@ -628,6 +628,12 @@ def read_text_inputs(
             )
         if name not in columns:
             error = column_error(str(p), "--column", name, columns)
+            if column is None and ext in TABLE_EXTS and not _looks_like_data(columns):
+                error = UserError(
+                    f"{error.message}; '{name}' is the run's text column: name the file's "
+                    "with --column NAME",
+                    where=error.where,
+                )
             if ext not in TABLE_EXTS:  # read as a table because the run's data was one
                 error = UserError(
                     f"{error.message}; the run's data.format is {fmt}: for a file of one "
