@@ -150,7 +150,7 @@ def test_recursive_forecast_feeds_itself_like_the_recursive_evaluation(cli, tmp_
 
 
 def test_forecast_input_errors_are_one_line(cli, tmp_path):
-    run = train(cli, tmp_path, nyc(missing_features="drop"))
+    run = train(cli, tmp_path, nyc(missing_features="drop", valid_range={"wind_speed": [0, 100]}))
     short = cut_sample(tmp_path, "2013-03-01T00:00:00Z", "2013-03-01T05:00:00Z")
     r = cli("predict", run, "--input", short)
     assert r.exit_code == 2
@@ -169,6 +169,12 @@ def test_forecast_input_errors_are_one_line(cli, tmp_path):
     alone.write_text("\n".join(x for x in lines if not x.startswith(("JFK", "LGA"))) + "\n")
     r = cli("predict", run, "--input", alone)
     assert r.exit_code == 2 and "has no values of temp@JFK, temp@LGA: the model reads" in r.output
+    frame = pd.read_csv(cut_sample(tmp_path, "2013-03-01", "2013-03-03"))
+    frame.loc[frame.origin == "EWR", "wind_speed"] = 500.0  # in other units: out of range
+    frame.to_csv(fast := tmp_path / "fast.csv", index=False)
+    r = cli("predict", run, "--input", fast)
+    assert r.exit_code == 2 and "has no values of wind_speed (wind_speed: " in r.stderr
+    assert "outside data.valid_range [0, 100]): the model reads" in r.stderr
     bad = tmp_path / "bad.csv"
     cells = lines[-1].split(",")
     cells[1] = "03/03/2013 01:00"

@@ -748,6 +748,9 @@ class ForecastAdapter:
             missing = [c for c in wanted if c not in data.feature_names]
             extra = [c for c in data.feature_names if c not in wanted]
             shown = ", ".join(missing or extra)
+            why = data.report().get("dropped_features") or {}
+            said = "; ".join(f"{c}: {why[c]}" for c in missing if c in why and why[c] != "absent")
+            shown += f" ({said})" if said else ""
             what = f"has no values of {shown}" if missing else f"adds {shown}"
             raise UserError(
                 f"{path} {what}: the model reads {', '.join(wanted)}; give a file with the "
@@ -1082,6 +1085,10 @@ class ForecastAdapter:
             share = float(raw.columns[name].notna().mean()) if len(raw.columns) else 0.0
             if not self._enough(share):
                 dropped[name] = f"values in {share:.0%} of the rows"
+                out = raw.report.get("out_of_range", {}).get(name)
+                if out and name in self.data_cfg.valid_range:
+                    low, high = self.data_cfg.valid_range[name]
+                    dropped[name] += f", {out} outside data.valid_range [{low:g}, {high:g}]"
         if dropped and all(t in dropped for t in targets):
             return features, targets  # nothing left to forecast: the usual errors say why
         if dropped:
