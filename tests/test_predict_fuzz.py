@@ -212,4 +212,15 @@ def test_input_from_standard_input_or_a_pipe(text_runs, tmp_path):
     assert last_json(from_pipe.stdout)["predictions"] == last_json(from_file.stdout)["predictions"]
     empty = run("predict", hot, "--input", "-", stdin="")
     assert empty.exit_code == 2 and "--input <stdin>: no text to label" in empty.stderr
+    # a table on standard input (no extension to say so): its header names the text column
+    for table, texts in (
+        ('id,text\n1,a fine film\n2,"a dull, long film"\n', ["a fine film", "a dull, long film"]),
+        ('{"text": "a fine film"}\n', ["a fine film"]),
+    ):
+        r = run("predict", hot, "--input", "-", "--json", stdin=table)
+        assert r.exit_code == 0, r.output
+        assert [p["text"] for p in last_json(r.stdout)["predictions"]] == texts
+    r = run("predict", hot, "--input", "-", "--column", "review", stdin="a fine film\n")
+    assert r.exit_code == 2 and "--input <stdin>" not in r.stderr
+    assert "<stdin> is read as one text per line" in r.stderr and "data.format=csv" in r.stderr
     assert "seqrun-input-" not in empty.output

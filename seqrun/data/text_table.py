@@ -612,6 +612,8 @@ def read_text_inputs(
             pass
     text = decode_text(data, encoding, f"--input {path}", fixed=True, settable=settable)
     ext = Path(p.stem).suffix.lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
+    if not ext and fmt == "auto":  # standard input, a pipe: a table when its header says so
+        fmt = _sniffed_table(text, column or default_column, separator) or fmt
     if ext in TABLE_EXTS or fmt != "auto":
         fmt = table_format(p) if ext in TABLE_EXTS else fmt
         columns, rows, lines = parse_table(
@@ -652,9 +654,13 @@ def read_text_inputs(
     else:
         if column is not None:  # a table's column, but the file is read line by line
             raise UserError(
-                f"{p.name} is read as one text per line (not a .csv, .tsv or .jsonl table), "
-                f"so it has no column '{column}': leave --column out, or give the table its "
-                "format's extension",
+                f"{path} is read as one text per line (not a .csv, .tsv or .jsonl table), "
+                f"so it has no column '{column}': leave --column out, or "
+                + (
+                    "give the table its format's extension"
+                    if ext
+                    else "say its format with --set data.format=csv (tsv, jsonl)"
+                ),
                 where="--column",
             )
         out = [{"line": n, "text": t} for n, t in enumerate(file_lines(text), start=1)]
@@ -668,6 +674,25 @@ def read_text_inputs(
     if not out:
         raise UserError("no text to label in the file", where=f"--input {path}")
     return out, [r["text"] for r in out]
+
+
+def _sniffed_table(text: str, name: str, separator: str | None) -> str | None:
+    """jsonl, tsv or csv when a text with no file extension to say its format (standard
+    input, a pipe) is a table whose first line names the text column ``name`` (a JSON object
+    with that key, or a header of several fields, one of them ``name``); None: one text per
+    line."""
+    first = next((line for line in text.splitlines() if line.strip()), "").strip()
+    if first.startswith("{"):
+        try:
+            obj = json.loads(first)
+        except ValueError:
+            return None
+        return "jsonl" if isinstance(obj, dict) and name in obj else None
+    for fmt, sep in (("tsv", "\t"), ("csv", separator or ",")):
+        fields = [f.strip().strip('"') for f in first.split(sep)]
+        if len(fields) > 1 and name in fields:
+            return fmt
+    return None
 
 
 SHOWN_COLUMNS = 20
