@@ -120,6 +120,21 @@ def test_predict_on_a_run_still_training_warns(cli, text_runs, tmp_path):
     assert "still being trained" in r.stderr and "best checkpoint so far" in r.stderr
 
 
+def test_predict_on_a_run_that_stopped_early_warns(cli, text_runs, tmp_path):
+    hot, _ = text_runs
+    r = cli("predict", hot, "a fine film")
+    assert r.exit_code == 0 and "warning" not in r.stderr  # a completed run
+    for status in ("failed", "interrupted"):
+        run = tmp_path / status
+        shutil.copytree(hot, run)
+        meta = json.loads((run / "meta.json").read_text())
+        (run / "meta.json").write_text(json.dumps({**meta, "status": status}))
+        r = cli("predict", run, "a fine film")
+        assert r.exit_code == 0, r.output
+        assert f"the run is {status} after 1 epoch(s)" in r.stderr
+        assert f"seqrun train --resume {run} continues it" in r.stderr
+
+
 def test_a_forecast_from_values_in_other_units_is_warned_about(cli, tmp_path):
     run = _train(tmp_path, nyc())
     plain = cut_sample(tmp_path, "2013-06-01", "2013-06-04")

@@ -101,6 +101,16 @@ def _predict(
             f"these predictions come from its {checkpoint} checkpoint so far, which may still "
             "change"
         )
+    elif run.status() in ("failed", "interrupted", "dead"):
+        from seqrun.core.text import warn
+
+        done = run.meta().get("epochs_completed")
+        after = f" after {done} epoch(s)" if isinstance(done, int) else ""
+        warn(
+            f"{run.path}: the run is {run.status()}{after}: these predictions come from the "
+            f"{checkpoint} checkpoint it saved before it stopped (seqrun train --resume "
+            f"{run.path} continues it)"
+        )
     cfg = archive.config_with_overrides(run, overrides or [], "predict")
     adapter = open_adapter(cfg)
     if hasattr(adapter, "predict_file"):  # a forecast: from the end of a whole series
