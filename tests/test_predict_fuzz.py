@@ -79,6 +79,25 @@ def test_a_checkpoint_of_another_run_is_named_not_a_keras_error(cli, text_runs, 
     assert r.exit_code == 0, r.output
 
 
+def test_a_checkpoint_with_nan_weights_is_an_error_not_a_label(cli, text_runs, tmp_path):
+    import numpy as np
+
+    from seqrun.engine.checkpoint import load_checkpoint
+
+    hot, _ = text_runs
+    run = tmp_path / "diverged"
+    shutil.copytree(hot, run)
+    best = run / "checkpoints" / "best.keras"
+    model = load_checkpoint(best, compile=False)
+    model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
+    model.save(best)
+    r = cli("predict", run, "a fine film", "a dull film")
+    assert r.exit_code == 2 and "Traceback" not in r.output and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()]
+    assert f"{best}: the best checkpoint's model outputs NaN or infinity (2 of 2" in r.stderr
+    assert cli("predict", run, "a fine film", "--checkpoint", "last").exit_code == 0
+
+
 def test_column_on_a_one_text_per_line_file_is_an_error(cli, text_runs, tmp_path):
     hot, _ = text_runs
     lines = tmp_path / "new.txt"

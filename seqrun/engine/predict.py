@@ -129,6 +129,7 @@ def _predict(
     x = encoder.model_inputs(examples)  # checks the examples before TensorFlow is imported
     model = _model(run, checkpoint, encoder)
     out = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
+    _check_finite(out, run, checkpoint)
     if registry.get("metrics", cfg.metrics).task_kind == "classification":
         names = list(encoder.class_names)
         return [{**row, **_label(p, names)} for row, p in zip(rows, out, strict=True)]
@@ -190,7 +191,28 @@ def _predict_file(
     encoder = archive.load_encoder(cfg, run)
     archive.checkpoint_file(run, checkpoint)  # a run without it fails before the file is read
     # the model (TensorFlow) is loaded once the file is read and checked: a bad file fails fast
-    return adapter.predict_file(path, lambda: _model(run, checkpoint, encoder), encoder, run.meta())
+    rows = adapter.predict_file(path, lambda: _model(run, checkpoint, encoder), encoder, run.meta())
+    values = [r.get("prediction") for r in rows]
+    _check_finite(
+        np.array([v for p in values for v in (p.values() if isinstance(p, dict) else [p])], float),
+        run,
+        checkpoint,
+    )
+    return rows
+
+
+def _check_finite(out: np.ndarray, run: Run, checkpoint: str) -> None:
+    """A UserError naming the checkpoint when the model's outputs are not all numbers: its
+    weights are (a run whose training diverged), whatever the input."""
+    bad = ~np.isfinite(out)
+    if bad.any():
+        raise UserError(
+            f"the {checkpoint} checkpoint's model outputs NaN or infinity ({int(bad.sum())} of "
+            f"{bad.size} values): its weights are not finite numbers (the training diverged); "
+            "use the other checkpoint (--checkpoint best|last), or train again with a lower "
+            "train.learning_rate",
+            where=str(run.checkpoint(checkpoint)),
+        )
 
 
 def _model(run: Run, checkpoint: str, encoder: Any) -> Any:
