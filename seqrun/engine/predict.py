@@ -202,15 +202,16 @@ def _predict_file(
 
 
 def _check_finite(out: np.ndarray, run: Run, checkpoint: str) -> None:
-    """A UserError naming the checkpoint when the model's outputs are not all numbers: its
-    weights are (a run whose training diverged), whatever the input."""
+    """A UserError naming the checkpoint when the model's outputs are not all numbers (the
+    inputs are: the readers refuse infinities and fill missing values): its weights are not
+    (a run whose training diverged), or an input is huge."""
     bad = ~np.isfinite(out)
     if bad.any():
         raise UserError(
             f"the {checkpoint} checkpoint's model outputs NaN or infinity ({int(bad.sum())} of "
-            f"{bad.size} values): its weights are not finite numbers (the training diverged); "
-            "use the other checkpoint (--checkpoint best|last), or train again with a lower "
-            "train.learning_rate",
+            f"{bad.size} values): its weights are not finite numbers (the training diverged), "
+            "or an input is far beyond the training data's range; use the other checkpoint "
+            "(--checkpoint best|last), or train again with a lower train.learning_rate",
             where=str(run.checkpoint(checkpoint)),
         )
 
