@@ -14,6 +14,13 @@ training), ``score`` (scoring the best checkpoint after the fit), ``run_config``
 run's config read, as ``evaluate`` and ``predict`` start), ``folds_summary`` (every fold of a
 cross-validation trained, its parent's summary being written) or ``exit`` (the command ended,
 the interpreter tearing down).
+
+``KILL_AT=wait:WHERE`` pauses instead (nothing is killed): at WHERE it creates the file
+``$BARRIER.reached`` and waits until ``$BARRIER`` exists (at once when it already does), so
+that a test can run another command at that instant. WHERE is ``score`` (a checkpoint is about
+to be scored: ``seqrun evaluate`` has loaded the model, written nothing), ``predictions`` (a
+split's metrics, plot and predictions are written, its ``errors.jsonl`` records next) or
+``errors`` (``errors.jsonl`` read, its new text about to be written).
 """
 
 from __future__ import annotations
@@ -79,6 +86,38 @@ def _install(spec: str) -> None:
                     _die()
 
         ckpt.save_epoch = save_then_die
+    elif kind == "wait":
+        import time
+        from pathlib import Path
+
+        import seqrun.core.runs
+        import seqrun.engine.trainer
+
+        where, barrier = args[0], Path(os.environ["BARRIER"])
+        owner, name = {
+            "score": (seqrun.engine.trainer, "score"),
+            "predictions": (seqrun.engine.trainer, "_save_predictions"),
+            "errors": (seqrun.core.runs, "atomic_write_text"),
+        }[where]
+        original = getattr(owner, name)
+
+        def wait() -> None:
+            Path(f"{barrier}.reached").touch()
+            deadline = time.monotonic() + 300
+            while not barrier.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+        def paused(*a, **k):
+            if where == "errors" and Path(a[0]).name != "errors.jsonl":
+                return original(*a, **k)
+            if where != "predictions":
+                wait()
+            out = original(*a, **k)
+            if where == "predictions":
+                wait()
+            return out
+
+        setattr(owner, name, paused)
     elif kind == "signal":
         sig, where = getattr(signal, "SIG" + args[0]), args[1]
         if where == "exit":  # the command has returned; Python tears the process down

@@ -116,6 +116,31 @@ def test_report_copes_with_damaged_history_and_mistakes(cli, tmp_path):
     assert "\ufffd\ufffd0.25" in text and "caf\ufffd noir" in text
 
 
+def test_report_of_a_run_still_training_says_it_is_a_snapshot(cli, tmp_path):
+    """Training never writes the report again: one written meanwhile shows the run as it was
+    (status running, the epochs so far) after it has ended, so the user is told."""
+    import socket
+
+    import yaml
+
+    from seqrun.core.runs import FileLock, Run, write_json
+    from tests.conftest import TINY_LADYBUG
+
+    run = Run(tmp_path / "runs" / "x" / "20260101-000000-abcdef")
+    meta = {"status": "running", "config_key": "k", "pid": os.getpid(), "epochs_completed": 3}
+    write_json(run.meta_path, {**meta, "host": socket.gethostname()})
+    run.config_path.write_text(yaml.safe_dump(TINY_LADYBUG))
+    with FileLock(run.lock_path) as lock:
+        assert lock.acquire()
+        r = cli("report", run.path)
+    assert r.exit_code == 0, r.output
+    assert f"still being trained by pid {os.getpid()}" in r.stderr
+    assert "after epoch 3" in r.stderr and "run `seqrun report` again" in r.stderr
+    assert (run.path / "report.html").is_file()
+    r = cli("report", run.path)  # its process gone: no warning
+    assert r.exit_code == 0 and "warning" not in r.stderr, r.output
+
+
 def test_report_judges_a_forecast_against_persistence_in_training_stds(cli, tmp_path):
     """Several targets in different units: the mean MAE (4.37 of hPa, degrees, mm...) below
     persistence's said 'beats the baseline' while the skill (from the errors in training

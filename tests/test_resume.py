@@ -278,6 +278,102 @@ def test_evaluate_refuses_a_run_still_training(cli, tmp_path):
     assert not (run.path / "metrics").exists()
 
 
+def _paused(where: str, barrier: Path, args: list[str]) -> subprocess.Popen:
+    """`seqrun ARGS` under the kill hook's ``wait:WHERE``: it pauses at WHERE until
+    ``barrier`` exists."""
+    env = {**os.environ, "KILL_AT": f"wait:{where}", "BARRIER": str(barrier)}
+    return subprocess.Popen(
+        [sys.executable, str(HOOK), *args],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _reached(proc: subprocess.Popen, barrier: Path) -> None:
+    """Wait until ``proc`` (see :func:`_paused`) has reached its pause."""
+    deadline = time.time() + 180
+    while not Path(f"{barrier}.reached").exists():
+        assert proc.poll() is None and time.time() < deadline, proc.communicate()[1][-3000:]
+        time.sleep(0.05)
+
+
+def test_evaluate_refuses_a_run_whose_resume_is_starting(cli, tmp_path):
+    # a resume holds the lock from its start; meta.json says running only once it has loaded
+    # the data and the model: scores written meanwhile would outlive the checkpoint they score
+    run = _fake(tmp_path, "r1", "k", "interrupted", pid=1, host="elsewhere")
+    with FileLock(run.lock_path) as lock:
+        assert lock.acquire()
+        r = cli("evaluate", run.path)
+    assert r.exit_code == 2 and f"still being trained by pid {os.getpid()}" in r.stderr, r.output
+    assert not (run.path / "metrics").exists()
+
+
+def test_no_resume_starts_while_an_evaluate_scores_the_run(cli, tmp_path):
+    cfg = write_config(tmp_path, RAW)
+    runs = tmp_path / "runs"
+    _killed_at("epoch:1", ["train", str(cfg), "--runs-dir", str(runs)])
+    run = Run(_one_run(runs))
+    barrier = tmp_path / "go"
+    evaluate = _paused("score", barrier, ["evaluate", str(run.path)])
+    try:  # the evaluate has loaded the best checkpoint and is about to write its scores
+        _reached(evaluate, barrier)
+        r = cli("train", "--resume", run.path)
+        assert r.exit_code == 2 and "another seqrun command (evaluate or report)" in r.stderr
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    finally:
+        barrier.touch()
+        _, err = evaluate.communicate(timeout=300)
+    assert evaluate.returncode == 0, err
+    assert run.metrics("test") is not None
+    assert json.loads((run.path / "checkpoints" / "state.json").read_text())["epoch"] == 1
+    r = cli("train", "--resume", run.path)  # once it has ended; the stale scores are dropped
+    assert r.exit_code == 0, r.output
+    assert run.metrics("test") is None and run.metrics("dev") is not None
+
+
+def test_two_evaluates_of_two_splits_at_once_keep_both_splits_mistakes(cli, tmp_path):
+    """errors.jsonl holds every scored split's mistakes: each evaluate reads it, drops its own
+    split's records and writes it again. Two at once (test, and test with the last
+    checkpoint): the second read it before the first wrote, and its write dropped the first's
+    records. Now the second waits for the first."""
+    rows = [f"w{i % 4} x,{'pos' if i % 3 == 0 else 'neg'}" for i in range(120)]  # no signal
+    data = tmp_path / "reviews.csv"
+    data.write_text("text,label\n" + "\n".join(rows) + "\n")
+    raw = {
+        "name": "tiny-text",
+        "data": {"adapter": "text_table", "path": str(data), "label_column": "label"},
+        "encoder": {"type": "multi_hot", "vocab_size": 10},
+        "model": {"arch": "dense", "units": 2, "layers": 1},
+        "train": {"epochs": 1, "batch_size": 32},
+        "metrics": "classification",
+    }
+    r = cli("train", write_config(tmp_path, raw), "--runs-dir", tmp_path / "runs")
+    assert r.exit_code == 0, r.output
+    run = _one_run(tmp_path / "runs")
+    errors = run / "errors.jsonl"
+    first, second = tmp_path / "first", tmp_path / "second"
+    second.touch()  # the second only marks when it reaches errors.jsonl; it does not pause
+    evaluate, last = _paused("errors", first, ["evaluate", str(run)]), None
+    try:
+        _reached(evaluate, first)  # errors.jsonl read, the test split's records not written
+        last = _paused("predictions", second, ["evaluate", str(run), "--checkpoint", "last"])
+        _reached(last, second)  # its scores are written; errors.jsonl next
+        end = time.time() + 3
+        while time.time() < end and '"test-last"' not in errors.read_text():
+            time.sleep(0.05)
+        assert '"test-last"' not in errors.read_text()  # it waits for the first
+    finally:
+        first.touch()
+        outs = [p.communicate(timeout=300) for p in (evaluate, last) if p is not None]
+    assert evaluate.returncode == 0 and last is not None and last.returncode == 0, outs
+    splits = [json.loads(line)["split"] for line in errors.read_text().splitlines()]
+    assert set(splits) == {"dev", "test", "test-last"}, splits
+    assert not list(run.glob(".errors.jsonl*"))
+
+
 def test_resume_auto_never_trains_beside_a_live_owner(cli, tmp_path):
     from seqrun.core.config import config_key, load_config
 

@@ -459,9 +459,10 @@ class FileLock:
     release (safely: a lock taken on a file that was meanwhile unlinked is retried).
     """
 
-    def __init__(self, path: Path, remove: bool = False) -> None:
+    def __init__(self, path: Path, remove: bool = False, shared: bool = False) -> None:
         self.path = Path(path)
         self.remove = remove
+        self.shared = shared  # a shared hold (several at once; none beside an exclusive one)
         self.fd: int | None = None
 
     def acquire(self, wait_s: float = 1.0) -> bool:
@@ -473,7 +474,7 @@ class FileLock:
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
                 if time.monotonic() >= deadline:
@@ -487,8 +488,9 @@ class FileLock:
             if not same:  # unlinked by its last holder between our open and our lock
                 os.close(fd)
                 continue
-            os.ftruncate(fd, 0)
-            os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
+            if not self.shared:  # the holder's name is the exclusive holder's alone
+                os.ftruncate(fd, 0)
+                os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode())
             self.fd = fd
             return True
 
@@ -538,6 +540,28 @@ def _holder_text(path: Path) -> str:
         return "another process"
 
 
+def replace_records(path: Path, split: str, lines: list[str]) -> None:
+    """Replace the records of ``split`` in the JSON-lines file ``path`` (``errors.jsonl``: one
+    object a line, each with its ``split``) by ``lines``, keeping the other splits' records.
+
+    The file is read, then written again: under a lock, so that two commands scoring two
+    splits of one run at once (two ``seqrun evaluate``) keep both splits' records (the second
+    read what the first had not yet written, and its write dropped the first's)."""
+    path = Path(path)
+    with FileLock(path.with_name(f".{path.name}.lock"), remove=True) as lock:
+        lock.acquire(wait_s=120)  # best effort past that: a lost record is not worth failing
+        kept = []
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    old = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(old, dict) or old.get("split") != split:
+                    kept.append(line)
+        atomic_write_text(path, "".join(line + "\n" for line in [*kept, *lines]))
+
+
 def lock_run(run: Run) -> FileLock:
     """Lock ``run`` for this process (held until released or the process ends).
 
@@ -549,12 +573,33 @@ def lock_run(run: Run) -> FileLock:
     if problem:
         raise RunFailure(problem)
     if not lock.acquire():
+        if lock_held(run.lock_path) is False:  # only shared holds: see share_run
+            raise UserError(
+                "another seqrun command (evaluate or report) is reading the run and writing "
+                "its scores; not training it meanwhile (train again when that command has "
+                "ended)",
+                where=str(run.path),
+            )
         raise UserError(
             f"the run is being trained by {lock.holder()}; not training it twice (stop that "
             "process first, or wait for it)",
             where=str(run.path),
         )
     return lock
+
+
+def share_run(run: Run) -> FileLock | None:
+    """A shared hold on the lock of ``run``, for a command that reads the run and writes its
+    scores or report (evaluate, report) while it does: no process starts training the run
+    meanwhile (a resume takes the lock exclusively, so it refuses), and several such commands
+    share it. None when a live process trains the run (it holds the lock, perhaps while its
+    meta.json still records how it ended before: a resume starting). A run whose folder
+    cannot be written gets a hold of nothing (no file to lock; nothing trains it either)."""
+    lock = FileLock(run.lock_path, shared=True)
+    try:
+        return lock if lock.acquire(wait_s=0.2) else None
+    except OSError:
+        return FileLock(run.lock_path, shared=True)
 
 
 def latest_run(runs_dir: Path, name: str, key: str) -> Run | None:

@@ -10,7 +10,6 @@ each series' true length, and :class:`SequenceBatches` batches that array with t
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -313,23 +312,14 @@ class SequenceData:
     def write_artifacts(self, preds: dict[str, Any], run: Any, name: str) -> None:
         """``errors.jsonl``: the most confident mistakes (classification) or the largest
         errors (regression) of the split; scoring a split again replaces its records."""
-        from seqrun.core.runs import atomic_write_text, to_json
+        from seqrun.core.runs import replace_records, to_json
 
         records = [
             {"split": name, "rank": r, **rec}
             for r, rec in enumerate(self._mistakes(preds), start=1)
         ]
-        path = Path(run.path) / "errors.jsonl"
-        kept = []
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    if json.loads(line).get("split") != name:
-                        kept.append(line)
-                except ValueError:
-                    continue
-        lines = kept + [to_json(r, fallback=str, ensure_ascii=False) for r in records]
-        atomic_write_text(path, "".join(line + "\n" for line in lines))
+        lines = [to_json(r, fallback=str, ensure_ascii=False) for r in records]
+        replace_records(Path(run.path) / "errors.jsonl", name, lines)
 
     def plot(self, preds: dict[str, Any], path: Path, title: str = "") -> None:
         """A few series of each class with their predicted label, and the confusion matrix

@@ -9,7 +9,6 @@ by batch for ``multi_hot`` (no samples x vocabulary array in memory).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,7 +252,7 @@ class TextData:
         One file per run; records carry ``split`` and scoring a split again replaces its
         records.
         """
-        from seqrun.core.runs import atomic_write_text, to_json
+        from seqrun.core.runs import replace_records, to_json
         from seqrun.metrics import predicted_labels
 
         y = preds["y_true"]
@@ -278,18 +277,8 @@ class TextData:
                 rec["p_" + self.class_names[1]] = round(float(proba[i]), 6)
             rec["text"] = self.decode(split, int(i))
             records.append(rec)
-        path = Path(run.path) / "errors.jsonl"
-        kept = []
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    old = json.loads(line)
-                except ValueError:
-                    continue
-                if old.get("split") != name:
-                    kept.append(line)
-        lines = kept + [to_json(r, ensure_ascii=False) for r in records]
-        atomic_write_text(path, "".join(line + "\n" for line in lines))
+        lines = [to_json(r, ensure_ascii=False) for r in records]
+        replace_records(Path(run.path) / "errors.jsonl", name, lines)
 
     def plot(self, preds: dict[str, Any], path: Any, title: str = "") -> None:
         """Confusion matrix (and, for two classes, the predicted-probability histogram)."""

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from seqrun.core.runs import Run, atomic_write_text
+from seqrun.core.runs import Run, atomic_write_text, share_run
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -262,7 +262,22 @@ def build_report(run: Run, describe: dict[str, Any] | None = None) -> str:
 
 
 def write_report(run: Run, describe: dict[str, Any] | None = None) -> Path:
-    """Write ``report.html`` into the run directory and return its path."""
+    """Write ``report.html`` into the run directory and return its path. A run still being
+    trained is reported as it is now, with a warning (training does not write the report
+    again); otherwise no resume starts while the report is written (it would drop it)."""
     path = run.path / "report.html"
-    atomic_write_text(path, build_report(run, describe))
+    hold = None if run.status() == "running" else share_run(run)
+    if hold is None:
+        from seqrun.core.text import warn
+
+        epochs = run.meta().get("epochs_completed")
+        warn(
+            f"{run.path}: the run is still being trained by {run.owner() or 'a live process'}: "
+            f"the report shows it after epoch {epochs or 0} and stays so when training ends; "
+            "run `seqrun report` again then"
+        )
+        atomic_write_text(path, build_report(run, describe))
+        return path
+    with hold:
+        atomic_write_text(path, build_report(run, describe))
     return path

@@ -35,6 +35,7 @@ from seqrun.core.runs import (
     lock_run,
     metrics_name,
     now_iso,
+    share_run,
     write_json,
 )
 from seqrun.core.text import warn
@@ -888,12 +889,21 @@ def evaluate_on(
 def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
     """Rebuild ``split`` from the run's own config and score a checkpoint on it (one run; a
     cross-validation goes through :func:`seqrun.engine.experiment.evaluate`)."""
-    if run.status() == "running":
+    # a shared hold on the run's lock: no resume starts while the checkpoint is scored, and
+    # one starting (its meta.json not yet marked running) holds the lock: it is refused
+    hold = None if run.status() == "running" else share_run(run)
+    if hold is None:
         raise UserError(
             f"the run is still being trained by {run.owner() or 'a live process'}: its "
             f"{checkpoint} checkpoint may still change; evaluate it when training has ended",
             where=str(run.path),
         )
+    with hold:
+        return _evaluate(run, split, checkpoint)
+
+
+def _evaluate(run: Run, split: str, checkpoint: str) -> dict[str, Any]:
+    """:func:`evaluate` once no process trains the run (and none can start)."""
     cfg = archive.load_run_config(run)
     data = load_data(cfg, (split,))  # before TensorFlow: a data error comes at once
     setup_tf(cfg)
