@@ -439,6 +439,34 @@ def test_a_trial_no_process_claimed_is_not_counted_forever(cli, tmp_path):
     assert time.time() - t0 >= ASK_GRACE_S - 1  # a trial just asked is not failed at once
 
 
+def test_a_dead_trial_whose_run_a_live_process_resumes_keeps_its_run_running(tmp_path):
+    """A tune killed with SIGKILL leaves its trial running; the user resumes the trial's run
+    (`seqrun train --resume RUN`) and a tune is started again: failing the dead trial wrote
+    `failed` into the meta.json of the run that the resume was training."""
+    import socket
+
+    from seqrun.core.runs import FileLock, Run, write_json
+    from seqrun.engine.tune import fail_stale
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # the killed tune's pid: no process now
+    study = optuna.create_study()
+    runs = []
+    for name in ("resumed", "dead"):
+        run = Run(tmp_path / name)
+        write_json(run.meta_path, {"status": "running", "config_key": "k"})
+        trial = study.ask()
+        trial.set_user_attr("pid", gone.pid)
+        trial.set_user_attr("host", socket.gethostname())
+        trial.set_user_attr("run_dir", str(run.path))
+        runs.append(run)
+    with FileLock(runs[0].lock_path) as lock:  # the resume of the first trial's run
+        assert lock.acquire()
+        assert fail_stale(study) == [0, 1]  # both trials failed, in the study
+        assert runs[0].meta()["status"] == "running"
+        assert runs[1].meta()["status"] == "failed"
+
+
 def test_sigint_to_the_parent_of_workers_stops_them(tmp_path):
     _, _, proc, journal = _start_tune(tmp_path, 6, "--workers", "2")
 

@@ -706,7 +706,8 @@ def fail_stale(study: Any, grace: float = ASK_GRACE_S) -> list[int]:
         run_dir = t.user_attrs.get("run_dir")
         if run_dir and Path(run_dir).is_dir():  # killed before or after its meta.json
             run = Run(Path(run_dir))
-            if run.meta().get("status", "running") == "running":
+            # not a run that a live process trains again (`seqrun train --resume RUN`)
+            if run.meta().get("status", "running") == "running" and run.owner() is None:
                 run.update_meta(
                     status="failed", ended_at=now_iso(), error="its tune process was killed"
                 )
