@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 from seqrun.samples import sample_path
@@ -96,3 +97,13 @@ def test_a_classifier_scored_on_a_file_with_other_classes_is_refused(cli, tmp_pa
     r = cli("evaluate", run, "--set", f"data.path={other}")
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "the data's classes ['bad', 'good'] are not the run's ['neg', 'pos']" in r.stderr
+    # a run still being trained (a resume of it, in another terminal): scored, with a warning
+    from seqrun.core.runs import FileLock, Run
+
+    Run(run).update_meta(status="running")
+    with FileLock(Run(run).lock_path) as lock:
+        assert lock.acquire()
+        r = cli("evaluate", run, "--set", f"data.path={same}", "--json")
+    assert r.exit_code == 0, r.output
+    assert f"still being trained by pid {os.getpid()}" in r.stderr
+    assert "best checkpoint so far, which may still change" in r.stderr

@@ -871,8 +871,14 @@ def evaluate_on(
     """Score a checkpoint on ``split`` of other labelled data: the run's config with
     ``overrides`` (``data.path``, ``data.sample``, ``data.test_path`` and the file's layout
     keys), read and encoded as the run's own data. Writes nothing into the run (its own scores
-    stay); the metrics come back with ``data`` (the overrides)."""
+    stay); the metrics come back with ``data`` (the overrides). A run still being trained is
+    scored with a warning, as ``seqrun predict`` does: its checkpoint may still change."""
     cfg = archive.config_with_overrides(run, overrides, "evaluate")
+    if run.status() == "running":
+        warn(
+            f"{run.path}: the run is still being trained by {run.owner() or 'a live process'}: "
+            f"these scores come from its {checkpoint} checkpoint so far, which may still change"
+        )
     where = f"--set {' '.join(overrides)}"
     try:
         data = load_data(cfg, (split,))  # before TensorFlow: a data error comes at once
