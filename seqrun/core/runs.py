@@ -11,6 +11,7 @@ Layout of one run::
         preprocessing/     fitted encoder state
         plots/             learning curves and task plots
         .lock              held (flock) by the process training the run; its pid and host
+                           (shared by evaluate and report while they write into the run)
 """
 
 from __future__ import annotations
