@@ -12,7 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
-from seqrun.core.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, SeqrunError, UserError
+from seqrun.core.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_USER_ERROR,
+    SeqrunError,
+    UserError,
+    os_error_text,
+)
 
 app = typer.Typer(
     name="seqrun",
@@ -118,8 +124,10 @@ def handle_errors(fn):
             if e.errno == errno.ENAMETOOLONG:  # a user's path, not a failure of the machine
                 _err(str(_name_too_long(e, fn, kwargs)))
                 raise typer.Exit(EXIT_USER_ERROR) from None
-            where = f"{e.filename}: " if getattr(e, "filename", None) else ""
-            _err(f"{where}{e.strerror or e}")
+            if unreadable := _unreadable(e, fn, kwargs):  # a user's file: exit 2, the fix
+                _err(str(unreadable))
+                raise typer.Exit(EXIT_USER_ERROR) from None
+            _err(os_error_text(e))
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -188,6 +196,36 @@ def _name_too_long(e: OSError, fn: Any, kwargs: dict[str, Any]) -> UserError:
     return UserError(
         f"the path '{shown}' ({len(path):,} characters) is too long for the file system "
         f"({limit}): give a shorter path",
+        where=_given_as(path, fn, kwargs),
+    )
+
+
+def _unreadable(e: OSError, fn: Any, kwargs: dict[str, Any]) -> UserError | None:
+    """The error for a file or folder this user may not read (a data file, a config, a run of
+    another user): which option or key gave it, and the fix; None for other errors (a write
+    refused is a failure of the run, exit 1)."""
+    if not isinstance(e, PermissionError) or e.filename is None:
+        return None
+    effective = os.access in os.supports_effective_ids
+    path = os.path.abspath(os.fsdecode(e.filename))
+    try:
+        if os.path.exists(path):  # the file itself may not be read
+            if os.access(path, os.R_OK, effective_ids=effective):
+                return None
+        else:  # a folder on the way may not be entered
+            folders = [str(p) for p in reversed(Path(path).parents)]
+            path = next(
+                (p for p in folders if not os.access(p, os.X_OK, effective_ids=effective)), ""
+            )
+            if not path:
+                return None
+    except (OSError, ValueError):
+        return None
+    what = "folder" if os.path.isdir(path) else "file"
+    return UserError(
+        f"{path}: permission denied: this user may not read the {what}; give it read access "
+        f"(chmod a+r{'X' if what == 'folder' else ''} '{path}') or copy it to a place this "
+        "user can read",
         where=_given_as(path, fn, kwargs),
     )
 

@@ -4,7 +4,10 @@ run directory (nor any file outside --runs-dir). Real files, real adapters, no m
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -12,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import TINY_LADYBUG, write_config
+from tests.conftest import ROOT, TINY_LADYBUG, write_config
 
 
 def one_line_error(r, *needles: str) -> str:
@@ -423,6 +426,50 @@ def test_home_folder_in_data_path_and_runs_dir(cli, tmp_path, monkeypatch):
     assert r.exit_code == 0, r.output
     assert list((tmp_path / "home" / "runs").glob("*/*/meta.json"))
     assert not (tmp_path / "~").exists()
+
+
+def _as_a_user_bound_by_permissions(args: list) -> subprocess.CompletedProcess:
+    """``python -m seqrun ARGS`` bound by file permissions: as root, without the capabilities
+    that bypass them (setpriv); skipped where that cannot be done."""
+    cmd = [sys.executable, "-m", "seqrun", *map(str, args)]
+    if os.geteuid() == 0:
+        caps = "-dac_override,-dac_read_search,-fowner"
+        if not shutil.which("setpriv"):
+            pytest.skip("root, and no setpriv to drop the capabilities that bypass permissions")
+        cmd = ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}", "--", *cmd]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if "setpriv:" in p.stderr:
+        pytest.skip(f"setpriv cannot drop capabilities here: {p.stderr.strip()}")
+    return p
+
+
+def test_a_data_file_this_user_may_not_read_is_a_user_error(tmp_path):
+    """A data file (or data folder) without read permission is exit 2 and one line naming the
+    path, the key that gave it and the fix (it was 'error: PATH: Permission denied', exit 1),
+    whatever the format."""
+    temps = 10 + 5 * np.sin(np.arange(200) / 8)
+    table = series_csv(tmp_path / "s.csv", temps)
+    folder = tmp_path / "gunpoint"
+    folder.mkdir()
+    ts = folder / "train.ts.gz"
+    shutil.copy(ROOT / "seqrun" / "samples" / "gunpoint_train.ts.gz", ts)
+    gunpoint = ["--set", "data.sample=null", "--set", f"data.path={ts}"]
+    cases = [
+        ([write_config(tmp_path, series_cfg(table))], table, "data.path", "file"),
+        ([ROOT / "configs" / "gunpoint-gru.yaml", *gunpoint], ts, "--set data.path", "file"),
+        ([ROOT / "configs" / "gunpoint-gru.yaml", *gunpoint], folder, "--set data.path", "folder"),
+    ]
+    for args, blocked, key, what in cases:
+        blocked.chmod(0)
+        try:
+            p = _as_a_user_bound_by_permissions(["data", "describe", *args])
+        finally:
+            blocked.chmod(0o755)
+        assert p.returncode == 2, p.stderr
+        (line,) = p.stderr.strip().splitlines()
+        assert line.startswith(f"error: {key}: ") or key == "data.path", line
+        assert f"{blocked}: permission denied: this user may not read the {what}" in line
+        assert "chmod a+r" in line and "Traceback" not in p.stderr
 
 
 def test_timeseries_csv_empty_file_semicolons_and_a_target_twice(tmp_path):

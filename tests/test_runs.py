@@ -246,6 +246,71 @@ def test_full_disk_fails_cleanly_and_marks_the_run(tiny_disk, tmp_path):
     assert meta["status"] == "failed" and "No space left" in meta["error"]
 
 
+def _with_file_size_limit(limit: int, code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a Python whose files may not grow past ``limit`` bytes (``ulimit -f``:
+    a write past it fails with EFBIG, as a full disk fails one with ENOSPC)."""
+    head = (
+        "import resource\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", head + code], cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def test_a_write_the_disk_refuses_names_the_file_and_leaves_no_temporary(tmp_path):
+    """A full disk failing an atomic write is an OSError naming the file written (it named
+    nothing: 'error: File too large'), and the old file stays whole."""
+    target = tmp_path / "meta.json"
+    write_json(target, {"a": 1})
+    p = _with_file_size_limit(
+        4096,
+        "import errno\n"
+        "from seqrun.core.runs import atomic_write_text\n"
+        "try:\n"
+        f"    atomic_write_text({str(target)!r}, 'x' * 10000)\n"
+        "except OSError as e:\n"
+        "    print(errno.errorcode[e.errno], e.filename)\n",
+    )
+    assert p.stdout.split() == ["EFBIG", str(target)], p.stdout + p.stderr
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["meta.json"]  # no temporary file left
+
+
+def test_a_full_disk_writing_the_run_directory_fails_the_run_and_resume_finishes_it(tmp_path):
+    """The disk filling up while a new run's files are written (model.txt, before the first
+    epoch) is one line naming the file and how to go on; the run is marked failed (it stayed
+    'running', then 'dead', and the line named no file), and a resume with space finishes it."""
+    cfg = write_config(tmp_path, TINY_LADYBUG)
+    runs = tmp_path / "runs"
+    p = _with_file_size_limit(
+        32768,
+        "import sys\n"
+        "import seqrun.engine.trainer as trainer\n"
+        "trainer.model_summary = lambda model: 'x' * 65536  # the one file past the limit\n"
+        "from seqrun.cli import main\n"
+        f"sys.argv = ['seqrun', 'train', {str(cfg)!r}, '--runs-dir', {str(runs)!r}, '--quiet']\n"
+        "main()\n",
+    )
+    (run_dir,) = runs.glob("*/*")
+    assert p.returncode == 1, p.stderr
+    assert "Traceback" not in p.stderr
+    line = p.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: cannot write {run_dir / 'model.txt'}: File too large"), line
+    assert line.endswith(f"free some space, then resume: seqrun train --resume {run_dir}")
+    meta = Run(run_dir).meta()
+    assert meta["status"] == "failed" and "model.txt" in meta["error"]
+    assert not list(run_dir.glob(".*.tmp"))
+    p = subprocess.run(
+        [sys.executable, "-m", "seqrun", "train", "--resume", str(run_dir), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0, p.stderr
+    assert Run(run_dir).meta()["status"] == "completed"
+
+
 def test_written_files_keep_usual_permissions(tmp_path):
     write_json(tmp_path / "m.json", {})
     assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o666 & ~_umask()

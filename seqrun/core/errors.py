@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 import re
 from collections.abc import Iterable
 
@@ -61,6 +62,24 @@ class RunFailure(SeqrunError):
     """A runtime failure (disk full, training diverged, ...): exit code 1."""
 
     exit_code = EXIT_FAILURE
+
+
+FULL_DISK = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+"""The errors of a write that found no room: a full disk, a full quota, a file over the size
+limit (``ulimit -f``)."""
+
+
+def os_error_text(e: OSError, then: str = "run the command again") -> str:
+    """One line for an OSError: the file it names and the cause; a write that found no room
+    (:data:`FULL_DISK`) says that the file could not be written and how to go on (``then``)."""
+    cause = e.strerror or str(e)
+    if e.errno in FULL_DISK:
+        what = f"cannot write {e.filename}" if e.filename else "cannot write a file"
+        return (
+            f"{what}: {cause} (the disk or quota is full, or the file is over the size "
+            f"limit); free some space, then {then}"
+        )
+    return f"{e.filename}: {cause}" if e.filename else cause
 
 
 def cut(text: str, most: int = 60) -> str:

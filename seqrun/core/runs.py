@@ -107,8 +107,9 @@ def now_iso() -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename (an error creating the
-    temporary file names ``path``, not the temporary name)."""
+    """Write ``data`` to ``path`` through a temporary file and a rename; an OSError (the
+    temporary file cannot be created, a full disk fails the write) names ``path``, not the
+    temporary name, and leaves no temporary file behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -122,6 +123,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:  # a full disk fails the write: name the file, not the temporary one
+        Path(tmp).unlink(missing_ok=True)
+        raise type(e)(e.errno, e.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -403,9 +403,9 @@ def save_model(model: Any, path: Path) -> None:
     except BrokenPipeError:  # our output's reader died (a killed sweep), not the disk
         tmp.unlink(missing_ok=True)
         raise
-    except OSError as e:
+    except OSError as e:  # the run fails naming the checkpoint (a full disk: how to go on)
         tmp.unlink(missing_ok=True)
-        raise RunFailure(f"cannot write checkpoint {path}: {e.strerror or e}") from None
+        raise type(e)(e.errno, e.strerror or str(e), str(path)) from None
     except ValueError as e:  # Keras wraps some write errors
         tmp.unlink(missing_ok=True)
         raise RunFailure(f"cannot write checkpoint {path}: {e}") from None

@@ -23,7 +23,7 @@ import numpy as np
 
 from seqrun.core.checks import MULTI_CLASS_LOSSES, TWO_CLASS_LOSSES
 from seqrun.core.config import ExperimentConfig, config_key
-from seqrun.core.errors import RunFailure, UserError, env_count
+from seqrun.core.errors import RunFailure, UserError, env_count, os_error_text
 from seqrun.core.registry import registry
 from seqrun.core.runs import (
     Run,
@@ -322,6 +322,11 @@ def train(
                 raise
             run.finish("interrupted", error=interrupt_cause())
             raise Interrupted(str(run.path)) from None
+        except OSError as e:  # writing the run directory (a full disk): the run failed
+            run = started.get("run")
+            if run is None:
+                raise
+            raise _write_failed(run, e) from None
         with sigterm_interrupts():  # never SIGTERM's default (a silent death) while the run lives
             return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
     finally:
@@ -540,9 +545,7 @@ def _fit_guarded(
         run.finish("interrupted", error=cause)
         raise Interrupted(str(run.path)) from None
     except OSError as e:  # disk full, permissions: fail the run with the real cause
-        what = f"{e.filename}: " if e.filename else ""
-        run.finish("failed", error=f"{what}{e.strerror or e}")
-        raise RunFailure(f"{what}{e.strerror or e}") from None
+        raise _write_failed(run, e) from None
     except KeyboardInterrupt:
         status = "interrupted"
         run.finish("interrupted", error=interrupt_cause())
@@ -570,6 +573,16 @@ def _fit_guarded(
 
             shutil.rmtree(run.path, ignore_errors=True)
     return result
+
+
+def _write_failed(run: Run, e: OSError) -> RunFailure:
+    """Mark ``run`` failed by ``e`` (a full disk, permissions; best effort: the disk may refuse
+    that too) and return the one-line error, which says how to go on."""
+    resumable = run.meta_path.is_file()  # else nothing of the run was written
+    then = f"resume: seqrun train --resume {run.path}" if resumable else "train again"
+    text = os_error_text(e, then=then)
+    run.finish("failed", error=text)
+    return RunFailure(text)
 
 
 def _cluster_meta(cfg: ExperimentConfig, cluster: Any, strategy: Any) -> dict[str, Any]:
