@@ -137,6 +137,61 @@ def test_a_damaged_journal_says_how_to_start_again(cli, tmp_path):
         )
 
 
+def test_a_torn_journal_line_is_cut_and_the_study_goes_on(cli, tmp_path):
+    """A journal whose last line a full disk (or a kill) cut short: the next `seqrun tune`
+    appended its first operation to it, a line that is not JSON, and the study could never be
+    read again (JSONDecodeError, exit 1); now the torn line is cut off on opening."""
+    runs = tmp_path / "runs"
+    journal = Path(_journal(runs))
+    journal.parent.mkdir(parents=True)
+    study = optuna.create_study(study_name="study", storage=_storage(journal))
+    study.tell(study.ask(), 0.5)
+    whole = journal.read_bytes()
+    with journal.open("ab") as f:
+        f.write(b'{"op_code":5,"worker_id":"w","trial_id"')  # the write the disk refused
+    spec = _study(tmp_path)
+    for _ in range(2):  # the second reads what the first appended
+        r = cli("tune", spec, "--timeout", "0", "--runs-dir", runs)
+        assert r.exit_code == 0, r.output
+    text = journal.read_bytes()
+    assert text.startswith(whole) and text.endswith(b"\n")
+    assert all(json.loads(line) for line in text.splitlines())
+    assert len(_load(str(journal)).get_trials()) == 1
+
+
+def test_a_journal_write_the_disk_refuses_leaves_no_torn_line(tmp_path):
+    """A journal append the disk refuses is an OSError naming the journal (the line named no
+    file), and the journal keeps its whole lines only."""
+    journal = tmp_path / "journal.log"
+    study = optuna.create_study(study_name="study", storage=_storage(journal))
+    study.tell(study.ask(), 0.5)
+    size = journal.stat().st_size
+    code = (
+        "import errno, resource\n"
+        "from seqrun.engine.tune import journal_backend\n"
+        f"backend = journal_backend({str(journal)!r})\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({size + 40}, resource.RLIM_INFINITY))\n"
+        "try:\n"
+        "    backend.append_logs([{'op_code': 4, 'worker_id': 'w' * 200, 'study_id': 0}])\n"
+        "except OSError as e:\n"
+        "    print(errno.errorcode[e.errno], e.filename)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert p.stdout.split() == ["EFBIG", str(journal)], p.stdout + p.stderr
+    assert journal.stat().st_size == size
+    assert len(_load(str(journal)).get_trials()) == 1
+
+
+def _storage(journal: Path):
+    """A journal storage written through seqrun's backend."""
+    from optuna.storages import JournalStorage
+
+    from seqrun.engine.tune import journal_backend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return JournalStorage(journal_backend(str(journal)))
+
+
 def test_tune_help_and_a_bad_study_import_neither_tensorflow_nor_optuna_at_start(tmp_path):
     from tests.test_cli_fast import _modules_after
 

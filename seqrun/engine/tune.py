@@ -405,11 +405,10 @@ class Study:
         if "://" in self.storage_url:
             return self.storage_url
         from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
 
         Path(self.storage_url).parent.mkdir(parents=True, exist_ok=True)
         with _quiet_optuna(f"study {self.name}"):
-            return JournalStorage(JournalFileBackend(self.storage_url))
+            return JournalStorage(journal_backend(self.storage_url))
 
     def identity(self) -> dict[str, Any]:
         """What may not change between two processes of one study."""
@@ -555,6 +554,52 @@ def shown_run_dir(st: Study, run_dir: str | None) -> str | None:
         with contextlib.suppress(ValueError, OSError):
             return str(st.runs_dir / path.relative_to(st.runs_dir.resolve()))
     return run_dir
+
+
+def journal_backend(path: str) -> Any:
+    """Optuna's journal file backend for ``path``, never left with a torn last line: a write
+    the disk refuses (full) is cut off again, and a torn line left by an earlier process (a
+    full disk, a kill) is cut off on opening, both under the journal's lock. Optuna would
+    otherwise append the next operation to the torn line, a line that is not JSON, and the
+    study could not be read again."""
+    import json
+
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
+
+    class _Journal(JournalFileBackend):
+        def __init__(self, file_path: str) -> None:
+            self._seqrun_path = file_path
+            self._seqrun_lock = JournalFileSymlinkLock(file_path)
+            super().__init__(file_path, lock_obj=self._seqrun_lock)
+            with self._locked(), open(file_path, "rb") as f:
+                size = f.seek(0, os.SEEK_END)
+                if size and f.seek(size - 1) >= 0 and f.read(1) != b"\n":
+                    f.seek(0)  # a torn last line: cut back to the whole lines
+                    os.truncate(file_path, f.read().rfind(b"\n") + 1)
+
+        @contextlib.contextmanager
+        def _locked(self) -> Any:
+            self._seqrun_lock.acquire()
+            try:
+                yield
+            finally:
+                self._seqrun_lock.release()
+
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            text = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs)
+            with self._locked():
+                size = os.path.getsize(self._seqrun_path)
+                try:
+                    with open(self._seqrun_path, "ab") as f:
+                        f.write(text.encode("utf-8"))
+                        f.flush()
+                        os.fsync(f.fileno())
+                except OSError as e:  # a full disk: no torn line for the next write to extend
+                    with contextlib.suppress(OSError):
+                        os.truncate(self._seqrun_path, size)
+                    raise type(e)(e.errno, e.strerror, self._seqrun_path) from None
+
+    return _Journal(path)
 
 
 def _option_error(e: Exception, cls: type) -> str:
