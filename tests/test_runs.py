@@ -311,6 +311,35 @@ def test_a_full_disk_writing_the_run_directory_fails_the_run_and_resume_finishes
     assert Run(run_dir).meta()["status"] == "completed"
 
 
+@pytest.mark.parametrize("how", ["moved", "deleted"])
+def test_a_run_directory_moved_or_deleted_while_training_is_not_written_again(tmp_path, how):
+    """The run directory renamed or deleted during training: the run stops with one error
+    naming it (it made the old path again and wrote a 'completed' run there without its
+    config, preprocessing or record, exit 0), and nothing is written at the old path."""
+    from seqrun.core.config import config_from_dict
+    from seqrun.core.errors import RunFailure
+    from seqrun.engine.trainer import train
+
+    runs = tmp_path / "runs"
+    moved = tmp_path / "moved"
+
+    def on_epoch(epoch: int, row: dict) -> bool:
+        (path,) = runs.glob("*/*")
+        if how == "moved":
+            path.rename(moved)
+        else:
+            shutil.rmtree(path)
+        return False
+
+    raw = dict(TINY_LADYBUG, train=dict(TINY_LADYBUG["train"], epochs=3))
+    with pytest.raises(RunFailure, match="was moved or deleted while the run was being written"):
+        train(config_from_dict(raw), runs, quiet=True, on_epoch=on_epoch)
+    assert list(runs.glob("*/*")) == []
+    if how == "moved":  # the run stays where it was moved, resumable from its first epoch
+        assert Run(moved).meta()["epochs_completed"] == 1
+        assert Run(moved).status() == "dead"
+
+
 def test_written_files_keep_usual_permissions(tmp_path):
     write_json(tmp_path / "m.json", {})
     assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o666 & ~_umask()

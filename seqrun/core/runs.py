@@ -394,11 +394,27 @@ class Run:
                     return "dead"
         return status
 
+    def check_present(self) -> None:
+        """A RunFailure when the run directory is gone (moved or deleted while this process
+        writes it), so that its files are not written again into a new folder of the old
+        name (a run without its config, preprocessing or record)."""
+        if not self.path.is_dir():
+            raise RunFailure(
+                f"the run directory {self.path} was moved or deleted while the run was being "
+                "written; stopped without writing it again: resume the run where it now is "
+                "(seqrun train --resume PATH), or train again"
+            )
+
     def finish(self, status: str, error: str | None = None) -> None:
         """Record how the run ended: status, end time, duration (the time spent running, over
         every attempt of a resumed run), error (best effort unless ``completed``: the disk
         itself may be why it failed), with SIGINT and SIGTERM ignored while it is written
-        (:func:`signals_ignored`)."""
+        (:func:`signals_ignored`). A run directory that is gone (moved, deleted) is not made
+        again to hold the record; a completed run's is a RunFailure."""
+        if not self.path.is_dir():
+            if status == "completed":
+                self.check_present()
+            return
         ended = time.time()
         try:
             with signals_ignored():

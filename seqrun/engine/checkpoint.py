@@ -227,6 +227,7 @@ def checkpointer(
                     f"choose one of: {known}",
                     where="train.monitor",
                 )
+            run.check_present()  # moved or deleted meanwhile: never write a new one
             row = epoch_row(epoch + 1, logs, self.model, time.time() - self.t0)
             state.history.append(row)
             state.end_epoch(epoch + 1, float(logs[key]), mode, es.min_delta, es.patience)

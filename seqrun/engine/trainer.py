@@ -634,6 +634,7 @@ def _fit_and_score(
     if not job.chief:  # the chief scores and plots
         _barrier(job.strategy, run, cluster)
         return {**state.result(None, None), "worker": cluster.task}
+    run.check_present()  # moved or deleted meanwhile: never write a new one
     dev = score(run, cfg, job.data, "dev", "best")
     _plot_history(run, state.history, state.best_epoch, state.monitor)
     if job.several:
