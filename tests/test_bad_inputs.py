@@ -659,6 +659,26 @@ def test_corrupt_checkpoint_one_line_status_unchanged(cli, trained, tmp_path, da
     assert not (run / "metrics" / "dev-best.json").exists()
 
 
+def test_an_evaluate_whose_predictions_cannot_be_written_leaves_the_split_unscored(
+    cli, trained, tmp_path
+):
+    """A write of evaluate that fails (a full disk; here a folder where predictions/test.npz
+    goes) is one line naming the file, and metrics/test.json, what the tables show, is not
+    written (it was, before the failure: runs list showed test scores of a failed evaluate)."""
+    run = _copy_run(trained, tmp_path)
+    blocked = run / "predictions" / "test.npz"
+    (blocked / "x").mkdir(parents=True)
+    meta_before = (run / "meta.json").read_text()
+    r = cli("evaluate", run, "--split", "test")
+    assert r.exit_code == 1, r.output
+    lines = [x for x in r.stderr.splitlines() if x.startswith("error: ")]
+    assert lines == [f"error: {blocked}: Is a directory"], r.stderr
+    assert not (run / "metrics" / "test.json").exists()
+    assert (run / "meta.json").read_text() == meta_before
+    rows = json.loads(cli("runs", "list", "--runs-dir", tmp_path / "runs", "--json").stdout)
+    assert [row["status"] for row in rows] == ["completed"] and not rows[0].get("test")
+
+
 def test_corrupt_checkpoint_on_resume_keeps_the_status(cli, trained, tmp_path):
     run = _copy_run(trained, tmp_path)
     meta = json.loads((run / "meta.json").read_text())

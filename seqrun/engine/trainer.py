@@ -801,19 +801,20 @@ def _raise_lost_worker(e: Exception, run: Run, cluster: Any) -> None:
 def score(
     run: Run, cfg: ExperimentConfig, data: Any, split: str, checkpoint: str, model: Any = None
 ) -> dict:
-    """Score a saved checkpoint (or ``model``, loaded from it) on one split; writes its
-    metrics file, plot, predictions and the data module's artifacts."""
+    """Score a saved checkpoint (or ``model``, loaded from it) on one split; writes its plot,
+    predictions, the data module's artifacts and, last, its metrics file (what the tables
+    show: a write that fails before it, a full disk, leaves the split unscored)."""
     if model is None:
         model = archive.load_model(run, checkpoint)
     preds, metrics = _scores(cfg, data, split, checkpoint, model)
     name = metrics_name(split, checkpoint)
-    write_json(run.metrics_path(split, checkpoint), metrics)
     try:
         data.plot(preds, run.plots / f"{name}.png", title=f"{cfg.name} - {split}")
     except Exception as e:  # a plot never fails a run
         run.update_meta(plot_error=f"{type(e).__name__}: {e}")
     _save_predictions(run, name, preds)
     data.write_artifacts(preds, run, name)  # e.g. errors.jsonl of the most confident mistakes
+    write_json(run.metrics_path(split, checkpoint), metrics)
     return metrics
 
 
