@@ -679,6 +679,22 @@ def test_an_evaluate_whose_predictions_cannot_be_written_leaves_the_split_unscor
     assert [row["status"] for row in rows] == ["completed"] and not rows[0].get("test")
 
 
+def test_a_checkpoint_this_user_may_not_read_is_not_called_corrupt(trained, tmp_path):
+    """An unreadable best.keras was 'truncated or corrupt ... use the other checkpoint' (exit
+    2, a wrong cause and fix); it is a permission to give, named with its path."""
+    run = _copy_run(trained, tmp_path)
+    best = run / "checkpoints" / "best.keras"
+    best.chmod(0)
+    try:
+        p = _as_a_user_bound_by_permissions(["evaluate", run, "--split", "dev"])
+    finally:
+        best.chmod(0o644)
+    assert p.returncode == 2, p.stderr
+    line = p.stderr.strip().splitlines()[-1]
+    assert f"{best}: permission denied: this user may not read the file" in line, line
+    assert "corrupt" not in line and "Traceback" not in p.stderr
+
+
 def test_corrupt_checkpoint_on_resume_keeps_the_status(cli, trained, tmp_path):
     run = _copy_run(trained, tmp_path)
     meta = json.loads((run / "meta.json").read_text())

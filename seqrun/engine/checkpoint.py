@@ -447,6 +447,8 @@ def _archive_problem(path: Path) -> str | None:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
             names = set(archive.namelist())
+    except PermissionError:  # not damaged: the user's to fix (one line, exit 2)
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
         return f"it is not a complete .keras archive ({str(e) or type(e).__name__})"
     if broken is not None:

@@ -322,9 +322,9 @@ def train(
                 raise
             run.finish("interrupted", error=interrupt_cause())
             raise Interrupted(str(run.path)) from None
-        except OSError as e:  # writing the run directory (a full disk): the run failed
+        except OSError as e:  # writing a new run's directory (a full disk): the run failed
             run = started.get("run")
-            if run is None:
+            if run is None or run is resume:  # a resume's run keeps its status, as before
                 raise
             raise _write_failed(run, e) from None
         with sigterm_interrupts():  # never SIGTERM's default (a silent death) while the run lives
