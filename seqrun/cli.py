@@ -1139,6 +1139,10 @@ def main() -> None:
 
     from seqrun.engine.processes import sigterm_interrupts
 
+    # a path named in another encoding (Python holds its bytes as surrogates) prints as its
+    # own bytes, as ls prints it, not as a UnicodeEncodeError once its files are written
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         with sigterm_interrupts():  # from the start: SIGTERM is Ctrl-C (exit code 130)
             app()

@@ -7,9 +7,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import ROOT
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -139,6 +142,31 @@ def test_report_of_a_run_still_training_says_it_is_a_snapshot(cli, tmp_path):
     assert (run.path / "report.html").is_file()
     r = cli("report", run.path)  # its process gone: no warning
     assert r.exit_code == 0 and "warning" not in r.stderr, r.output
+
+
+def test_report_of_a_run_under_a_folder_named_in_another_encoding(tmp_path):
+    """A runs directory whose name is not UTF-8 (bytes of Latin-1, as an old archive or a
+    mounted share names it): the report is written and its path printed (both were a
+    UnicodeEncodeError, exit 1)."""
+    import yaml
+
+    from seqrun.core.runs import Run, write_json
+    from tests.conftest import TINY_LADYBUG
+
+    runs = Path(os.fsdecode(os.fsencode(tmp_path) + b"/r\xe9sultats"))
+    run = Run(runs / "x" / "20260101-000000-abcdef")
+    write_json(run.meta_path, {"status": "completed", "config_key": "k"})
+    run.config_path.write_text(yaml.safe_dump(TINY_LADYBUG))
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}  # a UTF-8 locale's stdout
+    p = subprocess.run(
+        [sys.executable, "-m", "seqrun", "report", os.fsencode(run.path)],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == os.fsencode(run.path / "report.html") + b"\n"  # its own bytes
+    assert (run.path / "report.html").stat().st_size > 0
 
 
 def test_report_judges_a_forecast_against_persistence_in_training_stds(cli, tmp_path):

@@ -132,8 +132,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write UTF-8 text atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    """Write UTF-8 text atomically; a path that is not UTF-8 (a folder named in another
+    encoding, which Python holds as surrogates) keeps its own bytes, not a UnicodeEncodeError."""
+    atomic_write_bytes(path, text.encode("utf-8", errors="surrogateescape"))
 
 
 def write_json(path: Path, obj: Any) -> None:
