@@ -324,8 +324,8 @@ def train(
             raise Interrupted(str(run.path)) from None
         except OSError as e:  # writing a new run's directory (a full disk): the run failed
             run = started.get("run")
-            if run is None or run is resume:  # a resume's run keeps its status, as before
-                raise
+            if run is None or run is resume or isinstance(e, BrokenPipeError):
+                raise  # a resume's run keeps its status; a gone reader is no disk failure
             raise _write_failed(run, e) from None
         with sigterm_interrupts():  # never SIGTERM's default (a silent death) while the run lives
             return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
