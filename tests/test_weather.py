@@ -299,6 +299,26 @@ def test_forecast_metrics_against_both_baselines():
     assert m["horizon"] == "12h" and m["skill"] == 0.5 and m["mae_norm"] == 0.25
 
 
+def test_a_series_constant_over_dev_has_no_skill_against_either_baseline(cli, tmp_path):
+    # both baselines are exact (error 0) where the target repeats itself: no skill, not the
+    # -1e8 that a daily baseline read from raw values gave (the truth carries float32 rounding)
+    n = 600
+    t = pd.date_range("2020-01-01", periods=n, freq="1h")
+    temp = 10 + 5 * np.sin(np.arange(n) / 24 * 2 * np.pi) + np.random.default_rng(0).normal(0, 1, n)
+    temp[420:] = 7.0  # dev and test: constant
+    df = pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M"), "temp": temp.round(2)})
+    df.to_csv(tmp_path / "const.csv", index=False)
+    data = {"adapter": "timeseries_csv", "path": str(tmp_path / "const.csv")}
+    data |= {"time_column": "time", "targets": "temp", "freq": "1h", "sequence_len": 12}
+    cfg = {"name": "const", "data": data, "model": {"arch": "gru", "units": 2}}
+    cfg["train"] = {"epochs": 1, "batch_size": 128}
+    r = cli("train", write_config(tmp_path, cfg), "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    dev = json.loads((Path(last_json(r.stdout)["run_dir"]) / "metrics" / "dev.json").read_text())
+    assert dev["persistence_mae"] == 0 and dev["daily_persistence_mae"] == 0
+    assert dev["skill"] is None and dev["daily_skill"] is None and dev["mae"] > 0.1
+
+
 # ----------------------------------------------------------------------------- end to end
 
 

@@ -491,7 +491,10 @@ class SeriesData:
             src = rows - self.period
             ok = src >= seg_lo
             daily = np.full((len(rows), t), np.nan)
-            daily[ok] = s.values[src[ok]][:, self.target_idx]
+            # decoded from the encoded rows, as the truth and persistence are: a raw value would
+            # differ from the truth by the encoder's float32 rounding, a nonzero error (a huge
+            # negative daily_skill) where the series repeats itself exactly
+            daily[ok] = inv(w.values[src[ok]][:, self.target_idx], self.target_idx)
             out["daily_persistence"] = self.collapse(daily, observed=True)
             out["period"] = self.period
         if self.recursive_steps and self.can_recurse():
