@@ -70,6 +70,33 @@ def test_train_state_counts_best_epochs_and_early_stopping():
     assert (s.best, s.best_epoch, s.epoch, s.stopped_early) == (0.9, 1, 3, True)
 
 
+def test_the_checkpointer_stops_training_at_the_first_epoch_whose_loss_is_not_finite(tmp_path):
+    """The weights of an epoch whose training loss is NaN are NaN for good: training stops
+    there (it ran every remaining epoch), the best epoch before it stays the best, and the
+    trainer names the epoch from the history."""
+    import keras
+
+    from seqrun.core.config import TrainConfig
+    from seqrun.engine.checkpoint import TrainState, checkpointer
+    from seqrun.engine.trainer import _diverged
+
+    run = Run(tmp_path)
+    (tmp_path / "checkpoints").mkdir()
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    state = TrainState(monitor="val_loss")
+    callback = checkpointer(run, state, TrainConfig(epochs=5), "min")
+    callback.set_model(model)
+    for epoch, loss in enumerate([0.5, 0.25, float("inf"), float("nan")]):
+        model.stop_training = False
+        callback.on_epoch_begin(epoch)
+        callback.on_epoch_end(epoch, {"loss": loss, "val_loss": loss})
+        assert model.stop_training is (loss > 1 or loss != loss), epoch
+    assert state.best_epoch == 2 and _diverged(state) == ("inf", 3)
+    state.history[2]["loss"] = float("nan")
+    assert _diverged(state) == ("nan", 3) and _diverged(TrainState()) is None
+
+
 def test_kfold_support_comes_from_the_adapters_declarations():
     import pytest
 

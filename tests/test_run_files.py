@@ -211,7 +211,7 @@ DIVERGING = dict(
     TINY_LADYBUG,
     name="diverging",
     model={"arch": "gru", "units": 8, "activation": "relu"},
-    train=dict(TINY_LADYBUG["train"], optimizer="sgd", learning_rate=10.0),
+    train=dict(TINY_LADYBUG["train"], optimizer="sgd", learning_rate=10.0, epochs=3),
 )
 
 
@@ -219,15 +219,19 @@ def test_a_diverged_run_is_strict_json_and_its_readers_and_resume_still_work(cli
     """A training whose loss is NaN from the first epoch: every JSON file it writes is strict,
     `evaluate --checkpoint last` reports the run's status (was "completed") with its NaN
     metrics as null, and a resume reads state.json's nulls back as NaN (history.csv keeps
-    its `nan` rows; no best epoch yet: the same divergence error)."""
+    its `nan` rows; no best epoch yet: the same divergence error). Training stops at the first
+    epoch whose loss is NaN (the weights are NaN from then on), and the error says which."""
     runs = tmp_path / "runs"
     r = cli("train", write_config(tmp_path, DIVERGING), "--runs-dir", runs, "--quiet")
     assert r.exit_code == 1 and "no epoch gave a finite dev loss" in r.stderr, r.output
+    assert "the training loss became nan at epoch 1" in r.stderr
+    assert "lower train.learning_rate (now 10)" in r.stderr and len(r.stderr.splitlines()) == 1
     (run_dir,) = runs.glob("diverging/*")
     state = strict((run_dir / "checkpoints" / "state.json").read_text())
     assert state["best"] is None and state["history"][0]["loss"] is None
+    assert state["epoch"] == 1 and Run(run_dir).meta()["epochs_completed"] == 1
     history = (run_dir / "history.csv").read_text()
-    assert history.splitlines()[1].startswith("1,nan,")
+    assert history.splitlines()[1].startswith("1,nan,") and len(history.splitlines()) == 2
 
     r = cli("evaluate", run_dir, "--split", "dev", "--checkpoint", "last", "--json")
     assert r.exit_code == 0, r.output

@@ -235,8 +235,8 @@ def checkpointer(
             save_epoch(self.model, run, state)
             atomic_write_text(run.path / "history.csv", history_csv(state.history))
             run.update_meta(epochs_completed=epoch + 1, best_epoch=state.best_epoch)
-            if state.stopped_early:
-                self.model.stop_training = True
+            if state.stopped_early or not math.isfinite(float(logs.get("loss", 0.0))):
+                self.model.stop_training = True  # a NaN loss: the weights are NaN from now on
             if on_epoch is not None and on_epoch(epoch + 1, row):
                 state.pruned = True
                 self.model.stop_training = True

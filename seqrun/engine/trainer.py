@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import socket
 import sys
@@ -617,20 +618,39 @@ def _fit_and_score(
     """Train the epochs left, then score the best checkpoint on dev (the chief) and plot the
     learning curves."""
     cfg, cluster = job.cfg, job.cluster
-    if state.epoch < cfg.train.epochs and not state.stopped_early:
+    # the checkpointer stops at an epoch whose training loss is not finite (its weights are
+    # NaN from then on); a resume of such a run trains no further
+    if state.epoch < cfg.train.epochs and not state.stopped_early and not _diverged(state):
         fit_callbacks = [checkpointer(run, state, cfg.train, monitor_mode(cfg), guard, on_epoch)]
         _fit(job, run, model, state.epoch, [*fit_callbacks, *callbacks], quiet)
     guard.at_once = True  # no batch left to finish: Ctrl-C while scoring interrupts at once
     if guard.requested:  # the signal came after the last batch
         raise KeyboardInterrupt
+    diverged = _diverged(state)
+    poisson = cfg.train.loss == "poisson" and job.data.task.kind == "regression"
+    lr = cfg.train.learning_rate
+    fix = (
+        f"lower train.learning_rate{f' (now {lr:g})' if lr is not None else ''} or set "
+        "train.clipnorm"
+    )
     if state.best_epoch is None:
         why = (
             "train.loss 'poisson' takes the log of the predictions, which are standardized "
             "values (negative too): use mse, mae or huber"
-            if cfg.train.loss == "poisson" and job.data.task.kind == "regression"
-            else "the training diverged (lower train.learning_rate or set train.clipnorm)"
+            if poisson
+            else f"the training diverged ({fix})"
         )
-        raise RunFailure(f"no epoch gave a finite dev {cfg.train.monitor}; {why}")
+        what = f"no epoch gave a finite dev {cfg.train.monitor}"
+        if diverged is not None:
+            what = f"the training loss became {diverged[0]} at epoch {diverged[1]} and {what}"
+        raise RunFailure(f"{what}; {why}")
+    if diverged is not None and job.chief:
+        what, epoch = diverged
+        warn(
+            f"the training loss became {what} at epoch {epoch}: training stopped there, and "
+            f"epoch {state.best_epoch}, before it, is the one kept and scored; to train on, "
+            + ("use mse, mae or huber (train.loss 'poisson')" if poisson else fix)
+        )
     if not job.chief:  # the chief scores and plots
         _barrier(job.strategy, run, cluster)
         return {**state.result(None, None), "worker": cluster.task}
@@ -640,6 +660,15 @@ def _fit_and_score(
     if job.several:
         _barrier(job.strategy, run, cluster)
     return state.result(str(run.path), dev)
+
+
+def _diverged(state: TrainState) -> tuple[str, int] | None:
+    """``('nan' or 'inf', epoch)`` of the first epoch whose training loss is not finite."""
+    for row in state.history:
+        loss = row.get("loss")
+        if isinstance(loss, float) and not math.isfinite(loss):
+            return ("nan" if math.isnan(loss) else "inf"), int(row["epoch"])
+    return None
 
 
 def _fit(job: _Job, run: Run, model: Any, first: int, callbacks: list[Any], quiet: bool) -> None:
