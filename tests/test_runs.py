@@ -404,6 +404,30 @@ def test_runs_compare_test_names_damaged_predictions(cli, tmp_path, content):
     assert line.endswith(f"`seqrun evaluate {b.path} --split dev`")
 
 
+def test_runs_compare_test_leaves_out_a_run_without_a_best_checkpoint(cli, tmp_path):
+    """A diverged run (status failed, no best.keras) has nothing to score: the error says so,
+    instead of advising `seqrun evaluate`, which then fails on the missing checkpoint; a run
+    that has its checkpoint is still told to run evaluate."""
+    import numpy as np
+
+    a, b = _fake_run(tmp_path, "a", 1), _fake_run(tmp_path, "a", 2, "failed")
+    for run in (a, b):
+        run.config_path.write_text(yaml.safe_dump(TINY_LADYBUG))
+    (a.path / "predictions").mkdir()
+    np.savez(a.path / "predictions" / "dev.npz", y_true=np.ones(4), y_pred=np.ones(4))
+    r = cli("runs", "compare", "--test", "--split", "dev", a.path, b.path)
+    assert r.exit_code == 2, r.output
+    line = r.stderr.strip().splitlines()[-1]
+    assert line == (
+        f"error: {b.path}: no per-item predictions for dev, and no best checkpoint to score "
+        "(status: failed); leave this run out of the comparison"
+    )
+    (b.path / "checkpoints").mkdir()
+    (b.path / "checkpoints" / "best.keras").write_bytes(b"")
+    r = cli("runs", "compare", "--test", "--split", "dev", a.path, b.path)
+    assert r.stderr.strip().endswith(f"run `seqrun evaluate {b.path} --split dev`"), r.output
+
+
 def test_runs_list_shows_each_effective_override_once(cli, tmp_path):
     """A --set over a sweep's set: of the same key was listed twice ('train.epochs=3
     train.epochs=1'); meta.json keeps the list as applied."""

@@ -150,6 +150,14 @@ def _load_predictions(run: Any, split: str) -> dict[str, np.ndarray]:
             f"{run.path / 'fold-0'}, or use --split dev (the out-of-fold predictions)",
             where=str(run.path),
         )
+    best = run.path / "checkpoints" / "best.keras"
+    if not path.is_file() and not best.is_file() and run.meta().get("kind") != "cv":
+        status = run.meta().get("status", "unfinished")  # a diverged run: evaluate fails too
+        raise UserError(
+            f"no per-item predictions for {split}, and no best checkpoint to score (status: "
+            f"{status}); leave this run out of the comparison",
+            where=str(run.path),
+        )
     if not path.is_file():
         raise UserError(
             f"no per-item predictions for {split}; "
