@@ -104,6 +104,16 @@ def test_empty_class_folder_is_an_error(cli, tmp_path, half):
     one_line_error(r, "no review files", str(root / half / "pos"), "positive reviews")
 
 
+def test_a_skip_top_that_hides_every_kept_word_is_an_error(cli, tmp_path):
+    # ids below skip_top and from num_words on are out of vocabulary: nothing was left, and
+    # describe showed "tokens in vocabulary 0.0 %" without a word of warning
+    write_acl(tmp_path)
+    r = cli("data", "describe", write_config(tmp_path, _cfg(tmp_path, skip_top=50)))
+    one_line_error(r, "data.skip_top (50)", "data.num_words (50)", "below data.num_words")
+    r = cli("data", "describe", write_config(tmp_path, _cfg(tmp_path, skip_top=5)))
+    assert r.exit_code == 0, r.output
+
+
 def test_missing_test_folder_trains_and_describe_says_what_is_missing(cli, tmp_path):
     import shutil
 

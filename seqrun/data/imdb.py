@@ -319,6 +319,13 @@ class ImdbAdapter:
                 f"data.num_words ({d.num_words}) leaves no word above data.index_from "
                 f"({d.index_from}); every word would be out of vocabulary",
             )
+        if d.num_words is not None and d.skip_top >= d.num_words:
+            return (
+                "data.skip_top",
+                f"data.skip_top ({d.skip_top}) hides every id below it and data.num_words "
+                f"({d.num_words}) every id from it on: every word would be out of vocabulary; "
+                "set data.skip_top below data.num_words",
+            )
         return None
 
     # -- loading
