@@ -129,6 +129,8 @@ def test_predict_len_longer_than_a_split_is_refused_before_training(cli, tmp_pat
         ({"scale": 1, "sequence_len": 100000}, "lower data.sequence_len to at most", "scale"),
         ({"scale": 0.5, "sequence_len": 100000}, "raise data.max_t", "data.scale"),
         ({"scale": 0.001, "sequence_len": 30}, "raise data.scale (now 0.001", "max_t"),
+        # no dev point at all: was told to raise data.max_t (0 points / scale is 0)
+        ({"scale": 0.0001, "sequence_len": 8}, "raise data.scale (now 0.0001", "max_t"),
     ],
 )
 def test_too_small_split_advice_can_work(data, advice, not_advised):

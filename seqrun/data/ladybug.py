@@ -66,13 +66,13 @@ def ladybug_trajectory(seed: int = 16, max_t: float = 1000.0, delta_t: float = 0
     return np.stack([x, y], axis=1)
 
 
-def _more_points(d: LadybugConfig, points: int, after: int) -> tuple[str, str]:
+def _more_points(d: LadybugConfig, points: int, after: int, at_full: int) -> tuple[str, str]:
     """The key to change and advice that can work when the shortest split, of ``points``
-    points, is too short for a window of ``sequence_len`` + ``after``: raise data.scale when
-    its maximum of 1 would be enough, else lengthen the trajectory; or shorten the windows
-    while a point is left for them."""
+    points (``at_full`` with data.scale 1), is too short for a window of ``sequence_len`` +
+    ``after``: raise data.scale when its maximum of 1 would be enough, else lengthen the
+    trajectory; or shorten the windows while a point is left for them."""
     needed = d.sequence_len + after
-    if d.scale < 1 and points / d.scale >= needed:
+    if d.scale < 1 and at_full >= needed:
         key, fixes = "data.scale", [f"raise data.scale (now {d.scale:g}, at most 1)"]
     else:
         fix = f"raise data.max_t (now {d.max_t:g}) or lower data.delta_t (now {d.delta_t:g})"
@@ -144,7 +144,8 @@ class LadybugAdapter:
         fewest = min(sizes.values())
         short = min(sizes, key=lambda k: sizes[k])
         if fewest < d.sequence_len + 1:
-            where, advice = _more_points(d, fewest, 1)
+            lo, hi = series_cuts(len(full), d.split)[short]  # the same split at scale 1
+            where, advice = _more_points(d, fewest, 1, hi - lo)
             raise UserError(
                 f"the {short} split has {fewest} points, too few for one window of "
                 f"{d.sequence_len} + 1; {advice}",
