@@ -1340,6 +1340,21 @@ def _rewrite(lines: list[str], column: int, change) -> list[str]:
     return out
 
 
+def test_synop_outlier_warning_gives_the_units_data_valid_range_takes(tmp_path, capsys):
+    # the export writes pmer in Pa, seqrun reads it in hPa and applies data.valid_range there:
+    # the warning said "every other value lies in 9.719e+04 to 1.042e+05", and those bounds
+    # made every pressure missing (but the outlier's 1e5 hPa)
+    lines = _orly_lines()
+    lines = _rewrite(lines, 2, lambda i, v: "9999999" if i == 100 else v)
+    path = tmp_path / "export.csv"
+    path.write_text("\r\n".join(lines), encoding="mac_roman")
+    cfg = synop_cfg(path, station=None, features=["pmer", "tc"], targets="tc")
+    SynopAdapter(config_from_dict(cfg).data).load()
+    err = capsys.readouterr().err
+    assert "column 'pmer' of" in err and "(e.g. 1e+05)" in err
+    assert "every other value lies in 971.9 to 1042 hPa)" in err
+
+
 def test_synop_export_after_a_spreadsheet(tmp_path, cli):
     """What a spreadsheet does to the export: dates without their offset or day first, the
     station number with and without its leading zero, empty rows, the header twice (two exports

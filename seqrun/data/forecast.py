@@ -1034,20 +1034,22 @@ class ForecastAdapter:
                 f"{self._missing_code_fix(name, values[at])}",
                 where=where,
             )
+        read = values  # in the units data.valid_range takes (hPa, °C)
         written = raw.source_values.get(name)
         if written is not None:  # as written in the file (9999 K is 9725.85 °C: no code)
             values = np.where(np.isnan(values), np.nan, written[0])  # after valid_range
         found = missing_code(values)
         if found is None:
-            outliers = gross_outliers(values)
+            outliers = gross_outliers(read)  # the same values as in the file's units
             if outliers is not None:
                 first, what, low, high = outliers
+                unit = raw.units.get(name, "")
                 warn(
                     f"column '{name}' of {source} holds {what} (first at "
                     f"{raw.times.iloc[first]:%Y-%m-%dT%H:%M}Z): a measurement error? To "
                     f"treat such values as missing, set data.valid_range: {{{name}: [LOW, "
                     f"HIGH]}} with this quantity's plausible limits (every other value lies in "
-                    f"{low:.4g} to {high:.4g})"
+                    f"{low:.4g} to {high:.4g}{f' {unit}' if unit else ''})"
                 )
             return
         at, code, what = found
