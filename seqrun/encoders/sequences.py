@@ -80,6 +80,33 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def _check_flat(series: list[np.ndarray]) -> None:
+    """Per-series z-normalisation makes a series whose every channel is constant (one step
+    long, say) all zeros: an error when every training series is such, a warning when half
+    are."""
+    flat = 0
+    for s in series:
+        x = np.asarray(s, dtype=np.float64)
+        with _quiet():
+            sd = np.nanstd(x.reshape(len(x), -1), axis=0)
+        flat += bool(np.all(~np.isfinite(sd) | (sd <= 1e-8)))
+    if not flat or flat * 2 < len(series):
+        return
+    lengths = [len(s) for s in series]
+    what = "one step long" if max(lengths) == 1 else "constant"
+    text = (
+        f"{flat} of {len(series)} training series are {what}: encoder sequence_znorm "
+        "z-normalises each series on its own and makes such a series all zeros"
+    )
+    if flat == len(series):
+        raise UserError(
+            f"{text}, so the model would see nothing; use encoder.type: sequence_standardize "
+            "(one mean and std per channel over the training set)",
+            where="encoder.type",
+        )
+    warn(f"{text}; encoder.type: sequence_standardize keeps their level")
+
+
 class _SequenceEncoder:
     """Shared state: padded length, channel moments, classes or target scaling."""
 
@@ -119,6 +146,7 @@ class _SequenceEncoder:
         values = np.concatenate(series).astype(np.float64)
         if self.per_series:
             self.mean, self.std = np.zeros(len(channels)), np.ones(len(channels))
+            _check_flat(series)
         else:
             with _quiet():  # a channel with no value: 0 and 1 below
                 mean = np.nanmean(values, axis=0)
