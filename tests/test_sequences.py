@@ -243,6 +243,20 @@ def _load(tmp_path: Path, data: dict, splits=("train", "dev", "test")):
     return cfg, open_adapter(cfg).load(splits)
 
 
+def test_a_constant_regression_target_is_an_error_before_training(cli, tmp_path):
+    # as a one-class training file is for classification: it trained and scored skill null
+    head = TS_HEAD.replace("@classLabel true a b", "@targetLabel true")
+    rows = [f"{i},{i + 1},{i + 2}:1,2,{i}:5.0" for i in range(12)]
+    path = write_ts(tmp_path, rows, head, "R.ts")
+    cfg = {"name": "r", "data": {"adapter": "sequence_regression", "path": str(path)}}
+    cfg |= {"model": {"arch": "gru", "units": 2}, "train": {"epochs": 1}}
+    r = cli("data", "describe", write_config(tmp_path, cfg))
+    one_line_error(r, f"{path}: the target is 5 in all 12 series of the training file")
+    rows[3] = rows[3].replace(":5.0", ":5.5")
+    write_ts(tmp_path, rows, head, "R.ts")
+    assert cli("data", "describe", write_config(tmp_path, cfg)).exit_code == 0
+
+
 def test_gunpoint_splits_describe_and_leakage(tmp_path):
     cfg, data = _load(tmp_path, {"sample": "gunpoint"})
     assert data.sizes() == {"train": 37, "dev": 13, "test": 150}  # dev: 25 % of TRAIN
@@ -316,6 +330,26 @@ def test_encoders_scale_pad_mask_and_bucket(tmp_path):
     batches = d.batches("train")
     order = batches.bucket_order(2, seed=0, epoch=0)
     assert sorted(np.concatenate(order).tolist()) == list(range(len(batches)))
+
+
+def test_znorm_of_flat_training_series_is_an_error_or_a_warning(capsys):
+    # series of one step, or constant, are all zeros after per-series z-normalisation: a run
+    # of such series trained on zeros and scored chance (log loss 0.6931) without a word
+    from seqrun.core.errors import UserError
+    from seqrun.encoders.sequences import SequenceZNorm
+
+    z = SequenceZNorm(SequenceZNorm.Config(type="sequence_znorm"))
+    y = np.array([0, 1, 0, 1])
+    one_step = [np.array([[v]]) for v in (1.0, 5.0, 2.0, 7.0)]
+    with pytest.raises(UserError, match="4 of 4 training series are one step long") as e:
+        z.fit(one_step, y, ["a", "b"], ["x"])
+    assert e.value.where == "encoder.type" and "sequence_standardize" in str(e.value)
+    flat = [np.full((5, 2), v) for v in (1.0, 5.0, 2.0)] + [np.arange(10.0).reshape(5, 2)]
+    z.fit(flat, y, ["a", "b"], ["x", "y"])  # 3 of 4: warned
+    assert "3 of 4 training series are constant" in capsys.readouterr().err
+    z.fit(flat[2:], y[2:], ["a", "b"], ["x", "y"])  # 1 of 2: warned; fewer: not
+    z.fit(flat[2:] + flat[3:], y[1:], ["a", "b"], ["x", "y"])
+    assert capsys.readouterr().err.count("warning:") == 1
 
 
 def test_metric_sets_by_hand():

@@ -382,6 +382,13 @@ class SequencesAdapter:
             names, index = None, None
             y_main = np.asarray(main.labels, dtype=np.float64)
             y_test = np.asarray(test.labels, dtype=np.float64) if test is not None else None
+            known = y_main[np.isfinite(y_main)]
+            if len(known) and known.min() == known.max():
+                raise UserError(
+                    f"the target is {known[0]:g} in all {len(known)} series of the training "
+                    "file: a regression has nothing to learn; give series whose targets differ",
+                    where=source,
+                )
         else:
             names, index = self._classes(sets)
             y_main = np.asarray([index[str(v)] for v in main.labels], dtype=np.int64)
