@@ -246,7 +246,7 @@ def test_csv_french_thousands_dots_beside_plain_decimal_commas(tmp_path):
     assert raw.report["thousands_separator_columns"] == ["pressure"]
 
 
-def test_an_input_constant_over_the_train_split_is_warned(nyc, tmp_path, capsys):
+def test_an_input_or_a_target_constant_over_the_train_split_is_warned(nyc, tmp_path, capsys):
     """Zero standard deviation: the encoder divides by 1 and the model learns nothing."""
     frame, _ = nyc
     path = tmp_path / "flat.csv"
@@ -255,6 +255,13 @@ def test_an_input_constant_over_the_train_split_is_warned(nyc, tmp_path, capsys)
     said = capsys.readouterr().err
     assert "input column 'pressure' of" in said and "holds 1013 in all" in said
     assert "rows of the train split: the model learns nothing from it" in said
+    # a target flat over the train split (not the whole series: that is an error) is warned too
+    early = frame["time_hour"] < "2013-01-12"  # the train split and more
+    frame.assign(temp=frame["temp"].where(~early, 40.0)).to_csv(path, index=False)
+    csv(path).load(("train", "dev"))
+    said = capsys.readouterr().err
+    assert "target column 'temp' of" in said and "holds 40 in all" in said
+    assert "the model learns that one value" in said and "input column" not in said
 
 
 def test_csv_file_given_twice_reads_as_once(nyc, tmp_path):

@@ -540,15 +540,24 @@ def _warn_constant_inputs(
 ) -> None:
     """Warn about an input column that holds one value in every row of the train split: the
     model learns nothing from it (its standard deviation is 0), and if it varies later, the
-    dev and test windows feed values it never saw."""
+    dev and test windows feed values it never saw; and about a target that does (the model
+    learns that value)."""
     from seqrun.core.text import warn
 
     lo, hi = train
     for name in plain:
-        if name in targets or hi <= lo:
-            continue  # (a constant target is an error of check_columns)
+        if hi <= lo:
+            continue
         col = values[lo:hi, columns.index(name)]
-        if float(np.nanmax(col)) == float(np.nanmin(col)):
+        if name in targets and float(np.nanmax(col)) == float(np.nanmin(col)):
+            # (constant in the whole series: an error of check_columns)
+            warn(
+                f"target column '{name}' of {source} holds {float(col[0]):g} in all "
+                f"{hi - lo:,} rows of the train split: the model learns that one value, and "
+                "its errors in training stds (mae_norm, rmse_norm) divide by 1 for a std of 0; "
+                "give the train split a period where it varies (data.split), or a longer series"
+            )
+        elif name not in targets and float(np.nanmax(col)) == float(np.nanmin(col)):
             warn(
                 f"input column '{name}' of {source} holds {float(col[0]):g} in all {hi - lo:,} "
                 "rows of the train split: the model learns nothing from it; leave it out of "
