@@ -298,6 +298,8 @@ def test_every_error_line_cuts_a_long_quoted_value():
         (["train.units=3"], ["'units' is a key of 'model'"]),
         (["data.seed=3"], ["'seed' is a top-level key: write it as seed"]),
         (["model.dropuot=0.1"], ["did you mean 'dropout'"]),
+        # a flow mapping without a space after the colon: one key 'units:8' with no value
+        (["model={arch: gru, units:8}"], ["write 'units: 8' with a space after the colon"]),
     ],
 )
 def test_a_key_at_the_wrong_level_says_where_it_belongs(cli, tmp_path, sets, needles):

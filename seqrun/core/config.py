@@ -724,6 +724,12 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
         if e["type"] == "extra_forbidden":
             fields = _fields_at(model, loc[:-1])
             hint = did_you_mean(loc[-1], fields)
+            key, colon, value = loc[-1].partition(":")
+            if colon and key.strip() in fields:  # {train:0.8}: YAML reads one key, no value
+                hint = (
+                    f" (write '{key.strip()}: {value.strip()}' with a space after the colon: "
+                    f"YAML reads '{loc[-1]}' as one key)"
+                )
             home = "" if hint else _home_of(source.raw, loc[-1], dotted.rpartition(".")[0])
             if home:  # "model.epochs": a key of another section
                 hint = _home_hint(loc[-1], home)
