@@ -398,6 +398,10 @@ def test_bad_input_one_line_exit_2(cli, export, tmp_path):
             features=["temp", "wind_gust"], interpolate={"max_gap": 0}
         ),
         "no row has origin = 'XYZ'; values present: ": nyc_cfg(group={"origin": "XYZ"}),
+        # longer than dev: it was an UnboundLocalError (exit 1) once the model had trained
+        "too few for the recursive evaluation of 5000 steps after a window of 12": nyc_cfg(
+            features=["temp"], targets="all", horizon=1, recursive_steps=5000
+        ),
     }
     for i, (expected, raw) in enumerate(cases.items()):
         cfg = write_config(tmp_path, raw, name=f"bad{i}.yaml")

@@ -1253,6 +1253,16 @@ class ForecastAdapter:
                 raise UserError(*self._no_window_message(name, hi - lo, sub, cleaned))
             if not whole and len(starts) < FEW_WINDOWS:
                 _warn_few_windows(name, len(starts), d)
+            longest = int((sub[:, 1] - sub[:, 0]).max())
+            if not whole and name != "train" and d.recursive_steps > longest - d.sequence_len:
+                # the recursive evaluation chains its steps inside one gap-free segment
+                raise UserError(
+                    f"the {name} split's longest gap-free stretch has {longest} rows, too few "
+                    f"for the recursive evaluation of {d.recursive_steps} steps after a window "
+                    f"of {d.sequence_len}; lower data.recursive_steps to at most "
+                    f"{longest - d.sequence_len} (0 turns it off)",
+                    where="data.recursive_steps",
+                )
             info = {"rows": int(hi - lo), "segments": len(sub), "from": int(lo)}
             split_values, split_times = values[lo:hi], cleaned.times[lo:hi]
             if name == "train" and d.also_train_on:
