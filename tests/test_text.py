@@ -353,6 +353,21 @@ def test_auto_labels_few_whole_numbers_are_classes(tmp_path):
     assert _table(tmp_path, "t.jsonl", path_rows).class_names == ["0", "1"]
 
 
+def test_auto_labels_names_with_a_few_numbers_are_an_error(tmp_path):
+    # as a score column with a few names is: 'pos'/'neg' with a stray '1' became a third
+    # class in silence
+    from seqrun.core.errors import UserError
+
+    labels = ["pos", "neg"] * 5 + ["1"] + ["neg", "pos"] * 5
+    with pytest.raises(UserError) as e:
+        _table(tmp_path, "t.csv", "text,label\n" + _rows(labels, 63))
+    said = "label '1' in column 'label' is a number, while 60 of 63 labels are names"
+    assert said in str(e.value)
+    assert e.value.where == f"{tmp_path / 't.csv'}:12"
+    named = _table(tmp_path, "t.csv", "text,label\n" + _rows(labels, 63), label_type="names")
+    assert named.class_names == ["1", "neg", "pos"]  # said to be classes: kept
+
+
 def test_two_spellings_of_a_label_and_a_one_row_class(tmp_path, capsys):
     """'pos'/'POS', 'True'/'true' or, as names, '1'/'1.0' would be separate classes: an error
     naming both and their lines, unless data.classes lists them; a class of one row among many

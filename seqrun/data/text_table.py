@@ -1106,6 +1106,16 @@ class TextTableAdapter:
                     "data.label_type: names if each value is a class name",
                     where=f"{d.source}:{lines[i]}",
                 )
+            few = [i for i, x in enumerate(numbers) if x is not None]
+            if odd and few and len(few) <= 0.1 * len(numbers):  # names with a few numbers
+                i = few[0]
+                raise UserError(
+                    f"label {raw[i]!r} in column '{d.label_column}' is a number, while "
+                    f"{len(odd):,} of {len(numbers):,} labels are names ({len(few)} such "
+                    "row(s)): two labelings mixed? Fix or remove those rows, or set "
+                    "data.label_type: names if each value is a class",
+                    where=f"{d.source}:{lines[i]}",
+                )
             classes = numeric and all(x.is_integer() for x in numbers)
             kind = "names" if not numeric or (classes and len(set(numbers)) <= 20) else "score"
         if kind == "score":
