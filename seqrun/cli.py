@@ -1140,9 +1140,15 @@ def main() -> None:
     from seqrun.engine.processes import sigterm_interrupts
 
     # a path named in another encoding (Python holds its bytes as surrogates) prints as its
-    # own bytes, as ls prints it, not as a UnicodeEncodeError once its files are written
-    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="surrogateescape")
+    # own bytes, as ls prints it, not as a UnicodeEncodeError once its files are written; a
+    # character the stdout's encoding lacks (°F, ± on an ASCII stdout: LC_ALL=C with
+    # PYTHONUTF8=0, PYTHONIOENCODING=ascii) is written as stderr writes it (\xb0F)
+    errors = getattr(sys.stdout, "errors", None)  # surrogateescape: the C locale's
+    if errors in ("strict", "surrogateescape") and hasattr(sys.stdout, "reconfigure"):
+        import codecs
+
+        codecs.register_error("seqrun", _escape_unencodable)
+        sys.stdout.reconfigure(errors="seqrun")
     try:
         with sigterm_interrupts():  # from the start: SIGTERM is Ctrl-C (exit code 130)
             app()
@@ -1163,6 +1169,23 @@ def main() -> None:
         os._exit(code)
     _leave_on_signal(code)
     sys.exit(code)
+
+
+def _escape_unencodable(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """Encoding error handler of seqrun's stdout: a path's undecodable bytes (surrogates) are
+    written back as those bytes (surrogateescape), any other character the encoding lacks as
+    a backslash escape (backslashreplace, as Python's stderr does)."""
+    import codecs
+
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    if all("\udc80" <= ch <= "\udcff" for ch in bad):
+        try:
+            return codecs.lookup_error("surrogateescape")(exc)
+        except UnicodeError:
+            pass
+    return codecs.lookup_error("backslashreplace")(exc)
 
 
 def _leave_on_signal(code: int) -> None:

@@ -84,6 +84,26 @@ def test_runs_show_prints_units_as_text(cli, runs):
     assert "standard deviation on the training split" in r.stdout
 
 
+@pytest.mark.parametrize(
+    "env",
+    [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}],
+    ids=["ascii", "c-locale"],
+)
+def test_units_print_on_an_ascii_stdout(runs, env):
+    """A stdout that cannot encode ° or × (LC_ALL=C without UTF-8 mode, PYTHONIOENCODING=ascii,
+    an old CI runner): runs list and runs show write \\xb0F as stderr does (both were
+    'error: UnicodeEncodeError ...', exit 1)."""
+    for args in (["runs", "list"], ["runs", "show", str(runs["nyc"][0])]):
+        p = subprocess.run(
+            [sys.executable, "-m", "seqrun", *args, "--runs-dir", str(runs["runs_dir"])],
+            cwd=ROOT,
+            capture_output=True,
+            env={**os.environ, **env},
+        )
+        assert p.returncode == 0, p.stderr
+        assert b"\\xb0F" in p.stdout and p.stderr == b"", (args, p.stdout)
+
+
 def test_model_txt_keeps_every_column(runs):
     """Trained under COLUMNS=60, the summary still has its Param # column."""
     text = (runs["nyc"][0] / "model.txt").read_text(encoding="utf-8")
