@@ -278,7 +278,7 @@ def _metrics_table(title: str, metrics: dict[str, Any]) -> None:
     rows = metric_rows(metrics)
     norm = any("norm" in unit for _, _, unit in rows)
     table = Table(title=title, show_header=True, caption=NORM_NOTE if norm else None)
-    table.add_column("metric")
+    table.add_column("metric", overflow="fold")  # a name is never cut to …
     table.add_column("value", justify="right")
     if any(unit for _, _, unit in rows):
         table.add_column("unit")
@@ -456,7 +456,7 @@ def _cv_table(result: dict[str, Any]) -> None:
     )
     from seqrun.engine.listing import NORM_NOTE, metric_unit
 
-    table.add_column("metric")
+    table.add_column("metric", overflow="fold")  # a name is never cut to …
     table.add_column("mean +- std", justify="right")
     table.add_column("unit")
     table.add_column("per fold", justify="left")

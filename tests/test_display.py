@@ -140,6 +140,23 @@ def test_runs_list_fits_columns(runs):
     assert "mae=" in out and " °F" in out
 
 
+@pytest.mark.parametrize("width", ["40", "80"])
+def test_metrics_table_never_cuts_a_metric_name(capsys, monkeypatch, width):
+    """train's and evaluate's metrics table (stderr): a long name wraps onto a second line
+    instead of ending in … ('recursive_mae_norm_per…' in an 80-column CI log,
+    'persisten…' twice at 40 columns: two rows that could not be told apart)."""
+    from seqrun.cli import _metrics_table
+
+    monkeypatch.setenv("COLUMNS", width)
+    names = ["persistence_mae", "persistence_mae_norm", "recursive_mae_norm_per_step"]
+    _metrics_table("t", {"mae": 1.0, **dict.fromkeys(names, 0.5)})
+    err = capsys.readouterr().err
+    assert "…" not in err, err
+    first = "".join(line.split("│")[1].strip() for line in err.splitlines() if "│" in line)
+    for name in names:
+        assert name in first, err
+
+
 def test_runs_compare_units_width_and_different_experiments(cli, runs, monkeypatch):
     a, b = runs["nyc"]
     monkeypatch.setenv("COLUMNS", "200")
