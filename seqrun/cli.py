@@ -339,7 +339,9 @@ def train(
         set_ = [*(set_ or []), "train.strategy=multi_worker"]
     held = contextlib.ExitStack()  # --resume auto: this config's choice lock, until the end
     # --json: stdout is one JSON object; progress still goes to stderr (unless --quiet)
-    log = None if quiet else (lambda m: typer.echo(m, err=True))
+    from seqrun.engine.processes import say_on_stderr
+
+    log = None if quiet else say_on_stderr  # a reader that leaves does not stop the training
     say = log or (lambda m: None)
     todo = plan(config, set_ or [], resume, _runs_dir(runs_dir), held, say, folds, runs_dir)
     if todo.completed:

@@ -96,6 +96,29 @@ def test_a_reader_that_leaves_early_is_not_a_failure():
         assert err == "", (args, err)
 
 
+def test_train_whose_reader_leaves_early_still_completes(tmp_path):
+    """`seqrun train cfg 2>&1 | head -1` (or `| grep -m1 'run directory'`): the reader
+    leaves after the first line; the training goes on to a completed run (it was marked
+    interrupted after the first line, exit 0: the run lost with no error)."""
+    import os
+
+    cfg = write_config(tmp_path, TINY_LADYBUG)
+    runs = tmp_path / "runs"
+    read, write = os.pipe()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "seqrun", "train", str(cfg), "--runs-dir", str(runs)],
+        cwd=ROOT,
+        stdout=write,
+        stderr=write,
+    )
+    os.close(write)
+    with os.fdopen(read, "rb") as reader:
+        assert reader.readline().startswith(b"run directory: ")
+    assert p.wait(timeout=300) == 0
+    (meta,) = runs.glob("*/*/meta.json")
+    assert json.loads(meta.read_text())["status"] == "completed"
+
+
 def test_train_nproc_json_interrupted_prints_its_object_as_one_process_does(tmp_path):
     # before: `train --json` stopped by SIGTERM printed {"status": "interrupted", ...} in one
     # process, but nothing on stdout with --nproc 2 (exit 130 either way)

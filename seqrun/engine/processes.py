@@ -73,6 +73,24 @@ def mute_if_orphaned() -> bool:
     return True
 
 
+def say_on_stderr(message: str) -> None:
+    """Print ``message`` on stderr. A reader that left (`seqrun train ... 2>&1 | head -1`,
+    `| grep -m1 'run directory'`) mutes stderr instead of stopping the training: the run
+    goes on and finishes. A trial of a sweep or tune whose parent is gone still raises
+    BrokenPipeError (the trial is interrupted, as its parent was)."""
+    import sys
+
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        if _PARENT or os.environ.get(PARENT_ENV):
+            raise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(devnull, sys.stderr.fileno())
+        os.close(devnull)
+
+
 def die_with_parent() -> None:
     """:func:`death_signal` when this process was started by a sweep or tune (see
     :data:`PARENT_ENV`); nothing otherwise."""

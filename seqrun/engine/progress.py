@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
 from seqrun.core.runs import dev_key
+from seqrun.engine.processes import say_on_stderr
 
 
 def _fmt(logs: dict[str, Any], keys: list[str]) -> str:
@@ -38,7 +38,7 @@ def make_progress_callback(
         def on_train_begin(self, logs=None):
             self.t0 = time.time()
             if note and not quiet:
-                print(f"note: {note}", file=sys.stderr)
+                say_on_stderr(f"note: {note}")
             if not self.live:
                 return
             from rich.progress import (
@@ -82,7 +82,7 @@ def make_progress_callback(
                 self.progress.update(self.epoch_task, completed=epoch + 1, info=line)
             elif not quiet:
                 took = time.time() - self.epoch_t0
-                print(f"epoch {epoch + 1}/{epochs}  {line}  ({took:.1f}s)", file=sys.stderr)
+                say_on_stderr(f"epoch {epoch + 1}/{epochs}  {line}  ({took:.1f}s)")
 
         def on_train_end(self, logs=None):
             self.close()
