@@ -19,6 +19,7 @@ from seqrun.core.errors import (
     UserError,
     os_error_text,
 )
+from seqrun.engine.processes import say_on_stderr
 
 app = typer.Typer(
     name="seqrun",
@@ -339,8 +340,6 @@ def train(
         set_ = [*(set_ or []), "train.strategy=multi_worker"]
     held = contextlib.ExitStack()  # --resume auto: this config's choice lock, until the end
     # --json: stdout is one JSON object; progress still goes to stderr (unless --quiet)
-    from seqrun.engine.processes import say_on_stderr
-
     log = None if quiet else say_on_stderr  # a reader that leaves does not stop the training
     say = log or (lambda m: None)
     todo = plan(config, set_ or [], resume, _runs_dir(runs_dir), held, say, folds, runs_dir)
@@ -679,7 +678,7 @@ def sweep(
     else:
 
         def event(kind: str, t: Any) -> None:  # on stderr: --json keeps stdout for its object
-            typer.echo(_sweep_line(kind, t, total), err=True)
+            say_on_stderr(_sweep_line(kind, t, total))  # a reader that left: muted
 
         try:
             if executor == "ray":
@@ -802,7 +801,7 @@ def tune(
 
     def event(o: Any) -> None:
         if not (quiet or worker):  # on stderr: --json keeps stdout for its object
-            typer.echo(_trial_line(o, st.monitor), err=True)
+            say_on_stderr(_trial_line(o, st.monitor))  # a reader that left: muted
 
     try:
         if workers > 1 or executor == "ray":

@@ -509,6 +509,28 @@ def _sweep_proc(sw: Path, runs: Path, *extra: str):
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def test_a_sweep_whose_reader_leaves_early_runs_every_trial(tmp_path):
+    """`seqrun sweep sw.yaml 2>&1 | head -1`: the reader leaves after the first trial line;
+    the sweep goes on (it stopped at the next line with exit 0, the other trials pending)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    sw = _sweep_file(tmp_path, {"model.units": [3, 5]})
+    runs = tmp_path / "runs"
+    read, write = os.pipe()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SEQRUN_THREADS": "1"}
+    cmd = [sys.executable, "-m", "seqrun", "sweep", str(sw), "--runs-dir", str(runs)]
+    p = subprocess.Popen(cmd, env=env, stdout=write, stderr=write)
+    os.close(write)
+    with os.fdopen(read, "rb") as reader:
+        assert b"started" in reader.readline()
+    assert p.wait(timeout=300) == 0
+    state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
+    assert [t["status"] for t in state["trials"].values()] == ["completed", "completed"]
+
+
 def test_two_sweep_processes_share_the_trials_and_neither_reports_the_others_failed(tmp_path):
     """Two `seqrun sweep` of one sweep file started at once (two machines sharing the runs
     directory) each reported the other's trials `FAILED: another seqrun train --resume auto
