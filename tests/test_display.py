@@ -84,6 +84,16 @@ def test_runs_show_prints_units_as_text(cli, runs):
     assert "standard deviation on the training split" in r.stdout
 
 
+def test_runs_show_prints_the_whole_run_path_on_a_narrow_terminal(cli, runs, monkeypatch):
+    """COLUMNS=40: the heading rule cut the path to '/tmp/.../202612…', and no other line
+    of runs show gives it (a run named by its id alone)."""
+    monkeypatch.setenv("COLUMNS", "40")
+    run = runs["nyc"][0]
+    r = cli("runs", "show", run.name, "--runs-dir", runs["runs_dir"])
+    assert r.exit_code == 0, r.output
+    assert str(run) in r.stdout.replace("\n", ""), r.stdout[:300]
+
+
 @pytest.mark.parametrize(
     "env",
     [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}],

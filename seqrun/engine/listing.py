@@ -407,7 +407,11 @@ def show_run(run: Run) -> None:
     from rich.markup import escape
 
     console = Console(width=terminal_width(), highlight=False, soft_wrap=True)
-    console.rule(f"[bold]{escape(str(run.path))}")  # a folder named '[x]' is no markup
+    title = f"[bold]{escape(str(run.path))}"  # a folder named '[x]' is no markup
+    if len(str(run.path)) + 4 <= console.width:
+        console.rule(title)
+    else:  # a rule would cut the path to …: it is printed whole, to be copied
+        console.print(title)
     meta = run.meta()
     meta["status"] = run.status()
     console.print("[bold]meta[/bold]")
