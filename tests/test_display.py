@@ -270,6 +270,40 @@ def _tiny_imdb(tmp_path: Path) -> Path:
     return write_config(tmp_path, raw)
 
 
+def test_live_progress_on_a_narrow_terminal_keeps_every_epoch_line_whole(tmp_path):
+    """On a terminal (a pty, COLUMNS=40) each epoch's line is printed above the bars and
+    wraps; it was only the epoch bar's info, cut to the width ('dev_loss 0.6783 dev_m…'),
+    and earlier epochs' lines were overwritten."""
+    import pty
+
+    cfg = write_config(tmp_path, TINY_LADYBUG)
+    main, sub = pty.openpty()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "seqrun", "train", str(cfg), "--runs-dir", str(tmp_path / "r")],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=sub,
+        stderr=sub,
+        env={**os.environ, "COLUMNS": "40", "TERM": "xterm"},
+    )
+    os.close(sub)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the child closed the pty
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert p.wait(timeout=60) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", b"".join(chunks).decode("utf-8", "replace"))
+    flat = re.sub(r"\s+", " ", text)
+    for epoch in (1, 2):
+        assert re.search(rf"epoch {epoch}/2 loss \S+ dev_loss \S+ dev_mae [\d.]+ \(", flat), flat
+
+
 def test_json_train_is_one_object_progress_on_stderr_no_tf_logs(cli, tmp_path):
     """A real train in a fresh process (a masked GRU: the op that logs oneDNN's DT_BOOL note)."""
     cfg = _tiny_imdb(tmp_path)

@@ -77,12 +77,13 @@ def make_progress_callback(
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             keys = ["loss", *[k for k in logs if dev_key(k) != k]]
-            line = _fmt(logs, keys)
-            if self.progress:
-                self.progress.update(self.epoch_task, completed=epoch + 1, info=line)
+            took = time.time() - self.epoch_t0
+            text = f"epoch {epoch + 1}/{epochs}  {_fmt(logs, keys)}  ({took:.1f}s)"
+            if self.progress:  # above the bars, whole: a bar's info is cut to the width (…)
+                self.progress.update(self.epoch_task, completed=epoch + 1)
+                self.progress.console.print(text, markup=False, highlight=False)
             elif not quiet:
-                took = time.time() - self.epoch_t0
-                say_on_stderr(f"epoch {epoch + 1}/{epochs}  {line}  ({took:.1f}s)")
+                say_on_stderr(text)
 
         def on_train_end(self, logs=None):
             self.close()
