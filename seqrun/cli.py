@@ -968,14 +968,26 @@ def list_components() -> None:
     from rich.table import Table
 
     from seqrun.core.registry import KINDS, registry
+    from seqrun.engine.listing import terminal_width
 
+    rows = [(k, e.name, e.describe(), e.source) for k in KINDS for e in registry.entries(k)]
+    width = terminal_width(160)  # COLUMNS, the terminal, else 160 (piped)
+    if width < 80:  # too narrow for four columns: each component, its description below
+        import textwrap
+
+        for kind, name, text, source in rows:
+            typer.echo(f"{kind} {name} ({source})")
+            typer.echo(textwrap.fill(text, width, initial_indent="  ", subsequent_indent="  "))
+        return
     table = Table(show_header=True, box=None)
-    for col in ("kind", "name", "description", "source"):
-        table.add_column(col)
-    for kind in KINDS:
-        for e in registry.entries(kind):
-            table.add_row(*map(escape, (kind, e.name, e.describe(), e.source)))
-    Console(width=160).print(table)
+    for i, col in enumerate(("kind", "name", "description", "source")):
+        if col == "description":  # it wraps in its cell to fit the terminal
+            table.add_column(col, overflow="fold")
+        else:  # a name is never cut (…) nor folded: it is what a config names
+            table.add_column(col, no_wrap=True, min_width=max(len(r[i]) for r in rows))
+    for row in rows:
+        table.add_row(*map(escape, row))
+    Console(width=width).print(table)
 
 
 # ----------------------------------------------------------------------------- runs

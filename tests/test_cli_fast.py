@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -105,6 +106,27 @@ def test_list_shows_every_kind(cli):
     assert r.exit_code == 0
     for name in ("ladybug", "standardize", "simple_rnn", "lstm", "gru", "dense", "regression"):
         assert name in r.stdout
+
+
+def test_list_fits_the_terminal_and_keeps_every_name_whole():
+    """COLUMNS=60: `seqrun list` was always 160 columns wide (lines the terminal wraps into
+    each other); now it fits COLUMNS: one component a line, its description wrapped below."""
+    from seqrun.core.registry import KINDS, registry
+
+    p = subprocess.run(
+        [sys.executable, "-m", "seqrun", "list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "COLUMNS": "60"},
+    )
+    assert p.returncode == 0, p.stderr
+    assert all(len(line) <= 60 for line in p.stdout.splitlines()), p.stdout
+    names = {line.split()[1] for line in p.stdout.splitlines() if not line.startswith("  ")}
+    for kind in KINDS:
+        for e in registry.entries(kind):
+            assert e.name in names, (e.name, p.stdout)
 
 
 def test_schema_is_json(cli):
