@@ -654,22 +654,22 @@ def test_report_without_the_set_the_study_ran_with_names_them(cli, tmp_path):
 
     study = _study(tmp_path)
     runs = tmp_path / "runs"
-    Study(study, runs, ["train.epochs=1", "model.units=6"]).open()
+    Study(study, runs, ["train.epochs=1", "model.dropout=0.1"]).open()
     r = cli("tune", study, "--runs-dir", runs, "--report")
     assert r.exit_code == 2, r.output
     line = r.stderr.strip()
     assert "\n" not in line and "Traceback" not in r.output
-    assert "was run with other overrides (--set train.epochs=1 --set model.units=6;" in line
+    assert "was run with other overrides (--set train.epochs=1 --set model.dropout=0.1;" in line
     assert "this command gives no --set" in line and "repeat the same --set" in line
     r = cli("tune", study, "--runs-dir", runs, "--report", "--set", "train.epochs=2")
     assert r.exit_code == 2 and "this command gives --set train.epochs=2)" in r.stderr
     # the same --set reaches the study again
-    Study(study, runs, ["train.epochs=1", "model.units=6"]).open()
+    Study(study, runs, ["train.epochs=1", "model.dropout=0.1"]).open()
     # the same --set but an edited base: restore it, or rename
     base = yaml.safe_load((tmp_path / "exp.yaml").read_text())
     (tmp_path / "exp.yaml").write_text(yaml.safe_dump({**base, "seed": 4}))
     with pytest.raises(UserError, match="same --set but another base config"):
-        Study(study, runs, ["train.epochs=1", "model.units=6"]).open()
+        Study(study, runs, ["train.epochs=1", "model.dropout=0.1"]).open()
 
 
 def test_a_study_older_than_its_set_record_is_told_the_set_of_its_study_json(tmp_path):
