@@ -129,6 +129,7 @@ def test_two_workers_one_failure_then_rerun_skips_completed(cli, tmp_path):
     statuses = [t["status"] for t in out["trials"]]
     assert statuses == ["completed", "completed", "failed"]
     assert "too few" in out["trials"][2]["error"]
+    assert not out["trials"][2]["error"].startswith("error:")  # was 'trial 2: failed: error: ...'
     state = json.loads((runs / "_sweeps" / "sw" / "sweep.json").read_text())
     assert [state["trials"][str(i)]["status"] for i in range(3)] == statuses
     # rerun: the completed are skipped, the failed one is run again (and fails again)

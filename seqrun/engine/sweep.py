@@ -564,7 +564,10 @@ def run_trial_subprocess(
     else:
         trial.status = "interrupted" if proc.returncode in (130, -2, -15) else "failed"
         lines = [line for line in err.strip().splitlines() if line.strip()]
-        errors = [line for line in lines if line.startswith("error:")]
+        # the trial's own "error: ..." line, without its prefix (shown as "trial N: failed: ...")
+        errors = [
+            line.removeprefix("error:").strip() for line in lines if line.startswith("error:")
+        ]
         if trial.status == "interrupted":  # its last line is a progress note, not a cause
             lines = ["interrupted"]
         elif proc.returncode < 0:  # killed: whatever it printed last is not the cause
