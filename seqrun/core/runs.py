@@ -617,6 +617,8 @@ def share_run(run: Run) -> FileLock | None:
     share it. None when a live process trains the run (it holds the lock, perhaps while its
     meta.json still records how it ended before: a resume starting). A run whose folder
     cannot be written gets a hold of nothing (no file to lock; nothing trains it either)."""
+    if run.status() == "running":
+        return None
     lock = FileLock(run.lock_path, shared=True)
     try:
         return lock if lock.acquire(wait_s=0.2) else None

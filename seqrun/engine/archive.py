@@ -147,6 +147,20 @@ def load_model(run: Run, checkpoint: str = "best", compile: bool = False) -> Any
     return load_checkpoint(path, compile=compile)
 
 
+def warn_if_training(run: Run, checkpoint: str, what: str) -> bool:
+    """Warn, and return True, when a live process still trains ``run``: ``what`` (these
+    predictions, these scores) come from its ``checkpoint`` so far, which may still change."""
+    if run.status() != "running":
+        return False
+    from seqrun.core.text import warn
+
+    warn(
+        f"{run.path}: the run is still being trained by {run.owner() or 'a live process'}: "
+        f"{what} come from its {checkpoint} checkpoint so far, which may still change"
+    )
+    return True
+
+
 def checkpoint_file(run: Run, checkpoint: str = "best") -> Path:
     """``checkpoints/<checkpoint>.keras`` of a run; a UserError when it has none."""
     path = run.checkpoint(checkpoint)

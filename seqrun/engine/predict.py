@@ -93,15 +93,8 @@ def _predict(
             f"run, e.g. {run.path / 'fold-0'}",
             where=str(run.path),
         )
-    if run.status() == "running":
-        from seqrun.core.text import warn
-
-        warn(
-            f"{run.path}: the run is still being trained by {run.owner() or 'a live process'}: "
-            f"these predictions come from its {checkpoint} checkpoint so far, which may still "
-            "change"
-        )
-    elif run.status() in ("failed", "interrupted", "dead"):
+    training = archive.warn_if_training(run, checkpoint, "these predictions")
+    if not training and run.status() in ("failed", "interrupted", "dead"):
         from seqrun.core.text import warn
 
         done = run.meta().get("epochs_completed")

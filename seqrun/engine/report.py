@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import html
 import json
@@ -266,7 +267,7 @@ def write_report(run: Run, describe: dict[str, Any] | None = None) -> Path:
     trained is reported as it is now, with a warning (training does not write the report
     again); otherwise no resume starts while the report is written (it would drop it)."""
     path = run.path / "report.html"
-    hold = None if run.status() == "running" else share_run(run)
+    hold = share_run(run)
     if hold is None:
         from seqrun.core.text import warn
 
@@ -276,8 +277,6 @@ def write_report(run: Run, describe: dict[str, Any] | None = None) -> Path:
             f"the report shows it after epoch {epochs or 0} and stays so when training ends; "
             "run `seqrun report` again then"
         )
-        atomic_write_text(path, build_report(run, describe))
-        return path
-    with hold:
+    with hold or contextlib.nullcontext():
         atomic_write_text(path, build_report(run, describe))
     return path

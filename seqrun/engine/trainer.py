@@ -918,11 +918,7 @@ def evaluate_on(
     stay); the metrics come back with ``data`` (the overrides). A run still being trained is
     scored with a warning, as ``seqrun predict`` does: its checkpoint may still change."""
     cfg = archive.config_with_overrides(run, overrides, "evaluate")
-    if run.status() == "running":
-        warn(
-            f"{run.path}: the run is still being trained by {run.owner() or 'a live process'}: "
-            f"these scores come from its {checkpoint} checkpoint so far, which may still change"
-        )
+    archive.warn_if_training(run, checkpoint, "these scores")
     where = f"--set {' '.join(overrides)}"
     try:
         data = load_data(cfg, (split,))  # before TensorFlow: a data error comes at once
@@ -941,7 +937,7 @@ def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[st
     cross-validation goes through :func:`seqrun.engine.experiment.evaluate`)."""
     # a shared hold on the run's lock: no resume starts while the checkpoint is scored, and
     # one starting (its meta.json not yet marked running) holds the lock: it is refused
-    hold = None if run.status() == "running" else share_run(run)
+    hold = share_run(run)
     if hold is None:
         raise UserError(
             f"the run is still being trained by {run.owner() or 'a live process'}: its "
