@@ -545,19 +545,20 @@ def _warn_constant_inputs(
     from seqrun.core.text import warn
 
     lo, hi = train
+    if hi <= lo:
+        return
     for name in plain:
-        if hi <= lo:
-            continue
         col = values[lo:hi, columns.index(name)]
-        if name in targets and float(np.nanmax(col)) == float(np.nanmin(col)):
-            # (constant in the whole series: an error of check_columns)
+        if float(np.nanmax(col)) != float(np.nanmin(col)):
+            continue
+        if name in targets:  # (constant in the whole series: an error of check_columns)
             warn(
                 f"target column '{name}' of {source} holds {float(col[0]):g} in all "
                 f"{hi - lo:,} rows of the train split: the model learns that one value, and "
                 "its errors in training stds (mae_norm, rmse_norm) divide by 1 for a std of 0; "
                 "give the train split a period where it varies (data.split), or a longer series"
             )
-        elif name not in targets and float(np.nanmax(col)) == float(np.nanmin(col)):
+        else:
             warn(
                 f"input column '{name}' of {source} holds {float(col[0]):g} in all {hi - lo:,} "
                 "rows of the train split: the model learns nothing from it; leave it out of "
