@@ -206,28 +206,35 @@ class SweepSpec(Section):
 
 def fixed_and_varied(fixed: list[str], varied: dict[str, Any], section: str) -> None:
     """A ValueError when an override of ``set:`` names a key that ``section`` varies."""
-    for text in fixed:
-        try:
-            key = parse_override(text)[0]
-        except UserError:
-            continue  # a malformed override is reported where the overrides are applied
+    found = _varied_override(fixed, varied)
+    if found:
+        text, key = found
+        raise ValueError(
+            f"set: '{text}' fixes '{key}', which {section} varies: keep it in one of them"
+        )
+
+
+def _varied_override(overrides: list[str], varied: Any) -> tuple[str, str] | None:
+    """The first override ``KEY=VALUE`` whose key is in ``varied``, and that key (a malformed
+    override is reported where the overrides are applied)."""
+    for text in overrides:
+        key = _override_key(text)
         if key in varied:
-            raise ValueError(
-                f"set: '{text}' fixes '{key}', which {section} varies: keep it in one of them"
-            )
+            return text, key
+    return None
 
 
 def command_line_fixes_varied(extra: list[str], varied: set[str], what: str, where: str) -> None:
     """A UserError when a ``--set`` of the command line names a key that the sweep or study
     file varies: each trial's own value would silently win over it."""
-    for text in extra:
-        key = _override_key(text)
-        if key in varied:
-            raise UserError(
-                f"--set {text} fixes '{key}', which the {what} varies (each trial sets its own "
-                f"value): drop the --set, or take '{key}' out of the {what} file",
-                where=where,
-            )
+    found = _varied_override(extra, varied)
+    if found:
+        text, key = found
+        raise UserError(
+            f"--set {text} fixes '{key}', which the {what} varies (each trial sets its own "
+            f"value): drop the --set, or take '{key}' out of the {what} file",
+            where=where,
+        )
 
 
 def _override_key(text: str) -> str | None:
