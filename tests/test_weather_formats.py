@@ -248,6 +248,41 @@ def test_local_times_a_daylight_saving_change_drops_are_warned(cli, tmp_path, ca
     assert raw.report["local_times_dropped"] == 1 and len(raw.times) == 47
 
 
+def nyc_as_r_writes_it(tmp_path: Path, start: str, end: str) -> tuple[Path, pd.Series]:
+    """The sample's rows from ``start`` to ``end`` (UTC) as R's write.csv writes the
+    nycflights13 table: the row names first, under an empty name, quoted strings, NA for
+    missing, and time_hour as New York local time without an offset. Also the UTC times."""
+    frame = pd.read_csv(sample_path("nyc-weather-2013"))
+    utc = pd.to_datetime(frame.pop("time_hour"), utc=True)
+    keep = ((utc >= start) & (utc < end)).to_numpy()
+    frame, utc = frame[keep], utc[keep]
+    frame["time_hour"] = utc.dt.tz_convert("America/New_York").dt.strftime("%Y-%m-%d %H:%M:%S")
+    frame.index = range(1, len(frame) + 1)
+    path = tmp_path / "weather.csv"
+    frame.to_csv(path, index_label="", na_rep="NA", quoting=csv.QUOTE_NONNUMERIC)
+    return path, utc
+
+
+def test_local_times_without_a_zone_are_an_error_naming_data_timezone(cli, tmp_path):
+    """Local times read as UTC would be 5 h off (4 h in summer) and a step would cross two
+    hours at each daylight-saving change: the autumn hour written twice gives them away."""
+    path, utc = nyc_as_r_writes_it(tmp_path, "2013-10-25", "2013-11-10")
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "time_hour"}
+    data |= {"group": {"origin": "EWR"}, "features": ["temp"], "sequence_len": 4}
+    cfg = {"name": "local", "data": data, "model": {"arch": "gru", "units": 4}}
+    r = cli("data", "describe", write_config(tmp_path, cfg))
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1, r.output
+    assert "2013-11-03 01:00 comes twice (lines" in r.output
+    assert "set data.timezone: America/New_York" in r.output
+    # with the zone, the times are the sample's UTC ones; with UTC, the file's as written
+    zoned = {**cfg, "data": data | {"timezone": "America/New_York"}}
+    raw = TimeseriesCsvAdapter(config_from_dict(zoned).data).read()
+    ewr = utc[(pd.read_csv(path)["origin"] == "EWR").to_numpy()]
+    assert list(raw.times) == list(ewr)
+    as_utc = {**cfg, "data": data | {"timezone": "UTC"}}
+    assert len(TimeseriesCsvAdapter(config_from_dict(as_utc).data).read().times) == len(ewr)
+
+
 def nyc_with_radians(tmp_path: Path) -> Path:
     text = gzip.decompress(sample_path("nyc-weather-2013").read_bytes()).decode()
     frame = pd.read_csv(io.StringIO(text))

@@ -73,6 +73,43 @@ def parse_times(column: Any, time_format: str | None, timezone: str | None) -> t
     return times, dropped
 
 
+# one zone per daylight-saving rule and local hour of change (the US zones all change at
+# 02:00 local on the same days, so New York stands for Chicago or Denver too)
+_DST_ZONES = (
+    "America/New_York", "Europe/London", "Europe/Paris", "Europe/Helsinki",
+    "Australia/Sydney", "Pacific/Auckland", "America/Santiago", "America/Sao_Paulo",
+    "America/Mexico_City", "America/Havana", "Asia/Jerusalem", "Asia/Tehran",
+)  # fmt: skip
+
+
+def repeated_local_hour(times: Any) -> tuple[str, Any] | None:
+    """For times written without an offset and read as UTC: a zone (of ``_DST_ZONES``) whose
+    autumn daylight-saving change repeats a time the series holds twice, while the series
+    holds no time its spring change skips, and that repeated time; None when there is none.
+    Such times are local ones: read as UTC, they are hours off, and a step crosses two hours
+    at each change."""
+    import numpy as np
+    import pandas as pd
+
+    counts = times.dropna().value_counts()
+    repeated = counts.index[counts > 1]
+    if len(repeated) == 0 or len(repeated) > max(24, len(counts) // 100):
+        return None  # none, or too many for a clock change (a file joined to itself)
+    twice = pd.DatetimeIndex(repeated).tz_convert(None).sort_values()
+    every = pd.DatetimeIndex(counts.index).tz_convert(None)
+    for zone in _DST_ZONES:
+        early = twice.tz_localize(zone, ambiguous=np.ones(len(twice), bool), nonexistent="NaT")
+        late = twice.tz_localize(zone, ambiguous=np.zeros(len(twice), bool), nonexistent="NaT")
+        ambiguous = ~early.isna() & (early.asi8 != late.asi8)
+        if not ambiguous.any():
+            continue
+        flags = np.ones(len(every), bool)
+        if every.tz_localize(zone, ambiguous=flags, nonexistent="NaT").isna().any():
+            continue  # it holds a time this zone skips: not its local times
+        return zone, pd.Timestamp(twice[ambiguous][0]).tz_localize("UTC")
+    return None
+
+
 def outside_years(times: Any) -> Any:
     """A boolean mask of the UTC ``times`` outside the years pandas' nanosecond times hold
     (1678-2261): year 1 or 9999 is a placeholder or a misread layout, not an observation."""

@@ -224,6 +224,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             keep = ~dropped
             df, times = df.loc[keep], times[keep]
         self._check_not_several_series(times, df, columns, time_cols)
+        if d.timezone is None and report.get("time_offsets") is False:
+            self._check_not_local(times, path)
         skip = {*time_cols, *(d.group or {})}
         numeric, non_numeric, marked, replaced, na_texts = {}, {}, {}, {}, {}
         thousands = []
@@ -358,6 +360,26 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 where=f"{path.name}:{df.index[0] + 2}",
             )
         return bool(has.all())
+
+    def _check_not_local(self, times: Any, path: Path) -> None:
+        """Times without an offset that repeat the hour a daylight-saving zone's clocks go
+        back (and never hold the hour they skip) are local ones: a UserError naming
+        data.timezone, since read as UTC they would be hours off."""
+        from seqrun.data.times import repeated_local_hour
+
+        found = repeated_local_hour(times)
+        if found is None:
+            return
+        zone, first = found
+        lines = [int(i) + 2 for i in times.index[(times == first).to_numpy()][:2]]
+        fix = "--set data.timezone=" if self.input_paths else "set data.timezone: "
+        raise UserError(
+            f"the times have no UTC offset and {first:%Y-%m-%d %H:%M} comes twice (lines "
+            f"{lines[0]} and {lines[1]}), as when the clocks of {zone} go back at the end of "
+            "summer time: they look local, and read as UTC they would be hours off; "
+            f"{fix}{zone} (or the station's own zone), or {fix}UTC if they are UTC",
+            where=f"{path.name}:{lines[1]}",
+        )
 
     def _check_not_several_series(
         self, times, df, columns: list[str], time_cols: list[str]
