@@ -283,6 +283,18 @@ def test_local_times_without_a_zone_are_an_error_naming_data_timezone(cli, tmp_p
     assert len(TimeseriesCsvAdapter(config_from_dict(as_utc).data).read().times) == len(ewr)
 
 
+def test_the_row_names_r_writes_are_not_a_default_feature(tmp_path, capsys):
+    path, _ = nyc_as_r_writes_it(tmp_path, "2013-01-01", "2013-01-10")
+    data = {"adapter": "timeseries_csv", "path": str(path), "time_column": "time_hour"}
+    data |= {"group": {"origin": "EWR"}, "targets": "temp"}
+    cfg = {"name": "r", "data": data, "model": {"arch": "gru"}}
+    raw = TimeseriesCsvAdapter(config_from_dict(cfg).data).read()
+    assert raw.all_columns[0] == "Unnamed: 0" and "Unnamed: 0" not in raw.default_features
+    assert {"temp", "dewp", "wind_gust"} <= set(raw.default_features)
+    assert raw.report["spreadsheet_na"]["wind_gust"] > 0  # NA: missing, not a text column
+    assert "column(s) 1 have no header name (the row names R's write.csv" in raw.warnings[0]
+
+
 def nyc_with_radians(tmp_path: Path) -> Path:
     text = gzip.decompress(sample_path("nyc-weather-2013").read_bytes()).decode()
     frame = pd.read_csv(io.StringIO(text))

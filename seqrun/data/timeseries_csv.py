@@ -260,6 +260,16 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 report[key] = counts
         table = pd.DataFrame(numeric, index=df.index)
         default = [c for c in sample.get("features", table.columns) if c in table.columns]
+        unnamed = [c for c in default if _unnamed(c)]
+        if unnamed and d.features is None:  # R's write.csv row names, pandas' index
+            default = [c for c in default if c not in unnamed]
+            at = ", ".join(str(columns.index(c) + 1) for c in unnamed)
+            notes.append(
+                f"{report['source']}: column(s) {at} have no header name (the row names R's "
+                "write.csv writes, or the index pandas' to_csv writes) and are not read as "
+                "features; to read one, give it a name in the header and list it in "
+                "data.features"
+            )
         units = {**sample.get("units", {}), **d.units}
         return RawSeries(
             times=times,
@@ -413,6 +423,12 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             f"series; keep one with data.group{looks}, e.g. group: {{{example}: VALUE}}",
             where="data.group",
         )
+
+
+def _unnamed(column: str) -> bool:
+    """Whether a header cell names no column: empty, or pandas' ``Unnamed: 0``."""
+    text = column.strip()
+    return not text or (text.startswith("Unnamed: ") and text[9:].isdigit())
 
 
 def _header_below(path: Path, time_col: str, d: TimeseriesCsvConfig) -> str:
