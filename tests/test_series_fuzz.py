@@ -122,6 +122,11 @@ def test_csv_rows_with_a_field_too_many_name_their_line(nyc, tmp_path):
     raw = csv(write(tmp_path / "trailing.csv", trailing)).read()
     ewr = frame[frame["origin"] == "EWR"]
     assert np.allclose(raw.columns["temp"], ewr["temp"]) and "origin" not in raw.columns
+    # R's write.table(sep = ","): row names first in every row, with no name in the header
+    named = [lines[0], *(f'"{k}",{line}' for k, line in enumerate(lines[1:], start=1))]
+    e = error(csv(write(tmp_path / "table.csv", named)))
+    assert e.where.endswith("table.csv:2") and "every row has 12 fields, the header 11" in e.message
+    assert 'add an empty name ("") in front of the header line' in e.message
 
 
 # ----------------------------------------------------------------------------- values

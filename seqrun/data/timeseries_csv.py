@@ -472,6 +472,15 @@ def _odd_rows(text: str, sep: str) -> tuple[list[tuple[int, list[str]]], int, in
     return odd, len(header), needed
 
 
+def _data_rows(text: str, sep: str) -> int:
+    """How many rows below the header hold a non-empty field."""
+    import csv
+
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=sep)
+    next(reader, None)
+    return sum(1 for row in reader if any(field.strip() for field in row))
+
+
 def _check_row_lengths(text: str, sep: str, path: Path) -> None:
     """A row with fewer or more fields than the header is an error naming its line (see
     :func:`_odd_rows`); a file cut short ends in such a row."""
@@ -480,7 +489,14 @@ def _check_row_lengths(text: str, sep: str, path: Path) -> None:
         return
     line, row = odd[0]
     more = f" (and {len(odd) - 1} more rows)" if len(odd) > 1 else ""
-    if len(row) > width:
+    if all(len(r) == width + 1 for _, r in odd) and len(odd) == _data_rows(text, sep):
+        why = (
+            f"every row has {len(row)} fields, the header {width}: does the header lack a "
+            "name? R's write.table writes the row names without one: write the file with "
+            'write.csv (or row.names = FALSE), or add an empty name ("") in front of the '
+            "header line"
+        )
+    elif len(row) > width:
         why = (
             f"{len(row)} fields, the header has {width}{more}: a separator inside a value "
             "(quote the value) or a field too many; the values would be read under the "
