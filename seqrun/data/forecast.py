@@ -127,9 +127,10 @@ class ForecastConfig(DataConfig):
         "'America/New_York', 'Europe/Paris', 'UTC'): read as that local time, across "
         "daylight-saving changes (the repeated autumn hour is told apart by its order in the "
         "file, oldest or newest first). Times with an offset keep theirs. null: timeseries_csv "
-        "reads such times as UTC; synop stops with an error, since a spreadsheet re-save "
-        "drops the export's offset and leaves local times (the monthly archives' dates are "
-        "UTC and need none).",
+        "reads such times as UTC (unless they repeat the hour a daylight-saving zone's "
+        "clocks go back: then an error naming this key); synop stops with an error, since a "
+        "spreadsheet re-save drops the export's offset and leaves local times (the monthly "
+        "archives' dates are UTC and need none).",
     )
     freq: str | None = Field(
         None,
