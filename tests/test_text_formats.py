@@ -175,3 +175,39 @@ def test_imdb_word_index_words_with_apostrophes_are_found_in_new_texts(tmp_path)
     restored.load(tmp_path)
     assert restored.text_ids([text]) == [want]
     assert restored.vocab.decode(want[1:]) == "[OOV] don't like [OOV] it's bad br its film"
+
+
+def _vader_tweets(n: int = 40) -> list[tuple[str, str, str]]:
+    """(id, score, text) rows in the layout of VADER's tweets_GroundTruth.txt: no header,
+    tab-separated, emoji, @mentions, &amp;, URLs, a quote opened and never closed, scores of 0."""
+    texts = [
+        "Somehow I was blessed with some really amazing friends &amp; family :)",
+        "@anonymous LOL.  Love that! 😍 http://url_removed",
+        '"best day ever at the beach #sunshine',
+        "Damn, running late sucks.",
+        "Ugh. I hate hate hate getting blood drawn.",
+        'Repeat after me "dcpromo is my friend... dcpromo is my friend"',
+    ]
+    scores = ["2.726315789", "1.443298969", "0", "-1.360824742", "-1.773195876", "0.489795918"]
+    return [(str(i + 1), scores[i % 6], f"{texts[i % 6]} #{i}") for i in range(n)]
+
+
+def test_vader_tweets_with_a_stray_carriage_return_keep_one_row_per_line(tmp_path):
+    """VADER's ground-truth files end lines in CR LF; a tweet holding a lone CR inside its
+    line stays one row (the CR is read as a space), instead of being cut into two rows that
+    shift every later line number; predict's one-text-per-line reading does the same."""
+    from seqrun.data.text_table import read_table, read_text_inputs
+
+    rows = _vader_tweets()
+    rows[4] = (rows[4][0], rows[4][1], "@bob you ruined everything\r #4")
+    path = tmp_path / "tweets_GroundTruth.txt"
+    path.write_bytes("\r\n".join("\t".join(r) for r in rows).encode("utf-8"))  # no final EOL
+    columns, got, lines = read_table(str(path), "tsv", names=["id", "score", "text"])
+    assert len(got) == len(rows) and lines == list(range(1, len(rows) + 1))
+    assert [g["id"] for g in got] == [r[0] for r in rows]
+    assert got[4]["text"] == "@bob you ruined everything  #4"
+    assert got[2]["text"] == rows[2][2]  # the unclosed quote swallows no row
+    plain = tmp_path / "tweets.txt"
+    plain.write_bytes("\n".join(r[2] for r in rows).encode("utf-8"))
+    out, texts = read_text_inputs(plain, None)
+    assert len(texts) == len(rows) and [o["line"] for o in out] == list(range(1, len(rows) + 1))

@@ -344,6 +344,7 @@ def parse_table(
         return columns, rows, lines
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(_FIELD_LIMIT)
+    text = stray_carriage_returns(text)
     sep = separator or ("\t" if fmt == "tsv" else ",")
     if names is not None:  # no header row: the names stand for one, the first line is data
         text = sep.join(_quote_name(n, sep) for n in names) + "\n" + text
@@ -414,6 +415,20 @@ def parse_table(
     ):
         _check_closed_quote(text, lines[-1], end - shift, sep, str(path), shift)
     return columns, rows, lines
+
+
+_STRAY_CR = re.compile(r"\r(?!\n)")
+
+
+def stray_carriage_returns(text: str) -> str:
+    """``text`` with each carriage return that does not end a line (one not followed by a line
+    feed, in a file whose lines end in LF or CR LF) made a space: a tweet or a review pasted
+    with a stray CR would otherwise be cut into two rows (the csv reader, like
+    ``str.splitlines``, ends a line at a lone CR), shifting every later line number. A file
+    whose lines all end in CR (classic Mac) has no line feed and is left as it is."""
+    if "\r" not in text or "\n" not in text:
+        return text
+    return _STRAY_CR.sub(" ", text)
 
 
 def _jsonl_lines(text: str) -> list[str]:
@@ -663,7 +678,8 @@ def read_text_inputs(
                 ),
                 where="--column",
             )
-        out = [{"line": n, "text": t} for n, t in enumerate(file_lines(text), start=1)]
+        lines = file_lines(stray_carriage_returns(text))
+        out = [{"line": n, "text": t} for n, t in enumerate(lines, start=1)]
     blank = [r["line"] for r in out if not r["text"].strip()]
     if blank:
         warn(
