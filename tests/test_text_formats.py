@@ -211,3 +211,22 @@ def test_vader_tweets_with_a_stray_carriage_return_keep_one_row_per_line(tmp_pat
     plain.write_bytes("\n".join(r[2] for r in rows).encode("utf-8"))
     out, texts = read_text_inputs(plain, None)
     assert len(texts) == len(rows) and [o["line"] for o in out] == list(range(1, len(rows) + 1))
+
+
+def test_csv_written_without_quoting_keeps_rows_between_an_opened_and_a_closed_quote(tmp_path):
+    """Tweets saved as a CSV by joining fields with commas (no CSV quoting): a text opening a
+    quote it never closes and a later one ending with a quote no longer swallow the rows
+    between them into one text; a quoted text with a real line break still spans lines."""
+    from seqrun.data.text_table import read_table
+
+    rows = [r for r in _vader_tweets() if "," not in r[2] and '"' not in r[2]]
+    rows[2] = (rows[2][0], rows[2][1], '"best day ever at the beach')
+    rows[6] = (rows[6][0], rows[6][1], 'and it ends here "')
+    path = tmp_path / "tweets.csv"
+    path.write_text("".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    columns, got, lines = read_table(str(path), names=["id", "score", "text"])
+    assert [g["text"] for g in got] == [r[2] for r in rows]
+    assert lines == list(range(1, len(rows) + 1))
+    path.write_text('id,score,text\n1,1.5,"a text, on\ntwo lines"\n2,-1,plain\n', encoding="utf-8")
+    columns, got, lines = read_table(str(path))
+    assert [g["text"] for g in got] == ["a text, on\ntwo lines", "plain"] and lines == [2, 4]

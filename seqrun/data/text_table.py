@@ -349,7 +349,8 @@ def parse_table(
     if names is not None:  # no header row: the names stand for one, the first line is data
         text = sep.join(_quote_name(n, sep) for n in names) + "\n" + text
     quoting = csv.QUOTE_MINIMAL
-    if sep == "\t" and not _quoted_tsv(text):
+    plain_quotes = not _quoted_tsv(text) if sep == "\t" else _quotes_join_rows(text, sep)
+    if plain_quotes:
         quoting = csv.QUOTE_NONE
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=quoting)
     try:  # blank lines before the header are skipped
@@ -545,10 +546,38 @@ def _quoted_tsv(text: str) -> bool:
             last = reader.line_num
     except csv.Error:
         return False
-    if not multiline:
-        return True
-    plain = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
-    return not all(len(r) == len(header) for r in plain if r)
+    return not multiline or not _lines_are_rows(text, "\t", len(header))
+
+
+def _quotes_join_rows(text: str, sep: str) -> bool:
+    """Whether standard CSV quoting reads a row of ``text`` over several lines while every
+    line, read with quotes as plain characters, already is a row of the header's field count:
+    a file written without CSV quoting where a text opens a quote that it never closes (a
+    tweet starting with '"') and a later text ends with one would otherwise be read as one
+    field swallowing the rows between. (A text that really spans lines leaves its first line
+    short of fields, so quoting stands.)"""
+    if '"' not in text:
+        return False
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        header = next(reader, None)
+        if not header:
+            return False
+        last = reader.line_num
+        for _ in reader:
+            if reader.line_num > last + 1:
+                return _lines_are_rows(text, sep, len(header))
+            last = reader.line_num
+    except csv.Error:
+        return False
+    return False
+
+
+def _lines_are_rows(text: str, sep: str, width: int) -> bool:
+    """Whether every non-empty line of ``text``, split at ``sep`` with quotes as plain
+    characters, has ``width`` fields."""
+    plain = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=csv.QUOTE_NONE)
+    return all(len(r) == width for r in plain if r)
 
 
 def _raw_lines(text: str) -> list[str]:
