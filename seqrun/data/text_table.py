@@ -554,8 +554,9 @@ def _quotes_join_rows(text: str, sep: str) -> bool:
     line, read with quotes as plain characters, already is a row of the header's field count:
     a file written without CSV quoting where a text opens a quote that it never closes (a
     tweet starting with '"') and a later text ends with one would otherwise be read as one
-    field swallowing the rows between. (A text that really spans lines leaves its first line
-    short of fields, so quoting stands.)"""
+    field swallowing the rows between. A file that quotes fields elsewhere (a field wholly in
+    quotes, as csv writers write "1" or a text holding a quote) uses CSV quoting, which
+    stands."""
     if '"' not in text:
         return False
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
@@ -566,11 +567,19 @@ def _quotes_join_rows(text: str, sep: str) -> bool:
         last = reader.line_num
         for _ in reader:
             if reader.line_num > last + 1:
-                return _lines_are_rows(text, sep, len(header))
+                break
             last = reader.line_num
+        else:
+            return False
     except csv.Error:
         return False
-    return False
+    plain = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=csv.QUOTE_NONE)
+    for r in plain:
+        if r and len(r) != len(header):
+            return False
+        if any(len(v) > 1 and v[0] == v[-1] == '"' for v in r):  # a quoted field
+            return False
+    return True
 
 
 def _lines_are_rows(text: str, sep: str, width: int) -> bool:
