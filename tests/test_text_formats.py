@@ -230,3 +230,23 @@ def test_csv_written_without_quoting_keeps_rows_between_an_opened_and_a_closed_q
     path.write_text('id,score,text\n1,1.5,"a text, on\ntwo lines"\n2,-1,plain\n', encoding="utf-8")
     columns, got, lines = read_table(str(path))
     assert [g["text"] for g in got] == ["a text, on\ntwo lines", "plain"] and lines == [2, 4]
+
+
+def test_vader_ground_truth_txt_with_data_columns_names_the_tab_separator(cli, tmp_path):
+    """VADER's *_GroundTruth.txt files are tab-separated but named .txt (read as a CSV): with
+    data.columns, a field-count error names the tab separator as the fix (not 'name every
+    column'), and with it the file reads one row per line, scores of 0 dropped as ties."""
+    rows = _vader_tweets()
+    path = tmp_path / "tweets_GroundTruth.txt"
+    path.write_bytes("\r\n".join("\t".join(r) for r in rows).encode("utf-8"))
+    columns = ["id", "score", "text"]
+    data = {"columns": columns, "label_column": "score", "label_type": "score", "ties": "drop"}
+    config = write_config(tmp_path, _config(path, **data))
+    one_line_error(
+        cli("data", "describe", config), "tweets_GroundTruth.txt:1", "data.separator: '\\t'"
+    )
+    config = write_config(tmp_path, _config(path, separator="\t", **data))
+    r = cli("data", "describe", config, "--json")
+    assert r.exit_code == 0, r.output
+    counts = {k: v["examples"] for k, v in json.loads(r.stdout)["splits"].items()}
+    assert sum(counts.values()) == sum(score != "0" for _, score, _ in rows)

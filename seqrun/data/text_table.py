@@ -384,7 +384,12 @@ def parse_table(
             if not values:
                 continue
             if shift:
-                _check_headerless_row(values, columns, not rows, f"{path}:{start - shift}")
+                hint = ""
+                if len(values) != len(columns):  # the file's first line, read with another sep
+                    line = _raw_lines(text)[start - 1]
+                    hint = _separator_hint(line, len(columns), sep, separator_key)
+                where = f"{path}:{start - shift}"
+                _check_headerless_row(values, columns, not rows, where, hint)
             elif len(values) > len(columns):
                 raw = _raw_lines(text)
                 other = _other_separator(raw, [head_line, reader.line_num], sep)
@@ -472,13 +477,16 @@ def _extra_fields_hint(header: str, values: list[str], width: int, sep: str, quo
     )
 
 
-def _check_headerless_row(values: list[str], columns: list[str], first: bool, where: str) -> None:
-    """A UserError for a row of a file read with data.columns whose field count differs, or
-    for a first row that repeats the names (the file has a header row)."""
+def _check_headerless_row(
+    values: list[str], columns: list[str], first: bool, where: str, hint: str = ""
+) -> None:
+    """A UserError for a row of a file read with data.columns whose field count differs (with
+    ``hint``, what explains it, instead of the advice to name every column), or for a first
+    row that repeats the names (the file has a header row)."""
     if len(values) != len(columns):
         raise UserError(
             f"{len(values)} fields, data.columns names {len(columns)} "
-            f"({', '.join(columns)}): name every column of the file, in order",
+            f"({', '.join(columns)})" + (hint or ": name every column of the file, in order"),
             where=where,
         )
     if first and [v.strip().lower() for v in values] == [c.lower() for c in columns]:
@@ -487,6 +495,24 @@ def _check_headerless_row(values: list[str], columns: list[str], first: bool, wh
             "row, so remove data.columns",
             where=where,
         )
+
+
+def _separator_hint(line: str, width: int, sep: str, key: str | None) -> str:
+    """'; the separator is probably X ...' when another separator than ``sep`` splits
+    ``line`` into ``width`` fields (a tab-separated .txt read as a CSV), else ''."""
+    for cand in _SEPARATORS:
+        if cand == sep or cand not in line:
+            continue
+        try:
+            fields = next(csv.reader([line.rstrip("\r\n")], delimiter=cand))
+        except (csv.Error, StopIteration):
+            continue
+        if len(fields) == width:
+            return (
+                f"; the separator is probably {_SEPARATORS[cand]}, not "
+                f"{_SEPARATORS.get(sep, repr(sep))}: {_separator_fix(cand, key)}"
+            )
+    return ""
 
 
 def _quote_name(name: str, sep: str) -> str:
