@@ -14,6 +14,7 @@ from tests.conftest import write_config
 from tests.text_fixtures import (
     POSITIVE,
     mr_lines,
+    ragged,
     write_acl_imdb,
     write_glove,
     write_imdb_npz,
@@ -152,6 +153,34 @@ def test_imdb_npz_labels_other_than_0_and_1(tmp_path, labels, shown):
         ImdbAdapter(_imdb_cfg(tmp_path / "imdb").data).load(("train", "dev"))
     assert shown in e.value.message and "IMDB labels are 0 (negative) and 1" in e.value.message
     assert e.value.where.endswith("imdb.npz")
+
+
+def test_reuters_npz_given_to_the_imdb_adapter_names_its_layout(tmp_path):
+    """keras.datasets.reuters' files (reuters.npz with arrays x and y of 46 topic ids, and
+    reuters_word_index.json beside it): the error names the archive's layout, not a missing
+    imdb_word_index.json; the same topics laid out as imdb.npz are named as class ids, not
+    as ratings to turn into 0/1."""
+    from seqrun.core.errors import UserError
+    from seqrun.data.imdb import ImdbAdapter
+
+    folder = tmp_path / "reuters"
+    folder.mkdir()
+    rng = np.random.RandomState(0)
+    x = ragged([list(rng.randint(1, 30, size=rng.randint(5, 20))) for _ in range(200)])
+    y = np.arange(200) % 46
+    np.savez(folder / "reuters.npz", x=x, y=y)
+    (folder / "reuters_word_index.json").write_text(json.dumps({f"w{i}": i for i in range(30)}))
+    with pytest.raises(UserError) as e:
+        ImdbAdapter(_imdb_cfg(folder / "reuters.npz").data).load(("train", "dev"))
+    assert "(it has: x, y: keras.datasets.reuters' layout" in e.value.message
+    assert "text_table" in e.value.message and e.value.where.endswith("reuters.npz")
+    npz = write_imdb_npz(tmp_path / "imdb")
+    arrays = dict(np.load(npz, allow_pickle=True))
+    arrays["y_train"] = np.arange(len(arrays["y_train"])) % 46
+    np.savez(npz, **arrays)
+    with pytest.raises(UserError) as e:
+        ImdbAdapter(_imdb_cfg(tmp_path / "imdb").data).load(("train", "dev"))
+    assert "46 class ids" in e.value.message and "turn ratings" not in e.value.message
 
 
 def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):

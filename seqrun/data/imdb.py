@@ -147,8 +147,19 @@ def read_npz_member(path: Path, name: str) -> np.ndarray:
         with zipfile.ZipFile(path) as z:
             member = f"{name}.npy"
             if member not in z.namelist():
-                have = ", ".join(n.removesuffix(".npy") for n in z.namelist())
-                raise UserError(f"no array '{name}' in the archive (it has: {have})", str(path))
+                names = [n.removesuffix(".npy") for n in z.namelist()]
+                why = (
+                    ": keras.datasets.reuters' layout, not IMDB's"
+                    if {"x", "y"} <= set(names)
+                    else ""
+                )
+                raise UserError(
+                    f"no array '{name}' in the archive (it has: {', '.join(names)}{why}); "
+                    "imdb.npz holds x_train, y_train, x_test and y_test; for another dataset, "
+                    "write its texts and labels to a table and read it with the text_table "
+                    "adapter",
+                    str(path),
+                )
             data = z.read(member)
     except zipfile.BadZipFile as e:
         if "CRC" in str(e) or "header" in str(e).lower():
@@ -209,10 +220,15 @@ def _binary_labels(raw: Any, name: str, npz: Path) -> np.ndarray:
     seen = np.unique(values.ravel()) if values.dtype.kind != "O" else values.ravel()
     shown = ", ".join(f"{v:g}" if isinstance(v, float | np.floating) else str(v) for v in seen[:6])
     shown += ", ..." if len(seen) > 6 else ""
+    fix = "turn ratings into 0/1 first (e.g. 1-4 -> 0, 7-10 -> 1), or read"
+    if values.dtype.kind in "iu" and len(seen) > 2 and seen[0] == 0:  # class ids 0..k-1
+        fix = (
+            f"these look like {len(seen)} class ids (e.g. keras.datasets.reuters' 46 topics), "
+            "which the imdb adapter does not read: read"
+        )
     raise UserError(
         f"{name} holds {shown}: IMDB labels are 0 (negative) and 1 (positive), one per review; "
-        "turn ratings into 0/1 first (e.g. 1-4 -> 0, 7-10 -> 1), or read a table of texts and "
-        "labels with the text_table adapter",
+        f"{fix} a table of texts and labels with the text_table adapter",
         where=str(npz),
     )
 
@@ -484,6 +500,7 @@ class ImdbAdapter:
         d = self.data_cfg
         if not npz.is_file():
             raise missing_path_error(str(npz), "file")
+        y_train = _binary_labels(read_npz_member(npz, "y_train"), "y_train", npz)
         index_path = npz.with_name("imdb_word_index.json")
         if not index_path.is_file():
             raise UserError(
@@ -492,7 +509,6 @@ class ImdbAdapter:
                 where=f"data.path {d.path}",
             )
         word_index = self._word_index(index_path)
-        y_train = _binary_labels(read_npz_member(npz, "y_train"), "y_train", npz)
         want_train = "train" in splits or "dev" in splits
         n_test = (
             len(_binary_labels(read_npz_member(npz, "y_test"), "y_test", npz))
