@@ -121,6 +121,11 @@ def test_mr_snippets_sample_brings_its_columns(cli, tmp_path):
     r = cli("config", "validate", path)
     assert r.exit_code == 2
     assert "exactly one of data.path and data.sample" in r.output
+    # a recipe on the sample pointed at the user's file: the error names the fix
+    config = ROOT / "configs" / "mr-multihot.yaml"
+    r = cli("config", "validate", config, "--set", "data.path=tweets_GroundTruth.txt")
+    assert r.exit_code == 2 and "--set data.sample=null" in r.stderr, r.output
+    assert len([x for x in r.stderr.splitlines() if x.strip()]) == 1, r.stderr
 
 
 def test_gzip_tables_are_read_like_plain_ones(tmp_path):

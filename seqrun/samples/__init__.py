@@ -90,7 +90,14 @@ SAMPLES: dict[str, Sample] = {
 def check_one_source(path: object, sample: str | None) -> None:
     """ValueError unless exactly one of ``data.path`` and ``data.sample`` is given."""
     if (path is None) == (sample is None):
-        raise ValueError("give exactly one of data.path and data.sample")
+        both = (
+            f": both are set (data.sample {sample!r}); to read your own file with a recipe made "
+            "for a bundled sample, set data.sample: null (on the command line: --set "
+            "data.sample=null)"
+            if path is not None
+            else ""
+        )
+        raise ValueError("give exactly one of data.path and data.sample" + both)
 
 
 def sample_path(name: str) -> Path:
