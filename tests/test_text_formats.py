@@ -250,3 +250,30 @@ def test_vader_ground_truth_txt_with_data_columns_names_the_tab_separator(cli, t
     assert r.exit_code == 0, r.output
     counts = {k: v["examples"] for k, v in json.loads(r.stdout)["splits"].items()}
     assert sum(counts.values()) == sum(score != "0" for _, score, _ in rows)
+
+
+def test_predict_reads_a_headerless_vader_txt_like_the_training_file(cli, tmp_path):
+    """A run trained on a headerless tab-separated .txt (data.columns, data.separator: tab)
+    predicts another such .txt from its text column, not from whole lines with the id and the
+    score in them; a .txt of one sentence per line is still read line by line."""
+    rows = _vader_tweets()
+    path = tmp_path / "tweets_GroundTruth.txt"
+    path.write_bytes("\r\n".join("\t".join(r) for r in rows).encode("utf-8"))
+    data = {"columns": ["id", "score", "text"], "label_column": "score", "separator": "\t"}
+    config = write_config(tmp_path, _config(path, label_type="score", id_column="id", **data))
+    r = cli("train", config, "--runs-dir", tmp_path / "runs", "--json")
+    assert r.exit_code == 0, r.output
+    run = json.loads(r.stdout)["run_dir"]
+    r = cli("predict", run, "--input", path, "--json")
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)["predictions"]
+    assert [g["text"] for g in got] == [t for _, _, t in rows]
+    assert [g["id"] for g in got] == [i for i, _, _ in rows]
+    plain = tmp_path / "sentences.txt"
+    plain.write_text("a fine film\ndull, and far too long\n", encoding="utf-8")
+    r = cli("predict", run, "--input", plain, "--json")
+    assert r.exit_code == 0, r.output
+    assert [g["text"] for g in json.loads(r.stdout)["predictions"]] == [
+        "a fine film",
+        "dull, and far too long",
+    ]

@@ -691,8 +691,11 @@ def read_text_inputs(
             pass
     text = decode_text(data, encoding, f"--input {path}", fixed=True, settable=settable)
     ext = Path(p.stem).suffix.lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
-    if not ext and fmt == "auto":  # standard input, a pipe: a table when its header says so
-        fmt = _sniffed_table(text, column or default_column, separator) or fmt
+    if ext not in TABLE_EXTS and fmt == "auto":
+        # standard input, a pipe, a .txt: a table when its header says so, or when each line
+        # splits at a tab into the run's data.columns (a headerless TSV named .txt, as VADER's)
+        name = column or default_column
+        fmt = _sniffed_table(text, name, separator) or _headerless_tsv(text, names, separator)
     if ext in TABLE_EXTS or fmt != "auto":
         fmt = table_format(p) if ext in TABLE_EXTS else fmt
         columns, rows, lines = parse_table(
@@ -754,6 +757,17 @@ def read_text_inputs(
     if not out:
         raise UserError("no text to label in the file", where=f"--input {path}")
     return out, [r["text"] for r in out]
+
+
+def _headerless_tsv(text: str, names: list[str] | None, separator: str | None) -> str:
+    """'tsv' when every non-empty line of ``text`` holds one tab fewer than ``names`` (the
+    run's data.columns, two or more) and the run's separator is a tab or unset; else 'auto'."""
+    if not names or len(names) < 2 or separator not in (None, "\t"):
+        return "auto"
+    lines = [x for x in file_lines(stray_carriage_returns(text)) if x.strip()]
+    if lines and all(x.count("\t") == len(names) - 1 for x in lines):
+        return "tsv"
+    return "auto"
 
 
 def _sniffed_table(text: str, name: str, separator: str | None) -> str | None:
