@@ -431,10 +431,12 @@ def stray_carriage_returns(text: str) -> str:
     feed, in a file whose lines end in LF or CR LF) made a space: a tweet or a review pasted
     with a stray CR would otherwise be cut into two rows (the csv reader, like
     ``str.splitlines``, ends a line at a lone CR), shifting every later line number. A file
-    whose lines all end in CR (classic Mac) has no line feed and is left as it is."""
+    whose lines all end in CR (classic Mac) is left as it is, and so is one with more lone CRs
+    than line feeds (files of both kinds joined: its CRs end lines)."""
     if "\r" not in text or "\n" not in text:
         return text
-    return _STRAY_CR.sub(" ", text)
+    stray = len(_STRAY_CR.findall(text))
+    return _STRAY_CR.sub(" ", text) if stray <= text.count("\n") else text
 
 
 def _jsonl_lines(text: str) -> list[str]:
