@@ -183,6 +183,26 @@ def test_reuters_npz_given_to_the_imdb_adapter_names_its_layout(tmp_path):
     assert "46 class ids" in e.value.message and "turn ratings" not in e.value.message
 
 
+def test_imdb_word_index_shorter_than_the_ranks_with_num_words_null_is_warned(tmp_path, capsys):
+    """A word index with fewer entries than the reviews' ranks and data.num_words null: the
+    ranks past the index are out of vocabulary (Keras keeps them), which is warned with the
+    num_words that keeps them; that num_words keeps every rank."""
+    from seqrun.data.imdb import ImdbAdapter
+
+    npz = write_imdb_npz(tmp_path / "imdb")
+    index_path = npz.with_name("imdb_word_index.json")
+    words = json.loads(index_path.read_text())
+    index_path.write_text(json.dumps({w: r for w, r in words.items() if r <= 10}))
+    top = max(max(s) for s in np.load(npz, allow_pickle=True)["x_train"])
+    ImdbAdapter(_imdb_cfg(tmp_path / "imdb", num_words=None).data).load(("train", "dev"))
+    err = capsys.readouterr().err
+    assert f"x_train holds word ranks up to {top}" in err and "only up to 10" in err
+    assert f"data.num_words: {top + 4} to keep them" in err
+    data = ImdbAdapter(_imdb_cfg(tmp_path / "imdb", num_words=top + 4).data).load(("train",))
+    assert 2 not in {i for s in data.splits["train"].ids for i in s}  # no OOV id
+    assert "out of vocabulary" not in capsys.readouterr().err
+
+
 def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
     """Our reading of imdb.npz equals keras.datasets.imdb.load_data on the same file."""
     import keras

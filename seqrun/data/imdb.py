@@ -531,7 +531,17 @@ class ImdbAdapter:
             if d.max_reviews:
                 perm = perm[: d.max_reviews]
             reviews = (_review(x[i], f"x_{half}", int(i), npz) for i in perm)
-            ids = [vocab.filter_ids(s) for s in self._keras_ids(reviews)]
+            raw = self._keras_ids(reviews)
+            top = max((max(s) for s in raw if s), default=0)
+            if d.num_words is None and top >= num_words:
+                warn(
+                    f"{npz}: x_{half} holds word ranks up to {top - d.index_from}, "
+                    f"{index_path.name} only up to {num_words - d.index_from - 1}: with "
+                    "data.num_words null the words ranked above it are out of vocabulary "
+                    "(keras.datasets.imdb keeps them); set data.num_words: "
+                    f"{top + 1} to keep them, or use the word index that came with the file"
+                )
+            ids = [vocab.filter_ids(s) for s in raw]
             halves[half] = TextSplit(labels=y[perm], ids=ids, row_ids=[int(i) for i in perm])
         return halves, vocab
 
