@@ -582,7 +582,8 @@ def _quotes_join_rows(text: str, sep: str) -> bool:
     line, read with quotes as plain characters, already is a row of the header's field count:
     a file written without CSV quoting where a text opens a quote that it never closes (a
     tweet starting with '"') and a later text ends with one would otherwise be read as one
-    field swallowing the rows between. A file that quotes fields elsewhere (a field wholly in
+    field swallowing the rows between. A quote left open to the end of the file stays the
+    error it was; a file that quotes fields elsewhere (a field wholly in
     quotes, as csv writers write "1" or a text holding a quote) uses CSV quoting, which
     stands."""
     if '"' not in text:
@@ -601,6 +602,12 @@ def _quotes_join_rows(text: str, sep: str) -> bool:
             return False
     except csv.Error:
         return False
+    try:  # a quote still open at the end of the file stays an error (_check_closed_quote)
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True):
+            pass
+    except csv.Error as e:
+        if "end of data" in str(e):
+            return False
     plain = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=csv.QUOTE_NONE)
     for r in plain:
         if r and len(r) != len(header):
