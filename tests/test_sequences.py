@@ -302,6 +302,19 @@ def test_test_split_hash_is_recorded_at_training_as_evaluate_computes_it(tmp_pat
         assert changed.split_fingerprints["test"] != trained.split_fingerprints["test"], name
 
 
+def test_stratified_split_of_many_small_classes_says_why_dev_is_empty(cli, tmp_path):
+    """26 classes of 3 series (an archive set of letters): each class's dev share rounds to
+    none, so the message names the per-class rounding and the fixes, not only data.split."""
+    head = TS_HEAD.replace(
+        "@classLabel true a b", "@classLabel true " + " ".join("abcdefghijklmnopqrstuvwxyz")
+    )
+    rows = [f"{i},{i + 1},2:1,{i},3:{c}" for i in range(3) for c in "abcdefghijklmnopqrstuvwxyz"]
+    split = {"method": "stratified", "train": 0.7, "dev": 0.1, "test": 0.2}
+    config = seq_config(tmp_path, {"path": str(write_ts(tmp_path, rows, head)), "split": split})
+    text = one_line_error(cli("data", "describe", config), "the dev split is empty")
+    assert "26 classes have 3 series each" in text and "data.split.method: random" in text
+
+
 def test_kfold_is_stratified_over_train(tmp_path):
     data = {"sample": "basicmotions", "split": {"kfold": 4, "fold": 1}}
     _, d = _load(tmp_path, data)
@@ -600,6 +613,25 @@ def test_series_cut_or_padded_without_masking_are_warned(capsys):
     enc.masking = True  # a masked model skips the padding: nothing to say
     enc.model_inputs([np.ones((3, 1))])
     assert capsys.readouterr().err == ""
+
+
+def test_missing_values_read_as_zero_are_warned(tmp_path, capsys):
+    """A ? or NaN is read as 0 after scaling: training, scoring and predicting say so with the
+    count (UEA/UCR files with @missing true, timestamped dimensions aligned on their times)."""
+    _, d = _load(tmp_path, {"path": str(write_ts(tmp_path, TS_ROWS * 3))}, ("train", "dev"))
+    capsys.readouterr()
+    from seqrun.encoders.sequences import SequenceZNorm
+
+    enc = SequenceZNorm(SequenceZNorm.Config(type="sequence_znorm"))
+    d.fit_encoder(enc)
+    err = capsys.readouterr().err
+    n = sum(int(np.isnan(x).sum()) for x in d.splits["train"].series)
+    assert n and f"the train split: {n} missing value(s)" in err and "series' own mean" in err
+    enc.model_inputs([np.array([[1.0, 2.0], [np.nan, 3.0], [2.0, 1.0]])])
+    err = capsys.readouterr().err
+    assert "--input: 1 missing value(s) (16.7%) in 1 of 1 series are read as 0" in err
+    enc.model_inputs([np.ones((5, 2))])  # nothing missing: nothing to say
+    assert "missing" not in capsys.readouterr().err
 
 
 def test_predict_on_long_csv_matches_channels_by_name(cli, tmp_path):

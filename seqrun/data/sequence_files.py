@@ -448,9 +448,12 @@ class SequencesAdapter:
                 ids = [main.ids[i] for i in idx]
             if name in splits:
                 if not len(series):
+                    why = ""
+                    if not s.kfold and not (name == "test" and test is not None):
+                        why = _per_class_rounding(strat, method, name)
                     raise UserError(
-                        f"the {name} split is empty ({len(main)} series in {source}); adjust "
-                        "data.split",
+                        f"the {name} split is empty ({len(main)} series in {source})"
+                        + (why or "; adjust data.split"),
                         where="data.split",
                     )
                 out[name] = SeqSplit(series=series, y=y, ids=ids)
@@ -491,6 +494,23 @@ class SequencesAdapter:
                 )
             parts[name].append(i)
         return {k: np.asarray(v, dtype=np.int64) for k, v in parts.items()}
+
+
+def _per_class_rounding(strat: np.ndarray, method: str, name: str) -> str:
+    """Why a stratified split came out empty when the whole file would fill it: each class's
+    share is rounded on its own, and a class of a few series rounds to none (an archive set
+    of many small classes: 26 letters of 3 series each)."""
+    counts = np.bincount(strat)
+    counts = counts[counts > 0]
+    if method != "stratified" or len(counts) < 2:
+        return ""
+    lo, hi = int(counts.min()), int(counts.max())
+    sizes = f"{lo}" if lo == hi else f"{lo} to {hi}"
+    return (
+        f": a stratified split rounds the {name} share of each class on its own, and the "
+        f"{len(counts)} classes have {sizes} series each; raise data.split.{name}, or set "
+        "data.split.method: random"
+    )
 
 
 def _check_spellings_across(sets: list[SequenceSet]) -> None:

@@ -243,6 +243,7 @@ class SequenceData:
         if "batches" not in s.cache:
             if split != "train":  # the training split set the length (and its cuts: info)
                 self.encoder.warn_lengths(s.series, f"the {split} split")
+                self.encoder.warn_missing(s.series, f"the {split} split")
             x, lengths = self.encoder.encode(s.series)
             s.cache["batches"] = SequenceBatches(
                 x, lengths, self.encoder.model_targets(s.y), bool(self.encoder.bucketing)

@@ -175,6 +175,7 @@ class _SequenceEncoder:
                 f"(median length {int(np.median(lengths))}): the model sees {kept:.0%} of the "
                 "training steps; raise encoder.max_length, or null for the longest series"
             )
+        self.warn_missing(series, "the train split")
         self.info = {
             "length": self.length,
             "channels": len(channels),
@@ -221,6 +222,22 @@ class _SequenceEncoder:
             out[i, : len(x)] = x
             lengths[i] = max(len(x), 1)
         return out, lengths
+
+    def warn_missing(self, series: list[Any], what: str) -> None:
+        """Warn when series of ``what`` (a split, an input file) hold missing values: the
+        model reads each as 0 after scaling, which is not the value that was not measured."""
+        counts = [int(np.isnan(np.asarray(s, dtype=np.float64)).sum()) for s in series]
+        missing = sum(counts)
+        if not missing:
+            return
+        total = sum(int(np.size(s)) for s in series)
+        mean = "the series' own mean" if self.per_series else "the channel's training mean"
+        skipped = "; a step missing in every channel is skipped as padding" if self.masking else ""
+        warn(
+            f"{what}: {missing} missing value(s) ({missing / max(total, 1):.1%}) in "
+            f"{sum(c > 0 for c in counts)} of {len(series)} series are read as 0 after scaling "
+            f"({mean}){skipped}; fill them in beforehand if another value fits better"
+        )
 
     def warn_lengths(self, series: list[Any], what: str) -> None:
         """Warn when series of ``what`` (a split, an input file) are cut to the model's
@@ -291,6 +308,7 @@ class _SequenceEncoder:
             )
         series = self.by_name(list(examples))
         self.warn_lengths(series, "--input")
+        self.warn_missing(series, "--input")
         x, lengths = self.encode(series)
         if self.bucketing:
             x = x[:, : int(lengths.max())]
