@@ -634,6 +634,23 @@ def test_missing_values_read_as_zero_are_warned(tmp_path, capsys):
     assert "missing" not in capsys.readouterr().err
 
 
+def test_prediction_input_with_a_series_of_no_value_is_an_error(tmp_path):
+    """A new series whose every value is ? (a dead sensor, a blank recording) would be read as
+    zeros and still get a prediction: an error naming its line, as in a training file."""
+    from seqrun.core.config import load_config
+    from seqrun.core.errors import UserError
+    from seqrun.data.base import open_adapter
+
+    adapter = open_adapter(
+        load_config(seq_config(tmp_path, {"path": str(write_ts(tmp_path, TS_ROWS))}))
+    )
+    rows, series = adapter.read_inputs(write_ts(tmp_path, TS_ROWS[1:3], name="new.ts"))
+    assert len(series) == 2  # some values missing: read
+    with pytest.raises(UserError, match="series 1 has no value") as e:
+        adapter.read_inputs(write_ts(tmp_path, [TS_ROWS[0], "?,NaN:?,?:a"], name="new.ts"))
+    assert e.value.where.endswith("new.ts:11")
+
+
 def test_predict_on_long_csv_matches_channels_by_name(cli, tmp_path):
     runs = tmp_path / "runs"
     train = write_long(tmp_path / "long.csv")

@@ -304,6 +304,9 @@ class SequencesAdapter:
         channels by name); otherwise channels go by position."""
         d = self.data_cfg
         s = self.read(path, labelled=False, max_series=None, inputs=True, key="--input")
+        _check_series_values(
+            s, file_format(path, d.format), ", so its prediction would come from nothing"
+        )
         rows = [{"id": i} for i in s.ids]
         if file_format(path, d.format) not in ("csv", "tsv"):
             return rows, list(s.series)
@@ -565,12 +568,18 @@ def _check_values(s: SequenceSet, fmt: str) -> None:
             f"series): {fix}",
             where=s.source,
         )
+    _check_series_values(s, fmt)
+
+
+def _check_series_values(s: SequenceSet, fmt: str, why: str = "") -> None:
+    """Every series holds some value (one with none would be read as zeros); ``why``: what
+    such a series would do, for the message."""
     for i, x in enumerate(s.series):
         if np.isnan(x).all():
             where = s.source if fmt == "npz" else f"{s.source}:{s.lines[i]}"
             raise UserError(
-                f"series {s.ids[i]!r} has no value (every value is missing): leave it out of "
-                "the file",
+                f"series {s.ids[i]!r} has no value (every value is missing){why}: leave it out "
+                "of the file",
                 where=where,
             )
 
