@@ -459,6 +459,11 @@ def test_gunpoint_slice_train_evaluate_predict(cli, tmp_path):
     r = CliRunner().invoke(app, ["predict", str(run), "--input", "-", "--json"], input=ts)
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["predictions"] == preds
+    # the gzip file piped as it is (cat X_TEST.ts.gz | ...): sniffed by its decompressed start
+    gz = sample_path("gunpoint-test").read_bytes()
+    r = CliRunner().invoke(app, ["predict", str(run), "--input", "-", "--json"], input=gz)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["predictions"] == preds
     # a text argument is not a series: one line pointing at --input, not a ValueError
     one_line_error(cli("predict", run, "1 2 3"), "predict:", "not texts", "--input FILE")
     (tmp_path / "trunc.npz").write_bytes(b"PK\x03\x04" + b"\0" * 40)  # cut short

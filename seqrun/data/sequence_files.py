@@ -160,12 +160,19 @@ def file_format(path: str | Path, fmt: str = "auto") -> str:
 
 def _sniffed_format(path: Path) -> str:
     """npz for a zip archive, ts for a text whose first line that is no comment starts
-    with '@' (a .ts header), else csv."""
+    with '@' (a .ts header), else csv; a gzip file by its decompressed start (a piped
+    ``cat X_TEST.ts.gz``)."""
+    import gzip
+    import zlib
+
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
-    except OSError:
-        return "csv"
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as f:
+                head = f.read(4096)
+    except (OSError, EOFError, zlib.error):
+        return "csv"  # the reader names what is wrong with the file
     if head.startswith(b"PK\x03\x04"):
         return "npz"
     for line in head.decode("utf-8", "replace").lstrip("\ufeff").splitlines():
