@@ -302,6 +302,26 @@ def test_test_split_hash_is_recorded_at_training_as_evaluate_computes_it(tmp_pat
         assert changed.split_fingerprints["test"] != trained.split_fingerprints["test"], name
 
 
+@pytest.mark.parametrize("adapter", ["sequence_regression", "sequences"])
+def test_random_split_beside_a_test_file_loses_no_training_series(tmp_path, adapter):
+    """train / (train + dev) + dev / (train + dev) is 0.999... in floating point (0.6/0.8 +
+    0.2/0.8): the random cut (regression's default, as for every TSER TRAIN/TEST pair) left
+    the last series of the TRAIN file in no split."""
+    label = "@targetLabel true" if adapter == "sequence_regression" else "@classLabel true a b"
+    head = TS_HEAD.replace("@classLabel true a b", label)
+    rows = [
+        f"{i},{i + 1},2:1,{i},3:" + (f"{i / 10}" if label[1] == "t" else "ab"[i % 2])
+        for i in range(40)
+    ]
+    path = write_ts(tmp_path, rows, head, "R_TRAIN.ts")
+    write_ts(tmp_path, rows[:6], head, "R_TEST.ts")
+    data = {"adapter": adapter, "path": str(path), "split": {"method": "random"}}
+    _, d = _load(tmp_path, data)
+    assert d.sizes()["train"] + d.sizes()["dev"] == 40 and d.sizes()["test"] == 6
+    ids = sorted(d.splits["train"].ids + d.splits["dev"].ids)
+    assert ids == list(range(40))
+
+
 def test_stratified_split_of_many_small_classes_says_why_dev_is_empty(cli, tmp_path):
     """26 classes of 3 series (an archive set of letters): each class's dev share rounds to
     none, so the message names the per-class rounding and the fixes, not only data.split."""

@@ -434,6 +434,13 @@ class SequencesAdapter:
                 parts = fraction_parts(strat, method, (1 - test_share, 0.0), s.seed)
             else:
                 parts = fraction_parts(strat, method, (f_train, f_dev), s.seed)
+                if test is not None:
+                    # the two shares add up to 0.999... in floating point (0.6/0.8 + 0.2/0.8),
+                    # and a random cut leaves the last series out of both: they belong to dev
+                    # (the test file is the test split)
+                    leftover = parts["test"]
+                    parts["dev"] = np.sort(np.concatenate([parts["dev"], leftover]))
+                    parts["test"] = leftover[:0]
         if s.kfold:
             from seqrun.core.splits import fold_parts
 
