@@ -657,6 +657,12 @@ def test_missing_values_read_as_zero_are_warned(tmp_path, capsys):
     assert "--input: 1 missing value(s) (16.7%) in 1 of 1 series are read as 0" in err
     enc.model_inputs([np.ones((5, 2))])  # nothing missing: nothing to say
     assert "missing" not in capsys.readouterr().err
+    # NaN padding at the end (UCR's .tsv layout, converted) under a model without masking
+    flat = _fitted_encoder(["x"])
+    assert not flat.masking
+    flat.model_inputs([np.array([[1.0], [2.0], [3.0], [np.nan], [np.nan]])])
+    err = capsys.readouterr().err
+    assert "1 series end in steps missing in every channel" in err and "mask: 'on'" in err
 
 
 def test_prediction_input_with_a_series_of_no_value_is_an_error(tmp_path):

@@ -233,6 +233,15 @@ class _SequenceEncoder:
         total = sum(int(np.size(s)) for s in series)
         mean = "the series' own mean" if self.per_series else "the channel's training mean"
         skipped = "; a step missing in every channel is skipped as padding" if self.masking else ""
+        # a file padding unequal lengths with NaN (UCR's .tsv, converted): the tail is no value
+        padded = sum(
+            len(s) > 0 and bool(np.isnan(np.asarray(s, dtype=np.float64)[-1]).all()) for s in series
+        )
+        if padded and not self.masking:
+            skipped = (
+                f"; {padded} series end in steps missing in every channel (NaN padding of "
+                "unequal lengths?), which encoder.mask: 'on' at training skips as padding"
+            )
         warn(
             f"{what}: {missing} missing value(s) ({missing / max(total, 1):.1%}) in "
             f"{sum(c > 0 for c in counts)} of {len(series)} series are read as 0 after scaling "
