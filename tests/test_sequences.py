@@ -333,6 +333,10 @@ def test_stratified_split_of_many_small_classes_says_why_dev_is_empty(cli, tmp_p
     config = seq_config(tmp_path, {"path": str(write_ts(tmp_path, rows, head)), "split": split})
     text = one_line_error(cli("data", "describe", config), "the dev split is empty")
     assert "26 classes have 3 series each" in text and "data.split.method: random" in text
+    split = {"method": "stratified", "train": 0.1, "dev": 0.7, "test": 0.2}  # train rounds to none
+    config = seq_config(tmp_path, {"path": str(write_ts(tmp_path, rows, head)), "split": split})
+    text = one_line_error(cli("data", "describe", config), "the train split is empty")
+    assert "raise data.split.train" in text and "(none)" not in text
 
 
 def test_kfold_is_stratified_over_train(tmp_path):

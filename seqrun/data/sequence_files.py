@@ -446,6 +446,13 @@ class SequencesAdapter:
 
             pool = np.concatenate([parts["train"], parts["dev"]])
             parts = fold_parts(strat, pool, parts["test"], s)
+        if not len(parts["train"]) and method != "column":  # said so, not "one class (none)" below
+            raise _empty_split(
+                "train",
+                len(main),
+                source,
+                "" if s.kfold else _per_class_rounding(strat, method, "train"),
+            )
         if not self.regression:
             from seqrun.data.text_table import check_train_classes, warn_one_class_splits
 
@@ -468,11 +475,7 @@ class SequencesAdapter:
                     why = ""
                     if not s.kfold and not (name == "test" and test is not None):
                         why = _per_class_rounding(strat, method, name)
-                    raise UserError(
-                        f"the {name} split is empty ({len(main)} series in {source})"
-                        + (why or "; adjust data.split"),
-                        where="data.split",
-                    )
+                    raise _empty_split(name, len(main), source, why)
                 out[name] = SeqSplit(series=series, y=y, ids=ids)
             elif len(series):  # read, never scored: for the leakage check and meta.json
                 unloaded[name] = SeqSplit(series=series, y=y, ids=ids)
@@ -511,6 +514,15 @@ class SequencesAdapter:
                 )
             parts[name].append(i)
         return {k: np.asarray(v, dtype=np.int64) for k, v in parts.items()}
+
+
+def _empty_split(name: str, n: int, source: str, why: str) -> UserError:
+    """The error for an empty split of the ``n`` series of ``source``; ``why``: see
+    :func:`_per_class_rounding`."""
+    return UserError(
+        f"the {name} split is empty ({n} series in {source})" + (why or "; adjust data.split"),
+        where="data.split",
+    )
 
 
 def _per_class_rounding(strat: np.ndarray, method: str, name: str) -> str:
