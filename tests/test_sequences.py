@@ -146,6 +146,13 @@ BAD_TS = [
         "@equalLength true",
     ),
     (TS_HEAD, ["1,2:3,4:a", "1,2:3,4:c"], ":11", "label 'c' is not in @classLabel"),
+    # a class name holding a space, written by a tool that joins the names by spaces
+    (
+        TS_HEAD.replace("true a b", "true Gun Draw Point"),
+        ["1,2:3,4:Point", "1,2:3,4:Gun Draw"],
+        ":11",
+        "so a name cannot hold one; write it without (e.g. 'Gun_Draw')",
+    ),
     (TS_HEAD, ["1,2:3,4:a", ":1,2:b"], ":11", "empty series"),
     (TS_HEAD, ["1,x:3,4:a"], ":10", "is not a number"),
     # two files joined (cat X_TRAIN.ts X_TEST.ts): the second header is not a series

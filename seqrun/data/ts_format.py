@@ -476,8 +476,16 @@ class _Header:
                 raise UserError(f"target {label!r} {problem} (@targetLabel true)", where=where)
             return value
         if self.declared is not None and label not in self.declared:
+            spaced = ""
+            if len(label.split()) > 1:  # a writer joined class names holding spaces by spaces
+                spaced = (
+                    ": @classLabel separates class names by spaces, so a name cannot hold one; "
+                    f"write it without (e.g. {'_'.join(label.split())!r}) in the header and the "
+                    "data"
+                )
             raise UserError(
-                f"label {label!r} is not in @classLabel ({' '.join(self.declared)})", where=where
+                f"label {label!r} is not in @classLabel ({' '.join(self.declared)}){spaced}",
+                where=where,
             )
         return label
 
