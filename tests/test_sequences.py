@@ -905,6 +905,10 @@ def test_missing_test_path_and_directory_name_their_key(cli, tmp_path):
     config = seq_config(tmp_path, {"path": str(tmp_path / "adir.npz")})
     text = one_line_error(cli("data", "describe", config), "data.path:", "is a directory, not")
     assert "not found" not in text
+    # the archive's folder of a problem: its TRAIN file is named
+    write_ts(tmp_path / "adir.npz", TS_ROWS, name="GunPoint_TRAIN.ts")
+    text = one_line_error(cli("data", "describe", config), "is a directory, not")
+    assert f"(e.g. {tmp_path / 'adir.npz' / 'GunPoint_TRAIN.ts'})" in text
 
 
 # ----------------------------------------------------------------------------- long CSV order

@@ -253,8 +253,16 @@ class SequencesAdapter:
         limit = d.max_series if max_series is True else max_series
         p = Path(path).expanduser()
         if p.is_dir():
+            # the archive's folder of a problem (GunPoint/ holding GunPoint_TRAIN.ts, ...)
+            try:
+                names = [f.name for f in p.iterdir()]
+            except OSError:  # unreadable: the message goes without a hint
+                names = []
+            train = sorted(n for n in names if n.lower().endswith(("_train.ts", "_train.ts.gz")))
+            hint = f" (e.g. {p / train[0]})" if train else ""
             raise UserError(
-                f"{path} is a directory, not a file: give the path of the data file", where=key
+                f"{path} is a directory, not a file: give the path of the data file{hint}",
+                where=key,
             )
         if not p.is_file():
             from seqrun.data.text import missing_path_error
