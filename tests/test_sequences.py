@@ -146,6 +146,12 @@ BAD_TS = [
         "@equalLength true",
     ),
     (TS_HEAD, ["1,2:3,4:a", "1,2:3,4:c"], ":11", "label 'c' is not in @classLabel"),
+    (
+        TS_HEAD.replace("@equalLength false", "@equalLength true\n@seriesLength 2"),
+        ["1,2:3,4:a", "1,2,3:3,4,5:b"],
+        ":12",
+        "(@seriesLength: 2); correct @seriesLength, or set @equalLength false",
+    ),
     # a class name holding a space, written by a tool that joins the names by spaces
     (
         TS_HEAD.replace("true a b", "true Gun Draw Point"),

@@ -458,8 +458,10 @@ class _Header:
             expected = self.values.get("serieslength") or first_len
             if expected is not None and length != expected:
                 what = "@seriesLength" if self.values.get("serieslength") else "the first series"
+                fix = "correct @seriesLength, or " if self.values.get("serieslength") else ""
                 raise UserError(
-                    f"series of length {length} but @equalLength true ({what}: {expected})",
+                    f"series of length {length} but @equalLength true ({what}: {expected}); "
+                    f"{fix}set @equalLength false if the series' lengths differ",
                     where=where,
                 )
 
