@@ -167,6 +167,28 @@ def test_metrics_table_never_cuts_a_metric_name(capsys, monkeypatch, width):
         assert name in first, err
 
 
+def test_metrics_table_says_why_a_skill_is_missing(capsys, monkeypatch):
+    """A test split without rain: persistence's rr1 error is 0, its skill undefined (null in
+    test.json). The table left the 'rr1 skill' row out without a word, beside every other
+    target's skill."""
+    from seqrun.cli import _metrics_table
+
+    monkeypatch.setenv("COLUMNS", "200")
+    per_target = {
+        "tc": {"unit": "°C", "mae": 1.2, "rmse": 1.5, "skill": 0.1},
+        "rr1": {"unit": "mm", "mae": 0.06, "rmse": 0.07, "persistence_mae": 0.0, "skill": None},
+    }
+    _metrics_table("t", {"mae": 0.6, "skill": 0.2, "per_target": per_target})
+    rows = [
+        [c.strip() for c in line.split("│")[1:4]]
+        for line in capsys.readouterr().err.splitlines()
+        if "│" in line
+    ]
+    assert ["tc skill", "0.1", "1 - error / baseline error"] in rows
+    rr1 = [r for r in rows if r[0] == "rr1 skill"]
+    assert rr1 and rr1[0][1] == "n/a" and "baseline's error is 0" in rr1[0][2], rows
+
+
 def test_runs_compare_units_width_and_different_experiments(cli, runs, monkeypatch):
     a, b = runs["nyc"]
     monkeypatch.setenv("COLUMNS", "200")

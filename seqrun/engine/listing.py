@@ -366,6 +366,10 @@ def metric_unit(key: str, metrics: dict[str, Any]) -> str:
     return ""
 
 
+NO_SKILL = "no skill: the baseline's error is 0 (e.g. no rain in the split) or nothing scored"
+"""The unit column of a skill that is undefined (None in metrics/*.json)."""
+
+
 def metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(metric, value, unit) rows of a metrics dict for a table: numbers, short lists, and,
     with several targets, each target's errors."""
@@ -379,6 +383,8 @@ def metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append((k, str(v), metric_unit(k, metrics) if isinstance(v, int) else ""))
         elif isinstance(v, list) and v and all(isinstance(x, float) for x in v):
             rows.append((k, " ".join(f"{x:.4g}" for x in v), metric_unit(k, metrics)))
+        elif v is None and k.endswith("skill"):
+            rows.append((k, "n/a", NO_SKILL))
     per_target = metrics.get("per_target") or {}
     if isinstance(per_target, dict) and len(per_target) > 1:
         for target, m in per_target.items():
@@ -386,6 +392,8 @@ def metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
                 if isinstance(m, dict) and isinstance(m.get(k), int | float):
                     key = f"per_target.{target}.{k}"
                     rows.append((f"{target} {k}", f"{m[k]:.5g}", metric_unit(key, metrics)))
+                elif k == "skill" and isinstance(m, dict) and k in m and m[k] is None:
+                    rows.append((f"{target} skill", "n/a", NO_SKILL))
     return rows
 
 
