@@ -1160,6 +1160,28 @@ def test_a_column_missing_in_many_rows_is_warned(tmp_path, capsys):
     assert "p in 30 (30%); those rows are left out" in capsys.readouterr().err
 
 
+def test_a_column_reported_every_other_step_is_warned_as_interpolated(tmp_path, capsys):
+    # a station that reports its 3 h rain only at 00, 06, 12 and 18 UTC: on the recipes' 3 h
+    # grid every other rr3 value was made up by interpolation (rain too), fed and scored
+    # as if observed, without a word
+    from seqrun.data.synop import header_codes
+
+    lines = _orly_lines()
+    codes = header_codes(lines[0].split(";"))
+    date, rr3 = codes.index("date"), codes.index("rr3")
+    hours = [pd.Timestamp(line.split(";")[date]).tz_convert("UTC").hour if line else 0
+             for line in lines[1:]]  # fmt: skip
+    off = {i for i, hour in enumerate(hours) if hour % 6}
+    lines = _rewrite(lines, rr3, lambda i, v: "" if i in off else v)
+    path = tmp_path / "export.csv"
+    path.write_text("\r\n".join(lines), encoding="mac_roman")
+    cfg = synop_cfg(path, station=None, features=["pmer", "rr3", "tc"], targets="all")
+    data = SynopAdapter(config_from_dict(cfg).data).load(("train",))
+    err = capsys.readouterr().err
+    assert re.search(r"make up much of the \d+ rows kept: rr3 in \d+ \(50%\)", err), err
+    assert "pmer in" not in err and data.report()["values_filled"]["rr3"] > 1000
+
+
 def test_missing_value_markers_codes_and_implausible_values(cli, tmp_path, capsys):
     """An ASOS-style 'M', a logger's -9999 and the sample's 1048 mph wind: each is read as
     missing when the config says so, and is a clear error or warning when it does not."""

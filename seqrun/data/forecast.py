@@ -646,7 +646,7 @@ def _check_degrees(raw: RawSeries, circular: list[str]) -> None:
 
 def _warn_dropped_rows(report: dict[str, Any]) -> None:
     """Warn when rows off the time grid, or a column's unfilled gaps, drop more than a tenth
-    of the rows."""
+    of the rows, and when interpolation fills more than a quarter of a column's kept rows."""
     from seqrun.core.text import warn
 
     grid = report["grid_rows"]
@@ -664,6 +664,16 @@ def _warn_dropped_rows(report: dict[str, Any]) -> None:
             f"values missing after gap filling drop rows of the {grid}-row time grid: {named}; "
             "those rows are left out and the series is split there; leave such a column out "
             "of data.features, or fill longer gaps (data.interpolate.max_gap)"
+        )
+    kept = report["rows_kept"]
+    made_up = {c: n for c, n in report["values_filled"].items() if kept and n > kept / 4}
+    if made_up:  # e.g. rain reported every 6 h on a 3-hourly grid: every other value invented
+        named = ", ".join(f"{c} in {n} ({n / kept:.0%})" for c, n in made_up.items())
+        warn(
+            f"values filled by interpolation, not observed, make up much of the {kept} rows "
+            f"kept: {named}; such a column is fed and scored as if observed (reported less "
+            "often than data.freq?); leave it out of data.features, lower "
+            "data.interpolate.max_gap, or set data.freq to the step it is reported at"
         )
 
 
