@@ -1308,6 +1308,23 @@ def test_repeated_times_with_other_values_and_empty_times_are_reported(cli, tmp_
     )
 
 
+def test_repeated_synop_rows_with_other_values_are_warned(tmp_path, capsys):
+    # an export that repeats 3 observations with another pressure (a corrected report sent
+    # again): the first row of each time was kept and training said nothing of it
+    lines = _orly_lines()
+    again = _rewrite(lines[:4], 2, lambda i, v: str(int(v) + 500))[1:]
+    path = tmp_path / "export.csv"
+    path.write_text("\r\n".join([*lines, *again]), encoding="mac_roman")
+    cfg = synop_cfg(path, station=None, features=["pmer", "tc"], targets="all")
+    data = SynopAdapter(config_from_dict(cfg).data).load(("train",))
+    err = capsys.readouterr().err
+    assert "3 row(s) repeat the time of an earlier row with other values (first at 2023-" in err
+    assert data.report()["duplicate_times_differing"] == 3
+    path.write_text("\r\n".join([*lines, *lines[1:4]]), encoding="mac_roman")  # the same values
+    SynopAdapter(config_from_dict(cfg).data).load(("train",))
+    assert "repeat the time" not in capsys.readouterr().err
+
+
 def test_missing_value_code_in_a_neighbour_or_pooled_series_names_it(tmp_path):
     from seqrun.data.timeseries_csv import TimeseriesCsvAdapter
 

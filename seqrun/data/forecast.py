@@ -646,7 +646,8 @@ def _check_degrees(raw: RawSeries, circular: list[str]) -> None:
 
 def _warn_dropped_rows(report: dict[str, Any]) -> None:
     """Warn when rows off the time grid, or a column's unfilled gaps, drop more than a tenth
-    of the rows, and when interpolation fills more than a quarter of a column's kept rows."""
+    of the rows, when rows repeat a time with other values, and when interpolation fills more
+    than a quarter of a column's kept rows."""
     from seqrun.core.text import warn
 
     grid = report["grid_rows"]
@@ -664,6 +665,14 @@ def _warn_dropped_rows(report: dict[str, Any]) -> None:
             f"values missing after gap filling drop rows of the {grid}-row time grid: {named}; "
             "those rows are left out and the series is split there; leave such a column out "
             "of data.features, or fill longer gaps (data.interpolate.max_gap)"
+        )
+    differing = report.get("duplicate_times_differing")
+    if differing:  # which of two readings is right cannot be told: the file order decided
+        warn(
+            f"{differing} row(s) repeat the time of an earlier row with other values (first at "
+            f"{report['first_differing_duplicate']}): the first row of each time is kept, the "
+            "others left out; remove the wrong rows (or the file holding another version of "
+            "those observations)"
         )
     kept = report["rows_kept"]
     made_up = {c: n for c, n in report["values_filled"].items() if kept and n > kept / 4}
