@@ -748,6 +748,13 @@ def test_missing_features_dropped_with_a_warning_or_an_error(capsys):
     with pytest.raises(UserError, match="feature column 'snow' is absent") as e:
         TimeseriesCsvAdapter(config_from_dict(nyc_cfg(features=["temp", "snow"])).data).load()
     assert e.value.where == "data.features"
+    # targets 'all' (the recipes'): the error named data.targets, which lists no column, and
+    # said nothing of the fix for a station without that sensor
+    raw = nyc_cfg(features=["temp", "snow"], targets="all", horizon=1)
+    with pytest.raises(UserError, match="feature column 'snow' is absent") as e:
+        TimeseriesCsvAdapter(config_from_dict(raw).data).load()
+    assert e.value.where == "data.features"
+    assert "(leave it out of data.features), or with data.missing_features: drop" in str(e.value)
     # targets 'all' on SYNOP: the columns ORLY does not report (geop: never; tn12: 25 %) go
     d = {"adapter": "synop", "sample": "synop-orly-2023", "missing_features": "drop"}
     d |= {"features": ["tc", "geop", "td", "tn12"], "targets": "all"}

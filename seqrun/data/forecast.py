@@ -976,7 +976,10 @@ class ForecastAdapter:
         targets = list(features) if d.targets == "all" else _as_list(d.targets)
         if d.missing_features == "drop":
             features, targets = self._drop_missing(raw, features, targets)
-        for key, wanted in (("data.targets", targets), ("data.features", features)):
+        checks = [("data.targets", targets), ("data.features", features)]
+        if d.targets == "all":  # the targets are the features: name the key that lists them
+            checks.reverse()
+        for key, wanted in checks:
             for name in wanted:
                 if name in available:
                     continue
@@ -986,6 +989,14 @@ class ForecastAdapter:
                 else:
                     why = "is not numeric" if name in names else "is absent"
                 hint = "" if name in names else did_you_mean(name, names)
+                if name not in names and d.missing_features == "error" and not self.input_paths:
+                    hint += (  # a station without that sensor (predict: the model reads it)
+                        f": train without it (leave it out of {key}), or with "
+                        "data.missing_features: drop, which leaves out the columns a file lacks"
+                    )
+                elif name not in names and kind == "target":
+                    hint += " (data.missing_features: drop leaves a target out only while "
+                    hint += "another one remains)"
                 shown = ", ".join(available[:40]) + (" ..." if len(available) > 40 else "")
                 shown = shown or "none"
                 raise UserError(
