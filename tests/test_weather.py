@@ -769,6 +769,30 @@ def test_missing_features_dropped_with_a_warning_or_an_error(capsys):
         SynopAdapter(config_from_dict({**synop_cfg(Path("x")), "data": d}).data).load()
 
 
+def test_a_constant_target_is_dropped_like_a_missing_one(tmp_path, capsys):
+    # an export of a dry spell (or a gauge that writes 0.0 every time): rr1 constant. The
+    # recipes (targets all, missing_features: drop) stopped with "choose other data.targets",
+    # a key they do not list; drop now leaves it out like a column without values
+    from seqrun.data.synop import header_codes
+
+    lines = _orly_lines()
+    rr1 = header_codes(lines[0].split(";")).index("rr1")
+    path = tmp_path / "export.csv"
+    path.write_text("\r\n".join(_rewrite(lines, rr1, lambda i, v: "0.0")), encoding="mac_roman")
+    d = {"features": ["pmer", "rr1", "tc"], "targets": "all", "missing_features": "drop"}
+    data = SynopAdapter(config_from_dict(synop_cfg(path, station=None, **d)).data).load()
+    assert data.target_names == ["pmer", "tc"] and "rr1" not in data.feature_names
+    assert data.report()["dropped_features"] == {"rr1": "constant: 0 in every row"}
+    assert "left out rr1 (constant: 0 in every row)" in capsys.readouterr().err
+    with pytest.raises(UserError, match="'rr1' of .* is constant") as e:  # the error's fix
+        cfg = synop_cfg(path, station=None, **{**d, "missing_features": "error"})
+        SynopAdapter(config_from_dict(cfg).data).load()
+    assert e.value.where == "data.features" and "leave it out of data.features" in str(e.value)
+    with pytest.raises(UserError, match="is constant .* choose other data.targets"):
+        cfg = synop_cfg(path, station=None, **{**d, "targets": "rr1"})  # the only target
+        SynopAdapter(config_from_dict(cfg).data).load()
+
+
 def test_lower_bound_layer_keeps_outputs_nonnegative():
     from seqrun.models.layers import LowerBound
 

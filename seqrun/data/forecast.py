@@ -182,7 +182,8 @@ class ForecastConfig(DataConfig):
         description="A listed feature or target the file lacks, or holds in fewer than half "
         "of its rows (a station without that sensor): 'error' stops with exit 2; 'drop' leaves "
         "it out with a warning (meta.json: data.dropped_features), so that one recipe runs on "
-        "every station. A target is dropped only while another one remains.",
+        "every station. A target constant over the whole file (rain in a dry spell) is "
+        "left out the same way. A target is dropped only while another one remains.",
     )
     calm: bool = Field(
         True,
@@ -493,19 +494,32 @@ def time_feature_columns(times: np.ndarray, kinds: list[str]) -> tuple[list[str]
     return names, np.stack(cols, axis=1).astype(np.float32)
 
 
-def check_columns(values: np.ndarray, features: list[str], targets: list[str], source: str) -> None:
-    """A constant target is a UserError; a column that mixes units (two separate levels of
-    values, e.g. kelvin and °C) is a warning."""
+def check_columns(
+    values: np.ndarray,
+    features: list[str],
+    targets: list[str],
+    source: str,
+    all_targets: bool = False,
+) -> None:
+    """A constant target is a UserError (``all_targets``: data.targets is 'all', the fix is
+    in data.features); a column that mixes units (two separate levels of values, e.g. kelvin
+    and °C) is a warning."""
     from seqrun.core.text import warn
     from seqrun.data.quality import mixed_units
 
     for j, name in enumerate(features):
         col = values[:, j]
         if name in targets and len(col) and float(np.nanmax(col)) == float(np.nanmin(col)):
+            fix = (
+                "leave it out of data.features (data.targets is all of them), or set "
+                "data.missing_features: drop to leave such a column out"
+                if all_targets
+                else "choose other data.targets"
+            )
             raise UserError(
                 f"target column '{name}' of {source} is constant ({float(col[0]):g} in all "
-                f"{len(col):,} rows): there is nothing to forecast; choose other data.targets",
-                where="data.targets",
+                f"{len(col):,} rows): there is nothing to forecast; {fix}",
+                where="data.features" if all_targets else "data.targets",
             )
         mix = mixed_units(col)
         if mix:
@@ -1132,6 +1146,10 @@ class ForecastAdapter:
                 if out and name in self.data_cfg.valid_range:
                     low, high = self.data_cfg.valid_range[name]
                     dropped[name] += f", {out} outside data.valid_range [{low:g}, {high:g}]"
+            elif name in targets and not self.input_paths:  # (a forecast's input may be)
+                values = raw.columns[name].dropna()
+                if values.min() == values.max():  # a dry spell's rain: nothing to forecast
+                    dropped[name] = f"constant: {float(values.iloc[0]):g} in every row"
         if dropped and all(t in dropped for t in targets):
             return features, targets  # nothing left to forecast: the usual errors say why
         if dropped:
@@ -1247,6 +1265,7 @@ class ForecastAdapter:
                 plain,
                 targets,
                 raw.report.get("source", "the file"),
+                all_targets=d.targets == "all" and d.missing_features == "error",
             )
         known, extra = time_feature_columns(cleaned.times, list(d.time_features))
         values = np.concatenate([cleaned.values, extra], axis=1) if known else cleaned.values
