@@ -107,3 +107,28 @@ def test_a_classifier_scored_on_a_file_with_other_classes_is_refused(cli, tmp_pa
     assert r.exit_code == 0, r.output
     assert f"still being trained by pid {os.getpid()}" in r.stderr
     assert "best checkpoint so far, which may still change" in r.stderr
+
+
+def test_data_that_do_not_fit_say_which_columns_missing_features_left_out():
+    # a run trained with missing_features: drop scored on a dry spell's export: rr1 is there
+    # (0.0 in every row) but left out as constant; the error said "no values of rr1" alone
+    import pytest
+
+    from seqrun.core.errors import UserError
+    from seqrun.engine.archive import check_data_fits
+
+    class Data:
+        feature_names = ["pmer", "tc"]
+
+        def report(self) -> dict:
+            return {"dropped_features": {"rr1": "constant: 0 in every row", "dd": "absent"}}
+
+    class Encoder:
+        columns = ["pmer", "dd_sin", "dd_cos", "rr1", "tc"]
+
+    with pytest.raises(UserError) as e:
+        check_data_fits(Encoder(), Data(), "--set data.path=dry.csv")
+    assert "have no values of dd_sin, dd_cos, rr1 (left out by data.missing_features: drop: " in (
+        str(e.value)
+    )
+    assert "rr1 (constant: 0 in every row), dd (absent)" in str(e.value)

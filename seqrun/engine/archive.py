@@ -97,6 +97,15 @@ def check_data_fits(encoder: Any, data: Any, source: str) -> None:
             if extra
             else "hold the run's columns in another order"
         )
+        report = data.report() if callable(getattr(data, "report", None)) else {}
+        left_out = (report or {}).get("dropped_features") or {}  # missing_features: drop
+        why = [
+            f"{name} ({reason})"
+            for name, reason in left_out.items()
+            if any(c == name or c.startswith(f"{name}_") for c in missing)
+        ]
+        if why:  # e.g. a column constant in this file: it is there, but was left out
+            what += f" (left out by data.missing_features: drop: {', '.join(why)})"
         raise UserError(
             f"the data {what}: the model reads {', '.join(columns)}; give data with the same "
             "columns (and neighbours)",
