@@ -525,6 +525,33 @@ def test_timeseries_csv_row_with_a_field_left_out(cli, tmp_path):
     assert load_series(series_cfg(path)).feature_names == ["température", "pression"]
 
 
+def test_timeseries_csv_old_mac_line_ends_and_a_long_extra_field(cli, tmp_path):
+    """A file whose lines end in CR alone reads as the LF one (it was an internal error, exit
+    1); a row with an extra field longer than csv's default limit is refused like a short one
+    (the limit's csv.Error left the row-length check unmade: the field was dropped)."""
+    import csv
+
+    temps = 10 + 5 * np.sin(np.arange(200) / 8)
+    path = series_csv(tmp_path / "s.csv", temps)
+    text = path.read_text(encoding="utf-8")
+    expected = load_series(series_cfg(path))
+    limit = csv.field_size_limit(131_072)  # csv's default (another reader may have raised it)
+    try:
+        path.write_text(text.replace("\n", "\r"), encoding="utf-8", newline="")
+        got = load_series(series_cfg(path))
+        assert got.feature_names == expected.feature_names and got.sizes() == expected.sizes()
+        lines = text.splitlines()
+        lines[1] += ";" + "x" * 200_000  # the first row: pandas drops the field unsaid
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        config = write_config(tmp_path, series_cfg(path))
+        line = one_line_error(
+            cli("data", "describe", config), f"{path}:2", "4 fields, the header has 3"
+        )
+        assert len(line) < 400
+    finally:
+        csv.field_size_limit(limit)
+
+
 # ----------------------------------------------------------------------------- labels, targets
 
 
