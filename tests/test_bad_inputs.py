@@ -145,6 +145,34 @@ def test_duplicate_key_reports_both_lines(cli, tmp_path):
     no_run_left(tmp_path / "runs")
 
 
+@pytest.mark.parametrize(
+    ("model", "line", "needles"),
+    [  # the lines after `model:` (line 4) in a file of 10 lines or so: line 6 is bad
+        ('  arch: gru\n  units: "64', 6, ["quote opened on line 6 is never closed", "add the"]),
+        ("  arch: gru\n  units: '64", 6, ["quote opened on line 6 is never closed"]),
+        ("  arch: gru\n  units: [64, 32", 6, ["'[' opened on line 6 is not closed: add ']'"]),
+        ("  arch: gru\n  units: {a: 1", 6, ["'{' opened on line 6 is not closed: add '}'"]),
+        ("  arch: gru\n  units 64\n  layers: 1", 6, ["line 6 has no ': ' after its key"]),
+        ("  arch: gru\n   units: 64", 6, ["indent this line like the keys beside it"]),
+        ("  arch: gru\n units: 64", 6, ["indent this line like the keys beside it"]),
+        ("  arch: gru\n  units: a: b", 6, ["quote a value that holds ': '"]),
+        ("  arch: gru\n  units: @64", 6, ["'@' that cannot start any token (quote a value"]),
+        ("  arch: gru\n  units: *big", 6, ["undefined alias 'big' (quote a value that starts"]),
+        ("  arch: gru\n  units: !!python/object 3", 6, ["remove the '!' tag, or quote the"]),
+    ],
+)
+def test_yaml_syntax_errors_name_the_opening_line_and_the_fix(cli, tmp_path, model, line, needles):
+    """PyYAML gives up at the end of the file for an unclosed quote, on the next line for an
+    unclosed bracket or a key without ':': the line named is where it was opened, and each
+    message says what to write."""
+    path = tmp_path / "bad.yaml"
+    head = "name: y\nseed: 0\ndata: {adapter: ladybug, scale: 0.02}\nmodel:\n"
+    tail = "train:\n  epochs: 1\n  batch_size: 64\nmetrics: regression\n"
+    path.write_text(f"{head}{model}\n{tail}")
+    error = one_line_error(cli("config", "validate", path), "invalid YAML", *needles)
+    assert error.startswith(f"error: {path}:{line}: "), error
+
+
 def _bomb(levels: int = 9, under: str = "") -> str:
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, levels):

@@ -364,6 +364,39 @@ _Loader.add_implicit_resolver(
 )
 
 
+_OPENERS = {"flow sequence": ("[", "]"), "flow mapping": ("{", "}")}
+
+
+def _yaml_fix(problem: str, context: str, mark: Any, opened: Any) -> tuple[str, Any]:
+    """PyYAML's ``problem`` with how to fix it, and the mark of the line to name: where an
+    unclosed quote or bracket (or a key without ':') starts, not where PyYAML gave up (the
+    end of the file, or the next line)."""
+    at = f"line {opened.line + 1}" if opened is not None else "this line"
+    if "quoted scalar" in context:
+        quote = "a quoted value" if opened is None else f"the quote opened on {at}"
+        return f"{problem}: {quote} is never closed; add the closing quote", opened or mark
+    for kind, (start, end) in _OPENERS.items():
+        if kind in context and problem.startswith("expected ','"):
+            fix = f"the '{start}' opened on {at} is not closed: add '{end}', or quote the value"
+            return f"{problem} ({fix})", opened or mark
+    if "simple key" in context and "expected ':'" in problem:
+        return f"{problem}: {at} has no ': ' after its key; write 'key: value'", opened or mark
+    if "'\\t'" in problem:
+        return f"{problem} (YAML indents with spaces: replace the tabs)", mark
+    if problem.startswith("mapping values are not allowed"):
+        fix = "indent this line like the keys beside it, or quote a value that holds ': '"
+        return f"{problem} ({fix})", mark
+    if problem.startswith("expected <block end>"):
+        return f"{problem} (indent this line like the keys beside it)", mark
+    if "that cannot start any token" in problem:
+        return f"{problem} (quote a value that starts with it)", mark
+    if problem.startswith("found undefined alias"):
+        return f"{problem} (quote a value that starts with '*')", mark
+    if "constructor for the tag" in problem:
+        return f"{problem} (seqrun reads plain YAML: remove the '!' tag, or quote the value)", mark
+    return problem, mark
+
+
 def load_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
     """Parse YAML text safely: (data, line of each dotted key).
 
@@ -376,10 +409,10 @@ def load_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        if "'\\t'" in problem:
-            problem += " (YAML indents with spaces: replace the tabs)"
+        opened = getattr(e, "context_mark", None)
+        problem, mark = _yaml_fix(problem, getattr(e, "context", None) or "", mark, opened)
+        line = f":{mark.line + 1}" if mark else ""
         raise UserError(f"invalid YAML: {problem}", where=f"{where}{line}") from None
     except RecursionError:
         raise UserError(
