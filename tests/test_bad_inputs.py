@@ -99,6 +99,42 @@ def test_bad_values_fail_before_any_run(cli, tmp_path, sets, needles):
     check_everywhere(cli, tmp_path, write_config(tmp_path, TINY_LADYBUG), sets, *needles)
 
 
+@pytest.mark.parametrize(
+    ("config", "key", "value"),
+    [
+        ("mr-gru", "data.path", "''"),
+        ("mr-gru", "data.path", "' '"),
+        ("gunpoint-gru", "data.path", "''"),
+        ("gunpoint-gru", "data.test_path", "' '"),
+        ("weather-synop-3h", "data.path", "''"),
+        ("weather-synop-3h", "data.path", "[a.csv, '']"),
+        ("weather-nyc-3h", "data.path", "' '"),
+        ("imdb-gru", "data.path", "''"),
+    ],
+)
+def test_a_blank_path_is_refused_not_read_as_the_working_directory(
+    cli, tmp_path, config, key, value
+):
+    """Path('') is '.': an empty path was reported as "is a directory" and a blank one as a
+    file not found, with nothing to read after the colon."""
+    sets = [f"{key}={value}"]
+    if config != "imdb-gru" and key == "data.path":  # imdb has no sample
+        sets.insert(0, "data.sample=null")
+    path = ROOT / "configs" / f"{config}.yaml"
+    check_everywhere(cli, tmp_path, path, sets, key, "is empty: give the file's path")
+
+
+def test_a_blank_word_vector_path_is_refused(cli, tmp_path):
+    raw = {
+        "name": "pe",
+        "data": {"adapter": "text_table", "sample": "mr-snippets", "label_column": "score"},
+        "encoder": {"type": "pretrained_embedding", "path": " ", "sequence_len": 8},
+        "model": {"arch": "gru", "units": 4},
+    }
+    config = write_config(tmp_path, raw)
+    check_everywhere(cli, tmp_path, config, [], "encoder.path", "is empty: give the file's path")
+
+
 def test_hostile_names_in_the_file_write_nothing_anywhere(cli, tmp_path):
     work = tmp_path / "work"
     work.mkdir()

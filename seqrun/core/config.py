@@ -73,6 +73,15 @@ def _numeric(ann: Any) -> bool:
     return get_origin(ann) in (Union, types.UnionType) and bool(args) and all(map(_numeric, args))
 
 
+def no_blank_path(v: Any) -> Any:
+    """``v`` unchanged, unless it is (or a list holding) an empty or blank path: an error, as
+    ``Path("")`` is the working directory (read as "is a directory", or not found as " ")."""
+    paths = [p for p in (v if isinstance(v, list) else [v]) if isinstance(p, str)]
+    if any(not p.strip() for p in paths):
+        raise ValueError("is empty: give the file's path")
+    return v
+
+
 class DataConfig(Section):
     """Base of dataset-adapter configs."""
 
@@ -95,11 +104,21 @@ class DataConfig(Section):
             return "warn"
         return v
 
+    @field_validator("path", "test_path", mode="before", check_fields=False)
+    @classmethod
+    def _no_blank_path(cls, v: Any) -> Any:
+        return no_blank_path(v)
+
 
 class EncoderConfig(Section):
     """Base of encoder configs."""
 
     type: str = Field(description="Encoder name (see `seqrun list`).")
+
+    @field_validator("path", mode="before", check_fields=False)
+    @classmethod
+    def _no_blank_path(cls, v: Any) -> Any:
+        return no_blank_path(v)
 
 
 class ModelConfig(Section):
