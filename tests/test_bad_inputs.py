@@ -336,6 +336,35 @@ def test_a_command_line_set_of_a_varied_key_is_refused(cli, tmp_path):
     no_run_left(runs)
 
 
+@pytest.mark.parametrize(
+    ("base", "needles"),
+    [
+        ("nope.yaml", ["nope.yaml not found (base: is relative to the {what} file's folder"]),
+        ("''", ["is empty: give the experiment file's path, relative to the {what} file"]),
+        ("' '", ["is empty"]),
+        (".", ["is a directory"]),
+    ],
+)
+def test_a_sweep_or_study_base_that_is_no_file_names_the_base_line(cli, tmp_path, base, needles):
+    """It was reported for trial 0 (sweep) or the base path alone (study): neither the file
+    nor the base: key was named, and an empty base read as the file's own folder."""
+    write_config(tmp_path, TINY_LADYBUG, "base.yaml")
+    sweep = tmp_path / "sw.yaml"
+    sweep.write_text(f"# a sweep\nbase: {base}\ngrid: {{model.units: [4, 8]}}\n")
+    study = tmp_path / "st.yaml"
+    study.write_text(f"# a study\nbase: {base}\nspace: {{model.units: {{int: [4, 8]}}}}\n")
+    runs = tmp_path / "runs"
+    for args, file, what in (
+        (("sweep", sweep, "--list"), sweep, "sweep"),
+        (("config", "validate", sweep), sweep, "sweep"),
+        (("tune", study, "--runs-dir", runs), study, "study"),
+        (("config", "validate", study), study, "study"),
+    ):
+        r = cli(*args)
+        one_line_error(r, f"{file}:2 base: ", *(n.format(what=what) for n in needles))
+    no_run_left(runs)
+
+
 def test_an_experiment_file_given_as_a_sweep_or_study(cli, tmp_path):
     cfg = write_config(tmp_path, TINY_LADYBUG)
     for command, what in (("sweep", "sweep"), ("tune", "study")):

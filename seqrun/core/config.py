@@ -857,6 +857,27 @@ def read_spec(path: str | Path, model: type[BaseModel], what: str) -> tuple[Any,
         raise  # unreachable: _raise_validation raises
 
 
+def base_file(path: str | Path, base: str, source: Source, what: str) -> Path:
+    """The experiment file that a sweep or study file names in ``base:``, resolved from the
+    folder of that file; an empty one, or one that is not a file, is a UserError at the
+    ``base:`` line (not at the first trial, naming neither the file nor the key)."""
+    folder = Path(path).parent
+    if not base.strip():
+        raise UserError(
+            f"is empty: give the experiment file's path, relative to the {what} file",
+            where=source.where("base"),
+        )
+    resolved = (folder / base).resolve()
+    if not resolved.is_file():
+        state = "is a directory" if resolved.is_dir() else "not found"
+        raise UserError(
+            f"experiment file {resolved} {state} (base: is relative to the {what} file's "
+            f"folder, {folder}); check the path",
+            where=source.where("base"),
+        )
+    return resolved
+
+
 def _fields_at(model: type, path: list[str]) -> list[str]:
     """Names of the fields of a (nested) pydantic model at ``path``."""
     for part in path:

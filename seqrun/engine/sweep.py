@@ -39,7 +39,14 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from seqrun.core.config import Section, config_key, load_config, parse_override, read_spec
+from seqrun.core.config import (
+    Section,
+    base_file,
+    config_key,
+    load_config,
+    parse_override,
+    read_spec,
+)
 from seqrun.core.errors import RunFailure, UserError
 from seqrun.core.runs import (
     FileLock,
@@ -312,7 +319,7 @@ class Sweep:
                 "grid values, trials or seeds",
                 where=str(path),
             )
-        self.base = (self.path.parent / self.spec.base).resolve()
+        self.base = base_file(path, self.spec.base, self.source, "sweep")
         self.runs_dir = Path(runs_dir)
         if self.spec.name is None:
             try:

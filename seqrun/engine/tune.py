@@ -40,7 +40,14 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from seqrun.core.config import Section, config_key, load_config, read_spec, shown_override
+from seqrun.core.config import (
+    Section,
+    base_file,
+    config_key,
+    load_config,
+    read_spec,
+    shown_override,
+)
 from seqrun.core.errors import RunFailure, SeqrunError, UserError, did_you_mean
 from seqrun.core.runs import (
     Run,
@@ -277,7 +284,7 @@ class Study:
         self.path = Path(path)
         self.spec, source = read_spec(path, StudySpec, "study")
         self.source = source
-        self.base = (self.path.parent / self.spec.base).resolve()
+        self.base = base_file(path, self.spec.base, source, "study")
         self.runs_dir = Path(runs_dir)
         self.name = check_name(self.spec.name or self.path.stem, f"{path}: name")
         self.dir = self.runs_dir / "_studies" / self.name
