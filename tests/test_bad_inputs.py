@@ -365,6 +365,27 @@ def test_a_sweep_or_study_base_that_is_no_file_names_the_base_line(cli, tmp_path
     no_run_left(runs)
 
 
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        ("grid: {model.units: [4, 8]}", [" base: missing required key 'base'"]),
+        ("seeds: [0, 1]", [" base: missing required key 'base'"]),
+        ("space: {model.units: {int: [4, 8]}}", [" base: missing required key 'base'"]),
+        ("bsae: base.yaml\ngrid: {model.units: [4, 8]}", [":1 bsae: unknown key 'bsae' (did"]),
+    ],
+)
+def test_config_validate_knows_a_sweep_or_study_without_its_base(cli, tmp_path, body, needles):
+    """It was checked as an experiment file: "unknown section 'grid'; valid sections: name,
+    seed, data, ...", saying nothing of base:."""
+    write_config(tmp_path, TINY_LADYBUG, "base.yaml")
+    path = tmp_path / "sw.yaml"
+    path.write_text(body + "\n")
+    line = one_line_error(cli("config", "validate", path), str(path), *needles)
+    assert "unknown section" not in line
+    one_line_error(cli("train", path, "--runs-dir", tmp_path / "runs"), "not an experiment")
+    no_run_left(tmp_path / "runs")
+
+
 def test_an_experiment_file_given_as_a_sweep_or_study(cli, tmp_path):
     cfg = write_config(tmp_path, TINY_LADYBUG)
     for command, what in (("sweep", "sweep"), ("tune", "study")):

@@ -1069,8 +1069,12 @@ def check_numbers(data: Any, source: Source, prefix: str = "") -> None:
 
 def spec_kind(raw: Any) -> str | None:
     """'sweep' or 'study' for the mapping of a sweep or study file (``base:`` naming an
-    experiment file, ``space:`` for a study), None for anything else."""
-    if not isinstance(raw, dict) or "base" not in raw or {"data", "model"} & set(raw):
+    experiment file, ``space:`` for a study), None for anything else. One whose ``base:`` is
+    missing or misspelt is still known by what it varies (``grid:``, ``random:``, ``seeds:``,
+    ``space:``), so that its error names ``base`` rather than "unknown section 'grid'"."""
+    if not isinstance(raw, dict) or {"data", "model"} & set(raw):
+        return None
+    if "base" not in raw and not {"grid", "random", "seeds", "space"} & set(raw):
         return None
     return "study" if "space" in raw else "sweep"
 
