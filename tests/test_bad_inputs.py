@@ -69,6 +69,7 @@ def check_everywhere(cli, tmp_path: Path, config: Path, sets: list[str], *needle
         (["seed=" + "9" * 5000], ["seed", "5000 digits"]),
         (["train.epochs=" + "9" * 25], ["train.epochs", "too large"]),
         (["train.batch_size=1e30"], ["train.batch_size"]),
+        (["model.units=1e308"], ["model.units", "too large for a whole number at", "got 1e+308"]),
         (["train.batch_size=3000000000"], ["train.batch_size", "tensor dimension"]),
         (["data.sequence_len=100000000"], ["data.sequence_len", "activations per batch"]),
         (["model.units=100000000"], ["model.units", "memory", "recurrent weights"]),
@@ -368,9 +369,27 @@ def test_a_sweep_or_study_base_that_is_no_file_names_the_base_line(cli, tmp_path
 @pytest.mark.parametrize(
     ("body", "needles"),
     [
-        ("grid: {model.units: [4, 8]}", [" base: missing required key 'base'"]),
-        ("seeds: [0, 1]", [" base: missing required key 'base'"]),
-        ("space: {model.units: {int: [4, 8]}}", [" base: missing required key 'base'"]),
+        (
+            "grid: {model.units: [4, 8]}",
+            [
+                " base: missing required key 'base'",
+                "add 'base:' (Experiment file, relative to the sweep",
+            ],
+        ),
+        (
+            "seeds: [0, 1]",
+            [
+                " base: missing required key 'base'",
+                "add 'base:' (Experiment file, relative to the sweep",
+            ],
+        ),
+        (
+            "space: {model.units: {int: [4, 8]}}",
+            [
+                " base: missing required key 'base'",
+                "add 'base:' (Experiment file, relative to the study",
+            ],
+        ),
         ("bsae: base.yaml\ngrid: {model.units: [4, 8]}", [":1 bsae: unknown key 'bsae' (did"]),
     ],
 )

@@ -632,19 +632,24 @@ _BOUNDS = {
 }
 
 
-def _field_extra(model: type, loc: list[str]) -> dict[str, Any]:
-    """The ``json_schema_extra`` of the field at ``loc`` in a (nested) model, or {}."""
+def _field_at(model: type, loc: list[str]) -> Any:
+    """The pydantic field at ``loc`` in a (nested) model, or None."""
     field = None
     for part in loc:
         field = getattr(model, "model_fields", {}).get(part)
         if field is None:
-            return {}
+            return None
         ann = field.annotation
         for arg in (ann, *getattr(ann, "__args__", ())):  # Section | None
             if isinstance(arg, type) and issubclass(arg, BaseModel):
                 model = arg
                 break
-    extra = getattr(field, "json_schema_extra", None)
+    return field
+
+
+def _field_extra(model: type, loc: list[str]) -> dict[str, Any]:
+    """The ``json_schema_extra`` of the field at ``loc`` in a (nested) model, or {}."""
+    extra = getattr(_field_at(model, loc), "json_schema_extra", None)
     return extra if isinstance(extra, dict) else {}
 
 
@@ -789,8 +794,14 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
             msg = f"unknown key '{dotted}'{hint}{valid}"
         elif e["type"] == "missing":
             msg = f"missing required key '{dotted}'"
+            what = getattr(_field_at(model, loc), "description", None)
+            if what:  # what to write: "base: Experiment file, relative to the sweep file"
+                what = re.split(r"; |\.\s+(?=[A-Z])", what.strip().rstrip("."), maxsplit=1)[0]
+                msg += f"; add '{loc[-1]}:' ({what})"
         else:
             text = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "int_parsing_size":  # "unable to parse input string" of 1e308
+                text = "Too large for a whole number"
             if e["type"] == "model_type":  # "a valid dictionary or instance of SplitFractions"
                 fields = _fields_at(model, loc)
                 text = "Expected a mapping" + (f" of keys ({', '.join(fields)})" if fields else "")
