@@ -136,6 +136,21 @@ def test_a_blank_word_vector_path_is_refused(cli, tmp_path):
     check_everywhere(cli, tmp_path, config, [], "encoder.path", "is empty: give the file's path")
 
 
+@pytest.mark.parametrize(
+    ("sets", "key"),
+    [
+        (["data.interpolate.max_gap=true"], "data.interpolate.max_gap"),
+        (["data.group={origin: no}"], "data.group"),
+        (["data.neighbours.series=[JFK, on]"], "data.neighbours.series"),
+    ],
+)
+def test_a_yaml_boolean_for_text_or_a_number_is_refused(cli, tmp_path, sets, key):
+    """pydantic read true as 1 for a key taking text or a number: max_gap: true filled gaps of
+    1 step, a group value NO (YAML's false) looked for the series '0'."""
+    path = ROOT / "configs" / "weather-nyc-3h.yaml"
+    check_everywhere(cli, tmp_path, path, sets, key, "not a boolean", "quote it")
+
+
 def test_hostile_names_in_the_file_write_nothing_anywhere(cli, tmp_path):
     work = tmp_path / "work"
     work.mkdir()

@@ -55,7 +55,34 @@ class Section(BaseModel):
             items = [a for a in (ann, *get_args(ann)) if get_origin(a) is list]
             if any(_numeric(get_args(a)[0]) for a in items if get_args(a)):
                 raise ValueError("expected numbers, not booleans")
+        _no_boolean_for_text_or_number(v, ann)
         return v
+
+
+def _text_or_number(ann: Any) -> bool:
+    """Whether an annotation takes text or a whole number but not a boolean (``int | str``):
+    pydantic reads true there as 1 (and a bare yes/no/on/off is a boolean in YAML)."""
+    if get_origin(ann) is Annotated:
+        return _text_or_number(get_args(ann)[0])
+    args = set(get_args(ann)) if get_origin(ann) in (Union, types.UnionType) else {ann}
+    return {int, str} <= args and bool not in args
+
+
+def _no_boolean_for_text_or_number(v: Any, ann: Any) -> None:
+    """A boolean where :func:`_text_or_number` holds, also as an item of a list or a value of
+    a mapping (``group: {station: NO}``), is an error saying to quote it."""
+    for a in (ann, *(get_args(ann) if get_origin(ann) in (Union, types.UnionType) else ())):
+        if get_origin(a) is list and get_args(a) and isinstance(v, list):
+            values, item = v, get_args(a)[0]
+        elif get_origin(a) is dict and len(get_args(a)) == 2 and isinstance(v, dict):
+            values, item = list(v.values()), get_args(a)[1]
+        else:
+            values, item = [v], a
+        if _text_or_number(item) and any(isinstance(x, bool) for x in values):
+            raise ValueError(
+                "expected text or a number, not a boolean (YAML reads a bare yes, no, on, off, "
+                "true or false as one: quote it, e.g. 'NO')"
+            )
 
 
 def _numeric(ann: Any) -> bool:
