@@ -700,6 +700,29 @@ def test_timeseries_csv_old_mac_line_ends_and_a_long_extra_field(cli, tmp_path):
         csv.field_size_limit(limit)
 
 
+def test_synop_row_with_a_field_over_the_csv_limit(cli, tmp_path):
+    """An internal error (exit 1: "field larger than field limit (131072)") in the row-length
+    check; now the row is named like one with a short extra field."""
+    import csv
+    import gzip
+
+    raw = gzip.decompress((ROOT / "seqrun" / "samples" / "synop_orly_2023.csv.gz").read_bytes())
+    lines = raw.decode("latin-1").split("\n")
+    lines[1] = lines[1].rstrip("\r") + ";" + "x" * 200_000 + "\r"
+    path = tmp_path / "synop.csv"
+    path.write_bytes("\n".join(lines).encode("latin-1"))
+    config = ROOT / "configs" / "weather-synop-3h.yaml"
+    limit = csv.field_size_limit(131_072)  # csv's default (another reader may have raised it)
+    try:
+        r = cli(
+            "data", "describe", config, "--set", "data.sample=null", "--set", f"data.path={path}"
+        )
+    finally:
+        csv.field_size_limit(limit)
+    line = one_line_error(r, str(path), "line 2 has 83 fields, the header 82")
+    assert len(line) < 400
+
+
 # ----------------------------------------------------------------------------- labels, targets
 
 

@@ -78,6 +78,20 @@ def file_lines(text: str) -> list[str]:
     return lines
 
 
+CSV_FIELD_LIMIT = 2**31 - 1
+"""Longest field seqrun's readers let the csv module read: its default (131,072 characters)
+raises csv.Error on a long text, or on a long field added to a row of a table of numbers."""
+
+
+def allow_long_csv_fields() -> None:
+    """Let the csv module read fields of up to :data:`CSV_FIELD_LIMIT` characters (a
+    process-wide setting, raised once)."""
+    import csv
+
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+
+
 def shown_names(names: list[str], shown: int = 20, noun: str = "") -> str:
     """Names joined by commas: the first ``shown`` of them and, past that, how many in all
     (``noun`` names what is counted, e.g. 'columns')."""

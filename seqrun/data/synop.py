@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.errors import UserError
-from seqrun.core.text import read_file_bytes
+from seqrun.core.text import allow_long_csv_fields, read_file_bytes
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries, series_key
 from seqrun.data.quality import without_na_texts
 from seqrun.data.times import local_times_dropped
@@ -920,6 +920,7 @@ def _check_odd_rows(lines: list[str], odd: list[int], last: int, where: str) -> 
     odd = [i for i in odd if lines[i].strip("; \t")]  # (a spreadsheet's empty rows: skipped)
     if not odd:
         return
+    allow_long_csv_fields()  # a long field: csv.Error, an internal error
     header = next(csv.reader([lines[0]], delimiter=";"))
     needed = len(header)
     while needed and not header[needed - 1].strip():

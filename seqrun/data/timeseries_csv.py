@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.errors import UserError, did_you_mean
 from seqrun.core.text import (
+    allow_long_csv_fields,
     check_unique_names,
     decode_text,
     read_file_bytes,
@@ -307,7 +308,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         if len(d.separator) == 1 and first.strip():
             import csv
 
-            _allow_long_fields()
+            allow_long_csv_fields()
             # pandas renames a repeated name (temp, temp.1): refuse it
             names = [n.strip() for n in next(csv.reader([first], delimiter=d.separator))]
             check_unique_names(names, f"{path}:1")
@@ -448,19 +449,6 @@ def _header_below(path: Path, time_col: str, d: TimeseriesCsvConfig) -> str:
     return ""
 
 
-_FIELD_LIMIT = 2**31 - 1
-"""Longest field the csv module reads here; its default (131,072 characters) made a row with
-a long extra field raise csv.Error, which left the row-length check unmade."""
-
-
-def _allow_long_fields() -> None:
-    """Let the csv module read fields of any length (see :data:`_FIELD_LIMIT`)."""
-    import csv
-
-    if csv.field_size_limit() < _FIELD_LIMIT:
-        csv.field_size_limit(_FIELD_LIMIT)
-
-
 def _odd_rows(text: str, sep: str) -> tuple[list[tuple[int, list[str]]], int, int]:
     """The rows whose number of fields does not fit the header: fewer than it names (trailing
     columns with no name may be left out) or more non-empty ones than it has, as (line,
@@ -470,7 +458,7 @@ def _odd_rows(text: str, sep: str) -> tuple[list[tuple[int, list[str]]], int, in
     many) would put every later value under another column."""
     import csv
 
-    _allow_long_fields()
+    allow_long_csv_fields()
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=sep)
     header = next(reader, [])
     needed = len(header)
