@@ -723,6 +723,35 @@ def test_synop_row_with_a_field_over_the_csv_limit(cli, tmp_path):
     assert len(line) < 400
 
 
+@pytest.mark.parametrize(
+    ("config", "sample", "sets"),
+    [
+        ("mr-gru", "mr_snippets.tsv.gz", []),
+        ("weather-nyc-3h", "nyc_weather_2013.csv.gz", ["data.time_column=time_hour"]),
+        ("weather-synop-3h", "synop_orly_2023.csv.gz", []),
+        ("gunpoint-gru", "gunpoint_train.ts.gz", []),
+    ],
+)
+def test_a_gzip_cut_short_says_so_and_what_to_do(cli, tmp_path, config, sample, sets):
+    """zlib's words alone ("Compressed file ended before the end-of-stream marker was
+    reached") said neither that the file is incomplete nor what to do."""
+    data = (ROOT / "seqrun" / "samples" / sample).read_bytes()
+    path = tmp_path / sample.replace("_train", "_TRAIN")
+    path.write_bytes(data[: len(data) // 2])
+    args = [a for s in ["data.sample=null", f"data.path={path}", *sets] for a in ("--set", s)]
+    one_line_error(
+        cli("data", "describe", ROOT / "configs" / f"{config}.yaml", *args),
+        f"{path}: not a readable gzip file",
+        "it is cut short (an interrupted copy or download?); copy or download it again",
+    )
+    path.write_bytes(data[:100] + bytes(64) + data[164:])  # damaged inside
+    one_line_error(
+        cli("data", "describe", ROOT / "configs" / f"{config}.yaml", *args),
+        "not a readable gzip file (Error -3 while decompressing data",
+        "it is damaged; copy or download it again",
+    )
+
+
 # ----------------------------------------------------------------------------- labels, targets
 
 

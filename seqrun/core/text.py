@@ -158,7 +158,13 @@ def read_file_bytes(path: str | Path) -> bytes:
     try:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as e:
-        raise UserError(f"not a readable gzip file ({e})", where=str(path)) from None
+        why = (
+            "cut short (an interrupted copy or download?)" if isinstance(e, EOFError) else "damaged"
+        )
+        raise UserError(
+            f"not a readable gzip file ({e}): it is {why}; copy or download it again",
+            where=str(path),
+        ) from None
 
 
 def bom_encoding(data: bytes) -> str | None:
