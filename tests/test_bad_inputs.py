@@ -752,6 +752,30 @@ def test_a_gzip_cut_short_says_so_and_what_to_do(cli, tmp_path, config, sample, 
     )
 
 
+def test_a_ts_file_cut_inside_its_last_line_says_so(cli, tmp_path):
+    """A .ts file cut short (a download or copy) failed on its last line with "no label after
+    the values" or "2 dimension(s), @dimensions says 6" alone."""
+    import gzip
+
+    raw = gzip.decompress((ROOT / "seqrun" / "samples" / "basicmotions_train.ts.gz").read_bytes())
+    path = tmp_path / "BasicMotions_TRAIN.ts"
+    config = ROOT / "configs" / "basicmotions-gru.yaml"
+    test = ROOT / "seqrun" / "samples" / "basicmotions_test.ts.gz"
+    args = ["--set", "data.sample=null", "--set", f"data.path={path}"]
+    args += ["--set", f"data.test_path={test}"]
+    cut = raw[: len(raw) * 2 // 3]
+    path.write_bytes(cut)
+    last = len(cut.decode().splitlines())
+    one_line_error(
+        cli("data", "describe", config, *args),
+        f"{path}:{last}: ",
+        "; the file ends inside this line: is it cut short? Copy or download it again",
+    )
+    path.write_bytes(cut + b"\n")  # a line end after it: a bad line, not a cut file
+    line = one_line_error(cli("data", "describe", config, *args), f"{path}:{last}: ")
+    assert "cut short" not in line
+
+
 # ----------------------------------------------------------------------------- labels, targets
 
 

@@ -510,14 +510,26 @@ def read_ts(
     series: list[np.ndarray] = []
     labels: list[Any] = []
     lines: list[int] = []
-    for n, raw in enumerate(file_lines(text), start=1):
+    rows = file_lines(text)
+    # a file that ends inside its last line (no line end): a copy or download cut short there
+    cut = len(rows) if rows and not text.endswith(("\n", "\r")) else 0
+    for n, raw in enumerate(rows, start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         if not head.done:
             head.read(line, f"{name}:{n}")
             continue
-        values, label = head.series(line, f"{name}:{n}", len(series[0]) if series else None)
+        try:
+            values, label = head.series(line, f"{name}:{n}", len(series[0]) if series else None)
+        except UserError as e:
+            if n != cut:
+                raise
+            raise UserError(
+                f"{e.message}; the file ends inside this line: is it cut short? Copy or "
+                "download it again, or remove the line",
+                where=e.where,
+            ) from None
         series.append(values)
         labels.append(label)
         lines.append(n)
