@@ -211,6 +211,9 @@ def test_duplicate_key_reports_both_lines(cli, tmp_path):
         ("  arch: gru\n  units: @64", 6, ["'@' that cannot start any token (quote a value"]),
         ("  arch: gru\n  units: *big", 6, ["undefined alias 'big' (quote a value that starts"]),
         ("  arch: gru\n  units: !!python/object 3", 6, ["remove the '!' tag, or quote the"]),
+        ("  arch: gru\n  units: 6\x014", 6, ["control character ('\\x01')", "delete it"]),
+        ("  arch: gru\n  units: 64\n]", 7, ["closing ']' that no bracket opened: remove it"]),
+        ("  arch: gru\n---\n  units: 64", 6, ["more than one YAML document", "remove the '---'"]),
     ],
 )
 def test_yaml_syntax_errors_name_the_opening_line_and_the_fix(cli, tmp_path, model, line, needles):

@@ -432,8 +432,13 @@ def _yaml_fix(problem: str, context: str, mark: Any, opened: Any) -> tuple[str, 
     if problem.startswith("mapping values are not allowed"):
         fix = "indent this line like the keys beside it, or quote a value that holds ': '"
         return f"{problem} ({fix})", mark
+    if problem.startswith("expected <block end>, but found '") and problem[-2] in "]}":
+        return f"{problem} (a closing '{problem[-2]}' that no bracket opened: remove it)", mark
     if problem.startswith("expected <block end>"):
         return f"{problem} (indent this line like the keys beside it)", mark
+    if problem == "but found another document":
+        fix = "a '---' line starts a second document; a config is one: remove the '---'"
+        return f"the file holds more than one YAML document ({fix})", mark
     if "that cannot start any token" in problem:
         return f"{problem} (quote a value that starts with it)", mark
     if problem.startswith("found undefined alias"):
@@ -456,6 +461,12 @@ def load_yaml(text: str, where: str) -> tuple[Any, dict[str, int]]:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        if isinstance(e, yaml.reader.ReaderError) and isinstance(e.character, int):
+            mark = types.SimpleNamespace(line=text.count("\n", 0, e.position))
+            problem = (
+                f"a control character ({chr(e.character)!r}) YAML does not allow: delete it (is "
+                "this a binary file?), and keep the file plain UTF-8 text"
+            )
         opened = getattr(e, "context_mark", None)
         problem, mark = _yaml_fix(problem, getattr(e, "context", None) or "", mark, opened)
         line = f":{mark.line + 1}" if mark else ""
