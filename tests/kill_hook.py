@@ -10,10 +10,11 @@ real ``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
 ``KILL_AT=signal:SIG:WHERE`` sends SIG (INT, TERM) to this process once, at WHERE: ``claimed``
 (a tune trial was asked and its process recorded, before it trains), ``config`` (the
 experiment file read, nothing written yet), ``summary`` (writing a new run directory, before
-training), ``score`` (scoring the best checkpoint after the fit), ``run_config`` (a saved
-run's config read, as ``evaluate`` and ``predict`` start), ``folds_summary`` (every fold of a
-cross-validation trained, its parent's summary being written) or ``exit`` (the command ended,
-the interpreter tearing down).
+training), ``score`` (scoring the best checkpoint after the fit), ``finalizer`` (as scoring
+starts, from inside a ``__del__``, where Python prints and drops the handler's exception, as
+in Keras' weakref callbacks), ``run_config`` (a saved run's config read, as ``evaluate`` and
+``predict`` start), ``folds_summary`` (every fold of a cross-validation trained, its parent's
+summary being written) or ``exit`` (the command ended, the interpreter tearing down).
 
 ``KILL_AT=wait:WHERE`` pauses instead (nothing is killed): at WHERE it creates the file
 ``$BARRIER.reached`` and waits until ``$BARRIER`` exists (at once when it already does), so
@@ -124,6 +125,23 @@ def _install(spec: str) -> None:
             import atexit
 
             atexit.register(lambda: [os.kill(os.getpid(), sig), *range(100)])
+            return
+        if where == "finalizer":  # the handler runs inside __del__: its exception is dropped
+            import seqrun.engine.trainer as owner
+
+            score = owner.score
+
+            class Doomed:
+                def __del__(self) -> None:
+                    os.kill(os.getpid(), sig)
+                    for _ in range(100):
+                        pass
+
+            def finalized_then_scored(*a, **k):
+                Doomed()  # finalized at once
+                return score(*a, **k)
+
+            owner.score = finalized_then_scored
             return
         if where == "claimed":
             import optuna

@@ -523,3 +523,20 @@ def test_a_signal_once_the_run_completed_exits_with_its_code_not_the_signal(tmp_
     assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-2000:]}"
     result = json.loads(p.stdout.strip().splitlines()[-1])  # the output was flushed first
     assert result["status"] == "completed" == Run(_one_run(runs)).meta()["status"]
+
+
+def test_a_signal_dropped_inside_a_finalizer_while_scoring_still_interrupts(cli, tmp_path):
+    # Python prints and drops an exception raised in a __del__ or weakref callback (Keras
+    # frees many while scoring): the handler's KeyboardInterrupt fell there, and the run went
+    # on to `completed`, exit 0, with a traceback on stderr
+    raw = dict(RAW, train=dict(RAW["train"], epochs=1))
+    runs = tmp_path / "runs"
+    args = ["train", str(write_config(tmp_path, raw)), "--runs-dir", str(runs), "--quiet"]
+    env = {**os.environ, "KILL_AT": "signal:TERM:finalizer", "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, str(HOOK), *args], env=env, capture_output=True, text=True)
+    run_dir = _one_run(runs)
+    assert p.returncode == 130, f"exit {p.returncode}: {p.stderr[-2000:]}"
+    assert "Traceback" not in p.stderr, p.stderr[-2000:]
+    assert Run(run_dir).meta()["status"] == "interrupted"
+    r = cli("train", "--resume", run_dir)
+    assert r.exit_code == 0 and Run(run_dir).meta()["status"] == "completed", r.output

@@ -473,6 +473,7 @@ class SignalGuard:
         self.requested = False
         self.at_once = at_once
         self.old: dict[int, Any] = {}
+        self.old_hook: Any = None
 
     def __enter__(self) -> SignalGuard:
         import contextlib
@@ -480,7 +481,15 @@ class SignalGuard:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(ValueError):  # not in the main thread: leave them alone
                 self.old[sig] = signal.signal(sig, self._handle)
+        self.old_hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
         return self
+
+    def _unraisable(self, unraisable: Any) -> None:
+        """The handler's KeyboardInterrupt raised inside a finalizer (``__del__``, a weakref
+        callback), which Python drops: not printed, __exit__ raises it again."""
+        if not (self.requested and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            self.old_hook(unraisable)
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested or self.at_once:
@@ -492,7 +501,10 @@ class SignalGuard:
             with contextlib.suppress(OSError):
                 sys.stderr.write("\nstopping after this batch (press Ctrl-C again to stop now)\n")
 
-    def __exit__(self, *exc: Any) -> bool:
+    def __exit__(self, exc_type: Any, *exc: Any) -> bool:
         for sig, old in self.old.items():
             signal.signal(sig, old)
+        sys.unraisablehook = self.old_hook
+        if exc_type is None and self.requested:  # its KeyboardInterrupt fell in a finalizer
+            raise KeyboardInterrupt
         return False
