@@ -1219,8 +1219,10 @@ def _leave_on_signal(code: int) -> None:
     def leave(signum: int, frame: Any) -> None:
         os._exit(code)
 
+    from seqrun.core.runs import stop_signals
+
     def set_all(handler: Any) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in stop_signals():
             with contextlib.suppress(OSError, ValueError):
                 signal.signal(sig, handler)
 

@@ -7,7 +7,7 @@ after epoch N's checkpoint is saved and linked (before the run is scored); ``epo
 K-th time an epoch N is saved (fold K - 1 of a cross-validation). The process is a
 real ``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
 
-``KILL_AT=signal:SIG:WHERE`` sends SIG (INT, TERM) to this process once, at WHERE: ``claimed``
+``KILL_AT=signal:SIG:WHERE`` sends SIG (INT, TERM, HUP) to this process once, at WHERE: ``claimed``
 (a tune trial was asked and its process recorded, before it trains), ``config`` (the
 experiment file read, nothing written yet), ``summary`` (writing a new run directory, before
 training), ``score`` (scoring the best checkpoint after the fit), ``finalizer`` (as scoring

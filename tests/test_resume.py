@@ -210,7 +210,7 @@ def test_relinking_an_already_linked_epoch_leaves_no_temporary_files(tmp_path):
     assert os.path.samefile(ckpts / "best.keras", ckpts / "epoch-0004.keras")
 
 
-@pytest.mark.parametrize("sig", ["INT", "TERM"])
+@pytest.mark.parametrize("sig", ["INT", "TERM", "HUP"])  # HUP: the terminal or SSH closed
 def test_interrupt_while_the_run_directory_is_written_marks_it_interrupted(tmp_path, sig):
     cfg = write_config(tmp_path, RAW)
     runs = tmp_path / "runs"
@@ -226,9 +226,11 @@ def test_interrupt_while_the_run_directory_is_written_marks_it_interrupted(tmp_p
     p = signalled("summary", *_auto(cfg, runs))
     assert p.returncode == 130, p.stderr[-2000:]
     run_dir = _one_run(runs)
-    assert p.stderr.strip().splitlines()[-1] == (
-        f"error: interrupted; resume with: seqrun train --resume {run_dir}"
-    )
+    said = f"error: interrupted; resume with: seqrun train --resume {run_dir}"
+    if sig == "HUP":  # the terminal is gone: nothing more is written to it
+        assert said not in p.stderr
+    else:
+        assert p.stderr.strip().splitlines()[-1] == said
     assert Run(run_dir).meta()["status"] == "interrupted" and Run(run_dir).status() != "dead"
     cmd = [sys.executable, "-m", "seqrun", *_auto(cfg, runs)]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -540,3 +542,17 @@ def test_a_signal_dropped_inside_a_finalizer_while_scoring_still_interrupts(cli,
     assert Run(run_dir).meta()["status"] == "interrupted"
     r = cli("train", "--resume", run_dir)
     assert r.exit_code == 0 and Run(run_dir).meta()["status"] == "completed", r.output
+
+
+def test_a_hangup_ignored_by_nohup_stays_ignored():
+    import signal
+
+    from seqrun.core.runs import stop_signals
+
+    old = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as `nohup seqrun train ...` starts
+    try:
+        assert signal.SIGHUP not in stop_signals()
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        assert stop_signals() == [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    finally:
+        signal.signal(signal.SIGHUP, old)

@@ -261,9 +261,22 @@ def keras_key(monitor: str) -> str:
     return "val_" + metric_name(monitor)
 
 
+def stop_signals() -> list[int]:
+    """The signals that stop a command and leave its run ``interrupted``: Ctrl-C (SIGINT),
+    SIGTERM, and SIGHUP (the terminal or SSH session closed) unless this process was started
+    to ignore it (``nohup``)."""
+    import signal
+
+    sigs = [signal.SIGINT, signal.SIGTERM]
+    hup = getattr(signal, "SIGHUP", None)  # not on Windows
+    if hup is not None and signal.getsignal(hup) is not signal.SIG_IGN:
+        sigs.append(hup)
+    return sigs
+
+
 @contextlib.contextmanager
 def signals_ignored():
-    """Meanwhile SIGINT and SIGTERM are ignored (main thread only), so that the record of how
+    """Meanwhile the :func:`stop_signals` are ignored (main thread only), so that the record of how
     a run ended is not cut short by the next signal. A parent killed with SIGKILL sends its
     child one SIGTERM per thread it had (the child is handed from dying thread to thread,
     PR_SET_PDEATHSIG firing each time): a second signal is the rule, not a user's second
@@ -272,7 +285,7 @@ def signals_ignored():
 
     old = {}
     try:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in stop_signals():
             old[sig] = signal.signal(sig, signal.SIG_IGN)
     except ValueError:  # not the main thread: leave them alone
         pass

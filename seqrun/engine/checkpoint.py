@@ -41,6 +41,7 @@ from seqrun.core.runs import (
     metric_name,
     null_as_nan,
     read_json,
+    stop_signals,
     write_json,
 )
 from seqrun.engine.processes import mute_if_orphaned, orphaned
@@ -53,7 +54,7 @@ class Interrupted(Exception):
     is the run directory to resume."""
 
 
-BY_THE_USER = "interrupted by the user (Ctrl-C / SIGTERM)"
+BY_THE_USER = "interrupted by the user (Ctrl-C / SIGTERM / SIGHUP)"
 """The error recorded in meta.json of a run stopped by Ctrl-C or SIGTERM."""
 
 PARENT_ENDED = "interrupted: the sweep or tune process that started it ended"
@@ -459,7 +460,7 @@ def _archive_problem(path: Path) -> str | None:
 
 
 class SignalGuard:
-    """Ctrl-C / SIGTERM while training: stop after the current batch, then interrupt.
+    """Ctrl-C / SIGTERM / SIGHUP while training: stop after the current batch, then interrupt.
 
     The first signal sets ``model.stop_training`` (Keras checks it after every batch) and
     the checkpointer raises KeyboardInterrupt at that epoch's end *before* saving, so the
@@ -478,7 +479,7 @@ class SignalGuard:
     def __enter__(self) -> SignalGuard:
         import contextlib
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in stop_signals():
             with contextlib.suppress(ValueError):  # not in the main thread: leave them alone
                 self.old[sig] = signal.signal(sig, self._handle)
         self.old_hook = sys.unraisablehook
@@ -493,11 +494,12 @@ class SignalGuard:
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested or self.at_once:
+            mute_if_orphaned(signum)
             self.requested = True
             raise KeyboardInterrupt
         self.requested = True
         self.model.stop_training = True
-        if not mute_if_orphaned():  # a dead sweep's SIGTERM: its pipe has no reader
+        if not mute_if_orphaned(signum):  # a dead sweep's SIGTERM, a SIGHUP: no reader
             with contextlib.suppress(OSError):
                 sys.stderr.write("\nstopping after this batch (press Ctrl-C again to stop now)\n")
 

@@ -59,17 +59,25 @@ def dying(pid: int) -> bool:
     return any(int(fields.get(k, "0").strip() or "0", 16) & kill for k in ("SigPnd", "ShdPnd"))
 
 
-def mute_if_orphaned() -> bool:
-    """When :func:`orphaned`, send stdout and stderr to /dev/null from now on: a write to the
-    dead parent's pipes would raise BrokenPipeError wherever training happens to be. Whether
-    this process is orphaned."""
-    if not orphaned():
-        return False
+def mute_output() -> None:
+    """Send stdout and stderr to /dev/null from now on (nothing reads them any more)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     for fd in (1, 2):
         with contextlib.suppress(OSError):
             os.dup2(devnull, fd)
     os.close(devnull)
+
+
+def mute_if_orphaned(signum: int | None = None) -> bool:
+    """When :func:`orphaned`, or on a SIGHUP ``signum`` (the terminal closed), send stdout
+    and stderr to /dev/null from now on: a write to the dead parent's pipes would raise
+    BrokenPipeError wherever training happens to be, one to a hung-up terminal an OSError.
+    Whether the output was muted."""
+    import signal
+
+    if not orphaned() and signum != getattr(signal, "SIGHUP", None):
+        return False
+    mute_output()
     return True
 
 
@@ -100,22 +108,28 @@ def die_with_parent() -> None:
 
 @contextlib.contextmanager
 def sigterm_interrupts():
-    """While inside: SIGTERM raises KeyboardInterrupt as Ctrl-C does (main thread only)."""
+    """While inside: SIGTERM, and SIGHUP (a closed terminal) unless ignored, raise
+    KeyboardInterrupt as Ctrl-C does (main thread only)."""
     import signal
 
+    from seqrun.core.runs import stop_signals
+
     def handle(signum: int, frame: Any) -> None:
-        mute_if_orphaned()  # the SIGTERM of a dead sweep: nothing reads our output now
+        mute_if_orphaned(signum)  # a dead sweep's SIGTERM, a SIGHUP: nothing reads our output
         raise KeyboardInterrupt
 
+    old = {}
     try:
-        old = signal.signal(signal.SIGTERM, handle)
-    except ValueError:  # not the main thread: leave it alone
-        yield
-        return
+        for sig in stop_signals():
+            if sig != signal.SIGINT:  # Python's own handler raises KeyboardInterrupt
+                old[sig] = signal.signal(sig, handle)
+    except ValueError:  # not the main thread: leave them alone
+        pass
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def stop_children(procs: dict[int, subprocess.Popen], grace: float = 30.0) -> None:
