@@ -210,6 +210,14 @@ def test_relinking_an_already_linked_epoch_leaves_no_temporary_files(tmp_path):
     assert os.path.samefile(ckpts / "best.keras", ckpts / "epoch-0004.keras")
 
 
+def _hangup_default() -> None:
+    """In a child: SIGHUP's default action, as in a terminal (a suite run under nohup passes
+    its ignored SIGHUP on, and an ignored SIGHUP stays ignored)."""
+    import signal
+
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", ["INT", "TERM", "HUP"])  # HUP: the terminal or SSH closed
 def test_interrupt_while_the_run_directory_is_written_marks_it_interrupted(tmp_path, sig):
     cfg = write_config(tmp_path, RAW)
@@ -218,7 +226,9 @@ def test_interrupt_while_the_run_directory_is_written_marks_it_interrupted(tmp_p
     def signalled(where: str, *args: str) -> subprocess.CompletedProcess:
         env = {**os.environ, "KILL_AT": f"signal:{sig}:{where}", "PYTHONPATH": str(ROOT)}
         cmd = [sys.executable, str(HOOK), *args]
-        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        return subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, preexec_fn=_hangup_default
+        )
 
     p = signalled("config", *_auto(cfg, runs))  # at start-up: nothing written yet
     assert p.returncode == 130, p.stderr[-2000:]
