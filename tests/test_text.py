@@ -241,6 +241,20 @@ def test_imdb_npz_matches_keras_load_data(tmp_path, monkeypatch):
     assert data_dl.splits["dev"].ids == data_np.splits["dev"].ids
 
 
+def test_imdb_failed_download_is_the_error_line_alone(cli, tmp_path, monkeypatch):
+    """data.path null with no reachable server: one error line, no 'Downloading data from'."""
+    import seqrun.data.imdb as imdb
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.setattr(imdb, "KERAS_ORIGIN", "http://127.0.0.1:9/")  # refused at once
+    cfg = tmp_path / "imdb.yaml"
+    cfg.write_text("name: imdb-dl\ndata: {adapter: imdb, path: null}\nmodel: {arch: dense}\n")
+    r = cli("data", "describe", cfg)
+    assert r.exit_code == 2
+    assert "Downloading" not in r.stdout + r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "cannot download" in r.stderr
+
+
 def test_imdb_train_reads_no_test_and_dev_is_stratified(tmp_path):
     from seqrun.data.imdb import ImdbAdapter
 

@@ -724,11 +724,12 @@ def keras_dataset_file(name: str, sha256: str | None) -> Path:
     if path.is_file():
         return path
     url = KERAS_ORIGIN + name
-    print(f"Downloading data from {url}", file=sys.stderr)
     tmp = path.with_name(f".{name}.{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with urllib.request.urlopen(url, timeout=60) as r, open(tmp, "wb") as f:
+            # said once the server answers: a failed download is the error line alone
+            print(f"Downloading data from {url}", file=sys.stderr)
             digest = hashlib.sha256()
             while chunk := r.read(1 << 20):
                 digest.update(chunk)
