@@ -60,6 +60,37 @@ def test_a_forecast_scored_on_a_copy_of_its_data_and_on_data_that_do_not_fit(cli
     assert _files(run) == before
 
 
+def _hourly_csv(path: Path, times) -> Path:
+    import numpy as np
+
+    temp = 10 + 5 * np.sin(np.arange(len(times)) / 4)
+    rows = [f"{t:%Y-%m-%d %H:%M},{v:.2f}" for t, v in zip(times, temp, strict=True)]
+    path.write_text("time,temp\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_local_times_given_with_set_are_fixed_with_set(cli, tmp_path):
+    """evaluate --set data.path=OTHER.csv whose naive times repeat the autumn hour: the fix
+    is a --set data.timezone=..., as the data keys were given with --set."""
+    import pandas as pd
+
+    train = _hourly_csv(tmp_path / "utc.csv", pd.date_range("2013-10-01", periods=200, freq="h"))
+    cfg = {
+        "name": "tz",
+        "data": {"adapter": "timeseries_csv", "path": str(train), "time_column": "time",
+                 "targets": "temp", "sequence_len": 4, "horizon": 1},
+        "model": {"arch": "gru", "units": 2},
+        "train": {"epochs": 1, "batch_size": 64},
+    }  # fmt: skip
+    run = _train(cli, tmp_path, cfg)
+    local = pd.date_range("2013-11-02", periods=60, freq="h", tz="America/New_York")
+    other = _hourly_csv(tmp_path / "local.csv", local.tz_localize(None))
+    r = cli("evaluate", run, "--set", f"data.path={other}")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "--set data.timezone=America/New_York" in r.stderr, r.stderr
+    assert "set data.timezone:" not in r.stderr
+
+
 def test_a_classifier_scored_on_a_file_with_other_classes_is_refused(cli, tmp_path):
     rows = "".join(
         f"a {'fine' if i % 2 else 'dull'} film number {i},{'pos' if i % 2 else 'neg'}\n"

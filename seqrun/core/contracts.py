@@ -50,6 +50,9 @@ class LoadOptions:
 
     #: the architecture emits one output per input step (``return_sequences``): score every step
     sequence_outputs: bool = False
+    #: the data keys are given on the command line (``seqrun evaluate --set``): a fix says
+    #: ``--set data.KEY=VALUE``, not the YAML ``data.KEY: VALUE``
+    command_line: bool = False
 
 
 @dataclass(frozen=True)

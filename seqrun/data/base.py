@@ -11,14 +11,15 @@ import numpy as np
 SPLITS = ("train", "dev", "test")
 
 
-def open_adapter(cfg: Any) -> Any:
+def open_adapter(cfg: Any, command_line: bool = False) -> Any:
     """The config's dataset adapter, given its own ``data:`` section and what it must know of
-    the model (whether the architecture returns one output per step)."""
+    the model (whether the architecture returns one output per step); ``command_line``: the
+    data keys come from ``--set`` (its errors say ``--set data.KEY=VALUE``)."""
     from seqrun.core.contracts import LoadOptions
     from seqrun.core.registry import registry
 
     arch = registry.get("arch", cfg.model.arch)(cfg.model)
-    options = LoadOptions(sequence_outputs=bool(arch.returns_sequences))
+    options = LoadOptions(sequence_outputs=bool(arch.returns_sequences), command_line=command_line)
     return registry.get("adapter", cfg.data.adapter)(cfg.data, options)
 
 

@@ -737,6 +737,14 @@ class ForecastAdapter:
         self.input_paths: list[Path] | None = None  # seqrun predict: read these instead
         self.trained_offsets = False  # seqrun predict: the run's times had UTC offsets
 
+    def set_key(self, key: str, value: str) -> str:
+        """How an error tells to set ``data.<key>`` to ``value``: ``--set data.KEY=VALUE`` when
+        the data keys come on the command line (predict's input, evaluate --set), else the
+        config's ``set data.KEY: VALUE``."""
+        if self.input_paths or self.options.command_line:
+            return f"--set data.{key}={value}"
+        return f"set data.{key}: {value}"
+
     def _enough(self, share: float) -> bool:
         """Whether a column with values in ``share`` of the rows is kept under
         ``missing_features: drop``: half of them when training; any value for a forecast

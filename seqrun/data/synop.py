@@ -763,8 +763,8 @@ class SynopAdapter(ForecastAdapter):
                 raise UserError(
                     f"the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]} has no "
                     f"UTC offset ({int(naive.sum())} of {len(df)} rows; a spreadsheet re-save "
-                    "drops the export's +01:00): set data.timezone to the zone those times "
-                    "are in, e.g. Europe/Paris for French local times, or UTC",
+                    f"drops the export's +01:00): {self.set_key('timezone', 'ZONE')}, the "
+                    "zone those times are in, e.g. Europe/Paris for French local times, or UTC",
                     where=str(df["__file"].iloc[i]),
                 )
         return times, dropped

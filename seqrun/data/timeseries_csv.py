@@ -353,7 +353,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         if self.data_cfg.timezone is not None:
             return False  # naive times are local ones, converted with the zone
         has = stamps.astype(str).str.strip().str.contains(OFFSET).to_numpy()
-        zone = "--set data.timezone=ZONE" if self.input_paths else "set data.timezone: ZONE"
+        zone = self.set_key("timezone", "ZONE")
         fix = (
             "write the offset on every time (e.g. 2013-12-10T06:00:00Z), or, if the times "
             f"without one are local, {zone} (e.g. America/New_York)"
@@ -385,12 +385,12 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             return
         zone, first = found
         lines = [int(i) + 2 for i in times.index[(times == first).to_numpy()][:2]]
-        fix = "--set data.timezone=" if self.input_paths else "set data.timezone: "
         raise UserError(
             f"the times have no UTC offset and {first:%Y-%m-%d %H:%M} comes twice (lines "
             f"{lines[0]} and {lines[1]}), as when the clocks of {zone} go back at the end of "
             "summer time: they look local, and read as UTC they would be hours off; "
-            f"{fix}{zone} (or the station's own zone), or {fix}UTC if they are UTC",
+            f"{self.set_key('timezone', zone)} (or the station's own zone), or "
+            f"{self.set_key('timezone', 'UTC')} if they are UTC",
             where=f"{path.name}:{lines[1]}",
         )
 

@@ -149,11 +149,12 @@ def setup_tf(cfg: ExperimentConfig) -> Any:
     return strategy
 
 
-def load_data(cfg: ExperimentConfig, splits: tuple[str, ...]) -> Any:
-    """Run the dataset adapter for the given splits."""
+def load_data(cfg: ExperimentConfig, splits: tuple[str, ...], command_line: bool = False) -> Any:
+    """Run the dataset adapter for the given splits (``command_line``: the data keys come from
+    ``--set``, see :func:`seqrun.data.base.open_adapter`)."""
     from seqrun.data.base import open_adapter
 
-    return open_adapter(cfg).load(splits)
+    return open_adapter(cfg, command_line).load(splits)
 
 
 # ----------------------------------------------------------------------------- build / compile
@@ -921,7 +922,7 @@ def evaluate_on(
     archive.warn_if_training(run, checkpoint, "these scores")
     where = f"--set {' '.join(overrides)}"
     try:
-        data = load_data(cfg, (split,))  # before TensorFlow: a data error comes at once
+        data = load_data(cfg, (split,), command_line=True)  # before TensorFlow: at once
     except UserError as e:
         raise UserError(e.message, where=f"{where} ({e.where})" if e.where else where) from None
     setup_tf(cfg)
