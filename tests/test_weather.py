@@ -204,6 +204,16 @@ def test_station_filter(export):
         SynopAdapter(config_from_dict(synop_cfg(export.path, station=None)).data).read()
 
 
+def test_an_export_of_two_stations_without_data_station_gives_the_exact_fix(export):
+    """The fix names a station of the export, quoted in YAML (its leading 0 counts)."""
+    with pytest.raises(UserError) as e:
+        SynopAdapter(config_from_dict(synop_cfg(export.path, station=None)).data).read()
+    first = e.value.message.split("stations present: ")[1][:5]  # e.g. 07481
+    assert first.startswith("0")
+    assert f"data.station: '{first}'" in e.value.message
+    assert f"--set data.station={first}" in e.value.message
+
+
 # ----------------------------------------------------------------------------- cleaning
 
 

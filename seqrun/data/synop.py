@@ -801,8 +801,12 @@ class SynopAdapter(ForecastAdapter):
         present = keys[~blank].unique().tolist()
         if station is None:
             if len(present) > 1:
+                first = _station_id(ids[~blank].iloc[0])
+                fix = f"--set data.station={first}"
+                if not (self.input_paths or self.options.command_line):
+                    fix = f"data.station: '{first}' (quoted: a leading 0 counts) or {fix}"
                 raise UserError(
-                    f"the export holds {len(present)} stations, choose one with data.station; "
+                    f"the export holds {len(present)} stations, choose one with {fix}; "
                     f"stations present: {_describe_stations(ids, names)}",
                     where="data.station",
                 )
