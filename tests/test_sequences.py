@@ -161,6 +161,14 @@ BAD_TS = [
     ),
     (TS_HEAD, ["1,2:3,4:a", ":1,2:b"], ":11", "empty series"),
     (TS_HEAD, ["1,x:3,4:a"], ":10", "is not a number"),
+    (
+        TS_HEAD.replace("@univariate false", "@univariate true"),
+        TS_ROWS,
+        ":6",
+        "@univariate true but @dimensions 2: set @univariate false if the series have 2 "
+        "dimensions, else @dimensions 1",
+    ),
+    (TS_HEAD, ["1,2,3:3,4:a"], ":10", "different lengths ([2, 3]): give each dimension as many"),
     # two files joined (cat X_TRAIN.ts X_TEST.ts): the second header is not a series
     (TS_HEAD, TS_ROWS[:1] + TS_HEAD.splitlines()[1:3], ":11", "header line '@problemName Tiny'"),
 ]

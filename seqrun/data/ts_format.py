@@ -384,8 +384,11 @@ class _Header:
             self.dims, self.dims_from = 1, "@univariate true says"
         if "dimensions" in header:
             if self.dims == 1 and header["dimensions"] != 1:
+                n = header["dimensions"]
                 raise UserError(
-                    f"@univariate true but @dimensions {header['dimensions']}", where=where
+                    f"@univariate true but @dimensions {n}: set @univariate false if the series "
+                    f"have {n} dimensions, else @dimensions 1",
+                    where=self.given.get("dimensions", ("", where))[1],  # its line
                 )
             self.dims, self.dims_from = header["dimensions"], "@dimensions says"
         self.done = True
@@ -447,7 +450,8 @@ class _Header:
         lengths = {len(a) for a in arrays}
         if len(lengths) > 1:
             raise UserError(
-                f"the dimensions of this series have different lengths ({sorted(lengths)})",
+                f"the dimensions of this series have different lengths ({sorted(lengths)}): "
+                "give each dimension as many values (write ? for a missing one)",
                 where=where,
             )
         self._check_length(lengths.pop(), first_len, where)
