@@ -1109,7 +1109,7 @@ def test_runs_dir_that_is_a_file(cli, tmp_path):
     [
         (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40, ["zip archive", ".xlsx"]),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, [".xls"]),
-        (b"text\tscore\nabc\x00\x01\x02\x03\x00\t1\n", ["binary file"]),
+        (b"text\tscore\nabc\x00\x01\x02\x03\x00\t1\n", ["binary file", "export the data as TSV"]),
         ("text\tscore\nnice film\t1\n".encode("utf-16-le"), ["set data.encoding: utf-16-le"]),
     ],
 )

@@ -169,6 +169,8 @@ BAD_TS = [
         "dimensions, else @dimensions 1",
     ),
     (TS_HEAD, ["1,2,3:3,4:a"], ":10", "different lengths ([2, 3]): give each dimension as many"),
+    # binary: told to export as the format read (was: 'as CSV')
+    (TS_HEAD, ["1,2\x00:3,4:a"], "", "not text: export the data as a .ts text file"),
     # two files joined (cat X_TRAIN.ts X_TEST.ts): the second header is not a series
     (TS_HEAD, TS_ROWS[:1] + TS_HEAD.splitlines()[1:3], ":11", "header line '@problemName Tiny'"),
 ]

@@ -233,6 +233,7 @@ def decode_text(
     key: str = "data.encoding",
     fixed: bool = False,
     settable: bool = False,
+    fmt: str = "CSV",
 ) -> str:
     """Decode a data file: a BOM selects UTF-8/16/32 by itself, else ``encoding``.
 
@@ -241,7 +242,8 @@ def decode_text(
     without a likely encoding are replaced by U+FFFD and reported in one warning line naming
     ``key``. ``fixed``: the encoding is a trained run's (`seqrun predict`), so the advice is to
     re-save the file in it, or (``settable``) to give ``--set key=...``, rather than to set
-    ``key``.
+    ``key``. ``fmt``: the text format the reader wants, which a binary file is told to be
+    exported as (e.g. "a .ts text file").
     """
 
     def resave(guess: str = "ENCODING") -> str:
@@ -251,7 +253,9 @@ def decode_text(
     bom = bom_encoding(data)
     for magic, what in BINARY_MAGIC:
         if data.startswith(magic):
-            raise UserError(f"this is {what}, not a text file: export the data as CSV", source)
+            raise UserError(
+                f"this is {what}, not a text file: export the data as {fmt}", where=source
+            )
     try:
         wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
     except LookupError:
@@ -264,8 +268,8 @@ def decode_text(
                 where=source,
             )
         raise UserError(
-            "this looks like a binary file (NUL bytes), not text: export the data as CSV, or set "
-            f"{key} if it is UTF-16/UTF-32 without a BOM",
+            f"this looks like a binary file (NUL bytes), not text: export the data as {fmt}, or "
+            f"set {key} if it is UTF-16/UTF-32 without a BOM",
             where=source,
         )
     try:

@@ -288,7 +288,8 @@ def read_table(
             f"pandas: pd.read_parquet('{p.name}').to_csv('{p.stem}.csv', index=False)",
             where=str(path),
         )
-    text = decode_text(data, encoding, str(path))
+    shown = {"tsv": "TSV", "jsonl": "JSON Lines"}.get(table_format(p, fmt), "CSV")
+    text = decode_text(data, encoding, str(path), fmt=shown)
     return parse_table(
         text, str(path), table_format(p, fmt), max_rows, separator, separator_key, names
     )

@@ -509,7 +509,7 @@ def read_ts(
     but does not require them.
     """
     name = str(path)
-    text = decode_text(read_file_bytes(Path(path)), encoding, name)
+    text = decode_text(read_file_bytes(Path(path)), encoding, name, fmt="a .ts text file")
     head = _Header()
     series: list[np.ndarray] = []
     labels: list[Any] = []
