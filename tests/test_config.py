@@ -82,6 +82,16 @@ def test_missing_file():
         load_config("no/such/file.yaml")
 
 
+def test_a_config_that_is_a_symlink_loop_says_so(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.symlink_to(b.name)
+    b.symlink_to(a.name)
+    with pytest.raises(UserError) as e:
+        load_config(a)
+    assert e.value.where == str(a)
+    assert f"the config file is a symbolic link loop ({a} -> b.yaml -> a.yaml)" in e.value.message
+
+
 def test_split_fractions_must_sum_to_one(tmp_path):
     raw = dict(TINY_LADYBUG)
     raw["data"] = dict(raw["data"], split={"train": 0.5, "dev": 0.1, "test": 0.1})

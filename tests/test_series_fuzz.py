@@ -337,6 +337,15 @@ def test_files_that_are_no_export_say_what_they_are(tmp_path, content, says):
     assert says in error(synop(path, station=None)).message
 
 
+@pytest.mark.parametrize("adapter", [synop, csv])
+def test_a_data_path_that_is_a_symlink_loop_says_so(tmp_path, adapter):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    e = error(adapter(a))
+    assert e.where == "data.path" and f"symbolic link loop ({a} -> {b} -> {a})" in e.message
+
+
 def test_a_folder_as_synop_path_names_a_glob(tmp_path):
     e = error(synop([str(tmp_path)]))
     assert e.where == "data.path" and f"{tmp_path} is a folder: give the export file" in e.message

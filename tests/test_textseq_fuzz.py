@@ -179,7 +179,7 @@ def test_a_path_that_is_no_regular_file_says_what_it_is(cli, tmp_path, kind):
     path = tmp_path / "t.csv"
     if kind == "loop":
         os.symlink(path, path)
-        needle = "symbolic link that leads nowhere"
+        needle = f"symbolic link loop ({path} -> {path})"
     else:
         os.mkfifo(path)
         needle = "not a regular file"

@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
 )
 
-from seqrun.core.errors import UserError, cut, did_you_mean
+from seqrun.core.errors import UserError, broken_link, cut, did_you_mean
 from seqrun.core.registry import registry
 from seqrun.core.runs import check_path_name
 
@@ -554,6 +554,12 @@ def _yaml_mapping(path: str | Path, what: str, keys: str) -> Source:
     for bad YAML, the line."""
     p = Path(path)
     if not p.exists() or p.is_dir():  # a pipe (bash's <(...)) or /dev/stdin reads as a file
+        if link := broken_link(p):
+            raise UserError(
+                f"the {what} file is {link}; point the link at the file, or give the file's own "
+                "path",
+                where=str(path),
+            )
         hint = " (it is a directory)" if p.is_dir() else ""
         raise UserError(f"{what} file not found{hint}; check the path", where=str(path))
     try:

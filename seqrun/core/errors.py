@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import difflib
 import errno
+import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -80,6 +82,34 @@ def os_error_text(e: OSError, then: str = "run the command again") -> str:
             f"limit); free some space, then {then}"
         )
     return f"{e.filename}: {cause}" if e.filename else cause
+
+
+def broken_link(path: str | Path) -> str | None:
+    """What is wrong with ``path`` when it is a symbolic link that leads nowhere: "a symbolic
+    link loop (a.csv -> b.csv -> a.csv)", each link's target as written (as ``ls -l`` shows
+    it), or "a symbolic link to X, which does not exist"; None for any other path (a link to
+    an existing file included)."""
+    p = Path(path).expanduser()
+    try:
+        if not p.is_symlink() or p.exists():
+            return None
+    except OSError:  # a name too long, a path through a file
+        return None
+    chain, shown, seen = [p], [str(path)], {os.path.abspath(p)}
+    while len(chain) <= 40:
+        try:
+            target = os.readlink(chain[-1])
+        except OSError:  # not a link: the last name is the missing target
+            break
+        nxt = Path(target) if os.path.isabs(target) else chain[-1].parent / target
+        chain.append(nxt)
+        shown.append(target)
+        if os.path.abspath(nxt) in seen:
+            return f"a symbolic link loop ({' -> '.join(shown)})"
+        seen.add(os.path.abspath(nxt))
+        if not nxt.is_symlink():
+            break
+    return f"a symbolic link to {os.path.normpath(chain[-1])}, which does not exist"
 
 
 def cut(text: str, most: int = 60) -> str:

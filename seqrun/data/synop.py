@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from seqrun.core.errors import UserError
+from seqrun.core.errors import UserError, broken_link
 from seqrun.core.text import allow_long_csv_fields, read_file_bytes
 from seqrun.data.forecast import ForecastAdapter, ForecastConfig, RawSeries, series_key
 from seqrun.data.quality import without_na_texts
@@ -295,7 +295,9 @@ def expand_paths(path: str | list[str], where: str = "data.path") -> list[Path]:
                     where=where,
                 )
             if not hits[0].is_file():
-                raise UserError(f"SYNOP export not found: {entry}", where=where)
+                link = broken_link(hits[0])
+                fix = f" is {link}; point it at the export" if link else ""
+                raise UserError(f"SYNOP export not found: {entry}{fix}", where=where)
         out += [h for h in hits if h not in out]
     return out
 

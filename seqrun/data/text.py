@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.core.errors import UserError
+from seqrun.core.errors import UserError, broken_link
 from seqrun.data.base import IndexedBatches, class_counts, split_fingerprints
 
 
@@ -326,8 +326,8 @@ def missing_path_error(path: str | Path, what: str, key: str = "data.path") -> U
         link, there = False, False
     if link and not there:
         return UserError(
-            f"{what} not found: {path} is a symbolic link that leads nowhere (a link loop, or "
-            "its target is missing); point it at the data, or give the data's own path",
+            f"{what} not found: {path} is {broken_link(p) or 'a symbolic link that leads nowhere'}"
+            "; point it at the data, or give the data's own path",
             where=key,
         )
     if there and not p.is_dir() and not p.is_file():

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from seqrun.core.config import DataConfig
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
-from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.errors import UserError, broken_link, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
 from seqrun.core.text import (
     NA_TEXTS,
@@ -691,6 +691,8 @@ def read_text_inputs(
     p = Path(path)
     if p.is_dir() or not p.exists():
         hint = " (it is a directory)" if p.is_dir() else ""
+        if link := broken_link(p):
+            hint = f": it is {link}"
         raise UserError(f"input file not found{hint}", where=f"--input {path}")
     data = read_file_bytes(p)
     if max(data, default=0) > 127:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.errors import UserError, broken_link, did_you_mean
 from seqrun.core.text import (
     allow_long_csv_fields,
     check_unique_names,
@@ -300,6 +300,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         if not path.is_file():
             where = "data.sample" if d.sample else "data.path"
             what = "is a directory, not a CSV file" if path.is_dir() else "CSV file not found"
+            if link := broken_link(path):
+                what = f"CSV file not found: it is {link}; point it at the file"
             relative = "" if path.is_absolute() else " (relative to the working directory)"
             raise UserError(f"{path}{relative}: {what}", where=where)
         text = decode_text(read_file_bytes(path), d.encoding, str(path))

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from seqrun.core.errors import UserError, did_you_mean
+from seqrun.core.errors import UserError, broken_link, did_you_mean
 from seqrun.core.text import NA_TEXTS, decode_text, file_lines, read_file_bytes
 
 #: the header tags of the format (lower case); ``dimension`` is an alias some files use
@@ -589,7 +589,7 @@ def _twin(p: Path, this: str, others: tuple[str, ...], strict: bool = False) -> 
         if strict and (other.is_symlink() or other.exists()):
             what = "a folder" if other.is_dir() else "not a readable file"
             if other.is_symlink() and not other.exists():
-                what = "a symbolic link that leads nowhere (a loop, or a missing target)"
+                what = broken_link(other) or "a symbolic link that leads nowhere"
             raise UserError(
                 f"{other.name} beside {p.name} is {what}: replace it with the file, or remove "
                 "it (and set data.test_path, or let data.split make the test split)",
