@@ -180,7 +180,7 @@ def test_forecast_input_errors_are_one_line(cli, tmp_path):
     cells[1] = "03/03/2013 01:00"
     bad.write_text("\n".join([*lines[:-1], ",".join(cells)]) + "\n")
     r = cli("predict", run, "--input", bad)
-    assert r.exit_code == 2 and f"--input {bad}: cannot read the time" in r.output
+    assert r.exit_code == 2 and f"--input {bad}:{len(lines)}: cannot read the time" in r.output
     assert "(seqrun predict takes data.time_format with --set KEY=VALUE)" in r.output
     cells = lines[-1].split(",")
     cells[SAMPLE_LINES[0].split(",").index("temp")] = "warm"

@@ -1345,7 +1345,8 @@ def test_repeated_times_with_other_values_and_empty_times_are_reported(cli, tmp_
     raw = {"name": "h", "data": data, "model": TINY_MODEL}
     r = cli("data", "describe", write_config(tmp_path, raw))
     assert _one_line_error(r).endswith(
-        "the time on line 3 is empty: fill it in or remove the row (rows without a time: 1)"
+        f"{path}:3: the time on line 3 is empty: fill it in or remove the row (rows without a "
+        "time: 1)"
     )
 
 

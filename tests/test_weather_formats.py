@@ -204,7 +204,7 @@ def test_csv_blank_lines_and_empty_rows_are_skipped_and_lines_stay_right(cli, tm
     rows[20] = ",".join([fields[0], "a time?", *fields[2:]])
     path.write_text("\r\n".join(rows) + "\r\n")
     r = cli("data", "describe", write_config(tmp_path, cfg))
-    assert r.exit_code == 2 and "cannot read the time 'a time?' on line 21 " in r.output
+    assert r.exit_code == 2 and f"{path}:21: cannot read the time 'a time?' on line 21 " in r.output
 
 
 def test_local_times_a_daylight_saving_change_drops_are_warned(cli, tmp_path, capsys):

@@ -208,12 +208,12 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 raise UserError(
                     f"the time on line {df.index[i] + 2} is empty: fill it in or remove the "
                     f"row (rows without a time: {int(stamps.isna().sum())})",
-                    where="data.time_column",
+                    where=f"{path}:{df.index[i] + 2}",
                 )
             raise UserError(
                 f"cannot read the time {str(stamps.iloc[i])!r} on line {df.index[i] + 2}"
                 f"{time_format_hint(stamps, d.time_format)}",
-                where="data.time_format" if d.time_format else "data.time_column",
+                where=f"{path}:{df.index[i] + 2}",
             )
         if d.time_format not in ("unix", "unix_ms"):
             report["time_offsets"] = self._check_offsets(stamps, df, path)
