@@ -19,6 +19,7 @@ from seqrun.core.errors import UserError, broken_link, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
 from seqrun.core.text import (
     NA_TEXTS,
+    allow_long_csv_fields,
     check_unique_names,
     decode_text,
     file_lines,
@@ -296,7 +297,6 @@ def read_table(
 
 
 PARQUET_MAGIC = b"PAR1"
-_FIELD_LIMIT = 2**31 - 1  # csv's default (131,072 characters) rejects long texts
 _QUOTED_FIELD = re.compile(r'(?:^|\t)"', re.MULTILINE)
 _SEPARATORS = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
 
@@ -343,8 +343,7 @@ def parse_table(
             if max_rows and len(rows) >= max_rows:
                 break
         return columns, rows, lines
-    if csv.field_size_limit() < _FIELD_LIMIT:
-        csv.field_size_limit(_FIELD_LIMIT)
+    allow_long_csv_fields()  # csv's default (131,072 characters) rejects long texts
     text = stray_carriage_returns(text)
     sep = separator or ("\t" if fmt == "tsv" else ",")
     if names is not None:  # no header row: the names stand for one, the first line is data
