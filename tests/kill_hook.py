@@ -12,7 +12,9 @@ real ``seqrun train``: the kill is the kernel's SIGKILL, nothing is cleaned up.
 experiment file read, nothing written yet), ``summary`` (writing a new run directory, before
 training), ``score`` (scoring the best checkpoint after the fit), ``finalizer`` (as scoring
 starts, from inside a ``__del__``, where Python prints and drops the handler's exception, as
-in Keras' weakref callbacks), ``run_config`` (a saved run's config read, as ``evaluate`` and
+in Keras' weakref callbacks), ``swallowed`` (as scoring starts, inside code that turns the
+handler's KeyboardInterrupt into a TypeError, as numpy's ``__array__`` fallback can),
+``run_config`` (a saved run's config read, as ``evaluate`` and
 ``predict`` start), ``folds_summary`` (every fold of a cross-validation trained, its parent's
 summary being written) or ``exit`` (the command ended, the interpreter tearing down).
 
@@ -142,6 +144,23 @@ def _install(spec: str) -> None:
                 return score(*a, **k)
 
             owner.score = finalized_then_scored
+            return
+        if where == "swallowed":  # C code turns the handler's exception into its own error
+            import seqrun.engine.trainer as owner
+
+            score = owner.score
+
+            def swallowed_then_scored(*a, **k):
+                try:
+                    os.kill(os.getpid(), sig)
+                    for _ in range(100):
+                        pass
+                except KeyboardInterrupt:  # as numpy's __array__ fallback did with TF's Variable
+                    why = "__array__() got an unexpected keyword argument 'copy'"
+                    raise TypeError(why) from None
+                return score(*a, **k)
+
+            owner.score = swallowed_then_scored
             return
         if where == "claimed":
             import optuna

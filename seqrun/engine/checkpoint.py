@@ -472,6 +472,7 @@ class SignalGuard:
     def __init__(self, model: Any, at_once: bool = False) -> None:
         self.model = model
         self.requested = False
+        self.raised = False  # the handler raised KeyboardInterrupt
         self.at_once = at_once
         self.old: dict[int, Any] = {}
         self.old_hook: Any = None
@@ -495,7 +496,7 @@ class SignalGuard:
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested or self.at_once:
             mute_if_orphaned(signum)
-            self.requested = True
+            self.requested = self.raised = True
             raise KeyboardInterrupt
         self.requested = True
         self.model.stop_training = True
@@ -509,4 +510,8 @@ class SignalGuard:
         sys.unraisablehook = self.old_hook
         if exc_type is None and self.requested:  # its KeyboardInterrupt fell in a finalizer
             raise KeyboardInterrupt
+        if self.raised and exc_type is not None and not issubclass(exc_type, KeyboardInterrupt):
+            # C code that caught the handler's KeyboardInterrupt raised its own error instead
+            # (numpy's __array__ fallback on a TF Variable: a TypeError): still an interruption
+            raise KeyboardInterrupt from exc[0]
         return False
