@@ -737,11 +737,16 @@ class ForecastAdapter:
         self.input_paths: list[Path] | None = None  # seqrun predict: read these instead
         self.trained_offsets = False  # seqrun predict: the run's times had UTC offsets
 
+    @property
+    def keys_on_command_line(self) -> bool:
+        """Whether the data keys come on the command line (predict's input, evaluate --set)
+        rather than from the config file: a fix then says ``--set data.KEY=VALUE``."""
+        return bool(self.input_paths) or self.options.command_line
+
     def set_key(self, key: str, value: str) -> str:
-        """How an error tells to set ``data.<key>`` to ``value``: ``--set data.KEY=VALUE`` when
-        the data keys come on the command line (predict's input, evaluate --set), else the
-        config's ``set data.KEY: VALUE``."""
-        if self.input_paths or self.options.command_line:
+        """How an error tells to set ``data.<key>`` to ``value``: ``--set data.KEY=VALUE``
+        when :attr:`keys_on_command_line`, else the config's ``set data.KEY: VALUE``."""
+        if self.keys_on_command_line:
             return f"--set data.{key}={value}"
         return f"set data.{key}: {value}"
 

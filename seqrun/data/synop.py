@@ -805,7 +805,7 @@ class SynopAdapter(ForecastAdapter):
             if len(present) > 1:
                 first = _station_id(ids[~blank].iloc[0])
                 fix = f"--set data.station={first}"
-                if not (self.input_paths or self.options.command_line):
+                if not self.keys_on_command_line:
                     fix = f"data.station: '{first}' (quoted: a leading 0 counts) or {fix}"
                 raise UserError(
                     f"the export holds {len(present)} stations, choose one with {fix}; "

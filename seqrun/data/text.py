@@ -319,17 +319,16 @@ def missing_path_error(path: str | Path, what: str, key: str = "data.path") -> U
     symbolic link leading nowhere (a loop, or a missing target), or something that is not a
     regular file (a FIFO, a device such as /dev/null, a socket)."""
     p = Path(path).expanduser()
-    try:
-        link = p.is_symlink()
-        there = p.exists()
-    except OSError:  # e.g. a name too long, or a path through a file
-        link, there = False, False
-    if link and not there:
+    if link := broken_link(p):
         return UserError(
-            f"{what} not found: {path} is {broken_link(p) or 'a symbolic link that leads nowhere'}"
-            "; point it at the data, or give the data's own path",
+            f"{what} not found: {path} is {link}; point it at the data, or give the data's own "
+            "path",
             where=key,
         )
+    try:
+        there = p.exists()
+    except OSError:  # e.g. a name too long, or a path through a file
+        there = False
     if there and not p.is_dir() and not p.is_file():
         return UserError(
             f"{path} is not a regular file (a FIFO, a device or a socket): give the path of "

@@ -587,9 +587,7 @@ def _twin(p: Path, this: str, others: tuple[str, ...], strict: bool = False) -> 
         if other.is_file():
             return other
         if strict and (other.is_symlink() or other.exists()):
-            what = "a folder" if other.is_dir() else "not a readable file"
-            if other.is_symlink() and not other.exists():
-                what = broken_link(other) or "a symbolic link that leads nowhere"
+            what = broken_link(other) or ("a folder" if other.is_dir() else "not a readable file")
             raise UserError(
                 f"{other.name} beside {p.name} is {what}: replace it with the file, or remove "
                 "it (and set data.test_path, or let data.split make the test split)",
