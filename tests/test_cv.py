@@ -220,6 +220,35 @@ def test_resume_finishes_the_missing_folds_with_the_same_results(cv_run, cli, tm
     assert r.exit_code == 2 and "cross-validation is completed" in r.stderr
 
 
+def test_the_parent_and_its_folds_keep_the_warnings_printed_and_a_resume_adds_on(
+    cli, tmp_path, mr_path
+):
+    """Each fold's meta.json has the warnings its training printed; the parent's has them
+    all (`runs show PARENT` prints them); a resume of the parent keeps its earlier ones."""
+    path = tmp_path / "mr.tsv"
+    path.write_text(mr_path.read_text(encoding="utf-8") + "999\t\ta review without a score\n")
+    line = len(path.read_text().splitlines())
+    dropped = f"{path}: dropped 1 row(s) with no label (lines {line})"
+    cfg = write_config(tmp_path, mr_cfg(path))
+    r = cli("train", cfg, "--folds", "2", "--runs-dir", tmp_path / "runs", "--json", "--quiet")
+    assert r.exit_code == 0, r.output
+    parent = Path(json.loads(r.stdout)["run_dir"])
+    for folder in (parent, parent / "fold-0", parent / "fold-1"):
+        assert json.loads((folder / "meta.json").read_text())["warnings"] == [dropped]
+    shown = cli("runs", "show", parent).stdout.splitlines()
+    assert shown[shown.index("warnings") + 1] == f"  - {dropped}"
+    # stopped during its last fold, after an earlier attempt's warning
+    shutil.rmtree(parent / "fold-1")
+    meta = json.loads((parent / "meta.json").read_text())
+    meta.update(status="interrupted", warnings=["of an earlier attempt"])
+    (parent / "meta.json").write_text(json.dumps(meta))
+    r = cli("train", "--resume", parent, "--json", "--quiet")
+    assert r.exit_code == 0, r.output
+    meta = json.loads((parent / "meta.json").read_text())
+    assert meta["status"] == "completed"
+    assert meta["warnings"] == ["of an earlier attempt", dropped]
+
+
 def test_fold_means_sum_every_item_count():
     # dev folds are disjoint: counts add up (a wind direction's scored items, rain events,
     # daily-persistence windows, as n), never a mean such as 51.5 events; one shared test

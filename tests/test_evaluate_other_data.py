@@ -119,6 +119,7 @@ def test_a_classifier_scored_on_a_file_with_other_classes_is_refused(cli, tmp_pa
     same.write_text("text,label\n" + rows)
     r = cli("evaluate", run, "--set", f"data.path={same}", "--json")
     assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["metrics"]["warnings"] == []
     assert (
         json.loads(r.stdout)["metrics"]["accuracy"]
         == json.loads(cli("evaluate", run, "--json").stdout)["metrics"]["accuracy"]
@@ -138,6 +139,9 @@ def test_a_classifier_scored_on_a_file_with_other_classes_is_refused(cli, tmp_pa
     assert r.exit_code == 0, r.output
     assert f"still being trained by pid {os.getpid()}" in r.stderr
     assert "best checkpoint so far, which may still change" in r.stderr
+    # the warnings printed come back with the scores, as the data they are of (--json)
+    (warned,) = json.loads(r.stdout)["metrics"]["warnings"]
+    assert f"warning: {warned}" in r.stderr and "still being trained" in warned
 
 
 def test_data_that_do_not_fit_say_which_columns_missing_features_left_out():

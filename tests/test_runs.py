@@ -454,3 +454,102 @@ def test_runs_list_shows_each_effective_override_once(cli, tmp_path):
         "model.units=5",
         "odd",
     ]
+
+
+def test_every_meta_json_update_adds_the_warnings_recorded_since(tmp_path, capsys):
+    """A training process records what warn() prints (nested recorders each get all of it,
+    once, in order); every meta.json write through its Run adds those not yet recorded after
+    the earlier attempts' (a warning of the fit or of scoring reaches the final meta)."""
+    from seqrun.core.text import recorded_warnings, warn
+
+    run = Run(tmp_path / "exp" / "20260101-000000-000001")
+    write_json(run.meta_path, {"status": "interrupted", "warnings": ["of an earlier attempt"]})
+    with recorded_warnings() as seen:
+        run.warnings = seen
+        warn("while loading")
+        warn("of an earlier attempt")
+        run.update_meta(status="running")
+        assert run.meta()["warnings"] == ["of an earlier attempt", "while loading"]
+        with recorded_warnings() as inner:
+            warn("while scoring")
+            warn("while loading")
+        run.finish("completed")
+    warn("after the run")
+    assert inner == ["while scoring", "while loading"]
+    assert seen == ["while loading", "of an earlier attempt", "while scoring"]
+    assert run.meta()["warnings"] == ["of an earlier attempt", "while loading", "while scoring"]
+    assert capsys.readouterr().err.count("warning: while loading\n") == 2  # still printed
+    write_json(run.meta_path, {"status": "completed", "warnings": "hand-edited"})
+    run.update_meta(status="completed")  # a value that is no list is replaced
+    assert run.meta()["warnings"] == seen
+
+
+def _warning_experiment(tmp_path: Path, name: str, bad_row: bool, epochs: int = 1) -> Path:
+    """A tiny text-table experiment; ``bad_row``: its file has a row without a label (line 3),
+    which the adapter drops with a warning."""
+    rows = [
+        f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
+        for i in range(80)
+    ]
+    if bad_row:
+        rows.insert(1, "a text without its label,")
+    path = tmp_path / f"{name}.csv"
+    path.write_text("text,label\n" + "\n".join(rows) + "\n")
+    raw = {
+        "name": name,
+        "seed": 0,
+        "data": {"adapter": "text_table", "path": str(path), "label_column": "label"},
+        "encoder": {"type": "multi_hot", "vocab_size": 50},
+        "model": {"arch": "dense", "units": 4, "layers": 1},
+        "train": {"epochs": epochs, "batch_size": 16},
+        "metrics": "classification",
+    }
+    return write_config(tmp_path, raw, f"{name}.yaml")
+
+
+def test_a_run_keeps_the_warnings_it_printed_and_runs_show_prints_them(cli, tmp_path):
+    """The warnings a training prints (here while the data load, before the run directory
+    exists) are meta.json's ``warnings`` and a section of `runs show`; a run that printed none
+    has an empty list and no such section."""
+    runs = tmp_path / "runs"
+    r = cli("train", _warning_experiment(tmp_path, "warned", True), "--runs-dir", runs, "--json")
+    assert r.exit_code == 0, r.output
+    run = Run(Path(json.loads(r.stdout)["run_dir"]))
+    dropped = f"{tmp_path / 'warned.csv'}: dropped 1 row(s) with no label (lines 3)"
+    assert f"warning: {dropped}\n" in r.stderr
+    meta = run.meta()
+    assert meta["status"] == "completed" and meta["warnings"] == [dropped]
+    shown = cli("runs", "show", run.path)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[lines.index("warnings") + 1] == f"  - {dropped}"
+    assert "warnings:" not in shown.stdout  # not in the meta section as well
+
+    r = cli("train", _warning_experiment(tmp_path, "clean", False), "--runs-dir", runs, "--json")
+    assert r.exit_code == 0 and "warning:" not in r.stderr, r.output
+    run = Run(Path(json.loads(r.stdout)["run_dir"]))
+    assert run.meta()["warnings"] == []
+    assert "warnings" not in cli("runs", "show", run.path).stdout.splitlines()
+
+
+def test_a_resumed_run_keeps_its_earlier_warnings_and_adds_its_new_ones(cli, tmp_path):
+    """A run killed after epoch 1 kept the warnings of its start; its resume, on a data file
+    changed meanwhile, prints the same one again (kept once) and a new one (added after)."""
+    cfg = _warning_experiment(tmp_path, "warned", True, epochs=2)
+    runs = tmp_path / "runs"
+    env = {**os.environ, "KILL_AT": "epoch:1", "PYTHONPATH": str(ROOT)}
+    hook = Path(__file__).with_name("kill_hook.py")
+    args = ["train", str(cfg), "--runs-dir", str(runs), "--quiet"]
+    p = subprocess.run([sys.executable, str(hook), *args], env=env, capture_output=True)
+    assert p.returncode == -9, p.stderr.decode()[-2000:]
+    (run_dir,) = runs.glob("*/*")
+    dropped = f"{tmp_path / 'warned.csv'}: dropped 1 row(s) with no label (lines 3)"
+    assert Run(run_dir).meta()["warnings"] == [dropped]
+    data = tmp_path / "warned.csv"
+    data.write_text(data.read_text() + "one more superb gem,pos\n")  # the bad row stays line 3
+    r = cli("train", "--resume", run_dir, "--quiet")
+    assert r.exit_code == 0, r.output
+    changed = [w[len("warning: ") :] for w in r.stderr.splitlines() if "data differ" in w]
+    assert len(changed) == 1 and f"warning: {dropped}" in r.stderr, r.stderr
+    meta = Run(run_dir).meta()
+    assert meta["status"] == "completed" and meta["warnings"] == [dropped, changed[0]]

@@ -4,7 +4,8 @@ Layout of one run::
 
     runs/<name>/<YYYYmmdd-HHMMSS>-<id>/
         config.yaml        resolved config (overrides applied)
-        meta.json          status, versions, command, git commit, seed, host, times, data
+        meta.json          status, versions, command, git commit, seed, host, times, data,
+                           the warnings the training printed
         history.csv        one row per epoch
         metrics/dev.json   metrics/test.json (written by `seqrun evaluate`)
         checkpoints/best.keras  checkpoints/last.keras  checkpoints/state.json
@@ -99,6 +100,14 @@ def active_seconds(meta: dict[str, Any], now: float) -> float:
     if not isinstance(start, int | float) or not isinstance(before, int | float):
         return 0.0
     return float(before) + max(0.0, now - start)
+
+
+def merged_warnings(recorded: Any, new: list[str]) -> list[str]:
+    """meta.json's ``warnings``: those ``recorded`` (earlier attempts of a resumed run; a
+    value that is not a list of texts, hand-edited, is dropped) followed by the ``new`` ones
+    not among them, each once, in order."""
+    earlier = recorded if isinstance(recorded, list) else []
+    return list(dict.fromkeys([*(w for w in earlier if isinstance(w, str)), *new]))
 
 
 def now_iso() -> str:
@@ -301,6 +310,10 @@ class Run:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        # the warnings this process printed for the run (a list that
+        # core.text.recorded_warnings fills as it trains): every meta.json write through this
+        # object adds those not yet recorded to meta's ``warnings`` (see merged_warnings)
+        self.warnings: list[str] | None = None
 
     # -- paths
     @property
@@ -356,9 +369,11 @@ class Run:
         return None
 
     def update_meta(self, **fields: Any) -> dict[str, Any]:
-        """Merge ``fields`` into meta.json atomically."""
+        """Merge ``fields`` into meta.json atomically (and :attr:`warnings`, when set)."""
         meta = self.meta()
         meta.update(fields)
+        if self.warnings is not None:
+            meta["warnings"] = merged_warnings(meta.get("warnings"), self.warnings)
         write_json(self.meta_path, meta)
         return meta
 

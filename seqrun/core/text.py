@@ -356,12 +356,37 @@ def shown_as(path: str, name: str) -> Iterator[None]:
         _SHOWN_AS.pop(path, None)
 
 
+#: the lists of :func:`recorded_warnings` open now (innermost last)
+_RECORDERS: list[list[str]] = []
+
+
+@contextlib.contextmanager
+def recorded_warnings() -> Iterator[list[str]]:
+    """Meanwhile, the text of each warning :func:`warn` prints (without ``warning: ``) is also
+    appended to the list yielded, unless it is already there (first occurrence kept, in
+    order): what a run writes into its meta.json. Recorders nest (each open one gets every
+    warning) and are process-wide (a warning of any thread is recorded)."""
+    seen: list[str] = []
+    _RECORDERS.append(seen)
+    try:
+        yield seen
+    finally:  # by identity: two recorders with the same warnings are equal lists
+        for i in range(len(_RECORDERS) - 1, -1, -1):
+            if _RECORDERS[i] is seen:
+                del _RECORDERS[i]
+                break
+
+
 def warn(message: str) -> None:
-    """A one-line warning on stderr (stdout stays clean for --json)."""
+    """A one-line warning on stderr (stdout stays clean for --json), recorded by every open
+    :func:`recorded_warnings`."""
     import sys
 
     for path, name in _SHOWN_AS.items():
         message = message.replace(path, name)
+    for seen in list(_RECORDERS):
+        if message not in seen:
+            seen.append(message)
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 

@@ -15,6 +15,7 @@ and `evaluate` take it like any run)::
     runs/<name>/<parent-id>/
         config.yaml           resolved config (data.split.kfold K, data.split.fold null)
         meta.json             kind "cv", folds, scheme, status, times, every fold's leakage check
+                              and the warnings of every fold
         folds.json            per fold: run directory, status, sizes, best epoch, dev metrics
         metrics/cv.json       mean, std (n - 1), min, max and per-fold values of each dev metric
         metrics/dev.json      the means (what `runs list` shows)
@@ -53,6 +54,7 @@ from seqrun.core.runs import (
     read_json,
     write_json,
 )
+from seqrun.core.text import recorded_warnings
 from seqrun.engine import launch
 from seqrun.engine.backend import framework_versions
 from seqrun.engine.checkpoint import Interrupted
@@ -344,6 +346,7 @@ class _Parent:
         self.cfg, self.runs_dir, self.locks = cfg, runs_dir, locks
         self.argv, self.overrides, self.say = kw["argv"], kw["overrides"], kw["say"]
         self.run: Run | None = resume
+        self.warnings: list[str] = kw["warnings"]  # what it printed (recorded_warnings)
 
     def get(self) -> Run:
         """The parent run (created now if no fold started yet)."""
@@ -360,7 +363,9 @@ class _Parent:
                 config_key=config_key(cfg),
                 overrides=list(self.overrides or []),
                 **framework_versions(),
+                warnings=list(self.warnings),
             )
+            run.warnings = self.warnings  # the folds' later ones, at each update of meta.json
             write_json(run.meta_path, meta)
             atomic_write_text(run.config_path, cfg.to_yaml())
             self.run = run
@@ -405,38 +410,43 @@ def train_folds(
     k_folds = check_kfold_config(cfg)
     say = log or (lambda msg: None)
     how = scheme(cfg)
-    if resume is not None:
-        _mark_resumed(resume)
-    parent = _Parent(cfg, runs_dir, resume, locks, argv=argv, overrides=overrides, say=say)
-    options = {"quiet": quiet, "argv": argv, "log": log}
-    folds: list[_Fold] = []
-    fold = 0
-    with _QuietRetracing():
-        try:
-            for fold in range(k_folds):
-                t0 = time.time()
-                done = _train_fold(cfg, fold, parent, resume, runs_dir, options, overrides)
-                done.record["duration_s"] = round(time.time() - t0, 2)
-                folds.append(done)
-                records = [f.record for f in folds]
-                state = {"folds": k_folds, "scheme": how, "runs": records}
-                write_json(parent.get().path / FOLDS_FILE, state)
-                shown = " ".join(f"{k}={v:.4g}" for k, v in done.record["metrics"].items())
-                took = time.time() - t0
-                say(f"fold {fold + 1}/{k_folds}: {shown} ({took:.0f} s) {done.run.path}")
-            return _finish_folds(parent.get(), cfg, folds, how)
-        except (Interrupted, KeyboardInterrupt):
-            if parent.run is None or parent.run.meta().get("status") == "completed":
-                raise  # nothing started, or the signal came after the last write
-            where = f"in fold {fold}" if len(folds) < k_folds else "while summarising the folds"
-            parent.run.finish("interrupted", error=f"interrupted {where}")
-            raise Interrupted(str(parent.run.path)) from None
-        except Exception as e:
-            if parent.run is not None:
-                what = str(e) if isinstance(e, SeqrunError) else f"{type(e).__name__}: {e}"
-                where = f"fold {fold}" if len(folds) < k_folds else "summarising the folds"
-                parent.run.finish("failed", error=f"{where}: {what}")
-            raise
+    # every fold's warnings (each fold keeps its own too), for the parent's meta.json
+    with recorded_warnings() as seen:
+        if resume is not None:
+            resume.warnings = seen  # kept with the earlier attempts' warnings
+            _mark_resumed(resume)
+        parent = _Parent(
+            cfg, runs_dir, resume, locks, argv=argv, overrides=overrides, say=say, warnings=seen
+        )
+        options = {"quiet": quiet, "argv": argv, "log": log}
+        folds: list[_Fold] = []
+        fold = 0
+        with _QuietRetracing():
+            try:
+                for fold in range(k_folds):
+                    t0 = time.time()
+                    done = _train_fold(cfg, fold, parent, resume, runs_dir, options, overrides)
+                    done.record["duration_s"] = round(time.time() - t0, 2)
+                    folds.append(done)
+                    records = [f.record for f in folds]
+                    state = {"folds": k_folds, "scheme": how, "runs": records}
+                    write_json(parent.get().path / FOLDS_FILE, state)
+                    shown = " ".join(f"{k}={v:.4g}" for k, v in done.record["metrics"].items())
+                    took = time.time() - t0
+                    say(f"fold {fold + 1}/{k_folds}: {shown} ({took:.0f} s) {done.run.path}")
+                return _finish_folds(parent.get(), cfg, folds, how)
+            except (Interrupted, KeyboardInterrupt):
+                if parent.run is None or parent.run.meta().get("status") == "completed":
+                    raise  # nothing started, or the signal came after the last write
+                where = f"in fold {fold}" if len(folds) < k_folds else "while summarising the folds"
+                parent.run.finish("interrupted", error=f"interrupted {where}")
+                raise Interrupted(str(parent.run.path)) from None
+            except Exception as e:
+                if parent.run is not None:
+                    what = str(e) if isinstance(e, SeqrunError) else f"{type(e).__name__}: {e}"
+                    where = f"fold {fold}" if len(folds) < k_folds else "summarising the folds"
+                    parent.run.finish("failed", error=f"{where}: {what}")
+                raise
 
 
 def _mark_resumed(parent: Run) -> None:

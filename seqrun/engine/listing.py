@@ -410,7 +410,8 @@ def headline_units(metrics: dict[str, Any] | None) -> dict[str, str]:
 
 
 def show_run(run: Run) -> None:
-    """Print a run's config, meta, metrics (with units), model summary and files."""
+    """Print a run's meta, the warnings its training printed, config, metrics (with units),
+    model summary and files."""
     from rich.console import Console
     from rich.markup import escape
 
@@ -422,8 +423,14 @@ def show_run(run: Run) -> None:
         console.print(title)
     meta = run.meta()
     meta["status"] = run.status()
+    warnings = meta.pop("warnings", None)  # a section of their own, one line each
     console.print("[bold]meta[/bold]")
     console.print(_yaml_text(meta), markup=False)
+    if warnings:
+        console.print("[bold]warnings[/bold]")
+        shown = warnings if isinstance(warnings, list) else [warnings]  # a hand-edited meta
+        for text in shown:
+            console.print(f"  - {text}", markup=False)
     if run.config_path.is_file():
         console.print("[bold]config.yaml[/bold]")
         text = run.config_path.read_text(encoding="utf-8", errors="replace")

@@ -34,12 +34,13 @@ from seqrun.core.runs import (
     create_run,
     keras_key,
     lock_run,
+    merged_warnings,
     metrics_name,
     now_iso,
     share_run,
     write_json,
 )
-from seqrun.core.text import warn
+from seqrun.core.text import recorded_warnings, warn
 from seqrun.engine import archive, launch
 from seqrun.engine.backend import framework_versions, import_tensorflow
 from seqrun.engine.checkpoint import (
@@ -293,47 +294,50 @@ def train(
     die_with_parent()  # a trial of a sweep: it stops with the sweep
     locks: list[Any] = []  # released when this run ends (the process may train others)
     started: dict[str, Run] = {}  # the run this process writes, once it exists
-    try:
+    # what the run prints from the data's loading on: kept in its meta.json (Run.warnings)
+    with recorded_warnings() as seen:
         try:
-            with sigterm_interrupts():  # before the fit's guard, SIGTERM is Ctrl-C as well
-                cluster = launch.cluster_of(cfg)
-                chief = cluster is None or cluster.is_chief
-                if resume is not None and chief:
-                    locks.append(lock_run(resume))  # before anything is read or changed
-                    started["run"] = resume
-                if cfg.tracking.mlflow is not None:
-                    tracking.require("mlflow", "mlflow", "tracking.mlflow")
-                job = _prepare(cfg, cluster, log)
-                if resume is not None and (state := resume_state(resume)) is not None:
-                    run, model = _continue(job, resume, state)
-                else:
-                    run, model, state = _start(
-                        job, runs_dir, locks, resume, make_run, argv, overrides, started
-                    )
-                if job.chief:
-                    job.say(f"run directory: {run.path}")
-                    launch.announce_run_dir(run.path)
-                else:
-                    job.say(
-                        f"{cluster.task} of {cluster.size} workers: the chief writes the run "
-                        "directory"
-                    )
-        except KeyboardInterrupt:  # writing the run directory, before the first batch
-            run = started.get("run")
-            if run is None:
-                raise
-            run.finish("interrupted", error=interrupt_cause())
-            raise Interrupted(str(run.path)) from None
-        except OSError as e:  # writing a new run's directory (a full disk): the run failed
-            run = started.get("run")
-            if run is None or run is resume or isinstance(e, BrokenPipeError):
-                raise  # a resume's run keeps its status; a gone reader is no disk failure
-            raise _write_failed(run, e) from None
-        with sigterm_interrupts():  # never SIGTERM's default (a silent death) while the run lives
-            return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
-    finally:
-        for lock in locks:
-            lock.release()
+            try:
+                with sigterm_interrupts():  # before the fit's guard, SIGTERM is Ctrl-C as well
+                    cluster = launch.cluster_of(cfg)
+                    chief = cluster is None or cluster.is_chief
+                    if resume is not None and chief:
+                        locks.append(lock_run(resume))  # before anything is read or changed
+                        started["run"] = resume
+                        resume.warnings = seen  # kept with the earlier attempts' warnings
+                    if cfg.tracking.mlflow is not None:
+                        tracking.require("mlflow", "mlflow", "tracking.mlflow")
+                    job = _prepare(cfg, cluster, log, seen)
+                    if resume is not None and (state := resume_state(resume)) is not None:
+                        run, model = _continue(job, resume, state)
+                    else:
+                        run, model, state = _start(
+                            job, runs_dir, locks, resume, make_run, argv, overrides, started
+                        )
+                    if job.chief:
+                        job.say(f"run directory: {run.path}")
+                        launch.announce_run_dir(run.path)
+                    else:
+                        job.say(
+                            f"{cluster.task} of {cluster.size} workers: the chief writes the run "
+                            "directory"
+                        )
+            except KeyboardInterrupt:  # writing the run directory, before the first batch
+                run = started.get("run")
+                if run is None:
+                    raise
+                run.finish("interrupted", error=interrupt_cause())
+                raise Interrupted(str(run.path)) from None
+            except OSError as e:  # writing a new run's directory (a full disk): the run failed
+                run = started.get("run")
+                if run is None or run is resume or isinstance(e, BrokenPipeError):
+                    raise  # a resume's run keeps its status; a gone reader is no disk failure
+                raise _write_failed(run, e) from None
+            with sigterm_interrupts():  # never SIGTERM's default (a silent death) while it lives
+                return _fit_guarded(job, run, model, state, runs_dir, quiet, on_epoch)
+        finally:
+            for lock in locks:
+                lock.release()
 
 
 @dataclass
@@ -346,6 +350,7 @@ class _Job:
     data: Any  # the train and dev splits (a DataModule)
     leak: dict[str, Any]  # the leakage check of the splits
     say: Any  # one line of progress for the user
+    warnings: list[str]  # the warnings printed for the run so far (recorded_warnings)
 
     @property
     def chief(self) -> bool:
@@ -362,9 +367,10 @@ class _Job:
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
 
-def _prepare(cfg: ExperimentConfig, cluster: Any, log: Any) -> _Job:
+def _prepare(cfg: ExperimentConfig, cluster: Any, log: Any, seen: list[str]) -> _Job:
     """TensorFlow, the data and its leakage check (a finding with ``data.leakage: error``
-    stops here, before any run directory exists)."""
+    stops here, before any run directory exists); ``seen``: the list that records the run's
+    warnings."""
     from seqrun.data.base import warn_untrained_classes
     from seqrun.engine import leakage
 
@@ -374,7 +380,7 @@ def _prepare(cfg: ExperimentConfig, cluster: Any, log: Any) -> _Job:
     warn_untrained_classes(data)
     leak = leakage.check(data, cfg.data.leakage)
     leakage.enforce(leak)
-    return _Job(cfg, cluster, strategy, data, leak, log or (lambda msg: None))
+    return _Job(cfg, cluster, strategy, data, leak, log or (lambda msg: None), seen)
 
 
 def _check_loss_classes(cfg: ExperimentConfig, task: Any) -> None:
@@ -419,6 +425,7 @@ def _start(
         run = Run(launch.scratch_dir(job.cluster))
     elif resume is None:
         run = make_run() if make_run is not None else create_run(runs_dir, cfg.name)
+        run.warnings = job.warnings
         if started is not None:
             started["run"] = run
         locks.append(lock_run(run))
@@ -449,6 +456,7 @@ def _new_meta(
     meta["data"].update(data.report())  # what the adapter did: values filled, rows dropped...
     meta["leakage"] = job.leak
     meta["epochs_completed"] = 0
+    meta["warnings"] = merged_warnings((before or {}).get("warnings"), job.warnings)
     if job.cluster is not None or cfg.train.strategy == "multi_worker":
         meta["cluster"] = _cluster_meta(cfg, job.cluster, job.strategy)
     if before is not None:  # keep how and when the run first started
@@ -916,21 +924,24 @@ def evaluate_on(
     """Score a checkpoint on ``split`` of other labelled data: the run's config with
     ``overrides`` (``data.path``, ``data.sample``, ``data.test_path`` and the file's layout
     keys), read and encoded as the run's own data. Writes nothing into the run (its own scores
-    stay); the metrics come back with ``data`` (the overrides). A run still being trained is
-    scored with a warning, as ``seqrun predict`` does: its checkpoint may still change."""
-    cfg = archive.config_with_overrides(run, overrides, "evaluate")
-    archive.warn_if_training(run, checkpoint, "these scores")
-    where = f"--set {' '.join(overrides)}"
-    try:
-        data = load_data(cfg, (split,), command_line=True)  # before TensorFlow: at once
-    except UserError as e:
-        raise UserError(e.message, where=f"{where} ({e.where})" if e.where else where) from None
-    setup_tf(cfg)
-    _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
-    archive.check_data_fits(encoder, data, where)
-    data.set_encoder(encoder)
-    _, metrics = _scores(cfg, data, split, checkpoint, model)
-    return {**metrics, "data": list(overrides)}
+    stay); the metrics come back with ``data`` (the overrides) and ``warnings`` (those printed
+    meanwhile, e.g. of the data read). A run still being trained is scored with a warning, as
+    ``seqrun predict`` does: its checkpoint may still change."""
+    with recorded_warnings() as seen:
+        cfg = archive.config_with_overrides(run, overrides, "evaluate")
+        archive.warn_if_training(run, checkpoint, "these scores")
+        where = f"--set {' '.join(overrides)}"
+        try:
+            data = load_data(cfg, (split,), command_line=True)  # before TensorFlow: at once
+        except UserError as e:
+            where_e = f"{where} ({e.where})" if e.where else where
+            raise UserError(e.message, where=where_e) from None
+        setup_tf(cfg)
+        _, encoder, model = archive.load(run, checkpoint, cfg=cfg)
+        archive.check_data_fits(encoder, data, where)
+        data.set_encoder(encoder)
+        _, metrics = _scores(cfg, data, split, checkpoint, model)
+    return {**metrics, "data": list(overrides), "warnings": seen}
 
 
 def evaluate(run: Run, split: str = "test", checkpoint: str = "best") -> dict[str, Any]:
