@@ -11,6 +11,7 @@ from seqrun.core.config import (
     load_config,
     parse_override,
     reference_markdown,
+    set_option,
 )
 from seqrun.core.errors import UserError
 from tests.conftest import ROOT, TINY_LADYBUG, write_config
@@ -117,10 +118,37 @@ def test_split_fractions_must_sum_to_one(tmp_path):
         ("name=#hash", "name", "#hash"),  # YAML: null
         ("name='a #b'", "name", "a #b"),
         ("data.classes=[a, b]", "data.classes", ["a", "b"]),
+        ("data.separator=|", "data.separator", "|"),  # YAML: an empty block text
+        ("data.separator='|'", "data.separator", "|"),
+        ("data.separator=''", "data.separator", ""),
     ],
 )
 def test_parse_override(text, key, value):
     assert parse_override(text) == (key, value)
+
+
+@pytest.mark.parametrize(
+    "key,value,typed",
+    [
+        ("data.separator", "';'", '--set "data.separator=;"'),
+        ("data.separator", "'|'", '--set "data.separator=|"'),
+        ("data.separator", "'\\t'", "--set 'data.separator=\\t'"),
+        ("data.decimal", "','", "--set data.decimal=,"),
+        ("data.missing_values", "['M']", "--set \"data.missing_values=['M']\""),
+        ("data.text_values", "{'T': 0}", "--set \"data.text_values={'T': 0}\""),
+        ("data.time_format", "'%d/%m/%Y %H:%M'", '--set "data.time_format=%d/%m/%Y %H:%M"'),
+        ("data.station", "'07149'", "--set data.station=07149"),
+        ("data.missing_values", "['$']", "--set 'data.missing_values=['\"'\"'$'\"'\"']'"),
+    ],
+)
+def test_a_fix_with_set_is_what_a_shell_passes_as_the_value_meant(key, value, typed):
+    """set_option(KEY, YAML value): the --set a user pastes into a shell, which reads as the
+    YAML value (its quotes left out where --set reads the same without them)."""
+    import shlex
+
+    assert set_option(key, value) == typed
+    flag, arg = shlex.split(typed)
+    assert flag == "--set" and parse_override(arg) == parse_override(f"{key}={value}")
 
 
 def test_override_applies_and_errors_point_at_set(tiny_config):

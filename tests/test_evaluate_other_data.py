@@ -91,6 +91,71 @@ def test_local_times_given_with_set_are_fixed_with_set(cli, tmp_path):
     assert "set data.timezone:" not in r.stderr
 
 
+def test_fixes_for_a_file_given_with_set_are_set_options_a_shell_takes(cli, tmp_path):
+    """evaluate --set data.path=OTHER.csv written another way (';' and decimal commas, 'M'
+    for missing, day-first times, 9999 for missing, '|'): each fix is a --set, quoted for a
+    shell, which, pasted as it is, scores the file; train says the config's data.KEY: VALUE."""
+    import shlex
+
+    import pandas as pd
+
+    times = pd.date_range("2013-10-01", periods=200, freq="h")
+    train = _hourly_csv(tmp_path / "utc.csv", times)
+    cfg = {
+        "name": "forms",
+        "data": {"adapter": "timeseries_csv", "path": str(train), "time_column": "time",
+                 "targets": "temp", "sequence_len": 4, "horizon": 1},
+        "model": {"arch": "gru", "units": 2},
+        "train": {"epochs": 1, "batch_size": 64},
+    }  # fmt: skip
+    run = _train(cli, tmp_path, cfg)
+    text = train.read_text()
+    last = text.splitlines()[-1].split(",")
+    dmy = "\n".join(
+        f"{pd.Timestamp(t):%d/%m/%Y %H:%M},{v}" if i else f"{t},{v}"
+        for i, (t, v) in enumerate(line.split(",") for line in text.splitlines())
+    )
+    cases = {  # the file, the fixes the error must give
+        "semicolons": (
+            text.replace(",", ";").replace(".", ","),
+            ['--set "data.separator=;"', "--set data.decimal=,"],
+        ),
+        "marker": (
+            text.replace(",".join(last), f"{last[0]},M"),
+            ["--set \"data.missing_values=['M']\"", "--set \"data.text_values={'M': 0}\""],
+        ),
+        "day_first": (dmy + "\n", ['--set "data.time_format=%d/%m/%Y %H:%M"']),
+        "code": (
+            text.replace(",".join(last), f"{last[0]},9999"),
+            ['--set "data.missing_values=[9999]"'],
+        ),
+        "pipes": (text.replace(",", "|"), ['--set "data.separator=|"']),
+    }
+    for name, (content, fixes) in cases.items():
+        other = tmp_path / f"{name}.csv"
+        other.write_text(content)
+        r = cli("evaluate", run, "--set", f"data.path={other}")
+        assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+        said = " ".join(r.stderr.split())
+        for fix in fixes:
+            assert fix in said, said
+        assert "set data." not in said.replace("--set data.", ""), said
+        # the fix as a shell reads it: the first scores the file (the 'M' as missing)
+        given = [arg for fix in fixes[:1] for arg in shlex.split(fix)]
+        if name == "semicolons":
+            given = [arg for fix in fixes for arg in shlex.split(fix)]
+        r = cli("evaluate", run, "--set", f"data.path={other}", *given, "--json")
+        assert r.exit_code == 0, (name, r.output)
+        if name == "marker":  # and 'M' as a number
+            r = cli("evaluate", run, "--set", f"data.path={other}", *shlex.split(fixes[1]))
+            assert r.exit_code == 0, r.output
+        # training on it: the config's form
+        r = cli("train", write_config(tmp_path, {**cfg, "data": {**cfg["data"],
+                "path": str(other)}}), "--runs-dir", tmp_path / "runs")  # fmt: skip
+        assert r.exit_code == 2 and "--set" not in r.stderr, r.output
+        assert "set data." in r.stderr
+
+
 def test_a_classifier_scored_on_a_file_with_other_classes_is_refused(cli, tmp_path):
     rows = "".join(
         f"a {'fine' if i % 2 else 'dull'} film number {i},{'pos' if i % 2 else 'neg'}\n"
@@ -129,6 +194,12 @@ def test_a_classifier_scored_on_a_file_with_other_classes_is_refused(cli, tmp_pa
     r = cli("evaluate", run, "--set", f"data.path={other}")
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "the data's classes ['bad', 'good'] are not the run's ['neg', 'pos']" in r.stderr
+    semi = tmp_path / "semi.csv"  # the fix of a file given with --set is a --set
+    semi.write_text("text;label\n" + rows.replace(",", ";"))
+    r = cli("evaluate", run, "--set", f"data.path={semi}")
+    assert r.exit_code == 2 and 'add --set "data.separator=;"' in r.stderr, r.stderr
+    r = cli("evaluate", run, "--set", f"data.path={semi}", "--set", "data.separator=;", "--json")
+    assert r.exit_code == 0, r.output
     # a run still being trained (a resume of it, in another terminal): scored, with a warning
     from seqrun.core.runs import FileLock, Run
 

@@ -181,14 +181,16 @@ def test_forecast_input_errors_are_one_line(cli, tmp_path):
     bad.write_text("\n".join([*lines[:-1], ",".join(cells)]) + "\n")
     r = cli("predict", run, "--input", bad)
     assert r.exit_code == 2 and f"--input {bad}:{len(lines)}: cannot read the time" in r.output
-    assert "(seqrun predict takes data.time_format with --set KEY=VALUE)" in r.output
+    assert '--set "data.time_format=%d/%m/%Y %H:%M"' in r.output  # the fix as typed
+    assert "seqrun predict takes" not in r.output
     cells = lines[-1].split(",")
     cells[SAMPLE_LINES[0].split(",").index("temp")] = "warm"
     worded = tmp_path / "worded.csv"  # the advice names the keys predict takes with --set
     worded.write_text("\n".join([*lines[:-1], ",".join(cells)]) + "\n")
     r = cli("predict", run, "--input", worded)
-    assert r.exit_code == 2 and "set data.missing_values: ['warm']" in r.output
-    assert "(seqrun predict takes data.missing_values and data.text_values with --set" in r.output
+    assert r.exit_code == 2 and "--set \"data.missing_values=['warm']\"" in r.output
+    assert "--set \"data.text_values={'warm': 0}\"" in r.output
+    assert "set data.missing_values:" not in r.output and "predict takes" not in r.output
     r = cli("predict", run, "--input", worded, "--set", "data.missing_values=[warm]")
     assert r.exit_code == 0, r.output
     cut = tmp_path / "cut.csv"  # a download cut mid-line: the error keeps its line

@@ -97,3 +97,30 @@ def test_npz_with_object_arrays_first_says_how_to_save_it(tmp_path):
     said = e.value.message
     assert "save it again with np.savez" in said and not said.startswith("set data.")
     assert said.index("store x as") < said.index("data.allow_pickle")
+
+
+def test_fixes_for_a_forecast_input_are_set_options_a_shell_takes(cli, tmp_path):
+    """predict --input FILE written with ';' and decimal commas, or with day-first times: the
+    fixes are --set options (quoted for a shell) that, pasted as they are, read the file."""
+    import shlex
+
+    run = train(cli, tmp_path, nyc(neighbours=None))
+    frame = pd.read_csv(cut_sample(tmp_path, "2013-03-01", "2013-03-03"))
+    frame.to_csv(semi := tmp_path / "semi.csv", sep=";", decimal=",", index=False)
+    frame["time_hour"] = pd.to_datetime(frame["time_hour"]).dt.strftime("%d/%m/%Y %H:%M")
+    frame.to_csv(dmy := tmp_path / "dmy.csv", index=False)
+    for path, fixes in (
+        (semi, ['--set "data.separator=;"', "--set data.decimal=,"]),
+        (dmy, ['--set "data.time_format=%d/%m/%Y %H:%M"']),
+    ):
+        r = cli("predict", run, "--input", path)
+        assert r.exit_code == 2 and "Traceback" not in r.output
+        said = " ".join(r.stderr.split())
+        assert all(fix in said for fix in fixes), said
+        assert "set data." not in said.replace("--set data.", ""), said
+        assert "seqrun predict takes" not in said  # the fix already says --set
+        given = [arg for fix in fixes for arg in shlex.split(fix)]
+        if path == dmy:  # the sample's times are UTC ones, written without their Z
+            given += ["--set", "data.timezone=UTC"]
+        r = cli("predict", run, "--input", path, *given)
+        assert r.exit_code == 0, r.output

@@ -772,6 +772,36 @@ def test_npz_layout_bytes_labels_and_foreign_keys(tmp_path, capsys):
         read_npz(tmp_path / "aeon.npz")
 
 
+def test_fixes_for_data_given_with_set_say_set(tmp_path, capsys):
+    """A run's data read anew (seqrun evaluate --set data.path=..., predict --input): the
+    layout and encoding fixes are --set options; the config's form otherwise."""
+    from seqrun.core.config import load_config
+    from seqrun.core.contracts import LoadOptions
+    from seqrun.core.errors import UserError
+    from seqrun.core.registry import registry
+
+    ntf = np.random.default_rng(0).normal(size=(8, 50, 3)).astype(np.float32)
+    np.savez(tmp_path / "nft.npz", x=ntf.transpose(0, 2, 1), y=np.array(["a", "b"] * 4))
+    latin = tmp_path / "latin.csv"
+    rows = "".join(
+        f"{i},{t},{t / 2},{'café' if i % 2 else 'b'}\n" for i in range(8) for t in range(4)
+    )
+    latin.write_bytes(("id,step,v,label\n" + rows).encode("cp1252"))
+    for command_line, layout, encoding in (
+        (False, "set data.layout: NFT", "set data.encoding: cp1252"),
+        (True, "--set data.layout=NFT", "add --set data.encoding=cp1252"),
+    ):
+        for path, fix in ((tmp_path / "nft.npz", layout), (latin, encoding)):
+            cfg = load_config(seq_config(tmp_path, {"path": str(path)}))
+            adapter = registry.get("adapter", cfg.data.adapter)
+            try:
+                adapter(cfg.data, LoadOptions(command_line=command_line)).load(("train",))
+                said = capsys.readouterr().err
+            except UserError as e:
+                said = str(e)
+            assert fix in said, said
+
+
 def test_other_table_layouts_get_a_specific_message(cli, tmp_path):
     ucr = tmp_path / "GunPoint_TRAIN.tsv"  # UCR 2018: no header, the label first
     ucr.write_text("1\t0.1\t0.2\t0.3\n2\t0.4\t0.5\t0.6\n")

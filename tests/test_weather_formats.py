@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import re
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,6 +78,20 @@ def test_predict_from_an_export_with_its_columns_in_another_order(cli, tmp_path)
     b = cli("predict", run, "--input", reversed_)
     assert a.exit_code == 0 and b.exit_code == 0, b.output
     assert a.stdout == b.stdout
+    # the dates as a spreadsheet writes them: the fix is --set options, quoted for a shell
+    dates = rows[0].index("Date")
+    for r in rows[1:]:
+        r[dates] = datetime.fromisoformat(r[dates]).strftime("%d/%m/%Y %H:%M")
+    day_first = tmp_path / "day_first.csv"
+    day_first.write_text("\n".join(";".join(r) for r in rows) + "\n", encoding="utf-8")
+    r = cli("predict", run, "--input", day_first)
+    said = " ".join(r.stderr.split())
+    assert r.exit_code == 2 and '--set "data.time_format=%d/%m/%Y %H:%M"' in said, said
+    assert "--set data.timezone=ZONE" in said and "set data.time_format:" not in said
+    fixes = shlex.split('--set "data.time_format=%d/%m/%Y %H:%M" --set data.timezone=Europe/Paris')
+    c = cli("predict", run, "--input", day_first, *fixes)
+    assert c.exit_code == 0, c.output
+    assert c.stdout == a.stdout
 
 
 def test_a_quoted_header_decides_the_spreadsheet_encoding(tmp_path):

@@ -634,9 +634,32 @@ def parse_override(text: str) -> tuple[str, Any]:
         parsed = value
     if isinstance(parsed, dict | list) and not value.strip().startswith(("[", "{")):
         parsed = value  # "a: b" parses as a mapping; a user typing it meant text
+    if parsed == "" and value.strip()[:1] in ("|", ">"):
+        parsed = value.strip()  # YAML's block-text marks read as empty text: '|' is a separator
     if isinstance(parsed, str) and _FLOAT.fullmatch(value.strip()):
         parsed = float(parsed)  # YAML 1.1 reads 1e-3 as text
     return key, parsed
+
+
+_SHELL_PLAIN = re.compile(r"[\w./:=,+@%-]+")
+
+
+def set_option(key: str, value: str) -> str:
+    """``--set KEY=VALUE`` as a fix a user pastes into a shell: ``value`` is YAML text (as a
+    config writes it, e.g. ``';'``, ``['M']``), given without its quotes when --set reads it
+    the same without them, and the whole quoted for the shell when it holds characters a
+    shell reads (spaces, ``;``, brackets)."""
+    with contextlib.suppress(UserError):
+        want = parse_override(f"{key}={value}")[1]
+        bare = value[1:-1] if len(value) > 2 and value[0] == value[-1] in "'\"" else None
+        if bare is not None and parse_override(f"{key}={bare}") == (key, want):
+            value = bare
+    text = f"{key}={value}"
+    if _SHELL_PLAIN.fullmatch(text):
+        return f"--set {text}"
+    if not re.search(r'["$`\\!]', text):
+        return f'--set "{text}"'
+    return "--set '" + text.replace("'", "'\"'\"'") + "'"
 
 
 def apply_overrides(source: Source, overrides: list[str]) -> None:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
-from seqrun.core.config import DataConfig, Section
+from seqrun.core.config import DataConfig, Section, set_option
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.durations import duration_seconds, format_duration
 from seqrun.core.errors import UserError, did_you_mean
@@ -744,10 +744,12 @@ class ForecastAdapter:
         return bool(self.input_paths) or self.options.command_line
 
     def set_key(self, key: str, value: str) -> str:
-        """How an error tells to set ``data.<key>`` to ``value``: ``--set data.KEY=VALUE``
-        when :attr:`keys_on_command_line`, else the config's ``set data.KEY: VALUE``."""
-        if self.keys_on_command_line:
-            return f"--set data.{key}={value}"
+        """How an error tells to set ``data.<key>`` to ``value`` (YAML text, e.g. ``';'``):
+        ``--set data.KEY=VALUE``, quoted for a shell where needed, when
+        :attr:`keys_on_command_line` and --set takes the key (:attr:`predict_keys`), else the
+        config's ``set data.KEY: VALUE``."""
+        if self.keys_on_command_line and f"data.{key}" in self.predict_keys:
+            return set_option(f"data.{key}", value)
         return f"set data.{key}: {value}"
 
     def _enough(self, share: float) -> bool:
@@ -1717,9 +1719,14 @@ def _predict_hint(message: str, where: str, keys: tuple[str, ...]) -> str:
     another key belongs to the run's config."""
     if where in ("data.path", "data.sample"):  # the message is about the input file itself
         return ""
-    named = [k for k in keys if re.search(rf"(?<![\w.]){re.escape(k)}\b", message)]
+    given = [k for k in keys if re.search(rf"--set [\"']?{re.escape(k)}=", message)]
+    named = [
+        k for k in keys if k not in given and re.search(rf"(?<![\w.]){re.escape(k)}\b", message)
+    ]
     if named:
         return f" (seqrun predict takes {' and '.join(named)} with --set KEY=VALUE)"
+    if given:  # the message says the --set itself
+        return ""
     if ".".join(where.split(".")[:2]) in keys:
         return " (seqrun predict takes such keys with --set KEY=VALUE)"
     return f" (the run's {where})" if where.startswith("data.") else ""

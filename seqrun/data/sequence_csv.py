@@ -280,10 +280,14 @@ def layout_problem(columns: list[str]) -> str | None:
 
 
 def _first_row(name: str, fmt: str, encoding: str) -> list[str]:
-    """The first non-empty line of a table split at its separator (for error messages)."""
+    """The first non-empty line of a table split at its separator (for error messages; []
+    when the file does not decode: the reader's own error says why)."""
     from seqrun.core.text import decode_text, read_file_bytes
 
-    text = decode_text(read_file_bytes(Path(name)), encoding, name)
+    try:
+        text = decode_text(read_file_bytes(Path(name)), encoding, name)
+    except UserError:
+        return []
     for line in text.splitlines():
         if line.strip():
             return line.split("\t" if fmt == "tsv" else ",")
@@ -312,8 +316,11 @@ def read_long_csv(
     inputs: bool = False,
     ignore: tuple[str, ...] = (),
     classes: list[str] | None = None,
+    settable: bool = False,
 ) -> SequenceSet:
-    """The sequences of a long table; ``label_column=None`` reads unlabelled inputs.
+    """The sequences of a long table; ``label_column=None`` reads unlabelled inputs;
+    ``settable``: the data keys come from ``--set`` (a trained run's, as in ``seqrun
+    predict``/``evaluate``), which an encoding fix names.
 
     A label cell holding a missing-value word (NA, NaN, null, ...) is empty, as in text
     tables, unless ``classes`` (data.classes) lists it. An empty id is an error; an id
@@ -330,7 +337,7 @@ def read_long_csv(
 
     name = str(path)
     try:
-        columns, rows, lines = read_table(name, fmt, encoding)
+        columns, rows, lines = read_table(name, fmt, encoding, settable=settable)
     except UserError:
         problem = layout_problem(_first_row(name, fmt, encoding))
         if problem:

@@ -251,6 +251,7 @@ class SequencesAdapter:
         --input)."""
         d = self.data_cfg
         limit = d.max_series if max_series is True else max_series
+        settable = inputs or self.options.command_line  # a fix says --set data.KEY=VALUE
         p = Path(path).expanduser()
         if p.is_dir():
             # the archive's folder of a problem (GunPoint/ holding GunPoint_TRAIN.ts, ...)
@@ -272,7 +273,7 @@ class SequencesAdapter:
         if fmt == "ts":
             from seqrun.data.ts_format import read_ts
 
-            s = read_ts(p, limit, labelled=labelled, encoding=d.encoding)
+            s = read_ts(p, limit, labelled=labelled, encoding=d.encoding, settable=settable)
             if labelled and s.regression != self.regression:
                 other = "sequence_regression" if s.regression else "sequences"
                 what = "@targetLabel true (regression)" if s.regression else "@classLabel"
@@ -283,7 +284,7 @@ class SequencesAdapter:
         if fmt == "npz":
             from seqrun.data.sequence_npz import read_npz
 
-            return read_npz(p, self.regression, labelled, d.allow_pickle, limit, layout=d.layout)
+            return read_npz(p, self.regression, labelled, d.allow_pickle, limit, d.layout, settable)
         from seqrun.data.sequence_csv import read_long_csv
 
         return read_long_csv(
@@ -300,6 +301,7 @@ class SequencesAdapter:
             inputs=inputs,
             ignore=(d.label_column, *([d.split.column] if d.split.method == "column" else [])),
             classes=None if self.regression else d.classes,
+            settable=settable,
         )
 
     @classmethod

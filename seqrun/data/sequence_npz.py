@@ -41,8 +41,9 @@ def _text(value: object) -> str:
     return str(v)
 
 
-def _check_layout(shape: tuple[int, ...], layout: str, name: str) -> None:
-    """A warning when a 3-D x looks transposed for ``layout`` (few steps, many channels)."""
+def _check_layout(shape: tuple[int, ...], layout: str, name: str, settable: bool = False) -> None:
+    """A warning when a 3-D x looks transposed for ``layout`` (few steps, many channels);
+    ``settable``: data.layout is given with ``--set`` (seqrun predict, evaluate)."""
     from seqrun.core.text import warn
 
     n, a, b = shape
@@ -57,7 +58,8 @@ def _check_layout(shape: tuple[int, ...], layout: str, name: str) -> None:
     )
     warn(
         f"{name}: 'x' of shape {shape} is read as {n} series of {steps} steps x {channels} "
-        f"channels (data.layout: {layout}); if it is {order}, set data.layout: {other}"
+        f"channels (data.layout: {layout}); if it is {order}, "
+        + (f"--set data.layout={other}" if settable else f"set data.layout: {other}")
     )
 
 
@@ -313,9 +315,11 @@ def read_npz(
     allow_pickle: bool = False,
     max_series: int | None = None,
     layout: str = "NTF",
+    settable: bool = False,
 ) -> SequenceSet:
     """The sequences of an ``.npz`` file (keys ``x``, ``y``, optional ``lengths``, ``classes``,
-    ``ids``); ``layout``: the axis order of a 3-D ``x`` (NTF or NFT)."""
+    ``ids``); ``layout``: the axis order of a 3-D ``x`` (NTF or NFT); ``settable``: it is
+    given with ``--set`` (seqrun predict, evaluate), which a fix names."""
     name = str(path)
     arrays = _open_archive(path, name, allow_pickle)
     for key in ("x", "y"):  # np.savez(path, X=X, y=y), the scikit-learn spelling
@@ -358,7 +362,7 @@ def read_npz(
     elif x.ndim in (2, 3):
         full = _numbers(x, "x", name, hint)
         if full.ndim == 3:
-            _check_layout(full.shape, layout, name)
+            _check_layout(full.shape, layout, name, settable)
             full = full.transpose(0, 2, 1) if layout == "NFT" else full
         else:
             full = full[:, :, None]

@@ -742,6 +742,8 @@ class SynopAdapter(ForecastAdapter):
         if len(bad):
             i = int(bad[0])
             zone = ", and data.timezone to the zone of those times (e.g. Europe/Paris)"
+            if self.keys_on_command_line:
+                zone = f", and {self.set_key('timezone', 'ZONE')}, the zone of those times"
             hint = time_format_hint(
                 dates[~monthly],
                 d.time_format,
@@ -749,6 +751,7 @@ class SynopAdapter(ForecastAdapter):
                 "2015-06-12T17:00:00+02:00, or YYYYMMDDHHMMSS in UTC as in the monthly "
                 "archives",
                 zone=zone if d.timezone is None else "",
+                set_key=self.set_key,
             )
             raise UserError(
                 f"cannot read the date {df['date'].iloc[i]!r} on line {df['__line'].iloc[i]}{hint}",

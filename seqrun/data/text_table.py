@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from seqrun.core.config import DataConfig
+from seqrun.core.config import DataConfig, set_option
 from seqrun.core.contracts import InputSize, LoadOptions, MemoryItem
 from seqrun.core.errors import UserError, broken_link, did_you_mean
 from seqrun.core.splits import SplitFractions, fold_parts, fraction_parts
@@ -266,6 +266,7 @@ def read_table(
     separator: str | None = None,
     separator_key: str | None = None,
     names: list[str] | None = None,
+    settable: bool = False,
 ) -> tuple[list[str], list[dict[str, Any]], list[int]]:
     """Columns, rows (dicts) and the line number of each row of a CSV/TSV/JSONL file (or its
     gzip-compressed ``.gz``); ``names``: the columns of a CSV/TSV without a header row.
@@ -274,6 +275,8 @@ def read_table(
     error naming data.encoding and the likely one; stray undecodable bytes are replaced by
     U+FFFD, counted and reported in one warning line. ``separator`` overrides the format's
     (',' or tab); ``separator_key`` is the config key an error about it names.
+    ``settable``: the data keys come from ``--set`` (a trained run's data read anew, as by
+    ``seqrun evaluate --set data.path=...``): a fix says ``--set data.KEY=VALUE``.
     """
     p = Path(path).expanduser()
     if p.is_dir():
@@ -290,7 +293,9 @@ def read_table(
             where=str(path),
         )
     shown = {"tsv": "TSV", "jsonl": "JSON Lines"}.get(table_format(p, fmt), "CSV")
-    text = decode_text(data, encoding, str(path), fmt=shown)
+    text = decode_text(data, encoding, str(path), fixed=settable, settable=settable, fmt=shown)
+    if settable and separator_key:
+        separator_key = f"--set {separator_key}"
     return parse_table(
         text, str(path), table_format(p, fmt), max_rows, separator, separator_key, names
     )
@@ -653,7 +658,7 @@ def _other_separator(all_lines: list[str], line_numbers: list[int], sep: str) ->
 def _separator_fix(sep: str, key: str | None) -> str:
     """How to read a table whose fields are separated by ``sep``."""
     if key and key.startswith("--set"):
-        return f"add {key}={sep!r}"
+        return f"add {set_option(key.removeprefix('--set '), repr(sep))}"
     if key:
         return f"set {key}: {sep!r}"
     if sep == "\t":
@@ -1047,7 +1052,14 @@ class TextTableAdapter:
         d = self.data_cfg
         source = d.source
         columns, rows, lines = read_table(
-            source, d.format, d.encoding, d.max_rows, d.separator, "data.separator", d.columns
+            source,
+            d.format,
+            d.encoding,
+            d.max_rows,
+            d.separator,
+            "data.separator",
+            d.columns,
+            settable=self.options.command_line,  # seqrun evaluate --set data.path=...
         )
         for key, name in (
             ("data.text_column", d.text_column),

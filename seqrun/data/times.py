@@ -8,6 +8,7 @@ inside functions only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 DIRECTIVES = set("aAwdbBmyYHIpMSfzZjUWcxXGuV%")  # what strptime reads
@@ -142,11 +143,17 @@ def time_format_hint(
     time_format: str | None,
     expected: str = "ISO 8601, e.g. 2013-01-01T06:00:00Z",
     zone: str = "",
+    set_key: Callable[[str, str], str] | None = None,
 ) -> str:
     """What to set when a time column does not read: a layout that reads every value.
     ``expected`` describes what is read without data.time_format; ``zone`` follows each
-    strptime layout suggested (what else the times then need, e.g. data.timezone)."""
+    strptime layout suggested (what else the times then need, e.g. data.timezone);
+    ``set_key(key, yaml_value)`` says how to set a data key (the adapter's: ``--set`` for
+    keys given on the command line), by default the config's ``set data.KEY: VALUE``."""
     import pandas as pd
+
+    def set_format(value: str) -> str:
+        return set_key("time_format", value) if set_key else f"set data.time_format: {value}"
 
     sample = column.dropna().astype(str).str.strip().head(500)
     if len(sample) and sample.str.fullmatch(_SCIENTIFIC).all():
@@ -163,7 +170,7 @@ def time_format_hint(
             return f"{given}: the times are ISO 8601, which null reads: remove data.time_format"
         fits = [f for f in _COMMON_FORMATS if f != time_format and _reads(sample, f)]
         if fits:
-            return f"{given}: they read as '{fits[0]}': set data.time_format: '{fits[0]}'{zone}"
+            return f"{given}: they read as '{fits[0]}': {set_format(repr(fits[0]))}{zone}"
         return given
     number = pd.to_numeric(sample, errors="coerce")
     if len(sample) and number.notna().all():
@@ -172,21 +179,19 @@ def time_format_hint(
             if lo <= big < hi:
                 what = "seconds" if unit == "unix" else "milliseconds"
                 return (
-                    f" (expected ISO 8601): the numbers look like {what} since 1970: set "
-                    f"data.time_format: {unit}"
+                    f" (expected ISO 8601): the numbers look like {what} since 1970: "
+                    f"{set_format(unit)}"
                 )
     fits = [f for f in _COMMON_FORMATS if _reads(sample, f)]
     if len(fits) > 1 and fits[1] == _month_first(fits[0]):
         return (
             f" (expected ISO 8601): it reads as '{fits[0]}' (day first) or '{fits[1]}' "
-            "(month first): set data.time_format to the one your file uses"
+            f"(month first): {set_format(repr(fits[0]))} or {set_format(repr(fits[1]))}, the "
+            "one your file uses"
         )
     if fits:
-        return (
-            f" (expected ISO 8601): it reads as '{fits[0]}': set data.time_format: "
-            f"'{fits[0]}'{zone}"
-        )
-    return f" (expected {expected}; another layout: set data.time_format, e.g. '%d/%m/%Y %H:%M')"
+        return f" (expected ISO 8601): it reads as '{fits[0]}': {set_format(repr(fits[0]))}{zone}"
+    return f" (expected {expected}; another layout: e.g. {set_format(repr('%d/%m/%Y %H:%M'))})"
 
 
 def _reads(sample: Any, fmt: str) -> bool:

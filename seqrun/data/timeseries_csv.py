@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -160,10 +161,11 @@ class TimeseriesCsvAdapter(ForecastAdapter):
         time_cols = [time_cols] if isinstance(time_cols, str) else list(time_cols)
         for time_col in time_cols:
             if time_col not in df.columns:
+                hint = _separator_hint(columns, d, self.set_key)
                 raise UserError(
                     f"time column '{time_col}' is absent{did_you_mean(time_col, columns)}; "
                     f"columns of {path.name}: {', '.join(columns)}"
-                    f"{_separator_hint(columns, d) or _header_below(path, time_col, d)}",
+                    f"{hint or _header_below(path, time_col, d)}",
                     where="data.time_column",
                 )
         if len(df) == 0:
@@ -212,7 +214,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 )
             raise UserError(
                 f"cannot read the time {str(stamps.iloc[i])!r} on line {df.index[i] + 2}"
-                f"{time_format_hint(stamps, d.time_format)}",
+                f"{time_format_hint(stamps, d.time_format, set_key=self.set_key)}",
                 where=f"{path}:{df.index[i] + 2}",
             )
         if d.time_format not in ("unix", "unix_ms"):
@@ -245,7 +247,8 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             if bad.any():
                 i = int(bad.argmax())
                 value = str(given.iloc[i])
-                non_numeric[c] = f"{value!r} on line {df.index[i] + 2}{_value_hint(value, d)}"
+                hint = _value_hint(value, d, self.set_key)
+                non_numeric[c] = f"{value!r} on line {df.index[i] + 2}{hint}"
                 continue
             numeric[c] = col.astype("float64")
             for counts, n in ((marked, n_marked), (replaced, n_replaced), (na_texts, n_na)):
@@ -288,7 +291,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
 
     def _missing_code_fix(self, name: str, code: float) -> str:
         """This adapter has a key for it: data.missing_values."""
-        return f"set data.missing_values: [{code:g}]"
+        return self.set_key("missing_values", f"[{code:g}]")
 
     def _parse(self, path: Path) -> tuple[Any, dict]:
         """The CSV as a table, its column names stripped, indexed by line number - 2 (blank
@@ -304,7 +307,10 @@ class TimeseriesCsvAdapter(ForecastAdapter):
                 what = f"CSV file not found: it is {link}; point it at the file"
             relative = "" if path.is_absolute() else " (relative to the working directory)"
             raise UserError(f"{path}{relative}: {what}", where=where)
-        text = decode_text(read_file_bytes(path), d.encoding, str(path))
+        given = self.keys_on_command_line  # the fix is --set data.encoding=...
+        text = decode_text(
+            read_file_bytes(path), d.encoding, str(path), fixed=given, settable=given
+        )
         # the header line; a file of old Mac line ends (CR alone) is one "line" for "\n"
         first = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"), maxsplit=1)[0]
         if len(d.separator) == 1 and first.strip():
@@ -338,7 +344,7 @@ class TimeseriesCsvAdapter(ForecastAdapter):
             ) from None
         except pd.errors.ParserError as e:
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            hint = _separator_hint([first], d) if d.separator not in first else ""
+            hint = _separator_hint([first], d, self.set_key) if d.separator not in first else ""
             raise UserError(f"cannot read the CSV ({msg}){hint}", where=str(path)) from None
         df.columns = [str(c).strip() for c in df.columns]
         empty = df.isna().all(axis=1).to_numpy()  # blank lines, a spreadsheet's ',,,' rows
@@ -520,17 +526,28 @@ def _check_row_lengths(text: str, sep: str, path: Path) -> None:
     raise UserError(why, where=f"{path}:{line}")
 
 
+#: how a hint tells to set a data key to a value (:meth:`ForecastAdapter.set_key`)
+SetKey = Callable[[str, str], str]
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
 
 
-def _separator_hint(columns: list[str], d: TimeseriesCsvConfig) -> str:
-    """When the header is one field holding another separator: which one to set."""
+def _named(fix: str) -> str:
+    """A second fix after a first: ``data.KEY: VALUE`` without its ``set``."""
+    return fix.removeprefix("set ")
+
+
+def _separator_hint(columns: list[str], d: TimeseriesCsvConfig, set_key: SetKey) -> str:
+    """When the header is one field holding another separator: which one to set
+    (``set_key``: the adapter's :meth:`~ForecastAdapter.set_key`)."""
     if len(columns) != 1:
         return ""
     for sep, name in ((";", "';'"), ("\t", "'\\t'"), (",", "','"), ("|", "'|'")):
         if sep != d.separator and sep in columns[0]:
-            decimal = " (and data.decimal: ',' for decimal commas)" if sep == ";" else ""
-            return f"; the header looks {name}-separated: set data.separator: {name}{decimal}"
+            decimal = f" (and {_named(set_key('decimal', repr(',')))} for decimal commas)"
+            return (
+                f"; the header looks {name}-separated: {set_key('separator', name)}"
+                f"{decimal if sep == ';' else ''}"
+            )
     return ""
 
 
@@ -589,19 +606,19 @@ def _is_number(value: str | float) -> bool:
     return True
 
 
-def _value_hint(value: str, d: TimeseriesCsvConfig) -> str:
-    """How to read a value that is not a number: decimal commas, or a missing-value marker."""
+def _value_hint(value: str, d: TimeseriesCsvConfig, set_key: SetKey) -> str:
+    """How to read a value that is not a number: decimal commas, or a missing-value marker
+    (``set_key``: the adapter's :meth:`~ForecastAdapter.set_key`)."""
     if d.decimal == "." and _DECIMAL_COMMA.match(value):
+        decimal = f"; decimal commas: {set_key('decimal', repr(','))}"
         if re.fullmatch(r"\s*[-+]?\d{1,3}(,\d{3})+\s*", value):
-            return (
-                "; decimal commas: set data.decimal: ','; if ',' separates thousands instead, "
-                "save the numbers without it"
-            )
-        return "; decimal commas: set data.decimal: ','"
+            return f"{decimal}; if ',' separates thousands instead, save the numbers without it"
+        return decimal
     if not any(ch.isdigit() for ch in value):
         v = value.strip()
+        number = _named(set_key("text_values", f"{{{v!r}: 0}}"))
         return (
-            f"; if {v!r} means missing, set data.missing_values: [{v!r}]; if it stands for a "
-            f"number (ASOS writes T for a trace of rain), data.text_values: {{{v!r}: 0}}"
+            f"; if {v!r} means missing, {set_key('missing_values', f'[{v!r}]')}; if it stands "
+            f"for a number (ASOS writes T for a trace of rain), {number}"
         )
     return ""

@@ -501,15 +501,24 @@ def read_ts(
     max_series: int | None = None,
     labelled: bool = True,
     encoding: str = "utf-8",
+    settable: bool = False,
 ) -> SequenceSet:
     """The series and labels of a ``.ts`` file (optionally gzip-compressed) in ``encoding``
-    (``data.encoding``; a BOM wins).
+    (``data.encoding``; a BOM wins); ``settable``: the data keys come from ``--set`` (a
+    trained run's, as in ``seqrun predict``/``evaluate``), which an encoding fix names.
 
     ``labelled=False`` (new inputs for ``seqrun predict``) reads labels when the file has them
     but does not require them.
     """
     name = str(path)
-    text = decode_text(read_file_bytes(Path(path)), encoding, name, fmt="a .ts text file")
+    text = decode_text(
+        read_file_bytes(Path(path)),
+        encoding,
+        name,
+        fixed=settable,
+        settable=settable,
+        fmt="a .ts text file",
+    )
     head = _Header()
     series: list[np.ndarray] = []
     labels: list[Any] = []
