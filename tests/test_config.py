@@ -220,3 +220,83 @@ def test_a_typed_backslash_t_separator_is_a_tab(data):
     arch = "dense" if data["adapter"] == "text_table" else "gru"
     raw = {"name": "a", "data": {**data, "separator": "\\t"}, "model": {"arch": arch}}
     assert config_from_dict(raw).data.separator == "\t"
+
+
+def _bool_fields() -> list[tuple[type, str]]:
+    """(model, key) of every key of a config section that takes true or false: the core
+    sections, sweep and study files, and each registered component's own section."""
+    from seqrun.core.config import Section, _boolean
+    from seqrun.core.registry import KINDS, registry
+    from seqrun.engine.sweep import SweepSpec
+    from seqrun.engine.tune import StudySpec
+
+    models = {SweepSpec, StudySpec}
+    for kind in KINDS:
+        for name in registry.names(kind):
+            models.add(getattr(registry.get(kind, name), "Config", None))
+    todo, seen = [m for m in models if isinstance(m, type)], set()
+    todo.append(Section)
+    while todo:  # every subclass of Section, nested sections included
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        todo += model.__subclasses__()
+    return sorted(
+        {(m, key) for m in seen for key, f in m.model_fields.items() if _boolean(f.annotation)},
+        key=lambda x: (x[0].__qualname__, x[1]),
+    )
+
+
+def test_a_boolean_key_takes_true_or_false_alone():
+    """pydantic's lax mode read 0, 1, 'false', 'yes', 'off' as booleans for every bool key
+    (bidirectional: 0 worked by accident); YAML's own booleans (true/false, yes/no, on/off)
+    are the only ones taken."""
+    from pydantic import ValidationError
+
+    fields = _bool_fields()
+    keys = {key for _, key in fields}
+    assert {"bidirectional", "shuffle", "lowercase", "calm", "allow_pickle"} <= keys
+    for model, key in fields:
+        for value in (0, 1, 2.5, "false", "true", "yes", "off", [True]):
+            with pytest.raises(ValidationError) as e:
+                model.model_validate({key: value})
+            assert any(
+                err["loc"] == (key,) and err["type"] == "bool_expected" for err in e.value.errors()
+            ), (model, key, value)
+        for value in (True, False):
+            try:
+                model.model_validate({key: value})
+            except ValidationError as e:  # other keys are required: not this one's error
+                assert all(err["loc"][:1] != (key,) for err in e.errors()), (model, key)
+
+
+@pytest.mark.parametrize(
+    "value,said",
+    [
+        ("0", "expected true or false, not a number at 'model.bidirectional', got 0 "
+              "(write true or false)"),
+        ('"false"', "expected true or false, not text at 'model.bidirectional', got 'false' "
+                    "(write true or false, without quotes)"),
+        ("'1'", "not text at 'model.bidirectional', got '1' (write true or false)"),
+    ],
+)  # fmt: skip
+def test_a_boolean_key_given_a_number_or_text_is_one_line_naming_it(tmp_path, cli, value, said):
+    text = yaml.safe_dump({**TINY_LADYBUG, "model": {"arch": "gru", "units": 4}})
+    text = text.replace("units: 4", f"units: 4\n  bidirectional: {value}")
+    (path := tmp_path / "b.yaml").write_text(text)
+    r = cli("config", "validate", path)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert len(r.stderr.strip().splitlines()) == 1 and said in r.stderr, r.stderr
+    assert f"{path}:" in r.stderr and "model.bidirectional" in r.stderr  # file, line, key
+    # YAML's booleans, --set's (a YAML value) and a whole number for a float key still read
+    for sets in (["model.bidirectional=true"], ["model.bidirectional=off"]):
+        r = cli("config", "validate", path, *[a for s in sets for a in ("--set", s)])
+        assert r.exit_code == 0, r.output
+    cfg = dict(TINY_LADYBUG, model={"arch": "gru", "bidirectional": "yes"})
+    with pytest.raises(UserError, match="write true or false, without quotes"):
+        config_from_dict(cfg)
+    cfg = dict(TINY_LADYBUG, train={**TINY_LADYBUG["train"], "learning_rate": 1, "shuffle": True})
+    assert config_from_dict(cfg).train.learning_rate == 1.0
+    path.write_text(text.replace(f"bidirectional: {value}", "bidirectional: yes"))
+    assert cli("config", "validate", path).exit_code == 0

@@ -31,6 +31,7 @@ from pydantic import (
     create_model,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from seqrun.core.errors import UserError, broken_link, cut, did_you_mean
 from seqrun.core.registry import registry
@@ -38,7 +39,9 @@ from seqrun.core.runs import check_path_name
 
 
 class Section(BaseModel):
-    """Base of every config section: unknown keys are errors."""
+    """Base of every config section: unknown keys are errors; a boolean key takes YAML's
+    true or false alone (pydantic would read 0, 1, 'false' or 'yes' as one), a number or
+    text key no boolean."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=(), allow_inf_nan=False)
 
@@ -51,6 +54,12 @@ class Section(BaseModel):
         ann = cls.model_fields[info.field_name].annotation
         if isinstance(v, bool) and _numeric(ann):
             raise ValueError("expected a number, not a boolean")
+        if _boolean(ann) and v is not None and not isinstance(v, bool):
+            # pydantic would read 0/1 and 'false', 'yes', 'off' as booleans: most likely a
+            # mistake (or one that works by accident), e.g. bidirectional: 0 or "false"
+            raise PydanticCustomError(
+                "bool_expected", "Expected true or false, not {what}", {"what": _kind_of(v)}
+            )
         if isinstance(v, list) and any(isinstance(x, bool) for x in v):
             items = [a for a in (ann, *get_args(ann)) if get_origin(a) is list]
             if any(_numeric(get_args(a)[0]) for a in items if get_args(a)):
@@ -83,6 +92,24 @@ def _no_boolean_for_text_or_number(v: Any, ann: Any) -> None:
                 "expected text or a number, not a boolean (YAML reads a bare yes, no, on, off, "
                 "true or false as one: quote it, e.g. 'NO')"
             )
+
+
+def _boolean(ann: Any) -> bool:
+    """Whether an annotation takes a boolean alone (``bool``, ``bool | None``, annotated)."""
+    if get_origin(ann) is Annotated:
+        return _boolean(get_args(ann)[0])
+    if get_origin(ann) in (Union, types.UnionType):
+        args = [a for a in get_args(ann) if a is not type(None)]
+        return bool(args) and all(map(_boolean, args))
+    return ann is bool
+
+
+def _kind_of(v: Any) -> str:
+    """What a YAML value is, in words (text, a number, a list, a mapping)."""
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return "a number"
+    kinds = ((str, "text"), (list, "a list"), (dict, "a mapping"))
+    return next((word for kind, word in kinds if isinstance(v, kind)), type(v).__name__)
 
 
 def _numeric(ann: Any) -> bool:
@@ -720,6 +747,9 @@ def _field_extra(model: type, loc: list[str]) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else {}
 
 
+#: the words YAML 1.1 (PyYAML) reads as booleans when they are not quoted
+_YAML_BOOLEANS = {"true", "false", "yes", "no", "on", "off"}
+
 _TAG_WORDS = {
     "str": "text",
     "int": "a whole number",
@@ -900,6 +930,10 @@ def _raise_validation(err: ValidationError, source: Source, prefix: str, model: 
             if isinstance(e.get("input"), bool) and {"'on'", "'off'"} <= words:
                 quoted = "'on'" if e["input"] else "'off'"
                 msg += f" (YAML reads a bare on/off as true/false: quote it, {quoted})"
+            if e["type"] in ("bool_expected", "bool_type"):
+                inp = e.get("input")
+                bare = isinstance(inp, str) and inp.strip().lower() in _YAML_BOOLEANS
+                msg += f" (write true or false{', without quotes' if bare else ''})"
         lines.append((source.where(dotted, msg), msg))
     (where, first), *rest = lines
     more = "; ".join(f"{w}: {m}" for w, m in rest[:3])
