@@ -69,20 +69,28 @@ def _hourly_csv(path: Path, times) -> Path:
     return path
 
 
-def test_local_times_given_with_set_are_fixed_with_set(cli, tmp_path):
-    """evaluate --set data.path=OTHER.csv whose naive times repeat the autumn hour: the fix
-    is a --set data.timezone=..., as the data keys were given with --set."""
+def _hourly_run(cli, folder: Path, name: str) -> tuple[Path, Path, dict]:
+    """A tiny GRU trained on ``utc.csv``, 200 hours of temperatures from 2013-10-01 UTC:
+    (its run directory, the file, the config)."""
     import pandas as pd
 
-    train = _hourly_csv(tmp_path / "utc.csv", pd.date_range("2013-10-01", periods=200, freq="h"))
+    train = _hourly_csv(folder / "utc.csv", pd.date_range("2013-10-01", periods=200, freq="h"))
     cfg = {
-        "name": "tz",
+        "name": name,
         "data": {"adapter": "timeseries_csv", "path": str(train), "time_column": "time",
                  "targets": "temp", "sequence_len": 4, "horizon": 1},
         "model": {"arch": "gru", "units": 2},
         "train": {"epochs": 1, "batch_size": 64},
     }  # fmt: skip
-    run = _train(cli, tmp_path, cfg)
+    return _train(cli, folder, cfg), train, cfg
+
+
+def test_local_times_given_with_set_are_fixed_with_set(cli, tmp_path):
+    """evaluate --set data.path=OTHER.csv whose naive times repeat the autumn hour: the fix
+    is a --set data.timezone=..., as the data keys were given with --set."""
+    import pandas as pd
+
+    run, _, _ = _hourly_run(cli, tmp_path, "tz")
     local = pd.date_range("2013-11-02", periods=60, freq="h", tz="America/New_York")
     other = _hourly_csv(tmp_path / "local.csv", local.tz_localize(None))
     r = cli("evaluate", run, "--set", f"data.path={other}")
@@ -99,16 +107,7 @@ def test_fixes_for_a_file_given_with_set_are_set_options_a_shell_takes(cli, tmp_
 
     import pandas as pd
 
-    times = pd.date_range("2013-10-01", periods=200, freq="h")
-    train = _hourly_csv(tmp_path / "utc.csv", times)
-    cfg = {
-        "name": "forms",
-        "data": {"adapter": "timeseries_csv", "path": str(train), "time_column": "time",
-                 "targets": "temp", "sequence_len": 4, "horizon": 1},
-        "model": {"arch": "gru", "units": 2},
-        "train": {"epochs": 1, "batch_size": 64},
-    }  # fmt: skip
-    run = _train(cli, tmp_path, cfg)
+    run, train, cfg = _hourly_run(cli, tmp_path, "forms")
     text = train.read_text()
     last = text.splitlines()[-1].split(",")
     dmy = "\n".join(

@@ -119,17 +119,25 @@ def test_kills_at_every_stage_then_resume_auto_equals_uninterrupted(cli, tmp_pat
 
 
 def text_experiment(
-    tmp_path: Path, epochs: int = 2, name: str = "exp.yaml"
+    tmp_path: Path,
+    epochs: int = 2,
+    name: str = "exp.yaml",
+    stem: str = "reviews",
+    bad_row: bool = False,
 ) -> tuple[Path, Path, list[str]]:
-    """A tiny text-table experiment reading a CSV file: (config, data file, its rows)."""
+    """A tiny text-table experiment reading ``<stem>.csv``: (config, data file, its rows);
+    ``bad_row``: the file has a row without a label (line 3), which the adapter drops with
+    a warning."""
     rows = [
         f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
         for i in range(80)
     ]
-    path = tmp_path / "reviews.csv"
+    if bad_row:
+        rows.insert(1, "a text without its label,")
+    path = tmp_path / f"{stem}.csv"
     path.write_text("text,label\n" + "\n".join(rows) + "\n")
     raw = {
-        "name": "tiny-text",
+        "name": "tiny-text" if stem == "reviews" else stem,
         "seed": 0,
         "data": {"adapter": "text_table", "path": str(path), "label_column": "label"},
         "encoder": {"type": "multi_hot", "vocab_size": 50},
@@ -416,7 +424,7 @@ def test_resume_auto_with_a_bad_config_leaves_nothing(cli, tmp_path):
     cfg = write_config(tmp_path, dict(RAW, data=dict(data, sequence_len=4)))
     runs = tmp_path / "runs"
     r = cli(*_auto(cfg, runs))  # the choice lock is taken, then the data is missing
-    assert r.exit_code == 2 and "CSV file not found" in r.stderr
+    assert r.exit_code == 2 and "CSV file not found" in r.stderr, (r.output, r.exception)
     assert not runs.exists()
 
 

@@ -485,26 +485,11 @@ def test_every_meta_json_update_adds_the_warnings_recorded_since(tmp_path, capsy
 
 
 def _warning_experiment(tmp_path: Path, name: str, bad_row: bool, epochs: int = 1) -> Path:
-    """A tiny text-table experiment; ``bad_row``: its file has a row without a label (line 3),
-    which the adapter drops with a warning."""
-    rows = [
-        f"{'superb gem' if i % 2 else 'dull mess'} {i},{'pos' if i % 2 else 'neg'}"
-        for i in range(80)
-    ]
-    if bad_row:
-        rows.insert(1, "a text without its label,")
-    path = tmp_path / f"{name}.csv"
-    path.write_text("text,label\n" + "\n".join(rows) + "\n")
-    raw = {
-        "name": name,
-        "seed": 0,
-        "data": {"adapter": "text_table", "path": str(path), "label_column": "label"},
-        "encoder": {"type": "multi_hot", "vocab_size": 50},
-        "model": {"arch": "dense", "units": 4, "layers": 1},
-        "train": {"epochs": epochs, "batch_size": 16},
-        "metrics": "classification",
-    }
-    return write_config(tmp_path, raw, f"{name}.yaml")
+    """test_resume's tiny text-table experiment, reading ``<name>.csv`` (``bad_row``: with a
+    row the adapter drops with a warning)."""
+    from tests.test_resume import text_experiment
+
+    return text_experiment(tmp_path, epochs, f"{name}.yaml", name, bad_row)[0]
 
 
 def test_a_run_keeps_the_warnings_it_printed_and_runs_show_prints_them(cli, tmp_path):
